@@ -2,8 +2,11 @@
 // propagation macros. No exception crosses a layer: wrap third-party throwers at the edge.
 #pragma once
 
+#include <fmt/format.h>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tokenfab {
 
@@ -11,6 +14,16 @@ using absl::Status;
 using absl::StatusOr;
 
 }  // namespace tokenfab
+
+#ifndef ABSL_USES_STD_STRING_VIEW
+// Debian's Abseil has its own string_view (Status::message() returns one); let fmt print it.
+template <>
+struct fmt::formatter<absl::string_view> : fmt::formatter<fmt::string_view> {
+  auto format(absl::string_view s, fmt::format_context& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(s.data(), s.size()), ctx);
+  }
+};
+#endif
 
 #define TF_STATUS_CONCAT_INNER_(a, b) a##b
 #define TF_STATUS_CONCAT_(a, b) TF_STATUS_CONCAT_INNER_(a, b)
