@@ -1,0 +1,54 @@
+// KvCacheStorage: the memory of the paged KV cache. For every layer, keys and values live in
+// `n_blocks` fixed-size blocks of `block_tokens` token rows each (a row is n_head_kv * head_dim
+// elements, F16 or F32); a sequence owns a list of block indices (its block table, kept by the
+// KV block manager), so no request needs a contiguous buffer and memory never fragments.
+//
+// Ownership: owns the memory. The views it hands out point into it and stay valid while it lives.
+// Thread-safety: the object is immutable; the memory is written by the model runner only, for
+// the blocks the scheduler gave to the sequences of the batch it runs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "tokenfab/kernels/cpu_kernels.h"
+#include "tokenfab/kernels/ggml_type.h"
+
+namespace tokenfab::engine {
+
+struct KvCacheShape {
+  int64_t n_layer = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim = 0;
+  int64_t block_tokens = 16;  // tokens per block
+  int64_t n_blocks = 0;
+  kernels::GgmlType type = kernels::GgmlType::kF16;  // kF16 or kF32
+
+  // Bytes of K and V of one token over all layers.
+  int64_t BytesPerToken() const;
+  int64_t TotalBytes() const { return BytesPerToken() * block_tokens * n_blocks; }
+};
+
+class KvCacheStorage {
+ public:
+  // REQUIRES: every size positive; type F16 or F32.
+  explicit KvCacheStorage(const KvCacheShape& shape);
+  ~KvCacheStorage();
+  KvCacheStorage(const KvCacheStorage&) = delete;
+  KvCacheStorage& operator=(const KvCacheStorage&) = delete;
+
+  const KvCacheShape& shape() const { return shape_; }
+  kernels::KvCacheView Keys(int64_t layer) const { return View(layer, /*values=*/false); }
+  kernels::KvCacheView Values(int64_t layer) const { return View(layer, /*values=*/true); }
+
+ private:
+  kernels::KvCacheView View(int64_t layer, bool values) const;
+
+  KvCacheShape shape_;
+  int64_t element_bytes_;
+  int64_t layer_bytes_;  // one layer's keys (or values): n_blocks * block_tokens * row bytes
+  uint8_t* memory_;      // [n_layer][K, V][n_blocks][block_tokens][n_head_kv][head_dim]
+  size_t memory_bytes_;
+};
+
+}  // namespace tokenfab::engine

@@ -1,0 +1,124 @@
+#include "tokenfab/engine/model_runner.h"
+
+#include <fmt/format.h>
+
+#include "tokenfab/base/check.h"
+
+namespace tokenfab::engine {
+
+namespace {
+
+// Row lengths of the activation buffers, floats.
+struct Dims {
+  int64_t embd;  // residual stream
+  int64_t q;     // all query heads
+  int64_t kv;    // all key (or value) heads
+  int64_t ff;    // feed-forward hidden
+};
+
+}  // namespace
+
+ModelRunner::ModelRunner(const model::Model& model, const KvCacheStorage& kv, int num_threads,
+                         kernels::IsaLevel level)
+    : model_(model), config_(model.config()), kv_(kv), kernels_(num_threads, level) {
+  const KvCacheShape& shape = kv.shape();
+  TF_CHECK(shape.n_layer == config_.n_layer && shape.n_head_kv == config_.n_head_kv &&
+           shape.head_dim == config_.head_dim)
+      << "KV cache shape does not match the model";
+}
+
+void ModelRunner::Reserve(int64_t n) {
+  if (n <= capacity_) return;
+  capacity_ = n;
+  x_.resize(n * config_.n_embd);
+  h_.resize(n * config_.n_embd);
+  q_.resize(n * config_.q_dim());
+  k_.resize(n * config_.kv_dim());
+  v_.resize(n * config_.kv_dim());
+  att_.resize(n * config_.q_dim());
+  gate_.resize(n * config_.n_ff);
+  up_.resize(n * config_.n_ff);
+}
+
+Status ModelRunner::Forward(const ForwardBatch& batch, std::vector<float>& logits) {
+  const int64_t n = batch.size();
+  const int64_t n_out = static_cast<int64_t>(batch.logit_rows().size());
+  logits.resize(n_out * config_.n_vocab);
+  if (n == 0) return absl::OkStatus();
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t token = batch.tokens()[i];
+    if (token < 0 || token >= config_.n_vocab) {
+      return absl::InvalidArgumentError(
+          fmt::format("token id {} is outside the vocabulary of {}", token, config_.n_vocab));
+    }
+    if (batch.positions()[i] < 0) {
+      return absl::InvalidArgumentError(fmt::format("negative position {}", batch.positions()[i]));
+    }
+  }
+  Reserve(n);
+  const model::ModelWeights& w = model_.weights();
+  const int64_t n_embd = config_.n_embd;
+  kernels_.GetRows(w.token_embd(), batch.tokens().data(), n, x_.data(), n_embd);
+
+  kernels::RopeParams rope_params;
+  rope_params.style = config_.rope_style == model::RopeStyle::kNeox
+                          ? kernels::RopeParams::Style::kNeox
+                          : kernels::RopeParams::Style::kNormal;
+  rope_params.n_dims = static_cast<int>(config_.n_rot);
+  rope_params.freq_base = config_.rope_freq_base;
+  rope_params.freq_scale = config_.rope_freq_scale;
+  const kernels::RopeTable rope(rope_params, batch.positions().data(), n);
+  kernels::KvBatch kv_batch;
+  kv_batch.n_tokens = n;
+  kv_batch.block_tables = batch.block_tables().data();
+  kv_batch.positions = batch.positions().data();
+
+  for (int64_t layer = 0; layer < config_.n_layer; ++layer) Layer(layer, kv_batch, rope, n);
+
+  // Only the rows that want logits go through the final norm and the (large) output matrix.
+  for (int64_t i = 0; i < n_out; ++i) {
+    const int64_t row = batch.logit_rows()[i];
+    std::copy_n(x_.data() + row * n_embd, n_embd, h_.data() + i * n_embd);
+  }
+  kernels_.RmsNorm(h_.data(), n_embd, n_out, n_embd, w.output_norm(), config_.rms_eps, h_.data(),
+                   n_embd);
+  kernels_.MatMul(w.output(), h_.data(), n_embd, n_out, logits.data(), config_.n_vocab);
+  return absl::OkStatus();
+}
+
+void ModelRunner::Layer(int64_t layer, const kernels::KvBatch& kv_batch,
+                        const kernels::RopeTable& rope, int64_t n) {
+  const model::LayerWeights& l = model_.weights().layers()[layer];
+  const Dims dims{config_.n_embd, config_.q_dim(), config_.kv_dim(), config_.n_ff};
+  float* x = x_.data();
+  float* h = h_.data();
+
+  // Attention block.
+  kernels_.RmsNorm(x, dims.embd, n, dims.embd, l.attn_norm, config_.rms_eps, h, dims.embd);
+  kernels_.MatMul(l.wq, h, dims.embd, n, q_.data(), dims.q, l.bq);
+  kernels_.MatMul(l.wk, h, dims.embd, n, k_.data(), dims.kv, l.bk);
+  kernels_.MatMul(l.wv, h, dims.embd, n, v_.data(), dims.kv, l.bv);
+  const int head_dim = static_cast<int>(config_.head_dim);
+  const int n_head = static_cast<int>(config_.n_head);
+  const int n_head_kv = static_cast<int>(config_.n_head_kv);
+  kernels_.Rope(rope, q_.data(), dims.q, n, n_head, head_dim);
+  kernels_.Rope(rope, k_.data(), dims.kv, n, n_head_kv, head_dim);
+  const kernels::KvCacheView keys = kv_.Keys(layer);
+  const kernels::KvCacheView values = kv_.Values(layer);
+  kernels_.WriteKv(keys, kv_batch, k_.data(), dims.kv, n_head_kv, head_dim);
+  kernels_.WriteKv(values, kv_batch, v_.data(), dims.kv, n_head_kv, head_dim);
+  const kernels::AttentionShape shape{n_head, n_head_kv, head_dim, 0.0f};
+  kernels_.Attention(shape, q_.data(), dims.q, keys, values, kv_batch, att_.data(), dims.q);
+  kernels_.MatMul(l.wo, att_.data(), dims.q, n, h, dims.embd);
+  kernels_.Add(x, h, n * dims.embd, x);
+
+  // Feed-forward block (SwiGLU).
+  kernels_.RmsNorm(x, dims.embd, n, dims.embd, l.ffn_norm, config_.rms_eps, h, dims.embd);
+  kernels_.MatMul(l.w_gate, h, dims.embd, n, gate_.data(), dims.ff);
+  kernels_.MatMul(l.w_up, h, dims.embd, n, up_.data(), dims.ff);
+  kernels_.SwiGlu(gate_.data(), up_.data(), n * dims.ff, gate_.data());
+  kernels_.MatMul(l.w_down, gate_.data(), dims.ff, n, h, dims.embd);
+  kernels_.Add(x, h, n * dims.embd, x);
+}
+
+}  // namespace tokenfab::engine
