@@ -3,7 +3,11 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include "tokenfab/base/check.h"
+#include "tokenfab/base/random.h"
+#include "tokenfab/ledger/api_key.h"
 
 namespace tokenfab::ledger {
 namespace {
@@ -75,7 +79,15 @@ Status AdmissionTicket::Finish(int64_t actual_tokens) {
 
 AdmissionController::AdmissionController(base::Clock& clock, RateCounters& counters,
                                          Store* store, AdmissionOptions options)
-    : clock_(clock), counters_(counters), store_(store), options_(options) {}
+    : clock_(clock), counters_(counters), store_(store), options_(options) {
+  // Lease ids must be unique across every gateway sharing the counters.
+  uint8_t nonce[12];
+  if (!SecureRandomBytes(nonce).ok()) {
+    base::Random random(static_cast<uint64_t>(clock.WallMicros()) ^ static_cast<uint64_t>(getpid()));
+    for (uint8_t& b : nonce) b = static_cast<uint8_t>(random.NextU64());
+  }
+  for (uint8_t b : nonce) instance_id_ += fmt::format("{:02x}", b);
+}
 
 StatusOr<int64_t> AdmissionController::RefreshBudget(const std::string& tenant,
                                                      const PeriodBounds& period) {
@@ -148,7 +160,7 @@ StatusOr<Admission> AdmissionController::Admit(const AdmissionRequest& request) 
   if (limits.max_concurrency) {
     {
       std::lock_guard lock(mu_);
-      ticket.lease_id_ = fmt::format("{}-{}-{}", getpid(), wall, next_lease_++);
+      ticket.lease_id_ = fmt::format("{}-{}", instance_id_, next_lease_++);
     }
     const std::string key = "conc:" + tenant.name;
     TF_ASSIGN_OR_RETURN(bool acquired,

@@ -152,7 +152,8 @@ class AdmissionController {
 
   std::mutex mu_;
   std::unordered_map<std::string, BudgetState> budgets_;  // by tenant; guarded by mu_
-  uint64_t next_lease_ = 0;                               // guarded by mu_
+  std::string instance_id_;  // random, names this controller's concurrency leases
+  uint64_t next_lease_ = 0;  // guarded by mu_
 };
 
 }  // namespace tokenfab::ledger
