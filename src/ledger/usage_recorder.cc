@@ -96,25 +96,27 @@ void UsageRecorder::WriteBatch(std::vector<Pending>& batch) {
   if (outcomes.ok() && outcomes->size() != batch.size()) {
     outcomes = absl::InternalError("the store returned a wrong number of outcomes");
   }
-  int64_t duplicates = 0;
-  for (size_t i = 0; i < batch.size(); ++i) {
+  // Statistics first, so that whoever a callback wakes sees them.
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.batches;
+    const int64_t size = static_cast<int64_t>(batch.size());
     if (outcomes.ok()) {
-      duplicates += (*outcomes)[i] == InsertOutcome::kDuplicate;
-      if (batch[i].done) batch[i].done((*outcomes)[i]);
-    } else if (batch[i].done) {
+      stats_.events += size;
+      stats_.duplicates += std::count(outcomes->begin(), outcomes->end(), InsertOutcome::kDuplicate);
+    } else {
+      stats_.failed += size;
+    }
+    stats_.largest_batch = std::max(stats_.largest_batch, size);
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!batch[i].done) continue;
+    if (outcomes.ok()) {
+      batch[i].done((*outcomes)[i]);
+    } else {
       batch[i].done(outcomes.status());
     }
   }
-  std::lock_guard lock(mu_);
-  ++stats_.batches;
-  const int64_t size = static_cast<int64_t>(batch.size());
-  if (outcomes.ok()) {
-    stats_.events += size;
-    stats_.duplicates += duplicates;
-  } else {
-    stats_.failed += size;
-  }
-  stats_.largest_batch = std::max(stats_.largest_batch, size);
 }
 
 }  // namespace tokenfab::ledger
