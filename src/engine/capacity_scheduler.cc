@@ -27,8 +27,7 @@ void CapacityScheduler::Remove(Request* request) {
 }
 
 bool CapacityScheduler::IsQueued(const Request* request) const {
-  Request* key = const_cast<Request*>(request);
-  return running_.contains(key) || waiting_.contains(key);
+  return running_.contains(request) || waiting_.contains(request);
 }
 
 CapacityDecision CapacityScheduler::Schedule(int64_t now_us) {

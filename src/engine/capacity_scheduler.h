@@ -61,6 +61,7 @@ class CapacityScheduler {
   // Orders by priority (larger first), then arrival sequence (smaller first): a total order,
   // since arrival sequences are unique.
   struct Order {
+    using is_transparent = void;  // lookups by const Request*
     bool operator()(const Request* a, const Request* b) const {
       if (a->priority() != b->priority()) return a->priority() > b->priority();
       return a->arrival_seq() < b->arrival_seq();
