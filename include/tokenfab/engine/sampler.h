@@ -9,8 +9,8 @@
 //   2. greedy when temperature is 0: the highest logit, the lowest token id on a tie;
 //   3. top-k, then top-p on the distribution renormalised over the top-k survivors at
 //      temperature 1, then min-p (p >= min_p * p_max, which is logit >= max + ln min_p: the
-//      ratio is unchanged by renormalisation, so min-p is the intersection with a logit
-//      threshold and its place in the chain never changes the outcome);
+//      ratio is unchanged by renormalisation and the top token survives every stage, so min-p
+//      after top-k/top-p is exactly an intersection with that logit threshold);
 //   4. temperature, on the survivors: p_i proportional to exp((l_i - l_max) / T);
 //   5. one uniform draw from the sequence's own generator (seeded: the same seed and logits give
 //      the same tokens on every platform).
