@@ -63,9 +63,12 @@ void SpmEncoder::AppendSymbol(std::string_view text, std::vector<int32_t>* out) 
     return;
   }
   for (char c : text) {
-    const int32_t byte_id = byte_token_[static_cast<uint8_t>(c)];
-    out->push_back(byte_id >= 0 ? byte_id : unk_id_);
+    if (byte_token_[static_cast<uint8_t>(c)] < 0) {
+      out->push_back(unk_id_);  // no byte fallback: one unknown token for the character
+      return;
+    }
   }
+  for (char c : text) out->push_back(byte_token_[static_cast<uint8_t>(c)]);
 }
 
 void SpmEncoder::Encode(std::string_view text, std::vector<int32_t>* out) const {

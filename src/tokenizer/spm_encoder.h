@@ -4,7 +4,7 @@
 // The text starts as one symbol per character. Repeatedly, of all adjacent pairs whose joined
 // text is a mergeable token, the one whose token has the highest score is merged (ties: the
 // leftmost). A final symbol that is not a token (a character outside the vocabulary) falls back
-// to its bytes as <0xNN> tokens, or to the unknown token when the vocabulary has no byte tokens.
+// to its bytes as <0xNN> tokens, or becomes one unknown token when the vocabulary lacks them.
 // Each byte of ill-formed UTF-8 is a character of its own, so it always becomes a byte token.
 //
 // Immutable after Create(); thread-safe.

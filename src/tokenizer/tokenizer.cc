@@ -136,8 +136,10 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(Vocab vocab) {
 
   if (v.type == VocabType::kByteLevelBpe) {
     TF_ASSIGN_OR_RETURN(PreTokenizer pre, PreTokenizer::ForName(v.pre));
-    // tiktoken (the reference for all three patterns) takes a piece that is a token as is.
-    const bool whole_piece_lookup = true;
+    // Llama 3 is a tiktoken vocabulary: a piece that is a token is taken as is, without merging
+    // (588 of its tokens are not what merging their own bytes gives). GPT-2 and Qwen merge every
+    // piece, as Hugging Face tokenizers do (for them the lookup would change nothing).
+    const bool whole_piece_lookup = pre.pattern() == PrePattern::kLlama3;
     TF_ASSIGN_OR_RETURN(BpeEncoder bpe,
                         BpeEncoder::Create(v, impl.pieces, mergeable, whole_piece_lookup));
     impl.pre.emplace(pre);
