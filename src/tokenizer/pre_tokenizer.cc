@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 
 #include "tokenizer/unicode_class.h"
 #include "tokenizer/utf8.h"
@@ -59,7 +60,7 @@ class Matcher {
       return RunEnd(i + 1, kCharLetter);
     }
     // `\p{N}{1,3}` or `\p{N}`
-    if (Is(i, kCharNumber)) return std::min(RunEnd(i, kCharNumber), i + max_digits);
+    if (Is(i, kCharNumber)) return RunEnd(i, kCharNumber, i + max_digits);
     // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
     if (IsSpace(i) && Is(i + 1, kCharOther)) return CrLfRunEnd(RunEnd(i + 1, kCharOther));
     if (Is(i, kCharOther)) return CrLfRunEnd(RunEnd(i, kCharOther));
@@ -76,8 +77,10 @@ class Matcher {
   bool IsSpace(size_t i) const { return i < n_ && c_.cp[i] == U' '; }
   bool IsCrLf(size_t i) const { return i < n_ && (c_.cp[i] == U'\r' || c_.cp[i] == U'\n'); }
 
-  size_t RunEnd(size_t i, uint8_t cls) const {
-    while (i < n_ && c_.cls[i] == cls) ++i;
+  // The end of the run of `cls` characters from `i`, stopping at `limit` at the latest.
+  size_t RunEnd(size_t i, uint8_t cls, size_t limit = std::numeric_limits<size_t>::max()) const {
+    limit = std::min(limit, n_);
+    while (i < limit && c_.cls[i] == cls) ++i;
     return i;
   }
   size_t CrLfRunEnd(size_t i) const {

@@ -535,8 +535,9 @@ constexpr Category kCategories[] = {
 };
 constexpr size_t kMixedWeight = 35;  // 2 to 4 other categories joined
 
-bool WellFormed(std::string_view s) {
-  // Strict decoding: a mirror of the tokenizer's own check, kept separate on purpose.
+}  // namespace
+
+bool WellFormedUtf8(std::string_view s) {
   size_t i = 0;
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   while (i < s.size()) {
@@ -567,8 +568,6 @@ bool WellFormed(std::string_view s) {
   }
   return true;
 }
-
-}  // namespace
 
 std::vector<CorpusEntry> BuildCorpus(uint64_t seed, size_t lines) {
   Generator gen(seed);
@@ -606,7 +605,7 @@ Status WriteCorpus(const std::vector<CorpusEntry>& corpus, const std::string& pa
   for (const CorpusEntry& entry : corpus) {
     boost::json::object line;
     line["category"] = entry.category;
-    if (WellFormed(entry.text)) {
+    if (WellFormedUtf8(entry.text)) {
       line["text"] = entry.text;
     } else {
       std::string hex;

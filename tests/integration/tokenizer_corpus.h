@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tokenfab/base/status.h"
@@ -26,6 +27,10 @@ inline constexpr size_t kCorpusLines = 12000;
 
 // Builds `lines` entries from `seed`.
 std::vector<CorpusEntry> BuildCorpus(uint64_t seed = kCorpusSeed, size_t lines = kCorpusLines);
+
+// Whether `text` is well-formed UTF-8 (written as "text"; otherwise as "hex"). Kept apart from
+// the tokenizer's own UTF-8 code on purpose.
+bool WellFormedUtf8(std::string_view text);
 
 [[nodiscard]] Status WriteCorpus(const std::vector<CorpusEntry>& corpus, const std::string& path);
 [[nodiscard]] StatusOr<std::vector<CorpusEntry>> ReadCorpus(const std::string& path);
