@@ -15,8 +15,8 @@
 #include <memory>
 #include <string>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "command.h"
 #include "tokenfab/tokenizer/tokenizer.h"
@@ -49,9 +49,9 @@ StatusOr<tokenizer::Vocab> LoadVocab(const TokenizeOptions& options) {
   TF_ASSIGN_OR_RETURN(model::GgufFile file, model::GgufFile::Open(options.model));
   return model::ReadVocab(file);
 #else
-  return absl::UnimplementedError(fmt::format(
-      "{}: this build cannot read GGUF files yet (no GGUF reader); use --vocab NAME",
-      options.model));
+  return absl::UnimplementedError(
+      fmt::format("{}: this build cannot read GGUF files yet (no GGUF reader); use --vocab NAME",
+                  options.model));
 #endif
 }
 
@@ -94,9 +94,9 @@ int RunTokenize(const TokenizeOptions& options) {
     boost::system::error_code error;
     const boost::json::value value = boost::json::parse(line, error);
     if (error || !value.is_string()) {
-      return Fail(absl::InvalidArgumentError(fmt::format(
-          "stdin line {}: not a JSON string{}", number,
-          error ? fmt::format(" ({})", error.message()) : std::string())));
+      return Fail(absl::InvalidArgumentError(
+          fmt::format("stdin line {}: not a JSON string{}", number,
+                      error ? fmt::format(" ({})", error.message()) : std::string())));
     }
     const std::string out = Format(encode(value.as_string()), options.count);
     std::fwrite(out.data(), 1, out.size(), stdout);
@@ -126,12 +126,13 @@ Command AddTokenizeCommand(CLI::App& app) {
   sub->add_flag("--parse-special", options->parse_special,
                 "read special-token texts such as <|eot_id|> as those tokens (off: plain text)");
   return Command{sub, [options] {
-    if (options->model.empty() == options->vocab.empty()) {
-      std::fprintf(stderr, "tokenfab tokenize: give one of --model FILE or --vocab NAME\n");
-      return kExitUsage;
-    }
-    return RunTokenize(*options);
-  }};
+                   if (options->model.empty() == options->vocab.empty()) {
+                     std::fprintf(stderr,
+                                  "tokenfab tokenize: give one of --model FILE or --vocab NAME\n");
+                     return kExitUsage;
+                   }
+                   return RunTokenize(*options);
+                 }};
 }
 
 }  // namespace tokenfab::cli

@@ -66,7 +66,8 @@ void BM_Encode(benchmark::State& state, const std::string& name, bool typical) {
     }
   }
   state.SetBytesProcessed(bytes);
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
 }
 
 void BM_Decode(benchmark::State& state, const std::string& name) {
@@ -101,12 +102,12 @@ void BM_Create(benchmark::State& state, const std::string& name) {
   }
 }
 
-#define TOKENIZER_BENCH(name)                                                               \
-  BENCHMARK_CAPTURE(BM_Encode, name/all, std::string(#name), false)                          \
-      ->Unit(benchmark::kMillisecond);                                                       \
-  BENCHMARK_CAPTURE(BM_Encode, name/typical, std::string(#name), true)                       \
-      ->Unit(benchmark::kMillisecond);                                                       \
-  BENCHMARK_CAPTURE(BM_Decode, name, std::string(#name))->Unit(benchmark::kMillisecond);     \
+#define TOKENIZER_BENCH(name)                                                            \
+  BENCHMARK_CAPTURE(BM_Encode, name / all, std::string(#name), false)                    \
+      ->Unit(benchmark::kMillisecond);                                                   \
+  BENCHMARK_CAPTURE(BM_Encode, name / typical, std::string(#name), true)                 \
+      ->Unit(benchmark::kMillisecond);                                                   \
+  BENCHMARK_CAPTURE(BM_Decode, name, std::string(#name))->Unit(benchmark::kMillisecond); \
   BENCHMARK_CAPTURE(BM_Create, name, std::string(#name))->Unit(benchmark::kMillisecond)
 
 TOKENIZER_BENCH(gpt2);

@@ -36,7 +36,8 @@ StatusOr<BpeEncoder> BpeEncoder::Create(const Vocab& vocab,
     auto it = by_bytes.find(std::string_view(std::string(1, static_cast<char>(b))));
     if (it == by_bytes.end()) {
       return absl::InvalidArgumentError(fmt::format(
-          "byte-level BPE vocabulary has no token for byte 0x{:02X}; it cannot encode all text", b));
+          "byte-level BPE vocabulary has no token for byte 0x{:02X}; it cannot encode all text",
+          b));
     }
     encoder.byte_token_[b] = it->second;
   }
@@ -74,7 +75,8 @@ StatusOr<BpeEncoder> BpeEncoder::Create(const Vocab& vocab,
   }
   if (whole_piece_lookup) {
     encoder.whole_pieces_.reserve(by_bytes.size());
-    for (const auto& [bytes, id] : by_bytes) encoder.whole_pieces_.try_emplace(std::string(bytes), id);
+    for (const auto& [bytes, id] : by_bytes)
+      encoder.whole_pieces_.try_emplace(std::string(bytes), id);
   }
   return encoder;
 }

@@ -99,7 +99,8 @@ TEST(BpeEncoderTest, AnyBytesEncode) {
 // The naive algorithm, as an oracle for long pieces (which take the heap path).
 std::vector<std::string> NaiveBpe(std::string_view text, const Merges& merges) {
   absl::flat_hash_map<std::string, int> rank;  // token -> first merge making it
-  for (size_t i = 0; i < merges.size(); ++i) rank.try_emplace(merges[i].first + merges[i].second, i);
+  for (size_t i = 0; i < merges.size(); ++i)
+    rank.try_emplace(merges[i].first + merges[i].second, i);
   absl::flat_hash_map<std::string, bool> is_merge;
   for (const auto& [l, r] : merges) is_merge[l + '\0' + r] = true;
   std::vector<std::string> parts;
@@ -119,9 +120,9 @@ std::vector<std::string> NaiveBpe(std::string_view text, const Merges& merges) {
 }
 
 TEST(BpeEncoderTest, LongPiecesMergeLikeShortOnes) {
-  const Merges merges = {
-      {"a", "b"}, {"b", "a"}, {"ab", "a"}, {"a", "a"}, {"ba", "b"}, {"aa", "b"},
-      {"ab", "ab"}, {"c", "a"}, {"aba", "b"}, {"b", "b"}, {"bb", "c"}, {"ca", "bb"}};
+  const Merges merges = {{"a", "b"},   {"b", "a"},  {"ab", "a"},  {"a", "a"},
+                         {"ba", "b"},  {"aa", "b"}, {"ab", "ab"}, {"c", "a"},
+                         {"aba", "b"}, {"b", "b"},  {"bb", "c"},  {"ca", "bb"}};
   const TestVocab v(merges);
   const BpeEncoder e = v.Encoder();
   base::Random random(7);

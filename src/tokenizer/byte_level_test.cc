@@ -14,7 +14,9 @@ TEST(ByteLevelTest, SpellsBytesAsGpt2Does) {
   EXPECT_EQ(ByteLevelChar(0xFF), U'\u00FF');
   std::string spelled;
   ByteLevelEncode(" caf\xC3\xA9", &spelled);
-  EXPECT_EQ(spelled, "\xC4\xA0" "caf\xC3\x83\xC2\xA9");  // "Ġcafé" as GPT-2 stores it: Ġcafé
+  EXPECT_EQ(spelled,
+            "\xC4\xA0"
+            "caf\xC3\x83\xC2\xA9");  // "Ġcafé" as GPT-2 stores it: Ġcafé
 }
 
 TEST(ByteLevelTest, EveryByteRoundTrips) {

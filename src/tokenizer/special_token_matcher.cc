@@ -22,17 +22,16 @@ void SpecialTokenMatcher::Add(std::string_view text, int32_t id) {
       child = static_cast<int32_t>(nodes_.size());
       nodes_.emplace_back();
       auto& children = nodes_[node].children;
-      children.insert(std::lower_bound(children.begin(), children.end(),
-                                       std::make_pair(byte, int32_t{0})),
-                      {byte, child});
+      children.insert(
+          std::lower_bound(children.begin(), children.end(), std::make_pair(byte, int32_t{0})),
+          {byte, child});
     }
     node = child;
   }
   if (nodes_[node].id < 0) nodes_[node].id = id;
 }
 
-std::pair<size_t, int32_t> SpecialTokenMatcher::LongestAt(std::string_view text,
-                                                          size_t pos) const {
+std::pair<size_t, int32_t> SpecialTokenMatcher::LongestAt(std::string_view text, size_t pos) const {
   std::pair<size_t, int32_t> best{0, -1};
   int32_t node = 0;
   for (size_t i = pos; i < text.size(); ++i) {

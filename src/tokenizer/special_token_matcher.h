@@ -20,8 +20,8 @@ namespace tokenfab::tokenizer {
 class SpecialTokenMatcher {
  public:
   struct Match {
-    size_t pos = 0;      // where the token's text starts
-    size_t length = 0;   // 0 when nothing matched
+    size_t pos = 0;     // where the token's text starts
+    size_t length = 0;  // 0 when nothing matched
     int32_t id = -1;
   };
 

@@ -38,8 +38,7 @@ StatusOr<SpmEncoder> SpmEncoder::Create(const Vocab& vocab, const std::vector<bo
   encoder.scores_.assign(n, 0.0f);
   for (int32_t id = 0; id < n; ++id) {
     if (!vocab.scores.empty()) encoder.scores_[id] = vocab.scores[id];
-    const TokenType type =
-        vocab.token_types.empty() ? TokenType::kNormal : vocab.token_types[id];
+    const TokenType type = vocab.token_types.empty() ? TokenType::kNormal : vocab.token_types[id];
     if (type == TokenType::kByte) {
       const int b = ParseByteToken(vocab.tokens[id]);
       if (b >= 0 && encoder.byte_token_[b] < 0) encoder.byte_token_[b] = id;

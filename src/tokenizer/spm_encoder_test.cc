@@ -44,8 +44,14 @@ std::vector<std::string> Encode(const Vocab& vocab, std::string_view text) {
 }
 
 TEST(SpmEncoderTest, MergesTheHighestScoringPairFirst) {
-  const Vocab v = SpmVocab({{"a", -10}, {"b", -11}, {"c", -12}, {"ab", -2}, {"bc", -1},
-                            {"\u2581", -20}, {"\u2581a", -3}, {"\u2581ab", -4}});
+  const Vocab v = SpmVocab({{"a", -10},
+                            {"b", -11},
+                            {"c", -12},
+                            {"ab", -2},
+                            {"bc", -1},
+                            {"\u2581", -20},
+                            {"\u2581a", -3},
+                            {"\u2581ab", -4}});
   EXPECT_THAT(Encode(v, "abc"), ElementsAre("a", "bc"));
   EXPECT_THAT(Encode(v, "\u2581abc"), ElementsAre("\u2581a", "bc"));
   EXPECT_THAT(Encode(v, "\u2581ab"), ElementsAre("\u2581ab"));
@@ -61,7 +67,8 @@ TEST(SpmEncoderTest, EqualScoresMergeLeftmostFirst) {
 TEST(SpmEncoderTest, UnknownCharactersFallBackToBytes) {
   const Vocab v = SpmVocab({{"a", -1}, {"\u2581", -2}});
   EXPECT_THAT(Encode(v, "a\u00E9\u2581"), ElementsAre("a", "<0xC3>", "<0xA9>", "\u2581"));
-  EXPECT_THAT(Encode(v, "\xFF" "a\xE4\xB8"), ElementsAre("<0xFF>", "a", "<0xE4>", "<0xB8>"));
+  EXPECT_THAT(Encode(v, "\xFF\x61\xE4\xB8"),  // 0xFF, 'a', a truncated 中
+              ElementsAre("<0xFF>", "a", "<0xE4>", "<0xB8>"));
 }
 
 TEST(SpmEncoderTest, WithoutByteTokensAnUnknownCharacterIsOneUnknownToken) {

@@ -46,7 +46,8 @@ TEST(StreamingDetokenizerTest, ContinuationKeepsTheLeadingSpace) {
 }
 
 TEST(StreamingDetokenizerTest, EmojiZwjSequencesComeOutWholeCharacterByCharacter) {
-  const std::string family = "\U0001F468\u200D\U0001F469\u200D\U0001F467 \U0001F3F3\uFE0F\u200D\U0001F308";
+  const std::string family =
+      "\U0001F468\u200D\U0001F469\u200D\U0001F467 \U0001F3F3\uFE0F\u200D\U0001F308";
   for (const char* name : {"gpt2", "llama3", "qwen3", "llama2"}) {
     const Tokenizer* tokenizer = RealTokenizer(name);
     ASSERT_NE(tokenizer, nullptr);
@@ -70,12 +71,12 @@ TEST(StreamingDetokenizerTest, IllFormedBytes) {
   const Tokenizer* llama2 = RealTokenizer("llama2");
   ASSERT_NE(llama2, nullptr);
   StreamingDetokenizer stream(*llama2);
-  EXPECT_EQ(stream.Push(Byte(0xFF)), "\xFF");          // can never be valid: out at once
-  EXPECT_EQ(stream.Push(Byte(0xE4)), "");              // might become a character
-  EXPECT_EQ(stream.Push(Byte('A')), "\xE4" "A");       // it cannot any more
+  EXPECT_EQ(stream.Push(Byte(0xFF)), "\xFF");     // can never be valid: out at once
+  EXPECT_EQ(stream.Push(Byte(0xE4)), "");         // might become a character
+  EXPECT_EQ(stream.Push(Byte('A')), "\xE4\x41");  // "\xE4A": it cannot any more
   EXPECT_EQ(stream.Push(Byte(0xF0)), "");
   EXPECT_EQ(stream.Push(Byte(0x9F)), "");
-  EXPECT_EQ(stream.Flush(), "\xF0\x9F");               // the rest as raw bytes
+  EXPECT_EQ(stream.Flush(), "\xF0\x9F");  // the rest as raw bytes
 }
 
 TEST(StreamingDetokenizerTest, SpecialTokens) {

@@ -20,8 +20,8 @@ constexpr std::string_view kSpmSpace = "\xE2\x96\x81";              // U+2581 "‚
 
 // Control tokens that end a turn, by text (llama.cpp keeps the same list), besides EOS and EOT.
 constexpr std::string_view kEndOfGenerationTexts[] = {
-    "<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<|im_end|>",
-    "<|endoftext|>", "<|end|>", "<end_of_turn>", "<EOT>",
+    "<|eot_id|>",    "<|eom_id|>", "<|end_of_text|>", "<|im_end|>",
+    "<|endoftext|>", "<|end|>",    "<end_of_turn>",   "<EOT>",
 };
 
 TokenType TypeOf(const Vocab& vocab, int32_t id) {
@@ -86,10 +86,12 @@ struct Tokenizer::Impl {
   std::optional<SpmEncoder> spm;
   SpecialTokenMatcher user_defined;  // always recognised
   SpecialTokenMatcher special;       // with parse_special: control, unknown and user-defined
-  bool strip_prefix_space = false;
+  bool add_space_prefix = false;     // SentencePiece: "‚ñÅ" before the text
+  bool strip_prefix_space = false;   // Decode drops it again
 
-  void EncodeFragment(std::string_view text, bool after_special, std::vector<int32_t>* out,
-                      bool add_space_prefix) const;
+  // Appends the tokens of `text`, a stretch between special tokens; `after_special`: it starts
+  // the text or follows a special token.
+  void EncodeFragment(std::string_view text, bool after_special, std::vector<int32_t>* out) const;
 };
 
 Tokenizer::Tokenizer(Vocab vocab) : vocab_(std::move(vocab)), impl_(std::make_unique<Impl>()) {}
@@ -147,13 +149,14 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(Vocab vocab) {
   } else {
     TF_ASSIGN_OR_RETURN(SpmEncoder spm, SpmEncoder::Create(v, mergeable));
     impl.spm.emplace(std::move(spm));
+    impl.add_space_prefix = v.add_space_prefix;
     impl.strip_prefix_space = v.add_space_prefix;
   }
   return tokenizer;
 }
 
 void Tokenizer::Impl::EncodeFragment(std::string_view text, bool after_special,
-                                     std::vector<int32_t>* out, bool add_space_prefix) const {
+                                     std::vector<int32_t>* out) const {
   if (spm.has_value()) {
     std::string escaped;
     escaped.reserve(text.size() + 3 + text.size() / 4);
@@ -191,8 +194,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_special,
   while (pos < text.size()) {
     const SpecialTokenMatcher::Match match = matcher.Find(text, pos);
     if (match.pos > pos) {
-      impl_->EncodeFragment(text.substr(pos, match.pos - pos), after_special, &out,
-                            vocab_.add_space_prefix);
+      impl_->EncodeFragment(text.substr(pos, match.pos - pos), after_special, &out);
       after_special = false;
     }
     if (match.length == 0) break;
@@ -244,9 +246,9 @@ std::string Tokenizer::Decode(std::span<const int32_t> ids, SpecialTokens specia
 Status Tokenizer::CheckIds(std::span<const int32_t> ids) const {
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= vocab_size()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "token id {} at position {} is outside the vocabulary of {} tokens", ids[i], i,
-          vocab_size()));
+      return absl::InvalidArgumentError(
+          fmt::format("token id {} at position {} is outside the vocabulary of {} tokens", ids[i],
+                      i, vocab_size()));
     }
   }
   return absl::OkStatus();

@@ -14,8 +14,8 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using Ids = std::vector<int32_t>;
 
-#define TOKENIZER_OR_SKIP(var, name)            \
-  const Tokenizer* var = RealTokenizer(name);   \
+#define TOKENIZER_OR_SKIP(var, name)          \
+  const Tokenizer* var = RealTokenizer(name); \
   ASSERT_NE(var, nullptr) << "vocabulary " << name
 
 // Reference ids from tiktoken (gpt2, llama3, qwen3) and llama-tokenizer-js (llama2).
@@ -32,8 +32,8 @@ const Expected kExpected[] = {
     {"llama2", "Hello world", {15043, 3186}},
     {"gpt2",
      "Hello, world! \u4F60\u597D\uFF0C\u4E16\u754C \U0001F916\n",
-     {15496, 11, 995, 0, 220, 19526, 254, 25001, 121, 171, 120, 234, 10310, 244, 45911, 234,
-      12520, 97, 244, 198}},
+     {15496, 11,  995,   0,   220,   19526, 254,   25001, 121, 171,
+      120,   234, 10310, 244, 45911, 234,   12520, 97,    244, 198}},
     {"llama3",
      "Hello, world! \u4F60\u597D\uFF0C\u4E16\u754C \U0001F916\n",
      {9906, 11, 1917, 0, 118195, 53901, 3922, 102616, 11410, 97, 244, 198}},
@@ -116,8 +116,14 @@ TEST(TokenizerTest, UserDefinedTokensAreAlwaysRecognised) {
 
 TEST(TokenizerTest, DecodeRoundTripsAnyBytes) {
   const std::string texts[] = {
-      "plain", "  two  spaces  ", "\n\n\t\r\n", "\u4E2D\u6587\U0001F468\u200D\U0001F469",
-      "\xFF\xFE bad \xE4\xB8 bytes \x80", std::string("nul\0byte", 8), "\uFEFFbom", "",
+      "plain",
+      "  two  spaces  ",
+      "\n\n\t\r\n",
+      "\u4E2D\u6587\U0001F468\u200D\U0001F469",
+      "\xFF\xFE bad \xE4\xB8 bytes \x80",
+      std::string("nul\0byte", 8),
+      "\uFEFFbom",
+      "",
   };
   for (const char* name : {"gpt2", "llama3", "qwen3", "llama2"}) {
     TOKENIZER_OR_SKIP(tokenizer, name);
@@ -183,15 +189,15 @@ TEST(TokenizerTest, EndOfGeneration) {
   for (int32_t id : {128001, 128008, 128009}) EXPECT_TRUE(llama3->IsEndOfGeneration(id)) << id;
   for (int32_t id : {128000, 128006, 9906, -1, 999999}) EXPECT_FALSE(llama3->IsEndOfGeneration(id));
   TOKENIZER_OR_SKIP(qwen3, "qwen3");
-  EXPECT_TRUE(qwen3->IsEndOfGeneration(151643));  // <|endoftext|>
-  EXPECT_TRUE(qwen3->IsEndOfGeneration(151645));  // <|im_end|>
+  EXPECT_TRUE(qwen3->IsEndOfGeneration(151643));   // <|endoftext|>
+  EXPECT_TRUE(qwen3->IsEndOfGeneration(151645));   // <|im_end|>
   EXPECT_FALSE(qwen3->IsEndOfGeneration(151644));  // <|im_start|>
   EXPECT_FALSE(qwen3->IsEndOfGeneration(151668));  // </think>
   TOKENIZER_OR_SKIP(llama2, "llama2");
   EXPECT_TRUE(llama2->IsEndOfGeneration(2));
   EXPECT_FALSE(llama2->IsEndOfGeneration(1));
   EXPECT_TRUE(llama2->IsControl(1));
-  EXPECT_TRUE(llama2->IsControl(0));  // <unk>
+  EXPECT_TRUE(llama2->IsControl(0));   // <unk>
   EXPECT_FALSE(llama2->IsControl(3));  // <0x00>
 }
 

@@ -91,8 +91,8 @@ class CharClassTable {
 
   CharClass Get(char32_t c) const {
     if (c > kMaxCodepoint) return kCharOther;
-    return static_cast<CharClass>(blocks_[(size_t{index_[c >> kBlockBits]} << kBlockBits) |
-                                          (c & (kBlockSize - 1))]);
+    return static_cast<CharClass>(
+        blocks_[(size_t{index_[c >> kBlockBits]} << kBlockBits) | (c & (kBlockSize - 1))]);
   }
 
  private:

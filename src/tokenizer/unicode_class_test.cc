@@ -21,8 +21,8 @@ TEST(UnicodeClassTest, Ascii) {
 }
 
 TEST(UnicodeClassTest, WhiteSpaceIsThePropertyNotJavaScriptsBackslashS) {
-  for (char32_t cp : {U'\u0085', U'\u00A0', U'\u1680', U'\u2000', U'\u200A', U'\u2028',
-                      U'\u2029', U'\u202F', U'\u205F', U'\u3000'}) {
+  for (char32_t cp : {U'\u0085', U'\u00A0', U'\u1680', U'\u2000', U'\u200A', U'\u2028', U'\u2029',
+                      U'\u202F', U'\u205F', U'\u3000'}) {
     EXPECT_EQ(ClassifyCodepoint(cp), kCharWhitespace) << std::hex << static_cast<uint32_t>(cp);
   }
   // JavaScript's \s matches U+FEFF; White_Space (Rust's \s) does not, nor U+180E (since Unicode

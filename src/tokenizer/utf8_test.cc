@@ -53,7 +53,9 @@ TEST(Utf8Test, CompletePrefixHoldsBackOnlyWhatMoreBytesCouldComplete) {
   EXPECT_EQ(CompletePrefixLength("a\xFF"), 2u);
   EXPECT_EQ(CompletePrefixLength("a\xE0\x80"), 3u);  // E0 needs A0..BF next
   EXPECT_EQ(CompletePrefixLength("a\xED\xA0"), 3u);  // would be a surrogate
-  EXPECT_EQ(CompletePrefixLength("a\xE4" "A"), 3u);
+  EXPECT_EQ(CompletePrefixLength("a\xE4"
+                                 "A"),
+            3u);
   EXPECT_EQ(CompletePrefixLength("\x80\x80\x80"), 3u);
 }
 

@@ -14,6 +14,8 @@
 namespace tokenfab::tokenizer {
 namespace {
 
+// The word and character tables are laid out by hand.
+// clang-format off
 constexpr std::string_view kWords[] = {
     "the", "of", "and", "to", "in", "is", "you", "that", "it", "he", "was", "for", "on", "are",
     "as", "with", "his", "they", "I", "at", "be", "this", "have", "from", "or", "one", "had",
@@ -130,6 +132,8 @@ constexpr std::array<std::pair<char32_t, char32_t>, 16> kRecentRanges = {{
     {0x1E5D0, 0x1E5FF}, {0x1E6C0, 0x1E6FF}, {0x088F, 0x088F},   {0x323B0, 0x33479},
 }};
 
+// clang-format on
+
 void AppendCodepoint(char32_t cp, std::string* out) {
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));
@@ -182,7 +186,9 @@ class Generator {
   const T& Pick(const T (&items)[N]) {
     return items[Below(N)];
   }
-  std::string_view PickChar(std::string_view chars) { return NthChar(chars, Below(CountChars(chars))); }
+  std::string_view PickChar(std::string_view chars) {
+    return NthChar(chars, Below(CountChars(chars)));
+  }
 
   std::string English() {
     std::string s;
@@ -270,8 +276,8 @@ class Generator {
         s += Pick(kEmojiSequences);
       } else if (kind < 7) {
         static constexpr std::pair<char32_t, char32_t> kBlocks[] = {
-            {0x1F300, 0x1F5FF}, {0x1F600, 0x1F64F}, {0x1F680, 0x1F6FF},
-            {0x1F900, 0x1F9FF}, {0x2600, 0x26FF},   {0x2700, 0x27BF}, {0x1FA70, 0x1FAFF}};
+            {0x1F300, 0x1F5FF}, {0x1F600, 0x1F64F}, {0x1F680, 0x1F6FF}, {0x1F900, 0x1F9FF},
+            {0x2600, 0x26FF},   {0x2700, 0x27BF},   {0x1FA70, 0x1FAFF}};
         const auto& [lo, hi] = kBlocks[Below(std::size(kBlocks))];
         AppendCodepoint(lo + static_cast<char32_t>(Below(hi - lo + 1)), &s);
         if (Chance(0.2)) AppendCodepoint(0x1F3FB + static_cast<char32_t>(Below(5)), &s);
@@ -306,8 +312,8 @@ class Generator {
           s += fmt::format("+86 {:03d}-{:04d}-{:04d}", Below(1000), Below(10000), Below(10000));
           break;
         case 5:
-          s += fmt::format("{}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", 1990 + Below(40), 1 + Below(12),
-                           1 + Below(28), Below(24), Below(60), Below(60));
+          s += fmt::format("{}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", 1990 + Below(40),
+                           1 + Below(12), 1 + Below(28), Below(24), Below(60), Below(60));
           break;
         case 6:
           s += fmt::format("{}{}e{}{}", Chance(0.5) ? "-" : "", Below(1000), Chance(0.5) ? "-" : "",
@@ -371,9 +377,9 @@ class Generator {
 
   std::string Apostrophes() {
     static constexpr std::string_view kPieces[] = {
-        "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'T", "'RE", "'Ve", "'M", "'LL", "'lL",
-        "'D", "'ſ", "'ſt", "''", "'", "' s", "’s", "'x", "'sa", "'llama", "'123", "' ", "'\n",
-        "'é", "'ß", "'İ", "'K", "'\u212A", "'ll'", "'re'", "'S'", "'''",
+        "'s",   "'t",  "'re", "'ve", "'m",  "'ll", "'d", "'S",      "'T",   "'RE",  "'Ve", "'M",
+        "'LL",  "'lL", "'D",  "'ſ",  "'ſt", "''",  "'",  "' s",     "’s",   "'x",   "'sa", "'llama",
+        "'123", "' ",  "'\n", "'é",  "'ß",  "'İ",  "'K", "'\u212A", "'ll'", "'re'", "'S'", "'''",
     };
     std::string s;
     const size_t n = 1 + Below(10);
@@ -415,7 +421,7 @@ class Generator {
           cp = static_cast<char32_t>(Below(0x800));
           break;
         default: {
-          static constexpr char32_t kEdges[] = {0x0,    0x1F,   0x7F,    0x80,    0x9F,
+          static constexpr char32_t kEdges[] = {0x0,    0x1F,   0x7F,    0x80,     0x9F,
                                                 0xFFFE, 0xFFFF, 0x1FFFF, 0x10FFFF, 0xE000,
                                                 0xF8FF, 0xFFFD, 0xF0000, 0x10FFFD};
           cp = kEdges[Below(std::size(kEdges))];
@@ -448,9 +454,25 @@ class Generator {
 
   std::string Invalid() {
     static constexpr std::string_view kBad[] = {
-        "\x80", "\xBF", "\xC3", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80",
-        "\xED\xBF\xBF", "\xF4\x90\x80\x80", "\xF5", "\xFF", "\xFE", "\xE4\xB8", "\xF0\x9F\x98",
-        "\xF0\x9F", "\xE2\x82", "\xC2", "\x80\x80\x80", "\xF8\x88\x80\x80\x80",
+        "\x80",
+        "\xBF",
+        "\xC3",
+        "\xC0\xAF",
+        "\xC1\xBF",
+        "\xE0\x80\xAF",
+        "\xED\xA0\x80",
+        "\xED\xBF\xBF",
+        "\xF4\x90\x80\x80",
+        "\xF5",
+        "\xFF",
+        "\xFE",
+        "\xE4\xB8",
+        "\xF0\x9F\x98",
+        "\xF0\x9F",
+        "\xE2\x82",
+        "\xC2",
+        "\x80\x80\x80",
+        "\xF8\x88\x80\x80\x80",
     };
     std::string s;
     const size_t n = 1 + Below(6);

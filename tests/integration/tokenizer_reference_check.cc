@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "tokenfab/tokenizer/streaming_detokenizer.h"
 #include "tokenfab/tokenizer/tokenizer.h"
@@ -109,7 +109,8 @@ StatusOr<std::vector<std::optional<Reference>>> ReadReference(const std::string&
   return out;
 }
 
-int Run(const std::string& name, const std::string& corpus_path, const std::string& reference_path) {
+int Run(const std::string& name, const std::string& corpus_path,
+        const std::string& reference_path) {
   auto fail = [](const Status& status) {
     std::fprintf(stderr, "tokenizer_reference_check: %s\n", std::string(status.message()).c_str());
     return 2;
@@ -125,8 +126,8 @@ int Run(const std::string& name, const std::string& corpus_path, const std::stri
   auto reference = ReadReference(reference_path);
   if (!reference.ok()) return fail(reference.status());
   if (reference->size() != corpus->size()) {
-    return fail(absl::InvalidArgumentError(fmt::format(
-        "{} reference lines for {} corpus entries", reference->size(), corpus->size())));
+    return fail(absl::InvalidArgumentError(fmt::format("{} reference lines for {} corpus entries",
+                                                       reference->size(), corpus->size())));
   }
 
   const Tokenizer& tok = **tokenizer;
@@ -146,9 +147,10 @@ int Run(const std::string& name, const std::string& corpus_path, const std::stri
       std::vector<int32_t> compared_ids = ids;
       if (ref->normalized.has_value() && tok.Normalize(entry.text) != *ref->normalized) {
         ++normalization_differences;
-        std::printf("  NORMALIZATION line %zu [%s] \"%s\": the reference's NFC differs from "
-                    "ours; comparing on its normalised text\n",
-                    i + 1, entry.category.c_str(), Escaped(entry.text).c_str());
+        std::printf(
+            "  NORMALIZATION line %zu [%s] \"%s\": the reference's NFC differs from "
+            "ours; comparing on its normalised text\n",
+            i + 1, entry.category.c_str(), Escaped(entry.text).c_str());
         compared_ids = tok.Encode(*ref->normalized, false, false);
       }
       if (compared_ids != *expected) {
@@ -173,8 +175,7 @@ int Run(const std::string& name, const std::string& corpus_path, const std::stri
       ++round_trip_failures;
       if (shown++ < kShowFirst) {
         std::printf("  ROUND TRIP line %zu [%s] \"%s\"\n    decoded: \"%s\"\n", i + 1,
-                    entry.category.c_str(), Escaped(entry.text).c_str(),
-                    Escaped(decoded).c_str());
+                    entry.category.c_str(), Escaped(entry.text).c_str(), Escaped(decoded).c_str());
       }
     }
     StreamingDetokenizer stream(tok, {.special = SpecialTokens::kSkip, .sequence_start = true});
@@ -199,9 +200,8 @@ int Run(const std::string& name, const std::string& corpus_path, const std::stri
       "%s: %zu lines, %zu bytes, %zu tokens; %zu compared with the reference, %zu ill-formed "
       "UTF-8 (round trip only), %zu normalised differently by the reference's newer Unicode\n"
       "%s: mismatches %zu, round-trip failures %zu, streaming failures %zu\n",
-      name.c_str(), corpus->size(), bytes, tokens, compared, ill_formed,
-      normalization_differences, name.c_str(), mismatches, round_trip_failures,
-      streaming_failures);
+      name.c_str(), corpus->size(), bytes, tokens, compared, ill_formed, normalization_differences,
+      name.c_str(), mismatches, round_trip_failures, streaming_failures);
   return mismatches + round_trip_failures + streaming_failures == 0 ? 0 : 1;
 }
 
