@@ -1,6 +1,6 @@
 // Encode throughput of the tokenizers on the tokenizer reference corpus (its well-formed lines,
 // the same text bench/micro/tokenizer_bench_tiktoken.mjs gives tiktoken), one Encode per line:
-// BM_Encode/<vocab>/all on every line, BM_Encode/<vocab>/typical without the "long" category
+// BM_Encode/<vocab>_all on every line, BM_Encode/<vocab>_typical without the "long" category
 // (57 lines of 2 to 20 KB without a break, on which tiktoken's merging is quadratic).
 //
 //   build/bin/tokenizer_bench --benchmark_filter=Encode
@@ -103,9 +103,9 @@ void BM_Create(benchmark::State& state, const std::string& name) {
 }
 
 #define TOKENIZER_BENCH(name)                                                            \
-  BENCHMARK_CAPTURE(BM_Encode, name / all, std::string(#name), false)                    \
+  BENCHMARK_CAPTURE(BM_Encode, name##_all, std::string(#name), false)                    \
       ->Unit(benchmark::kMillisecond);                                                   \
-  BENCHMARK_CAPTURE(BM_Encode, name / typical, std::string(#name), true)                 \
+  BENCHMARK_CAPTURE(BM_Encode, name##_typical, std::string(#name), true)                 \
       ->Unit(benchmark::kMillisecond);                                                   \
   BENCHMARK_CAPTURE(BM_Decode, name, std::string(#name))->Unit(benchmark::kMillisecond); \
   BENCHMARK_CAPTURE(BM_Create, name, std::string(#name))->Unit(benchmark::kMillisecond)
