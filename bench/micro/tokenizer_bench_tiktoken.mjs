@@ -1,8 +1,8 @@
 // tiktoken's encode throughput on the same text as tokenizer_bench (the well-formed lines of the
 // tokenizer reference corpus, one encode per line), to report beside ours.
 //
-//   build/bin/tokenizer_corpus /tmp/corpus.jsonl
-//   node bench/micro/tokenizer_bench_tiktoken.mjs /tmp/corpus.jsonl build/share/tokenfab/vocab
+//   build/bin/tokenizer_corpus corpus.jsonl
+//   node bench/micro/tokenizer_bench_tiktoken.mjs corpus.jsonl build/share/tokenfab/vocab
 //
 // gpt2: tiktoken's own encoding; llama3, qwen3: tiktoken with their ranks and patterns (Qwen's
 // NFC normalisation is part of the timed work, as it is in ours); llama2: llama-tokenizer-js.

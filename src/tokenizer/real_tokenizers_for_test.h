@@ -1,4 +1,4 @@
-// Test helper: the Tokenizer of one of the four exported vocabularies (llama3, llama2, qwen3,
+// For tests: the Tokenizer of one of the four exported vocabularies (llama3, llama2, qwen3,
 // gpt2), built once per test process. Fails the calling test when the vocabulary is missing.
 #pragma once
 

@@ -1,4 +1,4 @@
-// UTF-8 helpers for the tokenizers: strict decoding (Unicode 15, table 3-7: no overlong forms, no
+// UTF-8 functions for the tokenizers: strict decoding (Unicode 15, table 3-7: no overlong forms, no
 // surrogates, nothing past U+10FFFF) where each byte of an ill-formed sequence stands alone, so
 // that every byte string, valid or not, splits into units whose concatenation is the input.
 // Pure functions; thread-safe.
