@@ -14,7 +14,7 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using Ids = std::vector<int32_t>;
 
-#define TOKENIZER_OR_SKIP(var, name)          \
+#define REAL_TOKENIZER_OR_FAIL(var, name)          \
   const Tokenizer* var = RealTokenizer(name); \
   ASSERT_NE(var, nullptr) << "vocabulary " << name
 
@@ -58,22 +58,22 @@ const Expected kExpected[] = {
 
 TEST(TokenizerTest, EncodesLikeTheReferences) {
   for (const Expected& e : kExpected) {
-    TOKENIZER_OR_SKIP(tokenizer, e.vocab);
+    REAL_TOKENIZER_OR_FAIL(tokenizer, e.vocab);
     EXPECT_THAT(tokenizer->Encode(e.text, false, false), ElementsAreArray(e.ids))
         << e.vocab << ": " << e.text;
   }
 }
 
 TEST(TokenizerTest, AddSpecialFollowsTheVocabulary) {
-  TOKENIZER_OR_SKIP(llama3, "llama3");
+  REAL_TOKENIZER_OR_FAIL(llama3, "llama3");
   EXPECT_THAT(llama3->Encode("Hello world", true, false), ElementsAre(128000, 9906, 1917));
   EXPECT_THAT(llama3->Encode("", true, false), ElementsAre(128000));
-  TOKENIZER_OR_SKIP(llama2, "llama2");
+  REAL_TOKENIZER_OR_FAIL(llama2, "llama2");
   EXPECT_THAT(llama2->Encode("Hello world", true, false), ElementsAre(1, 15043, 3186));
   EXPECT_THAT(llama2->Encode("", false, false), ElementsAre());
-  TOKENIZER_OR_SKIP(qwen3, "qwen3");  // add_bos_token false: nothing added
+  REAL_TOKENIZER_OR_FAIL(qwen3, "qwen3");  // add_bos_token false: nothing added
   EXPECT_THAT(qwen3->Encode("Hello world", true, false), ElementsAre(9707, 1879));
-  TOKENIZER_OR_SKIP(gpt2, "gpt2");
+  REAL_TOKENIZER_OR_FAIL(gpt2, "gpt2");
   EXPECT_THAT(gpt2->Encode("Hello world", true, false), ElementsAre(15496, 995));
 }
 
@@ -90,7 +90,7 @@ TEST(TokenizerTest, AddEosWhenTheVocabularySaysSo) {
 }
 
 TEST(TokenizerTest, ControlTokenTextsAreTokensOnlyWithParseSpecial) {
-  TOKENIZER_OR_SKIP(llama3, "llama3");
+  REAL_TOKENIZER_OR_FAIL(llama3, "llama3");
   const std::string text = "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>";
   EXPECT_THAT(llama3->Encode(text, false, true),
               ElementsAre(128006, 882, 128007, 271, 13347, 128009));
@@ -99,14 +99,14 @@ TEST(TokenizerTest, ControlTokenTextsAreTokensOnlyWithParseSpecial) {
   for (int32_t id : plain) EXPECT_LT(id, 128000);
   EXPECT_EQ(llama3->Decode(plain), text);
 
-  TOKENIZER_OR_SKIP(llama2, "llama2");
+  REAL_TOKENIZER_OR_FAIL(llama2, "llama2");
   // SentencePiece puts "▁" in front of the text after a special token, as llama.cpp does.
   EXPECT_THAT(llama2->Encode("<s>Hello</s>", false, true), ElementsAre(1, 15043, 2));
   EXPECT_THAT(llama2->Encode("<s>Hello", false, false), ElementsAre(529, 29879, 29958, 10994));
 }
 
 TEST(TokenizerTest, UserDefinedTokensAreAlwaysRecognised) {
-  TOKENIZER_OR_SKIP(qwen3, "qwen3");
+  REAL_TOKENIZER_OR_FAIL(qwen3, "qwen3");
   EXPECT_THAT(qwen3->Encode("<think>x</think>", false, false), ElementsAre(151667, 87, 151668));
   // <|im_end|> is a control token: plain text unless parse_special.
   EXPECT_THAT(qwen3->Encode("<|im_end|>", false, true), ElementsAre(151645));
@@ -126,7 +126,7 @@ TEST(TokenizerTest, DecodeRoundTripsAnyBytes) {
       "",
   };
   for (const char* name : {"gpt2", "llama3", "qwen3", "llama2"}) {
-    TOKENIZER_OR_SKIP(tokenizer, name);
+    REAL_TOKENIZER_OR_FAIL(tokenizer, name);
     for (const std::string& text : texts) {
       EXPECT_EQ(tokenizer->Decode(tokenizer->Encode(text, false, false)), text) << name;
       EXPECT_EQ(tokenizer->Decode(tokenizer->Encode(text, true, false)), text) << name;
@@ -135,24 +135,24 @@ TEST(TokenizerTest, DecodeRoundTripsAnyBytes) {
 }
 
 TEST(TokenizerTest, QwenDecodesToTheNfcForm) {
-  TOKENIZER_OR_SKIP(qwen3, "qwen3");
+  REAL_TOKENIZER_OR_FAIL(qwen3, "qwen3");
   EXPECT_EQ(qwen3->Normalize("e\u0301"), "\u00E9");
   EXPECT_EQ(qwen3->Decode(qwen3->Encode("e\u0301", false, false)), "\u00E9");
-  TOKENIZER_OR_SKIP(llama3, "llama3");
+  REAL_TOKENIZER_OR_FAIL(llama3, "llama3");
   EXPECT_EQ(llama3->Normalize("e\u0301"), "e\u0301");
 }
 
 TEST(TokenizerTest, DecodeSkipsOrRendersControlTokens) {
-  TOKENIZER_OR_SKIP(llama3, "llama3");
+  REAL_TOKENIZER_OR_FAIL(llama3, "llama3");
   const Ids ids = {128000, 9906, 128009};
   EXPECT_EQ(llama3->Decode(ids), "Hello");
   EXPECT_EQ(llama3->Decode(ids, SpecialTokens::kRender), "<|begin_of_text|>Hello<|eot_id|>");
-  TOKENIZER_OR_SKIP(qwen3, "qwen3");  // user-defined tokens are text either way
+  REAL_TOKENIZER_OR_FAIL(qwen3, "qwen3");  // user-defined tokens are text either way
   EXPECT_EQ(qwen3->Decode(Ids{151667}), "<think>");
 }
 
 TEST(TokenizerTest, SentencePieceDropsThePrefixSpaceAtTheStartOnly) {
-  TOKENIZER_OR_SKIP(llama2, "llama2");
+  REAL_TOKENIZER_OR_FAIL(llama2, "llama2");
   EXPECT_EQ(llama2->Decode(Ids{15043, 3186}), "Hello world");
   EXPECT_EQ(llama2->Decode(Ids{1, 15043, 3186}), "Hello world");
   EXPECT_EQ(llama2->Decode(Ids{1, 15043, 3186}, SpecialTokens::kRender), "<s>Hello world");
@@ -160,12 +160,12 @@ TEST(TokenizerTest, SentencePieceDropsThePrefixSpaceAtTheStartOnly) {
   EXPECT_EQ(llama2->TokenToPiece(3186), " world");
   EXPECT_EQ(llama2->TokenToPiece(13), "\n");  // <0x0A>
   // Byte-level vocabularies have no prefix space to drop.
-  TOKENIZER_OR_SKIP(gpt2, "gpt2");
+  REAL_TOKENIZER_OR_FAIL(gpt2, "gpt2");
   EXPECT_EQ(gpt2->Decode(Ids{995}), " world");
 }
 
 TEST(TokenizerTest, PiecesAndIds) {
-  TOKENIZER_OR_SKIP(gpt2, "gpt2");
+  REAL_TOKENIZER_OR_FAIL(gpt2, "gpt2");
   EXPECT_EQ(gpt2->TokenToPiece(995), " world");
   EXPECT_EQ(gpt2->TokenToPiece(198), "\n");
   EXPECT_EQ(gpt2->TokenToPiece(50256), "<|endoftext|>");
@@ -182,18 +182,18 @@ TEST(TokenizerTest, PiecesAndIds) {
 }
 
 TEST(TokenizerTest, EndOfGeneration) {
-  TOKENIZER_OR_SKIP(llama3, "llama3");
+  REAL_TOKENIZER_OR_FAIL(llama3, "llama3");
   EXPECT_EQ(llama3->eos_id(), 128009);
   EXPECT_EQ(llama3->eot_id(), 128009);
   EXPECT_EQ(llama3->bos_id(), 128000);
   for (int32_t id : {128001, 128008, 128009}) EXPECT_TRUE(llama3->IsEndOfGeneration(id)) << id;
   for (int32_t id : {128000, 128006, 9906, -1, 999999}) EXPECT_FALSE(llama3->IsEndOfGeneration(id));
-  TOKENIZER_OR_SKIP(qwen3, "qwen3");
+  REAL_TOKENIZER_OR_FAIL(qwen3, "qwen3");
   EXPECT_TRUE(qwen3->IsEndOfGeneration(151643));   // <|endoftext|>
   EXPECT_TRUE(qwen3->IsEndOfGeneration(151645));   // <|im_end|>
   EXPECT_FALSE(qwen3->IsEndOfGeneration(151644));  // <|im_start|>
   EXPECT_FALSE(qwen3->IsEndOfGeneration(151668));  // </think>
-  TOKENIZER_OR_SKIP(llama2, "llama2");
+  REAL_TOKENIZER_OR_FAIL(llama2, "llama2");
   EXPECT_TRUE(llama2->IsEndOfGeneration(2));
   EXPECT_FALSE(llama2->IsEndOfGeneration(1));
   EXPECT_TRUE(llama2->IsControl(1));
@@ -205,20 +205,20 @@ TEST(TokenizerTest, EndOfGeneration) {
 // 256 KiB of digits or letters would then take many minutes.
 TEST(TokenizerTest, LongRunsEncodeInLinearTime) {
   const std::string digits(1 << 18, '7');
-  TOKENIZER_OR_SKIP(qwen3, "qwen3");
+  REAL_TOKENIZER_OR_FAIL(qwen3, "qwen3");
   EXPECT_EQ(qwen3->Encode(digits, false, false).size(), digits.size());  // one digit per token
-  TOKENIZER_OR_SKIP(llama3, "llama3");
+  REAL_TOKENIZER_OR_FAIL(llama3, "llama3");
   EXPECT_EQ(llama3->Encode(digits, false, false).size(), (digits.size() + 2) / 3);
   const std::string letters(1 << 18, 'q');
   EXPECT_EQ(llama3->Decode(llama3->Encode(letters, false, false)), letters);
   const std::string spaces(1 << 18, ' ');
   EXPECT_EQ(llama3->Decode(llama3->Encode(spaces, false, false)), spaces);
-  TOKENIZER_OR_SKIP(llama2, "llama2");
+  REAL_TOKENIZER_OR_FAIL(llama2, "llama2");
   EXPECT_EQ(llama2->Decode(llama2->Encode(letters, false, false)), letters);
 }
 
 TEST(TokenizerTest, ConcurrentEncodesAgree) {
-  TOKENIZER_OR_SKIP(qwen3, "qwen3");
+  REAL_TOKENIZER_OR_FAIL(qwen3, "qwen3");
   const std::string text = "Concurrent \u00E9t\u00E9 \u4E2D\u6587 1234567 <think> \xFF!";
   const Ids expected = qwen3->Encode(text, false, false);
   std::vector<std::thread> threads;
