@@ -14,7 +14,7 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using Ids = std::vector<int32_t>;
 
-#define REAL_TOKENIZER_OR_FAIL(var, name)          \
+#define REAL_TOKENIZER_OR_FAIL(var, name)     \
   const Tokenizer* var = RealTokenizer(name); \
   ASSERT_NE(var, nullptr) << "vocabulary " << name
 
