@@ -5,6 +5,7 @@
 
 namespace tokenfab::cli {
 
+Command AddTokenizeCommand(CLI::App& app);
 Command AddKeysCommand(CLI::App& app);
 Command AddUsageCommand(CLI::App& app);
 Command AddTenantsCommand(CLI::App& app);
@@ -12,6 +13,7 @@ Command AddPricesCommand(CLI::App& app);
 
 std::vector<Command> AddAllCommands(CLI::App& app) {
   std::vector<Command> commands;
+  commands.push_back(AddTokenizeCommand(app));
   commands.push_back(AddKeysCommand(app));
   commands.push_back(AddUsageCommand(app));
   commands.push_back(AddTenantsCommand(app));
