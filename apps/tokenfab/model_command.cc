@@ -67,6 +67,16 @@ StatusOr<model::ModelSpec> BuildSpec(const CreateFlags& f, std::string* vocab_na
     TF_ASSIGN_OR_RETURN(spec.arch, model::ParseArchitecture(f.arch));
   }
   Override(f.vocab_opt, f.vocab, *vocab_name);
+  const std::vector<std::string>& known = tokenizer::KnownVocabNames();
+  if (std::find(known.begin(), known.end(), *vocab_name) == known.end()) {
+    return absl::InvalidArgumentError(
+        fmt::format("unknown vocabulary '{}'; known: {}", *vocab_name, fmt::join(known, ", ")));
+  }
+  bool custom = false;
+  for (const CLI::Option* option : {f.dim_opt, f.layers_opt, f.heads_opt, f.kv_heads_opt, f.ffn_opt,
+                                    f.context_opt, f.rope_theta_opt}) {
+    custom = custom || option->count() > 0;
+  }
   Override(f.dim_opt, f.dim, spec.shape.dim);
   Override(f.layers_opt, f.layers, spec.shape.layers);
   Override(f.heads_opt, f.heads, spec.shape.heads);
@@ -78,10 +88,11 @@ StatusOr<model::ModelSpec> BuildSpec(const CreateFlags& f, std::string* vocab_na
   TF_ASSIGN_OR_RETURN(spec.weights, model::ParseWeightScheme(f.type));
   spec.seed = f.seed;
   spec.init_std = f.init_std;
-  spec.name = !f.name.empty() ? f.name
-                              : fmt::format("tokenfab {} {} random ({} vocab, seed {})", f.shape,
-                                            model::ArchitectureName(spec.arch), *vocab_name,
-                                            f.seed);
+  spec.name = !f.name.empty()
+                  ? f.name
+                  : fmt::format("tokenfab {} {} random ({} vocab, seed {})",
+                                custom ? std::string("custom") : f.shape,
+                                model::ArchitectureName(spec.arch), *vocab_name, f.seed);
   TF_RETURN_IF_ERROR(spec.Validate());
   return spec;
 }
@@ -117,8 +128,8 @@ int RunInfo(const InfoFlags& flags) {
   StatusOr<model::GgufFile> file = model::GgufFile::Open(flags.path);
   if (!file.ok()) return Fail("info", file.status());
   const model::ModelSummary summary = model::SummarizeModel(*file);
-  std::string out = flags.json ? model::ModelSummaryToJson(summary)
-                               : model::FormatModelSummary(summary);
+  std::string out =
+      flags.json ? model::ModelSummaryToJson(summary) : model::FormatModelSummary(summary);
   if (flags.metadata) out += "\nmetadata\n" + model::FormatMetadata(*file);
   if (flags.tensors) out += "\ntensors\n" + model::FormatTensors(*file);
   std::fwrite(out.data(), 1, out.size(), stdout);
@@ -144,9 +155,10 @@ CLI::App* AddCreate(CLI::App& model, CreateFlags& f) {
   f.rope_theta_opt = create->add_option("--rope-theta", f.rope_theta, "RoPE frequency base");
   create->add_flag("--untied-output", f.untied_output,
                    "Write a separate output.weight instead of reusing token_embd.weight");
-  create->add_option("--type", f.type,
-                     fmt::format("Type of every 2-D weight: {}",
-                                 fmt::join(model::AvailableWeightSchemeNames(), ", ")))
+  create
+      ->add_option("--type", f.type,
+                   fmt::format("Type of every 2-D weight: {}",
+                               fmt::join(model::AvailableWeightSchemeNames(), ", ")))
       ->capture_default_str();
   create->add_option("--seed", f.seed, "Random seed")->capture_default_str();
   create->add_option("--init-std", f.init_std, "Standard deviation of the random weights")

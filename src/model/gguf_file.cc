@@ -32,15 +32,24 @@ T Load(const uint8_t* p) {
 // REQUIRES: IsGgufIntegerType(type); p points at GgufValueTypeSize(type) valid bytes.
 IntegerValue DecodeInteger(GgufValueType type, const uint8_t* p) {
   switch (type) {
-    case GgufValueType::kUint8: return {false, 0, Load<uint8_t>(p)};
-    case GgufValueType::kUint16: return {false, 0, Load<uint16_t>(p)};
-    case GgufValueType::kUint32: return {false, 0, Load<uint32_t>(p)};
-    case GgufValueType::kUint64: return {false, 0, Load<uint64_t>(p)};
-    case GgufValueType::kInt8: return {true, Load<int8_t>(p), 0};
-    case GgufValueType::kInt16: return {true, Load<int16_t>(p), 0};
-    case GgufValueType::kInt32: return {true, Load<int32_t>(p), 0};
-    case GgufValueType::kInt64: return {true, Load<int64_t>(p), 0};
-    default: return {false, 0, 0};
+    case GgufValueType::kUint8:
+      return {false, 0, Load<uint8_t>(p)};
+    case GgufValueType::kUint16:
+      return {false, 0, Load<uint16_t>(p)};
+    case GgufValueType::kUint32:
+      return {false, 0, Load<uint32_t>(p)};
+    case GgufValueType::kUint64:
+      return {false, 0, Load<uint64_t>(p)};
+    case GgufValueType::kInt8:
+      return {true, Load<int8_t>(p), 0};
+    case GgufValueType::kInt16:
+      return {true, Load<int16_t>(p), 0};
+    case GgufValueType::kInt32:
+      return {true, Load<int32_t>(p), 0};
+    case GgufValueType::kInt64:
+      return {true, Load<int64_t>(p), 0};
+    default:
+      return {false, 0, 0};
   }
 }
 
@@ -93,8 +102,7 @@ StatusOr<GgufFile> GgufFile::Open(const std::string& path) {
   impl->mapping.emplace(std::move(mapping));
   StatusOr<GgufLayout> layout = ParseGguf(impl->bytes);
   if (!layout.ok()) {
-    return Status(layout.status().code(),
-                  fmt::format("{}: {}", path, layout.status().message()));
+    return Status(layout.status().code(), fmt::format("{}: {}", path, layout.status().message()));
   }
   impl->layout = std::move(*layout);
   return GgufFile(std::move(impl));
@@ -222,8 +230,7 @@ StatusOr<std::vector<int64_t>> GgufFile::GetIntArray(std::string_view key) const
 
 StatusOr<GgufValue> GgufFile::GetValue(std::string_view key) const {
   TF_ASSIGN_OR_RETURN(const GgufMetadataEntry* entry, impl_->Find(key));
-  std::string encoded(reinterpret_cast<const char*>(entry->encoded.data()),
-                      entry->encoded.size());
+  std::string encoded(reinterpret_cast<const char*>(entry->encoded.data()), entry->encoded.size());
   return GgufValue(entry->type, entry->element_type, entry->count, std::move(encoded));
 }
 

@@ -109,10 +109,12 @@ TEST_P(GgufRoundTripTest, CopyingEveryKeyAndTensorGivesTheSameBytes) {
   GgufWriter copy(f.version());
   for (std::string_view key : f.Keys()) copy.Set(key, f.GetValue(key).value());
   for (const GgufTensorInfo& t : f.tensors()) {
-    ASSERT_TRUE(copy.AddTensor(t.name, t.type, t.dims, [&t](std::span<uint8_t> out) {
-                      std::copy(t.data, t.data + t.size_bytes, out.begin());
-                      return absl::OkStatus();
-                    }).ok());
+    ASSERT_TRUE(copy.AddTensor(t.name, t.type, t.dims,
+                               [&t](std::span<uint8_t> out) {
+                                 std::copy(t.data, t.data + t.size_bytes, out.begin());
+                                 return absl::OkStatus();
+                               })
+                    .ok());
   }
   EXPECT_EQ(copy.WriteToBuffer().value(), bytes_);
 }

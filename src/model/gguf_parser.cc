@@ -32,9 +32,12 @@ Status Invalid(std::string message) { return absl::InvalidArgumentError(std::mov
 // The fewest bytes one element of `type` takes in an array.
 uint64_t MinElementBytes(GgufValueType type) {
   switch (type) {
-    case GgufValueType::kString: return 8;
-    case GgufValueType::kArray: return kArrayHeaderBytes;
-    default: return GgufValueTypeSize(type);
+    case GgufValueType::kString:
+      return 8;
+    case GgufValueType::kArray:
+      return kArrayHeaderBytes;
+    default:
+      return GgufValueTypeSize(type);
   }
 }
 
@@ -64,10 +67,10 @@ Status SkipArray(ByteCursor& cursor, int depth, GgufValueType* element_type, uin
   TF_RETURN_IF_ERROR(cursor.Read(count));
   const uint64_t min_bytes = MinElementBytes(*element_type);
   if (*count > cursor.remaining() / min_bytes) {
-    return Invalid(fmt::format("array of {} {} values needs at least {} bytes per value, but "
-                               "only {} bytes remain",
-                               *count, GgufValueTypeName(*element_type), min_bytes,
-                               cursor.remaining()));
+    return Invalid(
+        fmt::format("array of {} {} values needs at least {} bytes per value, but "
+                    "only {} bytes remain",
+                    *count, GgufValueTypeName(*element_type), min_bytes, cursor.remaining()));
   }
   const uint64_t fixed = GgufValueTypeSize(*element_type);
   if (fixed != 0) {
@@ -121,8 +124,9 @@ Status ParseHeader(ByteCursor& cursor, GgufLayout& layout, uint64_t* n_tensors, 
                                *n_tensors, cursor.remaining()));
   }
   if (*n_kv > cursor.remaining() / kMinEntryBytes) {
-    return Invalid(fmt::format("header claims {} metadata keys, more than the {} bytes left can hold",
-                               *n_kv, cursor.remaining()));
+    return Invalid(
+        fmt::format("header claims {} metadata keys, more than the {} bytes left can hold", *n_kv,
+                    cursor.remaining()));
   }
   return absl::OkStatus();
 }
@@ -154,8 +158,8 @@ Status ApplyAlignment(GgufLayout& layout) {
   if (it == layout.key_index.end()) return absl::OkStatus();
   const GgufMetadataEntry& entry = layout.metadata[it->second];
   if (entry.type != GgufValueType::kUint32) {
-    return Invalid(fmt::format("key {} is {}, expected uint32", kAlignmentKey,
-                               GgufValueTypeName(entry.type)));
+    return Invalid(
+        fmt::format("key {} is {}, expected uint32", kAlignmentKey, GgufValueTypeName(entry.type)));
   }
   uint32_t alignment = 0;
   std::memcpy(&alignment, entry.encoded.data(), sizeof(alignment));
@@ -237,9 +241,10 @@ Status PlaceTensors(std::span<const uint8_t> bytes, uint64_t end_of_infos, GgufL
   layout.data_offset = (end_of_infos + layout.alignment - 1) / layout.alignment * layout.alignment;
   if (layout.tensors.empty()) return absl::OkStatus();
   if (layout.data_offset > file_size) {
-    return Invalid(fmt::format("the data section would start at byte {}, past the end of the "
-                               "file ({} bytes)",
-                               layout.data_offset, file_size));
+    return Invalid(
+        fmt::format("the data section would start at byte {}, past the end of the "
+                    "file ({} bytes)",
+                    layout.data_offset, file_size));
   }
   const uint64_t data_bytes = file_size - layout.data_offset;
   for (GgufTensorInfo& info : layout.tensors) {

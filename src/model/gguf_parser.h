@@ -32,11 +32,11 @@ struct GgufMetadataEntry {
 struct GgufLayout {
   uint32_t version = 0;
   uint64_t alignment = kDefaultGgufAlignment;
-  uint64_t data_offset = 0;  // bytes from the start of the file
-  std::vector<GgufMetadataEntry> metadata;                       // file order
-  absl::flat_hash_map<std::string_view, size_t> key_index;       // key -> metadata index
-  std::vector<GgufTensorInfo> tensors;                           // file order
-  absl::flat_hash_map<std::string_view, size_t> tensor_index;    // name -> tensors index
+  uint64_t data_offset = 0;                                    // bytes from the start of the file
+  std::vector<GgufMetadataEntry> metadata;                     // file order
+  absl::flat_hash_map<std::string_view, size_t> key_index;     // key -> metadata index
+  std::vector<GgufTensorInfo> tensors;                         // file order
+  absl::flat_hash_map<std::string_view, size_t> tensor_index;  // name -> tensors index
 };
 
 // REQUIRES: nothing of `bytes`; the returned views point into it.

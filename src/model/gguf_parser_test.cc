@@ -73,16 +73,19 @@ TEST(GgufParserTest, ValueTypesAndBools) {
 
 TEST(GgufParserTest, ArrayLengthsAreOverflowSafe) {
   // 2^62 uint32 elements would be 2^64 bytes: must not wrap around to a small size.
-  EXPECT_THAT(ParseError(RawGguf().Header(3, 0, 1).Str("k").U32(kArray).U32(4).U64(uint64_t{1} << 62)
-                             .Zeros(64)),
-              HasSubstr("key k: array of 4611686018427387904 uint32 values needs at least 4 "
-                        "bytes per value, but only 64 bytes remain"));
-  EXPECT_THAT(ParseError(RawGguf().Header(3, 0, 1).Str("k").U32(kArray).U32(kString).U64(1000)
-                             .Zeros(64)),
-              HasSubstr("array of 1000 string values"));
-  EXPECT_THAT(ParseError(RawGguf().Header(3, 0, 1).Str("k").U32(kArray).U32(kString).U64(2)
-                             .Str("a").U64(50).Zeros(8)),
-              HasSubstr("key k: element 1: string of 50 bytes"));
+  EXPECT_THAT(
+      ParseError(
+          RawGguf().Header(3, 0, 1).Str("k").U32(kArray).U32(4).U64(uint64_t{1} << 62).Zeros(64)),
+      HasSubstr("key k: array of 4611686018427387904 uint32 values needs at least 4 "
+                "bytes per value, but only 64 bytes remain"));
+  EXPECT_THAT(
+      ParseError(RawGguf().Header(3, 0, 1).Str("k").U32(kArray).U32(kString).U64(1000).Zeros(64)),
+      HasSubstr("array of 1000 string values"));
+  EXPECT_THAT(
+      ParseError(
+          RawGguf().Header(3, 0, 1).Str("k").U32(kArray).U32(kString).U64(2).Str("a").U64(50).Zeros(
+              8)),
+      HasSubstr("key k: element 1: string of 50 bytes"));
   EXPECT_THAT(ParseError(RawGguf().Header(3, 0, 1).Str("k").U32(kArray).U32(40).U64(0)),
               HasSubstr("key k: unknown value type 40"));
 }
@@ -112,9 +115,8 @@ TEST(GgufParserTest, Alignment) {
               HasSubstr("general.alignment = 0 is not a non-zero power of two"));
   EXPECT_THAT(ParseError(RawGguf().Header(3, 0, 1).KeyU32("general.alignment", 48)),
               HasSubstr("general.alignment = 48 is not"));
-  EXPECT_THAT(
-      ParseError(RawGguf().Header(3, 0, 1).Str("general.alignment").U32(10).U64(32)),
-      HasSubstr("key general.alignment is uint64, expected uint32"));
+  EXPECT_THAT(ParseError(RawGguf().Header(3, 0, 1).Str("general.alignment").U32(10).U64(32)),
+              HasSubstr("key general.alignment is uint64, expected uint32"));
 }
 
 TEST(GgufParserTest, TensorShapes) {
@@ -161,9 +163,9 @@ TEST(GgufParserTest, TensorDataPlacement) {
 
   EXPECT_THAT(ParseError(RawGguf().Header(3, 1, 0).Tensor("w", {4}, kF32, 16).Pad(32).Zeros(64)),
               HasSubstr("tensor w: data offset 16 is not a multiple of the alignment 32"));
-  EXPECT_THAT(ParseError(RawGguf().Header(3, 1, 0).Tensor("w", {4}, kF32, ~uint64_t{31}).Pad(32)
-                             .Zeros(64)),
-              HasSubstr("tensor w: f32 data runs past the end"));
+  EXPECT_THAT(
+      ParseError(RawGguf().Header(3, 1, 0).Tensor("w", {4}, kF32, ~uint64_t{31}).Pad(32).Zeros(64)),
+      HasSubstr("tensor w: f32 data runs past the end"));
   EXPECT_THAT(ParseError(RawGguf().Header(3, 1, 0).Tensor("w", {4}, kF32, 0)),
               HasSubstr("the data section would start at byte"));
 }

@@ -38,19 +38,32 @@ bool IsKnownGgufValueType(uint32_t type) {
 
 std::string_view GgufValueTypeName(GgufValueType type) {
   switch (type) {
-    case GgufValueType::kUint8: return "uint8";
-    case GgufValueType::kInt8: return "int8";
-    case GgufValueType::kUint16: return "uint16";
-    case GgufValueType::kInt16: return "int16";
-    case GgufValueType::kUint32: return "uint32";
-    case GgufValueType::kInt32: return "int32";
-    case GgufValueType::kFloat32: return "float32";
-    case GgufValueType::kBool: return "bool";
-    case GgufValueType::kString: return "string";
-    case GgufValueType::kArray: return "array";
-    case GgufValueType::kUint64: return "uint64";
-    case GgufValueType::kInt64: return "int64";
-    case GgufValueType::kFloat64: return "float64";
+    case GgufValueType::kUint8:
+      return "uint8";
+    case GgufValueType::kInt8:
+      return "int8";
+    case GgufValueType::kUint16:
+      return "uint16";
+    case GgufValueType::kInt16:
+      return "int16";
+    case GgufValueType::kUint32:
+      return "uint32";
+    case GgufValueType::kInt32:
+      return "int32";
+    case GgufValueType::kFloat32:
+      return "float32";
+    case GgufValueType::kBool:
+      return "bool";
+    case GgufValueType::kString:
+      return "string";
+    case GgufValueType::kArray:
+      return "array";
+    case GgufValueType::kUint64:
+      return "uint64";
+    case GgufValueType::kInt64:
+      return "int64";
+    case GgufValueType::kFloat64:
+      return "float64";
   }
   return "unknown";
 }
@@ -112,9 +125,7 @@ GgufValue GgufValue::Uint64(uint64_t v) { return FixedScalar(GgufValueType::kUin
 GgufValue GgufValue::Int64(int64_t v) { return FixedScalar(GgufValueType::kInt64, v); }
 GgufValue GgufValue::Float32(float v) { return FixedScalar(GgufValueType::kFloat32, v); }
 GgufValue GgufValue::Float64(double v) { return FixedScalar(GgufValueType::kFloat64, v); }
-GgufValue GgufValue::Bool(bool v) {
-  return FixedScalar<uint8_t>(GgufValueType::kBool, v ? 1 : 0);
-}
+GgufValue GgufValue::Bool(bool v) { return FixedScalar<uint8_t>(GgufValueType::kBool, v ? 1 : 0); }
 
 GgufValue GgufValue::String(std::string_view v) {
   std::string encoded;

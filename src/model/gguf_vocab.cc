@@ -43,13 +43,14 @@ constexpr std::array<SpecialId, 5> kSpecialIds = {{
 
 // Byte-level BPE pre-tokenizers for which llama.cpp adds a BOS token by default.
 constexpr std::array<std::string_view, 11> kAddBosPreTokenizers = {
-    "llama3", "llama-v3", "llama-bpe", "falcon3",  "falcon-h1", "pixtral",
-    "midm-2.0", "lfm2",   "jina-v5-nano", "tekken", "chameleon"};
+    "llama3",   "llama-v3", "llama-bpe",    "falcon3", "falcon-h1", "pixtral",
+    "midm-2.0", "lfm2",     "jina-v5-nano", "tekken",  "chameleon"};
 
 // Token texts llama.cpp takes for end-of-turn when the file names none, in the order tried.
 constexpr std::array<std::string_view, 11> kEotTexts = {
-    "<|eot_id|>",    "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-    "<EOT>",         "_<EOT>",     "[EOT]",   "<｜end▁of▁sentence｜>",       "<end_of_utterance>"};
+    "<|eot_id|>",        "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+    "<|end_of_text|>",   "<EOT>",      "_<EOT>",  "[EOT]",         "<｜end▁of▁sentence｜>",
+    "<end_of_utterance>"};
 
 // A getter's value, nullopt for a missing key, or its other error.
 template <typename T>
@@ -145,8 +146,8 @@ Status ReadTokens(const GgufFile& file, Vocab& vocab) {
   } else if (model == "gpt2") {
     vocab.type = VocabType::kByteLevelBpe;
   } else {
-    return absl::UnimplementedError(fmt::format(
-        "{} \"{}\" is not supported (only \"gpt2\" and \"llama\")", kModelKey, model));
+    return absl::UnimplementedError(
+        fmt::format("{} \"{}\" is not supported (only \"gpt2\" and \"llama\")", kModelKey, model));
   }
   TF_ASSIGN_OR_RETURN(std::optional<std::string_view> pre, Optional(file.GetString(kPreKey)));
   vocab.pre = std::string(pre.value_or("default"));
@@ -159,8 +160,8 @@ Status ReadTokens(const GgufFile& file, Vocab& vocab) {
   if (vocab.type == VocabType::kByteLevelBpe) {
     StatusOr<std::vector<std::string_view>> merges = file.GetStringArray(kMergesKey);
     if (!merges.ok()) {
-      return Status(merges.status().code(),
-                    fmt::format("{} (a gpt2 vocabulary needs its merges)", merges.status().message()));
+      return Status(merges.status().code(), fmt::format("{} (a gpt2 vocabulary needs its merges)",
+                                                        merges.status().message()));
     }
     vocab.merges = ToStrings(*merges);
   }

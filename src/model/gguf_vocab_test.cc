@@ -81,8 +81,8 @@ Vocab SmallBpe() {
   Vocab v;
   v.type = VocabType::kByteLevelBpe;
   v.tokens = {"a", "b", "ab", "<|im_end|>", "<|endoftext|>"};
-  v.token_types = {TokenType::kNormal, TokenType::kNormal, TokenType::kNormal,
-                   TokenType::kControl, TokenType::kControl};
+  v.token_types = {TokenType::kNormal, TokenType::kNormal, TokenType::kNormal, TokenType::kControl,
+                   TokenType::kControl};
   v.merges = {"a b"};
   return v;
 }

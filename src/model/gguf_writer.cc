@@ -31,7 +31,9 @@ void AppendString(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-uint64_t AlignUp(uint64_t n, uint64_t alignment) { return (n + alignment - 1) / alignment * alignment; }
+uint64_t AlignUp(uint64_t n, uint64_t alignment) {
+  return (n + alignment - 1) / alignment * alignment;
+}
 
 // Closes the FILE on every path.
 struct FileCloser {
@@ -138,8 +140,7 @@ uint64_t GgufWriter::FileSize() const {
 
 Status GgufWriter::WriteTo(const Sink& sink) const {
   const std::string header = EncodeHeader();
-  TF_RETURN_IF_ERROR(
-      sink({reinterpret_cast<const uint8_t*>(header.data()), header.size()}));
+  TF_RETURN_IF_ERROR(sink({reinterpret_cast<const uint8_t*>(header.data()), header.size()}));
   uint64_t largest = 0;
   for (const Tensor& tensor : tensors_) largest = std::max(largest, tensor.size_bytes);
   std::vector<uint8_t> buffer;

@@ -11,9 +11,9 @@
 namespace tokenfab::model {
 namespace {
 
+using kernels::GgmlType;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using kernels::GgmlType;
 
 GgufWriter::TensorDataFn Fill(uint8_t value, std::vector<std::string>* calls = nullptr,
                               std::string name = "") {
@@ -78,10 +78,12 @@ TEST(GgufWriterTest, DataFunctionsRunOnceEachInFileOrder) {
   }
   EXPECT_TRUE(calls.empty());  // nothing is produced before the write
   uint64_t written = 0;
-  ASSERT_TRUE(writer.WriteTo([&](std::span<const uint8_t> bytes) {
-                      written += bytes.size();
-                      return absl::OkStatus();
-                    }).ok());
+  ASSERT_TRUE(writer
+                  .WriteTo([&](std::span<const uint8_t> bytes) {
+                    written += bytes.size();
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_THAT(calls, ElementsAre("z", "a", "m"));
   EXPECT_EQ(written, writer.FileSize());
 }

@@ -13,7 +13,7 @@
 namespace tokenfab::model {
 namespace {
 
-constexpr double kNormNoise = 0.02;  // deviation of the norm weights around 1
+constexpr double kNormNoise = 0.02;           // deviation of the norm weights around 1
 constexpr uint32_t kQuantizationVersion = 2;  // general.quantization_version of ggml's formats
 
 uint64_t SplitMix64(uint64_t x) {
@@ -124,7 +124,8 @@ void AddMetadata(const ModelSpec& spec, int64_t vocab_size, GgufWriter& writer) 
 std::vector<PlannedTensor> PlanModelTensors(const ModelSpec& spec, int64_t vocab_size) {
   const int64_t dim = spec.shape.dim;
   std::vector<PlannedTensor> out;
-  out.push_back(Plan(spec, "token_embd.weight", TensorRole::kTokenEmbedding, -1, {dim, vocab_size}));
+  out.push_back(
+      Plan(spec, "token_embd.weight", TensorRole::kTokenEmbedding, -1, {dim, vocab_size}));
   for (int64_t i = 0; i < spec.shape.layers; ++i) PlanBlock(spec, i, out);
   out.push_back(Plan(spec, "output_norm.weight", TensorRole::kNorm, -1, {dim}));
   if (!spec.shape.tied_embeddings) {
@@ -144,17 +145,17 @@ Status AddModel(const ModelSpec& spec, const tokenizer::Vocab& vocab, base::Thre
     std::string name = tensor.name;
     const kernels::GgmlType type = tensor.type;
     std::vector<int64_t> dims = tensor.dims;
-    TF_RETURN_IF_ERROR(writer.AddTensor(
-        std::move(name), type, std::move(dims),
-        [&spec, &pool, tensor = std::move(tensor)](std::span<uint8_t> out) {
-          return FillTensor(spec, tensor, pool, out);
-        }));
+    TF_RETURN_IF_ERROR(
+        writer.AddTensor(std::move(name), type, std::move(dims),
+                         [&spec, &pool, tensor = std::move(tensor)](std::span<uint8_t> out) {
+                           return FillTensor(spec, tensor, pool, out);
+                         }));
   }
   return absl::OkStatus();
 }
 
-Status CreateModelFile(const ModelSpec& spec, const tokenizer::Vocab& vocab,
-                       base::ThreadPool& pool, const std::string& path) {
+Status CreateModelFile(const ModelSpec& spec, const tokenizer::Vocab& vocab, base::ThreadPool& pool,
+                       const std::string& path) {
   GgufWriter writer;
   TF_RETURN_IF_ERROR(AddModel(spec, vocab, pool, writer));
   return writer.WriteFile(path);

@@ -15,16 +15,18 @@
 namespace tokenfab::model {
 namespace {
 
+using kernels::GgmlType;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using kernels::GgmlType;
 
 const tokenizer::Vocab& RealVocab(const std::string& name) {
   static std::map<std::string, tokenizer::Vocab> cache;
   auto it = cache.find(name);
   if (it == cache.end()) {
-    it = cache.emplace(name, tokenizer::LoadVocabJson(tokenizer::FindVocabFile(name).value()).value())
-             .first;
+    it =
+        cache
+            .emplace(name, tokenizer::LoadVocabJson(tokenizer::FindVocabFile(name).value()).value())
+            .first;
   }
   return it->second;
 }
@@ -192,8 +194,8 @@ TEST(ModelCreatorTest, CreateModelFileWritesAFileAndRejectsBadSpecs) {
   const std::string path = ::testing::TempDir() + "model_creator_test.gguf";
   const tokenizer::Vocab& vocab = RealVocab("gpt2");
   base::ThreadPool pool(2);
-  ASSERT_TRUE(CreateModelFile(TinySpec(Architecture::kLlama, WeightScheme::kF16), vocab, pool, path)
-                  .ok());
+  ASSERT_TRUE(
+      CreateModelFile(TinySpec(Architecture::kLlama, WeightScheme::kF16), vocab, pool, path).ok());
   StatusOr<GgufFile> file = GgufFile::Open(path);
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ(file->tensors().size(), 2u + 2u * 9u);

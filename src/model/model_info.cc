@@ -4,9 +4,9 @@
 #include <array>
 #include <map>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/json.hpp>
 
 #include "tokenfab/model/gguf_vocab.h"
 
@@ -101,8 +101,8 @@ void SummarizeTensors(const GgufFile& file, ModelSummary& s) {
   for (const auto& [type, count] : by_type) s.types.push_back(count);
   std::sort(s.types.begin(), s.types.end(),
             [](const TensorTypeCount& a, const TensorTypeCount& b) { return a.bytes > b.bytes; });
-  s.tied_embeddings =
-      file.FindTensor("token_embd.weight") != nullptr && file.FindTensor("output.weight") == nullptr;
+  s.tied_embeddings = file.FindTensor("token_embd.weight") != nullptr &&
+                      file.FindTensor("output.weight") == nullptr;
 }
 
 std::string SpecialLine(const VocabSummary& v) {
@@ -149,9 +149,9 @@ void FormatVocab(const ModelSummary& s, std::string& out) {
   if (v.merges > 0) line += fmt::format(", {} merges", v.merges);
   AppendLine(out, "vocabulary", line);
   AppendLine(out, "special", SpecialLine(v));
-  AppendLine(out, "adds", fmt::format("bos {}, eos {}, space prefix {}", v.add_bos ? "yes" : "no",
-                                      v.add_eos ? "yes" : "no",
-                                      v.add_space_prefix ? "yes" : "no"));
+  AppendLine(out, "adds",
+             fmt::format("bos {}, eos {}, space prefix {}", v.add_bos ? "yes" : "no",
+                         v.add_eos ? "yes" : "no", v.add_space_prefix ? "yes" : "no"));
   AppendLine(out, "chat template",
              v.chat_template.empty()
                  ? "none"
@@ -176,7 +176,8 @@ json::object VocabJson(const VocabSummary& v) {
   o["add_bos_token"] = v.add_bos;
   o["add_eos_token"] = v.add_eos;
   o["add_space_prefix"] = v.add_space_prefix;
-  o["chat_template"] = v.chat_template.empty() ? json::value(nullptr) : json::value(v.chat_template);
+  o["chat_template"] =
+      v.chat_template.empty() ? json::value(nullptr) : json::value(v.chat_template);
   return o;
 }
 
@@ -248,8 +249,12 @@ ModelSummary SummarizeModel(const GgufFile& file) {
     s.file_type = static_cast<uint32_t>(*ft);
   }
   if (!s.architecture.empty()) {
-    auto i = [&](std::string_view k) { return Maybe(file.GetInt(s.architecture + "." + std::string(k))); };
-    auto f = [&](std::string_view k) { return Maybe(file.GetFloat(s.architecture + "." + std::string(k))); };
+    auto i = [&](std::string_view k) {
+      return Maybe(file.GetInt(s.architecture + "." + std::string(k)));
+    };
+    auto f = [&](std::string_view k) {
+      return Maybe(file.GetFloat(s.architecture + "." + std::string(k)));
+    };
     s.dim = i("embedding_length");
     s.layers = i("block_count");
     s.heads = i("attention.head_count");
@@ -274,20 +279,23 @@ ModelSummary SummarizeModel(const GgufFile& file) {
 
 std::string FormatModelSummary(const ModelSummary& s) {
   std::string out;
-  AppendLine(out, "format", fmt::format("GGUF v{}, {} metadata keys, alignment {}", s.version,
-                                        s.keys, s.alignment));
+  AppendLine(
+      out, "format",
+      fmt::format("GGUF v{}, {} metadata keys, alignment {}", s.version, s.keys, s.alignment));
   AppendLine(out, "size", fmt::format("{} ({} bytes)", HumanBytes(s.file_size), s.file_size));
   AppendLine(out, "architecture", s.architecture.empty() ? "?" : s.architecture);
   if (!s.name.empty()) AppendLine(out, "name", Escape(s.name));
   if (s.file_type) AppendLine(out, "file type", FileTypeName(*s.file_type));
   FormatShape(s, out);
-  AppendLine(out, "embeddings", s.tied_embeddings ? "tied (output reuses token_embd)" : "separate output");
+  AppendLine(out, "embeddings",
+             s.tied_embeddings ? "tied (output reuses token_embd)" : "separate output");
   AppendLine(out, "parameters", fmt::format("{} ({})", HumanCount(s.parameters), s.parameters));
   AppendLine(out, "tensors", fmt::format("{}, {}", s.tensors, HumanBytes(s.tensor_bytes)));
   for (const TensorTypeCount& t : s.types) {
-    AppendLine(out, "", fmt::format("{:<8} {:>5} tensors {:>12} params {:>12}",
-                                    kernels::GetGgmlTypeInfo(t.type).name, t.tensors,
-                                    HumanCount(t.elements), HumanBytes(t.bytes)));
+    AppendLine(out, "",
+               fmt::format("{:<8} {:>5} tensors {:>12} params {:>12}",
+                           kernels::GetGgmlTypeInfo(t.type).name, t.tensors, HumanCount(t.elements),
+                           HumanBytes(t.bytes)));
   }
   FormatVocab(s, out);
   return out;

@@ -1,8 +1,8 @@
 #include "tokenfab/model/model_info.h"
 
-#include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "model/testing/gguf_samples.h"
 #include "tokenfab/model/model_creator.h"

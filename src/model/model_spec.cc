@@ -45,15 +45,34 @@ StatusOr<Architecture> ParseArchitecture(std::string_view name) {
 const std::vector<NamedShape>& NamedShapes() {
   static const std::vector<NamedShape> kShapes = {
       {"tiny", "2 layers of dim 64, for tests", Architecture::kLlama, "llama3",
-       ModelShape{.dim = 64, .layers = 2, .heads = 4, .kv_heads = 2, .ffn = 128, .context = 256,
-                  .rope_theta = 10000.0, .rms_epsilon = 1e-5, .tied_embeddings = true}},
+       ModelShape{.dim = 64,
+                  .layers = 2,
+                  .heads = 4,
+                  .kv_heads = 2,
+                  .ffn = 128,
+                  .context = 256,
+                  .rope_theta = 10000.0,
+                  .rms_epsilon = 1e-5,
+                  .tied_embeddings = true}},
       {"llama-3.2-1b", "the shape of Llama 3.2 1B", Architecture::kLlama, "llama3",
-       ModelShape{.dim = 2048, .layers = 16, .heads = 32, .kv_heads = 8, .ffn = 8192,
-                  .context = 131072, .rope_theta = 500000.0, .rms_epsilon = 1e-5,
+       ModelShape{.dim = 2048,
+                  .layers = 16,
+                  .heads = 32,
+                  .kv_heads = 8,
+                  .ffn = 8192,
+                  .context = 131072,
+                  .rope_theta = 500000.0,
+                  .rms_epsilon = 1e-5,
                   .tied_embeddings = true}},
       {"qwen2.5-0.5b", "the shape of Qwen2.5 0.5B", Architecture::kQwen2, "qwen3",
-       ModelShape{.dim = 896, .layers = 24, .heads = 14, .kv_heads = 2, .ffn = 4864,
-                  .context = 32768, .rope_theta = 1000000.0, .rms_epsilon = 1e-6,
+       ModelShape{.dim = 896,
+                  .layers = 24,
+                  .heads = 14,
+                  .kv_heads = 2,
+                  .ffn = 4864,
+                  .context = 32768,
+                  .rope_theta = 1000000.0,
+                  .rms_epsilon = 1e-6,
                   .tied_embeddings = true}},
   };
   return kShapes;
@@ -83,8 +102,8 @@ Status ModelSpec::Validate() const {
     return Invalid(fmt::format("kv_heads = {} does not divide heads = {}", s.kv_heads, s.heads));
   }
   if (s.head_dim() % 2 != 0) {
-    return Invalid(fmt::format("head_dim = dim / heads = {} is odd; RoPE needs it even",
-                               s.head_dim()));
+    return Invalid(
+        fmt::format("head_dim = dim / heads = {} is odd; RoPE needs it even", s.head_dim()));
   }
   TF_RETURN_IF_ERROR(CheckPositive("rope_theta", s.rope_theta));
   TF_RETURN_IF_ERROR(CheckPositive("rms_epsilon", s.rms_epsilon));

@@ -40,8 +40,7 @@ const SchemeInfo& Info(WeightScheme scheme) {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -53,8 +52,8 @@ bool UseMoreBits(int64_t layer, int64_t layers) {
 }
 
 GgmlType MixType(const TensorTypeQuery& q) {
-  const bool output = q.role == TensorRole::kOutput ||
-                      (q.role == TensorRole::kTokenEmbedding && q.tied_embeddings);
+  const bool output =
+      q.role == TensorRole::kOutput || (q.role == TensorRole::kTokenEmbedding && q.tied_embeddings);
   if (output) return GgmlType::kQ6_K;
   if ((q.role == TensorRole::kAttnV || q.role == TensorRole::kFfnDown) &&
       UseMoreBits(q.layer, q.layers)) {

@@ -8,13 +8,16 @@
 namespace tokenfab::model {
 namespace {
 
-using ::testing::HasSubstr;
 using kernels::GgmlType;
+using ::testing::HasSubstr;
 
 TensorTypeQuery Query(TensorRole role, int64_t row_length = 4096, int64_t layer = 5,
                       bool tied = true) {
-  return TensorTypeQuery{
-      .role = role, .layer = layer, .layers = 32, .tied_embeddings = tied, .row_length = row_length};
+  return TensorTypeQuery{.role = role,
+                         .layer = layer,
+                         .layers = 32,
+                         .tied_embeddings = tied,
+                         .row_length = row_length};
 }
 
 TEST(WeightSchemeTest, ParsesTheAvailableSchemes) {
@@ -69,8 +72,10 @@ TEST(WeightSchemeTest, OneDimensionalTensorsAreF32) {
 }
 
 TEST(WeightSchemeTest, RowsThatDoNotFillBlocksFallBack) {
-  EXPECT_EQ(ChooseTensorType(WeightScheme::kQ4_0, Query(TensorRole::kFfnDown, 96)), GgmlType::kQ4_0);
-  EXPECT_EQ(ChooseTensorType(WeightScheme::kQ4_0, Query(TensorRole::kFfnDown, 100)), GgmlType::kF16);
+  EXPECT_EQ(ChooseTensorType(WeightScheme::kQ4_0, Query(TensorRole::kFfnDown, 96)),
+            GgmlType::kQ4_0);
+  EXPECT_EQ(ChooseTensorType(WeightScheme::kQ4_0, Query(TensorRole::kFfnDown, 100)),
+            GgmlType::kF16);
   EXPECT_EQ(ChooseTensorType(WeightScheme::kQ8_0, Query(TensorRole::kAttnQ, 48)), GgmlType::kF16);
   EXPECT_EQ(ChooseTensorType(WeightScheme::kQ4_K, Query(TensorRole::kAttnQ, 896)), GgmlType::kQ8_0);
   EXPECT_EQ(ChooseTensorType(WeightScheme::kF16, Query(TensorRole::kAttnQ, 7)), GgmlType::kF16);
@@ -91,8 +96,8 @@ TEST(WeightSchemeTest, Q4KMGivesMoreBitsWhereLlamaCppDoes) {
     EXPECT_EQ(v, ChooseTensorType(m, Query(TensorRole::kFfnDown, 4096, layer)));
     if (v == GgmlType::kQ6_K) q6k_layers.push_back(layer);
   }
-  EXPECT_THAT(q6k_layers, ::testing::ElementsAre(0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28,
-                                                 29, 30, 31));
+  EXPECT_THAT(q6k_layers,
+              ::testing::ElementsAre(0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31));
 }
 
 }  // namespace

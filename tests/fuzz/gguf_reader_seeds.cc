@@ -39,8 +39,8 @@ Status WriteModel(Architecture arch, WeightScheme weights, tokenizer::VocabType 
   ModelSpec spec;
   spec.name = "seed";
   spec.arch = arch;
-  spec.shape = ModelShape{.dim = 32, .layers = 1, .heads = 2, .kv_heads = 1, .ffn = 32,
-                          .context = 64};
+  spec.shape =
+      ModelShape{.dim = 32, .layers = 1, .heads = 2, .kv_heads = 1, .ffn = 32, .context = 64};
   spec.weights = weights;
   spec.seed = 1;
   base::ThreadPool pool(1);
@@ -61,23 +61,24 @@ int main(int argc, char** argv) {
     const char* name;
     testing::SampleOptions options;
   };
-  for (const Sample& sample : {Sample{"sample_v3.gguf", {}},
-                               Sample{"sample_v2.gguf", {.version = 2}},
-                               Sample{"sample_align8.gguf", {.alignment = 8}},
-                               Sample{"sample_align64_v2.gguf", {.version = 2, .alignment = 64}},
-                               Sample{"sample_no_tensors.gguf", {.tensors = false}}}) {
-    if (tokenfab::Status s = testing::SampleWriter(sample.options).WriteFile(dir + "/" + sample.name);
+  for (const Sample& sample :
+       {Sample{"sample_v3.gguf", {}}, Sample{"sample_v2.gguf", {.version = 2}},
+        Sample{"sample_align8.gguf", {.alignment = 8}},
+        Sample{"sample_align64_v2.gguf", {.version = 2, .alignment = 64}},
+        Sample{"sample_no_tensors.gguf", {.tensors = false}}}) {
+    if (tokenfab::Status s =
+            testing::SampleWriter(sample.options).WriteFile(dir + "/" + sample.name);
         !s.ok()) {
       std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
       return 1;
     }
   }
-  const tokenfab::Status llama = WriteModel(Architecture::kLlama, WeightScheme::kQ8_0,
-                                            tokenfab::tokenizer::VocabType::kSentencePieceBpe,
-                                            dir + "/model_llama_q8_0.gguf");
-  const tokenfab::Status qwen = WriteModel(Architecture::kQwen2, WeightScheme::kQ4_0,
-                                           tokenfab::tokenizer::VocabType::kByteLevelBpe,
-                                           dir + "/model_qwen2_q4_0.gguf");
+  const tokenfab::Status llama =
+      WriteModel(Architecture::kLlama, WeightScheme::kQ8_0,
+                 tokenfab::tokenizer::VocabType::kSentencePieceBpe, dir + "/model_llama_q8_0.gguf");
+  const tokenfab::Status qwen =
+      WriteModel(Architecture::kQwen2, WeightScheme::kQ4_0,
+                 tokenfab::tokenizer::VocabType::kByteLevelBpe, dir + "/model_qwen2_q4_0.gguf");
   for (const tokenfab::Status& s : {llama, qwen}) {
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());

@@ -102,17 +102,28 @@ class GgufValue {
 // The GGUF type that stores a C++ arithmetic type (used by GgufValue::Array).
 template <typename T>
 constexpr GgufValueType GgufTypeOf() {
-  if constexpr (std::is_same_v<T, uint8_t>) return GgufValueType::kUint8;
-  else if constexpr (std::is_same_v<T, int8_t>) return GgufValueType::kInt8;
-  else if constexpr (std::is_same_v<T, uint16_t>) return GgufValueType::kUint16;
-  else if constexpr (std::is_same_v<T, int16_t>) return GgufValueType::kInt16;
-  else if constexpr (std::is_same_v<T, uint32_t>) return GgufValueType::kUint32;
-  else if constexpr (std::is_same_v<T, int32_t>) return GgufValueType::kInt32;
-  else if constexpr (std::is_same_v<T, uint64_t>) return GgufValueType::kUint64;
-  else if constexpr (std::is_same_v<T, int64_t>) return GgufValueType::kInt64;
-  else if constexpr (std::is_same_v<T, float>) return GgufValueType::kFloat32;
-  else if constexpr (std::is_same_v<T, double>) return GgufValueType::kFloat64;
-  else static_assert(sizeof(T) == 0, "no GGUF value type stores this C++ type");
+  if constexpr (std::is_same_v<T, uint8_t>)
+    return GgufValueType::kUint8;
+  else if constexpr (std::is_same_v<T, int8_t>)
+    return GgufValueType::kInt8;
+  else if constexpr (std::is_same_v<T, uint16_t>)
+    return GgufValueType::kUint16;
+  else if constexpr (std::is_same_v<T, int16_t>)
+    return GgufValueType::kInt16;
+  else if constexpr (std::is_same_v<T, uint32_t>)
+    return GgufValueType::kUint32;
+  else if constexpr (std::is_same_v<T, int32_t>)
+    return GgufValueType::kInt32;
+  else if constexpr (std::is_same_v<T, uint64_t>)
+    return GgufValueType::kUint64;
+  else if constexpr (std::is_same_v<T, int64_t>)
+    return GgufValueType::kInt64;
+  else if constexpr (std::is_same_v<T, float>)
+    return GgufValueType::kFloat32;
+  else if constexpr (std::is_same_v<T, double>)
+    return GgufValueType::kFloat64;
+  else
+    static_assert(sizeof(T) == 0, "no GGUF value type stores this C++ type");
 }
 
 }  // namespace tokenfab::model

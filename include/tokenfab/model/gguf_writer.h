@@ -46,8 +46,8 @@ class GgufWriter {
   // Adds a tensor after those already added. `dims` is ne[0] first (1 to 4 of them, each >= 1);
   // ne[0] must be a whole number of the type's blocks. Fails on a duplicate or empty name or a
   // bad shape. `data` is called when the file is written.
-  [[nodiscard]] Status AddTensor(std::string name, kernels::GgmlType type, std::vector<int64_t> dims,
-                                 TensorDataFn data);
+  [[nodiscard]] Status AddTensor(std::string name, kernels::GgmlType type,
+                                 std::vector<int64_t> dims, TensorDataFn data);
   size_t num_tensors() const { return tensors_.size(); }
 
   // The size of the whole file as it will be written, bytes.

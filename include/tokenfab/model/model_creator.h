@@ -9,7 +9,8 @@
 //   blk.N.attn_k.weight [dim, kv_dim]          blk.N.attn_k.bias [kv_dim]        (qwen2)
 //   blk.N.attn_v.weight [dim, kv_dim]          blk.N.attn_v.bias [kv_dim]        (qwen2)
 //   blk.N.attn_output.weight [dim, dim]
-//   blk.N.ffn_gate.weight [dim, ffn]  blk.N.ffn_up.weight [dim, ffn]  blk.N.ffn_down.weight [ffn, dim]
+//   blk.N.ffn_gate.weight [dim, ffn]  blk.N.ffn_up.weight [dim, ffn]  blk.N.ffn_down.weight [ffn,
+//   dim]
 // where kv_dim = kv_heads * head_dim. Values: weights and biases N(0, 1) * init_std; norm weights
 // 1 + N(0, 1) * 0.02. Every row draws from its own generator, seeded from (seed, tensor name, row),
 // so the bytes depend on the spec alone, never on the thread count. Rows are generated and

@@ -39,8 +39,8 @@ struct ModelSummary {
   uint64_t alignment = 0;
   uint64_t file_size = 0;  // bytes
   int64_t keys = 0;
-  std::string architecture;  // general.architecture; empty when absent
-  std::string name;          // general.name
+  std::string architecture;           // general.architecture; empty when absent
+  std::string name;                   // general.name
   std::optional<uint32_t> file_type;  // general.file_type
   // <arch>.* hyperparameters; nullopt when absent.
   std::optional<int64_t> dim, layers, heads, kv_heads, ffn, context, rope_dimensions;

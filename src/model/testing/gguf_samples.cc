@@ -67,17 +67,17 @@ GgufWriter SampleWriter(const SampleOptions& options) {
   AddArrays(w);
   if (!options.tensors) return w;
   const std::vector<SampleTensor> tensors = {
-      {"f32", GgmlType::kF32, {4, 3}},          {"f16", GgmlType::kF16, {8}},
-      {"q8_0", GgmlType::kQ8_0, {64, 2}},       {"q4_0", GgmlType::kQ4_0, {32, 3}},
-      {"q4_K", GgmlType::kQ4_K, {256}},         {"q6_K", GgmlType::kQ6_K, {256, 1, 2}},
-      {"i32", GgmlType::kI32, {5}},             {"bf16", GgmlType::kBF16, {2, 2, 2, 2}},
+      {"f32", GgmlType::kF32, {4, 3}},    {"f16", GgmlType::kF16, {8}},
+      {"q8_0", GgmlType::kQ8_0, {64, 2}}, {"q4_0", GgmlType::kQ4_0, {32, 3}},
+      {"q4_K", GgmlType::kQ4_K, {256}},   {"q6_K", GgmlType::kQ6_K, {256, 1, 2}},
+      {"i32", GgmlType::kI32, {5}},       {"bf16", GgmlType::kBF16, {2, 2, 2, 2}},
   };
   for (size_t t = 0; t < tensors.size(); ++t) {
-    Status status = w.AddTensor(tensors[t].name, tensors[t].type, tensors[t].dims,
-                                [t](std::span<uint8_t> out) {
-                                  for (size_t i = 0; i < out.size(); ++i) out[i] = SampleByte(t, i);
-                                  return absl::OkStatus();
-                                });
+    Status status =
+        w.AddTensor(tensors[t].name, tensors[t].type, tensors[t].dims, [t](std::span<uint8_t> out) {
+          for (size_t i = 0; i < out.size(); ++i) out[i] = SampleByte(t, i);
+          return absl::OkStatus();
+        });
     TF_CHECK(status.ok()) << status.message();
   }
   return w;
