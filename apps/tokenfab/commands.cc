@@ -5,6 +5,7 @@
 
 namespace tokenfab::cli {
 
+Command AddModelCommand(CLI::App& app);
 Command AddTokenizeCommand(CLI::App& app);
 Command AddKeysCommand(CLI::App& app);
 Command AddUsageCommand(CLI::App& app);
@@ -13,6 +14,7 @@ Command AddPricesCommand(CLI::App& app);
 
 std::vector<Command> AddAllCommands(CLI::App& app) {
   std::vector<Command> commands;
+  commands.push_back(AddModelCommand(app));
   commands.push_back(AddTokenizeCommand(app));
   commands.push_back(AddKeysCommand(app));
   commands.push_back(AddUsageCommand(app));

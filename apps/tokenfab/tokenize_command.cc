@@ -22,11 +22,8 @@
 #include "tokenfab/tokenizer/tokenizer.h"
 #include "tokenfab/tokenizer/vocab_source.h"
 
-#if __has_include("tokenfab/model/gguf_vocab.h")
 #include "tokenfab/model/gguf_file.h"
 #include "tokenfab/model/gguf_vocab.h"
-#define TOKENFAB_TOKENIZE_HAS_GGUF 1
-#endif
 
 namespace tokenfab::cli {
 namespace {
@@ -45,14 +42,8 @@ StatusOr<tokenizer::Vocab> LoadVocab(const TokenizeOptions& options) {
     TF_ASSIGN_OR_RETURN(std::string path, tokenizer::FindVocabFile(options.vocab));
     return tokenizer::LoadVocabJson(path);
   }
-#ifdef TOKENFAB_TOKENIZE_HAS_GGUF
   TF_ASSIGN_OR_RETURN(model::GgufFile file, model::GgufFile::Open(options.model));
   return model::ReadVocab(file);
-#else
-  return absl::UnimplementedError(
-      fmt::format("{}: this build cannot read GGUF files yet (no GGUF reader); use --vocab NAME",
-                  options.model));
-#endif
 }
 
 std::string Format(const std::vector<int32_t>& ids, bool count) {
