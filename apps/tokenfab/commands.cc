@@ -5,8 +5,21 @@
 
 namespace tokenfab::cli {
 
+Command AddModelCommand(CLI::App& app);
+Command AddTokenizeCommand(CLI::App& app);
+Command AddKeysCommand(CLI::App& app);
+Command AddUsageCommand(CLI::App& app);
+Command AddTenantsCommand(CLI::App& app);
+Command AddPricesCommand(CLI::App& app);
+
 std::vector<Command> AddAllCommands(CLI::App& app) {
   std::vector<Command> commands;
+  commands.push_back(AddModelCommand(app));
+  commands.push_back(AddTokenizeCommand(app));
+  commands.push_back(AddKeysCommand(app));
+  commands.push_back(AddUsageCommand(app));
+  commands.push_back(AddTenantsCommand(app));
+  commands.push_back(AddPricesCommand(app));
   return commands;
 }
 

@@ -82,6 +82,22 @@ async function exportLlama3() {
   });
 }
 
+// Throws unless the package's merge list merges pieces in the order of their scores (the first
+// merge that yields a piece ranks it; pieces of equal score may come in any order).
+function checkMergeOrder(tokenizer, scores) {
+  const firstMerge = new Map();
+  for (const [pair, priority] of tokenizer.merges) {
+    const id = tokenizer.vocabByString.get(pair.replace(' ', ''));
+    if (!firstMerge.has(id) || firstMerge.get(id) > priority) firstMerge.set(id, priority);
+  }
+  const ids = [...firstMerge.keys()].sort((a, b) => firstMerge.get(a) - firstMerge.get(b));
+  for (let i = 1; i < ids.length; ++i) {
+    if (scores[ids[i]] > scores[ids[i - 1]]) {
+      throw new Error(`llama2: piece ${ids[i]} merges after ${ids[i - 1]} but scores higher`);
+    }
+  }
+}
+
 async function exportLlama2() {
   const { default: tokenizer } = await import('llama-tokenizer-js');
   const tokens = tokenizer.vocabById.slice();
@@ -93,8 +109,15 @@ async function exportLlama2() {
   });
   // SentencePiece BPE merges the adjacent pair whose result scores highest. Meta's model scores
   // pieces in vocabulary order (a later piece was learned later), which is also the order of the
-  // package's merge list; a piece's score is minus its id, special and byte pieces score 0.
-  const scores = tokens.map((_, id) => (types[id] === TYPE.normal ? -id : 0));
+  // package's merge list: a piece's score is minus its id. The exceptions are the 16 pieces made
+  // only of "▁" (runs of spaces, added for code), which the model scores -1e9 so that they merge
+  // last; the package's merge list has them at its end. Special and byte pieces score 0.
+  const WHITESPACE_SCORE = -1e9;
+  const scores = tokens.map((text, id) => {
+    if (types[id] !== TYPE.normal) return 0;
+    return /^▁+$/.test(text) ? WHITESPACE_SCORE : -id;
+  });
+  checkMergeOrder(tokenizer, scores);
   return base('llama2', {
     model: 'llama', pre: 'default', tokens, token_types: types, scores,
     unknown_token_id: tokens.indexOf('<unk>'), bos_token_id: tokens.indexOf('<s>'),

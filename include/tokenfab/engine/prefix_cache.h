@@ -1,0 +1,118 @@
+// PrefixCache: the index of full KV blocks whose contents are known, by chained block hash
+// (block_hash.h), so a new sequence that starts with the same tokens (same tenant) reuses them
+// instead of recomputing. It also keeps the cached blocks that no sequence references in
+// least-recently-used order, to be evicted when the pool needs blocks, and the hit statistics.
+//
+// It decides nothing about reference counts or allocation: the KvBlockManager owns the blocks
+// and tells the cache when a cached block loses its last reference (PushEvictable), gains one
+// again (RemoveEvictable), or must be reclaimed (EvictLru).
+//
+// Every cached block keeps a copy of its tokens, tenant salt and parent hash, and Match()
+// compares them: a 64-bit hash collision can cost a miss, never a wrong reuse.
+//
+// Not thread-safe; owned by one KvBlockManager.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "tokenfab/engine/block_hash.h"
+#include "tokenfab/engine/sampling_params.h"
+
+namespace tokenfab::engine {
+
+// Index of a block in the KV pool, [0, num_blocks).
+using BlockId = int32_t;
+inline constexpr BlockId kNoBlock = -1;
+
+struct PrefixCacheStats {
+  int64_t queries = 0;       // admissions that looked the cache up
+  int64_t hits = 0;          // of those, how many reused at least one block
+  int64_t query_tokens = 0;  // tokens those admissions asked for
+  int64_t hit_tokens = 0;    // tokens they found cached
+  int64_t inserted_blocks = 0;
+  int64_t evicted_blocks = 0;
+  // hit_tokens / query_tokens (vLLM's prefix cache hit rate); 0 before any query.
+  double TokenHitRate() const;
+};
+
+class PrefixCache {
+ public:
+  // REQUIRES: num_blocks >= 1, block_size >= 1.
+  PrefixCache(int32_t num_blocks, int32_t block_size);
+  PrefixCache(const PrefixCache&) = delete;
+  PrefixCache& operator=(const PrefixCache&) = delete;
+
+  int32_t block_size() const { return block_size_; }
+
+  // How many leading blocks of a sequence are cached: walks `hashes` (its chained block hashes,
+  // from the first block) while each is cached with the same salt, parent and tokens, and
+  // appends the blocks found to `blocks`. `tokens` holds at least hashes.size() full blocks.
+  int32_t Match(uint64_t tenant_salt, std::span<const BlockHash> hashes,
+                std::span<const Token> tokens, std::vector<BlockId>* blocks) const;
+
+  // Registers `block` as the cached copy of the full block named `hash`. Returns false, and
+  // changes nothing, when another block already holds that hash (the caller's block stays
+  // uncached). REQUIRES: block not cached; tokens.size() == block_size.
+  bool Insert(BlockId block, BlockHash hash, BlockHash parent, uint64_t tenant_salt,
+              std::span<const Token> tokens);
+
+  bool IsCached(BlockId block) const { return entries_[block].cached; }
+  // REQUIRES: IsCached(block).
+  BlockHash HashOf(BlockId block) const;
+
+  // The least-recently-used list of cached blocks that no sequence references.
+  // PushEvictable: the block lost its last reference; it becomes the most recently used.
+  // REQUIRES: cached and not evictable.
+  void PushEvictable(BlockId block);
+  // RemoveEvictable: a sequence references the block again. REQUIRES: evictable.
+  void RemoveEvictable(BlockId block);
+  bool IsEvictable(BlockId block) const { return entries_[block].evictable; }
+  // Drops the least recently used evictable block from the cache and returns it (now uncached),
+  // or kNoBlock when none is evictable.
+  BlockId EvictLru();
+
+  int32_t num_cached_blocks() const { return static_cast<int32_t>(index_.size()); }
+  int32_t num_evictable_blocks() const { return num_evictable_; }
+
+  // The hashes of every cached block (referenced or evictable), in no particular order: what a
+  // node reports so a router can send a prompt where its prefix is cached. A router compares
+  // them with HashFullBlocks(prompt, block_size(), salt).
+  std::vector<BlockHash> CachedHashes() const;
+  // The evictable blocks, least recently used first (tests and debugging).
+  std::vector<BlockId> EvictionOrder() const;
+
+  // Records one admission's lookup: `query_tokens` asked for, `hit_tokens` found.
+  void RecordLookup(int32_t query_tokens, int32_t hit_tokens);
+  const PrefixCacheStats& stats() const { return stats_; }
+
+  // TF_CHECKs the index, the LRU list and the per-block records against each other (O(blocks)).
+  void CheckInvariants() const;
+
+ private:
+  struct Entry {
+    BlockHash hash = 0;
+    BlockHash parent = 0;
+    uint64_t salt = 0;
+    bool cached = false;
+    bool evictable = false;
+    BlockId lru_prev = kNoBlock;  // towards the least recently used end
+    BlockId lru_next = kNoBlock;  // towards the most recently used end
+  };
+
+  void Unlink(BlockId block);
+
+  const int32_t num_blocks_;
+  const int32_t block_size_;
+  std::vector<Entry> entries_;                     // [num_blocks]
+  std::vector<Token> tokens_;                      // [num_blocks, block_size]
+  absl::flat_hash_map<BlockHash, BlockId> index_;  // cached blocks by hash
+  BlockId lru_head_ = kNoBlock;                    // least recently used evictable block
+  BlockId lru_tail_ = kNoBlock;                    // most recently used evictable block
+  int32_t num_evictable_ = 0;
+  PrefixCacheStats stats_;
+};
+
+}  // namespace tokenfab::engine

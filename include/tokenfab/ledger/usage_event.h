@@ -1,0 +1,80 @@
+// UsageEvent: the ledger's record of one request, written once per request id (a second write
+// with the same id is ignored), and the aggregate queries over them. Plain value types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokenfab/base/status.h"
+#include "tokenfab/ledger/money.h"
+
+namespace tokenfab::ledger {
+
+struct UsageEvent {
+  std::string request_id;  // unique per request; the idempotency key
+  std::string tenant;
+  std::string key_id;      // the API key's public id
+  std::string model;
+  std::string region;
+  std::string site;
+  std::string upstream;    // the node or gateway that served it
+  int64_t prompt_tokens = 0;      // including cached_tokens
+  int64_t cached_tokens = 0;      // prompt tokens served from the prefix cache
+  int64_t completion_tokens = 0;
+  int64_t ttft_micros = 0;        // time to first token, µs
+  int64_t tpot_micros = 0;        // mean time per output token after the first, µs
+  std::string status = "ok";      // "ok", "error", "cancelled", ...
+  int32_t http_status = 200;
+  double energy_wh = 0;           // watt-hours, from the site's hardware and PUE
+  double carbon_g = 0;            // grams CO2e, from the site's carbon intensity
+  Micros cost = 0;                // price, micro-units of `currency`
+  std::string currency = "USD";
+  int64_t started_micros = 0;     // wall clock when the request arrived, µs since the epoch
+  int64_t finished_micros = 0;    // wall clock when its last token was produced
+  int64_t recorded_micros = 0;    // set by the ledger when the event is written
+
+  int64_t total_tokens() const { return prompt_tokens + completion_tokens; }
+  bool operator==(const UsageEvent&) const = default;
+};
+
+// InvalidArgument for an empty or over-long id, negative counts, cached > prompt, and the like.
+[[nodiscard]] Status ValidateUsageEvent(const UsageEvent& event);
+
+// Dimensions a usage report groups by.
+enum class UsageDimension { kTenant, kModel, kRegion, kDay };
+std::string_view UsageDimensionName(UsageDimension dimension);  // "tenant", "model", ...
+[[nodiscard]] StatusOr<UsageDimension> ParseUsageDimension(std::string_view name);
+
+struct UsageQuery {
+  std::vector<UsageDimension> group_by;  // may be empty: one total row per currency
+  std::optional<int64_t> from_micros;    // finished_micros >= from (inclusive)
+  std::optional<int64_t> to_micros;      // finished_micros < to (exclusive)
+  std::optional<std::string> tenant;     // only this tenant
+};
+
+struct UsageRow {
+  // One value per UsageQuery::group_by entry, in that order; days as "YYYY-MM-DD" (UTC).
+  std::vector<std::string> keys;
+  std::string currency;
+  int64_t requests = 0;
+  int64_t prompt_tokens = 0;
+  int64_t cached_tokens = 0;
+  int64_t completion_tokens = 0;
+  Micros cost = 0;
+  double energy_wh = 0;
+  double carbon_g = 0;
+
+  bool operator==(const UsageRow&) const = default;
+};
+
+// "YYYY-MM-DD" of the UTC day number `day` (days since 1970-01-01).
+std::string FormatUtcDay(int64_t day);
+// The wall-clock µs at the start of "YYYY-MM-DD" (UTC), for --from/--to flags.
+[[nodiscard]] StatusOr<int64_t> ParseUtcDate(std::string_view date);
+
+inline constexpr int64_t kMicrosPerDay = 86'400'000'000;
+
+}  // namespace tokenfab::ledger

@@ -1,0 +1,100 @@
+// UsageRecorder: group commit of usage events.
+//
+// Many threads hand it events; one writer thread takes whatever has queued up (at most
+// max_batch) and writes it in ONE store transaction, then runs each event's callback. A callback
+// therefore runs only once its event is durable (or has failed), which is what lets the gateway
+// hold back a response's last chunk until the request is in the ledger: kill -9 at any moment
+// loses no response a client finished.
+//
+// Batching needs no timer: while one transaction commits (an fsync, ~ms), the next events queue
+// up and go together in the next one, so batches grow with load by themselves and a lone event
+// is written at once.
+//
+// Idempotent: an event whose request id is already recorded (a retry) completes with
+// kDuplicate and changes nothing.
+// Backpressure: at most queue_capacity events wait; Record() blocks while the queue is full,
+// TryRecord() refuses instead (ResourceExhausted) so an event loop never blocks.
+// A failed transaction fails every callback of its batch with the store's error; nothing of that
+// batch was written, and the caller must not acknowledge those requests.
+//
+// Thread-safety: Record/TryRecord/stats from any thread. Callbacks run on the writer thread and
+// must be quick (post to the caller's executor). The store and clock must outlive the recorder.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "tokenfab/base/clock.h"
+#include "tokenfab/base/status.h"
+#include "tokenfab/ledger/store.h"
+
+namespace tokenfab::ledger {
+
+struct UsageRecorderOptions {
+  size_t max_batch = 512;          // events per transaction at most
+  size_t queue_capacity = 16'384;  // events waiting at most
+};
+
+using RecordCallback = std::function<void(StatusOr<InsertOutcome>)>;
+
+class UsageRecorder {
+ public:
+  struct Stats {
+    int64_t batches = 0;     // transactions committed or failed
+    int64_t events = 0;      // events written (inserted or duplicate)
+    int64_t duplicates = 0;
+    int64_t failed = 0;      // events whose transaction failed
+    int64_t largest_batch = 0;
+  };
+
+  // Starts the writer thread. REQUIRES: options.max_batch >= 1, options.queue_capacity >= 1.
+  UsageRecorder(Store& store, base::Clock& clock, UsageRecorderOptions options = {});
+  // Shutdown().
+  ~UsageRecorder();
+  UsageRecorder(const UsageRecorder&) = delete;
+  UsageRecorder& operator=(const UsageRecorder&) = delete;
+
+  // Queues `event` (its recorded_micros is set when written); `done` runs once its batch
+  // committed or failed. Blocks while the queue is full. Errors (done is then never called):
+  // InvalidArgument for an invalid event, FailedPrecondition after Shutdown().
+  [[nodiscard]] Status Record(UsageEvent event, RecordCallback done);
+  // Like Record but ResourceExhausted instead of blocking when the queue is full.
+  [[nodiscard]] Status TryRecord(UsageEvent event, RecordCallback done);
+  // Record() with a future; a refused event gives a ready future holding the error.
+  std::future<StatusOr<InsertOutcome>> Record(UsageEvent event);
+
+  // Stops accepting events, writes every queued one, runs their callbacks and joins the writer.
+  // Idempotent.
+  void Shutdown();
+
+  Stats stats() const;
+
+ private:
+  struct Pending {
+    UsageEvent event;
+    RecordCallback done;
+  };
+
+  Status Enqueue(UsageEvent event, RecordCallback done, bool block);
+  void WriterLoop();
+  void WriteBatch(std::vector<Pending>& batch);
+
+  Store& store_;
+  base::Clock& clock_;
+  const UsageRecorderOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable has_work_;   // writer waits: queue non-empty or stopping
+  std::condition_variable has_space_;  // producers wait: queue below capacity or stopping
+  std::deque<Pending> queue_;          // guarded by mu_
+  bool stopping_ = false;              // guarded by mu_
+  Stats stats_;                        // guarded by mu_
+  std::thread writer_;
+};
+
+}  // namespace tokenfab::ledger

@@ -1,0 +1,164 @@
+#include "tokenfab/engine/prefix_cache.h"
+
+#include <algorithm>
+
+#include "tokenfab/base/check.h"
+
+namespace tokenfab::engine {
+
+double PrefixCacheStats::TokenHitRate() const {
+  return query_tokens == 0 ? 0.0
+                           : static_cast<double>(hit_tokens) / static_cast<double>(query_tokens);
+}
+
+PrefixCache::PrefixCache(int32_t num_blocks, int32_t block_size)
+    : num_blocks_(num_blocks), block_size_(block_size) {
+  TF_CHECK(num_blocks >= 1 && block_size >= 1);
+  entries_.resize(static_cast<size_t>(num_blocks));
+  tokens_.resize(static_cast<size_t>(num_blocks) * static_cast<size_t>(block_size));
+  index_.reserve(static_cast<size_t>(num_blocks));
+}
+
+int32_t PrefixCache::Match(uint64_t tenant_salt, std::span<const BlockHash> hashes,
+                           std::span<const Token> tokens, std::vector<BlockId>* blocks) const {
+  const size_t bs = static_cast<size_t>(block_size_);
+  TF_CHECK(tokens.size() >= hashes.size() * bs);
+  BlockHash parent = kRootBlockHash;
+  int32_t matched = 0;
+  for (size_t b = 0; b < hashes.size(); ++b) {
+    const auto it = index_.find(hashes[b]);
+    if (it == index_.end()) break;
+    const BlockId block = it->second;
+    const Entry& e = entries_[block];
+    const auto want = tokens.subspan(b * bs, bs);
+    const Token* have = tokens_.data() + static_cast<size_t>(block) * bs;
+    if (e.salt != tenant_salt || e.parent != parent ||
+        !std::equal(want.begin(), want.end(), have)) {
+      break;  // a hash collision: treat as a miss
+    }
+    blocks->push_back(block);
+    parent = hashes[b];
+    ++matched;
+  }
+  return matched;
+}
+
+bool PrefixCache::Insert(BlockId block, BlockHash hash, BlockHash parent, uint64_t tenant_salt,
+                         std::span<const Token> tokens) {
+  TF_CHECK(block >= 0 && block < num_blocks_);
+  TF_CHECK(!entries_[block].cached) << "block " << block << " is already cached";
+  TF_CHECK_EQ(tokens.size(), static_cast<size_t>(block_size_));
+  if (!index_.try_emplace(hash, block).second) return false;
+  Entry& e = entries_[block];
+  e.hash = hash;
+  e.parent = parent;
+  e.salt = tenant_salt;
+  e.cached = true;
+  std::copy(tokens.begin(), tokens.end(),
+            tokens_.begin() + static_cast<ptrdiff_t>(block) * block_size_);
+  ++stats_.inserted_blocks;
+  return true;
+}
+
+BlockHash PrefixCache::HashOf(BlockId block) const {
+  TF_CHECK(entries_[block].cached) << "block " << block << " is not cached";
+  return entries_[block].hash;
+}
+
+void PrefixCache::PushEvictable(BlockId block) {
+  Entry& e = entries_[block];
+  TF_CHECK(e.cached && !e.evictable) << "block " << block << " cannot become evictable";
+  e.evictable = true;
+  e.lru_prev = lru_tail_;
+  e.lru_next = kNoBlock;
+  if (lru_tail_ != kNoBlock) {
+    entries_[lru_tail_].lru_next = block;
+  } else {
+    lru_head_ = block;
+  }
+  lru_tail_ = block;
+  ++num_evictable_;
+}
+
+void PrefixCache::Unlink(BlockId block) {
+  Entry& e = entries_[block];
+  if (e.lru_prev != kNoBlock) {
+    entries_[e.lru_prev].lru_next = e.lru_next;
+  } else {
+    lru_head_ = e.lru_next;
+  }
+  if (e.lru_next != kNoBlock) {
+    entries_[e.lru_next].lru_prev = e.lru_prev;
+  } else {
+    lru_tail_ = e.lru_prev;
+  }
+  e.lru_prev = e.lru_next = kNoBlock;
+  e.evictable = false;
+  --num_evictable_;
+}
+
+void PrefixCache::RemoveEvictable(BlockId block) {
+  TF_CHECK(entries_[block].evictable) << "block " << block << " is not evictable";
+  Unlink(block);
+}
+
+BlockId PrefixCache::EvictLru() {
+  const BlockId block = lru_head_;
+  if (block == kNoBlock) return kNoBlock;
+  Unlink(block);
+  Entry& e = entries_[block];
+  index_.erase(e.hash);
+  e.cached = false;
+  ++stats_.evicted_blocks;
+  return block;
+}
+
+std::vector<BlockHash> PrefixCache::CachedHashes() const {
+  std::vector<BlockHash> hashes;
+  hashes.reserve(index_.size());
+  for (const auto& [hash, block] : index_) hashes.push_back(hash);
+  return hashes;
+}
+
+std::vector<BlockId> PrefixCache::EvictionOrder() const {
+  std::vector<BlockId> order;
+  for (BlockId b = lru_head_; b != kNoBlock; b = entries_[b].lru_next) order.push_back(b);
+  return order;
+}
+
+void PrefixCache::RecordLookup(int32_t query_tokens, int32_t hit_tokens) {
+  TF_CHECK(hit_tokens >= 0 && hit_tokens <= query_tokens);
+  ++stats_.queries;
+  if (hit_tokens > 0) ++stats_.hits;
+  stats_.query_tokens += query_tokens;
+  stats_.hit_tokens += hit_tokens;
+}
+
+void PrefixCache::CheckInvariants() const {
+  int32_t cached = 0;
+  int32_t evictable = 0;
+  for (BlockId b = 0; b < num_blocks_; ++b) {
+    const Entry& e = entries_[b];
+    TF_CHECK(!e.evictable || e.cached) << "block " << b << " evictable but not cached";
+    if (e.cached) {
+      ++cached;
+      const auto it = index_.find(e.hash);
+      TF_CHECK(it != index_.end() && it->second == b) << "block " << b << " missing from index";
+    }
+    if (e.evictable) ++evictable;
+  }
+  TF_CHECK_EQ(cached, num_cached_blocks());
+  TF_CHECK_EQ(evictable, num_evictable_);
+  int32_t walked = 0;
+  BlockId prev = kNoBlock;
+  for (BlockId b = lru_head_; b != kNoBlock; b = entries_[b].lru_next) {
+    TF_CHECK(entries_[b].evictable) << "block " << b << " on the LRU list but not evictable";
+    TF_CHECK_EQ(entries_[b].lru_prev, prev);
+    prev = b;
+    TF_CHECK(++walked <= num_evictable_) << "LRU list longer than its count (a cycle?)";
+  }
+  TF_CHECK_EQ(prev, lru_tail_);
+  TF_CHECK_EQ(walked, num_evictable_);
+}
+
+}  // namespace tokenfab::engine

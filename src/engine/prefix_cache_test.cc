@@ -1,0 +1,115 @@
+#include "tokenfab/engine/prefix_cache.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace tokenfab::engine {
+namespace {
+
+std::vector<Token> Range(int n, int start = 0) {
+  std::vector<Token> v;
+  for (int i = 0; i < n; ++i) v.push_back(start + i);
+  return v;
+}
+
+// Inserts the full blocks of `tokens` as blocks first_block, first_block + 1, ...
+void InsertChain(PrefixCache& cache, const std::vector<Token>& tokens, uint64_t salt,
+                 BlockId first_block) {
+  const int bs = cache.block_size();
+  const auto hashes = HashFullBlocks(tokens, bs, salt);
+  for (size_t b = 0; b < hashes.size(); ++b) {
+    const BlockHash parent = b == 0 ? kRootBlockHash : hashes[b - 1];
+    ASSERT_TRUE(cache.Insert(first_block + static_cast<BlockId>(b), hashes[b], parent, salt,
+                             std::span<const Token>(tokens).subspan(b * bs, bs)));
+  }
+}
+
+TEST(PrefixCacheTest, MatchesTheLongestCachedPrefix) {
+  PrefixCache cache(8, 4);
+  InsertChain(cache, Range(12), 0, /*first_block=*/2);  // blocks 2, 3, 4
+  EXPECT_EQ(cache.num_cached_blocks(), 3);
+
+  // Same first 8 tokens, different third block.
+  std::vector<Token> query = Range(12);
+  query[9] = 500;
+  std::vector<BlockId> blocks;
+  EXPECT_EQ(cache.Match(0, HashFullBlocks(query, 4, 0), query, &blocks), 2);
+  EXPECT_EQ(blocks, (std::vector<BlockId>{2, 3}));
+
+  blocks.clear();
+  const auto full = Range(12);
+  EXPECT_EQ(cache.Match(0, HashFullBlocks(full, 4, 0), full, &blocks), 3);
+
+  // Another tenant's salt: nothing.
+  blocks.clear();
+  EXPECT_EQ(cache.Match(77, HashFullBlocks(full, 4, 77), full, &blocks), 0);
+  EXPECT_TRUE(blocks.empty());
+  cache.CheckInvariants();
+}
+
+TEST(PrefixCacheTest, AHashCollisionIsAMissNotAWrongReuse) {
+  PrefixCache cache(4, 4);
+  const std::vector<Token> cached = Range(4);
+  const BlockHash h = HashBlock(kRootBlockHash, 0, cached);
+  ASSERT_TRUE(cache.Insert(0, h, kRootBlockHash, 0, cached));
+  // A query whose (forged) hash collides with the cached block but whose tokens differ.
+  const std::vector<Token> other = Range(4, 100);
+  std::vector<BlockId> blocks;
+  EXPECT_EQ(cache.Match(0, std::vector<BlockHash>{h}, other, &blocks), 0);
+  // Same hash and tokens but another salt (a forged probe across tenants): a miss too.
+  EXPECT_EQ(cache.Match(5, std::vector<BlockHash>{h}, cached, &blocks), 0);
+}
+
+TEST(PrefixCacheTest, InsertingACachedHashAgainKeepsTheFirstBlock) {
+  PrefixCache cache(4, 2);
+  const std::vector<Token> t = {3, 4};
+  const BlockHash h = HashBlock(kRootBlockHash, 0, t);
+  EXPECT_TRUE(cache.Insert(1, h, kRootBlockHash, 0, t));
+  EXPECT_FALSE(cache.Insert(2, h, kRootBlockHash, 0, t));
+  EXPECT_TRUE(cache.IsCached(1));
+  EXPECT_FALSE(cache.IsCached(2));
+  EXPECT_EQ(cache.HashOf(1), h);
+  EXPECT_EQ(cache.CachedHashes(), std::vector<BlockHash>{h});
+}
+
+TEST(PrefixCacheTest, EvictsLeastRecentlyUsedFirst) {
+  PrefixCache cache(8, 1);
+  for (BlockId b = 0; b < 4; ++b) {
+    const std::vector<Token> t = {b};
+    ASSERT_TRUE(cache.Insert(b, HashBlock(kRootBlockHash, 0, t), kRootBlockHash, 0, t));
+  }
+  cache.PushEvictable(2);
+  cache.PushEvictable(0);
+  cache.PushEvictable(3);
+  cache.PushEvictable(1);
+  EXPECT_EQ(cache.EvictionOrder(), (std::vector<BlockId>{2, 0, 3, 1}));
+  cache.RemoveEvictable(0);  // reused by a sequence
+  cache.PushEvictable(0);    // and released again: now the most recent
+  EXPECT_EQ(cache.EvictionOrder(), (std::vector<BlockId>{2, 3, 1, 0}));
+  EXPECT_EQ(cache.EvictLru(), 2);
+  EXPECT_FALSE(cache.IsCached(2));
+  EXPECT_EQ(cache.EvictLru(), 3);
+  EXPECT_EQ(cache.num_evictable_blocks(), 2);
+  EXPECT_EQ(cache.num_cached_blocks(), 2);
+  EXPECT_EQ(cache.stats().evicted_blocks, 2);
+  cache.CheckInvariants();
+  EXPECT_EQ(cache.EvictLru(), 1);
+  EXPECT_EQ(cache.EvictLru(), 0);
+  EXPECT_EQ(cache.EvictLru(), kNoBlock);
+  cache.CheckInvariants();
+}
+
+TEST(PrefixCacheTest, HitRateCountsTokens) {
+  PrefixCache cache(2, 4);
+  EXPECT_EQ(cache.stats().TokenHitRate(), 0.0);
+  cache.RecordLookup(10, 8);
+  cache.RecordLookup(10, 0);
+  EXPECT_EQ(cache.stats().queries, 2);
+  EXPECT_EQ(cache.stats().hits, 1);
+  EXPECT_DOUBLE_EQ(cache.stats().TokenHitRate(), 0.4);
+}
+
+}  // namespace
+}  // namespace tokenfab::engine

@@ -1,0 +1,208 @@
+#include "tokenfab/ledger/admission.h"
+
+#include <filesystem>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+namespace tokenfab::ledger {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000;
+
+class AdmissionTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    const std::filesystem::path dir =
+        std::filesystem::path(testing::TempDir()) / fmt::format("admission-{}", getpid());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore((dir / "ledger.sqlite").string());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    tier_.name = "standard";
+    tier_.priority = 3;
+    tenant_.name = "acme";
+    tenant_.tier = "standard";
+  }
+
+  StatusOr<Admission> Admit(AdmissionController& c, int64_t prompt, int64_t max_output,
+                            std::string region = "") {
+    AdmissionRequest r;
+    r.tenant = &tenant_;
+    r.tier = &tier_;
+    r.region = std::move(region);
+    r.prompt_tokens = prompt;
+    r.max_output_tokens = max_output;
+    return c.Admit(r);
+  }
+
+  // Records a finished request of `tokens` tokens (prompt + completion) in the ledger.
+  void RecordUsage(const std::string& id, int64_t tokens, int64_t finished) {
+    UsageEvent e;
+    e.request_id = id;
+    e.tenant = tenant_.name;
+    e.prompt_tokens = tokens;
+    e.finished_micros = finished;
+    ASSERT_TRUE(store_->InsertUsage({&e, 1}).ok());
+  }
+
+  // Starts at 2024-03-10 12:00 UTC.
+  base::ManualClock clock_{0, 1'710'072'000'000'000};
+  LocalCounters counters_;
+  std::unique_ptr<Store> store_;
+  Tier tier_;
+  Tenant tenant_;
+};
+
+TEST_F(AdmissionTest, UnlimitedTenantIsAdmittedWithItsPriority) {
+  AdmissionController c(clock_, counters_, store_.get());
+  StatusOr<Admission> a = Admit(c, 100, 50);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a->allowed());
+  EXPECT_EQ(a->ticket->priority(), 3);
+  EXPECT_EQ(a->ticket->reserved_tokens(), 150);
+  EXPECT_EQ(a->ticket->tenant(), "acme");
+}
+
+TEST_F(AdmissionTest, RequestsPerMinuteGive429WithRetryAfter) {
+  tenant_.limits.rpm = 2;  // refills one per 30 s
+  AdmissionController c(clock_, counters_, store_.get());
+  ASSERT_TRUE(Admit(c, 1, 1)->allowed());
+  ASSERT_TRUE(Admit(c, 1, 1)->allowed());
+  StatusOr<Admission> third = Admit(c, 1, 1);
+  ASSERT_FALSE(third->allowed());
+  EXPECT_EQ(third->rejection->reason, RejectReason::kRequestRate);
+  EXPECT_EQ(third->rejection->http_status, 429);
+  EXPECT_EQ(third->rejection->retry_after_seconds, 30);
+  EXPECT_EQ(third->rejection->error_code, "rate_limit_exceeded");
+  EXPECT_EQ(third->rejection->error_type, "requests");
+  clock_.Advance(29 * kSecond);
+  EXPECT_EQ(Admit(c, 1, 1)->rejection->retry_after_seconds, 1);
+  clock_.Advance(kSecond);
+  EXPECT_TRUE(Admit(c, 1, 1)->allowed());
+}
+
+TEST_F(AdmissionTest, TokensPerMinuteReserveThenCorrectWithActualUsage) {
+  tenant_.limits.tpm = 1000;
+  AdmissionController c(clock_, counters_, store_.get());
+  StatusOr<Admission> a = Admit(c, 200, 600);  // reserves 800
+  ASSERT_TRUE(a->allowed());
+  StatusOr<Admission> b = Admit(c, 100, 200);  // 300 > 200 left
+  ASSERT_FALSE(b->allowed());
+  EXPECT_EQ(b->rejection->reason, RejectReason::kTokenRate);
+  EXPECT_EQ(b->rejection->error_type, "tokens");
+  EXPECT_EQ(b->rejection->retry_after_seconds, 6);  // 100 missing at 1000/min
+  // The first request used 250 tokens, not 800: 550 come back.
+  ASSERT_TRUE(a->ticket->Finish(250).ok());
+  EXPECT_TRUE(Admit(c, 100, 200)->allowed());
+  EXPECT_EQ(counters_.Level({"tpm:acme", 1000, 60 * kSecond}, clock_.WallMicros()), 450);
+}
+
+TEST_F(AdmissionTest, RequestLargerThanTheTokenLimitIsTooLarge) {
+  tenant_.limits.tpm = 1000;
+  AdmissionController c(clock_, counters_, store_.get());
+  StatusOr<Admission> a = Admit(c, 900, 200);
+  ASSERT_FALSE(a->allowed());
+  EXPECT_EQ(a->rejection->reason, RejectReason::kRequestTooLarge);
+  EXPECT_EQ(a->rejection->http_status, 429);
+  EXPECT_EQ(a->rejection->retry_after_seconds, 0);
+}
+
+TEST_F(AdmissionTest, DefaultMaxOutputIsReservedWhenUnset) {
+  tenant_.limits.tpm = 5000;
+  AdmissionController c(clock_, counters_, store_.get(), {.default_max_output_tokens = 4096});
+  StatusOr<Admission> a = Admit(c, 100, 0);
+  ASSERT_TRUE(a->allowed());
+  EXPECT_EQ(a->ticket->reserved_tokens(), 4196);
+}
+
+TEST_F(AdmissionTest, ConcurrencyIsHeldUntilFinishOrDestruction) {
+  tenant_.limits.max_concurrency = 2;
+  AdmissionController c(clock_, counters_, store_.get());
+  StatusOr<Admission> a = Admit(c, 1, 1);
+  StatusOr<Admission> b = Admit(c, 1, 1);
+  ASSERT_TRUE(a->allowed() && b->allowed());
+  StatusOr<Admission> refused = Admit(c, 1, 1);
+  ASSERT_FALSE(refused->allowed());
+  EXPECT_EQ(refused->rejection->reason, RejectReason::kConcurrency);
+  EXPECT_EQ(refused->rejection->retry_after_seconds, 1);
+  ASSERT_TRUE(a->ticket->Finish(2).ok());
+  StatusOr<Admission> c3 = Admit(c, 1, 1);
+  ASSERT_TRUE(c3->allowed());
+  b->ticket.reset();  // an abandoned request frees its slot too
+  EXPECT_TRUE(Admit(c, 1, 1)->allowed());
+}
+
+TEST_F(AdmissionTest, RateRefusalDoesNotKeepTheConcurrencySlot) {
+  tenant_.limits.max_concurrency = 1;
+  tenant_.limits.rpm = 1;
+  AdmissionController c(clock_, counters_, store_.get());
+  StatusOr<Admission> a = Admit(c, 1, 1);
+  ASSERT_TRUE(a->allowed());
+  ASSERT_TRUE(a->ticket->Finish(2).ok());
+  ASSERT_EQ(Admit(c, 1, 1)->rejection->reason, RejectReason::kRequestRate);
+  clock_.Advance(60 * kSecond);
+  EXPECT_TRUE(Admit(c, 1, 1)->allowed());  // the refused one released its slot
+}
+
+TEST_F(AdmissionTest, ResidencyIsEnforced) {
+  tenant_.allowed_regions = {"eu-west"};
+  AdmissionController c(clock_, counters_, store_.get());
+  EXPECT_TRUE(Admit(c, 1, 1, "eu-west")->allowed());
+  StatusOr<Admission> us = Admit(c, 1, 1, "us-east");
+  ASSERT_FALSE(us->allowed());
+  EXPECT_EQ(us->rejection->reason, RejectReason::kRegionNotAllowed);
+  EXPECT_EQ(us->rejection->http_status, 403);
+  EXPECT_EQ(AdmissionController::AllowedRegions(tenant_), tenant_.allowed_regions);
+}
+
+TEST_F(AdmissionTest, TokenBudgetCountsLedgerFinishedAndInFlight) {
+  tenant_.limits.token_budget = 1000;
+  tenant_.limits.budget_period = BudgetPeriod::kDay;
+  const int64_t now = clock_.WallMicros();
+  RecordUsage("yesterday", 5000, now - 86'400 * kSecond);  // another period: not counted
+  RecordUsage("this-morning", 600, now - 3600 * kSecond);
+  AdmissionController c(clock_, counters_, store_.get(), {.budget_refresh_micros = 5 * kSecond});
+  EXPECT_EQ(*c.BudgetUsed("acme", BudgetPeriod::kDay), 600);
+  StatusOr<Admission> a = Admit(c, 100, 200);  // 600 + 300 <= 1000
+  ASSERT_TRUE(a->allowed());
+  StatusOr<Admission> b = Admit(c, 50, 100);  // 600 + 300 in flight + 150 > 1000
+  ASSERT_FALSE(b->allowed());
+  EXPECT_EQ(b->rejection->reason, RejectReason::kTokenBudget);
+  EXPECT_EQ(b->rejection->error_code, "insufficient_quota");
+  EXPECT_EQ(b->rejection->retry_after_seconds, 12 * 3600);  // until midnight UTC
+  // The first request finishes with 120 tokens and its event is recorded.
+  RecordUsage("a", 120, now);
+  ASSERT_TRUE(a->ticket->Finish(120).ok());
+  EXPECT_EQ(*c.BudgetUsed("acme", BudgetPeriod::kDay), 720);  // counted once, not twice
+  clock_.Advance(5 * kSecond);  // re-read from the ledger
+  EXPECT_EQ(*c.BudgetUsed("acme", BudgetPeriod::kDay), 720);
+  StatusOr<Admission> d = Admit(c, 50, 100);  // stays in flight
+  EXPECT_TRUE(d->allowed());
+  // Usage recorded by another gateway shows up at the next read.
+  RecordUsage("elsewhere", 100, now + 6 * kSecond);
+  clock_.Advance(5 * kSecond);
+  EXPECT_EQ(*c.BudgetUsed("acme", BudgetPeriod::kDay), 720 + 150 + 100);
+  // A new day starts a new budget.
+  clock_.Advance(12 * 3600 * kSecond);
+  EXPECT_EQ(*c.BudgetUsed("acme", BudgetPeriod::kDay), 150);
+}
+
+TEST_F(AdmissionTest, RejectionRendersOpenAiErrorShape) {
+  tenant_.limits.rpm = 1;
+  AdmissionController c(clock_, counters_, store_.get());
+  ASSERT_TRUE(Admit(c, 1, 1)->allowed());
+  const Rejection r = *Admit(c, 1, 1)->rejection;
+  const boost::json::value body = boost::json::parse(r.ToOpenAiJson());
+  const boost::json::object& error = body.at("error").as_object();
+  EXPECT_EQ(error.at("type").as_string(), "requests");
+  EXPECT_EQ(error.at("code").as_string(), "rate_limit_exceeded");
+  EXPECT_TRUE(error.at("param").is_null());
+  EXPECT_NE(std::string(error.at("message").as_string()).find("try again in 60 s"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tokenfab::ledger

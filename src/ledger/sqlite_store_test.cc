@@ -1,0 +1,91 @@
+// The store conformance suite on SQLite, plus SQLite-specific checks.
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "store_test_suite.h"
+
+namespace tokenfab::ledger {
+namespace {
+
+std::string FreshSqlitePath() {
+  static std::atomic<int> counter{0};
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) /
+                                    fmt::format("ledger-{}-{}", getpid(), counter++);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return (dir / "ledger.sqlite").string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest,
+                         testing::Values(StoreFactory{
+                             "sqlite",
+                             [](std::string* location) {
+                               *location = FreshSqlitePath();
+                               return OpenStore(*location);
+                             }}),
+                         PrintStoreFactory);
+
+// Reads one text value with the plain SQLite API, bypassing the store.
+std::string Pragma(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(SqliteStoreTest, UsesWriteAheadLog) {
+  const std::string path = FreshSqlitePath();
+  ASSERT_TRUE(OpenSqliteStore(path).ok());
+  EXPECT_EQ(Pragma(path, "PRAGMA journal_mode"), "wal");
+}
+
+TEST(SqliteStoreTest, NoPlaintextKeyAnywhereInTheFile) {
+  const std::string path = FreshSqlitePath();
+  StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok());
+  Tenant tenant;
+  tenant.name = "acme";
+  tenant.tier = "free";
+  ASSERT_TRUE((*store)->CreateTenant(tenant).ok());
+  StatusOr<NewApiKey> key = GenerateApiKey(SecureRandomBytes);
+  key->record.tenant = "acme";
+  ASSERT_TRUE((*store)->InsertApiKey(key->record).ok());
+  store->reset();  // checkpoint and close
+  std::string bytes;
+  for (const char* suffix : {"", "-wal"}) {
+    std::FILE* f = std::fopen((path + suffix).c_str(), "rb");
+    if (!f) continue;
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) bytes.append(buffer, n);
+    std::fclose(f);
+  }
+  ASSERT_NE(bytes.find(key->record.hash_hex), std::string::npos);  // we did read the table
+  EXPECT_EQ(bytes.find(key->plaintext.substr(3 + kApiKeyIdChars)), std::string::npos);
+}
+
+TEST(SqliteStoreTest, UnopenablePathIsAnError) {
+  StatusOr<std::unique_ptr<Store>> store = OpenStore("/nonexistent-dir/ledger.sqlite");
+  EXPECT_FALSE(store.ok());
+}
+
+TEST(StoreLocationTest, RecognisesPostgresLocations) {
+  EXPECT_TRUE(IsPostgresLocation("postgresql://u@h:5432/db"));
+  EXPECT_TRUE(IsPostgresLocation("postgres://h/db"));
+  EXPECT_TRUE(IsPostgresLocation("host=127.0.0.1 port=5432"));
+  EXPECT_FALSE(IsPostgresLocation("data/ledger.sqlite"));
+}
+
+}  // namespace
+}  // namespace tokenfab::ledger

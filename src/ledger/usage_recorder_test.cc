@@ -1,0 +1,249 @@
+#include "tokenfab/ledger/usage_recorder.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+namespace tokenfab::ledger {
+namespace {
+
+// Wraps a real SQLite store: notes which request ids have committed, can hold a batch at a gate
+// until the test opens it, and can fail the next batch.
+class ObservedStore final : public Store {
+ public:
+  explicit ObservedStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
+
+  bool Committed(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return committed_.contains(id);
+  }
+  void CloseGate() {
+    std::lock_guard lock(mu_);
+    gate_open_ = false;
+  }
+  void OpenGate() {
+    {
+      std::lock_guard lock(mu_);
+      gate_open_ = true;
+    }
+    cv_.notify_all();
+  }
+  // Blocks until a batch is waiting at the closed gate.
+  void WaitUntilHeld() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return held_; });
+  }
+  void FailNextBatch() {
+    std::lock_guard lock(mu_);
+    fail_next_ = true;
+  }
+  std::vector<size_t> batch_sizes() {
+    std::lock_guard lock(mu_);
+    return batch_sizes_;
+  }
+
+  StatusOr<std::vector<InsertOutcome>> InsertUsage(std::span<const UsageEvent> events) override {
+    {
+      std::unique_lock lock(mu_);
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return gate_open_; });
+      held_ = false;
+      batch_sizes_.push_back(events.size());
+      if (fail_next_) {
+        fail_next_ = false;
+        return absl::UnavailableError("injected failure");
+      }
+    }
+    StatusOr<std::vector<InsertOutcome>> outcomes = inner_->InsertUsage(events);
+    if (outcomes.ok()) {
+      std::lock_guard lock(mu_);
+      for (const UsageEvent& e : events) committed_.insert(e.request_id);
+    }
+    return outcomes;
+  }
+
+  std::string_view kind() const override { return inner_->kind(); }
+  StatusOr<int> SchemaVersion() override { return inner_->SchemaVersion(); }
+  Status PutTier(const Tier& t) override { return inner_->PutTier(t); }
+  StatusOr<Tier> GetTier(std::string_view n) override { return inner_->GetTier(n); }
+  StatusOr<std::vector<Tier>> ListTiers() override { return inner_->ListTiers(); }
+  Status CreateTenant(const Tenant& t) override { return inner_->CreateTenant(t); }
+  Status UpdateTenant(const Tenant& t) override { return inner_->UpdateTenant(t); }
+  StatusOr<Tenant> GetTenant(std::string_view n) override { return inner_->GetTenant(n); }
+  StatusOr<std::vector<Tenant>> ListTenants() override { return inner_->ListTenants(); }
+  Status InsertApiKey(const ApiKeyRecord& k) override { return inner_->InsertApiKey(k); }
+  StatusOr<ApiKeyRecord> GetApiKey(std::string_view id) override { return inner_->GetApiKey(id); }
+  StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(std::string_view t) override {
+    return inner_->ListApiKeys(t);
+  }
+  Status RevokeApiKey(std::string_view id, int64_t w) override {
+    return inner_->RevokeApiKey(id, w);
+  }
+  Status AddPrice(const PriceEntry& e) override { return inner_->AddPrice(e); }
+  StatusOr<std::vector<PriceEntry>> ListPrices() override { return inner_->ListPrices(); }
+  StatusOr<UsageEvent> GetUsage(std::string_view id) override { return inner_->GetUsage(id); }
+  StatusOr<std::vector<UsageRow>> QueryUsage(const UsageQuery& q) override {
+    return inner_->QueryUsage(q);
+  }
+  StatusOr<int64_t> TenantTokens(std::string_view t, int64_t f, int64_t to) override {
+    return inner_->TenantTokens(t, f, to);
+  }
+
+ private:
+  std::unique_ptr<Store> inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> committed_;
+  std::vector<size_t> batch_sizes_;
+  bool gate_open_ = true;
+  bool held_ = false;
+  bool fail_next_ = false;
+};
+
+class UsageRecorderTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    const std::filesystem::path dir =
+        std::filesystem::path(testing::TempDir()) / fmt::format("recorder-{}", getpid());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    StatusOr<std::unique_ptr<Store>> inner = OpenSqliteStore((dir / "ledger.sqlite").string());
+    ASSERT_TRUE(inner.ok()) << inner.status();
+    store_ = std::make_unique<ObservedStore>(std::move(*inner));
+  }
+
+  static UsageEvent Event(int i) {
+    UsageEvent e;
+    e.request_id = fmt::format("req-{}", i);
+    e.tenant = "acme";
+    e.prompt_tokens = 10 + i;
+    e.completion_tokens = i;
+    e.finished_micros = 1'000 + i;
+    return e;
+  }
+
+  base::ManualClock clock_{0, 1'700'000'000'000'000};
+  std::unique_ptr<ObservedStore> store_;
+};
+
+TEST_F(UsageRecorderTest, CallbackRunsOnlyAfterItsBatchCommitted) {
+  UsageRecorder recorder(*store_, clock_, {.max_batch = 8, .queue_capacity = 1000});
+  std::atomic<int> done{0}, before_commit{0};
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(recorder
+                    .Record(Event(i),
+                            [&, i](StatusOr<InsertOutcome> outcome) {
+                              if (!outcome.ok() || !store_->Committed(Event(i).request_id)) {
+                                ++before_commit;
+                              }
+                              ++done;
+                            })
+                    .ok());
+  }
+  recorder.Shutdown();
+  EXPECT_EQ(done.load(), 200);
+  EXPECT_EQ(before_commit.load(), 0);
+  for (size_t size : store_->batch_sizes()) EXPECT_LE(size, 8u);
+  StatusOr<UsageEvent> stored = store_->GetUsage("req-5");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->recorded_micros, clock_.WallMicros());
+}
+
+TEST_F(UsageRecorderTest, EventsQueuedDuringACommitGoTogetherInTheNext) {
+  UsageRecorder recorder(*store_, clock_, {.max_batch = 100, .queue_capacity = 1000});
+  store_->CloseGate();
+  std::future<StatusOr<InsertOutcome>> first = recorder.Record(Event(0));
+  store_->WaitUntilHeld();  // the first batch (one event) is "committing"
+  std::vector<std::future<StatusOr<InsertOutcome>>> rest;
+  for (int i = 1; i <= 50; ++i) rest.push_back(recorder.Record(Event(i)));
+  store_->OpenGate();
+  EXPECT_EQ(*first.get(), InsertOutcome::kInserted);
+  for (auto& f : rest) EXPECT_EQ(*f.get(), InsertOutcome::kInserted);
+  EXPECT_EQ(store_->batch_sizes(), (std::vector<size_t>{1, 50}));
+  EXPECT_EQ(recorder.stats().batches, 2);
+  EXPECT_EQ(recorder.stats().largest_batch, 50);
+}
+
+TEST_F(UsageRecorderTest, RetriedEventIsADuplicate) {
+  UsageRecorder recorder(*store_, clock_);
+  EXPECT_EQ(*recorder.Record(Event(1)).get(), InsertOutcome::kInserted);
+  UsageEvent retry = Event(1);
+  retry.completion_tokens = 12345;
+  EXPECT_EQ(*recorder.Record(retry).get(), InsertOutcome::kDuplicate);
+  EXPECT_EQ(store_->GetUsage("req-1")->completion_tokens, 1);
+  EXPECT_EQ(recorder.stats().duplicates, 1);
+}
+
+TEST_F(UsageRecorderTest, BoundedQueueRefusesOrBlocks) {
+  UsageRecorder recorder(*store_, clock_, {.max_batch = 1, .queue_capacity = 3});
+  store_->CloseGate();
+  std::future<StatusOr<InsertOutcome>> held = recorder.Record(Event(0));
+  store_->WaitUntilHeld();  // event 0 left the queue; 3 slots free
+  std::vector<std::future<StatusOr<InsertOutcome>>> queued;
+  for (int i = 1; i <= 3; ++i) queued.push_back(recorder.Record(Event(i)));
+  Status refused = recorder.TryRecord(Event(4), nullptr);
+  EXPECT_TRUE(absl::IsResourceExhausted(refused)) << refused;
+  // A blocking Record waits for space, which appears once the writer moves on.
+  std::atomic<bool> returned{false};
+  std::thread blocked([&] {
+    EXPECT_TRUE(recorder.Record(Event(5), nullptr).ok());
+    returned = true;
+  });
+  EXPECT_FALSE(returned.load());
+  store_->OpenGate();
+  blocked.join();
+  EXPECT_TRUE(returned.load());
+  recorder.Shutdown();
+  EXPECT_TRUE(held.get().ok());
+  for (auto& f : queued) EXPECT_TRUE(f.get().ok());
+  EXPECT_TRUE(store_->GetUsage("req-5").ok());
+  EXPECT_FALSE(store_->GetUsage("req-4").ok());
+}
+
+TEST_F(UsageRecorderTest, FailedBatchFailsItsCallbacksAndWritesNothing) {
+  UsageRecorder recorder(*store_, clock_, {.max_batch = 100, .queue_capacity = 100});
+  store_->CloseGate();
+  std::future<StatusOr<InsertOutcome>> first = recorder.Record(Event(0));
+  store_->WaitUntilHeld();
+  store_->FailNextBatch();
+  store_->OpenGate();
+  StatusOr<InsertOutcome> outcome = first.get();
+  EXPECT_TRUE(absl::IsUnavailable(outcome.status())) << outcome.status();
+  EXPECT_FALSE(store_->GetUsage("req-0").ok());
+  EXPECT_EQ(recorder.stats().failed, 1);
+  // The recorder carries on with later events.
+  EXPECT_EQ(*recorder.Record(Event(0)).get(), InsertOutcome::kInserted);
+}
+
+TEST_F(UsageRecorderTest, ShutdownDrainsAndThenRefuses) {
+  UsageRecorder recorder(*store_, clock_, {.max_batch = 7, .queue_capacity = 10'000});
+  std::atomic<int> done{0};
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_TRUE(recorder.Record(Event(i), [&](StatusOr<InsertOutcome>) { ++done; }).ok());
+  }
+  recorder.Shutdown();
+  EXPECT_EQ(done.load(), 500);
+  EXPECT_EQ((*store_->QueryUsage({}))[0].requests, 500);
+  EXPECT_TRUE(absl::IsFailedPrecondition(recorder.Record(Event(9999), nullptr)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(recorder.Record(Event(9999)).get().status()));
+}
+
+TEST_F(UsageRecorderTest, InvalidEventIsRefusedUpFront) {
+  UsageRecorder recorder(*store_, clock_);
+  UsageEvent bad = Event(1);
+  bad.cached_tokens = bad.prompt_tokens + 1;
+  EXPECT_TRUE(absl::IsInvalidArgument(recorder.Record(bad, nullptr)));
+  bad = Event(1);
+  bad.request_id.clear();
+  EXPECT_TRUE(absl::IsInvalidArgument(recorder.Record(bad, nullptr)));
+}
+
+}  // namespace
+}  // namespace tokenfab::ledger
