@@ -43,8 +43,8 @@ RopeTable::RopeTable(const RopeParams& params, const int32_t* positions, int64_t
     float* row = table_.data() + t * params.n_dims;
     for (int i = 0; i < half; ++i) {
       const double angle = positions[t] * theta[i];
-      row[2 * i] = static_cast<float>(std::cos(angle));
-      row[2 * i + 1] = static_cast<float>(std::sin(angle));
+      row[i] = static_cast<float>(std::cos(angle));
+      row[half + i] = static_cast<float>(std::sin(angle));
     }
   }
   params_.freq_factors = nullptr;  // used above; not kept (the caller's array may go away)
@@ -135,18 +135,22 @@ void CpuKernels::MatMulPanels(const WeightMatrix& w, const float* x, int64_t x_s
                               int64_t n_tokens, float* y, int64_t y_stride) {
   const int type = internal::MatTypeIndex(w.type);
   const internal::PanelKernel& kernel = table_.panel[type];
-  const int64_t act_stride = internal::RoundUp64(kernel.act_bytes(w.cols));
-  uint8_t* act = SharedScratch(static_cast<size_t>(act_stride * n_tokens));
   const int threads = pool_.num_threads();
   for (int t = 0; t < threads; ++t) ThreadScratch(t, kernel.scratch_bytes);
-
-  // Convert the activations, a few columns per task.
-  const int64_t prep_chunk = std::max<int64_t>(1, CeilDiv(n_tokens, 2 * threads));
-  pool_.Run(CeilDiv(n_tokens, prep_chunk), [&](int64_t task, int) {
-    for (int64_t t = task * prep_chunk; t < std::min(n_tokens, (task + 1) * prep_chunk); ++t) {
-      kernel.prepare(x + t * x_stride, w.cols, act + t * act_stride);
-    }
-  });
+  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
+  int64_t act_stride = x_stride * static_cast<int64_t>(sizeof(float));
+  if (kernel.act_bytes != nullptr) {
+    // Convert the activations once, a few columns per task.
+    act_stride = internal::RoundUp64(kernel.act_bytes(w.cols));
+    uint8_t* prepared = SharedScratch(static_cast<size_t>(act_stride * n_tokens));
+    const int64_t prep_chunk = std::max<int64_t>(1, CeilDiv(n_tokens, 2 * threads));
+    pool_.Run(CeilDiv(n_tokens, prep_chunk), [&](int64_t task, int) {
+      for (int64_t t = task * prep_chunk; t < std::min(n_tokens, (task + 1) * prep_chunk); ++t) {
+        kernel.prepare(x + t * x_stride, w.cols, prepared + t * act_stride);
+      }
+    });
+    act = prepared;
+  }
 
   internal::PanelArgs args;
   args.type = type;

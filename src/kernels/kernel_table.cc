@@ -9,14 +9,16 @@ KernelTable BuildTable(IsaLevel level) {
   KernelTable table;
   table.level = level;
   // Every level starts from the scalar kernels; a level replaces what it implements.
-  FillScalarMatMul(&table);
+  FillScalarStream(&table);
   FillScalarOps(&table);
   if (level >= IsaLevel::kAvx2) {
-    FillAvx2MatMul(&table);
+    FillAvx2Stream(&table);
+    FillAvx2Panels(&table);
     FillAvx2Ops(&table);
   }
   if (level >= IsaLevel::kAvx512) {
-    FillAvx512MatMul(&table);
+    FillAvx512Stream(&table);
+    FillAvx512Panels(&table);
     FillAvx512Ops(&table);
   }
   return table;

@@ -113,7 +113,8 @@ struct KernelTable {
   PanelKernel panel[kNumMatTypes];  // panel[t].panel null: the streaming kernel serves every size
 
   void (*rms_norm)(const float* x, int64_t n, const float* weight, float eps, float* y) = nullptr;
-  // Rotates the first n_dims dims of each of n_heads heads (head_dim apart) of one token.
+  // Rotates the first n_dims dims of each of n_heads heads (head_dim apart) of one token;
+  // cos_sin holds n_dims / 2 cosines then n_dims / 2 sines.
   void (*rope)(const float* cos_sin, int n_dims, bool neox, float* x, int n_heads,
                int head_dim) = nullptr;
   void (*swiglu)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
@@ -139,11 +140,13 @@ Rounding MatMulRounding(const KernelTable& table, int type, int64_t n_tokens);
 
 // Each level's translation units fill their part of a table. The AVX2 / AVX-512 fill functions
 // may only run on CPUs of that level.
-void FillScalarMatMul(KernelTable* table);
+void FillScalarStream(KernelTable* table);
 void FillScalarOps(KernelTable* table);
-void FillAvx2MatMul(KernelTable* table);
+void FillAvx2Stream(KernelTable* table);
+void FillAvx2Panels(KernelTable* table);
 void FillAvx2Ops(KernelTable* table);
-void FillAvx512MatMul(KernelTable* table);
+void FillAvx512Stream(KernelTable* table);
+void FillAvx512Panels(KernelTable* table);
 void FillAvx512Ops(KernelTable* table);
 
 // The table of `level`. REQUIRES: IsaLevelSupported(level).

@@ -27,7 +27,7 @@ void Rope(const float* cos_sin, int n_dims, bool neox, float* x, int n_heads, in
   for (int h = 0; h < n_heads; ++h) {
     float* v = x + static_cast<int64_t>(h) * head_dim;
     for (int i = 0; i < half; ++i) {
-      const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
+      const float c = cos_sin[i], s = cos_sin[half + i];
       float* p0 = neox ? v + i : v + 2 * i;
       float* p1 = neox ? v + i + half : v + 2 * i + 1;
       const float x0 = *p0, x1 = *p1;

@@ -91,13 +91,13 @@ class RopeTable {
 
   const RopeParams& params() const { return params_; }
   int64_t n_tokens() const { return n_tokens_; }
-  // [n_dims / 2] pairs (cos, sin) for token t.
+  // For token t: n_dims / 2 cosines followed by n_dims / 2 sines.
   const float* cos_sin(int64_t t) const { return table_.data() + t * params_.n_dims; }
 
  private:
   RopeParams params_;
   int64_t n_tokens_;
-  std::vector<float> table_;  // [n_tokens, n_dims / 2, 2]
+  std::vector<float> table_;  // [n_tokens, {cos, sin}, n_dims / 2]
 };
 
 // Where one layer's cached keys (or values) live. Row of token position p of a sequence whose

@@ -2,6 +2,6 @@
 
 namespace tokenfab::kernels::internal {
 
-void FillAvx2MatMul(KernelTable* table) {}
+void FillAvx2Panels(KernelTable* table) {}
 
 }  // namespace tokenfab::kernels::internal

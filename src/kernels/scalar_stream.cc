@@ -186,7 +186,7 @@ void Rows(const StreamArgs& a, int64_t row_begin, int64_t row_end) {
 
 }  // namespace
 
-void FillScalarMatMul(KernelTable* table) {
+void FillScalarStream(KernelTable* table) {
   StreamKernel* stream = table->stream;
   stream[kMatF32] = {Rounding::kNone, nullptr, nullptr, Rows<DotF32>};
   stream[kMatF16] = {Rounding::kNone, nullptr, nullptr, Rows<DotF16>};

@@ -2,6 +2,6 @@
 
 namespace tokenfab::kernels::internal {
 
-void FillAvx512MatMul(KernelTable* table) {}
+void FillAvx2Stream(KernelTable* table) {}
 
 }  // namespace tokenfab::kernels::internal
