@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/q4k_scales.h"
+
 namespace tokenfab::kernels::internal::avx512 {
 
 // Small helpers instead of std:: templates and inline functions: an instantiation emitted here
@@ -45,16 +47,9 @@ static inline __mmask32 FirstLanes32(int64_t n) {
 
 // The 8 six-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K block's packed scales.
 static inline __m128i Q4KScalesMins(const uint8_t* packed) {
-  uint32_t s0, s1, s2;
-  std::memcpy(&s0, packed, 4);
-  std::memcpy(&s1, packed + 4, 4);
-  std::memcpy(&s2, packed + 8, 4);
-  const uint32_t sc_lo = s0 & 0x3f3f3f3fu;
-  const uint32_t m_lo = s1 & 0x3f3f3f3fu;
-  const uint32_t sc_hi = (s2 & 0x0f0f0f0fu) | ((s0 >> 2) & 0x30303030u);
-  const uint32_t m_hi = ((s2 >> 4) & 0x0f0f0f0fu) | ((s1 >> 2) & 0x30303030u);
-  return _mm_set_epi32(static_cast<int>(m_hi), static_cast<int>(m_lo), static_cast<int>(sc_hi),
-                       static_cast<int>(sc_lo));
+  uint8_t bytes[16];
+  UnpackQ4KScales(packed, bytes);
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
 }
 
 // 16 floats from 16 IEEE halves.

@@ -129,14 +129,16 @@ void Softmax(float* x, int64_t n) {
     max = _mm512_max_ps(max, _mm512_mask_loadu_ps(max, FirstLanes16(n - i), x + i));
   }
   const __m512 mx = Set1(_mm512_reduce_max_ps(max));
-  __m512 sum = _mm512_setzero_ps();
+  // The sum is kept in double: rows can be a whole vocabulary (150k values).
+  __m512d sum = _mm512_setzero_pd();
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = FirstLanes16(n - i);
     const __m512 e = _mm512_maskz_mov_ps(m, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), mx)));
-    sum = _mm512_add_ps(sum, e);
+    sum = _mm512_add_pd(sum, _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(e)),
+                                           _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1))));
     _mm512_mask_storeu_ps(x + i, m, e);
   }
-  const __m512 inv = Set1(1.0f / _mm512_reduce_add_ps(sum));
+  const __m512 inv = Set1(static_cast<float>(1.0 / _mm512_reduce_add_pd(sum)));
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = FirstLanes16(n - i);
     _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
