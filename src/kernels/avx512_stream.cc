@@ -1,16 +1,18 @@
 // AVX-512 streaming (decode) matrix-vector kernels: each weight row is read once and multiplied
 // with up to four activation columns from the same registers.
 //
-//   Q8_0 / Q4_0: activations quantised per 32 (act_quant.h rounding) into 192-byte pairs of blocks
-//     {int8 qs[64], int32 init[16], float dvec[16]}; a zmm holds two weight blocks, vpdpbusd
-//     multiplies unsigned weight bytes (Q8_0: q ^ 0x80 = q + 128; Q4_0: the raw nibble q) with the
-//     signed activations, starting from `init`, which holds -128 (resp. -8) times the block's
-//     activation sum, so the lanes sum to the signed dot product. Q4_0 pairs keep the activations
-//     in nibble order [b0 0..15, b1 0..15, b0 16..31, b1 16..31].
+//   Q8_0 / Q4_0: activations quantised per 32 (act_quant.h rounding) with, per block, an int32
+//     `init` of -128 (resp. -8) times the block's activation sum and the scale spread over the
+//     block's lanes. vpdpbusd multiplies unsigned weight bytes (Q8_0: q ^ 0x80 = q + 128; Q4_0:
+//     the raw nibble) with the signed activations, starting from `init`, so the lanes sum to the
+//     signed dot product. Q8_0 takes two blocks per zmm; Q4_0 four (one 64-byte window plus an
+//     overlapping one, gathered with vpermi2b), with the activations stored in nibble order. The
+//     block scales are gathered with vpermb / vpermi2b too.
 //   Q4_K / Q6_K: ActQ8K activations; vpmaddubsw then vpdpwssd with the sub-block scales, the
 //     mins (Q4_K) and the -32 offset (Q6_K) from the activation block sums.
 //   F16 / F32: vcvtph2ps / loads and FMA with the float activations; BF16: vdpbf16ps with the
 //     activations rounded to bf16.
+// Decode (one column) runs four rows per call, sharing the activation loads and the final sums.
 #include "kernels/act_quant.h"
 #include "kernels/avx512_common.h"
 #include "kernels/kernel_table.h"
@@ -36,6 +38,17 @@ static_assert(sizeof(Pair) == 192);
 
 int64_t PairBytes(int64_t k) { return (k + 63) / 64 * static_cast<int64_t>(sizeof(Pair)); }
 
+// Q4_0 activations: four blocks per quad, in the order of the weight nibbles.
+struct alignas(64) Quad {
+  int8_t lo[64];     // values 0..15 of blocks 0..3 (low nibbles)
+  int8_t hi[64];     // values 16..31 of blocks 0..3 (high nibbles)
+  int32_t init[16];  // lane 4i: -8 * (sum of block i)
+  float dvec[16];    // lanes 4i..4i+3: scale of block i
+};
+static_assert(sizeof(Quad) == 256);
+
+int64_t QuadBytes(int64_t k) { return (k + 127) / 128 * static_cast<int64_t>(sizeof(Quad)); }
+
 // Quantises 32 floats (d = max|x| / 127, round half to even); returns d, writes q and their sum.
 float Quantize32(const float* x, __m512i* q0, __m512i* q1, int32_t* sum) {
   const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
@@ -48,8 +61,7 @@ float Quantize32(const float* x, __m512i* q0, __m512i* q1, int32_t* sum) {
   return d;
 }
 
-template <bool kNibbleOrder>
-void PreparePairs(const float* x, int64_t k, uint8_t* out) {
+void PrepareQ8_0(const float* x, int64_t k, uint8_t* out) {
   const int64_t nb = k / 32;
   Pair* pairs = reinterpret_cast<Pair*>(out);
   for (int64_t p = 0; p < (nb + 1) / 2; ++p) {
@@ -59,26 +71,31 @@ void PreparePairs(const float* x, int64_t k, uint8_t* out) {
       __m512i q0, q1;
       int32_t sum;
       const float d = Quantize32(x + 32 * (2 * p + h), &q0, &q1, &sum);
-      const __m128i b0 = _mm512_cvtepi32_epi8(q0), b1 = _mm512_cvtepi32_epi8(q1);
-      if (kNibbleOrder) {  // Q4_0: low nibbles hold elements 0..15, high nibbles 16..31
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(pair.qs + 16 * h), b0);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(pair.qs + 32 + 16 * h), b1);
-        pair.init[4 * h] = -8 * sum;
-        for (int lane : {0, 8}) {
-          for (int i = 0; i < 4; ++i) pair.dvec[lane + 4 * h + i] = d;
-        }
-      } else {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(pair.qs + 32 * h), b0);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(pair.qs + 32 * h + 16), b1);
-        pair.init[8 * h] = -128 * sum;
-        for (int i = 0; i < 8; ++i) pair.dvec[8 * h + i] = d;
-      }
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(pair.qs + 32 * h), _mm512_cvtepi32_epi8(q0));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(pair.qs + 32 * h + 16), _mm512_cvtepi32_epi8(q1));
+      pair.init[8 * h] = -128 * sum;
+      for (int i = 0; i < 8; ++i) pair.dvec[8 * h + i] = d;
     }
   }
 }
 
-void PrepareQ8_0(const float* x, int64_t k, uint8_t* out) { PreparePairs<false>(x, k, out); }
-void PrepareQ4_0(const float* x, int64_t k, uint8_t* out) { PreparePairs<true>(x, k, out); }
+void PrepareQ4_0(const float* x, int64_t k, uint8_t* out) {
+  const int64_t nb = k / 32;
+  Quad* quads = reinterpret_cast<Quad*>(out);
+  for (int64_t g = 0; g < (nb + 3) / 4; ++g) {
+    Quad& quad = quads[g];
+    memset(&quad, 0, sizeof(quad));
+    for (int i = 0; i < 4 && 4 * g + i < nb; ++i) {
+      __m512i q0, q1;
+      int32_t sum;
+      const float d = Quantize32(x + 32 * (4 * g + i), &q0, &q1, &sum);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(quad.lo + 16 * i), _mm512_cvtepi32_epi8(q0));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(quad.hi + 16 * i), _mm512_cvtepi32_epi8(q1));
+      quad.init[4 * i] = -8 * sum;
+      for (int j = 0; j < 4; ++j) quad.dvec[4 * i + j] = d;
+    }
+  }
+}
 
 int64_t ActQ8KBytesFn(int64_t k) { return ActQ8KBytes(k); }
 
@@ -100,6 +117,36 @@ void PrepareQ8K(const float* x, int64_t k, uint8_t* out) {
   }
 }
 
+// Q4_K activations in the order of the weight nibbles of two 32-byte chunks loaded together:
+// q[0] = values 0..31 and 64..95 (low nibbles: sub-blocks 0 and 2), q[1] = 32..63 and 96..127
+// (high nibbles: sub-blocks 1 and 3), q[2] and q[3] likewise for values 128..255.
+struct alignas(64) ActQ4K {
+  int8_t q[4][64];
+  int16_t bsums32[8];  // sum of each sub-block of 32 (natural order)
+  float d;
+};
+static_assert(sizeof(ActQ4K) == 320);
+
+int64_t ActQ4KBytes(int64_t k) { return k / 256 * static_cast<int64_t>(sizeof(ActQ4K)); }
+
+void PrepareQ4K(const float* x, int64_t k, uint8_t* out) {
+  ActQ4K* blocks = reinterpret_cast<ActQ4K*>(out);
+  for (int64_t b = 0; b < k / 256; ++b) {
+    ActQ8K natural;
+    PrepareQ8K(x + 256 * b, 256, reinterpret_cast<uint8_t*>(&natural));
+    ActQ4K& a = blocks[b];
+    for (int half = 0; half < 2; ++half) {
+      for (int nibble = 0; nibble < 2; ++nibble) {
+        int8_t* dst = a.q[2 * half + nibble];
+        memcpy(dst, natural.qs + 128 * half + 32 * nibble, 32);
+        memcpy(dst + 32, natural.qs + 128 * half + 64 + 32 * nibble, 32);
+      }
+    }
+    memcpy(a.bsums32, natural.bsums32, sizeof(a.bsums32));
+    a.d = natural.d;
+  }
+}
+
 int64_t Bf16Bytes(int64_t k) { return (k + 31) / 32 * 64; }
 
 // Rounds k floats to bf16 (nearest even), zero-padded to a multiple of 32.
@@ -111,72 +158,143 @@ void PrepareBf16(const float* x, int64_t k, uint8_t* out) {
   }
 }
 
-// ---- Kernels: one weight row times NC activation columns -------------------------------------
+// ---- Kernels: NR weight rows times NC activation columns ---------------------------------------
+//
+// Kernel::Run<NR, NC>(rows, k, act, out) writes out[r * NC + c] = dot(rows[r], act[c]).
+
+// The sums of four vectors, as one 4-lane vector.
+inline __m128 Reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
+  const auto half = [](__m512 v) {
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  };
+  return _mm_hadd_ps(_mm_hadd_ps(half(a), half(b)), _mm_hadd_ps(half(c), half(d)));
+}
+
+template <int N>
+void ReduceStore(const __m512* acc, float* out) {
+  int i = 0;
+  for (; i + 4 <= N; i += 4) _mm_storeu_ps(out + i, Reduce4(acc[i], acc[i + 1], acc[i + 2], acc[i + 3]));
+  for (; i < N; ++i) out[i] = _mm512_reduce_add_ps(acc[i]);
+}
+
+// Q8_0 pair-of-blocks step for one row: weights of blocks b, b+1 (b+1 may be absent).
+inline void Q8_0PairWeights(const BlockQ8_0* w, int64_t b, bool pair, __m512i* wu, __m512* dw) {
+  const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
+  const __m256i w1 =
+      pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b + 1].qs)) : _mm256_setzero_si256();
+  *wu = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1),
+                         _mm512_set1_epi8(static_cast<char>(0x80)));
+  const short d0 = static_cast<short>(LoadU16(&w[b].d));
+  const short d1 = pair ? static_cast<short>(LoadU16(&w[b + 1].d)) : d0;
+  *dw = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16(d1), _mm_set1_epi16(d0)));
+}
+
+// vpermi2b indices gathering the scales of 4 consecutive Q8_0 blocks from two 64-byte windows at
+// the block start and 68 bytes on: [d0 x8, d1 x8 | d2 x8, d3 x8] as halves.
+alignas(64) const uint8_t kQ8_0ScaleIndex[64] = {
+    0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  0,  1,
+    34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35,
+    64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65,
+    98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99};
 
 struct Q8_0Kernel {
-  template <int NC>
-  static void Run(const uint8_t* row, int64_t k, const uint8_t* const* act, float* out) {
-    const BlockQ8_0* w = reinterpret_cast<const BlockQ8_0*>(row);
+  template <int NR, int NC>
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
     const int64_t nb = k / 32;
     const __m512i k80 = _mm512_set1_epi8(static_cast<char>(0x80));
-    __m512 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; b += 2) {
-      const bool pair = b + 1 < nb;
-      const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
-      const __m256i w1 =
-          pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b + 1].qs)) : _mm256_setzero_si256();
-      const __m512i wu = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1), k80);
-      const short d0 = static_cast<short>(LoadU16(&w[b].d));
-      const short d1 = pair ? static_cast<short>(LoadU16(&w[b + 1].d)) : d0;
-      const __m512 dw = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16(d1), _mm_set1_epi16(d0)));
-      for (int c = 0; c < NC; ++c) {
-        const Pair& a = reinterpret_cast<const Pair*>(act[c])[b / 2];
-        const __m512i dot = _mm512_dpbusd_epi32(_mm512_load_si512(a.init), wu, _mm512_load_si512(a.qs));
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_load_ps(a.dvec)), acc[c]);
+    const __m512i scale_index = _mm512_load_si512(kQ8_0ScaleIndex);
+    __m512 acc[NR * NC];
+    for (int i = 0; i < NR * NC; ++i) acc[i] = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {  // four blocks = two pairs per step
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        const uint8_t* w = rows[r] + 34 * b;
+        const __m512i wu0 = _mm512_xor_si512(
+            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2))),
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 36)), 1), k80);
+        const __m512i wu1 = _mm512_xor_si512(
+            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 70))),
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 104)), 1), k80);
+        const __m512i d = _mm512_permutex2var_epi8(_mm512_loadu_si512(w), scale_index, _mm512_loadu_si512(w + 68));
+        const __m512 dw0 = _mm512_cvtph_ps(_mm512_castsi512_si256(d));
+        const __m512 dw1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(d, 1));
+        for (int c = 0; c < NC; ++c) {
+          const Pair* a = reinterpret_cast<const Pair*>(act[c]) + b / 2;
+          const __m512i dot0 = _mm512_dpbusd_epi32(_mm512_load_si512(a[0].init), wu0, _mm512_load_si512(a[0].qs));
+          const __m512i dot1 = _mm512_dpbusd_epi32(_mm512_load_si512(a[1].init), wu1, _mm512_load_si512(a[1].qs));
+          __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot0), _mm512_mul_ps(dw0, _mm512_load_ps(a[0].dvec)), acc[r * NC + c]);
+          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot1), _mm512_mul_ps(dw1, _mm512_load_ps(a[1].dvec)), v);
+        }
       }
     }
-    for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
+    for (; b < nb; b += 2) {  // remaining one to three blocks
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        __m512i wu;
+        __m512 dw;
+        Q8_0PairWeights(reinterpret_cast<const BlockQ8_0*>(rows[r]), b, b + 1 < nb, &wu, &dw);
+        for (int c = 0; c < NC; ++c) {
+          const Pair& a = reinterpret_cast<const Pair*>(act[c])[b / 2];
+          const __m512i dot = _mm512_dpbusd_epi32(_mm512_load_si512(a.init), wu, _mm512_load_si512(a.qs));
+          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_load_ps(a.dvec)), acc[r * NC + c]);
+        }
+      }
+    }
+    ReduceStore<NR * NC>(acc, out);
   }
 };
+
+// vpermi2b indices: the 64 quant bytes of 4 consecutive Q4_0 blocks (18 bytes each) from two
+// windows at the block start (A) and 8 bytes on (B): byte j = block j / 16, byte j % 16.
+struct Q4_0Indices {
+  alignas(64) uint8_t qs[64];
+  alignas(64) uint8_t d[64];  // the 4 scales as halves [d0 x4, d1 x4, d2 x4, d3 x4]
+  constexpr Q4_0Indices() : qs(), d() {
+    for (int j = 0; j < 64; ++j) {
+      const int offset = 18 * (j / 16) + 2 + j % 16;
+      qs[j] = static_cast<uint8_t>(offset < 64 ? offset : 64 + offset - 8);
+      d[j] = static_cast<uint8_t>(j < 32 ? 18 * (j / 8) + j % 2 : 0);
+    }
+  }
+};
+constexpr Q4_0Indices kQ4_0Index;
 
 struct Q4_0Kernel {
-  template <int NC>
-  static void Run(const uint8_t* row, int64_t k, const uint8_t* const* act, float* out) {
-    const BlockQ4_0* w = reinterpret_cast<const BlockQ4_0*>(row);
+  template <int NR, int NC>
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
     const int64_t nb = k / 32;
-    const __m256i k0f = _mm256_set1_epi8(0x0f);
-    __m512 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; b += 2) {
-      const bool pair = b + 1 < nb;
-      const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
-      const __m128i q1 =
-          pair ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b + 1].qs)) : _mm_setzero_si128();
-      const __m256i q = _mm256_set_m128i(q1, q0);
-      const __m256i lo = _mm256_and_si256(q, k0f);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), k0f);
-      const __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-      const short d0 = static_cast<short>(LoadU16(&w[b].d));
-      const short d1 = pair ? static_cast<short>(LoadU16(&w[b + 1].d)) : d0;
-      const __m256 d8 = _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_set1_epi16(d0), _mm_set1_epi16(d1)));
-      const __m512 dw = _mm512_broadcast_f32x8(d8);
-      for (int c = 0; c < NC; ++c) {
-        const Pair& a = reinterpret_cast<const Pair*>(act[c])[b / 2];
-        const __m512i dot = _mm512_dpbusd_epi32(_mm512_load_si512(a.init), wq, _mm512_load_si512(a.qs));
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_load_ps(a.dvec)), acc[c]);
+    const __m512i k0f = _mm512_set1_epi8(0x0f);
+    const __m512i qs_index = _mm512_load_si512(kQ4_0Index.qs);
+    const __m512i d_index = _mm512_load_si512(kQ4_0Index.d);
+    __m512 acc[NR * NC];
+    for (int i = 0; i < NR * NC; ++i) acc[i] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b += 4) {
+      // The last group of one to three blocks is read with masks, so nothing past the row is read.
+      const int64_t bytes = 18 * (nb - b < 4 ? nb - b : 4);
+      const __mmask64 mask_a = bytes >= 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
+      const __mmask64 mask_b = bytes - 8 >= 64 ? ~__mmask64{0} : (__mmask64{1} << (bytes - 8)) - 1;
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        const uint8_t* w = rows[r] + 18 * b;
+        const __m512i wa = _mm512_maskz_loadu_epi8(mask_a, w);
+        const __m512i wb = _mm512_maskz_loadu_epi8(mask_b, w + 8);
+        const __m512i q = _mm512_permutex2var_epi8(wa, qs_index, wb);
+        const __m512i lo = _mm512_and_si512(q, k0f);
+        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), k0f);
+        const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(d_index, wa)));
+        for (int c = 0; c < NC; ++c) {
+          const Quad& a = reinterpret_cast<const Quad*>(act[c])[b / 4];
+          __m512i dot = _mm512_dpbusd_epi32(_mm512_load_si512(a.init), lo, _mm512_load_si512(a.lo));
+          dot = _mm512_dpbusd_epi32(dot, hi, _mm512_load_si512(a.hi));
+          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_load_ps(a.dvec)), acc[r * NC + c]);
+        }
       }
     }
-    for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
+    ReduceStore<NR * NC>(acc, out);
   }
 };
-
-// vpermw indices: Q4_K chunk j takes scale 2j for its first 32 int16 products... see below.
-alignas(64) const int16_t kQ4KScaleIndex[4][32] = {
-    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-    {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
-    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5},
-    {6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}};
 
 // Q6_K group g (values 64g..64g+63, sub-blocks 4g..4g+3): 8 int16 products per sub-block.
 alignas(64) const int16_t kQ6KScaleIndex[4][32] = {
@@ -185,195 +303,223 @@ alignas(64) const int16_t kQ6KScaleIndex[4][32] = {
     {8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
     {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13, 14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15}};
 
+// Scale indices for the four Q4_K product vectors (sub-blocks 0|2, 1|3, 4|6, 5|7).
+alignas(64) const int16_t kQ4KScaleIndex[4][32] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2},
+    {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6},
+    {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}};
+
 struct Q4_KKernel {
-  template <int NC>
-  static void Run(const uint8_t* row, int64_t k, const uint8_t* const* act, float* out) {
-    const BlockQ4_K* w = reinterpret_cast<const BlockQ4_K*>(row);
-    const __m256i k0f = _mm256_set1_epi8(0x0f);
-    __m512 acc[NC];
-    __m128 acc_min[NC];
-    for (int c = 0; c < NC; ++c) {
-      acc[c] = _mm512_setzero_ps();
-      acc_min[c] = _mm_setzero_ps();
-    }
+  template <int NR, int NC>
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+    const __m512i k0f = _mm512_set1_epi8(0x0f);
+    __m512i scale_index[4];
+    for (int j = 0; j < 4; ++j) scale_index[j] = _mm512_load_si512(kQ4KScaleIndex[j]);
+    __m512 acc[NR * NC];
+    __m512 acc_min[NR * NC];
+    for (int i = 0; i < NR * NC; ++i) acc[i] = acc_min[i] = _mm512_setzero_ps();
     for (int64_t b = 0; b < k / 256; ++b) {
-      const BlockQ4_K& x = w[b];
-      const __m256i scales_mins = _mm256_cvtepu8_epi16(avx512::Q4KScalesMins(x.scales));
-      const __m128i mins = _mm256_extracti128_si256(scales_mins, 1);
-      const __m512i scales = _mm512_castsi256_si512(scales_mins);
-      __m512i wq[4], sc[4];
-      for (int j = 0; j < 4; ++j) {
-        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * j));
-        const __m256i lo = _mm256_and_si256(q, k0f);
-        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), k0f);
-        wq[j] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-        sc[j] = _mm512_permutexvar_epi16(_mm512_load_si512(kQ4KScaleIndex[j]), scales);
-      }
-      const float d = HalfToFloat1(x.d), dmin = HalfToFloat1(x.dmin);
-      for (int c = 0; c < NC; ++c) {
-        const ActQ8K& a = reinterpret_cast<const ActQ8K*>(act[c])[b];
-        __m512i dot = _mm512_setzero_si512();
-        for (int j = 0; j < 4; ++j) {
-          dot = _mm512_dpwssd_epi32(dot, _mm512_maddubs_epi16(wq[j], _mm512_load_si512(a.qs + 64 * j)), sc[j]);
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        const BlockQ4_K& x = reinterpret_cast<const BlockQ4_K*>(rows[r])[b];
+        const __m256i scales_mins = _mm256_cvtepu8_epi16(avx512::Q4KScalesMins(x.scales));
+        const __m128i mins = _mm256_extracti128_si256(scales_mins, 1);
+        const __m512i scales = _mm512_castsi256_si512(scales_mins);
+        __m512i wq[4], sc[4];
+        for (int h = 0; h < 2; ++h) {  // 64 bytes = two 32-byte chunks of nibbles
+          const __m512i q = _mm512_loadu_si512(x.qs + 64 * h);
+          wq[2 * h] = _mm512_and_si512(q, k0f);
+          wq[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), k0f);
         }
-        const __m128i msum = _mm_madd_epi16(mins, _mm_load_si128(reinterpret_cast<const __m128i*>(a.bsums32)));
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(d * a.d), acc[c]);
-        acc_min[c] = _mm_fmadd_ps(_mm_cvtepi32_ps(msum), _mm_set1_ps(dmin * a.d), acc_min[c]);
+        for (int j = 0; j < 4; ++j) sc[j] = _mm512_permutexvar_epi16(scale_index[j], scales);
+        const __m512 d = _mm512_set1_ps(HalfToFloat1(x.d)), dmin = _mm512_set1_ps(HalfToFloat1(x.dmin));
+        for (int c = 0; c < NC; ++c) {
+          const ActQ4K& a = reinterpret_cast<const ActQ4K*>(act[c])[b];
+          __m512i dot = _mm512_setzero_si512();
+          for (int j = 0; j < 4; ++j) {
+            dot = _mm512_dpwssd_epi32(dot, _mm512_maddubs_epi16(wq[j], _mm512_load_si512(a.q[j])), sc[j]);
+          }
+          const __m128i msum = _mm_madd_epi16(mins, _mm_load_si128(reinterpret_cast<const __m128i*>(a.bsums32)));
+          const __m512 da = _mm512_set1_ps(a.d);
+          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(d, da), acc[r * NC + c]);
+          acc_min[r * NC + c] = _mm512_fmadd_ps(_mm512_zextps128_ps512(_mm_cvtepi32_ps(msum)), _mm512_mul_ps(dmin, da),
+                                                acc_min[r * NC + c]);
+        }
       }
     }
-    for (int c = 0; c < NC; ++c) {
-      __m128 m = _mm_add_ps(acc_min[c], _mm_movehl_ps(acc_min[c], acc_min[c]));
-      m = _mm_add_ss(m, _mm_movehdup_ps(m));
-      out[c] = _mm512_reduce_add_ps(acc[c]) - _mm_cvtss_f32(m);
-    }
+    for (int i = 0; i < NR * NC; ++i) acc[i] = _mm512_sub_ps(acc[i], acc_min[i]);
+    ReduceStore<NR * NC>(acc, out);
   }
 };
 
 struct Q6_KKernel {
-  template <int NC>
-  static void Run(const uint8_t* row, int64_t k, const uint8_t* const* act, float* out) {
-    const BlockQ6_K* w = reinterpret_cast<const BlockQ6_K*>(row);
+  template <int NR, int NC>
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
     const __m512i k0f = _mm512_set1_epi8(0x0f), k30 = _mm512_set1_epi8(0x30);
     const __m512i shift_a = _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);  // left: bits 0-1 / 2-3 -> 4-5
     const __m512i shift_b = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);  // right: bits 4-5 / 6-7 -> 4-5
-    __m512 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+    __m512 acc[NR * NC];
+    for (int i = 0; i < NR * NC; ++i) acc[i] = _mm512_setzero_ps();
     for (int64_t b = 0; b < k / 256; ++b) {
-      const BlockQ6_K& x = w[b];
-      const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
-      const __m512i scales = _mm512_castsi256_si512(scales16);
-      __m512i wq[4], sc[4];
-      for (int n = 0; n < 2; ++n) {
-        const __m512i ql = _mm512_loadu_si512(x.ql + 64 * n);
-        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * n)));
-        wq[2 * n] = _mm512_or_si512(_mm512_and_si512(ql, k0f), _mm512_and_si512(_mm512_sllv_epi64(qh, shift_a), k30));
-        wq[2 * n + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), k0f),
-                                        _mm512_and_si512(_mm512_srlv_epi64(qh, shift_b), k30));
-      }
-      for (int g = 0; g < 4; ++g) sc[g] = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6KScaleIndex[g]), scales);
-      const float d = HalfToFloat1(x.d);
-      for (int c = 0; c < NC; ++c) {
-        const ActQ8K& a = reinterpret_cast<const ActQ8K*>(act[c])[b];
-        __m512i dot = _mm512_setzero_si512();
-        for (int g = 0; g < 4; ++g) {
-          dot = _mm512_dpwssd_epi32(dot, _mm512_maddubs_epi16(wq[g], _mm512_load_si512(a.qs + 64 * g)), sc[g]);
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        const BlockQ6_K& x = reinterpret_cast<const BlockQ6_K*>(rows[r])[b];
+        const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+        const __m512i scales = _mm512_castsi256_si512(scales16);
+        __m512i wq[4], sc[4];
+        for (int n = 0; n < 2; ++n) {
+          const __m512i ql = _mm512_loadu_si512(x.ql + 64 * n);
+          const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * n)));
+          wq[2 * n] = _mm512_or_si512(_mm512_and_si512(ql, k0f), _mm512_and_si512(_mm512_sllv_epi64(qh, shift_a), k30));
+          wq[2 * n + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), k0f),
+                                          _mm512_and_si512(_mm512_srlv_epi64(qh, shift_b), k30));
         }
-        // q is stored + 32: subtract 32 * sum(scale_i * bsum_i).
-        const __m256i offset = _mm256_madd_epi16(scales16, _mm256_load_si256(reinterpret_cast<const __m256i*>(a.bsums)));
-        dot = _mm512_sub_epi32(dot, _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(d * a.d), acc[c]);
+        for (int g = 0; g < 4; ++g) sc[g] = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6KScaleIndex[g]), scales);
+        const __m512 d = _mm512_set1_ps(HalfToFloat1(x.d));
+        for (int c = 0; c < NC; ++c) {
+          const ActQ8K& a = reinterpret_cast<const ActQ8K*>(act[c])[b];
+          __m512i dot = _mm512_setzero_si512();
+          for (int g = 0; g < 4; ++g) {
+            dot = _mm512_dpwssd_epi32(dot, _mm512_maddubs_epi16(wq[g], _mm512_load_si512(a.qs + 64 * g)), sc[g]);
+          }
+          // q is stored + 32: subtract 32 * sum(scale_i * bsum_i).
+          const __m256i offset = _mm256_madd_epi16(scales16, _mm256_load_si256(reinterpret_cast<const __m256i*>(a.bsums)));
+          dot = _mm512_sub_epi32(dot, _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
+          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(d, _mm512_set1_ps(a.d)), acc[r * NC + c]);
+        }
       }
     }
-    for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
+    ReduceStore<NR * NC>(acc, out);
   }
 };
 
-struct F32Kernel {
-  template <int NC>
-  static void Run(const uint8_t* row, int64_t k, const uint8_t* const* act, float* out) {
-    const float* w = reinterpret_cast<const float*>(row);
-    __m512 acc[NC][2];
-    for (int c = 0; c < NC; ++c) acc[c][0] = acc[c][1] = _mm512_setzero_ps();
+// Plain types: 32 weights per step converted to float (or bf16 pairs), two accumulators each.
+struct F32Load {
+  static __m512 Load(const uint8_t* row, int64_t i) { return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i); }
+  static __m512 LoadN(const uint8_t* row, int64_t i, __mmask16 m) {
+    return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + i);
+  }
+};
+struct F16Load {
+  static __m512 Load(const uint8_t* row, int64_t i) { return LoadHalves(reinterpret_cast<const uint16_t*>(row) + i); }
+  static __m512 LoadN(const uint8_t* row, int64_t i, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(row) + i));
+  }
+};
+
+template <class L>
+struct FloatKernel {
+  template <int NR, int NC>
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+    __m512 acc[NR * NC], acc2[NR * NC];
+    for (int i = 0; i < NR * NC; ++i) acc[i] = acc2[i] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= k; i += 32) {
-      const __m512 w0 = _mm512_loadu_ps(w + i), w1 = _mm512_loadu_ps(w + i + 16);
-      for (int c = 0; c < NC; ++c) {
-        const float* x = reinterpret_cast<const float*>(act[c]);
-        acc[c][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i), acc[c][0]);
-        acc[c][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i + 16), acc[c][1]);
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        const __m512 w0 = L::Load(rows[r], i), w1 = L::Load(rows[r], i + 16);
+        for (int c = 0; c < NC; ++c) {
+          const float* x = reinterpret_cast<const float*>(act[c]);
+          acc[r * NC + c] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i), acc[r * NC + c]);
+          acc2[r * NC + c] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i + 16), acc2[r * NC + c]);
+        }
       }
     }
     for (; i < k; i += 16) {
       const __mmask16 m = FirstLanes16(k - i);
-      const __m512 w0 = _mm512_maskz_loadu_ps(m, w + i);
-      for (int c = 0; c < NC; ++c) {
-        acc[c][0] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(act[c]) + i), acc[c][0]);
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        const __m512 w0 = L::LoadN(rows[r], i, m);
+        for (int c = 0; c < NC; ++c) {
+          const __m512 x = _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(act[c]) + i);
+          acc[r * NC + c] = _mm512_fmadd_ps(w0, x, acc[r * NC + c]);
+        }
       }
     }
-    for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
-  }
-};
-
-struct F16Kernel {
-  template <int NC>
-  static void Run(const uint8_t* row, int64_t k, const uint8_t* const* act, float* out) {
-    const uint16_t* w = reinterpret_cast<const uint16_t*>(row);
-    __m512 acc[NC][2];
-    for (int c = 0; c < NC; ++c) acc[c][0] = acc[c][1] = _mm512_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= k; i += 32) {
-      const __m512 w0 = LoadHalves(w + i), w1 = LoadHalves(w + i + 16);
-      for (int c = 0; c < NC; ++c) {
-        const float* x = reinterpret_cast<const float*>(act[c]);
-        acc[c][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i), acc[c][0]);
-        acc[c][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i + 16), acc[c][1]);
-      }
-    }
-    for (; i < k; i += 16) {
-      const __mmask16 m = FirstLanes16(k - i);
-      const __m512 w0 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + i));
-      for (int c = 0; c < NC; ++c) {
-        acc[c][0] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(act[c]) + i), acc[c][0]);
-      }
-    }
-    for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
+    for (int j = 0; j < NR * NC; ++j) acc[j] = _mm512_add_ps(acc[j], acc2[j]);
+    ReduceStore<NR * NC>(acc, out);
   }
 };
 
 struct Bf16Kernel {
-  template <int NC>
-  static void Run(const uint8_t* row, int64_t k, const uint8_t* const* act, float* out) {
-    const uint16_t* w = reinterpret_cast<const uint16_t*>(row);
-    __m512 acc[NC][2];
-    for (int c = 0; c < NC; ++c) acc[c][0] = acc[c][1] = _mm512_setzero_ps();
+  template <int NR, int NC>
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+    __m512 acc[NR * NC], acc2[NR * NC];
+    for (int i = 0; i < NR * NC; ++i) acc[i] = acc2[i] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 64 <= k; i += 64) {
-      const __m512i w0 = _mm512_loadu_si512(w + i), w1 = _mm512_loadu_si512(w + i + 32);
-      for (int c = 0; c < NC; ++c) {
-        const uint16_t* x = reinterpret_cast<const uint16_t*>(act[c]);
-        acc[c][0] = _mm512_dpbf16_ps(acc[c][0], reinterpret_cast<__m512bh>(w0),
-                                     reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i)));
-        acc[c][1] = _mm512_dpbf16_ps(acc[c][1], reinterpret_cast<__m512bh>(w1),
-                                     reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i + 32)));
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        const uint16_t* w = reinterpret_cast<const uint16_t*>(rows[r]);
+        const __m512bh w0 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(w + i));
+        const __m512bh w1 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(w + i + 32));
+        for (int c = 0; c < NC; ++c) {
+          const uint16_t* x = reinterpret_cast<const uint16_t*>(act[c]);
+          acc[r * NC + c] = _mm512_dpbf16_ps(acc[r * NC + c], w0, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i)));
+          acc2[r * NC + c] = _mm512_dpbf16_ps(acc2[r * NC + c], w1, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i + 32)));
+        }
       }
     }
     for (; i < k; i += 32) {  // the activations are zero-padded to a multiple of 32
-      const __m512i w0 = _mm512_maskz_loadu_epi16(FirstLanes32(k - i), w + i);
-      for (int c = 0; c < NC; ++c) {
-        const uint16_t* x = reinterpret_cast<const uint16_t*>(act[c]);
-        acc[c][0] = _mm512_dpbf16_ps(acc[c][0], reinterpret_cast<__m512bh>(w0),
-                                     reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i)));
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        const __m512bh w0 = reinterpret_cast<__m512bh>(
+            _mm512_maskz_loadu_epi16(FirstLanes32(k - i), reinterpret_cast<const uint16_t*>(rows[r]) + i));
+        for (int c = 0; c < NC; ++c) {
+          const uint16_t* x = reinterpret_cast<const uint16_t*>(act[c]);
+          acc[r * NC + c] = _mm512_dpbf16_ps(acc[r * NC + c], w0, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i)));
+        }
       }
     }
-    for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
+    for (int j = 0; j < NR * NC; ++j) acc[j] = _mm512_add_ps(acc[j], acc2[j]);
+    ReduceStore<NR * NC>(acc, out);
   }
 };
 
-template <class Kernel>
-void Rows(const StreamArgs& a, int64_t row_begin, int64_t row_end) {
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* w = a.w + r * a.row_bytes;
+// Rows in groups of NR, all columns (in chunks of up to four) per group.
+template <class Kernel, int NR>
+void RowGroups(const StreamArgs& a, int64_t row_begin, int64_t row_end) {
+  int64_t r = row_begin;
+  const uint8_t* act[kMaxCols];
+  for (; r + NR <= row_end; r += NR) {
+    const uint8_t* rows[NR];
+    for (int i = 0; i < NR; ++i) rows[i] = a.w + (r + i) * a.row_bytes;
     for (int64_t c0 = 0; c0 < a.n_cols; c0 += kMaxCols) {
-      const int nc = static_cast<int>(a.n_cols - c0 < kMaxCols ? a.n_cols - c0 : kMaxCols);
-      const uint8_t* act[kMaxCols];
-      float out[kMaxCols];
+      const int nc = static_cast<int>(avx512::MinI(kMaxCols, a.n_cols - c0));
       for (int c = 0; c < nc; ++c) act[c] = a.act + (c0 + c) * a.act_stride;
+      float out[NR * kMaxCols];
       switch (nc) {
         case 1:
-          Kernel::template Run<1>(w, a.k, act, out);
+          Kernel::template Run<NR, 1>(rows, a.k, act, out);
           break;
         case 2:
-          Kernel::template Run<2>(w, a.k, act, out);
+          Kernel::template Run<NR, 2>(rows, a.k, act, out);
           break;
         case 3:
-          Kernel::template Run<3>(w, a.k, act, out);
+          Kernel::template Run<NR, 3>(rows, a.k, act, out);
           break;
         default:
-          Kernel::template Run<4>(w, a.k, act, out);
+          Kernel::template Run<NR, 4>(rows, a.k, act, out);
           break;
       }
-      for (int c = 0; c < nc; ++c) a.y[(c0 + c) * a.y_stride + r] = out[c];
+      for (int i = 0; i < NR; ++i) {
+        for (int c = 0; c < nc; ++c) a.y[(c0 + c) * a.y_stride + r + i] = out[i * nc + c];
+      }
     }
+  }
+  if (NR > 1 && r < row_end) RowGroups<Kernel, 1>(a, r, row_end);
+}
+
+// Four rows at a time for one column (decode), two for two, one row for more columns.
+template <class Kernel>
+void Rows(const StreamArgs& a, int64_t row_begin, int64_t row_end) {
+  if (a.n_cols == 1) {
+    RowGroups<Kernel, 4>(a, row_begin, row_end);
+  } else if (a.n_cols == 2) {
+    RowGroups<Kernel, 2>(a, row_begin, row_end);
+  } else {
+    RowGroups<Kernel, 1>(a, row_begin, row_end);
   }
 }
 
@@ -381,12 +527,12 @@ void Rows(const StreamArgs& a, int64_t row_begin, int64_t row_end) {
 
 void FillAvx512Stream(KernelTable* table) {
   StreamKernel* s = table->stream;
-  s[kMatF32] = {Rounding::kNone, nullptr, nullptr, Rows<F32Kernel>};
-  s[kMatF16] = {Rounding::kNone, nullptr, nullptr, Rows<F16Kernel>};
+  s[kMatF32] = {Rounding::kNone, nullptr, nullptr, Rows<FloatKernel<F32Load>>};
+  s[kMatF16] = {Rounding::kNone, nullptr, nullptr, Rows<FloatKernel<F16Load>>};
   s[kMatBF16] = {Rounding::kBf16Act, Bf16Bytes, PrepareBf16, Rows<Bf16Kernel>};
   s[kMatQ8_0] = {Rounding::kQ8Blocks32, PairBytes, PrepareQ8_0, Rows<Q8_0Kernel>};
-  s[kMatQ4_0] = {Rounding::kQ8Blocks32, PairBytes, PrepareQ4_0, Rows<Q4_0Kernel>};
-  s[kMatQ4_K] = {Rounding::kQ8Blocks256, ActQ8KBytesFn, PrepareQ8K, Rows<Q4_KKernel>};
+  s[kMatQ4_0] = {Rounding::kQ8Blocks32, QuadBytes, PrepareQ4_0, Rows<Q4_0Kernel>};
+  s[kMatQ4_K] = {Rounding::kQ8Blocks256, ActQ4KBytes, PrepareQ4K, Rows<Q4_KKernel>};
   s[kMatQ6_K] = {Rounding::kQ8Blocks256, ActQ8KBytesFn, PrepareQ8K, Rows<Q6_KKernel>};
 }
 

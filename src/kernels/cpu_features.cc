@@ -39,7 +39,7 @@ bool IsaLevelSupported(IsaLevel level) {
       return IsaLevelSupported(IsaLevel::kAvx2) && __builtin_cpu_supports("avx512f") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni") &&
-             __builtin_cpu_supports("avx512bf16");
+             __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bf16");
   }
   return false;
 }

@@ -4,8 +4,8 @@
 //
 //   kScalar  portable C++ (any x86-64, the reference the SIMD levels are tested against)
 //   kAvx2    AVX2 + FMA + F16C (Haswell, Zen 1 and later)
-//   kAvx512  AVX-512 F/BW/VL/DQ + VNNI + BF16 + FMA + F16C (Zen 4, Cooper Lake, Sapphire Rapids and
-//            later; older AVX-512 CPUs without VNNI/BF16 run the AVX2 level)
+//   kAvx512  AVX-512 F/BW/VL/DQ + VNNI + VBMI + BF16 + FMA + F16C (Zen 4, Sapphire Rapids and
+//            later; older AVX-512 CPUs without these run the AVX2 level)
 //
 // Stateless apart from a process-wide cache of the selected level; thread-safe.
 #pragma once

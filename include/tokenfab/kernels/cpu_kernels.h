@@ -27,7 +27,7 @@
 // the blocks in place.
 //
 // Dispatch. Every op has a portable scalar kernel, an AVX2+FMA+F16C kernel and an AVX-512
-// (F/BW/VL/DQ/VNNI/BF16) kernel, compiled in separate translation units with per-file flags; the
+// (F/BW/VL/DQ/VNNI/VBMI/BF16) kernel, compiled in separate translation units with per-file flags; the
 // rest of the binary is baseline x86-64. The level is fixed per CpuKernels object (default:
 // DefaultIsaLevel(), which honours TOKENFAB_KERNELS=scalar|avx2|avx512), so tests run every level.
 //
