@@ -220,6 +220,11 @@ void RegisterAll() {
                                  [=](benchmark::State& st) { MatVec(st, t.type, 2048, 128, false); })
         ->Args({1, 1})
         ->Args({1, 4})
+        ->Args({1, 7})
+        ->Args({1, 8})
+        ->Args({1, 16})
+        ->Args({1, 64})
+        ->Args({1, 512})
         ->ArgNames({"threads", "tokens"})
         ->Unit(benchmark::kMicrosecond);
     for (const Shape& s : kShapes) {

@@ -162,10 +162,11 @@ void CpuKernels::MatMulPanels(const WeightMatrix& w, const float* x, int64_t x_s
   args.act_stride = act_stride;
   args.y = y;
   args.y_stride = y_stride;
-  // One task per panel; when there are few panels, also split the columns.
+  // One task per panel; only when there are fewer panels than threads are the columns split too
+  // (each split decodes the panel again).
   const int64_t n_panels = CeilDiv(w.rows, kernel.panel_rows);
   const int64_t col_splits =
-      std::clamp<int64_t>(CeilDiv(4 * threads, n_panels), 1, CeilDiv(n_tokens, 8));
+      n_panels >= threads ? 1 : std::clamp<int64_t>(CeilDiv(threads, n_panels), 1, CeilDiv(n_tokens, 16));
   const int64_t col_chunk = CeilDiv(n_tokens, col_splits);
   pool_.Run(n_panels * col_splits, [&](int64_t task, int thread) {
     const int64_t panel = task / col_splits, split = task % col_splits;

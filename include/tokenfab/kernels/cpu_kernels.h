@@ -138,7 +138,7 @@ class CpuKernels {
  public:
   // Decode-sized batches below this many tokens use the streaming int8 / fp kernels; from here on
   // the packed-panel matrix-matrix kernels.
-  static constexpr int64_t kGemmMinTokens = 8;
+  static constexpr int64_t kGemmMinTokens = 16;
 
   // REQUIRES: num_threads >= 1; IsaLevelSupported(level).
   explicit CpuKernels(int num_threads, IsaLevel level = DefaultIsaLevel());
