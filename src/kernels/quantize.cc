@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/quantize_k.h"
 #include "tokenfab/base/check.h"
 #include "tokenfab/kernels/quant_blocks.h"
 
@@ -71,6 +72,8 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kBF16:
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ6_K:
       return true;
     default:
       return false;
@@ -95,6 +98,10 @@ void QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n) {
       return QuantizeQ8_0(src, static_cast<BlockQ8_0*>(dst), n);
     case GgmlType::kQ4_0:
       return QuantizeQ4_0(src, static_cast<BlockQ4_0*>(dst), n);
+    case GgmlType::kQ4_K:
+      return internal::QuantizeQ4_K(src, static_cast<BlockQ4_K*>(dst), n);
+    case GgmlType::kQ6_K:
+      return internal::QuantizeQ6_K(src, static_cast<BlockQ6_K*>(dst), n);
     default:
       TF_CHECK(false) << "cannot quantize to " << GetGgmlTypeInfo(type).name;
   }
@@ -116,6 +123,10 @@ void DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n) {
       return DequantizeQ8_0(static_cast<const BlockQ8_0*>(src), dst, n);
     case GgmlType::kQ4_0:
       return DequantizeQ4_0(static_cast<const BlockQ4_0*>(src), dst, n);
+    case GgmlType::kQ4_K:
+      return internal::DequantizeQ4_K(static_cast<const BlockQ4_K*>(src), dst, n);
+    case GgmlType::kQ6_K:
+      return internal::DequantizeQ6_K(static_cast<const BlockQ6_K*>(src), dst, n);
     default:
       TF_CHECK(false) << "cannot dequantize " << GetGgmlTypeInfo(type).name;
   }
