@@ -79,9 +79,14 @@ def linear(model, name, x):
     return y
 
 
-def forward(model, tokens):
-    """Logits [len(tokens), n_vocab] for one sequence starting at position 0."""
+def forward(model, tokens, swap_rope_style=False):
+    """Logits [len(tokens), n_vocab] for one sequence starting at position 0.
+
+    swap_rope_style computes a deliberately wrong model (the other RoPE pairing), with which the
+    test shows that its error measure tells a wrong forward pass from a right one.
+    """
     hp = Hparams(model)
+    hp.neox ^= swap_rope_style
     tokens = np.asarray(tokens, dtype=np.int64)
     positions = np.arange(len(tokens), dtype=np.float64)
     x = model.tensor("token_embd.weight")[tokens]

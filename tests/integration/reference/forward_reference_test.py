@@ -1,0 +1,99 @@
+"""tokenfab's forward pass against the independent numpy float64 reference, logit for logit.
+
+For each architecture and weight type, a model made by `tokenfab model create` is evaluated on a
+fixed token sequence by both; the logits must agree within the type's tolerance on every
+position, in each of tokenfab's execution paths (whole-prompt prefill, token-by-token decode
+through the KV cache, and chunks of 5).
+
+    /usr/bin/python3 forward_reference_test.py TOKENFAB DUMP_LOGITS WORK_DIR
+
+Error measure, per position: RMS(ours - reference) / standard deviation of the reference logits
+(a scale-free "fraction of the logit spread"); the test takes the worst position.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gguf_numpy import GgufModel  # noqa: E402
+from reference_forward import forward  # noqa: E402
+
+# Tolerance on the worst position's relative RMS error. F32 and F16 weights differ from float64
+# only by float32 rounding. Quantised weights are dequantised exactly by both sides, but tokenfab
+# (like llama.cpp) rounds the activations to bf16 (prefill, and BF16 weights) or to int8 blocks
+# (decode) before the dot products: about 0.2 % and 0.6 % per element, which two random layers
+# amplify about five-fold (measured: 0.6-1.2 % for bf16, 2-4 % for int8). A real error (a wrong
+# RoPE, mask or head mapping) costs 30 % or more; the test checks that too (DISCRIMINATION).
+TOLERANCE = {
+    "f32": 1e-4,
+    "f16": 1e-4,
+    "bf16": 2e-2,
+    "q8_0": 6e-2,
+    "q4_0": 6e-2,
+    "q4_K": 6e-2,
+    "q6_K": 6e-2,
+    "q4_K_M": 6e-2,
+}
+# A reference with the other RoPE pairing must be this far off, or the measure proves nothing.
+DISCRIMINATION = 0.3
+MODELS = [("llama", "gpt2"), ("qwen2", "qwen3")]
+MODES = ["prefill", "decode", "chunked"]
+SHAPE = ["--dim", "256", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--ffn", "512",
+         "--context", "256", "--init-std", "0.05"]
+
+
+def relative_error(ours, ref):
+    diff = np.sqrt(np.mean((ours - ref) ** 2, axis=1))
+    spread = np.std(ref, axis=1)
+    return float(np.max(diff / spread))
+
+
+def run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab):
+    """tokenfab's logits [len(tokens), n_vocab] for one execution path."""
+    out = os.path.join(work, f"{arch}-{wtype}-{mode}.bin")
+    subprocess.run([dump_logits, path, ",".join(map(str, tokens)), out, mode], check=True)
+    return np.fromfile(out, dtype=np.float32).reshape(len(tokens), n_vocab).astype(np.float64)
+
+
+def main():
+    tokenfab, dump_logits, work = sys.argv[1:4]
+    os.makedirs(work, exist_ok=True)
+    failures = []
+    print(f"{'arch':6} {'type':7} {'mode':8} {'rel. error':>10} {'tolerance':>9}  top-1 agree")
+    for arch, vocab in MODELS:
+        for wtype, tolerance in TOLERANCE.items():
+            path = os.path.join(work, f"{arch}-{wtype}.gguf")
+            subprocess.run([tokenfab, "model", "create", "--arch", arch, "--vocab", vocab,
+                            "--type", wtype, "--seed", "11", "--output", path] + SHAPE,
+                           check=True, stdout=subprocess.DEVNULL)
+            model = GgufModel(path)
+            n_vocab = model.tensor("token_embd.weight").shape[0]
+            rng = np.random.default_rng(7)
+            tokens = [int(t) for t in rng.integers(0, min(n_vocab, 50000), size=21)]
+            ref = forward(model, tokens)
+            if wtype == "f32":
+                wrong = forward(model, tokens, swap_rope_style=True)
+                ours_prefill = run(dump_logits, path, tokens, work, arch, wtype, "prefill", n_vocab)
+                off = relative_error(ours_prefill, wrong)
+                print(f"{arch:6} f32     (reference with the wrong RoPE pairing: {off:.2f})")
+                if off < DISCRIMINATION:
+                    failures.append(f"{arch}: a wrong RoPE is only {off:.3f} off")
+            for mode in MODES:
+                ours = run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab)
+                error = relative_error(ours, ref)
+                agree = float(np.mean(np.argmax(ours, axis=1) == np.argmax(ref, axis=1)))
+                status = "ok" if error <= tolerance else "FAIL"
+                print(f"{arch:6} {wtype:7} {mode:8} {error:10.2e} {tolerance:9.0e}  {agree:5.2f} {status}")
+                if error > tolerance:
+                    failures.append(f"{arch} {wtype} {mode}: {error:.3e} > {tolerance:.0e}")
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        return 1
+    print("all logits agree with the reference")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
