@@ -1,7 +1,5 @@
 #include "tokenfab/fleet/upstream_state.h"
 
-#include <algorithm>
-
 namespace tokenfab::fleet {
 
 std::string_view CircuitStateName(CircuitState state) {
@@ -16,14 +14,9 @@ std::string_view CircuitStateName(CircuitState state) {
   return "unknown";
 }
 
-BlockHashSet::BlockHashSet(std::vector<uint64_t> hashes) : hashes_(std::move(hashes)) {
-  std::sort(hashes_.begin(), hashes_.end());
-  hashes_.erase(std::unique(hashes_.begin(), hashes_.end()), hashes_.end());
-}
+BlockHashSet::BlockHashSet(std::vector<uint64_t> hashes) : hashes_(hashes.begin(), hashes.end()) {}
 
-bool BlockHashSet::Contains(uint64_t hash) const {
-  return std::binary_search(hashes_.begin(), hashes_.end(), hash);
-}
+bool BlockHashSet::Contains(uint64_t hash) const { return hashes_.contains(hash); }
 
 size_t BlockHashSet::LeadingMatch(std::span<const uint64_t> chain) const {
   size_t matched = 0;

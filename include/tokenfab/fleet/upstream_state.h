@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+
 namespace tokenfab::fleet {
 
 // The gateway's circuit breaker for an upstream: closed passes traffic, open refuses it,
@@ -26,6 +28,7 @@ class BlockHashSet {
 
   bool Contains(uint64_t hash) const;
   size_t size() const { return hashes_.size(); }
+  bool empty() const { return hashes_.empty(); }
 
   // Number of leading blocks of `chain` (a prompt's chained block hashes, in order) that are in
   // the set: the prompt prefix the upstream can reuse. Stops at the first miss, because a block
@@ -33,7 +36,7 @@ class BlockHashSet {
   size_t LeadingMatch(std::span<const uint64_t> chain) const;
 
  private:
-  std::vector<uint64_t> hashes_;  // sorted, unique
+  absl::flat_hash_set<uint64_t> hashes_;
 };
 
 // The live figures of one upstream. Negative / zero "unknown" values make routing fall back to
