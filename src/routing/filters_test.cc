@@ -92,7 +92,7 @@ TEST(SloFilterTest, MarksPredictedMissesAsFallback) {
   RoutingRequest request;
   request.model = "m";
   request.prompt_tokens = 1000;
-  SloFilter filter(CostSloOptions{.slo_headroom = 1.0});
+  SloFilter filter(SloOptions{.slo_headroom = 1.0});
   std::vector<Candidate> candidates = {{0, false}, {1, false}, {2, false}};
   request.slo.ttft_ms = 200;
   RankContext context(request, *snapshot);

@@ -75,10 +75,10 @@ TEST(PolicyRegistryTest, CreateNormalizesTheSpecAndRejectsUnknownNames) {
   no_ranks.max_ranked = 0;
   EXPECT_FALSE(PolicyRegistry::Default().Create("least-load", no_ranks, random).ok());
   PolicyOptions bad_threshold;
-  bad_threshold.prefix_affinity.match_threshold = 2;
+  bad_threshold.prefix_affinity.affinity.match_threshold = 2;
   EXPECT_FALSE(PolicyRegistry::Default().Create("prefix-affinity", bad_threshold, random).ok());
   PolicyOptions bad_headroom;
-  bad_headroom.cost_slo.slo_headroom = 0;
+  bad_headroom.slo.slo_headroom = 0;
   EXPECT_FALSE(PolicyRegistry::Default().Create("cost-slo", bad_headroom, random).ok());
 }
 

@@ -5,24 +5,34 @@
 
 namespace tokenfab::routing {
 
-// prefix-affinity: an approximate prefix index per upstream with an imbalance gate, after
-// SGLang's cache-aware router.
-struct PrefixAffinityOptions {
-  // Smallest share of the prompt's blocks an upstream must have seen for affinity to count
-  // (SGLang's cache_threshold).
+// Cache affinity (prefix-affinity, kv-aware), after SGLang's cache-aware router.
+struct AffinityOptions {
+  // Smallest share of the prompt's blocks the best upstream must hold for affinity to count
+  // (SGLang's cache_threshold); below it every upstream scores 0, so a prefix shared by all
+  // prompts (a common system prompt) does not pull every request to one place.
   double match_threshold = 0.5;
   // Imbalance gate: when the most loaded candidate has more than `balance_abs_threshold` requests
   // (per unit of weight) above the least loaded AND more than `balance_rel_threshold` times as
   // many, affinity yields and the scorer ranks by load (shortest queue).
   double balance_abs_threshold = 32;
   double balance_rel_threshold = 1.5;
-  // (block, upstream) entries the index keeps; beyond, the least recently routed quarter goes.
-  // About 48 bytes each.
-  size_t max_entries = size_t{1} << 20;
 };
 
-// cost-slo: cheapest energy per token among the upstreams whose predicted TTFT meets the SLO.
-struct CostSloOptions {
+// prefix-affinity: the gateway's own approximate prefix index per upstream.
+struct PrefixAffinityOptions {
+  AffinityOptions affinity;
+  // (block, upstream) entries the index keeps, least recently routed evicted first; about 100
+  // bytes each.
+  size_t max_entries = size_t{1} << 18;
+};
+
+// kv-aware: the prefix blocks upstreams report cached.
+struct KvAwareOptions {
+  AffinityOptions affinity;
+};
+
+// The SLO test of cost-slo and green-first (and their soft "slo" filter).
+struct SloOptions {
   // An upstream meets the SLO when predicted TTFT <= slo_headroom * SLO (below 1 keeps a margin
   // for prediction error).
   double slo_headroom = 0.8;
@@ -31,7 +41,8 @@ struct CostSloOptions {
 struct PolicyOptions {
   size_t max_ranked = 4;  // upstreams a decision lists: the choice and its failovers, >= 1
   PrefixAffinityOptions prefix_affinity;
-  CostSloOptions cost_slo;
+  KvAwareOptions kv_aware;
+  SloOptions slo;
 };
 
 }  // namespace tokenfab::routing

@@ -20,7 +20,7 @@ inline constexpr std::string_view kCostSlo = "cost-slo";
 // Stateless; thread-safe.
 class CostSloScorer final : public Scorer {
  public:
-  explicit CostSloScorer(const CostSloOptions& options) : options_(options) {}
+  explicit CostSloScorer(const SloOptions& options) : options_(options) {}
 
   std::string_view name() const override { return kCostSlo; }
   void Score(RankContext& context, std::span<const Candidate> candidates,
@@ -29,7 +29,7 @@ class CostSloScorer final : public Scorer {
                       uint32_t upstream) const override;
 
  private:
-  const CostSloOptions options_;
+  const SloOptions options_;
 };
 
 [[nodiscard]] Status RegisterCostSlo(PolicyRegistry& registry);

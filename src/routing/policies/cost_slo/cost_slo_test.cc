@@ -100,7 +100,7 @@ TEST(CostSloTest, CheapestAmongThoseMeetingTheSlo) {
 TEST(CostSloTest, ScoresAreCostRatiosAndTtftRatios) {
   auto config = ThreeSiteFleet();
   auto snapshot = MakeSnapshot(config, {});
-  CostSloScorer scorer{CostSloOptions{}};
+  CostSloScorer scorer{SloOptions{}};
   const Candidate candidates[] = {{0, false}, {1, false}, {2, false}};
   std::vector<double> scores =
       testing::ScoreWith(scorer, Request(2'000, 300), *snapshot, candidates);

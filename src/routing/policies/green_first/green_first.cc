@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "routing/filters/slo_filter.h"
+#include "routing/slo_tiers.h"
+
 namespace tokenfab::routing {
 namespace {
 
@@ -22,34 +25,43 @@ double GreenShare(const fleet::FleetSnapshot& snapshot, uint32_t upstream) {
 void GreenFirstScorer::Score(RankContext& context, std::span<const Candidate> candidates,
                              std::span<double> scores) {
   const fleet::FleetSnapshot& snapshot = context.snapshot();
-  const size_t n = candidates.size();
-  std::vector<double> carbon(n);
+  const std::vector<bool> meets = internal::ScoreSloMisses(context, candidates, options_, scores);
   double max_share = 0;
   double min_carbon = std::numeric_limits<double>::infinity();
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (!meets[i]) continue;
     max_share = std::max(max_share, GreenShare(snapshot, candidates[i].index));
-    carbon[i] = context.Estimate(candidates[i].index).carbon_g;
-    min_carbon = std::min(min_carbon, carbon[i]);
+    min_carbon = std::min(min_carbon, context.Estimate(candidates[i].index).carbon_g);
   }
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (!meets[i]) continue;
     const double share =
         max_share > 0 ? GreenShare(snapshot, candidates[i].index) / max_share : 1.0;
-    const double low_carbon = carbon[i] > 0 ? min_carbon / carbon[i] : 1.0;
-    scores[i] = kShareWeight * share + kCarbonWeight * low_carbon;
+    const double carbon = context.Estimate(candidates[i].index).carbon_g;
+    scores[i] = kShareWeight * share + kCarbonWeight * (carbon > 0 ? min_carbon / carbon : 1.0);
   }
 }
 
 std::string GreenFirstScorer::Explain(RankContext& context, std::span<const Candidate> candidates,
                                       uint32_t upstream) const {
-  return fmt::format("green {:.0f} %, {:.3g} g CO2", 100 * GreenShare(context.snapshot(), upstream),
-                     context.Estimate(upstream).carbon_g);
+  return fmt::format(
+      "green {:.0f} %, {:.3g} g CO2, {}", 100 * GreenShare(context.snapshot(), upstream),
+      context.Estimate(upstream).carbon_g, internal::ExplainTtft(context, upstream, options_));
 }
 
 Status RegisterGreenFirst(PolicyRegistry& registry) {
   return registry.Register(
-      std::string(kGreenFirst), "greenest supply first, then least carbon per request",
-      [](const PluginContext&) -> StatusOr<PolicyPlugin> {
-        return PolicyPlugin{.scorer = std::make_unique<GreenFirstScorer>(), .filters = {}};
+      std::string(kGreenFirst), "greenest supply among upstreams meeting the TTFT SLO",
+      [](const PluginContext& context) -> StatusOr<PolicyPlugin> {
+        const SloOptions& options = context.options.slo;
+        if (!(options.slo_headroom > 0)) {
+          return absl::InvalidArgumentError(
+              fmt::format("green-first: slo_headroom must be > 0, got {}", options.slo_headroom));
+        }
+        PolicyPlugin plugin;
+        plugin.scorer = std::make_unique<GreenFirstScorer>(options);
+        plugin.filters.push_back(std::make_unique<SloFilter>(options));
+        return plugin;
       });
 }
 

@@ -53,10 +53,29 @@ TEST(GreenFirstTest, GreenShareFirstThenCarbon) {
   }
 }
 
+TEST(GreenFirstTest, GreenestAmongThoseMeetingTheSlo) {
+  auto config = ThreeSiteFleet();
+  auto policy = MakePolicy("green-first");
+  RoutingRequest request;
+  request.model = "m";
+  request.prompt_tokens = 1000;  // 100 ms of prefill
+  request.slo.ttft_ms = 500;     // 400 ms with the default headroom
+  // The hub's queue breaks the SLO: the coast is the greenest left; the hub ranks last.
+  auto decision =
+      policy->Rank(request, *MakeSnapshot(config, {Loaded(0, 0, 450), Loaded(0), Loaded(0)}));
+  EXPECT_THAT(Ranking(decision, *config), ElementsAreArray({"coast-1", "edge-1", "hub-1"}));
+  EXPECT_TRUE(decision.ranked[2].fallback);
+  // Nobody meets it: least predicted TTFT first (coast 401.5, edge 438, hub 562).
+  decision = policy->Rank(
+      request, *MakeSnapshot(config, {Loaded(0, 0, 450), Loaded(0, 0, 300), Loaded(0, 0, 300)}));
+  EXPECT_THAT(Ranking(decision, *config), ElementsAreArray({"coast-1", "edge-1", "hub-1"}));
+  EXPECT_TRUE(decision.ranked[0].fallback);
+}
+
 TEST(GreenFirstTest, ScoreWeighsShareAndCarbon) {
   auto config = ThreeSiteFleet();
   auto snapshot = MakeSnapshot(config, {});
-  GreenFirstScorer scorer;
+  GreenFirstScorer scorer{SloOptions{}};
   const Candidate candidates[] = {{0, false}, {1, false}, {2, false}};
   const std::vector<double> scores = testing::ScoreWith(scorer, {}, *snapshot, candidates);
   // Carbon per request is proportional to PUE * intensity: hub 300, coast 624, edge 553.5.

@@ -35,8 +35,14 @@ TEST(KvAwareTest, RanksByTheLongestReportedCachedPrefix) {
        {Caching({101, 102}), Caching({101, 102, 103, 104}), Caching({})},
        {"coast-1", "hub-1", "edge-1"}},
       {"a cached tail without its head is no use",
-       {Caching({101}), Caching({102, 103, 104}), Loaded(0)},
+       {Caching({101, 102}, 3), Caching({102, 103, 104}), Loaded(0)},
        {"hub-1", "coast-1", "edge-1"}},
+      {"a shared first block is below the threshold: by load",
+       {Caching({101}, 3), Caching({101}, 1), Caching({}, 2)},
+       {"coast-1", "edge-1", "hub-1"}},
+      {"imbalanced (40 vs 2): shortest queue",
+       {Caching({}, 2), Caching({101, 102, 103, 104}, 40), Caching({}, 5)},
+       {"hub-1", "edge-1", "coast-1"}},
       {"no reports: the tie-break goes by load",
        {Loaded(3), Loaded(1), Loaded(2)},
        {"coast-1", "edge-1", "hub-1"}},
@@ -61,7 +67,7 @@ TEST(KvAwareTest, ScoreIsTheCachedShareAndExplainSaysIt) {
   const std::vector<uint64_t> chain = {1, 2, 3, 4};
   RoutingRequest request;
   request.block_hashes = chain;
-  KvAwareScorer scorer;
+  KvAwareScorer scorer{KvAwareOptions{}};
   const Candidate candidates[] = {{0, false}, {1, false}, {2, false}};
   EXPECT_THAT(testing::ScoreWith(scorer, request, *snapshot, candidates),
               ElementsAreArray({0.75, 0.25, 0.0}));

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "routing/affinity.h"
 #include "routing/load.h"
 
 namespace tokenfab::routing {
@@ -19,19 +20,6 @@ std::span<const uint64_t> Chain(const RoutingRequest& request) {
 
 PrefixAffinityScorer::PrefixAffinityScorer(const PrefixAffinityOptions& options)
     : options_(options), index_(options.max_entries) {}
-
-PrefixAffinityScorer::Balance PrefixAffinityScorer::CheckBalance(
-    const fleet::FleetSnapshot& snapshot, std::span<const Candidate> candidates) const {
-  Balance b{std::numeric_limits<double>::infinity(), 0, false};
-  for (const Candidate& c : candidates) {
-    const double load = internal::WeightedLoad(snapshot, c.index);
-    b.min_load = std::min(b.min_load, load);
-    b.max_load = std::max(b.max_load, load);
-  }
-  b.imbalanced = b.max_load - b.min_load > options_.balance_abs_threshold &&
-                 b.max_load > b.min_load * options_.balance_rel_threshold;
-  return b;
-}
 
 void PrefixAffinityScorer::MatchedBlocks(std::span<const uint64_t> chain,
                                          const fleet::FleetSnapshot& snapshot,
@@ -55,35 +43,26 @@ void PrefixAffinityScorer::MatchedBlocks(std::span<const uint64_t> chain,
 void PrefixAffinityScorer::Score(RankContext& context, std::span<const Candidate> candidates,
                                  std::span<double> scores) {
   const fleet::FleetSnapshot& snapshot = context.snapshot();
-  if (CheckBalance(snapshot, candidates).imbalanced) {
+  if (internal::CheckBalance(snapshot, candidates, options_.affinity).imbalanced) {
     internal::ScoreByLoad(snapshot, candidates, scores);
     return;
   }
   const std::span<const uint64_t> chain = Chain(context.request());
-  std::fill(scores.begin(), scores.end(), 0.0);
-  if (chain.empty()) return;
-  std::vector<uint32_t> blocks(candidates.size());
-  MatchedBlocks(chain, snapshot, candidates, blocks);
-  const uint32_t best = *std::max_element(blocks.begin(), blocks.end());
-  if (static_cast<double>(best) / chain.size() < options_.match_threshold) return;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    scores[i] = static_cast<double>(blocks[i]) / chain.size();
-  }
+  std::vector<uint32_t> matched(candidates.size());
+  if (!chain.empty()) MatchedBlocks(chain, snapshot, candidates, matched);
+  internal::ScoreMatches(matched, chain.size(), options_.affinity, scores);
 }
 
 std::string PrefixAffinityScorer::Explain(RankContext& context,
                                           std::span<const Candidate> candidates,
                                           uint32_t upstream) const {
   const fleet::FleetSnapshot& snapshot = context.snapshot();
-  const Balance balance = CheckBalance(snapshot, candidates);
-  if (balance.imbalanced) {
-    return fmt::format("imbalanced {:.0f} vs {:.0f}: by load", balance.max_load, balance.min_load);
-  }
   const std::span<const uint64_t> chain = Chain(context.request());
   const Candidate self{upstream, false};
-  uint32_t blocks = 0;
-  MatchedBlocks(chain, snapshot, std::span(&self, 1), std::span(&blocks, 1));
-  return fmt::format("{}/{} blocks seen", blocks, chain.size());
+  uint32_t matched = 0;
+  if (!chain.empty()) MatchedBlocks(chain, snapshot, std::span(&self, 1), std::span(&matched, 1));
+  return internal::ExplainAffinity(internal::CheckBalance(snapshot, candidates, options_.affinity),
+                                   matched, chain.size(), "seen");
 }
 
 void PrefixAffinityScorer::OnRouted(const RoutingRequest& request,
@@ -106,8 +85,8 @@ Status RegisterPrefixAffinity(PolicyRegistry& registry) {
       "where the prompt's prefix was sent before (SGLang-style), by load when imbalanced",
       [](const PluginContext& context) -> StatusOr<PolicyPlugin> {
         const PrefixAffinityOptions& options = context.options.prefix_affinity;
-        if (options.max_entries < 1 || !(options.match_threshold >= 0) ||
-            options.match_threshold > 1) {
+        if (options.max_entries < 1 || !(options.affinity.match_threshold >= 0) ||
+            options.affinity.match_threshold > 1) {
           return absl::InvalidArgumentError(
               "prefix-affinity: max_entries must be >= 1 and match_threshold in [0, 1]");
         }

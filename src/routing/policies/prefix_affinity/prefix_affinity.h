@@ -4,7 +4,7 @@
 // that hands over to shortest-queue routing when loads drift apart.
 //
 // Score: the share of the prompt's blocks last sent to the upstream, when the best share reaches
-// PrefixAffinityOptions::match_threshold; 0 everywhere otherwise (a new prefix is left to the
+// AffinityOptions::match_threshold; 0 everywhere otherwise (a new prefix is left to the
 // other scorers, or to the load tie-break). Under imbalance: the least-load score.
 // The prompt is keyed by RoutingRequest::block_hashes, else by text_chunk_hashes.
 #pragma once
@@ -41,14 +41,6 @@ class PrefixAffinityScorer final : public Scorer {
   size_t IndexEntries() const;
 
  private:
-  // The imbalance gate over the candidates' loads (requests per unit of weight).
-  struct Balance {
-    double min_load;
-    double max_load;
-    bool imbalanced;
-  };
-  Balance CheckBalance(const fleet::FleetSnapshot& snapshot,
-                       std::span<const Candidate> candidates) const;
   // Leading blocks of `chain` sent to each candidate.
   void MatchedBlocks(std::span<const uint64_t> chain, const fleet::FleetSnapshot& snapshot,
                      std::span<const Candidate> candidates, std::span<uint32_t> blocks) const;
