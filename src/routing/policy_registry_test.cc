@@ -79,7 +79,10 @@ TEST(PolicyRegistryTest, CreateNormalizesTheSpecAndRejectsUnknownNames) {
   EXPECT_FALSE(PolicyRegistry::Default().Create("prefix-affinity", bad_threshold, random).ok());
   PolicyOptions bad_headroom;
   bad_headroom.slo.slo_headroom = 0;
-  EXPECT_FALSE(PolicyRegistry::Default().Create("cost-slo", bad_headroom, random).ok());
+  auto no_headroom = PolicyRegistry::Default().Create("cost-slo", bad_headroom, random);
+  ASSERT_FALSE(no_headroom.ok());
+  EXPECT_EQ(no_headroom.status().message(), "cost-slo: slo_headroom must be > 0, got 0");
+  EXPECT_FALSE(PolicyRegistry::Default().Create("green-first", bad_headroom, random).ok());
 }
 
 // A policy registered from outside the built-ins: prefers the upstream with the highest index.

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "routing/filters/slo_filter.h"
+
 namespace tokenfab::routing::internal {
 
 std::vector<bool> ScoreSloMisses(RankContext& context, std::span<const Candidate> candidates,
@@ -23,6 +25,19 @@ std::vector<bool> ScoreSloMisses(RankContext& context, std::span<const Candidate
     scores[i] = ttft > 0 ? fastest_miss / ttft : 1.0;
   }
   return meets;
+}
+
+StatusOr<PolicyPlugin> SloPlugin(
+    std::string_view policy, const SloOptions& options,
+    const std::function<std::unique_ptr<Scorer>(const SloOptions&)>& make_scorer) {
+  if (!(options.slo_headroom > 0)) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: slo_headroom must be > 0, got {}", policy, options.slo_headroom));
+  }
+  PolicyPlugin plugin;
+  plugin.scorer = make_scorer(options);
+  plugin.filters.push_back(std::make_unique<SloFilter>(options));
+  return plugin;
 }
 
 std::string ExplainTtft(RankContext& context, uint32_t upstream, const SloOptions& options) {

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "routing/filters/slo_filter.h"
 #include "routing/slo_tiers.h"
 
 namespace tokenfab::routing {
@@ -38,16 +37,10 @@ std::string CostSloScorer::Explain(RankContext& context, std::span<const Candida
 Status RegisterCostSlo(PolicyRegistry& registry) {
   return registry.Register(
       std::string(kCostSlo), "cheapest energy per token among upstreams meeting the TTFT SLO",
-      [](const PluginContext& context) -> StatusOr<PolicyPlugin> {
-        const SloOptions& options = context.options.slo;
-        if (!(options.slo_headroom > 0)) {
-          return absl::InvalidArgumentError(
-              fmt::format("cost-slo: slo_headroom must be > 0, got {}", options.slo_headroom));
-        }
-        PolicyPlugin plugin;
-        plugin.scorer = std::make_unique<CostSloScorer>(options);
-        plugin.filters.push_back(std::make_unique<SloFilter>(options));
-        return plugin;
+      [](const PluginContext& context) {
+        return internal::SloPlugin(kCostSlo, context.options.slo, [](const SloOptions& options) {
+          return std::make_unique<CostSloScorer>(options);
+        });
       });
 }
 
