@@ -411,119 +411,122 @@ bool SameResult(const Result& reference, const Result& ours) {
   return true;
 }
 
-TEST(ChatTemplateReferenceTest, MatchesPythonJinja2AndHuggingFaceJinja) {
-  const std::vector<TemplateCase> templates = Templates();
-  ASSERT_EQ(templates.size(), 11u);
-  const bool have_python = PythonJinjaAvailable();
-  const std::vector<Conversation> conversations = Conversations();
-
-  // Our renders, and the case file for the references.
-  base::ManualClock clock(0, kNowMicros);
-  json::object spec;
-  json::object sources;
-  for (const TemplateCase& t : templates) sources[t.name] = t.source;
-  spec["templates"] = std::move(sources);
-  spec["now_micros"] = kNowMicros;
-  json::array cases;
-  std::vector<Result> ours;
-  std::vector<std::pair<const TemplateCase*, const Conversation*>> index;
-  for (const TemplateCase& t : templates) {
-    StatusOr<ChatTemplate> parsed = ChatTemplate::Parse(t.source);
-    ASSERT_TRUE(parsed.ok()) << t.name << ": " << parsed.status();
-    for (const Conversation& c : conversations) {
-      json::object one;
-      one["template"] = t.name;
-      one["context"] = ContextJson(c, t);
-      cases.push_back(std::move(one));
-      ours.push_back(RenderOurs(*parsed, t, c, clock));
-      index.emplace_back(&t, &c);
-    }
+// Renders every (template, conversation) case with tokenfab and writes the case file for the
+// reference renderers; compares the results.
+class ChatTemplateReferenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    templates_ = Templates();
+    conversations_ = Conversations();
+    dir_ = ::testing::TempDir() + "/chat_template_reference_" + std::to_string(getpid());
+    std::filesystem::create_directories(dir_);
   }
-  spec["cases"] = std::move(cases);
-  const std::string dir =
-      ::testing::TempDir() + "/chat_template_reference_" + std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  struct RemoveDir {
-    std::string path;
-    ~RemoveDir() { std::filesystem::remove_all(path); }
-  } remove_dir{dir};
-  const std::string cases_path = dir + "/chat_template_cases.json";
-  std::ofstream(cases_path, std::ios::binary) << json::serialize(spec);
+  void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  const std::string scripts = std::string(TOKENFAB_SOURCE_DIR) + "/tests/integration/";
-  const std::string hf_path = dir + "/chat_template_hf.json";
-  std::optional<std::vector<Result>> hf =
-      RunReference(fmt::format("TZ=UTC {} {}chat_template_reference.mjs {} {}", TOKENFAB_NODE,
-                               scripts, cases_path, hf_path),
-                   hf_path);
-  ASSERT_TRUE(hf.has_value()) << "@huggingface/jinja could not run (run scripts/setup)";
-  ASSERT_EQ(hf->size(), ours.size());
-  std::optional<std::vector<Result>> py;
-  if (have_python) {
-    const std::string py_path = dir + "/chat_template_py.json";
-    py = RunReference(fmt::format("{} {}chat_template_reference.py {} {}", TOKENFAB_SYSTEM_PYTHON,
-                                  scripts, cases_path, py_path),
-                      py_path);
-    ASSERT_TRUE(py.has_value()) << "Python Jinja2 reference could not run";
-    ASSERT_EQ(py->size(), ours.size());
-  }
-
-  size_t mismatches = 0;
-  size_t rendered = 0;
-  size_t errors = 0;
-  size_t hf_mismatches = 0;  // ours vs @huggingface/jinja
-  size_t reference_disagreements = 0;
-  std::map<std::string, size_t> disagreements_by_template;
-  for (size_t i = 0; i < ours.size(); ++i) {
-    const auto& [t, c] = index[i];
-    const Result& expected = have_python ? (*py)[i] : (*hf)[i];
-    const bool report = have_python;  // without the primary reference, only count
-    if (ours[i].ok) {
-      ++rendered;
-    } else {
-      ++errors;
-    }
-    if (!SameResult(expected, ours[i])) {
-      ++mismatches;
-      if (report && mismatches <= 10) {
-        ADD_FAILURE() << t->name << " / " << c->label << ": "
-                      << (expected.ok != ours[i].ok
-                              ? fmt::format("reference {} ({}), ours {} ({})",
-                                            expected.ok ? "rendered" : "failed",
-                                            expected.ok ? "" : expected.text,
-                                            ours[i].ok ? "rendered" : "failed",
-                                            ours[i].ok ? "" : ours[i].text)
-                              : (expected.ok
-                                     ? Difference(expected.text, ours[i].text)
-                                     : "errors differ: " + expected.text + " vs " + ours[i].text));
+  // Our renders, in case order; writes the case file.
+  void RenderAll() {
+    base::ManualClock clock(0, kNowMicros);
+    json::object spec;
+    json::object sources;
+    for (const TemplateCase& t : templates_) sources[t.name] = t.source;
+    spec["templates"] = std::move(sources);
+    spec["now_micros"] = kNowMicros;
+    json::array cases;
+    for (const TemplateCase& t : templates_) {
+      StatusOr<ChatTemplate> parsed = ChatTemplate::Parse(t.source);
+      ASSERT_TRUE(parsed.ok()) << t.name << ": " << parsed.status();
+      for (const Conversation& c : conversations_) {
+        json::object one;
+        one["template"] = t.name;
+        one["context"] = ContextJson(c, t);
+        cases.push_back(std::move(one));
+        ours_.push_back(RenderOurs(*parsed, t, c, clock));
+        index_.emplace_back(&t, &c);
       }
     }
-    if (!SameResult((*hf)[i], ours[i])) ++hf_mismatches;
+    spec["cases"] = std::move(cases);
+    std::ofstream(CasesPath(), std::ios::binary) << json::serialize(spec);
+  }
+
+  std::string CasesPath() const { return dir_ + "/cases.json"; }
+
+  // Runs `script` (in tests/integration/) with `interpreter` on the case file.
+  std::optional<std::vector<Result>> Reference(std::string_view interpreter,
+                                               std::string_view script) {
+    const std::string results = fmt::format("{}/{}.results.json", dir_, script);
+    return RunReference(fmt::format("TZ=UTC {} {}/tests/integration/{} {} {}", interpreter,
+                                    TOKENFAB_SOURCE_DIR, script, CasesPath(), results),
+                        results);
+  }
+
+  // How result `b` of case `i` differs from result `a`, named after their renderers.
+  std::string Describe(size_t i, std::string_view a_name, const Result& a, std::string_view b_name,
+                       const Result& b) const {
+    const auto& [t, c] = index_[i];
+    std::string what;
+    if (a.ok != b.ok) {
+      const Result& failed = a.ok ? b : a;
+      what = fmt::format("{} failed ({}), {} rendered", a.ok ? b_name : a_name, failed.text,
+                         a.ok ? a_name : b_name);
+    } else if (a.ok) {
+      what = fmt::format("{} vs {}: {}", a_name, b_name, Difference(a.text, b.text));
+    } else {
+      what = fmt::format("errors differ: {} ({}) vs {} ({})", a.text, a_name, b.text, b_name);
+    }
+    return t->name + " / " + c->label + ": " + what;
+  }
+
+  std::vector<TemplateCase> templates_;
+  std::vector<Conversation> conversations_;
+  std::string dir_;
+  std::vector<Result> ours_;
+  std::vector<std::pair<const TemplateCase*, const Conversation*>> index_;
+};
+
+TEST_F(ChatTemplateReferenceTest, MatchesPythonJinja2AndHuggingFaceJinja) {
+  ASSERT_EQ(templates_.size(), 11u);
+  ASSERT_NO_FATAL_FAILURE(RenderAll());
+  std::optional<std::vector<Result>> hf = Reference(TOKENFAB_NODE, "chat_template_reference.mjs");
+  ASSERT_TRUE(hf.has_value()) << "@huggingface/jinja could not run (run scripts/setup)";
+  ASSERT_EQ(hf->size(), ours_.size());
+  const bool have_python = PythonJinjaAvailable();
+  std::optional<std::vector<Result>> py;
+  if (have_python) {
+    py = Reference(TOKENFAB_SYSTEM_PYTHON, "chat_template_reference.py");
+    ASSERT_TRUE(py.has_value()) << "the Python Jinja2 reference could not run";
+    ASSERT_EQ(py->size(), ours_.size());
+  }
+  const std::vector<Result>& expected = have_python ? *py : *hf;
+
+  size_t mismatches = 0, rendered = 0, hf_mismatches = 0, disagreements = 0;
+  std::map<std::string, size_t> disagreements_by_template;
+  for (size_t i = 0; i < ours_.size(); ++i) {
+    const auto& [t, c] = index_[i];
+    rendered += ours_[i].ok ? 1 : 0;
+    if (!SameResult(expected[i], ours_[i]) && ++mismatches <= 10 && have_python) {
+      ADD_FAILURE() << Describe(i, "the reference", expected[i], "tokenfab", ours_[i]);
+    }
+    hf_mismatches += SameResult((*hf)[i], ours_[i]) ? 0 : 1;
     if (have_python && !SameResult((*py)[i], (*hf)[i])) {
-      ++reference_disagreements;
-      ++disagreements_by_template[t->name + (c->probe ? " (probe)" : "")];
-      if (reference_disagreements <= 8) {
-        std::cout << "references disagree: " << t->name << " / " << c->label << ": "
-                  << ((*py)[i].ok && (*hf)[i].ok ? Difference((*py)[i].text, (*hf)[i].text)
-                                                 : "python " + (*py)[i].text.substr(0, 120) +
-                                                       " | hf " + (*hf)[i].text.substr(0, 120))
-                  << "\n";
+      ++disagreements;
+      // One example per template.
+      if (disagreements_by_template[t->name + (c->probe ? " (probe)" : "")]++ == 0) {
+        std::cout << "references disagree: "
+                  << Describe(i, "Python Jinja2", (*py)[i], "@huggingface/jinja", (*hf)[i]) << "\n";
       }
     }
   }
   std::cout << fmt::format(
       "chat template reference: {} conversations x {} templates = {} renders ({} rendered, {} "
-      "errors "
-      "expected by the reference); mismatches with {}: {}; tokenfab vs @huggingface/jinja: {}; "
-      "Python Jinja2 vs @huggingface/jinja: {}\n",
-      conversations.size(), templates.size(), ours.size(), rendered, errors,
+      "errors expected by the reference); mismatches with {}: {}; tokenfab vs "
+      "@huggingface/jinja: {}; Python Jinja2 vs @huggingface/jinja: {}\n",
+      conversations_.size(), templates_.size(), ours_.size(), rendered, ours_.size() - rendered,
       have_python ? "Python Jinja2" : "@huggingface/jinja", mismatches, hf_mismatches,
-      have_python ? std::to_string(reference_disagreements) : "n/a");
+      have_python ? std::to_string(disagreements) : "n/a");
   for (const auto& [name, count] : disagreements_by_template) {
     std::cout << "  references disagree on " << name << ": " << count << "\n";
   }
-  // The grid must really render: most cases produce a prompt.
-  EXPECT_GT(rendered, ours.size() / 2);
+  EXPECT_GT(rendered, ours_.size() / 2);  // the grid really renders
   if (!have_python) {
     GTEST_SKIP() << TOKENFAB_SYSTEM_PYTHON << " has no jinja2, which defines the expected output "
                  << "(scripts/setup installs python3-jinja2)";

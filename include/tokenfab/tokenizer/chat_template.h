@@ -52,8 +52,8 @@ struct ChatMessage {
 // Bounds on one render, against hostile or broken templates.
 struct ChatTemplateLimits {
   size_t max_output_bytes = size_t{16} << 20;  // bytes of prompt (and of any string built)
-  int64_t max_steps = 5'000'000;               // statements + expressions evaluated
-  int max_depth = 300;                         // nesting being evaluated (macro recursion)
+  int64_t max_steps = 5'000'000;    // statements, expressions, loop iterations, built sizes
+  int max_depth = 300;              // nesting being evaluated (macro recursion)
   int64_t max_micros = 10'000'000;  // wall time on the clock's monotonic reading; 0: none
 };
 

@@ -1,18 +1,17 @@
 #include "tokenizer/jinja/globals.h"
 
-#include <time.h>
-
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "tokenizer/jinja/callable.h"
 #include "tokenizer/jinja/interpreter.h"
+#include "tokenizer/jinja/strftime.h"
 
 namespace tokenfab::tokenizer::jinja {
 namespace {
 
-// Jinja's sandbox refuses larger ranges.
+// Jinja's ImmutableSandboxedEnvironment refuses larger ranges (MAX_RANGE).
 constexpr int64_t kMaxRange = 100000;
 
 using GlobalFn = StatusOr<Value> (*)(CallArgs args, Interpreter& in);
@@ -63,7 +62,7 @@ StatusOr<Value> Range(CallArgs args, Interpreter&) {
       span <= 0 ? 0 : (span + (step > 0 ? step : -step) - 1) / (step > 0 ? step : -step);
   if (count > kMaxRange) {
     return absl::ResourceExhaustedError(fmt::format(
-        "Range too big. The sandbox blocks ranges larger than MAX_RANGE ({}).", kMaxRange));
+        "range() too big: ranges of more than {} items are refused (MAX_RANGE)", kMaxRange));
   }
   std::vector<Value> items;
   items.reserve(static_cast<size_t>(count));
@@ -171,20 +170,6 @@ StatusOr<Value> StrftimeNow(CallArgs args, Interpreter& in) {
   return Value::String(FormatTime(format->string(), in.clock().WallMicros()));
 }
 
-constexpr const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                                 "Thursday", "Friday", "Saturday"};
-constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
-                                   "May",       "June",     "July",     "August",
-                                   "September", "October",  "November", "December"};
-
-void AppendNumber(int value, int width, char pad, std::string* out) {
-  std::string digits = std::to_string(value);
-  if (pad != '\0') {
-    while (static_cast<int>(digits.size()) < width) digits.insert(digits.begin(), pad);
-  }
-  out->append(digits);
-}
-
 }  // namespace
 
 const Value* FindGlobal(std::string_view name) {
@@ -205,138 +190,6 @@ const Value* FindGlobal(std::string_view name) {
     if (n == name) return &value;
   }
   return nullptr;
-}
-
-std::string FormatTime(std::string_view format, int64_t unix_micros) {
-  const int64_t micros = ((unix_micros % 1'000'000) + 1'000'000) % 1'000'000;
-  const time_t seconds = static_cast<time_t>((unix_micros - micros) / 1'000'000);
-  struct tm tm {};
-  gmtime_r(&seconds, &tm);
-  std::string out;
-  for (size_t i = 0; i < format.size(); ++i) {
-    if (format[i] != '%' || i + 1 >= format.size()) {
-      out.push_back(format[i]);
-      continue;
-    }
-    size_t j = i + 1;
-    char pad_override = 0;  // '-' (none) or '_' (space) or '0'
-    if (format[j] == '-' || format[j] == '_' || format[j] == '0') {
-      pad_override = format[j];
-      ++j;
-      if (j >= format.size()) {
-        out.append(format.substr(i));
-        break;
-      }
-    }
-    auto number = [&](int value, int width, char pad) {
-      char p = pad;
-      if (pad_override == '-') p = '\0';
-      if (pad_override == '_') p = ' ';
-      if (pad_override == '0') p = '0';
-      AppendNumber(value, width, p, &out);
-    };
-    const int hour12 = tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12;
-    switch (format[j]) {
-      case 'a':
-        out.append(std::string_view(kDays[tm.tm_wday]).substr(0, 3));
-        break;
-      case 'A':
-        out.append(kDays[tm.tm_wday]);
-        break;
-      case 'b':
-      case 'h':
-        out.append(std::string_view(kMonths[tm.tm_mon]).substr(0, 3));
-        break;
-      case 'B':
-        out.append(kMonths[tm.tm_mon]);
-        break;
-      case 'c':
-        out.append(FormatTime("%a %b %e %H:%M:%S %Y", unix_micros));
-        break;
-      case 'C':
-        number((tm.tm_year + 1900) / 100, 2, '0');
-        break;
-      case 'd':
-        number(tm.tm_mday, 2, '0');
-        break;
-      case 'D':
-      case 'x':
-        out.append(FormatTime("%m/%d/%y", unix_micros));
-        break;
-      case 'e':
-        number(tm.tm_mday, 2, ' ');
-        break;
-      case 'f':
-        number(static_cast<int>(micros), 6, '0');
-        break;
-      case 'F':
-        out.append(FormatTime("%Y-%m-%d", unix_micros));
-        break;
-      case 'H':
-        number(tm.tm_hour, 2, '0');
-        break;
-      case 'I':
-        number(hour12, 2, '0');
-        break;
-      case 'j':
-        number(tm.tm_yday + 1, 3, '0');
-        break;
-      case 'k':
-        number(tm.tm_hour, 2, ' ');
-        break;
-      case 'l':
-        number(hour12, 2, ' ');
-        break;
-      case 'm':
-        number(tm.tm_mon + 1, 2, '0');
-        break;
-      case 'M':
-        number(tm.tm_min, 2, '0');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'p':
-        out.append(tm.tm_hour < 12 ? "AM" : "PM");
-        break;
-      case 'R':
-        out.append(FormatTime("%H:%M", unix_micros));
-        break;
-      case 'S':
-        number(tm.tm_sec, 2, '0');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'T':
-      case 'X':
-        out.append(FormatTime("%H:%M:%S", unix_micros));
-        break;
-      case 'u':
-        number(tm.tm_wday == 0 ? 7 : tm.tm_wday, 1, '0');
-        break;
-      case 'w':
-        number(tm.tm_wday, 1, '0');
-        break;
-      case 'y':
-        number(tm.tm_year % 100, 2, '0');
-        break;
-      case 'Y':
-        number(tm.tm_year + 1900, 1, '0');
-        break;
-      case 'z':
-      case 'Z':
-        break;
-      case '%':
-        out.push_back('%');
-        break;
-      default:
-        out.append(format.substr(i, j - i + 1));
-        break;
-    }
-    i = j;
-  }
-  return out;
 }
 
 }  // namespace tokenfab::tokenizer::jinja

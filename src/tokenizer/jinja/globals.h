@@ -1,5 +1,5 @@
 // The global functions every template sees unless it assigns the name itself:
-//   range(stop) / range(start, stop[, step])   a list (at most 100000 items, as Jinja's sandbox)
+//   range(stop) / range(start, stop[, step])   a list (at most 100000 items, Jinja's MAX_RANGE)
 //   namespace(**attrs) / namespace(mapping)    a mutable attribute bag for `set ns.x = ...`
 //   dict(**items)                              a dict
 //   joiner(sep=", ")                           "" on the first call, `sep` after
@@ -8,8 +8,6 @@
 // Thread-safe.
 #pragma once
 
-#include <cstdint>
-#include <string>
 #include <string_view>
 
 #include "tokenizer/jinja/value.h"
@@ -18,11 +16,5 @@ namespace tokenfab::tokenizer::jinja {
 
 // The global called `name`, or null.
 const Value* FindGlobal(std::string_view name);
-
-// Python's time.strftime(format) for a UTC time given in microseconds since the Unix epoch, with
-// the C locale's names (%a %A %b %B %c %d %e %f %H %I %j %m %M %p %S %u %w %y %Y %F %T %D %R
-// %x %X %%, and glibc's '-' flag for unpadded numbers). %Z and %z are empty, as for Python's
-// naive datetime.now().
-std::string FormatTime(std::string_view format, int64_t unix_micros);
 
 }  // namespace tokenfab::tokenizer::jinja

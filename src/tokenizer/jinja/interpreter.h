@@ -80,6 +80,8 @@ class Interpreter {
   StatusOr<Value> ApplyFilterChain(const std::vector<ExprPtr>& filters, Value value, Frame& frame);
 
   StatusOr<Value> Eval(const Expr& expr, Frame& frame);
+  StatusOr<Value> EvalOperation(const Expr& expr, Frame& frame);
+  StatusOr<Value> EvalLogic(const Expr& expr, Frame& frame);
   StatusOr<Value> EvalName(const Expr& expr, Frame& frame);
   StatusOr<Value> EvalContainer(const Expr& expr, Frame& frame);
   StatusOr<Value> EvalSlice(const Expr& expr, Frame& frame);

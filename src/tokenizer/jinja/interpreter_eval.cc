@@ -15,81 +15,82 @@ namespace tokenfab::tokenizer::jinja {
 StatusOr<Value> Interpreter::Eval(const Expr& expr, Frame& frame) {
   DepthScope depth(&depth_);
   TF_RETURN_IF_ERROR(Step(expr.pos));
-  StatusOr<Value> result;
   switch (expr.kind) {
     case ExprKind::kConst:
       return expr.constant;
     case ExprKind::kName:
       return EvalName(expr, frame);
-    case ExprKind::kList:
-    case ExprKind::kTuple:
-    case ExprKind::kDict:
-      result = EvalContainer(expr, frame);
+    case ExprKind::kAnd:
+    case ExprKind::kOr:
+    case ExprKind::kCondition:
+      return EvalLogic(expr, frame);  // returns an operand's value: nothing new to check
+    default:
       break;
-    case ExprKind::kGetattr: {
-      TF_ASSIGN_OR_RETURN(Value object, Eval(*expr.children[0], frame));
-      result = GetAttr(object, expr.name);
-      break;
-    }
-    case ExprKind::kGetitem: {
-      TF_ASSIGN_OR_RETURN(Value object, Eval(*expr.children[0], frame));
-      TF_ASSIGN_OR_RETURN(Value key, Eval(*expr.children[1], frame));
-      result = GetItem(object, key);
-      break;
-    }
-    case ExprKind::kSlice:
-      result = EvalSlice(expr, frame);
-      break;
-    case ExprKind::kCall:
-      result = EvalCall(expr, frame);
-      break;
-    case ExprKind::kFilter: {
-      TF_ASSIGN_OR_RETURN(Value input, Eval(*expr.children[0], frame));
-      result = EvalFilter(expr, std::move(input), frame);
-      break;
-    }
-    case ExprKind::kTest:
-      result = EvalTest(expr, frame);
-      break;
-    case ExprKind::kNot:
-    case ExprKind::kNegate:
-    case ExprKind::kPlus:
-      result = EvalUnary(expr, frame);
-      break;
-    case ExprKind::kBinary: {
-      TF_ASSIGN_OR_RETURN(Value left, Eval(*expr.children[0], frame));
-      TF_ASSIGN_OR_RETURN(Value right, Eval(*expr.children[1], frame));
-      result = BinaryOperation(expr.binary_op, left, right, limits_.max_output_bytes);
-      break;
-    }
-    case ExprKind::kAnd: {
-      TF_ASSIGN_OR_RETURN(Value left, Eval(*expr.children[0], frame));
-      if (!left.Truthy()) return left;
-      return Eval(*expr.children[1], frame);
-    }
-    case ExprKind::kOr: {
-      TF_ASSIGN_OR_RETURN(Value left, Eval(*expr.children[0], frame));
-      if (left.Truthy()) return left;
-      return Eval(*expr.children[1], frame);
-    }
-    case ExprKind::kCompare:
-      result = EvalCompare(expr, frame);
-      break;
-    case ExprKind::kCondition: {
-      TF_ASSIGN_OR_RETURN(Value test, Eval(*expr.children[0], frame));
-      if (test.Truthy()) return Eval(*expr.children[1], frame);
-      if (expr.children[2]) return Eval(*expr.children[2], frame);
-      return Value::Undefined(fmt::format(
-          "the inline if-expression on line {} evaluated to false and no else section was defined.",
-          expr.pos.line));
-    }
   }
+  StatusOr<Value> result = EvalOperation(expr, frame);
   if (result.ok()) {
     Status size = Charge(*result);
     if (!size.ok()) result = size;
   }
   if (!result.ok()) return AtPosition(result.status(), expr.pos);
   return result;
+}
+
+StatusOr<Value> Interpreter::EvalOperation(const Expr& expr, Frame& frame) {
+  switch (expr.kind) {
+    case ExprKind::kList:
+    case ExprKind::kTuple:
+    case ExprKind::kDict:
+      return EvalContainer(expr, frame);
+    case ExprKind::kGetattr: {
+      TF_ASSIGN_OR_RETURN(Value object, Eval(*expr.children[0], frame));
+      return GetAttr(object, expr.name);
+    }
+    case ExprKind::kGetitem: {
+      TF_ASSIGN_OR_RETURN(Value object, Eval(*expr.children[0], frame));
+      TF_ASSIGN_OR_RETURN(Value key, Eval(*expr.children[1], frame));
+      return GetItem(object, key);
+    }
+    case ExprKind::kSlice:
+      return EvalSlice(expr, frame);
+    case ExprKind::kCall:
+      return EvalCall(expr, frame);
+    case ExprKind::kFilter: {
+      TF_ASSIGN_OR_RETURN(Value input, Eval(*expr.children[0], frame));
+      return EvalFilter(expr, std::move(input), frame);
+    }
+    case ExprKind::kTest:
+      return EvalTest(expr, frame);
+    case ExprKind::kNot:
+    case ExprKind::kNegate:
+    case ExprKind::kPlus:
+      return EvalUnary(expr, frame);
+    case ExprKind::kBinary: {
+      TF_ASSIGN_OR_RETURN(Value left, Eval(*expr.children[0], frame));
+      TF_ASSIGN_OR_RETURN(Value right, Eval(*expr.children[1], frame));
+      return BinaryOperation(expr.binary_op, left, right, limits_.max_output_bytes);
+    }
+    case ExprKind::kCompare:
+      return EvalCompare(expr, frame);
+    default:
+      return absl::InternalError("unexpected expression kind");
+  }
+}
+
+StatusOr<Value> Interpreter::EvalLogic(const Expr& expr, Frame& frame) {
+  TF_ASSIGN_OR_RETURN(Value first, Eval(*expr.children[0], frame));
+  switch (expr.kind) {
+    case ExprKind::kAnd:
+      return first.Truthy() ? Eval(*expr.children[1], frame) : first;
+    case ExprKind::kOr:
+      return first.Truthy() ? first : Eval(*expr.children[1], frame);
+    default:  // kCondition: children are test, value, else-value
+      if (first.Truthy()) return Eval(*expr.children[1], frame);
+      if (expr.children[2]) return Eval(*expr.children[2], frame);
+      return Value::Undefined(fmt::format(
+          "the inline if-expression on line {} evaluated to false and no else section was defined.",
+          expr.pos.line));
+  }
 }
 
 StatusOr<Value> Interpreter::EvalName(const Expr& expr, Frame& frame) {

@@ -348,8 +348,8 @@ TEST(JinjaGlobalTest, Globals) {
                    "range(0)|list }}"),
             "[0, 1, 2][1, 3, 5][5, 3, 1][]");
   EXPECT_EQ(Render("{{ range(1000000)|length }}"),
-            "ERROR: line 1, column 9: Range too big. The sandbox blocks ranges larger than "
-            "MAX_RANGE (100000).");
+            "ERROR: line 1, column 9: range() too big: ranges of more than 100000 items are "
+            "refused (MAX_RANGE)");
   EXPECT_EQ(Render("{{ range(1, 2, 0) }}"),
             "ERROR: line 1, column 9: range() arg 3 must not be zero");
   EXPECT_EQ(Render("{{ dict(a=1, b='x') }}{{ namespace() }}{{ namespace(a=1, b=[2]) }}{{ "

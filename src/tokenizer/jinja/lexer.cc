@@ -284,82 +284,82 @@ class Lexer {
     return p;
   }
 
-  Status LexNumber() {
-    const size_t start = pos_;
-    auto without_underscores = [&](size_t from, size_t to) {
-      std::string s = src_.substr(from, to - from);
-      s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
-      return s;
-    };
-    // 0x / 0o / 0b integers.
-    if (src_[start] == '0' && start + 1 < src_.size()) {
-      const char p = static_cast<char>(src_[start + 1] | 0x20);
-      int base = p == 'x' ? 16 : (p == 'o' ? 8 : (p == 'b' ? 2 : 0));
-      if (base != 0) {
-        size_t i = start + 2;
-        auto is_base_digit = [&](char ch) {
-          if (base == 16) return std::isxdigit(static_cast<unsigned char>(ch)) != 0;
-          if (base == 8) return ch >= '0' && ch <= '7';
-          return ch == '0' || ch == '1';
-        };
-        while (i < src_.size() &&
-               (is_base_digit(src_[i]) ||
-                (src_[i] == '_' && i + 1 < src_.size() && is_base_digit(src_[i + 1])))) {
-          ++i;
-        }
-        if (i > start + 2) {
-          std::string digits = without_underscores(start + 2, i);
-          errno = 0;
-          unsigned long long v = std::strtoull(digits.c_str(), nullptr, base);
-          if (errno == ERANGE || v > static_cast<unsigned long long>(INT64_MAX)) {
-            return Error(start, "integer literal too large");
-          }
-          Token token;
-          token.kind = TokenKind::kInteger;
-          token.int_value = static_cast<int64_t>(v);
-          token.pos = PosAt(start);
-          tokens_.push_back(std::move(token));
-          pos_ = i;
-          return absl::OkStatus();
-        }
-      }
+  std::string WithoutUnderscores(size_t from, size_t to) const {
+    std::string s = src_.substr(from, to - from);
+    s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
+    return s;
+  }
+
+  // Pushes an integer token for `digits` in `base`.
+  Status PushInteger(const std::string& digits, int base, size_t start) {
+    errno = 0;
+    const unsigned long long v = std::strtoull(digits.c_str(), nullptr, base);
+    if (errno == ERANGE || v > static_cast<unsigned long long>(INT64_MAX)) {
+      return Error(start, "integer literal too large");
     }
-    size_t end = ScanDigits(start, [](char ch) { return ch >= '0' && ch <= '9'; });
+    Token token;
+    token.kind = TokenKind::kInteger;
+    token.int_value = static_cast<int64_t>(v);
+    token.pos = PosAt(start);
+    tokens_.push_back(std::move(token));
+    return absl::OkStatus();
+  }
+
+  // 0x / 0o / 0b integers; false (nothing consumed) when the number has no such prefix.
+  StatusOr<bool> LexPrefixedInteger() {
+    const size_t start = pos_;
+    if (src_[start] != '0' || start + 1 >= src_.size()) return false;
+    const char p = static_cast<char>(src_[start + 1] | 0x20);
+    const int base = p == 'x' ? 16 : (p == 'o' ? 8 : (p == 'b' ? 2 : 0));
+    if (base == 0) return false;
+    auto is_base_digit = [&](char ch) {
+      if (base == 16) return std::isxdigit(static_cast<unsigned char>(ch)) != 0;
+      if (base == 8) return ch >= '0' && ch <= '7';
+      return ch == '0' || ch == '1';
+    };
+    size_t i = start + 2;
+    while (i < src_.size() && (is_base_digit(src_[i]) || (src_[i] == '_' && i + 1 < src_.size() &&
+                                                          is_base_digit(src_[i + 1])))) {
+      ++i;
+    }
+    if (i == start + 2) return false;
+    TF_RETURN_IF_ERROR(PushInteger(WithoutUnderscores(start + 2, i), base, start));
+    pos_ = i;
+    return true;
+  }
+
+  Status LexNumber() {
+    TF_ASSIGN_OR_RETURN(bool prefixed, LexPrefixedInteger());
+    if (prefixed) return absl::OkStatus();
+    const size_t start = pos_;
+    auto decimal = [](char ch) { return ch >= '0' && ch <= '9'; };
+    size_t end = ScanDigits(start, decimal);
     bool is_float = false;
-    const bool after_dot = start > 0 && src_[start - 1] == '.';
-    if (!after_dot) {
+    // Like Jinja, no float right after a '.' (`x.0.1` is two integer subscripts).
+    if (start == 0 || src_[start - 1] != '.') {
       size_t p = end;
       if (p + 1 < src_.size() && src_[p] == '.' && IsDigitChar(src_[p + 1])) {
-        p = ScanDigits(p + 1, [](char ch) { return ch >= '0' && ch <= '9'; });
+        p = ScanDigits(p + 1, decimal);
         is_float = true;
       }
       if (p < src_.size() && (src_[p] == 'e' || src_[p] == 'E')) {
         size_t q = p + 1;
         if (q < src_.size() && (src_[q] == '+' || src_[q] == '-')) ++q;
         if (q < src_.size() && IsDigitChar(src_[q])) {
-          p = ScanDigits(q, [](char ch) { return ch >= '0' && ch <= '9'; });
+          p = ScanDigits(q, decimal);
           is_float = true;
         }
       }
       if (is_float) end = p;
     }
-    const std::string text = without_underscores(start, end);
-    Token token;
-    token.pos = PosAt(start);
-    if (is_float) {
-      token.kind = TokenKind::kFloat;
-      token.float_value = std::strtod(text.c_str(), nullptr);
-    } else {
-      errno = 0;
-      unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
-      if (errno == ERANGE || v > static_cast<unsigned long long>(INT64_MAX)) {
-        return Error(start, "integer literal too large");
-      }
-      token.kind = TokenKind::kInteger;
-      token.int_value = static_cast<int64_t>(v);
-    }
-    tokens_.push_back(std::move(token));
+    const std::string text = WithoutUnderscores(start, end);
     pos_ = end;
+    if (!is_float) return PushInteger(text, 10, start);
+    Token token;
+    token.kind = TokenKind::kFloat;
+    token.float_value = std::strtod(text.c_str(), nullptr);
+    token.pos = PosAt(start);
+    tokens_.push_back(std::move(token));
     return absl::OkStatus();
   }
 
@@ -396,70 +396,47 @@ class Lexer {
         continue;
       }
       if (pos_ + 1 >= src_.size()) return Error(start, "unterminated string literal");
-      const char e = src_[pos_ + 1];
-      const size_t esc = pos_;
-      pos_ += 2;
-      switch (e) {
-        case '\n':
-          break;  // line continuation
-        case '\\':
-        case '\'':
-        case '"':
-          value.push_back(e);
-          break;
-        case 'a':
-          value.push_back('\a');
-          break;
-        case 'b':
-          value.push_back('\b');
-          break;
-        case 'f':
-          value.push_back('\f');
-          break;
-        case 'n':
-          value.push_back('\n');
-          break;
-        case 'r':
-          value.push_back('\r');
-          break;
-        case 't':
-          value.push_back('\t');
-          break;
-        case 'v':
-          value.push_back('\v');
-          break;
-        case 'x':
-        case 'u':
-        case 'U': {
-          const int count = e == 'x' ? 2 : (e == 'u' ? 4 : 8);
-          uint32_t cp = 0;
-          if (!ReadHex(pos_, count, &cp)) {
-            return Error(esc, fmt::format("truncated \\{} escape in string literal", e));
-          }
-          if (cp > 0x10FFFF)
-            return Error(esc, "escape outside the Unicode range in string literal");
-          pos_ += count;
-          AppendUtf8(cp, &value);
-          break;
-        }
-        case 'N':
-          return Error(esc, "\\N{...} escapes are not supported in string literals");
-        default:
-          if (e >= '0' && e <= '7') {
-            uint32_t cp = static_cast<uint32_t>(e - '0');
-            for (int i = 0; i < 2 && pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '7';
-                 ++i) {
-              cp = cp * 8 + static_cast<uint32_t>(src_[pos_++] - '0');
-            }
-            AppendUtf8(cp, &value);
-          } else {
-            // Python keeps unknown escapes as written.
-            value.push_back('\\');
-            pos_ -= 1;
-          }
-      }
+      TF_RETURN_IF_ERROR(LexEscape(&value));
     }
     Push(TokenKind::kString, std::move(value), start);
+    return absl::OkStatus();
+  }
+
+  // One backslash escape at pos_, decoded as Python's unicode-escape does.
+  Status LexEscape(std::string* value) {
+    const char e = src_[pos_ + 1];
+    const size_t esc = pos_;
+    pos_ += 2;
+    static constexpr std::string_view kSimple = "\\'\"abfnrtv";
+    static constexpr std::string_view kDecoded = "\\'\"\a\b\f\n\r\t\v";
+    if (e == '\n') return absl::OkStatus();  // line continuation
+    if (size_t k = kSimple.find(e); k != std::string_view::npos) {
+      value->push_back(kDecoded[k]);
+      return absl::OkStatus();
+    }
+    if (e == 'x' || e == 'u' || e == 'U') {
+      const int count = e == 'x' ? 2 : (e == 'u' ? 4 : 8);
+      uint32_t cp = 0;
+      if (!ReadHex(pos_, count, &cp)) {
+        return Error(esc, fmt::format("truncated \\{} escape in string literal", e));
+      }
+      if (cp > 0x10FFFF) return Error(esc, "escape outside the Unicode range in string literal");
+      pos_ += count;
+      AppendUtf8(cp, value);
+      return absl::OkStatus();
+    }
+    if (e == 'N') return Error(esc, "\\N{...} escapes are not supported in string literals");
+    if (e >= '0' && e <= '7') {
+      uint32_t cp = static_cast<uint32_t>(e - '0');
+      for (int i = 0; i < 2 && pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '7'; ++i) {
+        cp = cp * 8 + static_cast<uint32_t>(src_[pos_++] - '0');
+      }
+      AppendUtf8(cp, value);
+      return absl::OkStatus();
+    }
+    // Python keeps unknown escapes as written.
+    value->push_back('\\');
+    pos_ -= 1;
     return absl::OkStatus();
   }
 

@@ -56,7 +56,7 @@ TEST(JinjaLimitsTest, LargeValuesAreRefusedBeforeTheyAreBuilt) {
   ExpectExhausted(RenderStatus("{{ 'x' * 1000000000000 }}"), "string repetition would exceed");
   ExpectExhausted(RenderStatus("{{ ([1] * 1000000000000)|length }}"),
                   "list repetition would exceed");
-  ExpectExhausted(RenderStatus("{{ range(1000000000)|length }}"), "Range too big");
+  ExpectExhausted(RenderStatus("{{ range(1000000000)|length }}"), "range() too big");
   RenderLimits limits;
   limits.max_output_bytes = 1000;
   ExpectExhausted(RenderStatus("{% set s = 'x' * 600 %}{{ (s ~ s)|length }}", "{}", limits),

@@ -174,34 +174,63 @@ StatusOr<Value> CaseMethod(const Value& self, const CallArgs& args, Interpreter&
   return Value::String(kMap(self.string()));
 }
 
+// The argument a str.format() replacement field names: "" (the next positional), "0", "name".
+// Python refuses to mix automatic and manual numbering.
+class FormatFields {
+ public:
+  explicit FormatFields(const CallArgs& args) : args_(args) {}
+
+  StatusOr<const Value*> Resolve(const std::string& field) {
+    const bool numeric =
+        !field.empty() && field.size() < 9 &&
+        std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; });
+    if (!field.empty() && !numeric) {
+      for (const auto& [key, value] : args_.keyword) {
+        if (key == field) return &value;
+      }
+      return absl::InvalidArgumentError(fmt::format("KeyError: '{}'", field));
+    }
+    if ((field.empty() && numbering_ == kManual) || (numeric && numbering_ == kAuto)) {
+      return absl::InvalidArgumentError(
+          "cannot switch from manual field specification to automatic field numbering");
+    }
+    numbering_ = field.empty() ? kAuto : kManual;
+    const size_t index = field.empty() ? next_++ : std::stoul(field);
+    if (index >= args_.positional.size()) {
+      return absl::InvalidArgumentError(
+          fmt::format("Replacement index {} out of range for positional args tuple", index));
+    }
+    return &args_.positional[index];
+  }
+
+ private:
+  enum Numbering { kNone, kAuto, kManual };
+  const CallArgs& args_;
+  size_t next_ = 0;
+  Numbering numbering_ = kNone;
+};
+
 // Python str.format(): "{}", "{0}", "{name}", "{{", "}}", "!r"/"!s" conversions, no format specs.
 StatusOr<Value> FormatMethod(const Value& self, const CallArgs& args, Interpreter& in) {
   const std::string& f = self.string();
   std::string out;
-  size_t auto_index = 0;
-  enum class Numbering { kNone, kAuto, kManual } numbering = Numbering::kNone;
+  FormatFields fields(args);
   for (size_t i = 0; i < f.size(); ++i) {
     const char c = f[i];
-    if (c == '}') {
-      if (i + 1 < f.size() && f[i + 1] == '}') {
-        out.push_back('}');
-        ++i;
-        continue;
-      }
-      return absl::InvalidArgumentError("Single '}' encountered in format string");
+    if ((c == '{' || c == '}') && i + 1 < f.size() && f[i + 1] == c) {
+      out.push_back(c);  // "{{" or "}}"
+      ++i;
+      continue;
     }
+    if (c == '}') return absl::InvalidArgumentError("Single '}' encountered in format string");
     if (c != '{') {
       out.push_back(c);
       continue;
     }
-    if (i + 1 < f.size() && f[i + 1] == '{') {
-      out.push_back('{');
-      ++i;
-      continue;
-    }
     const size_t close = f.find('}', i);
-    if (close == std::string::npos)
+    if (close == std::string::npos) {
       return absl::InvalidArgumentError("Single '{' encountered in format string");
+    }
     std::string field = f.substr(i + 1, close - i - 1);
     i = close;
     char conversion = 's';
@@ -212,34 +241,11 @@ StatusOr<Value> FormatMethod(const Value& self, const CallArgs& args, Interprete
       conversion = field[bang + 1];
       field.resize(bang);
     }
-    if (field.find(':') != std::string::npos || field.find('.') != std::string::npos ||
-        field.find('[') != std::string::npos) {
+    if (field.find_first_of(":.[") != std::string::npos) {
       return absl::InvalidArgumentError(
           "format specs and field access are not supported in str.format()");
     }
-    const Value* arg = nullptr;
-    const bool numeric =
-        !field.empty() && field.size() < 9 &&
-        std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; });
-    if (field.empty() || numeric) {
-      if ((field.empty() && numbering == Numbering::kManual) ||
-          (numeric && numbering == Numbering::kAuto)) {
-        return absl::InvalidArgumentError(
-            "cannot switch from manual field specification to automatic field numbering");
-      }
-      numbering = field.empty() ? Numbering::kAuto : Numbering::kManual;
-      const size_t index = field.empty() ? auto_index++ : std::stoul(field);
-      if (index >= args.positional.size()) {
-        return absl::InvalidArgumentError(
-            fmt::format("Replacement index {} out of range for positional args tuple", index));
-      }
-      arg = &args.positional[index];
-    } else {
-      for (const auto& [key, value] : args.keyword) {
-        if (key == field) arg = &value;
-      }
-      if (arg == nullptr) return absl::InvalidArgumentError(fmt::format("KeyError: '{}'", field));
-    }
+    TF_ASSIGN_OR_RETURN(const Value* arg, fields.Resolve(field));
     out += conversion == 'r' ? ToRepr(*arg) : ToStr(*arg);
     if (out.size() > in.limits().max_output_bytes) {
       return absl::ResourceExhaustedError("format() result would exceed the size limit");

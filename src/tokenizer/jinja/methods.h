@@ -2,7 +2,7 @@
 // rsplit with maxsplit, splitlines, startswith/endswith with tuples, replace, upper, lower,
 // title, capitalize, swapcase, format, join, find, rfind, count, is* tests), dict (items, keys,
 // values, get) and list (index, count). The mutating methods (append, update, ...) are missing
-// on purpose: Hugging Face renders in Jinja's immutable sandbox, where they are errors.
+// on purpose: Hugging Face renders with Jinja's ImmutableSandboxedEnvironment, which refuses them.
 // Thread-safe.
 #pragma once
 

@@ -1,7 +1,8 @@
-// The operations expressions are made of, with Python's semantics and Jinja's sandboxed
-// attribute rules: arithmetic, comparison, membership, attribute and item access, slicing,
-// iteration and len(). Errors are plain messages (the interpreter adds the position); using an
-// undefined value where Python Jinja2 raises UndefinedError gives the undefined value's hint
+// The operations expressions are made of, with Python's semantics and the attribute rules of
+// Jinja's ImmutableSandboxedEnvironment: arithmetic, comparison, membership, attribute and item
+// access, slicing, iteration and len(). Errors are plain messages (the interpreter adds the
+// position); using an undefined value where Python Jinja2 raises UndefinedError gives the undefined
+// value's hint
 // ("'foo' is undefined"). Pure functions; thread-safe.
 #pragma once
 

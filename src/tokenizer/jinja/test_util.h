@@ -1,4 +1,4 @@
-// Helpers for the Jinja unit tests: render a template with JSON variables under fixed limits and
+// Utilities for the Jinja unit tests: render a template with JSON variables under fixed limits and
 // a fixed clock (2024-07-26 13:45:30 UTC).
 #pragma once
 

@@ -1,4 +1,4 @@
-// Unicode helpers for the Jinja interpreter: strings are UTF-8 byte strings, and every string
+// Unicode functions for the Jinja interpreter: strings are UTF-8 byte strings, and every string
 // operation a template can call (length, slicing, strip, split, case mapping, repr) follows
 // Python 3's `str` semantics, which index and classify by code point.
 //

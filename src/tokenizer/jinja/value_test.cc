@@ -1,4 +1,4 @@
-// Values, JSON and the Unicode helpers: Python's printing, equality, ordering, json.dumps and
+// Values, JSON and the Unicode functions: Python's printing, equality, ordering, json.dumps and
 // str semantics.
 #include "tokenizer/jinja/value.h"
 
