@@ -107,8 +107,18 @@ void ServerSession::CloseIfIdle() {
 }
 
 void ServerSession::Abort() {
-  if (exchange_ != nullptr) exchange_->cancel.Cancel(CancelReason::kServerStopping);
+  if (exchange_ != nullptr) CancelExchange(*exchange_, CancelReason::kServerStopping);
   Close();
+}
+
+void ServerSession::CancelExchange(ExchangeState& state, CancelReason reason) {
+  // Only this loop cancels the exchange, so checking first is not racy; counting before the
+  // callbacks run keeps the stats in step with what handlers observe.
+  if (state.cancel.cancelled()) return;
+  if (reason == CancelReason::kClientDisconnected) {
+    core_->client_disconnects.fetch_add(1, std::memory_order_relaxed);
+  }
+  state.cancel.Cancel(reason);
 }
 
 void ServerSession::Close() {
@@ -348,9 +358,7 @@ asio::awaitable<ServerSession::Outcome> ServerSession::ServeExchange(
         }
         for (auto& callback : drained) callback();
         if (!ok) {
-          if (state->cancel.Cancel(CancelReason::kClientDisconnected)) {
-            core_->client_disconnects.fetch_add(1, std::memory_order_relaxed);
-          }
+          CancelExchange(*state, CancelReason::kClientDisconnected);
           co_return Outcome::kClose;
         }
         if (step == Step::kWriteLast) {
@@ -380,9 +388,7 @@ asio::awaitable<void> ServerSession::WatchPeer(std::shared_ptr<ExchangeState> st
     if (co_await WasCancelled()) co_return;  // the answer is done
     if (!ec) continue;                       // pipelined bytes: keep them for the next request
     if (ec == asio::error::operation_aborted) co_return;
-    if (state->cancel.Cancel(CancelReason::kClientDisconnected)) {
-      core_->client_disconnects.fetch_add(1, std::memory_order_relaxed);
-    }
+    CancelExchange(*state, CancelReason::kClientDisconnected);
     co_return;
   }
   // Enough read ahead: wait, without reading, until the answer is done.
@@ -400,7 +406,7 @@ asio::awaitable<void> ServerSession::Watchdog() {
     if (exchange_deadline_ <= now) {
       exchange_deadline_ = Clock::time_point::max();
       if (exchange_ != nullptr) {
-        exchange_->cancel.Cancel(CancelReason::kDeadlineExceeded);
+        CancelExchange(*exchange_, CancelReason::kDeadlineExceeded);
         wake_timer_.cancel();
       }
     }
@@ -450,9 +456,7 @@ void ServerSession::OnIoTimeout() {
     }
     case Phase::kWriting:
       // The client stopped reading: treat it as gone.
-      if (exchange_ != nullptr && exchange_->cancel.Cancel(CancelReason::kClientDisconnected)) {
-        core_->client_disconnects.fetch_add(1, std::memory_order_relaxed);
-      }
+      if (exchange_ != nullptr) CancelExchange(*exchange_, CancelReason::kClientDisconnected);
       Close();
       break;
     case Phase::kIdle:

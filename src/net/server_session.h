@@ -68,6 +68,8 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void ArmWatchdog(Clock::time_point deadline);
   void OnIoTimeout();
   void Close();
+  // Cancels the exchange (once; later reasons are ignored) and counts client disconnects.
+  void CancelExchange(internal::ExchangeState& state, CancelReason reason);
 
   std::shared_ptr<ServerCore> core_;
   asio::ip::tcp::socket socket_;

@@ -166,6 +166,59 @@ bool RawConnection::WaitForClose() {
   }
 }
 
+RawListener::RawListener(std::function<void(int fd)> serve) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ::listen(listen_fd_, 16);
+  socklen_t len = sizeof(addr);
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  const int listen_fd = listen_fd_;
+  thread_ = std::thread([this, listen_fd, serve = std::move(serve)] {
+    const int fd = ::accept(listen_fd, nullptr, nullptr);
+    if (fd < 0) return;
+    {
+      std::lock_guard lock(mu_);
+      ::close(listen_fd_);
+      listen_fd_ = -1;
+    }
+    serve(fd);
+    ::close(fd);
+  });
+}
+
+RawListener::~RawListener() {
+  {
+    std::lock_guard lock(mu_);
+    if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // wakes a blocked accept()
+  }
+  thread_.join();
+  std::lock_guard lock(mu_);
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+std::string RawListener::ReadHead(int fd) {
+  std::string head;
+  char c;
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    if (::recv(fd, &c, 1, 0) != 1) break;
+    head.push_back(c);
+  }
+  return head;
+}
+
+void RawListener::WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
 uint64_t RaiseOpenFileLimit() {
   rlimit limit{};
   ::getrlimit(RLIMIT_NOFILE, &limit);

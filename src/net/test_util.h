@@ -59,6 +59,27 @@ class RawConnection {
   std::string buffer_;  // received, not yet consumed
 };
 
+// A listening socket on 127.0.0.1 that serves one connection with a given function on its own
+// thread, then stops listening (later connects are refused): for playing a misbehaving server
+// byte by byte.
+class RawListener {
+ public:
+  // `serve(fd)` runs on a thread once a client connects; the fd is closed after it returns.
+  explicit RawListener(std::function<void(int fd)> serve);
+  ~RawListener();  // joins the thread (closes the listener first)
+  uint16_t port() const { return port_; }
+
+  // Helpers for `serve`: reads until "\r\n\r\n" (returns what was read); writes all bytes.
+  static std::string ReadHead(int fd);
+  static void WriteAll(int fd, std::string_view bytes);
+
+ private:
+  std::mutex mu_;
+  int listen_fd_ = -1;  // guarded by mu_; -1 once closed
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
 // Raises the soft limit of open files to the hard limit; returns the new soft limit.
 uint64_t RaiseOpenFileLimit();
 
