@@ -5,8 +5,11 @@
 
 namespace tokenfab::cli {
 
+Command AddBenchCommand(CLI::App& app);
+
 std::vector<Command> AddAllCommands(CLI::App& app) {
   std::vector<Command> commands;
+  commands.push_back(AddBenchCommand(app));
   return commands;
 }
 
