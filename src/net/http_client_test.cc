@@ -216,6 +216,34 @@ TEST_F(HttpClientTest, MalformedAndTruncatedResponsesAreDataLoss) {
   }
 }
 
+TEST_F(HttpClientTest, ReadsBodiesDelimitedByCloseAndChunkedWithTrailers) {
+  HttpClient client(client_pool_);
+  {
+    RawListener listener([](int fd) {
+      RawListener::ReadHead(fd);
+      RawListener::WriteAll(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody until close");
+    });
+    ClientRequest request = Request("GET", "/");
+    request.url.port = listener.port();
+    auto response = client.FetchBlocking(request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->body, "body until close");
+  }
+  {
+    RawListener listener([](int fd) {
+      RawListener::ReadHead(fd);
+      RawListener::WriteAll(fd,
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n");
+    });
+    ClientRequest request = Request("GET", "/");
+    request.url.port = listener.port();
+    auto response = client.FetchBlocking(request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->body, "hello, world");
+  }
+}
+
 TEST_F(HttpClientTest, ResponseTimeoutIsDeadlineExceededAndClosesUpstream) {
   HttpClientOptions options;
   options.response_timeout = 100ms;

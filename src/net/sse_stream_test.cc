@@ -170,6 +170,19 @@ TEST_F(SseStreamTest, StreamsEventsProducedOnAnotherThread) {
   EXPECT_EQ(result->data.back(), "[DONE]");
 }
 
+TEST_F(SseStreamTest, Http10ClientGetsTheStreamUntilClose) {
+  StartServer();
+  RawConnection connection(server_->port());
+  ASSERT_TRUE(connection.Send("GET /events?3 HTTP/1.0\r\n\r\n"));
+  auto response = connection.ReadResponse();  // no length, not chunked: read until close
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_FALSE(response->chunked);
+  EXPECT_EQ(response->headers.Get("Connection"), "close");
+  EXPECT_EQ(response->body,
+            "data: {\"index\":0}\n\ndata: {\"index\":1}\n\ndata: {\"index\":2}\n\n"
+            "data: [DONE]\n\n");
+}
+
 TEST_F(SseStreamTest, ClientDisconnectIsSeenWithinMilliseconds) {
   StartServer();
   for (bool reset : {false, true}) {
