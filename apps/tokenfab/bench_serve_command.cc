@@ -112,8 +112,8 @@ StatusOr<Plan> MakePlan(const ServeFlags& flags) {
                         bench::ReadTrace(flags.trace, format));
     bench::TraceWorkloadOptions options;
     options.rate_scale = flags.rate_scale;
-    options.same_time = flags.mooncake_spread ? bench::SameTimeArrivals::kSpread
-                                              : bench::SameTimeArrivals::kBurst;
+    options.same_time =
+        flags.mooncake_spread ? bench::SameTimeArrivals::kSpread : bench::SameTimeArrivals::kBurst;
     options.max_requests = flags.max_requests;
     options.max_duration_us = duration_us;
     options.max_input_tokens = flags.max_input_len;
@@ -179,8 +179,8 @@ StatusOr<bench::ServeBenchOptions> MakeOptions(const ServeFlags& flags) {
   for (const std::string& header : flags.headers) {
     const size_t colon = header.find(':');
     if (colon == std::string::npos || colon == 0) {
-      return absl::InvalidArgumentError(fmt::format("bad --header '{}' (expected Name: value)",
-                                                    header));
+      return absl::InvalidArgumentError(
+          fmt::format("bad --header '{}' (expected Name: value)", header));
     }
     std::string value = header.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
@@ -224,14 +224,15 @@ int RunServe(const ServeFlags& flags) {
   std::signal(SIGINT, OnInterrupt);
   std::unique_ptr<bench::Progress> progress;
   if (!flags.no_progress) {
-    progress = std::make_unique<bench::Progress>(clock, stderr, bench::Progress::StderrIsTerminal());
+    progress =
+        std::make_unique<bench::Progress>(clock, stderr, bench::Progress::StderrIsTerminal());
   }
   StatusOr<bench::ServeBenchResult> result = bench.Run(plan->requests, progress.get(), &g_stop);
   std::signal(SIGINT, SIG_DFL);
   if (!result.ok()) return Fail(result.status());
   if (result->interrupted) {
-    description.emplace_back("interrupted", fmt::format("yes, after {} requests",
-                                                        result->records.size()));
+    description.emplace_back("interrupted",
+                             fmt::format("yes, after {} requests", result->records.size()));
   }
   if (result->warmup_failed > 0) {
     description.emplace_back("warm-up failures", fmt::format("{}", result->warmup_failed));
@@ -267,8 +268,8 @@ Command AddBenchServeSubcommand(CLI::App& bench) {
   cmd->add_option("--api-key", flags->api_key, "Bearer token (default: $OPENAI_API_KEY)");
   cmd->add_option("--header", flags->headers, "Extra request header 'Name: value' (repeatable)");
 
-  auto* trace = cmd->add_option("--trace", flags->trace, "Trace file to replay")
-                    ->check(CLI::ExistingFile);
+  auto* trace =
+      cmd->add_option("--trace", flags->trace, "Trace file to replay")->check(CLI::ExistingFile);
   cmd->add_option("--trace-format", flags->trace_format, "azure or mooncake")
       ->capture_default_str();
   cmd->add_option("--rate-scale", flags->rate_scale,
@@ -297,7 +298,8 @@ Command AddBenchServeSubcommand(CLI::App& bench) {
       ->capture_default_str()
       ->excludes(trace);
   cmd->add_option("--max-input-len", flags->max_input_len, "Cut trace prompts to this many tokens");
-  cmd->add_option("--max-output-len", flags->max_output_len, "Cap trace outputs at this many tokens");
+  cmd->add_option("--max-output-len", flags->max_output_len,
+                  "Cap trace outputs at this many tokens");
 
   cmd->add_option("--max-requests", flags->max_requests,
                   "Send at most this many requests (synthetic default: 200)");

@@ -38,16 +38,15 @@ double SampleGamma(base::Random& random, double shape, double scale) {
   }
 }
 
-StatusOr<std::vector<int64_t>> GenerateArrivals(const ArrivalOptions& options,
-                                                int64_t max_requests, int64_t max_duration_us,
-                                                base::Random& random) {
+StatusOr<std::vector<int64_t>> GenerateArrivals(const ArrivalOptions& options, int64_t max_requests,
+                                                int64_t max_duration_us, base::Random& random) {
   if (!(options.rate > 0)) {
-    return absl::InvalidArgumentError(fmt::format("request rate must be positive, not {}",
-                                                  options.rate));
+    return absl::InvalidArgumentError(
+        fmt::format("request rate must be positive, not {}", options.rate));
   }
   if (options.kind == ArrivalKind::kGamma && !(options.burstiness > 0)) {
-    return absl::InvalidArgumentError(fmt::format("burstiness must be positive, not {}",
-                                                  options.burstiness));
+    return absl::InvalidArgumentError(
+        fmt::format("burstiness must be positive, not {}", options.burstiness));
   }
   if (max_requests <= 0 && max_duration_us <= 0) {
     return absl::InvalidArgumentError("synthetic arrivals need a request count or a duration");
@@ -59,10 +58,10 @@ StatusOr<std::vector<int64_t>> GenerateArrivals(const ArrivalOptions& options,
   double now_s = 0.0;
   while (max_requests <= 0 || static_cast<int64_t>(arrivals.size()) < max_requests) {
     if (!std::isinf(options.rate)) {
-      now_s += options.kind == ArrivalKind::kPoisson
-                   ? random.Exponential(options.rate)
-                   : SampleGamma(random, options.burstiness,
-                                 1.0 / (options.burstiness * options.rate));
+      now_s +=
+          options.kind == ArrivalKind::kPoisson
+              ? random.Exponential(options.rate)
+              : SampleGamma(random, options.burstiness, 1.0 / (options.burstiness * options.rate));
     }
     const int64_t at_us = static_cast<int64_t>(std::llround(now_s * 1e6));
     if (max_duration_us > 0 && at_us >= max_duration_us) break;

@@ -38,11 +38,11 @@ bool ParseFixed(std::string_view text, size_t pos, size_t len, int64_t& out) {
 // "2023-11-16 18:15:46.6805900" → µs since the epoch of the naive time (only differences matter).
 bool ParseTimestamp(std::string_view text, int64_t& micros) {
   int64_t year, month, day, hour, minute, second;
-  if (text.size() < 19 || text[4] != '-' || text[7] != '-' || (text[10] != ' ' && text[10] != 'T') ||
-      text[13] != ':' || text[16] != ':' || !ParseFixed(text, 0, 4, year) ||
-      !ParseFixed(text, 5, 2, month) || !ParseFixed(text, 8, 2, day) ||
-      !ParseFixed(text, 11, 2, hour) || !ParseFixed(text, 14, 2, minute) ||
-      !ParseFixed(text, 17, 2, second)) {
+  if (text.size() < 19 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != ' ' && text[10] != 'T') || text[13] != ':' || text[16] != ':' ||
+      !ParseFixed(text, 0, 4, year) || !ParseFixed(text, 5, 2, month) ||
+      !ParseFixed(text, 8, 2, day) || !ParseFixed(text, 11, 2, hour) ||
+      !ParseFixed(text, 14, 2, minute) || !ParseFixed(text, 17, 2, second)) {
     return false;
   }
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {

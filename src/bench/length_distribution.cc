@@ -86,20 +86,28 @@ int LengthDistribution::Sample(base::Random& random) const {
 
 double LengthDistribution::Mean() const {
   switch (kind_) {
-    case Kind::kFixed: return a_;
-    case Kind::kUniform: return (a_ + b_) / 2;
-    case Kind::kNormal: return a_;
-    case Kind::kLogNormal: return a_ * std::exp(b_ * b_ / 2);
+    case Kind::kFixed:
+      return a_;
+    case Kind::kUniform:
+      return (a_ + b_) / 2;
+    case Kind::kNormal:
+      return a_;
+    case Kind::kLogNormal:
+      return a_ * std::exp(b_ * b_ / 2);
   }
   return 0;
 }
 
 std::string LengthDistribution::ToString() const {
   switch (kind_) {
-    case Kind::kFixed: return fmt::format("{}", a_);
-    case Kind::kUniform: return fmt::format("uniform:{}:{}", a_, b_);
-    case Kind::kNormal: return fmt::format("normal:{}:{}", a_, b_);
-    case Kind::kLogNormal: return fmt::format("lognormal:{}:{}", a_, b_);
+    case Kind::kFixed:
+      return fmt::format("{}", a_);
+    case Kind::kUniform:
+      return fmt::format("uniform:{}:{}", a_, b_);
+    case Kind::kNormal:
+      return fmt::format("normal:{}:{}", a_, b_);
+    case Kind::kLogNormal:
+      return fmt::format("lognormal:{}:{}", a_, b_);
   }
   return "?";
 }

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 #include "tokenfab/bench/trace.h"
 

@@ -1,9 +1,9 @@
 #include "tokenfab/bench/openai_protocol.h"
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 namespace tokenfab::bench {
 namespace {
@@ -110,11 +110,11 @@ StatusOr<StreamChunk> ParseStreamChunk(std::string_view data, Endpoint endpoint)
   boost::system::error_code ec;
   const json::value value = json::parse(data, ec);
   if (ec || !value.is_object()) {
-    return absl::DataLossError(
-        fmt::format("stream event is not JSON: '{}'", data.substr(0, 200)));
+    return absl::DataLossError(fmt::format("stream event is not JSON: '{}'", data.substr(0, 200)));
   }
   const json::object& object = value.as_object();
-  if (const json::value* error = object.if_contains("error"); error != nullptr && !error->is_null()) {
+  if (const json::value* error = object.if_contains("error");
+      error != nullptr && !error->is_null()) {
     std::string message = "error event";
     if (error->is_object()) {
       if (const json::value* m = error->as_object().if_contains("message"); m && m->is_string()) {
@@ -135,7 +135,8 @@ StatusOr<StreamChunk> ParseStreamChunk(std::string_view data, Endpoint endpoint)
     const json::object& choice = choices->as_array()[0].as_object();
     if (endpoint == Endpoint::kCompletions) {
       chunk.content = NonEmptyString(choice, "text");
-    } else if (const json::value* delta = choice.if_contains("delta"); delta && delta->is_object()) {
+    } else if (const json::value* delta = choice.if_contains("delta");
+               delta && delta->is_object()) {
       chunk.content = NonEmptyString(delta->as_object(), "content") ||
                       NonEmptyString(delta->as_object(), "reasoning_content") ||
                       NonEmptyString(delta->as_object(), "reasoning");

@@ -1,7 +1,7 @@
 #include "tokenfab/bench/openai_protocol.h"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 namespace tokenfab::bench {
 namespace {
@@ -62,8 +62,8 @@ TEST(StreamChunkTest, InterpretsCompletionAndChatChunks) {
   EXPECT_FALSE(role->content);
   auto delta = ParseStreamChunk(R"({"choices":[{"delta":{"content":"x"}}]})", Endpoint::kChat);
   EXPECT_TRUE(delta->content);
-  auto reasoning = ParseStreamChunk(R"({"choices":[{"delta":{"reasoning_content":"hm"}}]})",
-                                    Endpoint::kChat);
+  auto reasoning =
+      ParseStreamChunk(R"({"choices":[{"delta":{"reasoning_content":"hm"}}]})", Endpoint::kChat);
   EXPECT_TRUE(reasoning->content);
   auto usage = ParseStreamChunk(
       R"({"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}})",
@@ -74,8 +74,8 @@ TEST(StreamChunkTest, InterpretsCompletionAndChatChunks) {
   EXPECT_EQ(usage->completion_tokens, 34);
   auto done = ParseStreamChunk("[DONE]", Endpoint::kChat);
   EXPECT_TRUE(done->done);
-  auto error = ParseStreamChunk(R"({"error":{"message":"overloaded","code":503}})",
-                                Endpoint::kCompletions);
+  auto error =
+      ParseStreamChunk(R"({"error":{"message":"overloaded","code":503}})", Endpoint::kCompletions);
   EXPECT_EQ(error->error, "overloaded");
   EXPECT_EQ(ParseStreamChunk("not json", Endpoint::kChat).status().code(),
             absl::StatusCode::kDataLoss);

@@ -33,8 +33,8 @@ std::string Progress::Render(const ProgressState& state) const {
   const double seconds = std::max(static_cast<double>(elapsed_us) / 1e6, 1e-9);
   std::string text;
   if (terminal_ && state.total > 0) {
-    const int filled = static_cast<int>(kBarWidth * std::min<int64_t>(state.done, state.total) /
-                                        state.total);
+    const int filled =
+        static_cast<int>(kBarWidth * std::min<int64_t>(state.done, state.total) / state.total);
     text = fmt::format("[{}{}] ", std::string(filled, '#'), std::string(kBarWidth - filled, '.'));
   }
   if (state.total > 0) {

@@ -2,9 +2,9 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 namespace tokenfab::bench {
 namespace {
@@ -52,12 +52,14 @@ std::string FormatReportTable(const BenchSummary& summary, const RunDescription&
   Line(out, "Total input tokens:", fmt::format("{}", summary.input_tokens));
   Line(out, "Total output tokens:", fmt::format("{}", summary.output_tokens));
   if (summary.usage_missing > 0) {
-    Line(out, "  counted from chunks (no usage):", fmt::format("{} requests", summary.usage_missing));
+    Line(out,
+         "  counted from chunks (no usage):", fmt::format("{} requests", summary.usage_missing));
   }
   Line(out, "Request throughput (req/s):", fmt::format("{:.2f}", summary.request_throughput));
-  Line(out, "Output token throughput (tok/s):",
-       fmt::format("{:.2f}", summary.output_token_throughput));
-  Line(out, "Total token throughput (tok/s):", fmt::format("{:.2f}", summary.total_token_throughput));
+  Line(out,
+       "Output token throughput (tok/s):", fmt::format("{:.2f}", summary.output_token_throughput));
+  Line(out,
+       "Total token throughput (tok/s):", fmt::format("{:.2f}", summary.total_token_throughput));
   if (summary.slo.enabled()) {
     std::string slo;
     if (summary.slo.ttft_ms > 0) slo += fmt::format("TTFT <= {} ms", summary.slo.ttft_ms);
@@ -66,8 +68,9 @@ std::string FormatReportTable(const BenchSummary& summary, const RunDescription&
     }
     Line(out, "SLO:", slo);
     Line(out, "Goodput (req/s):", fmt::format("{:.2f}", summary.goodput));
-    Line(out, "SLO attainment:", fmt::format("{:.1f} % ({} of {})", 100 * summary.slo_attainment,
-                                             summary.slo_met, summary.requests));
+    Line(out, "SLO attainment:",
+         fmt::format("{:.1f} % ({} of {})", 100 * summary.slo_attainment, summary.slo_met,
+                     summary.requests));
   }
   out += "------------------------- Latency (ms) --------------------\n";
   fmt::format_to(std::back_inserter(out), "{:<22}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "", "mean",
@@ -112,12 +115,12 @@ std::string FormatReportJson(const BenchSummary& summary, const RunDescription& 
                        {"itl_ms", SummaryJson(summary.itl_ms)},
                        {"e2e_ms", SummaryJson(summary.e2e_ms)},
                        {"queue_delay_ms", SummaryJson(summary.queue_delay_ms)}};
-  json::object root{{"config", std::move(config)},
-                    {"summary", std::move(totals)},
-                    {"metrics", std::move(metrics)},
-                    {"errors", std::move(errors)},
-                    {"percentile_definition",
-                     "linear interpolation between closest ranks (numpy default)"}};
+  json::object root{
+      {"config", std::move(config)},
+      {"summary", std::move(totals)},
+      {"metrics", std::move(metrics)},
+      {"errors", std::move(errors)},
+      {"percentile_definition", "linear interpolation between closest ranks (numpy default)"}};
   if (records != nullptr) {
     json::array rows;
     rows.reserve(records->size());

@@ -6,9 +6,9 @@
 #include <mutex>
 #include <optional>
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 #include "tokenfab/base/logging.h"
 #include "tokenfab/net/http_client.h"
@@ -63,8 +63,8 @@ struct ServeBench::Impl {
     RequestRecord* record = nullptr;
     net::SseParser parser;
     bool head_seen = false;
-    std::string error_body;     // of a non-200 answer
-    std::string stream_problem; // first error event or unparsable event
+    std::string error_body;      // of a non-200 answer
+    std::string stream_problem;  // first error event or unparsable event
     bool stream_error = false;
     bool bad_event = false;
   };
@@ -112,8 +112,8 @@ Status ServeBench::Impl::ResolveModel() {
                               response.status().message()));
   }
   if (response->status != 200) {
-    return absl::FailedPreconditionError(fmt::format(
-        "no --model given and GET {} answered {}", request.url.target, response->status));
+    return absl::FailedPreconditionError(fmt::format("no --model given and GET {} answered {}",
+                                                     request.url.target, response->status));
   }
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(response->body, ec);
@@ -127,8 +127,7 @@ Status ServeBench::Impl::ResolveModel() {
       return absl::OkStatus();
     }
   }
-  return absl::FailedPreconditionError(
-      "no --model given and the server's model list names none");
+  return absl::FailedPreconditionError("no --model given and the server's model list names none");
 }
 
 std::string ServeBench::Impl::BuildBody(const PlannedRequest& request, uint64_t key) const {
@@ -317,7 +316,8 @@ Status ServeBench::Prepare() {
     return absl::InvalidArgumentError(
         "token-id prompts need the completions endpoint (chat messages are text)");
   }
-  if (options.prompt.token_id_min < 0 || options.prompt.token_id_min >= options.prompt.token_id_max) {
+  if (options.prompt.token_id_min < 0 ||
+      options.prompt.token_id_min >= options.prompt.token_id_max) {
     return absl::InvalidArgumentError("the token id range must be 0 <= min < max");
   }
   impl.pool = std::make_unique<net::IoContextPool>(std::max(options.io_threads, 1));
@@ -361,9 +361,9 @@ StatusOr<ServeBenchResult> ServeBench::Run(const std::vector<PlannedRequest>& pl
     for (const RequestRecord& record : warmup) result.warmup_failed += record.ok() ? 0 : 1;
     if (result.warmup_failed == impl.options.warmup && !interrupted) {
       const RequestRecord& first = warmup.front();
-      return absl::UnavailableError(fmt::format(
-          "all {} warm-up requests failed; the first: {} {}", count, first.error_kind,
-          first.error_message.substr(0, 300)));
+      return absl::UnavailableError(fmt::format("all {} warm-up requests failed; the first: {} {}",
+                                                count, first.error_kind,
+                                                first.error_message.substr(0, 300)));
     }
     std::lock_guard lock(impl.mu);
     impl.done = impl.failed = impl.output_tokens = 0;

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <mutex>
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "net/test_util.h"
 #include "tokenfab/base/check.h"
@@ -180,9 +180,9 @@ TEST(ServeBenchTest, MeasuresTheServersConfiguredTtftAndTpot) {
     EXPECT_EQ(body.at("max_tokens").as_int64(), 12);
     EXPECT_EQ(body.at("stream_options").at("include_usage").as_bool(), true);
     EXPECT_EQ(body.at("ignore_eos").as_bool(), true);
-    EXPECT_EQ(std::count(body.at("prompt").as_string().begin(), body.at("prompt").as_string().end(),
-                         ' '),
-              99);  // 100 words
+    EXPECT_EQ(
+        std::count(body.at("prompt").as_string().begin(), body.at("prompt").as_string().end(), ' '),
+        99);  // 100 words
   }
 }
 
@@ -248,7 +248,8 @@ TEST(ServeBenchTest, ReplaysAMooncakeTraceWithSharedPrefixesAndSpreadSteps) {
       "{\"timestamp\": 0, \"input_length\": 1000, \"output_length\": 3, \"hash_ids\": [1, 2]}\n"
       "{\"timestamp\": 0, \"input_length\": 600, \"output_length\": 3, \"hash_ids\": [1, 3]}\n"
       "{\"timestamp\": 0, \"input_length\": 100, \"output_length\": 3, \"hash_ids\": [4]}\n"
-      "{\"timestamp\": 3000, \"input_length\": 1500, \"output_length\": 3, \"hash_ids\": [1, 2, 5]}\n"
+      "{\"timestamp\": 3000, \"input_length\": 1500, \"output_length\": 3, \"hash_ids\": [1, 2, "
+      "5]}\n"
       "{\"timestamp\": 6000, \"input_length\": 512, \"output_length\": 3, \"hash_ids\": [4]}\n"
       "{\"timestamp\": 6000, \"input_length\": 10, \"output_length\": 3, \"hash_ids\": [6]}\n";
   const std::filesystem::path path =
@@ -292,10 +293,10 @@ TEST(ServeBenchTest, ReplaysAMooncakeTraceWithSharedPrefixesAndSpreadSteps) {
     return std::vector<int64_t>(prompts[request].begin() + index * 512,
                                 prompts[request].begin() + index * 512 + length);
   };
-  EXPECT_EQ(block(0, 0), block(1, 0));          // hash id 1
-  EXPECT_EQ(block(0, 0), block(3, 0));          // hash id 1
+  EXPECT_EQ(block(0, 0), block(1, 0));            // hash id 1
+  EXPECT_EQ(block(0, 0), block(3, 0));            // hash id 1
   EXPECT_EQ(block(0, 1, 488), block(3, 1, 488));  // hash id 2 (488 tokens in request 0)
-  EXPECT_NE(block(1, 1, 88), block(0, 1, 88));  // hash ids 3 and 2 differ
+  EXPECT_NE(block(1, 1, 88), block(0, 1, 88));    // hash ids 3 and 2 differ
   EXPECT_EQ(block(2, 0, 100), block(4, 0, 100));  // hash id 4
 }
 

@@ -30,8 +30,8 @@ Summary Summarize(std::vector<double> values) {
   summary.count = static_cast<int64_t>(values.size());
   if (values.empty()) return summary;
   std::sort(values.begin(), values.end());
-  summary.mean = std::accumulate(values.begin(), values.end(), 0.0) /
-                 static_cast<double>(values.size());
+  summary.mean =
+      std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
   summary.min = values.front();
   summary.max = values.back();
   summary.p50 = Percentile(values, 50);

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/bench/progress.h"
@@ -17,7 +17,7 @@ TEST(PercentileTest, LinearInterpolationBetweenClosestRanks) {
   const std::vector<double> values = {1, 2, 3, 4};
   EXPECT_DOUBLE_EQ(Percentile(values, 0), 1);
   EXPECT_DOUBLE_EQ(Percentile(values, 50), 2.5);
-  EXPECT_DOUBLE_EQ(Percentile(values, 90), 3.7);   // numpy.percentile([1,2,3,4], 90)
+  EXPECT_DOUBLE_EQ(Percentile(values, 90), 3.7);  // numpy.percentile([1,2,3,4], 90)
   EXPECT_DOUBLE_EQ(Percentile(values, 99), 3.97);
   EXPECT_DOUBLE_EQ(Percentile(values, 100), 4);
   EXPECT_DOUBLE_EQ(Percentile({7}, 99), 7);
@@ -123,8 +123,7 @@ TEST(ReportTest, TableAndJsonCarryTheResults) {
   EXPECT_NE(table.find("TTFT"), std::string::npos);
 
   const std::vector<RequestRecord> records = Records();
-  const boost::json::value json =
-      boost::json::parse(FormatReportJson(s, description, &records));
+  const boost::json::value json = boost::json::parse(FormatReportJson(s, description, &records));
   EXPECT_EQ(json.at("config").at("model").as_string(), "m");
   EXPECT_EQ(json.at("summary").at("completed").as_int64(), 3);
   EXPECT_DOUBLE_EQ(json.at("summary").at("goodput").as_double(), 0.25);

@@ -33,13 +33,13 @@ TEST(AzureTraceTest, ParsesRowsAndUsesOnlyTimestampDifferences) {
 TEST(AzureTraceTest, MalformedRowsAreErrorsNamingTheLine) {
   const std::string header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
   const std::string bad_rows[] = {
-      "2023-11-16 18:15:46.68,374\n",             // two fields
-      "2023-11-16 18:15:46.68,374,44,1\n",        // four fields
-      "2023-13-16 18:15:46.68,374,44\n",          // month 13
-      "2023-11-16T18:15:46.68x,374,44\n",         // junk in the fraction
-      "yesterday,374,44\n",                       // not a timestamp
-      "2023-11-16 18:15:46.68,-3,44\n",           // negative length
-      "2023-11-16 18:15:46.68,374,many\n",        // not a number
+      "2023-11-16 18:15:46.68,374\n",       // two fields
+      "2023-11-16 18:15:46.68,374,44,1\n",  // four fields
+      "2023-13-16 18:15:46.68,374,44\n",    // month 13
+      "2023-11-16T18:15:46.68x,374,44\n",   // junk in the fraction
+      "yesterday,374,44\n",                 // not a timestamp
+      "2023-11-16 18:15:46.68,-3,44\n",     // negative length
+      "2023-11-16 18:15:46.68,374,many\n",  // not a number
   };
   for (const std::string& row : bad_rows) {
     auto trace = ParseAzureTrace(header + "2023-11-16 18:15:40.0,1,1\n" + row, "t.csv");
@@ -50,8 +50,8 @@ TEST(AzureTraceTest, MalformedRowsAreErrorsNamingTheLine) {
   }
   EXPECT_FALSE(ParseAzureTrace("a,b,c\n1,2,3\n", "t.csv").ok());  // wrong header
   EXPECT_FALSE(ParseAzureTrace("", "t.csv").ok());
-  auto backwards = ParseAzureTrace(
-      header + "2023-11-16 18:15:46.0,1,1\n2023-11-16 18:15:45.0,1,1\n", "t.csv");
+  auto backwards =
+      ParseAzureTrace(header + "2023-11-16 18:15:46.0,1,1\n2023-11-16 18:15:45.0,1,1\n", "t.csv");
   EXPECT_FALSE(backwards.ok());
 }
 
@@ -60,7 +60,8 @@ TEST(MooncakeTraceTest, ParsesRows) {
       "{\"timestamp\": 27482, \"input_length\": 6955, \"output_length\": 52, \"hash_ids\": "
       "[46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 2353, 2354]}\n"
       "{\"timestamp\": 27482, \"input_length\": 512, \"output_length\": 1, \"hash_ids\": [46]}\n"
-      "{\"timestamp\": 30535, \"input_length\": 513, \"output_length\": 9, \"hash_ids\": [46, 9]}\n";
+      "{\"timestamp\": 30535, \"input_length\": 513, \"output_length\": 9, \"hash_ids\": [46, "
+      "9]}\n";
   auto trace = ParseMooncakeTrace(text, "m.jsonl");
   ASSERT_TRUE(trace.ok()) << trace.status();
   ASSERT_EQ(trace->size(), 3u);
@@ -75,7 +76,8 @@ TEST(MooncakeTraceTest, ParsesRows) {
 }
 
 TEST(MooncakeTraceTest, MalformedRowsAreErrorsNamingTheLine) {
-  const std::string good = "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 1, \"hash_ids\": [1]}\n";
+  const std::string good =
+      "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 1, \"hash_ids\": [1]}\n";
   const std::string bad_rows[] = {
       "{\"timestamp\": 5, \"input_length\": 10, \"output_length\": 1, \"hash_ids\": [1]",  // cut
       "[1, 2, 3]",

@@ -35,12 +35,12 @@ StatusOr<std::vector<PlannedRequest>> PlanFromTrace(const std::vector<TraceReque
       while (end < trace.size() && trace[end].arrival_us == trace[begin].arrival_us) ++end;
       // The group [begin, end) shares one timestamp; spread it over the gap to the next one
       // (for the last group, over the gap before it).
-      const int64_t step = end < trace.size() ? trace[end].arrival_us - trace[begin].arrival_us
-                                              : previous_step;
+      const int64_t step =
+          end < trace.size() ? trace[end].arrival_us - trace[begin].arrival_us : previous_step;
       const size_t count = end - begin;
       for (size_t k = 0; k < count; ++k) {
-        arrivals[begin + k] += static_cast<double>(step) * static_cast<double>(k) /
-                               static_cast<double>(count);
+        arrivals[begin + k] +=
+            static_cast<double>(step) * static_cast<double>(k) / static_cast<double>(count);
       }
       previous_step = step;
       begin = end;
@@ -63,8 +63,8 @@ StatusOr<std::vector<PlannedRequest>> PlanFromTrace(const std::vector<TraceReque
       request.output_tokens = std::min(request.output_tokens, options.max_output_tokens);
     }
     request.hash_ids = trace[i].hash_ids;
-    const size_t blocks = static_cast<size_t>(
-        (request.input_tokens + kMooncakeBlockTokens - 1) / kMooncakeBlockTokens);
+    const size_t blocks = static_cast<size_t>((request.input_tokens + kMooncakeBlockTokens - 1) /
+                                              kMooncakeBlockTokens);
     if (request.hash_ids.size() > blocks) request.hash_ids.resize(blocks);
     plan.push_back(std::move(request));
   }
@@ -75,8 +75,8 @@ StatusOr<std::vector<PlannedRequest>> PlanSynthetic(const SyntheticWorkloadOptio
                                                     base::Random& random) {
   base::Random arrival_random = random.Fork();
   base::Random length_random = random.Fork();
-  auto arrivals = GenerateArrivals(options.arrivals, options.max_requests,
-                                   options.max_duration_us, arrival_random);
+  auto arrivals = GenerateArrivals(options.arrivals, options.max_requests, options.max_duration_us,
+                                   arrival_random);
   if (!arrivals.ok()) return arrivals.status();
   std::vector<PlannedRequest> plan;
   plan.reserve(arrivals->size());

@@ -146,8 +146,7 @@ TEST(WorkloadTest, BurstKeepsTimestampsAndRateScaleCompressesThem) {
   TraceWorkloadOptions options;
   auto plan = PlanFromTrace(Steps(), options);
   ASSERT_TRUE(plan.ok());
-  EXPECT_EQ(Arrivals(*plan),
-            (std::vector<int64_t>{0, 0, 0, 3'000'000, 6'000'000, 6'000'000}));
+  EXPECT_EQ(Arrivals(*plan), (std::vector<int64_t>{0, 0, 0, 3'000'000, 6'000'000, 6'000'000}));
   options.rate_scale = 4;
   plan = PlanFromTrace(Steps(), options);
   EXPECT_EQ(Arrivals(*plan), (std::vector<int64_t>{0, 0, 0, 750'000, 1'500'000, 1'500'000}));

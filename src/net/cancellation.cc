@@ -13,7 +13,7 @@ namespace internal {
 struct CancellationState {
   std::atomic<CancelReason> reason{CancelReason::kNone};
   std::mutex mu;
-  uint64_t next_id = 1;                                                      // guarded by mu
+  uint64_t next_id = 1;                                                           // guarded by mu
   std::vector<std::pair<uint64_t, std::function<void(CancelReason)>>> callbacks;  // guarded by mu
 };
 
@@ -21,17 +21,21 @@ struct CancellationState {
 
 std::string_view CancelReasonName(CancelReason reason) {
   switch (reason) {
-    case CancelReason::kNone: return "none";
-    case CancelReason::kClientDisconnected: return "client disconnected";
-    case CancelReason::kDeadlineExceeded: return "deadline exceeded";
-    case CancelReason::kServerStopping: return "server stopping";
-    case CancelReason::kCancelled: return "cancelled";
+    case CancelReason::kNone:
+      return "none";
+    case CancelReason::kClientDisconnected:
+      return "client disconnected";
+    case CancelReason::kDeadlineExceeded:
+      return "deadline exceeded";
+    case CancelReason::kServerStopping:
+      return "server stopping";
+    case CancelReason::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
 
-CancellationToken::CancellationToken()
-    : state_(std::make_shared<internal::CancellationState>()) {}
+CancellationToken::CancellationToken() : state_(std::make_shared<internal::CancellationState>()) {}
 
 CancellationToken::CancellationToken(std::shared_ptr<internal::CancellationState> state)
     : state_(std::move(state)) {}

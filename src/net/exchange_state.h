@@ -53,15 +53,15 @@ struct ExchangeState {
   CancellationSource cancel;
 
   std::mutex mu;
-  AnswerStage stage = AnswerStage::kNone;       // guarded by mu
-  std::optional<HttpResponse> response;         // guarded by mu; kWhole until taken
-  int stream_status = 200;                      // guarded by mu
-  HttpHeaders stream_headers;                   // guarded by mu
-  std::string pending;                          // guarded by mu; stream bytes not yet taken
-  size_t in_flight = 0;                         // guarded by mu; taken, being written
-  bool attached = true;                         // guarded by mu; the connection still serves it
-  bool connection_waiting = false;              // guarded by mu; it waits for a wake
-  std::function<void()> waker;                  // guarded by mu; posts a wake to the loop
+  AnswerStage stage = AnswerStage::kNone;  // guarded by mu
+  std::optional<HttpResponse> response;    // guarded by mu; kWhole until taken
+  int stream_status = 200;                 // guarded by mu
+  HttpHeaders stream_headers;              // guarded by mu
+  std::string pending;                     // guarded by mu; stream bytes not yet taken
+  size_t in_flight = 0;                    // guarded by mu; taken, being written
+  bool attached = true;                    // guarded by mu; the connection still serves it
+  bool connection_waiting = false;         // guarded by mu; it waits for a wake
+  std::function<void()> waker;             // guarded by mu; posts a wake to the loop
   std::vector<std::function<void()>> drain_callbacks;  // guarded by mu
 };
 

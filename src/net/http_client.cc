@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,7 +20,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <fmt/format.h>
 
 #include "http_wire.h"
 #include "io_context_pool_internal.h"
@@ -169,7 +169,12 @@ class CallRuntime : public std::enable_shared_from_this<CallRuntime> {
  private:
   enum class Phase { kConnect, kResponse, kBody, kTotal };
 
+  // One try: a connection (reused or new), the request, the response. `*retryable` tells
+  // whether a failure happened on a reused connection before any response byte.
   asio::awaitable<Status> Attempt(bool allow_reuse, bool* retryable);
+  asio::awaitable<Status> ReadResponse(bool reused, bool* retryable);
+  asio::awaitable<Status> ReadBody(http::response_parser<http::buffer_body>& parser,
+                                   boost::beast::flat_buffer& buffer);
   asio::awaitable<Status> Connect();
   asio::awaitable<StatusOr<std::vector<tcp::endpoint>>> Resolve();
   asio::awaitable<void> Watchdog();
@@ -214,7 +219,8 @@ asio::awaitable<void> CallRuntime::Run() {
   core_->calls.fetch_add(1, std::memory_order_relaxed);
   const HttpClientOptions& options = core_->options;
   if (options.total_timeout.count() > 0) total_deadline_ = Clock::now() + options.total_timeout;
-  asio::co_spawn(executor_, [self = shared_from_this()] { return self->Watchdog(); }, LogEscaped);
+  asio::co_spawn(
+      executor_, [self = shared_from_this()] { return self->Watchdog(); }, LogEscaped);
   {
     std::weak_ptr<CallState> weak_state = state_;
     subscription_ = request_.cancellation.Subscribe([weak_state](CancelReason) {
@@ -273,17 +279,17 @@ Status CallRuntime::Failure(std::string_view what, const error_code& ec, absl::S
     const HttpClientOptions& options = core_->options;
     switch (*timed_out_) {
       case Phase::kConnect:
-        return absl::DeadlineExceededError(fmt::format(
-            "connect to {} timed out after {} ms", upstream, options.connect_timeout.count()));
+        return absl::DeadlineExceededError(fmt::format("connect to {} timed out after {} ms",
+                                                       upstream, options.connect_timeout.count()));
       case Phase::kResponse:
-        return absl::DeadlineExceededError(fmt::format("no response from {} within {} ms",
-                                                       upstream, options.response_timeout.count()));
+        return absl::DeadlineExceededError(fmt::format("no response from {} within {} ms", upstream,
+                                                       options.response_timeout.count()));
       case Phase::kBody:
-        return absl::DeadlineExceededError(fmt::format("response body from {} idle for {} ms",
-                                                       upstream, options.read_idle_timeout.count()));
+        return absl::DeadlineExceededError(fmt::format(
+            "response body from {} idle for {} ms", upstream, options.read_idle_timeout.count()));
       case Phase::kTotal:
-        return absl::DeadlineExceededError(fmt::format("call to {} took over {} ms", upstream,
-                                                       options.total_timeout.count()));
+        return absl::DeadlineExceededError(
+            fmt::format("call to {} took over {} ms", upstream, options.total_timeout.count()));
     }
   }
   return Status(code, fmt::format("{} {}: {}", what, upstream, ec.message()));
@@ -333,7 +339,6 @@ asio::awaitable<Status> CallRuntime::Connect() {
 }
 
 asio::awaitable<Status> CallRuntime::Attempt(bool allow_reuse, bool* retryable) {
-  const HttpClientOptions& options = core_->options;
   bool reused = false;
   socket_.reset();
   if (allow_reuse) {
@@ -356,45 +361,58 @@ asio::awaitable<Status> CallRuntime::Attempt(bool allow_reuse, bool* retryable) 
   head.content_length = request_.body.size();
   AppendRequestHead(head, out);
   out.append(request_.body);
-  phase_ = Phase::kResponse;
-  SetPhaseDeadline(Phase::kResponse, options.response_timeout);
+  SetPhaseDeadline(Phase::kResponse, core_->options.response_timeout);
   auto [write_ec, written] = co_await asio::async_write(*socket_, asio::buffer(out), kToken);
   if (write_ec) {
     *retryable = reused && !CancelRequested() && !timed_out_.has_value();
     co_return Failure("cannot send to", write_ec, absl::StatusCode::kUnavailable);
   }
+  co_return co_await ReadResponse(reused, retryable);
+}
 
+asio::awaitable<Status> CallRuntime::ReadResponse(bool reused, bool* retryable) {
+  const HttpClientOptions& options = core_->options;
   boost::beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(
       options.max_response_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   parser.body_limit(boost::none);
-  auto [head_ec, head_bytes] = co_await http::async_read_header(*socket_, buffer, parser, kToken);
-  if (head_ec) {
+  auto [ec, bytes] = co_await http::async_read_header(*socket_, buffer, parser, kToken);
+  if (ec) {
+    // A kept-alive connection the upstream closed meanwhile fails here without a byte.
     *retryable = reused && !parser.got_some() && !CancelRequested() && !timed_out_.has_value() &&
-                 (head_ec == http::error::end_of_stream || head_ec == asio::error::eof ||
-                  head_ec == asio::error::connection_reset);
-    if (head_ec == http::error::header_limit) {
+                 (ec == http::error::end_of_stream || ec == asio::error::eof ||
+                  ec == asio::error::connection_reset);
+    if (ec == http::error::header_limit) {
       co_return absl::ResourceExhaustedError(fmt::format(
           "response head from {} larger than {} bytes", key_, options.max_response_header_bytes));
     }
-    const bool malformed = head_ec.category() == http::make_error_code(http::error::bad_method).category() &&
-                           head_ec != http::error::end_of_stream &&
-                           head_ec != http::error::partial_message;
-    co_return Failure(malformed ? "malformed response from" : "no response from", head_ec,
+    const bool malformed =
+        ec.category() == http::make_error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message;
+    co_return Failure(malformed ? "malformed response from" : "no response from", ec,
                       malformed ? absl::StatusCode::kDataLoss : absl::StatusCode::kUnavailable);
   }
   ClearPhaseDeadline();
-  {
+  if (callbacks_.on_head) {
     HttpHeaders headers;
     for (const auto& field : parser.get()) {
       headers.Add(std::string(field.name_string()), std::string(field.value()));
     }
-    if (callbacks_.on_head) callbacks_.on_head(static_cast<int>(parser.get().result_int()), headers);
+    callbacks_.on_head(static_cast<int>(parser.get().result_int()), headers);
   }
   const bool keep_alive = parser.get().keep_alive();
+  Status body = co_await ReadBody(parser, buffer);
+  if (!body.ok()) co_return body;
+  if (keep_alive && buffer.size() == 0 && !CancelRequested()) {
+    core_->ReturnIdle(loop_, key_, std::move(*socket_));
+  }
+  socket_.reset();
+  co_return absl::OkStatus();
+}
 
-  phase_ = Phase::kBody;
+asio::awaitable<Status> CallRuntime::ReadBody(http::response_parser<http::buffer_body>& parser,
+                                              boost::beast::flat_buffer& buffer) {
   std::unique_ptr<char[]> chunk(new char[kReadChunkBytes]);
   size_t total = 0;
   while (!parser.is_done()) {
@@ -404,12 +422,13 @@ asio::awaitable<Status> CallRuntime::Attempt(bool allow_reuse, bool* retryable) 
         std::lock_guard lock(state_->mu);
         if (!state_->paused) break;
       }
-      co_await pause_timer_.async_wait(kToken);
+      co_await pause_timer_.async_wait(kToken);  // Resume() or Cancel() wakes it
     }
     parser.get().body().data = chunk.get();
     parser.get().body().size = kReadChunkBytes;
-    SetPhaseDeadline(Phase::kBody, options.read_idle_timeout);
+    SetPhaseDeadline(Phase::kBody, core_->options.read_idle_timeout);
     auto [ec, n] = co_await http::async_read_some(*socket_, buffer, parser, kToken);
+    ClearPhaseDeadline();  // a pause in between is ours, not the upstream's silence
     if (ec == http::error::need_buffer) ec = {};
     const size_t got = kReadChunkBytes - parser.get().body().size;
     if (got > 0 && !ec) {
@@ -423,16 +442,11 @@ asio::awaitable<Status> CallRuntime::Attempt(bool allow_reuse, bool* retryable) 
     if (ec) {
       const bool cut = ec == http::error::partial_message || ec == asio::error::eof ||
                        ec == http::error::end_of_stream;
-      co_return Failure(cut ? "connection closed before the response ended by"
-                            : "cannot read the response from",
-                        ec, absl::StatusCode::kDataLoss);
+      co_return Failure(
+          cut ? "connection closed before the response ended by" : "cannot read the response from",
+          ec, absl::StatusCode::kDataLoss);
     }
   }
-  ClearPhaseDeadline();
-  if (keep_alive && buffer.size() == 0 && !CancelRequested()) {
-    core_->ReturnIdle(loop_, key_, std::move(*socket_));
-  }
-  socket_.reset();
   co_return absl::OkStatus();
 }
 
@@ -482,7 +496,8 @@ std::shared_ptr<ClientCall> StartCall(const std::shared_ptr<HttpClient::Core>& c
       });
     };
   }
-  asio::co_spawn(pool->context(loop), [runtime] { return runtime->Run(); }, LogEscaped);
+  asio::co_spawn(
+      pool->context(loop), [runtime] { return runtime->Run(); }, LogEscaped);
   return std::make_shared<ClientCall>(std::move(state));
 }
 
@@ -564,9 +579,8 @@ StatusOr<HttpResponse> HttpClient::FetchBlocking(ClientRequest request) {
   TF_CHECK(core_->pool->CurrentLoop() < 0) << "FetchBlocking called on an I/O loop";
   std::promise<StatusOr<HttpResponse>> promise;
   std::future<StatusOr<HttpResponse>> future = promise.get_future();
-  Fetch(std::move(request), [&promise](StatusOr<HttpResponse> response) {
-    promise.set_value(std::move(response));
-  });
+  Fetch(std::move(request),
+        [&promise](StatusOr<HttpResponse> response) { promise.set_value(std::move(response)); });
   return future.get();
 }
 

@@ -44,11 +44,16 @@ class HttpClientTest : public ::testing::Test {
       (void)exchange->Respond(HttpResponse::Text(200, Pattern(5 << 20)));
     });
     router.Handle("GET", "/hang", [this](std::shared_ptr<HttpExchange> exchange) {
-      exchange->cancellation().Subscribe([this](CancelReason reason) {
-        upstream_reason_.set_value(reason);
-      });
+      exchange->cancellation().Subscribe(
+          [this](CancelReason reason) { upstream_reason_.set_value(reason); });
       held_ = exchange;
       started_.set_value();
+    });
+    router.Handle("GET", "/trickle", [this](std::shared_ptr<HttpExchange> exchange) {
+      // One piece of body, then silence.
+      (void)exchange->StartStream(200, {});
+      (void)exchange->Write("first");
+      held_ = exchange;
     });
     router.Handle("GET", "/stream", [this](std::shared_ptr<HttpExchange> exchange) {
       // Streams 64 pieces of 16 KiB from another thread, then tells the test it has finished.
@@ -221,7 +226,8 @@ TEST_F(HttpClientTest, ReadsBodiesDelimitedByCloseAndChunkedWithTrailers) {
   {
     RawListener listener([](int fd) {
       RawListener::ReadHead(fd);
-      RawListener::WriteAll(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody until close");
+      RawListener::WriteAll(fd,
+                            "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody until close");
     });
     ClientRequest request = Request("GET", "/");
     request.url.port = listener.port();
@@ -255,6 +261,28 @@ TEST_F(HttpClientTest, ResponseTimeoutIsDeadlineExceededAndClosesUpstream) {
   EXPECT_EQ(reason.get(), CancelReason::kClientDisconnected);
 }
 
+TEST_F(HttpClientTest, SilentBodyHitsTheIdleAndTotalTimeouts) {
+  for (const bool idle : {true, false}) {
+    HttpClientOptions options;
+    (idle ? options.read_idle_timeout : options.total_timeout) = 150ms;
+    HttpClient client(client_pool_, options);
+    std::string received;
+    std::promise<Status> done;
+    StreamCallbacks callbacks;
+    callbacks.on_data = [&](std::string_view data) { received.append(data); };
+    callbacks.on_done = [&](Status status) { done.set_value(status); };
+    client.Stream(Request("GET", "/trickle"), callbacks);
+    auto status = done.get_future();
+    ASSERT_EQ(status.wait_for(10s), std::future_status::ready);
+    const Status result = status.get();
+    EXPECT_EQ(result.code(), absl::StatusCode::kDeadlineExceeded) << result;
+    EXPECT_NE(std::string(result.message()).find(idle ? "idle" : "took over"), std::string::npos)
+        << result;
+    EXPECT_EQ(received, "first");
+    held_.reset();
+  }
+}
+
 TEST_F(HttpClientTest, CancelClosesTheUpstreamRequest) {
   HttpClient client(client_pool_);
   std::promise<Status> done;
@@ -278,7 +306,8 @@ TEST_F(HttpClientTest, CancellationTokenOfTheRequestCancelsTheCall) {
   ClientRequest request = Request("GET", "/hang");
   request.cancellation = source.token();
   std::promise<Status> done;
-  client.Fetch(request, [&](StatusOr<HttpResponse> response) { done.set_value(response.status()); });
+  client.Fetch(request,
+               [&](StatusOr<HttpResponse> response) { done.set_value(response.status()); });
   ASSERT_EQ(started_.get_future().wait_for(10s), std::future_status::ready);
   source.Cancel(CancelReason::kClientDisconnected);
   auto status = done.get_future();

@@ -72,8 +72,8 @@ Status HttpExchange::Respond(HttpResponse response) {
     return absl::FailedPreconditionError("the request was already answered");
   }
   if (state_->cancel.cancelled() || !state_->attached) {
-    return absl::CancelledError(fmt::format(
-        "request cancelled: {}", CancelReasonName(state_->cancel.token().reason())));
+    return absl::CancelledError(
+        fmt::format("request cancelled: {}", CancelReasonName(state_->cancel.token().reason())));
   }
   state_->response = std::move(response);
   state_->Transition(AnswerStage::kWhole);
@@ -87,8 +87,8 @@ Status HttpExchange::StartStream(int status, HttpHeaders headers) {
     return absl::FailedPreconditionError("the request was already answered");
   }
   if (state_->cancel.cancelled() || !state_->attached) {
-    return absl::CancelledError(fmt::format(
-        "request cancelled: {}", CancelReasonName(state_->cancel.token().reason())));
+    return absl::CancelledError(
+        fmt::format("request cancelled: {}", CancelReasonName(state_->cancel.token().reason())));
   }
   state_->stream_status = status;
   state_->stream_headers = std::move(headers);
@@ -111,14 +111,14 @@ Status HttpExchange::Write(std::string_view data) {
     return absl::FailedPreconditionError("Write() needs a started, unfinished stream");
   }
   if (state_->cancel.cancelled() || !state_->attached) {
-    return absl::CancelledError(fmt::format(
-        "request cancelled: {}", CancelReasonName(state_->cancel.token().reason())));
+    return absl::CancelledError(
+        fmt::format("request cancelled: {}", CancelReasonName(state_->cancel.token().reason())));
   }
   if (data.empty()) return absl::OkStatus();
   const size_t buffered = state_->pending.size() + state_->in_flight;
   if (buffered + data.size() > state_->max_buffered_bytes) {
-    return absl::ResourceExhaustedError(fmt::format(
-        "stream buffer full ({} bytes queued): the client is not reading", buffered));
+    return absl::ResourceExhaustedError(
+        fmt::format("stream buffer full ({} bytes queued): the client is not reading", buffered));
   }
   state_->pending.append(data);
   state_->WakeLocked();

@@ -3,6 +3,7 @@
 #include <future>
 #include <optional>
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 
 #include "http_wire.h"
 #include "io_context_pool_internal.h"
@@ -29,8 +29,8 @@ constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kAbortWait{5000};
 
 HttpResponse DefaultErrorResponse(int status, std::string_view message) {
-  return HttpResponse::Text(status, fmt::format("{} {}: {}\n", status, StatusReason(status),
-                                                message));
+  return HttpResponse::Text(status,
+                            fmt::format("{} {}: {}\n", status, StatusReason(status), message));
 }
 
 Status ValidateOptions(const HttpServerOptions& options) {
@@ -72,9 +72,8 @@ void ServerCore::Unregister(int loop, ServerSession* session) { sessions[loop].e
 
 bool ServerCore::WaitForNoConnections(std::chrono::milliseconds timeout) {
   std::unique_lock lock(open_mu_);
-  return open_cv_.wait_for(lock, timeout, [this] {
-    return connections_open.load(std::memory_order_acquire) == 0;
-  });
+  return open_cv_.wait_for(
+      lock, timeout, [this] { return connections_open.load(std::memory_order_acquire) == 0; });
 }
 
 void ServerCore::ConnectionClosed() {
@@ -111,7 +110,7 @@ class HttpServer::Impl {
   std::unique_ptr<IoContextPool> own_pool_;  // null when the pool is shared
   IoContextPool::Impl* pool_;
   std::shared_ptr<ServerCore> core_;
-  tcp::acceptor acceptor_;       // on loop 0
+  tcp::acceptor acceptor_;          // on loop 0
   asio::steady_timer retry_timer_;  // backs off when accept fails (e.g. out of descriptors)
   uint16_t port_ = 0;
   std::string address_;
@@ -124,9 +123,9 @@ Status HttpServer::Impl::Listen() {
   const HttpServerOptions& options = core_->options;
   error_code ec;
   tcp::resolver resolver(pool_->context(0));
-  const auto results = resolver.resolve(options.host, std::to_string(options.port),
-                                        tcp::resolver::passive | tcp::resolver::numeric_service,
-                                        ec);
+  const auto results =
+      resolver.resolve(options.host, std::to_string(options.port),
+                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
     return absl::InvalidArgumentError(
         fmt::format("cannot resolve listen address '{}': {}", options.host, ec.message()));
@@ -139,20 +138,19 @@ Status HttpServer::Impl::Listen() {
   acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   acceptor_.bind(endpoint, ec);
   if (ec) {
-    return absl::UnavailableError(fmt::format("cannot bind {}:{}: {}", options.host, options.port,
-                                              ec.message()));
+    return absl::UnavailableError(
+        fmt::format("cannot bind {}:{}: {}", options.host, options.port, ec.message()));
   }
   acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(fmt::format("cannot listen on {}:{}: {}", options.host,
-                                              options.port, ec.message()));
+    return absl::UnavailableError(
+        fmt::format("cannot listen on {}:{}: {}", options.host, options.port, ec.message()));
   }
   const tcp::endpoint bound = acceptor_.local_endpoint(ec);
   if (ec) return absl::InternalError(fmt::format("cannot read the bound port: {}", ec.message()));
   port_ = bound.port();
-  address_ = bound.address().is_v6()
-                 ? fmt::format("[{}]:{}", bound.address().to_string(), port_)
-                 : fmt::format("{}:{}", bound.address().to_string(), port_);
+  address_ = bound.address().is_v6() ? fmt::format("[{}]:{}", bound.address().to_string(), port_)
+                                     : fmt::format("{}:{}", bound.address().to_string(), port_);
   return absl::OkStatus();
 }
 

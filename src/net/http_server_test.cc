@@ -15,9 +15,9 @@ namespace tokenfab::net {
 namespace {
 
 using testing::EventThread;
+using ::testing::HasSubstr;
 using testing::RawConnection;
 using testing::RawResponse;
-using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 constexpr std::string_view kGetHello = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -37,27 +37,23 @@ class HttpServerTest : public ::testing::Test {
     });
     router.Handle("GET", "/later", [this](std::shared_ptr<HttpExchange> exchange) {
       // Answered from another thread, later.
-      events_.RunAfter(2ms, [exchange] {
-        (void)exchange->Respond(HttpResponse::Text(200, "later"));
-      });
+      events_.RunAfter(2ms,
+                       [exchange] { (void)exchange->Respond(HttpResponse::Text(200, "later")); });
     });
     router.Handle("GET", "/drop", [](std::shared_ptr<HttpExchange>) {});
-    router.Handle("GET", "/throw", [](std::shared_ptr<HttpExchange>) {
-      throw std::runtime_error("handler bug");
-    });
+    router.Handle("GET", "/throw",
+                  [](std::shared_ptr<HttpExchange>) { throw std::runtime_error("handler bug"); });
     router.Handle("GET", "/hang", [this](std::shared_ptr<HttpExchange> exchange) {
       // Never answers on its own; reports how it was cancelled.
-      exchange->cancellation().Subscribe([this](CancelReason reason) {
-        hang_reason_.set_value(reason);
-      });
+      exchange->cancellation().Subscribe(
+          [this](CancelReason reason) { hang_reason_.set_value(reason); });
       held_ = exchange;
       started_.set_value();
     });
     router.Handle("GET", "/slow", [this](std::shared_ptr<HttpExchange> exchange) {
       started_.set_value();
-      events_.RunAfter(100ms, [exchange] {
-        (void)exchange->Respond(HttpResponse::Text(200, "slow"));
-      });
+      events_.RunAfter(100ms,
+                       [exchange] { (void)exchange->Respond(HttpResponse::Text(200, "slow")); });
     });
     router.Handle("GET", "/files/*", [](std::shared_ptr<HttpExchange> exchange) {
       (void)exchange->Respond(HttpResponse::Text(200, std::string(exchange->request().path())));
@@ -113,10 +109,10 @@ TEST_F(HttpServerTest, AnswersPipelinedRequestsInOrder) {
   StartServer();
   RawConnection connection(server_->port());
   // The slow one first: its answer must still come first.
-  ASSERT_TRUE(connection.Send(
-      "GET /later HTTP/1.1\r\nHost: x\r\n\r\n"
-      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nsecond"
-      "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      connection.Send("GET /later HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nsecond"
+                      "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   auto first = connection.ReadResponse();
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->body, "later");
@@ -171,8 +167,8 @@ TEST_F(HttpServerTest, RejectsOversizedBodyWith413BeforeReadingIt) {
   options.max_body_bytes = 1000;
   StartServer(options);
   RawConnection connection(server_->port());
-  ASSERT_TRUE(connection.Send(
-      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" + std::string(100, 'a')));
+  ASSERT_TRUE(connection.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" +
+                              std::string(100, 'a')));
   auto response = connection.ReadResponse();
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 413);
@@ -212,8 +208,8 @@ TEST_F(HttpServerTest, RejectsOversizedHeaderWith431) {
   options.max_header_bytes = 1024;
   StartServer(options);
   RawConnection connection(server_->port());
-  ASSERT_TRUE(connection.Send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                              std::string(4000, 'h') + "\r\n\r\n"));
+  ASSERT_TRUE(connection.Send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'h') +
+                              "\r\n\r\n"));
   auto response = connection.ReadResponse();
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 431);

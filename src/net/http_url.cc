@@ -65,8 +65,8 @@ StatusOr<HttpUrl> ParseHttpUrl(std::string_view url) {
   if (parsed.host.empty()) return absl::InvalidArgumentError(fmt::format("no host in '{}'", url));
   if (!port_text.empty()) {
     unsigned port = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(),
-                                           port);
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
         port > 65535) {
       return absl::InvalidArgumentError(fmt::format("bad port '{}' in '{}'", port_text, url));

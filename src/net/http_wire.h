@@ -25,9 +25,9 @@ struct ResponseHead {
   BodyFraming framing = BodyFraming::kContentLength;
   size_t content_length = 0;  // bytes; kContentLength only
   bool keep_alive = true;
-  int version = 11;               // 10 or 11: the request's version
-  std::string_view date;          // an RFC 9110 IMF-fixdate, or empty for none
-  std::string_view server_name;   // the `Server` field, or empty for none
+  int version = 11;              // 10 or 11: the request's version
+  std::string_view date;         // an RFC 9110 IMF-fixdate, or empty for none
+  std::string_view server_name;  // the `Server` field, or empty for none
 };
 
 // Appends the status line and header block (ending in the blank line) to `out`. The fields that
@@ -47,7 +47,7 @@ struct RequestHead {
   std::string_view target;
   std::string_view host;  // the `Host` field value, e.g. "127.0.0.1:8080"
   const HttpHeaders* headers = nullptr;
-  size_t content_length = 0;    // sent when non-zero or when the method is POST/PUT/PATCH
+  size_t content_length = 0;  // sent when non-zero or when the method is POST/PUT/PATCH
   bool keep_alive = true;
 };
 

@@ -23,7 +23,8 @@ void Router::Handle(std::string_view method, std::string_view pattern, HttpHandl
 
 bool Router::Matches(const Route& route, std::string_view path) const {
   if (!route.prefix) return path == route.pattern;
-  return path.size() > route.pattern.size() && path.substr(0, route.pattern.size()) == route.pattern;
+  return path.size() > route.pattern.size() &&
+         path.substr(0, route.pattern.size()) == route.pattern;
 }
 
 Router::Match Router::Find(std::string_view method, std::string_view path) const {
@@ -38,8 +39,9 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
       }
       continue;
     }
-    const bool better = best == nullptr || (best->prefix && !route.prefix) ||
-                        (best->prefix && route.prefix && route.pattern.size() > best->pattern.size());
+    const bool better =
+        best == nullptr || (best->prefix && !route.prefix) ||
+        (best->prefix && route.prefix && route.pattern.size() > best->pattern.size());
     if (better) best = &route;
   }
   for (std::string_view allow : allowed) {

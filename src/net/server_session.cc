@@ -7,6 +7,7 @@
 #include <utility>
 #include <variant>
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -18,7 +19,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <fmt/format.h>
 
 #include "http_wire.h"
 #include "tokenfab/base/logging.h"
@@ -134,8 +134,7 @@ asio::awaitable<void> ServerSession::Run() {
   core_->Register(loop_, this);
   registered_ = true;
   asio::co_spawn(
-      socket_.get_executor(), [self = shared_from_this()] { return self->Watchdog(); },
-      LogEscaped);
+      socket_.get_executor(), [self = shared_from_this()] { return self->Watchdog(); }, LogEscaped);
   Outcome outcome = Outcome::kKeepAlive;
   while (!closed_ && outcome == Outcome::kKeepAlive) {
     outcome = co_await ReadAndServe();
@@ -176,24 +175,7 @@ asio::awaitable<ServerSession::Outcome> ServerSession::ReadAndServe() {
   ClearIoDeadline();
   if (ec) {
     const int version = parser.is_header_done() ? static_cast<int>(parser.get().version()) : 11;
-    if (read_timed_out_) {
-      co_await WriteError(408, "request not received in time", false, version);
-      co_return Outcome::kCloseLingering;
-    }
-    if (closed_ || ec == http::error::end_of_stream || ec == http::error::partial_message ||
-        ec.category() != http::make_error_code(http::error::bad_method).category()) {
-      co_return Outcome::kClose;  // the peer went away (or the server is stopping)
-    }
-    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-      co_await WriteError(431, fmt::format("request header larger than {} bytes",
-                                           options.max_header_bytes), false, version);
-    } else if (ec == http::error::body_limit) {
-      co_await WriteError(413, fmt::format("request body larger than {} bytes",
-                                           options.max_body_bytes), false, version);
-    } else {
-      co_await WriteError(400, fmt::format("malformed request: {}", ec.message()), false, version);
-    }
-    co_return Outcome::kCloseLingering;
+    co_return co_await AnswerReadError(ec, version);
   }
 
   http::request<http::string_body> message = parser.release();
@@ -209,6 +191,31 @@ asio::awaitable<ServerSession::Outcome> ServerSession::ReadAndServe() {
   co_return co_await Dispatch(std::move(request), message.keep_alive());
 }
 
+asio::awaitable<ServerSession::Outcome> ServerSession::AnswerReadError(const error_code& ec,
+                                                                       int version) {
+  const HttpServerOptions& options = core_->options;
+  if (read_timed_out_) {
+    co_await WriteError(408, "request not received in time", false, version);
+    co_return Outcome::kCloseLingering;
+  }
+  if (closed_ || ec == http::error::end_of_stream || ec == http::error::partial_message ||
+      ec.category() != http::make_error_code(http::error::bad_method).category()) {
+    co_return Outcome::kClose;  // the peer went away (or the server is stopping)
+  }
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    co_await WriteError(
+        431, fmt::format("request header larger than {} bytes", options.max_header_bytes), false,
+        version);
+  } else if (ec == http::error::body_limit) {
+    co_await WriteError(413,
+                        fmt::format("request body larger than {} bytes", options.max_body_bytes),
+                        false, version);
+  } else {
+    co_await WriteError(400, fmt::format("malformed request: {}", ec.message()), false, version);
+  }
+  co_return Outcome::kCloseLingering;
+}
+
 asio::awaitable<ServerSession::Outcome> ServerSession::Dispatch(HttpRequest request,
                                                                 bool keep_alive) {
   core_->requests.fetch_add(1, std::memory_order_relaxed);
@@ -220,13 +227,12 @@ asio::awaitable<ServerSession::Outcome> ServerSession::Dispatch(HttpRequest requ
       co_return co_await WriteError(405, fmt::format("method {} not allowed", request.method),
                                     keep_alive, version, match.allow);
     }
-    co_return co_await WriteError(404, fmt::format("no route for {}", request.path()),
-                                  keep_alive, version);
+    co_return co_await WriteError(404, fmt::format("no route for {}", request.path()), keep_alive,
+                                  version);
   }
 
   const HttpServerOptions& options = core_->options;
-  auto state = std::make_shared<ExchangeState>(std::move(request), loop_,
-                                               core_->clock->NowMicros(),
+  auto state = std::make_shared<ExchangeState>(std::move(request), loop_, core_->clock->NowMicros(),
                                                options.max_stream_buffer_bytes,
                                                options.stream_low_water_bytes);
   {
@@ -272,80 +278,78 @@ asio::awaitable<ServerSession::Outcome> ServerSession::Dispatch(HttpRequest requ
   co_return outcome;
 }
 
+ServerSession::Step ServerSession::TakeNextStep(ExchangeState& state, const AnswerFrame& frame,
+                                                bool& head_written, std::string& out) {
+  std::lock_guard lock(state.mu);
+  const CancelReason reason = state.cancel.reason();
+  if (reason != CancelReason::kNone) {
+    return reason == CancelReason::kDeadlineExceeded && !head_written ? Step::kTimedOut
+                                                                      : Step::kAbort;
+  }
+  switch (state.stage) {
+    case AnswerStage::kNone:
+      state.connection_waiting = true;
+      return Step::kWait;
+    case AnswerStage::kWhole: {
+      const HttpResponse& response = *state.response;
+      AppendResponseHead(MakeHead(response.status, &response.headers, BodyFraming::kContentLength,
+                                  response.body.size(), frame.keep_alive, frame.version),
+                         out);
+      out.append(response.body);
+      state.response.reset();
+      head_written = true;
+      return Step::kWriteLast;
+    }
+    case AnswerStage::kStreaming:
+    case AnswerStage::kFinished: {
+      if (!head_written) {
+        const BodyFraming framing =
+            frame.chunked ? BodyFraming::kChunked : BodyFraming::kUntilClose;
+        AppendResponseHead(MakeHead(state.stream_status, &state.stream_headers, framing, 0,
+                                    frame.keep_alive, frame.version),
+                           out);
+        head_written = true;
+      }
+      // Everything queued since the last write leaves as one chunk.
+      if (frame.chunked) {
+        AppendChunk(state.pending, out);
+      } else {
+        out.append(state.pending);
+      }
+      state.in_flight = state.pending.size();
+      state.pending.clear();
+      if (state.stage == AnswerStage::kFinished) {
+        if (frame.chunked) out.append(kLastChunk);
+        return Step::kWriteLast;
+      }
+      if (out.empty()) {
+        state.connection_waiting = true;
+        return Step::kWait;
+      }
+      return Step::kWrite;
+    }
+    case AnswerStage::kAbandoned:
+      return head_written ? Step::kAbort : Step::kAbandoned;
+  }
+  return Step::kAbort;
+}
+
 asio::awaitable<ServerSession::Outcome> ServerSession::ServeExchange(
     std::shared_ptr<ExchangeState> state, bool keep_alive) {
   co_await asio::this_coro::throw_if_cancelled(false);
-  enum class Step { kWait, kWrite, kWriteLast, kAbort, kTimedOut, kAbandoned };
-  const int version = state->request.version;
-  const bool chunked = version >= 11;
+  const AnswerFrame frame{.keep_alive = keep_alive,
+                          .version = state->request.version,
+                          .chunked = state->request.version >= 11};
   bool head_written = false;
   std::string out;
   while (true) {
-    Step step = Step::kWait;
     out.clear();
-    {
-      std::lock_guard lock(state->mu);
-      const CancelReason reason = state->cancel.reason();
-      if (reason != CancelReason::kNone) {
-        step = reason == CancelReason::kDeadlineExceeded && !head_written ? Step::kTimedOut
-                                                                            : Step::kAbort;
-      } else {
-        switch (state->stage) {
-          case AnswerStage::kNone:
-            state->connection_waiting = true;
-            break;
-          case AnswerStage::kWhole: {
-            const HttpResponse& response = *state->response;
-            AppendResponseHead(MakeHead(response.status, &response.headers,
-                                        BodyFraming::kContentLength, response.body.size(),
-                                        keep_alive, version),
-                               out);
-            out.append(response.body);
-            state->response.reset();
-            head_written = true;
-            step = Step::kWriteLast;
-            break;
-          }
-          case AnswerStage::kStreaming:
-          case AnswerStage::kFinished: {
-            if (!head_written) {
-              AppendResponseHead(
-                  MakeHead(state->stream_status, &state->stream_headers,
-                           chunked ? BodyFraming::kChunked : BodyFraming::kUntilClose, 0,
-                           keep_alive, version),
-                  out);
-              head_written = true;
-            }
-            if (chunked) {
-              AppendChunk(state->pending, out);
-            } else {
-              out.append(state->pending);
-            }
-            state->in_flight = state->pending.size();
-            state->pending.clear();
-            if (state->stage == AnswerStage::kFinished) {
-              if (chunked) out.append(kLastChunk);
-              step = Step::kWriteLast;
-            } else if (out.empty()) {
-              state->connection_waiting = true;
-            } else {
-              step = Step::kWrite;
-            }
-            break;
-          }
-          case AnswerStage::kAbandoned:
-            step = head_written ? Step::kAbort : Step::kAbandoned;
-            break;
-        }
-      }
-    }
-
+    const Step step = TakeNextStep(*state, frame, head_written, out);
     switch (step) {
-      case Step::kWait: {
+      case Step::kWait:
         co_await wake_timer_.async_wait(kToken);
         if (co_await WasCancelled()) co_return Outcome::kClose;
         continue;
-      }
       case Step::kWrite:
       case Step::kWriteLast: {
         const bool ok = co_await WriteBytes(out);
@@ -362,9 +366,9 @@ asio::awaitable<ServerSession::Outcome> ServerSession::ServeExchange(
           co_return Outcome::kClose;
         }
         if (step == Step::kWriteLast) {
-          co_return keep_alive && (chunked || state->stage == AnswerStage::kWhole)
-              ? Outcome::kKeepAlive
-              : Outcome::kClose;
+          // A body delimited by closing the connection (HTTP/1.0 stream) ends the connection.
+          const bool delimited = frame.chunked || state->stage == AnswerStage::kWhole;
+          co_return keep_alive&& delimited ? Outcome::kKeepAlive : Outcome::kClose;
         }
         if (co_await WasCancelled()) co_return Outcome::kClose;
         continue;
@@ -372,10 +376,12 @@ asio::awaitable<ServerSession::Outcome> ServerSession::ServeExchange(
       case Step::kAbort:
         co_return Outcome::kClose;
       case Step::kTimedOut:
-        co_await WriteError(503, "the request exceeded the server's time limit", false, version);
+        co_await WriteError(503, "the request exceeded the server's time limit", false,
+                            frame.version);
         co_return Outcome::kClose;
       case Step::kAbandoned:
-        co_return co_await WriteError(500, "the handler dropped the request", keep_alive, version);
+        co_return co_await WriteError(500, "the handler dropped the request", keep_alive,
+                                      frame.version);
     }
   }
 }
@@ -417,9 +423,8 @@ asio::awaitable<void> ServerSession::Watchdog() {
   }
 }
 
-ResponseHead ServerSession::MakeHead(int status, const HttpHeaders* headers,
-                                     BodyFraming framing, size_t content_length, bool keep_alive,
-                                     int version) const {
+ResponseHead ServerSession::MakeHead(int status, const HttpHeaders* headers, BodyFraming framing,
+                                     size_t content_length, bool keep_alive, int version) const {
   ResponseHead head;
   head.status = status;
   head.headers = headers;
@@ -471,8 +476,8 @@ void ServerSession::OnIoTimeout() {
 asio::awaitable<bool> ServerSession::WriteBytes(std::string_view bytes) {
   phase_ = Phase::kWriting;
   SetIoDeadline(core_->options.write_timeout);
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
-                                            kToken);
+  auto [ec, n] =
+      co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), kToken);
   ClearIoDeadline();
   co_return !ec;
 }
@@ -489,7 +494,7 @@ asio::awaitable<ServerSession::Outcome> ServerSession::WriteError(int status,
                      out);
   out.append(response.body);
   const bool ok = co_await WriteBytes(out);
-  co_return ok && keep_alive ? Outcome::kKeepAlive : Outcome::kClose;
+  co_return ok&& keep_alive ? Outcome::kKeepAlive : Outcome::kClose;
 }
 
 asio::awaitable<void> ServerSession::LingeringClose() {

@@ -41,14 +41,34 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   using Clock = std::chrono::steady_clock;
   enum class Phase { kIdle, kReading, kHandling, kWriting, kClosing };
   enum class Outcome { kKeepAlive, kClose, kCloseLingering };
+  // What ServeExchange does next with the answer.
+  enum class Step {
+    kWait,       // nothing new: wait for a wake
+    kWrite,      // write `out`, then look again
+    kWriteLast,  // write `out`: the answer is complete
+    kAbort,      // close the connection without finishing the answer
+    kTimedOut,   // the request's time limit passed before any answer: 503
+    kAbandoned,  // the handler dropped the exchange before answering: 500
+  };
+  // How the answer is framed, fixed by the request.
+  struct AnswerFrame {
+    bool keep_alive;
+    int version;
+    bool chunked;  // streamed bodies use chunked coding (HTTP/1.1), else end with the connection
+  };
 
   asio::awaitable<void> Run();
   // Reads one request and serves it; kClose ends the connection.
   asio::awaitable<Outcome> ReadAndServe();
+  // Answers a request that could not be read (408, 413, 431, 400) or just closes.
+  asio::awaitable<Outcome> AnswerReadError(const boost::system::error_code& ec, int version);
   asio::awaitable<Outcome> Dispatch(HttpRequest request, bool keep_alive);
   // Writes the answer to the current exchange as the handler produces it.
   asio::awaitable<Outcome> ServeExchange(std::shared_ptr<internal::ExchangeState> state,
                                          bool keep_alive);
+  // Under the exchange's lock: takes what the handler produced and formats it into `out`.
+  Step TakeNextStep(internal::ExchangeState& state, const AnswerFrame& frame, bool& head_written,
+                    std::string& out);
   // Reads the socket while the exchange runs: pipelined bytes are kept, EOF or an error cancels.
   asio::awaitable<void> WatchPeer(std::shared_ptr<internal::ExchangeState> state);
   asio::awaitable<void> Watchdog();
@@ -78,7 +98,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   std::string remote_address_;
   boost::beast::flat_buffer buffer_;  // bytes read and not yet parsed (pipelined requests)
   asio::steady_timer watchdog_timer_;
-  asio::steady_timer wake_timer_;     // never expires: cancelled to wake ServeExchange
+  asio::steady_timer wake_timer_;  // never expires: cancelled to wake ServeExchange
   Clock::time_point io_deadline_ = Clock::time_point::max();
   Clock::time_point exchange_deadline_ = Clock::time_point::max();
   Phase phase_ = Phase::kIdle;

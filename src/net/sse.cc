@@ -42,10 +42,10 @@ void AppendSseEvent(const SseEvent& event, std::string& out) {
   if (!event.id.empty()) {
     out.append("id: ").append(event.id.substr(0, event.id.find_first_of("\r\n"))).push_back('\n');
   }
-  if (event.retry_ms.has_value()) fmt::format_to(std::back_inserter(out), "retry: {}\n", *event.retry_ms);
-  ForEachLine(event.data, [&out](std::string_view line) {
-    out.append("data: ").append(line).push_back('\n');
-  });
+  if (event.retry_ms.has_value())
+    fmt::format_to(std::back_inserter(out), "retry: {}\n", *event.retry_ms);
+  ForEachLine(event.data,
+              [&out](std::string_view line) { out.append("data: ").append(line).push_back('\n'); });
   out.push_back('\n');
 }
 
@@ -58,24 +58,23 @@ std::string FormatSseEvent(const SseEvent& event) {
 std::string FormatSseData(std::string_view data) {
   std::string out;
   out.reserve(data.size() + 8);
-  ForEachLine(data, [&out](std::string_view line) {
-    out.append("data: ").append(line).push_back('\n');
-  });
+  ForEachLine(data,
+              [&out](std::string_view line) { out.append("data: ").append(line).push_back('\n'); });
   out.push_back('\n');
   return out;
 }
 
 std::string FormatSseComment(std::string_view text) {
   std::string out;
-  ForEachLine(text, [&out](std::string_view line) { out.append(": ").append(line).push_back('\n'); });
+  ForEachLine(text,
+              [&out](std::string_view line) { out.append(": ").append(line).push_back('\n'); });
   out.push_back('\n');
   return out;
 }
 
 SseParser::SseParser(size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
 
-Status SseParser::Feed(std::string_view bytes,
-                       const std::function<void(SseEvent&&)>& on_event) {
+Status SseParser::Feed(std::string_view bytes, const std::function<void(SseEvent&&)>& on_event) {
   if (!status_.ok()) return status_;
   if (at_stream_start_ && !bytes.empty()) {
     // Strip one leading UTF-8 byte order mark, even when it arrives split across reads.

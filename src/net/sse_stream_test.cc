@@ -23,8 +23,8 @@ using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
 // Streams `count` events `gap` apart from `events`, then "[DONE]", stopping when cancelled.
-void StreamEvents(EventThread& events, std::shared_ptr<HttpExchange> exchange, int index,
-                  int count, std::chrono::microseconds gap) {
+void StreamEvents(EventThread& events, std::shared_ptr<HttpExchange> exchange, int index, int count,
+                  std::chrono::microseconds gap) {
   if (exchange->cancelled()) return;
   if (index == count) {
     (void)exchange->WriteSseData("[DONE]");
@@ -59,9 +59,8 @@ class SseStreamTest : public ::testing::Test {
     });
     router.Handle("GET", "/flood", [this](std::shared_ptr<HttpExchange> exchange) {
       // Writes 64 KiB events until the stream refuses: the client does not read.
-      exchange->cancellation().Subscribe([this](CancelReason reason) {
-        cancel_reason_.set_value(reason);
-      });
+      exchange->cancellation().Subscribe(
+          [this](CancelReason reason) { cancel_reason_.set_value(reason); });
       (void)exchange->StartSse();
       events_.Run([this, exchange] { Flood(exchange); });
     });
@@ -204,8 +203,8 @@ TEST_F(SseStreamTest, ClientDisconnectIsSeenWithinMilliseconds) {
     auto reason = cancel_reason_.get_future();
     ASSERT_EQ(reason.wait_for(10s), std::future_status::ready);
     EXPECT_EQ(reason.get(), CancelReason::kClientDisconnected);
-    const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
-        cancelled_at_ - closed_at);
+    const auto latency =
+        std::chrono::duration_cast<std::chrono::microseconds>(cancelled_at_ - closed_at);
     std::printf("disconnect (%s) seen by the handler after %lld us\n", reset ? "RST" : "FIN",
                 static_cast<long long>(latency.count()));
     // Typically well under a millisecond; the bound only guards against a missed signal on a

@@ -117,7 +117,8 @@ TEST(SseParserTest, OversizedEventIsAnErrorAndStaysOne) {
   EXPECT_FALSE(parser.Feed("\n\n", [](SseEvent&&) {}).ok());
   SseParser lines(64);
   Status many = absl::OkStatus();
-  for (int i = 0; i < 10 && many.ok(); ++i) many = lines.Feed("data: 0123456789\n", [](SseEvent&&) {});
+  for (int i = 0; i < 10 && many.ok(); ++i)
+    many = lines.Feed("data: 0123456789\n", [](SseEvent&&) {});
   EXPECT_EQ(many.code(), absl::StatusCode::kResourceExhausted);
 }
 

@@ -57,9 +57,9 @@ class RequestBodyBuilder {
 
 // What one server-sent event of a streamed answer carries.
 struct StreamChunk {
-  bool done = false;     // the "[DONE]" marker
-  bool content = false;  // generated text (or reasoning text) in the first choice
-  std::optional<int64_t> prompt_tokens;      // from `usage`
+  bool done = false;                     // the "[DONE]" marker
+  bool content = false;                  // generated text (or reasoning text) in the first choice
+  std::optional<int64_t> prompt_tokens;  // from `usage`
   std::optional<int64_t> completion_tokens;  // from `usage`
   std::optional<std::string> error;          // an `error` object's message
   std::optional<std::string> finish_reason;

@@ -12,17 +12,18 @@
 namespace tokenfab::bench {
 
 struct ProgressState {
-  int64_t done = 0;       // requests finished (completed or failed)
+  int64_t done = 0;  // requests finished (completed or failed)
   int64_t failed = 0;
   int64_t in_flight = 0;
-  int64_t total = 0;      // requests planned; 0 when unknown
+  int64_t total = 0;  // requests planned; 0 when unknown
   int64_t output_tokens = 0;
 };
 
 class Progress {
  public:
   // `out` receives the display; `terminal` selects the bar form.
-  Progress(base::Clock& clock, std::FILE* out, bool terminal, int64_t plain_interval_us = 10'000'000);
+  Progress(base::Clock& clock, std::FILE* out, bool terminal,
+           int64_t plain_interval_us = 10'000'000);
   // True when stderr is a terminal.
   static bool StderrIsTerminal();
 

@@ -33,10 +33,10 @@ struct ServeBenchOptions {
   net::HttpUrl url;  // the server; the endpoint path is appended (after any "/v1" it ends with)
   RequestBodyOptions body;  // endpoint, model (empty: the first of GET /v1/models), ...
   PromptOptions prompt;
-  std::string api_key;  // sent as `Authorization: Bearer ...` when not empty
-  net::HttpHeaders headers;  // more fields for every request
-  int concurrency = 0;       // most requests in flight at once; 0: no cap
-  int warmup = 0;            // requests sent (and discarded) before the measured run
+  std::string api_key;                   // sent as `Authorization: Bearer ...` when not empty
+  net::HttpHeaders headers;              // more fields for every request
+  int concurrency = 0;                   // most requests in flight at once; 0: no cap
+  int warmup = 0;                        // requests sent (and discarded) before the measured run
   int64_t request_timeout_ms = 600'000;  // per request, send to last byte; 0: none
   int io_threads = 2;
 };
@@ -45,7 +45,7 @@ struct ServeBenchResult {
   std::vector<RequestRecord> records;  // the measured requests that were sent, in plan order
   double duration_s = 0;               // first planned arrival to the last request's end
   int warmup_failed = 0;
-  bool interrupted = false;            // stopped early by the stop flag
+  bool interrupted = false;  // stopped early by the stop flag
 };
 
 class ServeBench {
@@ -67,8 +67,7 @@ class ServeBench {
   // (cancelling requests in flight) when `*stop` becomes true. Errors: every warm-up request
   // failed (the server is not usable; the message says why).
   [[nodiscard]] StatusOr<ServeBenchResult> Run(const std::vector<PlannedRequest>& plan,
-                                               Progress* progress,
-                                               const std::atomic<bool>* stop);
+                                               Progress* progress, const std::atomic<bool>* stop);
 
  private:
   struct Impl;

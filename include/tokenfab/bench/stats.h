@@ -45,9 +45,9 @@ struct BenchSummary {
   int64_t failed = 0;
   std::map<std::string, int64_t> errors_by_kind;
   double duration_s = 0;
-  int64_t input_tokens = 0;   // of completed requests
-  int64_t output_tokens = 0;  // of completed requests
-  int64_t usage_missing = 0;  // completed requests whose token count came from chunks
+  int64_t input_tokens = 0;            // of completed requests
+  int64_t output_tokens = 0;           // of completed requests
+  int64_t usage_missing = 0;           // completed requests whose token count came from chunks
   double request_throughput = 0;       // completed / s
   double input_token_throughput = 0;   // tokens / s
   double output_token_throughput = 0;  // tokens / s

@@ -38,15 +38,15 @@ struct HttpClientOptions {
   // The whole call, connect to last byte; 0: none.
   std::chrono::milliseconds total_timeout{0};
   size_t max_response_header_bytes = 64 << 10;
-  size_t max_response_body_bytes = 64 << 20;  // Fetch() only: streams are not accumulated
+  size_t max_response_body_bytes = 64 << 20;    // Fetch() only: streams are not accumulated
   int max_idle_connections_per_upstream = 256;  // per upstream, per loop
   std::chrono::milliseconds idle_connection_ttl{30'000};
 };
 
 struct ClientRequest {
   std::string method = "GET";
-  HttpUrl url;            // host, port and target
-  HttpHeaders headers;    // Host, Content-Length and Connection are added by the client
+  HttpUrl url;          // host, port and target
+  HttpHeaders headers;  // Host, Content-Length and Connection are added by the client
   std::string body;
   // Cancelling this token cancels the call (e.g. the downstream client's token in a relay).
   CancellationToken cancellation;

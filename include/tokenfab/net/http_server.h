@@ -63,10 +63,10 @@ struct HttpServerOptions {
 struct HttpServerStats {
   int64_t connections_accepted = 0;
   int64_t connections_open = 0;
-  int64_t requests = 0;           // requests read and dispatched (or answered with an error)
-  int64_t requests_open = 0;      // being served right now
-  int64_t client_disconnects = 0; // exchanges cancelled because the client went away
-  int64_t errors_4xx = 0;         // errors the server answered itself
+  int64_t requests = 0;            // requests read and dispatched (or answered with an error)
+  int64_t requests_open = 0;       // being served right now
+  int64_t client_disconnects = 0;  // exchanges cancelled because the client went away
+  int64_t errors_4xx = 0;          // errors the server answered itself
   int64_t errors_5xx = 0;
 };
 

@@ -52,14 +52,14 @@ class SseParser {
   void ProcessLine(std::string_view line, const std::function<void(SseEvent&&)>& on_event);
 
   const size_t max_event_bytes_;
-  std::string line_;           // the current, unterminated line
-  bool skip_lf_ = false;       // the last byte was '\r': a '\n' right after it ends nothing
+  std::string line_;             // the current, unterminated line
+  bool skip_lf_ = false;         // the last byte was '\r': a '\n' right after it ends nothing
   bool at_stream_start_ = true;  // a UTF-8 BOM may still be stripped
-  bool has_fields_ = false;    // a field line of the current event was seen
-  bool has_data_ = false;      // at least one data line in the current event
-  std::string data_;           // data buffer of the current event
-  std::string event_type_;     // event type buffer of the current event
-  std::string last_id_;        // the last event id buffer (sticky across events)
+  bool has_fields_ = false;      // a field line of the current event was seen
+  bool has_data_ = false;        // at least one data line in the current event
+  std::string data_;             // data buffer of the current event
+  std::string event_type_;       // event type buffer of the current event
+  std::string last_id_;          // the last event id buffer (sticky across events)
   std::optional<int64_t> retry_ms_;
   int64_t comment_count_ = 0;
   Status status_;
