@@ -161,9 +161,9 @@ TEST(ServeBenchTest, MeasuresTheServersConfiguredTtftAndTpot) {
   // can only be late, so the lower bounds are tight and the upper ones generous.
   EXPECT_GE(s.ttft_ms.mean, 75);
   EXPECT_LE(s.ttft_ms.mean, 80 + 300);
-  EXPECT_GE(s.tpot_ms.mean, 18);
+  EXPECT_GE(s.tpot_ms.mean, 16);  // a late first chunk shortens it: (E2E − TTFT) / 11
   EXPECT_LE(s.tpot_ms.mean, 20 + 40);
-  EXPECT_GE(s.itl_ms.p50, 10);
+  EXPECT_GE(s.itl_ms.p50, 5);  // late chunks bunch up under load
   EXPECT_LE(s.itl_ms.p50, 20 + 40);
   EXPECT_GE(s.e2e_ms.mean, 295);
   // 24 requests, 8 at a time, 300 ms each: at least three rounds; the cap delayed some.
