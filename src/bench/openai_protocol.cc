@@ -128,6 +128,10 @@ StatusOr<StreamChunk> ParseStreamChunk(std::string_view data, Endpoint endpoint)
   if (const json::value* usage = object.if_contains("usage"); usage && usage->is_object()) {
     chunk.prompt_tokens = IntMember(usage->as_object(), "prompt_tokens");
     chunk.completion_tokens = IntMember(usage->as_object(), "completion_tokens");
+    if (const json::value* details = usage->as_object().if_contains("prompt_tokens_details");
+        details != nullptr && details->is_object()) {
+      chunk.cached_tokens = IntMember(details->as_object(), "cached_tokens");
+    }
   }
   const json::value* choices = object.if_contains("choices");
   if (choices != nullptr && choices->is_array() && !choices->as_array().empty() &&

@@ -66,12 +66,15 @@ TEST(StreamChunkTest, InterpretsCompletionAndChatChunks) {
       ParseStreamChunk(R"({"choices":[{"delta":{"reasoning_content":"hm"}}]})", Endpoint::kChat);
   EXPECT_TRUE(reasoning->content);
   auto usage = ParseStreamChunk(
-      R"({"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}})",
+      R"({"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46,)"
+      R"("prompt_tokens_details":{"cached_tokens":8}}})",
       Endpoint::kChat);
   ASSERT_TRUE(usage.ok());
   EXPECT_FALSE(usage->content);
   EXPECT_EQ(usage->prompt_tokens, 12);
   EXPECT_EQ(usage->completion_tokens, 34);
+  EXPECT_EQ(usage->cached_tokens, 8);
+  EXPECT_FALSE(text->cached_tokens.has_value());
   auto done = ParseStreamChunk("[DONE]", Endpoint::kChat);
   EXPECT_TRUE(done->done);
   auto error =

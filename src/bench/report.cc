@@ -55,6 +55,12 @@ std::string FormatReportTable(const BenchSummary& summary, const RunDescription&
     Line(out,
          "  counted from chunks (no usage):", fmt::format("{} requests", summary.usage_missing));
   }
+  if (summary.cache_reported_input_tokens > 0) {
+    Line(out, "Prefix-cached input tokens:",
+         fmt::format("{} ({:.1f} %)", summary.cached_tokens,
+                     100.0 * static_cast<double>(summary.cached_tokens) /
+                         static_cast<double>(summary.cache_reported_input_tokens)));
+  }
   Line(out, "Request throughput (req/s):", fmt::format("{:.2f}", summary.request_throughput));
   Line(out,
        "Output token throughput (tok/s):", fmt::format("{:.2f}", summary.output_token_throughput));
@@ -98,6 +104,8 @@ std::string FormatReportJson(const BenchSummary& summary, const RunDescription& 
       {"input_tokens", summary.input_tokens},
       {"output_tokens", summary.output_tokens},
       {"usage_missing", summary.usage_missing},
+      {"cached_tokens", summary.cached_tokens},
+      {"cache_reported_input_tokens", summary.cache_reported_input_tokens},
       {"request_throughput", summary.request_throughput},
       {"input_token_throughput", summary.input_token_throughput},
       {"output_token_throughput", summary.output_token_throughput},
@@ -128,6 +136,7 @@ std::string FormatReportJson(const BenchSummary& summary, const RunDescription& 
       json::object row{{"index", r.index},
                        {"ok", r.ok()},
                        {"input_tokens", r.InputTokens()},
+                       {"expected_input_tokens", r.expected_input_tokens},
                        {"output_tokens", r.OutputTokens()},
                        {"expected_output_tokens", r.expected_output_tokens},
                        {"queue_delay_ms", r.QueueDelayMs()},

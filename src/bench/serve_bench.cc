@@ -191,6 +191,7 @@ void ServeBench::Impl::OnData(CallContext& context, std::string_view bytes) {
     }
     if (chunk->prompt_tokens.has_value()) record.prompt_tokens = chunk->prompt_tokens;
     if (chunk->completion_tokens.has_value()) record.completion_tokens = chunk->completion_tokens;
+    if (chunk->cached_tokens.has_value()) record.cached_tokens = chunk->cached_tokens;
   });
   if (!parsed.ok() && !context.bad_event) {
     context.bad_event = true;

@@ -68,6 +68,10 @@ BenchSummary SummarizeRun(const std::vector<RequestRecord>& records, double dura
     summary.input_tokens += record.InputTokens();
     summary.output_tokens += record.OutputTokens();
     if (!record.completion_tokens.has_value()) ++summary.usage_missing;
+    if (record.cached_tokens.has_value()) {
+      summary.cached_tokens += *record.cached_tokens;
+      summary.cache_reported_input_tokens += record.InputTokens();
+    }
     ttft.push_back(record.TtftMs());
     tpot.push_back(record.TpotMs());
     e2e.push_back(record.E2eMs());

@@ -45,6 +45,7 @@ std::vector<RequestRecord> Records() {
   r0.end_us = 1'000'000;
   r0.completion_tokens = 10;
   r0.prompt_tokens = 100;
+  r0.cached_tokens = 40;
   r0.content_chunks = 3;
   r0.itl_us = {400'000, 500'000};
   RequestRecord& r1 = records[1];  // TTFT 300 ms, E2E 550 ms, 6 tokens: TPOT 50 ms
@@ -88,6 +89,8 @@ TEST(SummarizeRunTest, ThroughputLatencyAndGoodput) {
   EXPECT_EQ(s.output_tokens, 17);
   EXPECT_EQ(s.input_tokens, 350);
   EXPECT_EQ(s.usage_missing, 1);
+  EXPECT_EQ(s.cached_tokens, 40);  // only r0 reported its cache hits, of 100 prompt tokens
+  EXPECT_EQ(s.cache_reported_input_tokens, 100);
   EXPECT_DOUBLE_EQ(s.request_throughput, 0.75);
   EXPECT_DOUBLE_EQ(s.output_token_throughput, 4.25);
   EXPECT_DOUBLE_EQ(s.total_token_throughput, 91.75);
@@ -120,6 +123,7 @@ TEST(ReportTest, TableAndJsonCarryTheResults) {
   EXPECT_NE(table.find("Goodput (req/s):"), std::string::npos);
   EXPECT_NE(table.find("0.25"), std::string::npos);
   EXPECT_NE(table.find("http_429:"), std::string::npos);
+  EXPECT_NE(table.find("40 (40.0 %)"), std::string::npos);
   EXPECT_NE(table.find("TTFT"), std::string::npos);
 
   const std::vector<RequestRecord> records = Records();

@@ -61,7 +61,10 @@ struct StreamChunk {
   bool content = false;                  // generated text (or reasoning text) in the first choice
   std::optional<int64_t> prompt_tokens;  // from `usage`
   std::optional<int64_t> completion_tokens;  // from `usage`
-  std::optional<std::string> error;          // an `error` object's message
+  // Prompt tokens served from the server's prefix cache, from
+  // `usage.prompt_tokens_details.cached_tokens` (OpenAI, vLLM, llama.cpp report it).
+  std::optional<int64_t> cached_tokens;
+  std::optional<std::string> error;  // an `error` object's message
   std::optional<std::string> finish_reason;
 };
 

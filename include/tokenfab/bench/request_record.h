@@ -27,6 +27,7 @@ struct RequestRecord {
   int64_t content_chunks = 0;
   std::optional<int64_t> prompt_tokens;      // usage, when reported
   std::optional<int64_t> completion_tokens;  // usage, when reported
+  std::optional<int64_t> cached_tokens;      // prompt tokens from the prefix cache, if reported
   int http_status = 0;
   // Empty on success; else one of: connect, timeout, http_<status>, stream_error, incomplete,
   // empty_response, bad_event, cancelled, other.

@@ -45,13 +45,17 @@ struct BenchSummary {
   int64_t failed = 0;
   std::map<std::string, int64_t> errors_by_kind;
   double duration_s = 0;
-  int64_t input_tokens = 0;            // of completed requests
-  int64_t output_tokens = 0;           // of completed requests
-  int64_t usage_missing = 0;           // completed requests whose token count came from chunks
-  double request_throughput = 0;       // completed / s
-  double input_token_throughput = 0;   // tokens / s
-  double output_token_throughput = 0;  // tokens / s
-  double total_token_throughput = 0;   // tokens / s
+  int64_t input_tokens = 0;   // of completed requests
+  int64_t output_tokens = 0;  // of completed requests
+  int64_t usage_missing = 0;  // completed requests whose token count came from chunks
+  // Prefix cache: prompt tokens the server reported as cached, and the prompt tokens of the
+  // completed requests that reported it (0 and 0 when none did).
+  int64_t cached_tokens = 0;
+  int64_t cache_reported_input_tokens = 0;
+  double request_throughput = 0;                             // completed / s
+  double input_token_throughput = 0;                         // tokens / s
+  double output_token_throughput = 0;                        // tokens / s
+  double total_token_throughput = 0;                         // tokens / s
   Summary ttft_ms, tpot_ms, itl_ms, e2e_ms, queue_delay_ms;  // completed requests only
   SloOptions slo;
   int64_t slo_met = 0;
