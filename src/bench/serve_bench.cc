@@ -344,6 +344,10 @@ StatusOr<ServeBenchResult> ServeBench::Run(const std::vector<PlannedRequest>& pl
   if (!impl.bodies.has_value()) return absl::FailedPreconditionError("Prepare() was not called");
   ServeBenchResult result;
   bool interrupted = false;
+  {
+    std::lock_guard lock(impl.mu);
+    impl.in_flight = impl.done = impl.failed = impl.output_tokens = 0;
+  }
 
   if (impl.options.warmup > 0 && !plan.empty()) {
     const size_t count = static_cast<size_t>(impl.options.warmup);
