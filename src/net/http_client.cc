@@ -503,6 +503,30 @@ std::shared_ptr<ClientCall> StartCall(const std::shared_ptr<HttpClient::Core>& c
 
 }  // namespace
 
+StreamCallbacks SseCallbacks(std::function<void(int, const HttpHeaders&)> on_head,
+                             std::function<void(SseEvent&&)> on_event,
+                             std::function<void(Status)> on_done, size_t max_event_bytes) {
+  struct Shared {
+    explicit Shared(size_t limit) : parser(limit) {}
+    SseParser parser;
+    Status status;  // the first parse error
+  };
+  auto shared = std::make_shared<Shared>(max_event_bytes);
+  StreamCallbacks callbacks;
+  callbacks.on_head = std::move(on_head);
+  callbacks.on_data = [shared, on_event = std::move(on_event)](std::string_view data) {
+    if (!shared->status.ok()) return;
+    shared->status = shared->parser.Feed(data, [&](SseEvent&& event) {
+      if (on_event) on_event(std::move(event));
+    });
+  };
+  callbacks.on_done = [shared, on_done = std::move(on_done)](Status status) {
+    if (status.ok() && !shared->status.ok()) status = shared->status;
+    if (on_done) on_done(std::move(status));
+  };
+  return callbacks;
+}
+
 ClientCall::ClientCall(std::shared_ptr<internal::CallState> state) : state_(std::move(state)) {}
 
 void ClientCall::Cancel() {

@@ -137,20 +137,18 @@ struct StreamResult {
 std::shared_ptr<ClientCall> StartCollecting(HttpClient& client, ClientRequest request,
                                             std::shared_ptr<StreamResult> result,
                                             std::function<void()> on_done) {
-  auto parser = std::make_shared<SseParser>();
-  StreamCallbacks callbacks;
-  callbacks.on_head = [result](int status, const HttpHeaders& headers) {
-    result->status = status;
-    result->content_type = std::string(headers.Get("Content-Type").value_or(""));
-  };
-  callbacks.on_data = [result, parser](std::string_view bytes) {
-    (void)parser->Feed(bytes, [&](SseEvent&& event) { result->data.push_back(event.data); });
-  };
-  callbacks.on_done = [result, on_done = std::move(on_done)](Status status) {
-    result->done = status;
-    on_done();
-  };
-  return client.Stream(std::move(request), std::move(callbacks));
+  return client.Stream(
+      std::move(request),
+      SseCallbacks(
+          [result](int status, const HttpHeaders& headers) {
+            result->status = status;
+            result->content_type = std::string(headers.Get("Content-Type").value_or(""));
+          },
+          [result](SseEvent&& event) { result->data.push_back(std::move(event.data)); },
+          [result, on_done = std::move(on_done)](Status status) {
+            result->done = status;
+            on_done();
+          }));
 }
 
 TEST_F(SseStreamTest, StreamsEventsProducedOnAnotherThread) {
@@ -167,6 +165,22 @@ TEST_F(SseStreamTest, StreamsEventsProducedOnAnotherThread) {
   ASSERT_EQ(result->data.size(), 51u);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(result->data[i], fmt::format("{{\"index\":{}}}", i));
   EXPECT_EQ(result->data.back(), "[DONE]");
+}
+
+TEST_F(SseStreamTest, OversizedEventFailsTheCall) {
+  StartServer();
+  IoContextPool pool(1);
+  HttpClient client(pool);
+  std::promise<Status> done;
+  int events = 0;
+  client.Stream(Request("/events?5"), SseCallbacks(
+                                          nullptr, [&](SseEvent&&) { ++events; },
+                                          [&](Status status) { done.set_value(status); },
+                                          /*max_event_bytes=*/8));  // "{\"index\":0}" is 11 bytes
+  auto status = done.get_future();
+  ASSERT_EQ(status.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(status.get().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(events, 0);
 }
 
 TEST_F(SseStreamTest, Http10ClientGetsTheStreamUntilClose) {

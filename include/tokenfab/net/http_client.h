@@ -26,6 +26,7 @@
 #include "tokenfab/net/http_message.h"
 #include "tokenfab/net/http_url.h"
 #include "tokenfab/net/io_context_pool.h"
+#include "tokenfab/net/sse.h"
 
 namespace tokenfab::net {
 
@@ -63,6 +64,15 @@ struct StreamCallbacks {
   // malformed response or connection closed mid-body; ResourceExhausted: a size limit).
   std::function<void(Status status)> on_done;
 };
+
+// Callbacks that parse the body as server-sent events (incrementally, across reads) and hand
+// over whole events. An event past `max_event_bytes` makes on_done report ResourceExhausted
+// (the rest of the body is ignored); an event cut off by the end of the body is dropped, as the
+// SSE standard says. The status in on_head tells whether the body is a stream at all.
+StreamCallbacks SseCallbacks(std::function<void(int status, const HttpHeaders& headers)> on_head,
+                             std::function<void(SseEvent&& event)> on_event,
+                             std::function<void(Status status)> on_done,
+                             size_t max_event_bytes = 16 << 20);
 
 namespace internal {
 struct CallState;
