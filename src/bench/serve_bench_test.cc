@@ -66,6 +66,16 @@ class FakeOpenAiServer {
     return bodies_;
   }
 
+  std::vector<std::string> authorizations() {
+    std::lock_guard lock(mu_);
+    return authorizations_;
+  }
+
+  std::vector<std::string> tenants() {
+    std::lock_guard lock(mu_);
+    return tenants_;
+  }
+
   int64_t requests() {
     std::lock_guard lock(mu_);
     return static_cast<int64_t>(bodies_.size());
@@ -79,6 +89,8 @@ class FakeOpenAiServer {
     {
       std::lock_guard lock(mu_);
       bodies_.push_back(body);
+      authorizations_.emplace_back(exchange->request().headers.Get("Authorization").value_or(""));
+      tenants_.emplace_back(exchange->request().headers.Get("X-Tenant").value_or(""));
       count = static_cast<int64_t>(bodies_.size());
     }
     if (ec || !body.is_object() || !body.as_object().contains("max_tokens") ||
@@ -124,7 +136,9 @@ class FakeOpenAiServer {
   net::testing::EventThread events_;
   std::unique_ptr<net::HttpServer> server_;
   std::mutex mu_;
-  std::vector<json::value> bodies_;  // guarded by mu_
+  std::vector<json::value> bodies_;          // guarded by mu_
+  std::vector<std::string> authorizations_;  // guarded by mu_
+  std::vector<std::string> tenants_;         // guarded by mu_
 };
 
 ServeBenchOptions Options(const FakeOpenAiServer& server) {
@@ -192,6 +206,8 @@ TEST(ServeBenchTest, ChatEndpointWarmupAndModelDiscovery) {
   options.body.endpoint = Endpoint::kChat;
   options.body.model.clear();  // asked from /v1/models
   options.warmup = 3;
+  options.api_key = "sk-test";
+  options.headers.Add("X-Tenant", "acme");
   ServeBench bench(options, base::RealClock::Get());
   ASSERT_TRUE(bench.Prepare().ok());
   EXPECT_EQ(bench.model(), "fake-model");
@@ -207,6 +223,10 @@ TEST(ServeBenchTest, ChatEndpointWarmupAndModelDiscovery) {
     EXPECT_EQ(record.content_chunks, 4);
   }
   EXPECT_EQ(server.bodies()[0].at("messages").as_array()[0].at("role").as_string(), "user");
+  for (const std::string& authorization : server.authorizations()) {
+    EXPECT_EQ(authorization, "Bearer sk-test");
+  }
+  for (const std::string& tenant : server.tenants()) EXPECT_EQ(tenant, "acme");
 }
 
 TEST(ServeBenchTest, CountsErrorsByKind) {
