@@ -14,8 +14,8 @@
 
 #include "http_wire.h"
 #include "io_context_pool_internal.h"
+#include "server_connection.h"
 #include "server_core.h"
-#include "server_session.h"
 #include "tokenfab/base/logging.h"
 
 namespace tokenfab::net {
@@ -54,7 +54,7 @@ ServerCore::ServerCore(HttpServerOptions options_in, Router router_in, IoContext
       router(std::move(router_in)),
       pool(pool_in),
       clock(options.clock != nullptr ? options.clock : &base::RealClock::Get()),
-      sessions(pool_in->size()) {}
+      connections(pool_in->size()) {}
 
 HttpResponse ServerCore::ErrorResponse(int status, std::string_view message) {
   if (status >= 500) {
@@ -66,9 +66,13 @@ HttpResponse ServerCore::ErrorResponse(int status, std::string_view message) {
                                  : DefaultErrorResponse(status, message);
 }
 
-void ServerCore::Register(int loop, ServerSession* session) { sessions[loop].insert(session); }
+void ServerCore::Register(int loop, ServerConnection* connection) {
+  connections[loop].insert(connection);
+}
 
-void ServerCore::Unregister(int loop, ServerSession* session) { sessions[loop].erase(session); }
+void ServerCore::Unregister(int loop, ServerConnection* connection) {
+  connections[loop].erase(connection);
+}
 
 bool ServerCore::WaitForNoConnections(std::chrono::milliseconds timeout) {
   std::unique_lock lock(open_mu_);
@@ -202,7 +206,7 @@ void HttpServer::Impl::Admit(tcp::socket socket, int loop) {
   }
   core_->connections_open.fetch_add(1, std::memory_order_acq_rel);
   pool_->connection_count(loop).fetch_add(1, std::memory_order_relaxed);
-  std::make_shared<ServerSession>(core_, std::move(socket), loop)->Start();
+  std::make_shared<ServerConnection>(core_, std::move(socket), loop)->Start();
 }
 
 void HttpServer::Impl::RunOnEveryLoop(const std::function<void(int loop)>& fn) {
@@ -229,17 +233,17 @@ void HttpServer::Impl::Stop(std::chrono::milliseconds grace) {
       acceptor_.close(ec);
       retry_timer_.cancel();
     }
-    // Copy: closing a session may end it and unregister it while we iterate.
-    const std::vector<ServerSession*> sessions(core_->sessions[loop].begin(),
-                                               core_->sessions[loop].end());
-    for (ServerSession* session : sessions) session->CloseIfIdle();
+    // Copy: closing a connection may end it and unregister it while we iterate.
+    const std::vector<ServerConnection*> connections(core_->connections[loop].begin(),
+                                                     core_->connections[loop].end());
+    for (ServerConnection* connection : connections) connection->CloseIfIdle();
   });
   if (accepting_ && !pool_->stopped()) accept_done_.get_future().wait();
   if (!core_->WaitForNoConnections(grace)) {
     RunOnEveryLoop([this](int loop) {
-      const std::vector<ServerSession*> sessions(core_->sessions[loop].begin(),
-                                                 core_->sessions[loop].end());
-      for (ServerSession* session : sessions) session->Abort();
+      const std::vector<ServerConnection*> connections(core_->connections[loop].begin(),
+                                                       core_->connections[loop].end());
+      for (ServerConnection* connection : connections) connection->Abort();
     });
     if (!core_->WaitForNoConnections(kAbortWait)) {
       TF_LOG_WARN("net: {} connections still open after stop",

@@ -19,7 +19,7 @@
 
 namespace tokenfab::net {
 
-class ServerSession;
+class ServerConnection;
 
 struct ServerCore {
   ServerCore(HttpServerOptions options_in, Router router_in, IoContextPool::Impl* pool_in);
@@ -27,10 +27,10 @@ struct ServerCore {
   // The error answer the server gives itself, in the configured format. Counts it.
   HttpResponse ErrorResponse(int status, std::string_view message);
 
-  // Connection registry: called on the session's own loop thread.
-  void Register(int loop, ServerSession* session);
-  void Unregister(int loop, ServerSession* session);
-  // Counts a connection as closed (its session is gone). Any thread.
+  // Connection registry: called on the connection's own loop thread.
+  void Register(int loop, ServerConnection* connection);
+  void Unregister(int loop, ServerConnection* connection);
+  // Counts a connection as closed (its object is gone). Any thread.
   void ConnectionClosed();
   // Blocks until no connection is open or `timeout` passes; true when none is open.
   bool WaitForNoConnections(std::chrono::milliseconds timeout);
@@ -50,8 +50,8 @@ struct ServerCore {
   std::atomic<int64_t> errors_4xx{0};
   std::atomic<int64_t> errors_5xx{0};
 
-  // sessions[loop]: the open connections of that loop; only its thread touches the set.
-  std::vector<std::unordered_set<ServerSession*>> sessions;
+  // connections[loop]: the open connections of that loop; only its thread touches the set.
+  std::vector<std::unordered_set<ServerConnection*>> connections;
 
  private:
   std::mutex open_mu_;

@@ -1,4 +1,4 @@
-// Test helpers for the net layer: a blocking raw-socket HTTP client that sends exact bytes (so
+// Test utilities for the net layer: a blocking raw-socket HTTP client that sends exact bytes (so
 // tests can send malformed, oversized, slow or pipelined requests) and reads responses, and an
 // "engine" thread that runs callbacks at given times, the way a real engine thread produces
 // tokens for streams it does not own.
@@ -69,7 +69,7 @@ class RawListener {
   ~RawListener();  // joins the thread (closes the listener first)
   uint16_t port() const { return port_; }
 
-  // Helpers for `serve`: reads until "\r\n\r\n" (returns what was read); writes all bytes.
+  // For `serve`: reads until "\r\n\r\n" (returns what was read); writes all bytes.
   static std::string ReadHead(int fd);
   static void WriteAll(int fd, std::string_view bytes);
 

@@ -1,4 +1,4 @@
-#include "server_session.h"
+#include "server_connection.h"
 
 #include <algorithm>
 #include <array>
@@ -33,7 +33,7 @@ using internal::AnswerStage;
 using internal::ExchangeState;
 
 constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
-// Pipelined request bytes read ahead while a handler works; past this the session stops reading
+// Pipelined request bytes read ahead while a handler works; past this the connection stops reading
 // (and so stops noticing a disconnect) until the answer is done.
 constexpr size_t kMaxReadAheadBytes = 64 << 10;
 // A lingering close drains at most this much, for at most this long.
@@ -78,8 +78,8 @@ asio::awaitable<bool> WasCancelled() {
 
 }  // namespace
 
-ServerSession::ServerSession(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket,
-                             int loop)
+ServerConnection::ServerConnection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket,
+                                   int loop)
     : core_(std::move(core)),
       socket_(std::move(socket)),
       loop_(loop),
@@ -91,27 +91,27 @@ ServerSession::ServerSession(std::shared_ptr<ServerCore> core, asio::ip::tcp::so
   if (!ec) remote_address_ = FormatEndpoint(remote);
 }
 
-ServerSession::~ServerSession() {
+ServerConnection::~ServerConnection() {
   if (registered_) core_->Unregister(loop_, this);
   loop_connections_.fetch_sub(1, std::memory_order_relaxed);
   core_->ConnectionClosed();
 }
 
-void ServerSession::Start() {
+void ServerConnection::Start() {
   asio::co_spawn(
       socket_.get_executor(), [self = shared_from_this()] { return self->Run(); }, LogEscaped);
 }
 
-void ServerSession::CloseIfIdle() {
+void ServerConnection::CloseIfIdle() {
   if (phase_ == Phase::kIdle) Close();
 }
 
-void ServerSession::Abort() {
+void ServerConnection::Abort() {
   if (exchange_ != nullptr) CancelExchange(*exchange_, CancelReason::kServerStopping);
   Close();
 }
 
-void ServerSession::CancelExchange(ExchangeState& state, CancelReason reason) {
+void ServerConnection::CancelExchange(ExchangeState& state, CancelReason reason) {
   // Only this loop cancels the exchange, so checking first is not racy; counting before the
   // callbacks run keeps the stats in step with what handlers observe.
   if (state.cancel.cancelled()) return;
@@ -121,7 +121,7 @@ void ServerSession::CancelExchange(ExchangeState& state, CancelReason reason) {
   state.cancel.Cancel(reason);
 }
 
-void ServerSession::Close() {
+void ServerConnection::Close() {
   if (closed_) return;
   closed_ = true;
   error_code ec;
@@ -130,7 +130,7 @@ void ServerSession::Close() {
   wake_timer_.cancel();
 }
 
-asio::awaitable<void> ServerSession::Run() {
+asio::awaitable<void> ServerConnection::Run() {
   core_->Register(loop_, this);
   registered_ = true;
   asio::co_spawn(
@@ -146,7 +146,7 @@ asio::awaitable<void> ServerSession::Run() {
   registered_ = false;
 }
 
-asio::awaitable<ServerSession::Outcome> ServerSession::ReadAndServe() {
+asio::awaitable<ServerConnection::Outcome> ServerConnection::ReadAndServe() {
   const HttpServerOptions& options = core_->options;
   if (buffer_.size() == 0) {
     phase_ = Phase::kIdle;
@@ -191,8 +191,8 @@ asio::awaitable<ServerSession::Outcome> ServerSession::ReadAndServe() {
   co_return co_await Dispatch(std::move(request), message.keep_alive());
 }
 
-asio::awaitable<ServerSession::Outcome> ServerSession::AnswerReadError(const error_code& ec,
-                                                                       int version) {
+asio::awaitable<ServerConnection::Outcome> ServerConnection::AnswerReadError(const error_code& ec,
+                                                                             int version) {
   const HttpServerOptions& options = core_->options;
   if (read_timed_out_) {
     co_await WriteError(408, "request not received in time", false, version);
@@ -216,8 +216,8 @@ asio::awaitable<ServerSession::Outcome> ServerSession::AnswerReadError(const err
   co_return Outcome::kCloseLingering;
 }
 
-asio::awaitable<ServerSession::Outcome> ServerSession::Dispatch(HttpRequest request,
-                                                                bool keep_alive) {
+asio::awaitable<ServerConnection::Outcome> ServerConnection::Dispatch(HttpRequest request,
+                                                                      bool keep_alive) {
   core_->requests.fetch_add(1, std::memory_order_relaxed);
   keep_alive = keep_alive && !core_->draining.load(std::memory_order_relaxed);
   const int version = request.version;
@@ -236,7 +236,7 @@ asio::awaitable<ServerSession::Outcome> ServerSession::Dispatch(HttpRequest requ
                                                options.max_stream_buffer_bytes,
                                                options.stream_low_water_bytes);
   {
-    std::weak_ptr<ServerSession> weak = weak_from_this();
+    std::weak_ptr<ServerConnection> weak = weak_from_this();
     std::lock_guard lock(state->mu);
     state->waker = [weak, executor = socket_.get_executor()] {
       asio::post(executor, [weak] {
@@ -278,8 +278,9 @@ asio::awaitable<ServerSession::Outcome> ServerSession::Dispatch(HttpRequest requ
   co_return outcome;
 }
 
-ServerSession::Step ServerSession::TakeNextStep(ExchangeState& state, const AnswerFrame& frame,
-                                                bool& head_written, std::string& out) {
+ServerConnection::Step ServerConnection::TakeNextStep(ExchangeState& state,
+                                                      const AnswerFrame& frame, bool& head_written,
+                                                      std::string& out) {
   std::lock_guard lock(state.mu);
   const CancelReason reason = state.cancel.reason();
   if (reason != CancelReason::kNone) {
@@ -334,7 +335,7 @@ ServerSession::Step ServerSession::TakeNextStep(ExchangeState& state, const Answ
   return Step::kAbort;
 }
 
-asio::awaitable<ServerSession::Outcome> ServerSession::ServeExchange(
+asio::awaitable<ServerConnection::Outcome> ServerConnection::ServeExchange(
     std::shared_ptr<ExchangeState> state, bool keep_alive) {
   co_await asio::this_coro::throw_if_cancelled(false);
   const AnswerFrame frame{.keep_alive = keep_alive,
@@ -386,7 +387,7 @@ asio::awaitable<ServerSession::Outcome> ServerSession::ServeExchange(
   }
 }
 
-asio::awaitable<void> ServerSession::WatchPeer(std::shared_ptr<ExchangeState> state) {
+asio::awaitable<void> ServerConnection::WatchPeer(std::shared_ptr<ExchangeState> state) {
   co_await asio::this_coro::throw_if_cancelled(false);
   while (buffer_.size() < kMaxReadAheadBytes) {
     auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(4096), kToken);
@@ -402,7 +403,7 @@ asio::awaitable<void> ServerSession::WatchPeer(std::shared_ptr<ExchangeState> st
   co_await never.async_wait(kToken);
 }
 
-asio::awaitable<void> ServerSession::Watchdog() {
+asio::awaitable<void> ServerConnection::Watchdog() {
   co_await asio::this_coro::throw_if_cancelled(false);
   while (!closed_) {
     watchdog_timer_.expires_at(std::min(io_deadline_, exchange_deadline_));
@@ -423,8 +424,8 @@ asio::awaitable<void> ServerSession::Watchdog() {
   }
 }
 
-ResponseHead ServerSession::MakeHead(int status, const HttpHeaders* headers, BodyFraming framing,
-                                     size_t content_length, bool keep_alive, int version) const {
+ResponseHead ServerConnection::MakeHead(int status, const HttpHeaders* headers, BodyFraming framing,
+                                        size_t content_length, bool keep_alive, int version) const {
   ResponseHead head;
   head.status = status;
   head.headers = headers;
@@ -437,7 +438,7 @@ ResponseHead ServerSession::MakeHead(int status, const HttpHeaders* headers, Bod
   return head;
 }
 
-void ServerSession::SetIoDeadline(std::chrono::milliseconds timeout) {
+void ServerConnection::SetIoDeadline(std::chrono::milliseconds timeout) {
   if (timeout.count() <= 0) {
     io_deadline_ = Clock::time_point::max();
     return;
@@ -446,12 +447,12 @@ void ServerSession::SetIoDeadline(std::chrono::milliseconds timeout) {
   ArmWatchdog(io_deadline_);
 }
 
-void ServerSession::ArmWatchdog(Clock::time_point deadline) {
+void ServerConnection::ArmWatchdog(Clock::time_point deadline) {
   // Only an earlier deadline needs the timer moved; a later one is picked up when it fires.
   if (deadline < watchdog_timer_.expiry()) watchdog_timer_.expires_at(deadline);
 }
 
-void ServerSession::OnIoTimeout() {
+void ServerConnection::OnIoTimeout() {
   switch (phase_) {
     case Phase::kReading: {
       read_timed_out_ = true;
@@ -473,7 +474,7 @@ void ServerSession::OnIoTimeout() {
   }
 }
 
-asio::awaitable<bool> ServerSession::WriteBytes(std::string_view bytes) {
+asio::awaitable<bool> ServerConnection::WriteBytes(std::string_view bytes) {
   phase_ = Phase::kWriting;
   SetIoDeadline(core_->options.write_timeout);
   auto [ec, n] =
@@ -482,10 +483,8 @@ asio::awaitable<bool> ServerSession::WriteBytes(std::string_view bytes) {
   co_return !ec;
 }
 
-asio::awaitable<ServerSession::Outcome> ServerSession::WriteError(int status,
-                                                                  std::string_view message,
-                                                                  bool keep_alive, int version,
-                                                                  std::string_view allow) {
+asio::awaitable<ServerConnection::Outcome> ServerConnection::WriteError(
+    int status, std::string_view message, bool keep_alive, int version, std::string_view allow) {
   HttpResponse response = core_->ErrorResponse(status, message);
   if (!allow.empty()) response.headers.Set("Allow", std::string(allow));
   std::string out;
@@ -497,7 +496,7 @@ asio::awaitable<ServerSession::Outcome> ServerSession::WriteError(int status,
   co_return ok&& keep_alive ? Outcome::kKeepAlive : Outcome::kClose;
 }
 
-asio::awaitable<void> ServerSession::LingeringClose() {
+asio::awaitable<void> ServerConnection::LingeringClose() {
   error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) co_return;

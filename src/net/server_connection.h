@@ -1,11 +1,11 @@
-// ServerSession: one accepted connection of an HttpServer, run as a C++20 coroutine on its loop.
+// ServerConnection: one accepted connection of an HttpServer, run as a C++20 coroutine on its loop.
 // It reads requests (Beast's parser, with the server's limits), dispatches them to the router,
 // writes the answers (whole or streamed), keeps a read pending while a handler works so that a
 // client going away cancels the exchange at once, and enforces the time limits with one watchdog
 // timer. Internal to the net layer.
 //
-// Ownership: the coroutines hold the session through shared_ptrs; the server's registry holds a
-// raw pointer, valid until Run() ends. Every member is used on the session's loop thread only.
+// Ownership: the coroutines hold the connection through shared_ptrs; the server's registry holds a
+// raw pointer, valid until Run() ends. Every member is used on the connection's loop thread only.
 #pragma once
 
 #include <chrono>
@@ -24,12 +24,12 @@
 
 namespace tokenfab::net {
 
-class ServerSession : public std::enable_shared_from_this<ServerSession> {
+class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
  public:
-  ServerSession(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket, int loop);
-  ~ServerSession();
+  ServerConnection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket, int loop);
+  ~ServerConnection();
 
-  // Spawns the session's coroutine on its loop. Call once, from any thread.
+  // Spawns the connection's coroutine on its loop. Call once, from any thread.
   void Start();
 
   // Called by Stop() on the loop thread: close now when idle between requests.
