@@ -7,6 +7,7 @@ namespace tokenfab::cli {
 
 Command AddModelCommand(CLI::App& app);
 Command AddTokenizeCommand(CLI::App& app);
+Command AddBenchCommand(CLI::App& app);
 Command AddKeysCommand(CLI::App& app);
 Command AddUsageCommand(CLI::App& app);
 Command AddTenantsCommand(CLI::App& app);
@@ -16,6 +17,7 @@ std::vector<Command> AddAllCommands(CLI::App& app) {
   std::vector<Command> commands;
   commands.push_back(AddModelCommand(app));
   commands.push_back(AddTokenizeCommand(app));
+  commands.push_back(AddBenchCommand(app));
   commands.push_back(AddKeysCommand(app));
   commands.push_back(AddUsageCommand(app));
   commands.push_back(AddTenantsCommand(app));
