@@ -9,6 +9,7 @@ Command AddModelCommand(CLI::App& app);
 Command AddTokenizeCommand(CLI::App& app);
 Command AddGenerateCommand(CLI::App& app);
 Command AddPerplexityCommand(CLI::App& app);
+Command AddBenchCommand(CLI::App& app);
 Command AddKeysCommand(CLI::App& app);
 Command AddUsageCommand(CLI::App& app);
 Command AddTenantsCommand(CLI::App& app);
@@ -20,6 +21,7 @@ std::vector<Command> AddAllCommands(CLI::App& app) {
   commands.push_back(AddTokenizeCommand(app));
   commands.push_back(AddGenerateCommand(app));
   commands.push_back(AddPerplexityCommand(app));
+  commands.push_back(AddBenchCommand(app));
   commands.push_back(AddKeysCommand(app));
   commands.push_back(AddUsageCommand(app));
   commands.push_back(AddTenantsCommand(app));

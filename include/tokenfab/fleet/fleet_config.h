@@ -1,0 +1,162 @@
+// FleetConfig: the fleet a gateway routes over, as a validated, indexed, immutable description:
+// regions (what tenants name for data residency), sites (where machines are, their energy and the
+// network path from this gateway), and upstreams (the servers requests go to).
+//
+// A FleetSpec is the plain data as written (by the TOML loader, a test or the simulator);
+// FleetConfig::Create validates it, resolves names to indices and derives per-upstream energy
+// figures. A FleetConfig is never changed after Create: share it as shared_ptr<const FleetConfig>
+// and replace it whole on reload (see fleet_config_diff.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "tokenfab/base/status.h"
+#include "tokenfab/fleet/energy.h"
+#include "tokenfab/fleet/hardware.h"
+#include "tokenfab/fleet/http_url.h"
+
+namespace tokenfab::fleet {
+
+// What speaks at an upstream's URL. All of them speak the OpenAI API; the kind says which extra
+// endpoints (load, cached prefixes) the gateway may poll.
+enum class UpstreamKind {
+  kTokenfabNode,     // "tokenfab-node"
+  kTokenfabGateway,  // "tokenfab-gateway": another gateway (hierarchy)
+  kVllm,             // "vllm"
+  kSglang,           // "sglang"
+  kLlamaCpp,         // "llama.cpp": llama.cpp's llama-server
+  kOpenAi,           // "openai": any other OpenAI-compatible server
+};
+
+std::string_view UpstreamKindName(UpstreamKind kind);
+std::optional<UpstreamKind> ParseUpstreamKind(std::string_view name);
+// "tokenfab-node, tokenfab-gateway, ..." for error messages.
+std::string UpstreamKindNames();
+
+// A region: a jurisdiction tenants can pin their data to. Plain data.
+struct Region {
+  std::string name;       // identifier sites refer to, e.g. "cn-west"
+  std::string residency;  // tenant-facing name for data residency, e.g. "cn"; defaults to name
+  std::string description;
+
+  bool operator==(const Region&) const = default;
+};
+
+// The network path from this gateway to a site. Plain data.
+struct NetworkPath {
+  bool configured = false;  // false: nothing known; the figures are zero
+  double rtt_ms = 0;        // round-trip time, ms
+  double jitter_ms = 0;     // RTT deviation, ms
+  double loss = 0;          // packet loss probability, [0, 1]
+
+  bool operator==(const NetworkPath&) const = default;
+};
+
+// A site: a data centre (or room) in a region. Plain data.
+struct Site {
+  std::string name;
+  std::string region;              // Region::name
+  int32_t utc_offset_minutes = 0;  // local time zone, minutes east of UTC (prices are local)
+  SiteEnergy energy;
+
+  // Derived by FleetConfig::Create.
+  uint32_t region_index = 0;
+  NetworkPath network;  // from this gateway, copied from FleetSpec::network
+
+  bool operator==(const Site&) const = default;
+};
+
+// One upstream server. Plain data.
+struct Upstream {
+  std::string name;
+  HttpUrl url;
+  UpstreamKind kind = UpstreamKind::kTokenfabNode;
+  std::vector<std::string> models;  // model names served; "*" serves any model
+  std::string site;                 // Site::name
+  double weight = 1.0;              // relative capacity: load is divided by it, > 0
+  Hardware hardware;
+  // Full-load throughput as configured; zero fields are unknown.
+  Throughput throughput;
+
+  // Derived by FleetConfig::Create.
+  uint32_t site_index = 0;
+  uint64_t key = 0;  // stable 64-bit id from the name (survives reloads)
+  // `throughput` with unknown fields estimated from `hardware` (a roofline for
+  // fleet::ReferenceModel): configure measured figures where they are known.
+  Throughput nominal;
+  double prefill_wh_per_token = 0;  // IT energy (before PUE) per token at full load, Wh
+  double decode_wh_per_token = 0;   // IT energy (before PUE) per token at full load, Wh
+
+  bool ServesModel(std::string_view model) const;
+
+  bool operator==(const Upstream&) const = default;
+};
+
+// The configured network path from this gateway to one site. Plain data.
+struct NetworkLink {
+  std::string site;  // Site::name
+  NetworkPath path;
+
+  bool operator==(const NetworkLink&) const = default;
+};
+
+// The plain description FleetConfig::Create takes.
+struct FleetSpec {
+  std::string source;    // where it came from, for messages (a file name)
+  std::string currency;  // ISO 4217 code every cost is compared in, e.g. "CNY"
+  std::string gateway;   // name of the gateway the network paths are measured from (optional)
+  std::vector<Region> regions;
+  std::vector<Site> sites;
+  std::vector<Upstream> upstreams;
+  std::vector<NetworkLink> network;  // at most one per site; a site without one is unknown
+};
+
+// A validated fleet description. Immutable after Create; thread-safe to read.
+class FleetConfig {
+ public:
+  // Validates `spec` and builds the indices. Errors are InvalidArgument and name the field:
+  // "upstreams[1].site: unknown site \"hub\"".
+  [[nodiscard]] static StatusOr<FleetConfig> Create(FleetSpec spec);
+
+  const std::string& source() const { return spec_.source; }
+  const std::string& currency() const { return spec_.currency; }
+  const std::string& gateway() const { return spec_.gateway; }
+  std::span<const Region> regions() const { return spec_.regions; }
+  std::span<const Site> sites() const { return spec_.sites; }
+  std::span<const Upstream> upstreams() const { return spec_.upstreams; }
+  const FleetSpec& spec() const { return spec_; }
+
+  const Site& SiteOf(const Upstream& upstream) const { return spec_.sites[upstream.site_index]; }
+  const Region& RegionOf(const Site& site) const { return spec_.regions[site.region_index]; }
+
+  std::optional<uint32_t> FindRegion(std::string_view name) const;
+  std::optional<uint32_t> FindSite(std::string_view name) const;
+  std::optional<uint32_t> FindUpstream(std::string_view name) const;
+
+  // Indices (ascending) of the upstreams serving `model`, "*" upstreams included.
+  std::span<const uint32_t> UpstreamsServing(std::string_view model) const;
+
+  // Indices of the regions a tenant-facing name stands for: every region whose residency is
+  // `name`, or the region called `name`. Empty when nothing matches.
+  std::vector<uint32_t> RegionsForResidency(std::string_view name) const;
+
+ private:
+  explicit FleetConfig(FleetSpec spec) : spec_(std::move(spec)) {}
+  void BuildIndices();
+
+  FleetSpec spec_;
+  absl::flat_hash_map<std::string, uint32_t> region_by_name_;
+  absl::flat_hash_map<std::string, uint32_t> site_by_name_;
+  absl::flat_hash_map<std::string, uint32_t> upstream_by_name_;
+  // Model name -> serving upstreams, each list merged with the "*" upstreams.
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> upstreams_by_model_;
+  std::vector<uint32_t> wildcard_upstreams_;
+};
+
+}  // namespace tokenfab::fleet
