@@ -14,6 +14,7 @@
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/random.h"
 #include "tokenfab/engine/generator.h"
+#include "tokenfab/tokenizer/chat_prompt.h"
 
 namespace tokenfab::cli {
 namespace {
@@ -22,6 +23,8 @@ struct GenerateFlags {
   RuntimeFlags runtime;
   std::string prompt;
   std::string chat;
+  std::string system;
+  std::string chat_template;
   int max_tokens = 128;
   float temperature = 0.8f;
   int top_k = 40;
@@ -39,7 +42,13 @@ StatusOr<std::vector<int32_t>> PromptTokens(const GenerateFlags& flags,
                                             const model::Model& model) {
   const tokenizer::Tokenizer& tokenizer = model.tokenizer();
   if (!flags.chat.empty()) {
-    return absl::UnimplementedError("--chat needs chat templates (not in this build)");
+    TF_ASSIGN_OR_RETURN(tokenizer::ChatTemplate chat_template,
+                        tokenizer::ResolveChatTemplate(tokenizer.vocab().chat_template,
+                                                       flags.chat_template));
+    std::vector<tokenizer::ChatMessage> messages;
+    if (!flags.system.empty()) messages.emplace_back("system", flags.system);
+    messages.emplace_back("user", flags.chat);
+    return tokenizer::EncodeChat(tokenizer, chat_template, messages, {});
   }
   // As llama.cpp does for a raw prompt: BOS as the vocabulary says, control-token text parsed.
   return tokenizer.Encode(flags.prompt, /*add_special=*/true, /*parse_special=*/true);
@@ -100,6 +109,10 @@ Command AddGenerateCommand(CLI::App& app) {
   auto* chat = cmd->add_option("--chat", flags->chat,
                                "A user message, rendered with the model's chat template");
   prompt->excludes(chat);
+  cmd->add_option("--system", flags->system, "A system message before the --chat message");
+  cmd->add_option("--chat-template", flags->chat_template,
+                  "Template instead of the model's own: chatml, llama3, llama2, mistral, "
+                  "mistral-v7 (needed when the file has none)");
   cmd->add_option("-n,--max-tokens", flags->max_tokens, "Tokens to generate")
       ->capture_default_str();
   cmd->add_option("--temperature,--temp", flags->temperature, "0 picks the likeliest token")
