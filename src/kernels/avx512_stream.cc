@@ -28,25 +28,18 @@ using avx512::LoadU16;
 
 constexpr int kMaxCols = 4;
 
-struct alignas(64) Pair {
-  int8_t qs[64];
-  int32_t init[16];
-  float dvec[16];
+// Q8_0 / Q4_0 activations, four blocks per group, kept compact (1.25 bytes per value) so that a
+// column of 8192 values stays in L1 next to the weight stream. `scale_bias` holds the four block
+// scales, then per block the float bias -128 * sum / 8 (Q8_0: eight lanes per block) or
+// -8 * sum / 4 (Q4_0: four lanes per block) that turns the unsigned-weight dot product lanes into
+// the signed one (exact: small integers).
+struct Group {
+  int8_t qs[128];  // Q8_0: blocks 0..3 in order; Q4_0: [b0..b3 values 0..15 | b0..b3 values 16..31]
+  float scale_bias[8];
 };
-static_assert(sizeof(Pair) == 192);
+static_assert(sizeof(Group) == 160);
 
-int64_t PairBytes(int64_t k) { return (k + 63) / 64 * static_cast<int64_t>(sizeof(Pair)); }
-
-// Q4_0 activations: four blocks per quad, in the order of the weight nibbles.
-struct alignas(64) Quad {
-  int8_t lo[64];     // values 0..15 of blocks 0..3 (low nibbles)
-  int8_t hi[64];     // values 16..31 of blocks 0..3 (high nibbles)
-  int32_t init[16];  // lane 4i: -8 * (sum of block i)
-  float dvec[16];    // lanes 4i..4i+3: scale of block i
-};
-static_assert(sizeof(Quad) == 256);
-
-int64_t QuadBytes(int64_t k) { return (k + 127) / 128 * static_cast<int64_t>(sizeof(Quad)); }
+int64_t GroupBytes(int64_t k) { return (k + 127) / 128 * static_cast<int64_t>(sizeof(Group)); }
 
 // Quantises 32 floats (d = max|x| / 127, round half to even); returns d, writes q and their sum.
 float Quantize32(const float* x, __m512i* q0, __m512i* q1, int32_t* sum) {
@@ -60,41 +53,28 @@ float Quantize32(const float* x, __m512i* q0, __m512i* q1, int32_t* sum) {
   return d;
 }
 
-void PrepareQ8_0(const float* x, int64_t k, uint8_t* out) {
+template <bool kQ4_0>
+void PrepareGroups(const float* x, int64_t k, uint8_t* out) {
   const int64_t nb = k / 32;
-  Pair* pairs = reinterpret_cast<Pair*>(out);
-  for (int64_t p = 0; p < (nb + 1) / 2; ++p) {
-    Pair& pair = pairs[p];
-    memset(&pair, 0, sizeof(pair));
-    for (int h = 0; h < 2 && 2 * p + h < nb; ++h) {
+  Group* groups = reinterpret_cast<Group*>(out);
+  for (int64_t g = 0; g < (nb + 3) / 4; ++g) {
+    Group& group = groups[g];
+    memset(&group, 0, sizeof(group));
+    for (int i = 0; i < 4 && 4 * g + i < nb; ++i) {
       __m512i q0, q1;
       int32_t sum;
-      const float d = Quantize32(x + 32 * (2 * p + h), &q0, &q1, &sum);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(pair.qs + 32 * h), _mm512_cvtepi32_epi8(q0));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(pair.qs + 32 * h + 16), _mm512_cvtepi32_epi8(q1));
-      pair.init[8 * h] = -128 * sum;
-      for (int i = 0; i < 8; ++i) pair.dvec[8 * h + i] = d;
+      group.scale_bias[i] = Quantize32(x + 32 * (4 * g + i), &q0, &q1, &sum);
+      group.scale_bias[4 + i] = kQ4_0 ? -2.0f * static_cast<float>(sum) : -16.0f * static_cast<float>(sum);
+      int8_t* lo = kQ4_0 ? group.qs + 16 * i : group.qs + 32 * i;
+      int8_t* hi = kQ4_0 ? group.qs + 64 + 16 * i : group.qs + 32 * i + 16;
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm512_cvtepi32_epi8(q0));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(hi), _mm512_cvtepi32_epi8(q1));
     }
   }
 }
 
-void PrepareQ4_0(const float* x, int64_t k, uint8_t* out) {
-  const int64_t nb = k / 32;
-  Quad* quads = reinterpret_cast<Quad*>(out);
-  for (int64_t g = 0; g < (nb + 3) / 4; ++g) {
-    Quad& quad = quads[g];
-    memset(&quad, 0, sizeof(quad));
-    for (int i = 0; i < 4 && 4 * g + i < nb; ++i) {
-      __m512i q0, q1;
-      int32_t sum;
-      const float d = Quantize32(x + 32 * (4 * g + i), &q0, &q1, &sum);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(quad.lo + 16 * i), _mm512_cvtepi32_epi8(q0));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(quad.hi + 16 * i), _mm512_cvtepi32_epi8(q1));
-      quad.init[4 * i] = -8 * sum;
-      for (int j = 0; j < 4; ++j) quad.dvec[4 * i + j] = d;
-    }
-  }
-}
+void PrepareQ8_0(const float* x, int64_t k, uint8_t* out) { PrepareGroups<false>(x, k, out); }
+void PrepareQ4_0(const float* x, int64_t k, uint8_t* out) { PrepareGroups<true>(x, k, out); }
 
 int64_t ActQ8KBytesFn(int64_t k) { return ActQ8KBytes(k); }
 
@@ -197,51 +177,56 @@ alignas(64) const uint8_t kQ8_0ScaleIndex[64] = {
     64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65,
     98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99};
 
+// Scale and bias vectors of Q8_0 pair p (0, 1) of a group: lanes [2p x8, 2p+1 x8] of scale_bias.
+alignas(64) const int32_t kQ8_0SpreadIndex[4][16] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
+    {2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5},
+    {6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7}};
+
+// acc += (dot + bias) * dw * scale for one pair of blocks against activation pair p of group g.
+template <int NC>
+inline void Q8_0Pair(__m512i wu, __m512 dw, const uint8_t* const* act, int64_t g, int p, __m512* acc) {
+  const __m512i scale_index = _mm512_load_si512(kQ8_0SpreadIndex[p]);
+  const __m512i bias_index = _mm512_load_si512(kQ8_0SpreadIndex[p + 2]);
+  for (int c = 0; c < NC; ++c) {
+    const Group& a = reinterpret_cast<const Group*>(act[c])[g];
+    const __m512 sb = _mm512_castps256_ps512(_mm256_loadu_ps(a.scale_bias));
+    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wu, _mm512_loadu_si512(a.qs + 64 * p));
+    const __m512 v = _mm512_add_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(bias_index, sb));
+    acc[c] = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, _mm512_permutexvar_ps(scale_index, sb)), acc[c]);
+  }
+}
+
 struct Q8_0Kernel {
   template <int NR, int NC>
   static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+    static_assert(NR == 1, "one row per call");
     const int64_t nb = k / 32;
     const __m512i k80 = _mm512_set1_epi8(static_cast<char>(0x80));
     const __m512i scale_index = _mm512_load_si512(kQ8_0ScaleIndex);
-    __m512 acc[NR * NC];
-    for (int i = 0; i < NR * NC; ++i) acc[i] = _mm512_setzero_ps();
+    __m512 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {  // four blocks = two pairs per step
-      #pragma GCC unroll 4
-      for (int r = 0; r < NR; ++r) {
-        const uint8_t* w = rows[r] + 34 * b;
-        const __m512i wu0 = _mm512_xor_si512(
-            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2))),
-                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 36)), 1), k80);
-        const __m512i wu1 = _mm512_xor_si512(
-            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 70))),
-                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 104)), 1), k80);
-        const __m512i d = _mm512_permutex2var_epi8(_mm512_loadu_si512(w), scale_index, _mm512_loadu_si512(w + 68));
-        const __m512 dw0 = _mm512_cvtph_ps(_mm512_castsi512_si256(d));
-        const __m512 dw1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(d, 1));
-        for (int c = 0; c < NC; ++c) {
-          const Pair* a = reinterpret_cast<const Pair*>(act[c]) + b / 2;
-          const __m512i dot0 = _mm512_dpbusd_epi32(_mm512_load_si512(a[0].init), wu0, _mm512_load_si512(a[0].qs));
-          const __m512i dot1 = _mm512_dpbusd_epi32(_mm512_load_si512(a[1].init), wu1, _mm512_load_si512(a[1].qs));
-          __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot0), _mm512_mul_ps(dw0, _mm512_load_ps(a[0].dvec)), acc[r * NC + c]);
-          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot1), _mm512_mul_ps(dw1, _mm512_load_ps(a[1].dvec)), v);
-        }
-      }
+      const uint8_t* w = rows[0] + 34 * b;
+      const __m512i wu0 = _mm512_xor_si512(
+          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2))),
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 36)), 1), k80);
+      const __m512i wu1 = _mm512_xor_si512(
+          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 70))),
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 104)), 1), k80);
+      const __m512i d = _mm512_permutex2var_epi8(_mm512_loadu_si512(w), scale_index, _mm512_loadu_si512(w + 68));
+      Q8_0Pair<NC>(wu0, _mm512_cvtph_ps(_mm512_castsi512_si256(d)), act, b / 4, 0, acc);
+      Q8_0Pair<NC>(wu1, _mm512_cvtph_ps(_mm512_extracti64x4_epi64(d, 1)), act, b / 4, 1, acc);
     }
     for (; b < nb; b += 2) {  // remaining one to three blocks
-      #pragma GCC unroll 4
-      for (int r = 0; r < NR; ++r) {
-        __m512i wu;
-        __m512 dw;
-        Q8_0PairWeights(reinterpret_cast<const BlockQ8_0*>(rows[r]), b, b + 1 < nb, &wu, &dw);
-        for (int c = 0; c < NC; ++c) {
-          const Pair& a = reinterpret_cast<const Pair*>(act[c])[b / 2];
-          const __m512i dot = _mm512_dpbusd_epi32(_mm512_load_si512(a.init), wu, _mm512_load_si512(a.qs));
-          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_load_ps(a.dvec)), acc[r * NC + c]);
-        }
-      }
+      __m512i wu;
+      __m512 dw;
+      Q8_0PairWeights(reinterpret_cast<const BlockQ8_0*>(rows[0]), b, b + 1 < nb, &wu, &dw);
+      Q8_0Pair<NC>(wu, dw, act, b / 4, static_cast<int>(b / 2 % 2), acc);
     }
-    ReduceStore<NR * NC>(acc, out);
+    ReduceStore<NC>(acc, out);
   }
 };
 
@@ -267,6 +252,9 @@ struct Q4_0Kernel {
     const __m512i k0f = _mm512_set1_epi8(0x0f);
     const __m512i qs_index = _mm512_load_si512(kQ4_0Index.qs);
     const __m512i d_index = _mm512_load_si512(kQ4_0Index.d);
+    // Scale and bias lanes: block i owns lanes 4i..4i+3.
+    const __m512i scale_index = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    const __m512i bias_index = _mm512_add_epi32(scale_index, _mm512_set1_epi32(4));
     __m512 acc[NR * NC];
     for (int i = 0; i < NR * NC; ++i) acc[i] = _mm512_setzero_ps();
     auto step = [&](int64_t b, __mmask64 mask_a, __mmask64 mask_b, bool masked) {
@@ -282,10 +270,12 @@ struct Q4_0Kernel {
         const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), k0f);
         const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(d_index, wa)));
         for (int c = 0; c < NC; ++c) {
-          const Quad& a = reinterpret_cast<const Quad*>(act[c])[b / 4];
-          __m512i dot = _mm512_dpbusd_epi32(_mm512_load_si512(a.init), lo, _mm512_load_si512(a.lo));
-          dot = _mm512_dpbusd_epi32(dot, hi, _mm512_load_si512(a.hi));
-          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_load_ps(a.dvec)), acc[r * NC + c]);
+          const Group& a = reinterpret_cast<const Group*>(act[c])[b / 4];
+          const __m512 sb = _mm512_castps256_ps512(_mm256_loadu_ps(a.scale_bias));
+          __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(a.qs));
+          dot = _mm512_dpbusd_epi32(dot, hi, _mm512_loadu_si512(a.qs + 64));
+          const __m512 v = _mm512_add_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(bias_index, sb));
+          acc[r * NC + c] = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, _mm512_permutexvar_ps(scale_index, sb)), acc[r * NC + c]);
         }
       }
     };
@@ -529,8 +519,8 @@ void FillAvx512Stream(KernelTable* table) {
   s[kMatF32] = {Rounding::kNone, nullptr, nullptr, Rows<FloatKernel<F32Load>>};
   s[kMatF16] = {Rounding::kNone, nullptr, nullptr, Rows<FloatKernel<F16Load>>};
   s[kMatBF16] = {Rounding::kBf16Act, Bf16Bytes, PrepareBf16, Rows<Bf16Kernel>};
-  s[kMatQ8_0] = {Rounding::kQ8Blocks32, PairBytes, PrepareQ8_0, Rows<Q8_0Kernel>};
-  s[kMatQ4_0] = {Rounding::kQ8Blocks32, QuadBytes, PrepareQ4_0, Rows<Q4_0Kernel>};
+  s[kMatQ8_0] = {Rounding::kQ8Blocks32, GroupBytes, PrepareQ8_0, Rows<Q8_0Kernel>};
+  s[kMatQ4_0] = {Rounding::kQ8Blocks32, GroupBytes, PrepareQ4_0, Rows<Q4_0Kernel>};
   s[kMatQ4_K] = {Rounding::kQ8Blocks256, ActQ4KBytes, PrepareQ4K, Rows<Q4_KKernel>};
   s[kMatQ6_K] = {Rounding::kQ8Blocks256, ActQ8KBytesFn, PrepareQ8K, Rows<Q6_KKernel>};
 }
