@@ -161,6 +161,19 @@ void MemoryRead(benchmark::State& state) {
   std::free(buffer);
 }
 
+// ---- Thread team dispatch ------------------------------------------------------------------------
+
+// One op with a trivial task per thread: the fixed cost of a parallel op (decode issues hundreds).
+void PoolDispatch(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  ComputePool pool(threads);
+  std::vector<int64_t> sink(threads * 16);
+  for (auto _ : state) {
+    pool.Run(threads, [&](int64_t task, int thread) { sink[thread * 16] += task; });
+  }
+  benchmark::DoNotOptimize(sink.data());
+}
+
 // ---- Attention ----------------------------------------------------------------------------------
 
 void Attention(benchmark::State& state) {
@@ -238,6 +251,7 @@ void RegisterAll() {
           ->Unit(benchmark::kMillisecond);
     }
   }
+  benchmark::RegisterBenchmark("PoolDispatch", PoolDispatch)->Arg(1)->Arg(2)->UseRealTime();
   benchmark::RegisterBenchmark("Attention", Attention)
       ->Args({1, 1024, 1})
       ->Args({2, 4096, 1})

@@ -103,8 +103,10 @@ struct AttentionArgs {
 
 // Floats of per-thread scratch an attention unit needs.
 inline int64_t AttentionScratchFloats(int n_group, int head_dim) {
-  // scores for a chunk of keys per head, running max/sum per head, accumulators per head.
-  return static_cast<int64_t>(n_group) * (64 + 2 + head_dim) + 64;
+  // Per head: scores of a chunk of 64 keys, running max and sum, accumulators (head_dim padded to
+  // 16); then the chunk's keys and values converted to float (64 x padded head_dim each).
+  const int64_t padded = (head_dim + 15) / 16 * 16;
+  return n_group * (64 + 2 + padded) + 2 * 64 * padded + 64;
 }
 
 struct KernelTable {
