@@ -108,8 +108,9 @@ void FillAvx2Panels(KernelTable* table) {
     p.rounding = Rounding::kNone;
     p.panel_rows = kRows;
     p.scratch_bytes = kPanelBytes + kTmpBytes;
-    p.act_bytes = nullptr;  // float activations read in place
-    p.prepare = nullptr;
+    p.col_group = 1;  // float activations read in place
+    p.group_bytes = nullptr;
+    p.prepare_group = nullptr;
     p.panel = Panel;
   }
 }

@@ -225,18 +225,19 @@ void StoreTile(__m512 acc[4][kCols], float* const* y, bool accumulate, int64_t v
   }
 }
 
+// act: the column group's pairs from this chunk on, kCols per step (interleaved).
 template <int NC>
-void MicroBf16(const uint32_t* panel, int64_t steps, const uint32_t* const* act, float* const* y,
+void MicroBf16(const uint32_t* panel, int64_t steps, const uint32_t* act, float* const* y,
                bool accumulate, int64_t valid_rows) {
   __m512 acc[4][kCols];
   for (int i = 0; i < 4; ++i) {
     for (int c = 0; c < NC; ++c) acc[i][c] = _mm512_setzero_ps();
   }
-  for (int64_t p = 0; p < steps; ++p, panel += kRows) {
+  for (int64_t p = 0; p < steps; ++p, panel += kRows, act += kCols) {
     __m512bh w[4];
     for (int i = 0; i < 4; ++i) w[i] = reinterpret_cast<__m512bh>(_mm512_load_si512(panel + 16 * i));
     for (int c = 0; c < NC; ++c) {
-      const __m512bh x = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(act[c][p])));
+      const __m512bh x = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(act[c])));
       for (int i = 0; i < 4; ++i) acc[i][c] = _mm512_dpbf16_ps(acc[i][c], w[i], x);
     }
   }
@@ -244,18 +245,18 @@ void MicroBf16(const uint32_t* panel, int64_t steps, const uint32_t* const* act,
 }
 
 template <int NC>
-void MicroF32(const uint32_t* panel, int64_t steps, const float* const* act, float* const* y,
+void MicroF32(const uint32_t* panel, int64_t steps, const float* act, float* const* y,
               bool accumulate, int64_t valid_rows) {
   __m512 acc[4][kCols];
   for (int i = 0; i < 4; ++i) {
     for (int c = 0; c < NC; ++c) acc[i][c] = _mm512_setzero_ps();
   }
   const float* p = reinterpret_cast<const float*>(panel);
-  for (int64_t k = 0; k < steps; ++k, p += kRows) {
+  for (int64_t k = 0; k < steps; ++k, p += kRows, act += kCols) {
     __m512 w[4];
     for (int i = 0; i < 4; ++i) w[i] = _mm512_load_ps(p + 16 * i);
     for (int c = 0; c < NC; ++c) {
-      const __m512 x = _mm512_set1_ps(act[c][k]);
+      const __m512 x = _mm512_set1_ps(act[c]);
       for (int i = 0; i < 4; ++i) acc[i][c] = _mm512_fmadd_ps(w[i], x, acc[i][c]);
     }
   }
@@ -263,16 +264,14 @@ void MicroF32(const uint32_t* panel, int64_t steps, const float* const* act, flo
 }
 
 template <bool kBf16, int NC>
-void Micro(const uint32_t* panel, int64_t steps, const uint8_t* const* act, int64_t k0,
-           float* const* y, bool accumulate, int64_t valid_rows) {
+void Micro(const uint32_t* panel, int64_t steps, const uint8_t* group, int64_t k0, float* const* y,
+           bool accumulate, int64_t valid_rows) {
   if (kBf16) {
-    const uint32_t* a[kCols];
-    for (int c = 0; c < NC; ++c) a[c] = reinterpret_cast<const uint32_t*>(act[c]) + k0 / 2;
-    MicroBf16<NC>(panel, steps, a, y, accumulate, valid_rows);
+    MicroBf16<NC>(panel, steps, reinterpret_cast<const uint32_t*>(group) + k0 / 2 * kCols, y,
+                  accumulate, valid_rows);
   } else {
-    const float* a[kCols];
-    for (int c = 0; c < NC; ++c) a[c] = reinterpret_cast<const float*>(act[c]) + k0;
-    MicroF32<NC>(panel, steps, a, y, accumulate, valid_rows);
+    MicroF32<NC>(panel, steps, reinterpret_cast<const float*>(group) + k0 * kCols, y, accumulate,
+                 valid_rows);
   }
 }
 
@@ -287,45 +286,79 @@ void Panel(const PanelArgs& a, int64_t r0, int64_t c0, int64_t c1, uint8_t* scra
     const int64_t steps = kBf16 ? (kc + 1) / 2 : kc;
     for (int64_t c = c0; c < c1; c += kCols) {
       const int nc = static_cast<int>(avx512::MinI(kCols, c1 - c));
-      const uint8_t* act[kCols];
+      const uint8_t* group = a.act + c / kCols * a.act_stride;
       float* y[kCols];
-      for (int i = 0; i < nc; ++i) {
-        act[i] = a.act + (c + i) * a.act_stride;
-        y[i] = a.y + (c + i) * a.y_stride + r0;
-      }
+      for (int i = 0; i < nc; ++i) y[i] = a.y + (c + i) * a.y_stride + r0;
       const bool accumulate = k0 > 0;
       switch (nc) {
         case 1:
-          Micro<kBf16, 1>(panel, steps, act, k0, y, accumulate, valid_rows);
+          Micro<kBf16, 1>(panel, steps, group, k0, y, accumulate, valid_rows);
           break;
         case 2:
-          Micro<kBf16, 2>(panel, steps, act, k0, y, accumulate, valid_rows);
+          Micro<kBf16, 2>(panel, steps, group, k0, y, accumulate, valid_rows);
           break;
         case 3:
-          Micro<kBf16, 3>(panel, steps, act, k0, y, accumulate, valid_rows);
+          Micro<kBf16, 3>(panel, steps, group, k0, y, accumulate, valid_rows);
           break;
         case 4:
-          Micro<kBf16, 4>(panel, steps, act, k0, y, accumulate, valid_rows);
+          Micro<kBf16, 4>(panel, steps, group, k0, y, accumulate, valid_rows);
           break;
         case 5:
-          Micro<kBf16, 5>(panel, steps, act, k0, y, accumulate, valid_rows);
+          Micro<kBf16, 5>(panel, steps, group, k0, y, accumulate, valid_rows);
           break;
         default:
-          Micro<kBf16, 6>(panel, steps, act, k0, y, accumulate, valid_rows);
+          Micro<kBf16, 6>(panel, steps, group, k0, y, accumulate, valid_rows);
           break;
       }
     }
   }
 }
 
-int64_t Bf16Bytes(int64_t k) { return (k + 31) / 32 * 64; }
+// Prepared activations: per group of kCols columns, step-major and interleaved: bf16 pair p of
+// column j at [p * kCols + j] (k padded with zeros to a multiple of 32), or float k of column j at
+// [k * kCols + j]. The micro-kernel then reads one sequential stream per column group.
+int64_t Bf16GroupBytes(int64_t k) { return (k + 31) / 32 * 16 * kCols * 4; }
+int64_t F32GroupBytes(int64_t k) { return k * kCols * 4; }
 
-// Rounds k floats to bf16 (nearest even), zero-padded to a multiple of 32.
-void PrepareBf16(const float* x, int64_t k, uint8_t* out) {
-  for (int64_t i = 0; i < k; i += 32) {
-    const __m512 lo = _mm512_maskz_loadu_ps(FirstLanes16(k - i), x + i);
-    const __m512 hi = _mm512_maskz_loadu_ps(FirstLanes16(k - i - 16), x + i + 16);
-    _mm512_storeu_si512(out + 2 * i, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
+// Scatters 16 per-column vectors of 32-bit values into the interleaved layout.
+void Interleave(const __m512i* columns, int n, uint32_t* out) {
+  alignas(64) uint32_t tmp[kCols][16];
+  for (int j = 0; j < kCols; ++j) {
+    _mm512_store_si512(tmp[j], j < n ? columns[j] : _mm512_setzero_si512());
+  }
+  for (int s = 0; s < 16; ++s) {
+    for (int j = 0; j < kCols; ++j) out[s * kCols + j] = tmp[j][s];
+  }
+}
+
+void PrepareBf16Group(const float* x, int64_t x_stride, int n, int64_t k, uint8_t* out) {
+  uint32_t* o = reinterpret_cast<uint32_t*>(out);
+  for (int64_t i = 0; i < k; i += 32, o += 16 * kCols) {
+    __m512i columns[kCols];
+    for (int j = 0; j < n; ++j) {
+      const float* xj = x + j * x_stride;
+      const __m512 lo = _mm512_maskz_loadu_ps(FirstLanes16(k - i), xj + i);
+      const __m512 hi = _mm512_maskz_loadu_ps(FirstLanes16(k - i - 16), xj + i + 16);
+      columns[j] = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    Interleave(columns, n, o);
+  }
+}
+
+void PrepareF32Group(const float* x, int64_t x_stride, int n, int64_t k, uint8_t* out) {
+  uint32_t* o = reinterpret_cast<uint32_t*>(out);
+  for (int64_t i = 0; i < k; i += 16) {
+    __m512i columns[kCols];
+    for (int j = 0; j < n; ++j) {
+      columns[j] = _mm512_castps_si512(_mm512_maskz_loadu_ps(FirstLanes16(k - i), x + j * x_stride + i));
+    }
+    if (k - i >= 16) {
+      Interleave(columns, n, o + i * kCols);
+    } else {
+      alignas(64) uint32_t tail[16 * kCols];
+      Interleave(columns, n, tail);
+      memcpy(o + i * kCols, tail, static_cast<size_t>((k - i) * kCols) * 4);
+    }
   }
 }
 
@@ -342,14 +375,15 @@ void FillAvx512Panels(KernelTable* table) {
     p.panel_rows = kRows;
     p.scratch_bytes = kScratchBytes;
     p.panel = panels[type];
+    p.col_group = kCols;
     if (type == kMatF32 || type == kMatF16) {
       p.rounding = Rounding::kNone;
-      p.act_bytes = nullptr;  // the micro-kernel reads the float activations in place
-      p.prepare = nullptr;
+      p.group_bytes = F32GroupBytes;
+      p.prepare_group = PrepareF32Group;
     } else {
       p.rounding = type == kMatBF16 ? Rounding::kBf16Act : Rounding::kBf16Both;
-      p.act_bytes = Bf16Bytes;
-      p.prepare = PrepareBf16;
+      p.group_bytes = Bf16GroupBytes;
+      p.prepare_group = PrepareBf16Group;
     }
   }
 }

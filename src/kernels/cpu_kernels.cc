@@ -139,14 +139,18 @@ void CpuKernels::MatMulPanels(const WeightMatrix& w, const float* x, int64_t x_s
   for (int t = 0; t < threads; ++t) ThreadScratch(t, kernel.scratch_bytes);
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
   int64_t act_stride = x_stride * static_cast<int64_t>(sizeof(float));
-  if (kernel.act_bytes != nullptr) {
-    // Convert the activations once, a few columns per task.
-    act_stride = internal::RoundUp64(kernel.act_bytes(w.cols));
-    uint8_t* prepared = SharedScratch(static_cast<size_t>(act_stride * n_tokens));
-    const int64_t prep_chunk = std::max<int64_t>(1, CeilDiv(n_tokens, 2 * threads));
-    pool_.Run(CeilDiv(n_tokens, prep_chunk), [&](int64_t task, int) {
-      for (int64_t t = task * prep_chunk; t < std::min(n_tokens, (task + 1) * prep_chunk); ++t) {
-        kernel.prepare(x + t * x_stride, w.cols, prepared + t * act_stride);
+  const int64_t group = kernel.col_group;
+  if (kernel.group_bytes != nullptr) {
+    // Prepare the activations once, in the kernel's column groups, a few groups per task.
+    act_stride = internal::RoundUp64(kernel.group_bytes(w.cols));
+    const int64_t n_groups = CeilDiv(n_tokens, group);
+    uint8_t* prepared = SharedScratch(static_cast<size_t>(act_stride * n_groups));
+    const int64_t per_task = std::max<int64_t>(1, CeilDiv(n_groups, 2 * threads));
+    pool_.Run(CeilDiv(n_groups, per_task), [&](int64_t task, int) {
+      for (int64_t g = task * per_task; g < std::min(n_groups, (task + 1) * per_task); ++g) {
+        kernel.prepare_group(x + g * group * x_stride, x_stride,
+                             static_cast<int>(std::min(group, n_tokens - g * group)), w.cols,
+                             prepared + g * act_stride);
       }
     });
     act = prepared;
@@ -167,7 +171,7 @@ void CpuKernels::MatMulPanels(const WeightMatrix& w, const float* x, int64_t x_s
   const int64_t n_panels = CeilDiv(w.rows, kernel.panel_rows);
   const int64_t col_splits =
       n_panels >= threads ? 1 : std::clamp<int64_t>(CeilDiv(threads, n_panels), 1, CeilDiv(n_tokens, 16));
-  const int64_t col_chunk = CeilDiv(n_tokens, col_splits);
+  const int64_t col_chunk = CeilDiv(CeilDiv(n_tokens, col_splits), group) * group;
   pool_.Run(n_panels * col_splits, [&](int64_t task, int thread) {
     const int64_t panel = task / col_splits, split = task % col_splits;
     const int64_t col_begin = split * col_chunk;
