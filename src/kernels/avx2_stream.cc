@@ -89,6 +89,7 @@ struct Q8_0Kernel {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < k / 32; ++b) {
+      if (b % 2 == 0) avx2::PrefetchAhead(&w[b], 2);
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
       const __m256i abs_q = _mm256_sign_epi8(q, q);
       const float dw = HalfToFloat1(LoadU16(&w[b].d));
@@ -112,6 +113,7 @@ struct Q4_0Kernel {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < k / 32; ++b) {
+      if (b % 4 == 0) avx2::PrefetchAhead(&w[b], 2);
       const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
       const __m256i wq = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), k0f), _mm_and_si128(q, k0f));
       const float dw = HalfToFloat1(LoadU16(&w[b].d));
@@ -140,6 +142,7 @@ struct Q4_KKernel {
     }
     for (int64_t b = 0; b < k / 256; ++b) {
       const BlockQ4_K& x = w[b];
+      avx2::PrefetchAhead(&x, 3);
       alignas(16) int16_t sm[16];
       const __m128i sm8 = avx2::Q4KScalesMins(x.scales);
       _mm256_store_si256(reinterpret_cast<__m256i*>(sm), _mm256_cvtepu8_epi16(sm8));
@@ -183,6 +186,7 @@ struct Q6_KKernel {
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < k / 256; ++b) {
       const BlockQ6_K& x = w[b];
+      avx2::PrefetchAhead(&x, 4);
       __m256i dot[NC];
       for (int c = 0; c < NC; ++c) dot[c] = _mm256_setzero_si256();
       for (int n = 0; n < 2; ++n) {
@@ -219,16 +223,19 @@ struct Q6_KKernel {
 
 // Plain types: 8 weights at a time converted to float; a scalar tail.
 struct F32Load {
+  static constexpr int kBytes = 4;
   static __m256 Load(const uint8_t* row, int64_t i) { return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + i); }
   static float One(const uint8_t* row, int64_t i) { return reinterpret_cast<const float*>(row)[i]; }
 };
 struct F16Load {
+  static constexpr int kBytes = 2;
   static __m256 Load(const uint8_t* row, int64_t i) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const uint16_t*>(row) + i)));
   }
   static float One(const uint8_t* row, int64_t i) { return HalfToFloat1(LoadU16(row + 2 * i)); }
 };
 struct Bf16Load {
+  static constexpr int kBytes = 2;
   static __m256 Load(const uint8_t* row, int64_t i) {
     const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const uint16_t*>(row) + i)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
@@ -249,6 +256,7 @@ struct PlainKernel {
     for (int c = 0; c < NC; ++c) acc[c][0] = acc[c][1] = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= k; i += 16) {
+      if (i % 32 == 0) avx2::PrefetchAhead(row + i * L::kBytes, L::kBytes);
       const __m256 w0 = L::Load(row, i), w1 = L::Load(row, i + 8);
       for (int c = 0; c < NC; ++c) {
         const float* x = reinterpret_cast<const float*>(act[c]);

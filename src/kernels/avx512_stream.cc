@@ -210,6 +210,7 @@ struct Q8_0Kernel {
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {  // four blocks = two pairs per step
       const uint8_t* w = rows[0] + 34 * b;
+      avx512::PrefetchAhead(w, 3);
       const __m512i wu0 = _mm512_xor_si512(
           _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2))),
                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 36)), 1), k80);
@@ -280,7 +281,10 @@ struct Q4_0Kernel {
       }
     };
     int64_t b = 0;
-    for (; b + 4 <= nb; b += 4) step(b, 0, 0, false);
+    for (; b + 4 <= nb; b += 4) {
+      avx512::PrefetchAhead(rows[0] + 18 * b, 2);
+      step(b, 0, 0, false);
+    }
     if (b < nb) {
       const int64_t bytes = 18 * (nb - b);
       step(b, (__mmask64{1} << bytes) - 1, (__mmask64{1} << (bytes - 8)) - 1, true);
@@ -316,6 +320,7 @@ struct Q4_KKernel {
       #pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         const BlockQ4_K& x = reinterpret_cast<const BlockQ4_K*>(rows[r])[b];
+        avx512::PrefetchAhead(&x, 3);
         const __m256i scales_mins = _mm256_cvtepu8_epi16(avx512::Q4KScalesMins(x.scales));
         const __m128i mins = _mm256_extracti128_si256(scales_mins, 1);
         const __m512i scales = _mm512_castsi256_si512(scales_mins);
@@ -358,6 +363,7 @@ struct Q6_KKernel {
       #pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         const BlockQ6_K& x = reinterpret_cast<const BlockQ6_K*>(rows[r])[b];
+        avx512::PrefetchAhead(&x, 4);
         const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
         const __m512i scales = _mm512_castsi256_si512(scales16);
         __m512i wq[4], sc[4];
@@ -389,12 +395,14 @@ struct Q6_KKernel {
 
 // Plain types: 32 weights per step converted to float (or bf16 pairs), two accumulators each.
 struct F32Load {
+  static constexpr int kBytes = 4;
   static __m512 Load(const uint8_t* row, int64_t i) { return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i); }
   static __m512 LoadN(const uint8_t* row, int64_t i, __mmask16 m) {
     return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + i);
   }
 };
 struct F16Load {
+  static constexpr int kBytes = 2;
   static __m512 Load(const uint8_t* row, int64_t i) { return LoadHalves(reinterpret_cast<const uint16_t*>(row) + i); }
   static __m512 LoadN(const uint8_t* row, int64_t i, __mmask16 m) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(row) + i));
@@ -411,6 +419,7 @@ struct FloatKernel {
     for (; i + 32 <= k; i += 32) {
       #pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
+        avx512::PrefetchAhead(rows[r] + i * L::kBytes, L::kBytes / 2);
         const __m512 w0 = L::Load(rows[r], i), w1 = L::Load(rows[r], i + 16);
         for (int c = 0; c < NC; ++c) {
           const float* x = reinterpret_cast<const float*>(act[c]);
@@ -445,6 +454,7 @@ struct Bf16Kernel {
       #pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         const uint16_t* w = reinterpret_cast<const uint16_t*>(rows[r]);
+        avx512::PrefetchAhead(w + i, 2);
         const __m512bh w0 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(w + i));
         const __m512bh w1 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(w + i + 32));
         for (int c = 0; c < NC; ++c) {
