@@ -60,11 +60,13 @@ void Micro(const float* panel, int64_t kc, const float* const* x, float* const* 
   }
 }
 
-void Panel(const PanelArgs& a, int64_t r0, int64_t c0, int64_t c1, uint8_t* scratch) {
+void Panel(const PanelArgs& a, int64_t row_begin, int64_t row_end, int64_t c0, int64_t c1,
+           uint8_t* scratch) {
   float* panel = reinterpret_cast<float*>(scratch);
   float* tmp = reinterpret_cast<float*>(scratch + kPanelBytes);
-  const int64_t valid_rows = avx2::MinI(kRows, a.rows - r0);
   for (int64_t k0 = 0; k0 < a.k; k0 += kChunk) {
+   for (int64_t r0 = row_begin; r0 < row_end; r0 += kRows) {
+    const int64_t valid_rows = avx2::MinI(kRows, a.rows - r0);
     const int64_t kc = avx2::MinI(kChunk, a.k - k0);
     Pack(a, r0, k0, kc, panel, tmp);
     for (int64_t c = c0; c < c1; c += kCols) {
@@ -97,6 +99,7 @@ void Panel(const PanelArgs& a, int64_t r0, int64_t c0, int64_t c1, uint8_t* scra
           break;
       }
     }
+   }
   }
 }
 
@@ -109,7 +112,7 @@ void FillAvx2Panels(KernelTable* table) {
     p.panel_rows = kRows;
     p.scratch_bytes = kPanelBytes + kTmpBytes;
     p.col_group = 1;  // float activations read in place
-    p.group_bytes = nullptr;
+    p.act_bytes = nullptr;
     p.prepare_group = nullptr;
     p.panel = Panel;
   }

@@ -24,6 +24,12 @@ constexpr int kChunkBf16 = 256;  // K values per chunk (128 pairs)
 constexpr int kChunkF32 = 128;
 constexpr size_t kPanelBytes = 32 * 1024;                 // 128 steps x 64 rows x 4 bytes
 constexpr size_t kScratchBytes = kPanelBytes;
+// Prepared activations (see PrepareGroup): a chunk of one column group is 128 steps x 6 columns.
+constexpr int64_t kStepsPerChunk = 128;  // kChunkBf16 / 2 pairs, or kChunkF32 floats
+constexpr int64_t kChunkGroupBytes = kStepsPerChunk * kCols * 4;
+
+int64_t NumGroups(int64_t n_cols) { return (n_cols + kCols - 1) / kCols; }
+
 
 // ---- Decoding tiles of 16 rows x 32 values (bf16 panels) or 16 values (f32 panels) ----------
 //
@@ -267,26 +273,27 @@ template <bool kBf16, int NC>
 void Micro(const uint32_t* panel, int64_t steps, const uint8_t* group, int64_t k0, float* const* y,
            bool accumulate, int64_t valid_rows) {
   if (kBf16) {
-    MicroBf16<NC>(panel, steps, reinterpret_cast<const uint32_t*>(group) + k0 / 2 * kCols, y,
-                  accumulate, valid_rows);
+    MicroBf16<NC>(panel, steps, reinterpret_cast<const uint32_t*>(group), y, accumulate, valid_rows);
   } else {
-    MicroF32<NC>(panel, steps, reinterpret_cast<const float*>(group) + k0 * kCols, y, accumulate,
-                 valid_rows);
+    MicroF32<NC>(panel, steps, reinterpret_cast<const float*>(group), y, accumulate, valid_rows);
   }
 }
 
 template <int T, bool kBf16>
-void Panel(const PanelArgs& a, int64_t r0, int64_t c0, int64_t c1, uint8_t* scratch) {
+void Panel(const PanelArgs& a, int64_t row_begin, int64_t row_end, int64_t c0, int64_t c1,
+           uint8_t* scratch) {
   uint32_t* panel = reinterpret_cast<uint32_t*>(scratch);
   const int64_t chunk = kBf16 ? kChunkBf16 : kChunkF32;
-  const int64_t valid_rows = avx512::MinI(kRows, a.rows - r0);
   for (int64_t k0 = 0; k0 < a.k; k0 += chunk) {
+   for (int64_t r0 = row_begin; r0 < row_end; r0 += kRows) {
+    const int64_t valid_rows = avx512::MinI(kRows, a.rows - r0);
     const int64_t kc = avx512::MinI(chunk, a.k - k0);
     Pack<T, kBf16>(a, r0, k0, kc, panel);
     const int64_t steps = kBf16 ? (kc + 1) / 2 : kc;
     for (int64_t c = c0; c < c1; c += kCols) {
       const int nc = static_cast<int>(avx512::MinI(kCols, c1 - c));
-      const uint8_t* group = a.act + c / kCols * a.act_stride;
+      const uint8_t* group =
+          a.act + (k0 / chunk * NumGroups(a.n_cols) + c / kCols) * kChunkGroupBytes;
       float* y[kCols];
       for (int i = 0; i < nc; ++i) y[i] = a.y + (c + i) * a.y_stride + r0;
       const bool accumulate = k0 > 0;
@@ -311,16 +318,24 @@ void Panel(const PanelArgs& a, int64_t r0, int64_t c0, int64_t c1, uint8_t* scra
           break;
       }
     }
+   }
   }
 }
 
-// Prepared activations: per group of kCols columns, step-major and interleaved: bf16 pair p of
-// column j at [p * kCols + j] (k padded with zeros to a multiple of 32), or float k of column j at
-// [k * kCols + j]. The micro-kernel then reads one sequential stream per column group.
-int64_t Bf16GroupBytes(int64_t k) { return (k + 31) / 32 * 16 * kCols * 4; }
-int64_t F32GroupBytes(int64_t k) { return k * kCols * 4; }
+// Prepared activations: chunk-major, then column group, then step, interleaved across the group's
+// kCols columns: bf16 pair p of column j of chunk c and group g at
+// base + (c * n_groups + g) * kChunkGroupBytes + (p * kCols + j) * 4 (k zero-padded to whole
+// chunks); floats likewise with one value per step. One chunk of all groups is contiguous, so the
+// micro-kernels of a chunk stream through it sequentially.
 
-// Scatters 16 per-column vectors of 32-bit values into the interleaved layout.
+int64_t Bf16ActBytes(int64_t k, int64_t n_cols) {
+  return (k + kChunkBf16 - 1) / kChunkBf16 * NumGroups(n_cols) * kChunkGroupBytes;
+}
+int64_t F32ActBytes(int64_t k, int64_t n_cols) {
+  return (k + kChunkF32 - 1) / kChunkF32 * NumGroups(n_cols) * kChunkGroupBytes;
+}
+
+// Scatters 16 per-column vectors of 32-bit values (16 steps) into the interleaved layout.
 void Interleave(const __m512i* columns, int n, uint32_t* out) {
   alignas(64) uint32_t tmp[kCols][16];
   for (int j = 0; j < kCols; ++j) {
@@ -331,33 +346,30 @@ void Interleave(const __m512i* columns, int n, uint32_t* out) {
   }
 }
 
-void PrepareBf16Group(const float* x, int64_t x_stride, int n, int64_t k, uint8_t* out) {
-  uint32_t* o = reinterpret_cast<uint32_t*>(out);
-  for (int64_t i = 0; i < k; i += 32, o += 16 * kCols) {
-    __m512i columns[kCols];
-    for (int j = 0; j < n; ++j) {
-      const float* xj = x + j * x_stride;
-      const __m512 lo = _mm512_maskz_loadu_ps(FirstLanes16(k - i), xj + i);
-      const __m512 hi = _mm512_maskz_loadu_ps(FirstLanes16(k - i - 16), xj + i + 16);
-      columns[j] = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
-    }
-    Interleave(columns, n, o);
+// 16 steps of column data from value i on: bf16 pairs of values [i, i + 32) or floats [i, i + 16).
+template <bool kBf16>
+__m512i ColumnSteps(const float* x, int64_t k, int64_t i) {
+  if (kBf16) {
+    const __m512 lo = _mm512_maskz_loadu_ps(FirstLanes16(k - i), x + i);
+    const __m512 hi = _mm512_maskz_loadu_ps(FirstLanes16(k - i - 16), x + i + 16);
+    return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
   }
+  return _mm512_castps_si512(_mm512_maskz_loadu_ps(FirstLanes16(k - i), x + i));
 }
 
-void PrepareF32Group(const float* x, int64_t x_stride, int n, int64_t k, uint8_t* out) {
-  uint32_t* o = reinterpret_cast<uint32_t*>(out);
-  for (int64_t i = 0; i < k; i += 16) {
-    __m512i columns[kCols];
-    for (int j = 0; j < n; ++j) {
-      columns[j] = _mm512_castps_si512(_mm512_maskz_loadu_ps(FirstLanes16(k - i), x + j * x_stride + i));
-    }
-    if (k - i >= 16) {
-      Interleave(columns, n, o + i * kCols);
-    } else {
-      alignas(64) uint32_t tail[16 * kCols];
-      Interleave(columns, n, tail);
-      memcpy(o + i * kCols, tail, static_cast<size_t>((k - i) * kCols) * 4);
+template <bool kBf16>
+void PrepareGroup(const float* x, int64_t x_stride, int n, int64_t k, int64_t group, int64_t n_cols,
+                  uint8_t* base) {
+  const int64_t chunk = kBf16 ? kChunkBf16 : kChunkF32;
+  const int64_t per_16_steps = kBf16 ? 32 : 16;  // values per 16 steps
+  const int64_t n_groups = NumGroups(n_cols);
+  for (int64_t c = 0; c * chunk < k; ++c) {
+    uint32_t* out = reinterpret_cast<uint32_t*>(base + (c * n_groups + group) * kChunkGroupBytes);
+    for (int64_t s = 0; s < kStepsPerChunk; s += 16, out += 16 * kCols) {
+      const int64_t i = c * chunk + s / 16 * per_16_steps;
+      __m512i columns[kCols];
+      for (int j = 0; j < n; ++j) columns[j] = ColumnSteps<kBf16>(x + j * x_stride, k, i);
+      Interleave(columns, i < k ? n : 0, out);
     }
   }
 }
@@ -365,7 +377,7 @@ void PrepareF32Group(const float* x, int64_t x_stride, int n, int64_t k, uint8_t
 }  // namespace
 
 void FillAvx512Panels(KernelTable* table) {
-  using PanelFn = void (*)(const PanelArgs&, int64_t, int64_t, int64_t, uint8_t*);
+  using PanelFn = void (*)(const PanelArgs&, int64_t, int64_t, int64_t, int64_t, uint8_t*);
   const PanelFn panels[kNumMatTypes] = {Panel<kMatF32, false>,  Panel<kMatF16, false>,
                                         Panel<kMatBF16, true>,  Panel<kMatQ8_0, true>,
                                         Panel<kMatQ4_0, true>,  Panel<kMatQ4_K, true>,
@@ -378,12 +390,12 @@ void FillAvx512Panels(KernelTable* table) {
     p.col_group = kCols;
     if (type == kMatF32 || type == kMatF16) {
       p.rounding = Rounding::kNone;
-      p.group_bytes = F32GroupBytes;
-      p.prepare_group = PrepareF32Group;
+      p.act_bytes = F32ActBytes;
+      p.prepare_group = PrepareGroup<false>;
     } else {
       p.rounding = type == kMatBF16 ? Rounding::kBf16Act : Rounding::kBf16Both;
-      p.group_bytes = Bf16GroupBytes;
-      p.prepare_group = PrepareBf16Group;
+      p.act_bytes = Bf16ActBytes;
+      p.prepare_group = PrepareGroup<true>;
     }
   }
 }

@@ -61,28 +61,33 @@ struct PanelArgs {
   int64_t row_bytes = 0;
   int64_t rows = 0;              // weight rows in total (the last panel may be partial)
   int64_t k = 0;
-  const uint8_t* act = nullptr;  // prepared activations (see PanelKernel)
-  int64_t act_stride = 0;        // bytes between column groups
+  const uint8_t* act = nullptr;  // prepared activations (see PanelKernel), or x itself
+  int64_t act_stride = 0;        // x in place: bytes between columns (x_stride * 4)
+  int64_t n_cols = 0;            // activation columns (tokens) in total
   float* y = nullptr;            // y[c * y_stride + r]
   int64_t y_stride = 0;
 };
 
-// The activations of the panel kernels are prepared in groups of `col_group` columns (a layout of
-// the level's choosing, e.g. interleaved so the micro-kernel reads one sequential stream); group g
-// at act + g * act_stride. Without group_bytes the kernel reads the float input in place
-// (col_group 1, act = x, act_stride = x_stride * 4).
+// The activations of the panel kernels are prepared in groups of `col_group` columns, in a layout
+// of the level's choosing (e.g. interleaved and chunked along K so the micro-kernel reads one
+// sequential stream). Without act_bytes the kernel reads the float input in place (col_group 1,
+// act = x, act_stride = x_stride * 4).
 struct PanelKernel {
   Rounding rounding = Rounding::kNone;
   int panel_rows = 0;              // weight rows per panel
   size_t scratch_bytes = 0;        // per-thread scratch the panel function needs
   int col_group = 1;               // columns per prepared group; column splits are multiples
-  int64_t (*group_bytes)(int64_t k) = nullptr;  // bytes of one prepared group of k-value columns
-  // Prepares columns x[0..n) (n <= col_group, rows x_stride floats apart) as one group.
-  void (*prepare_group)(const float* x, int64_t x_stride, int n, int64_t k, uint8_t* out) = nullptr;
-  // Columns [col_begin, col_end) of the output rows [row_begin, row_begin + panel_rows) ∩ rows;
-  // col_begin is a multiple of col_group.
-  void (*panel)(const PanelArgs& args, int64_t row_begin, int64_t col_begin, int64_t col_end,
-                uint8_t* scratch) = nullptr;
+  // Bytes of the prepared activations of n_cols columns of k values.
+  int64_t (*act_bytes)(int64_t k, int64_t n_cols) = nullptr;
+  // Prepares columns x[0..n) (n <= col_group, rows x_stride floats apart) as group `group` of the
+  // n_cols columns' activations at `base`.
+  void (*prepare_group)(const float* x, int64_t x_stride, int n, int64_t k, int64_t group,
+                        int64_t n_cols, uint8_t* base) = nullptr;
+  // Columns [col_begin, col_end) of the output rows [row_begin, row_end) (whole panels, the last
+  // one clipped to rows); row_begin is a multiple of panel_rows, col_begin of col_group. Runs
+  // the K chunks outermost, so one chunk of the activations serves every panel of the range.
+  void (*panel)(const PanelArgs& args, int64_t row_begin, int64_t row_end, int64_t col_begin,
+                int64_t col_end, uint8_t* scratch) = nullptr;
 };
 
 // One (token, KV head) unit of attention: the n_head / n_head_kv query heads sharing the KV head.
