@@ -1,5 +1,5 @@
-// Micro-benchmarks of the CPU kernels at Llama-3.2-1B shapes, at 1 and 2 threads, plus the machine's
-// streaming read bandwidth so decode throughput can be stated as a share of it.
+// Micro-benchmarks of the CPU kernels at Llama-3.2-1B shapes, at 1 and 2 threads, plus the
+// machine's streaming read bandwidth so decode throughput can be stated as a share of it.
 //
 //   kernels_bench --benchmark_filter=MemoryRead   # GB/s the machine can read
 //   kernels_bench --benchmark_filter=MatVec       # decode: GB/s of weights streamed
@@ -38,8 +38,7 @@ struct Matrix {
 const Matrix& GetMatrix(GgmlType type, int64_t cols, int64_t rows, bool stream) {
   static std::vector<std::unique_ptr<Matrix>> cache;
   for (const auto& m : cache) {
-    if (m->type == type && m->cols == cols && m->rows == rows &&
-        (m->copies.size() > 1) == stream) {
+    if (m->type == type && m->cols == cols && m->rows == rows && (m->copies.size() > 1) == stream) {
       return *m;
     }
   }
@@ -139,7 +138,8 @@ __attribute__((target("avx2"))) uint64_t ReadRange(const uint8_t* p, int64_t byt
       _mm_prefetch(reinterpret_cast<const char*>(p + i) + 8192 + 64, _MM_HINT_T0);
     }
     for (int j = 0; j < 4; ++j) {
-      acc[j] = _mm256_add_epi64(acc[j], _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 32 * j)));
+      acc[j] = _mm256_add_epi64(
+          acc[j], _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 32 * j)));
     }
   }
   __m256i s = _mm256_add_epi64(_mm256_add_epi64(acc[0], acc[1]), _mm256_add_epi64(acc[2], acc[3]));
@@ -169,7 +169,8 @@ void MemoryRead(benchmark::State& state) {
   std::free(buffer);
 }
 
-// ---- Thread team dispatch ------------------------------------------------------------------------
+// ---- Thread team dispatch
+// ------------------------------------------------------------------------
 
 // One op with a trivial task per thread: the fixed cost of a parallel op (decode issues hundreds).
 void PoolDispatch(benchmark::State& state) {
@@ -205,7 +206,8 @@ void Attention(benchmark::State& state) {
   for (int64_t b = 0; b < n_blocks; ++b) table[b] = static_cast<int32_t>(b);
   std::vector<const int32_t*> tables(n_tokens, table.data());
   std::vector<int32_t> positions(n_tokens);
-  for (int64_t t = 0; t < n_tokens; ++t) positions[t] = static_cast<int32_t>(context - n_tokens + t);
+  for (int64_t t = 0; t < n_tokens; ++t)
+    positions[t] = static_cast<int32_t>(context - n_tokens + t);
   std::vector<float> q(n_tokens * n_head * head_dim), out(q.size());
   for (float& x : q) x = static_cast<float>(random.Normal());
   CpuKernels kernels(threads);
@@ -223,13 +225,22 @@ void Attention(benchmark::State& state) {
 }
 
 void RegisterAll() {
-  benchmark::RegisterBenchmark("MemoryRead/plain", MemoryRead<false>)->Arg(1)->Arg(2)->UseRealTime()->MinTime(2);
-  benchmark::RegisterBenchmark("MemoryRead/prefetch", MemoryRead<true>)->Arg(1)->Arg(2)->UseRealTime()->MinTime(2);
+  benchmark::RegisterBenchmark("MemoryRead/plain", MemoryRead<false>)
+      ->Arg(1)
+      ->Arg(2)
+      ->UseRealTime()
+      ->MinTime(2);
+  benchmark::RegisterBenchmark("MemoryRead/prefetch", MemoryRead<true>)
+      ->Arg(1)
+      ->Arg(2)
+      ->UseRealTime()
+      ->MinTime(2);
   for (const TypeName& t : kTypes) {
     for (const Shape& s : kShapes) {
       if (t.type == GgmlType::kF32 && s.rows > 8192) continue;  // 1 GiB per copy
-      benchmark::RegisterBenchmark((std::string("MatVec/") + t.name + "/" + s.name).c_str(),
-                                   [=](benchmark::State& st) { MatVec(st, t.type, s.cols, s.rows, true); })
+      benchmark::RegisterBenchmark(
+          (std::string("MatVec/") + t.name + "/" + s.name).c_str(),
+          [=](benchmark::State& st) { MatVec(st, t.type, s.cols, s.rows, true); })
           ->Args({1, 1})
           ->Args({2, 1})
           ->Args({2, 4})
@@ -238,8 +249,9 @@ void RegisterAll() {
           ->Unit(benchmark::kMicrosecond);
     }
     // Weights resident in L2: the kernels' compute ceiling, which must stay well above DRAM speed.
-    benchmark::RegisterBenchmark((std::string("MatVecHot/") + t.name + "/2048x128").c_str(),
-                                 [=](benchmark::State& st) { MatVec(st, t.type, 2048, 128, false); })
+    benchmark::RegisterBenchmark(
+        (std::string("MatVecHot/") + t.name + "/2048x128").c_str(),
+        [=](benchmark::State& st) { MatVec(st, t.type, 2048, 128, false); })
         ->Args({1, 1})
         ->Args({1, 4})
         ->Args({1, 7})
@@ -251,8 +263,9 @@ void RegisterAll() {
         ->Unit(benchmark::kMicrosecond);
     for (const Shape& s : kShapes) {
       if (s.rows > 8192) continue;
-      benchmark::RegisterBenchmark((std::string("MatMul/") + t.name + "/" + s.name).c_str(),
-                                   [=](benchmark::State& st) { MatMul(st, t.type, s.cols, s.rows); })
+      benchmark::RegisterBenchmark(
+          (std::string("MatMul/") + t.name + "/" + s.name).c_str(),
+          [=](benchmark::State& st) { MatMul(st, t.type, s.cols, s.rows); })
           ->Args({1, 512})
           ->Args({2, 512})
           ->ArgNames({"threads", "tokens"})

@@ -64,7 +64,8 @@ void PrepareGroups(const float* x, int64_t k, uint8_t* out) {
       __m512i q0, q1;
       int32_t sum;
       group.scale_bias[i] = Quantize32(x + 32 * (4 * g + i), &q0, &q1, &sum);
-      group.scale_bias[4 + i] = kQ4_0 ? -2.0f * static_cast<float>(sum) : -16.0f * static_cast<float>(sum);
+      group.scale_bias[4 + i] =
+          kQ4_0 ? -2.0f * static_cast<float>(sum) : -16.0f * static_cast<float>(sum);
       int8_t* lo = kQ4_0 ? group.qs + 16 * i : group.qs + 32 * i;
       int8_t* hi = kQ4_0 ? group.qs + 64 + 16 * i : group.qs + 32 * i + 16;
       _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm512_cvtepi32_epi8(q0));
@@ -82,17 +83,20 @@ void PrepareQ8K(const float* x, int64_t k, uint8_t* out) {
   ActQ8K* blocks = reinterpret_cast<ActQ8K*>(out);
   for (int64_t b = 0; b < k / kActSuperBlock; ++b, x += kActSuperBlock) {
     __m512 amax = _mm512_setzero_ps();
-    for (int i = 0; i < 256; i += 16) amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+    for (int i = 0; i < 256; i += 16)
+      amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
     const float d = _mm512_reduce_max_ps(amax) / 127.0f;
     const float id = d != 0 ? 1.0f / d : 0.0f;
     ActQ8K& a = blocks[b];
     a.d = d;
     for (int g = 0; g < 16; ++g) {
-      const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * g), _mm512_set1_ps(id)));
+      const __m512i q =
+          _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * g), _mm512_set1_ps(id)));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(a.qs + 16 * g), _mm512_cvtepi32_epi8(q));
       a.bsums[g] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
     }
-    for (int g = 0; g < 8; ++g) a.bsums32[g] = static_cast<int16_t>(a.bsums[2 * g] + a.bsums[2 * g + 1]);
+    for (int g = 0; g < 8; ++g)
+      a.bsums32[g] = static_cast<int16_t>(a.bsums[2 * g] + a.bsums[2 * g + 1]);
   }
 }
 
@@ -153,15 +157,16 @@ inline __m128 Reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
 template <int N>
 void ReduceStore(const __m512* acc, float* out) {
   int i = 0;
-  for (; i + 4 <= N; i += 4) _mm_storeu_ps(out + i, Reduce4(acc[i], acc[i + 1], acc[i + 2], acc[i + 3]));
+  for (; i + 4 <= N; i += 4)
+    _mm_storeu_ps(out + i, Reduce4(acc[i], acc[i + 1], acc[i + 2], acc[i + 3]));
   for (; i < N; ++i) out[i] = _mm512_reduce_add_ps(acc[i]);
 }
 
 // Q8_0 pair-of-blocks step for one row: weights of blocks b, b+1 (b+1 may be absent).
 inline void Q8_0PairWeights(const BlockQ8_0* w, int64_t b, bool pair, __m512i* wu, __m512* dw) {
   const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
-  const __m256i w1 =
-      pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b + 1].qs)) : _mm256_setzero_si256();
+  const __m256i w1 = pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b + 1].qs))
+                          : _mm256_setzero_si256();
   *wu = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1),
                          _mm512_set1_epi8(static_cast<char>(0x80)));
   const short d0 = static_cast<short>(LoadU16(&w[b].d));
@@ -172,10 +177,9 @@ inline void Q8_0PairWeights(const BlockQ8_0* w, int64_t b, bool pair, __m512i* w
 // vpermi2b indices gathering the scales of 4 consecutive Q8_0 blocks from two 64-byte windows at
 // the block start and 68 bytes on: [d0 x8, d1 x8 | d2 x8, d3 x8] as halves.
 alignas(64) const uint8_t kQ8_0ScaleIndex[64] = {
-    0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  0,  1,
-    34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35,
-    64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65,
-    98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99};
+    0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  0,  1,  34, 35, 34, 35, 34, 35,
+    34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65, 64, 65,
+    64, 65, 64, 65, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99, 98, 99};
 
 // Scale and bias vectors of Q8_0 pair p (0, 1) of a group: lanes [2p x8, 2p+1 x8] of scale_bias.
 alignas(64) const int32_t kQ8_0SpreadIndex[4][16] = {
@@ -186,13 +190,15 @@ alignas(64) const int32_t kQ8_0SpreadIndex[4][16] = {
 
 // acc += (dot + bias) * dw * scale for one pair of blocks against activation pair p of group g.
 template <int NC>
-inline void Q8_0Pair(__m512i wu, __m512 dw, const uint8_t* const* act, int64_t g, int p, __m512* acc) {
+inline void Q8_0Pair(__m512i wu, __m512 dw, const uint8_t* const* act, int64_t g, int p,
+                     __m512* acc) {
   const __m512i scale_index = _mm512_load_si512(kQ8_0SpreadIndex[p]);
   const __m512i bias_index = _mm512_load_si512(kQ8_0SpreadIndex[p + 2]);
   for (int c = 0; c < NC; ++c) {
     const Group& a = reinterpret_cast<const Group*>(act[c])[g];
     const __m512 sb = _mm512_castps256_ps512(_mm256_loadu_ps(a.scale_bias));
-    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wu, _mm512_loadu_si512(a.qs + 64 * p));
+    const __m512i dot =
+        _mm512_dpbusd_epi32(_mm512_setzero_si512(), wu, _mm512_loadu_si512(a.qs + 64 * p));
     const __m512 v = _mm512_add_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(bias_index, sb));
     acc[c] = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, _mm512_permutexvar_ps(scale_index, sb)), acc[c]);
   }
@@ -212,12 +218,17 @@ struct Q8_0Kernel {
       const uint8_t* w = rows[0] + 34 * b;
       avx512::PrefetchAhead(w, 3);
       const __m512i wu0 = _mm512_xor_si512(
-          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2))),
-                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 36)), 1), k80);
+          _mm512_inserti64x4(
+              _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2))),
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 36)), 1),
+          k80);
       const __m512i wu1 = _mm512_xor_si512(
-          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 70))),
-                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 104)), 1), k80);
-      const __m512i d = _mm512_permutex2var_epi8(_mm512_loadu_si512(w), scale_index, _mm512_loadu_si512(w + 68));
+          _mm512_inserti64x4(
+              _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 70))),
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 104)), 1),
+          k80);
+      const __m512i d =
+          _mm512_permutex2var_epi8(_mm512_loadu_si512(w), scale_index, _mm512_loadu_si512(w + 68));
       Q8_0Pair<NC>(wu0, _mm512_cvtph_ps(_mm512_castsi512_si256(d)), act, b / 4, 0, acc);
       Q8_0Pair<NC>(wu1, _mm512_cvtph_ps(_mm512_extracti64x4_epi64(d, 1)), act, b / 4, 1, acc);
     }
@@ -265,18 +276,22 @@ struct Q4_0Kernel {
         // Plain loads for whole groups; the last group of one to three blocks is read with masks,
         // so nothing past the row is read.
         const __m512i wa = masked ? _mm512_maskz_loadu_epi8(mask_a, w) : _mm512_loadu_si512(w);
-        const __m512i wb = masked ? _mm512_maskz_loadu_epi8(mask_b, w + 8) : _mm512_loadu_si512(w + 8);
+        const __m512i wb =
+            masked ? _mm512_maskz_loadu_epi8(mask_b, w + 8) : _mm512_loadu_si512(w + 8);
         const __m512i q = _mm512_permutex2var_epi8(wa, qs_index, wb);
         const __m512i lo = _mm512_and_si512(q, k0f);
         const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), k0f);
-        const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(d_index, wa)));
+        const __m512 dw =
+            _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(d_index, wa)));
         for (int c = 0; c < NC; ++c) {
           const Group& a = reinterpret_cast<const Group*>(act[c])[b / 4];
           const __m512 sb = _mm512_castps256_ps512(_mm256_loadu_ps(a.scale_bias));
           __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(a.qs));
           dot = _mm512_dpbusd_epi32(dot, hi, _mm512_loadu_si512(a.qs + 64));
-          const __m512 v = _mm512_add_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(bias_index, sb));
-          acc[r * NC + c] = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, _mm512_permutexvar_ps(scale_index, sb)), acc[r * NC + c]);
+          const __m512 v =
+              _mm512_add_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(bias_index, sb));
+          acc[r * NC + c] = _mm512_fmadd_ps(
+              v, _mm512_mul_ps(dw, _mm512_permutexvar_ps(scale_index, sb)), acc[r * NC + c]);
         }
       }
     };
@@ -295,17 +310,25 @@ struct Q4_0Kernel {
 
 // Q6_K group g (values 64g..64g+63, sub-blocks 4g..4g+3): 8 int16 products per sub-block.
 alignas(64) const int16_t kQ6KScaleIndex[4][32] = {
-    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
-    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
-    {8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
-    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13, 14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15}};
+    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+     2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5,
+     6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
+    {8,  8,  8,  8,  8,  8,  8,  8,  9,  9,  9,  9,  9,  9,  9,  9,
+     10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
+    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13,
+     14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15}};
 
 // Scale indices for the four Q4_K product vectors (sub-blocks 0|2, 1|3, 4|6, 5|7).
 alignas(64) const int16_t kQ4KScaleIndex[4][32] = {
-    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2},
-    {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
-    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6},
-    {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}};
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2},
+    {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+     6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6},
+    {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+     7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}};
 
 struct Q4_KKernel {
   template <int NR, int NC>
@@ -317,7 +340,7 @@ struct Q4_KKernel {
     __m512 acc_min[NR * NC];
     for (int i = 0; i < NR * NC; ++i) acc[i] = acc_min[i] = _mm512_setzero_ps();
     for (int64_t b = 0; b < k / 256; ++b) {
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         const BlockQ4_K& x = reinterpret_cast<const BlockQ4_K*>(rows[r])[b];
         avx512::PrefetchAhead(&x, 3);
@@ -331,18 +354,22 @@ struct Q4_KKernel {
           wq[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), k0f);
         }
         for (int j = 0; j < 4; ++j) sc[j] = _mm512_permutexvar_epi16(scale_index[j], scales);
-        const __m512 d = _mm512_set1_ps(HalfToFloat1(x.d)), dmin = _mm512_set1_ps(HalfToFloat1(x.dmin));
+        const __m512 d = _mm512_set1_ps(HalfToFloat1(x.d)),
+                     dmin = _mm512_set1_ps(HalfToFloat1(x.dmin));
         for (int c = 0; c < NC; ++c) {
           const ActQ4K& a = reinterpret_cast<const ActQ4K*>(act[c])[b];
           __m512i dot = _mm512_setzero_si512();
           for (int j = 0; j < 4; ++j) {
-            dot = _mm512_dpwssd_epi32(dot, _mm512_maddubs_epi16(wq[j], _mm512_load_si512(a.q[j])), sc[j]);
+            dot = _mm512_dpwssd_epi32(dot, _mm512_maddubs_epi16(wq[j], _mm512_load_si512(a.q[j])),
+                                      sc[j]);
           }
-          const __m128i msum = _mm_madd_epi16(mins, _mm_load_si128(reinterpret_cast<const __m128i*>(a.bsums32)));
+          const __m128i msum =
+              _mm_madd_epi16(mins, _mm_load_si128(reinterpret_cast<const __m128i*>(a.bsums32)));
           const __m512 da = _mm512_set1_ps(a.d);
-          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(d, da), acc[r * NC + c]);
-          acc_min[r * NC + c] = _mm512_fmadd_ps(_mm512_zextps128_ps512(_mm_cvtepi32_ps(msum)), _mm512_mul_ps(dmin, da),
-                                                acc_min[r * NC + c]);
+          acc[r * NC + c] =
+              _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(d, da), acc[r * NC + c]);
+          acc_min[r * NC + c] = _mm512_fmadd_ps(_mm512_zextps128_ps512(_mm_cvtepi32_ps(msum)),
+                                                _mm512_mul_ps(dmin, da), acc_min[r * NC + c]);
         }
       }
     }
@@ -355,37 +382,46 @@ struct Q6_KKernel {
   template <int NR, int NC>
   static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
     const __m512i k0f = _mm512_set1_epi8(0x0f), k30 = _mm512_set1_epi8(0x30);
-    const __m512i shift_a = _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);  // left: bits 0-1 / 2-3 -> 4-5
-    const __m512i shift_b = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);  // right: bits 4-5 / 6-7 -> 4-5
+    const __m512i shift_a =
+        _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);  // left: bits 0-1 / 2-3 -> 4-5
+    const __m512i shift_b =
+        _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);  // right: bits 4-5 / 6-7 -> 4-5
     __m512 acc[NR * NC];
     for (int i = 0; i < NR * NC; ++i) acc[i] = _mm512_setzero_ps();
     for (int64_t b = 0; b < k / 256; ++b) {
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         const BlockQ6_K& x = reinterpret_cast<const BlockQ6_K*>(rows[r])[b];
         avx512::PrefetchAhead(&x, 4);
-        const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+        const __m256i scales16 =
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
         const __m512i scales = _mm512_castsi256_si512(scales16);
         __m512i wq[4], sc[4];
         for (int n = 0; n < 2; ++n) {
           const __m512i ql = _mm512_loadu_si512(x.ql + 64 * n);
-          const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * n)));
-          wq[2 * n] = _mm512_or_si512(_mm512_and_si512(ql, k0f), _mm512_and_si512(_mm512_sllv_epi64(qh, shift_a), k30));
+          const __m512i qh = _mm512_broadcast_i64x4(
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * n)));
+          wq[2 * n] = _mm512_or_si512(_mm512_and_si512(ql, k0f),
+                                      _mm512_and_si512(_mm512_sllv_epi64(qh, shift_a), k30));
           wq[2 * n + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), k0f),
                                           _mm512_and_si512(_mm512_srlv_epi64(qh, shift_b), k30));
         }
-        for (int g = 0; g < 4; ++g) sc[g] = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6KScaleIndex[g]), scales);
+        for (int g = 0; g < 4; ++g)
+          sc[g] = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6KScaleIndex[g]), scales);
         const __m512 d = _mm512_set1_ps(HalfToFloat1(x.d));
         for (int c = 0; c < NC; ++c) {
           const ActQ8K& a = reinterpret_cast<const ActQ8K*>(act[c])[b];
           __m512i dot = _mm512_setzero_si512();
           for (int g = 0; g < 4; ++g) {
-            dot = _mm512_dpwssd_epi32(dot, _mm512_maddubs_epi16(wq[g], _mm512_load_si512(a.qs + 64 * g)), sc[g]);
+            dot = _mm512_dpwssd_epi32(
+                dot, _mm512_maddubs_epi16(wq[g], _mm512_load_si512(a.qs + 64 * g)), sc[g]);
           }
           // q is stored + 32: subtract 32 * sum(scale_i * bsum_i).
-          const __m256i offset = _mm256_madd_epi16(scales16, _mm256_load_si256(reinterpret_cast<const __m256i*>(a.bsums)));
+          const __m256i offset = _mm256_madd_epi16(
+              scales16, _mm256_load_si256(reinterpret_cast<const __m256i*>(a.bsums)));
           dot = _mm512_sub_epi32(dot, _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
-          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(d, _mm512_set1_ps(a.d)), acc[r * NC + c]);
+          acc[r * NC + c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot),
+                                            _mm512_mul_ps(d, _mm512_set1_ps(a.d)), acc[r * NC + c]);
         }
       }
     }
@@ -396,14 +432,18 @@ struct Q6_KKernel {
 // Plain types: 32 weights per step converted to float (or bf16 pairs), two accumulators each.
 struct F32Load {
   static constexpr int kBytes = 4;
-  static __m512 Load(const uint8_t* row, int64_t i) { return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i); }
+  static __m512 Load(const uint8_t* row, int64_t i) {
+    return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i);
+  }
   static __m512 LoadN(const uint8_t* row, int64_t i, __mmask16 m) {
     return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + i);
   }
 };
 struct F16Load {
   static constexpr int kBytes = 2;
-  static __m512 Load(const uint8_t* row, int64_t i) { return LoadHalves(reinterpret_cast<const uint16_t*>(row) + i); }
+  static __m512 Load(const uint8_t* row, int64_t i) {
+    return LoadHalves(reinterpret_cast<const uint16_t*>(row) + i);
+  }
   static __m512 LoadN(const uint8_t* row, int64_t i, __mmask16 m) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(row) + i));
   }
@@ -417,7 +457,7 @@ struct FloatKernel {
     for (int i = 0; i < NR * NC; ++i) acc[i] = acc2[i] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= k; i += 32) {
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         avx512::PrefetchAhead(rows[r] + i * L::kBytes, L::kBytes / 2);
         const __m512 w0 = L::Load(rows[r], i), w1 = L::Load(rows[r], i + 16);
@@ -430,7 +470,7 @@ struct FloatKernel {
     }
     for (; i < k; i += 16) {
       const __mmask16 m = FirstLanes16(k - i);
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         const __m512 w0 = L::LoadN(rows[r], i, m);
         for (int c = 0; c < NC; ++c) {
@@ -451,7 +491,7 @@ struct Bf16Kernel {
     for (int i = 0; i < NR * NC; ++i) acc[i] = acc2[i] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 64 <= k; i += 64) {
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         const uint16_t* w = reinterpret_cast<const uint16_t*>(rows[r]);
         avx512::PrefetchAhead(w + i, 2);
@@ -459,19 +499,22 @@ struct Bf16Kernel {
         const __m512bh w1 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(w + i + 32));
         for (int c = 0; c < NC; ++c) {
           const uint16_t* x = reinterpret_cast<const uint16_t*>(act[c]);
-          acc[r * NC + c] = _mm512_dpbf16_ps(acc[r * NC + c], w0, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i)));
-          acc2[r * NC + c] = _mm512_dpbf16_ps(acc2[r * NC + c], w1, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i + 32)));
+          acc[r * NC + c] = _mm512_dpbf16_ps(acc[r * NC + c], w0,
+                                             reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i)));
+          acc2[r * NC + c] = _mm512_dpbf16_ps(
+              acc2[r * NC + c], w1, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i + 32)));
         }
       }
     }
     for (; i < k; i += 32) {  // the activations are zero-padded to a multiple of 32
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
-        const __m512bh w0 = reinterpret_cast<__m512bh>(
-            _mm512_maskz_loadu_epi16(FirstLanes32(k - i), reinterpret_cast<const uint16_t*>(rows[r]) + i));
+        const __m512bh w0 = reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(
+            FirstLanes32(k - i), reinterpret_cast<const uint16_t*>(rows[r]) + i));
         for (int c = 0; c < NC; ++c) {
           const uint16_t* x = reinterpret_cast<const uint16_t*>(act[c]);
-          acc[r * NC + c] = _mm512_dpbf16_ps(acc[r * NC + c], w0, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i)));
+          acc[r * NC + c] = _mm512_dpbf16_ps(acc[r * NC + c], w0,
+                                             reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + i)));
         }
       }
     }

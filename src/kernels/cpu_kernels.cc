@@ -51,7 +51,9 @@ RopeTable::RopeTable(const RopeParams& params, const int32_t* positions, int64_t
 }
 
 CpuKernels::CpuKernels(int num_threads, IsaLevel level)
-    : level_(level), table_(internal::GetKernelTable(level)), pool_(num_threads),
+    : level_(level),
+      table_(internal::GetKernelTable(level)),
+      pool_(num_threads),
       per_thread_(num_threads) {}
 
 CpuKernels::~CpuKernels() {
@@ -95,7 +97,8 @@ void CpuKernels::MatMul(const WeightMatrix& w, const float* x, int64_t x_stride,
     MatMulStreaming(w, x, x_stride, n_tokens, y, y_stride);
   }
   if (bias != nullptr) {
-    for (int64_t t = 0; t < n_tokens; ++t) table_.add(y + t * y_stride, bias, w.rows, y + t * y_stride);
+    for (int64_t t = 0; t < n_tokens; ++t)
+      table_.add(y + t * y_stride, bias, w.rows, y + t * y_stride);
   }
 }
 
@@ -115,15 +118,15 @@ void CpuKernels::MatMulStreaming(const WeightMatrix& w, const float* x, int64_t 
   } else {
     const int64_t stride = internal::RoundUp64(kernel.act_bytes(w.cols));
     uint8_t* act = SharedScratch(static_cast<size_t>(stride * n_tokens));
-    for (int64_t t = 0; t < n_tokens; ++t) kernel.prepare(x + t * x_stride, w.cols, act + t * stride);
+    for (int64_t t = 0; t < n_tokens; ++t)
+      kernel.prepare(x + t * x_stride, w.cols, act + t * stride);
     args.act = act;
     args.act_stride = stride;
   }
   // Row chunks: several per thread so a delayed thread is covered by the others, each long
   // enough (>= 16 rows) to stream well.
   const int threads = pool_.num_threads();
-  const int64_t chunk =
-      threads == 1 ? w.rows : std::max<int64_t>(16, CeilDiv(w.rows, 4 * threads));
+  const int64_t chunk = threads == 1 ? w.rows : std::max<int64_t>(16, CeilDiv(w.rows, 4 * threads));
   const int64_t n_chunks = CeilDiv(w.rows, chunk);
   pool_.Run(n_chunks, [&](int64_t task, int) {
     const int64_t begin = task * chunk;
@@ -174,8 +177,9 @@ void CpuKernels::MatMulPanels(const WeightMatrix& w, const float* x, int64_t x_s
   const int64_t panels_per_task =
       w.cols > 4096 ? std::clamp<int64_t>(n_panels / (4 * threads), 1, 4) : 1;
   const int64_t n_row_tasks = CeilDiv(n_panels, panels_per_task);
-  const int64_t col_splits =
-      n_panels >= threads ? 1 : std::clamp<int64_t>(CeilDiv(threads, n_panels), 1, CeilDiv(n_tokens, 16));
+  const int64_t col_splits = n_panels >= threads ? 1
+                                                 : std::clamp<int64_t>(CeilDiv(threads, n_panels),
+                                                                       1, CeilDiv(n_tokens, 16));
   const int64_t col_chunk = CeilDiv(CeilDiv(n_tokens, col_splits), group) * group;
   pool_.Run(n_row_tasks * col_splits, [&](int64_t task, int thread) {
     const int64_t rows_task = task / col_splits, split = task % col_splits;
@@ -199,7 +203,9 @@ void CpuKernels::GetRows(const WeightMatrix& w, const int32_t* ids, int64_t n, f
 
 void CpuKernels::RmsNorm(const float* x, int64_t x_stride, int64_t n_rows, int64_t n,
                          const float* weight, float eps, float* y, int64_t y_stride) {
-  auto row = [&](int64_t r) { table_.rms_norm(x + r * x_stride, n, weight, eps, y + r * y_stride); };
+  auto row = [&](int64_t r) {
+    table_.rms_norm(x + r * x_stride, n, weight, eps, y + r * y_stride);
+  };
   if (n_rows * n < kParallelElements) {
     for (int64_t r = 0; r < n_rows; ++r) row(r);
   } else {
@@ -242,7 +248,8 @@ void ElementWise(ComputePool& pool, int64_t n, Fn fn) {
 }  // namespace
 
 void CpuKernels::SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
-  ElementWise(pool_, n, [&](int64_t b, int64_t e) { table_.swiglu(gate + b, up + b, e - b, out + b); });
+  ElementWise(pool_, n,
+              [&](int64_t b, int64_t e) { table_.swiglu(gate + b, up + b, e - b, out + b); });
 }
 
 void CpuKernels::Silu(const float* x, int64_t n, float* out) {
@@ -302,7 +309,8 @@ void CpuKernels::Attention(const AttentionShape& shape, const float* q, int64_t 
   args.n_head = shape.n_head;
   args.n_head_kv = shape.n_head_kv;
   args.head_dim = shape.head_dim;
-  args.scale = shape.scale != 0 ? shape.scale : 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
+  args.scale =
+      shape.scale != 0 ? shape.scale : 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
   args.q = q;
   args.q_stride = q_stride;
   args.k_base = static_cast<const uint8_t*>(k.base);

@@ -15,7 +15,16 @@
 namespace tokenfab::kernels::internal {
 
 // The weight types MatMul handles, as dense indices into the per-type tables.
-enum MatType : int { kMatF32, kMatF16, kMatBF16, kMatQ8_0, kMatQ4_0, kMatQ4_K, kMatQ6_K, kNumMatTypes };
+enum MatType : int {
+  kMatF32,
+  kMatF16,
+  kMatBF16,
+  kMatQ8_0,
+  kMatQ4_0,
+  kMatQ4_K,
+  kMatQ6_K,
+  kNumMatTypes
+};
 
 // -1 for a type MatMul does not handle.
 int MatTypeIndex(GgmlType type);
@@ -23,11 +32,11 @@ int MatTypeIndex(GgmlType type);
 // How a matrix-product path rounds its operands before the float32 arithmetic (tests build their
 // reference to match).
 enum class Rounding {
-  kNone,           // float32 activations, weights decoded exactly
-  kBf16Act,        // activations rounded to bf16 (nearest even)
-  kBf16Both,       // activations and decoded weights rounded to bf16
-  kQ8Blocks32,     // activations quantised to int8 per 32 values (act_quant.h)
-  kQ8Blocks256,    // activations quantised to int8 per 256 values (act_quant.h)
+  kNone,         // float32 activations, weights decoded exactly
+  kBf16Act,      // activations rounded to bf16 (nearest even)
+  kBf16Both,     // activations and decoded weights rounded to bf16
+  kQ8Blocks32,   // activations quantised to int8 per 32 values (act_quant.h)
+  kQ8Blocks256,  // activations quantised to int8 per 256 values (act_quant.h)
 };
 
 // Streaming (decode) matrix-vector products over a range of weight rows, for all columns at once.
@@ -56,10 +65,10 @@ struct StreamKernel {
 // Packed-panel (prefill) matrix-matrix products: one panel of `panel_rows` weight rows times a
 // range of activation columns.
 struct PanelArgs {
-  int type = 0;                  // MatType
-  const uint8_t* w = nullptr;    // weight row 0
+  int type = 0;                // MatType
+  const uint8_t* w = nullptr;  // weight row 0
   int64_t row_bytes = 0;
-  int64_t rows = 0;              // weight rows in total (the last panel may be partial)
+  int64_t rows = 0;  // weight rows in total (the last panel may be partial)
   int64_t k = 0;
   const uint8_t* act = nullptr;  // prepared activations (see PanelKernel), or x itself
   int64_t act_stride = 0;        // x in place: bytes between columns (x_stride * 4)
@@ -74,9 +83,9 @@ struct PanelArgs {
 // act = x, act_stride = x_stride * 4).
 struct PanelKernel {
   Rounding rounding = Rounding::kNone;
-  int panel_rows = 0;              // weight rows per panel
-  size_t scratch_bytes = 0;        // per-thread scratch the panel function needs
-  int col_group = 1;               // columns per prepared group; column splits are multiples
+  int panel_rows = 0;        // weight rows per panel
+  size_t scratch_bytes = 0;  // per-thread scratch the panel function needs
+  int col_group = 1;         // columns per prepared group; column splits are multiples
   // Bytes of the prepared activations of n_cols columns of k values.
   int64_t (*act_bytes)(int64_t k, int64_t n_cols) = nullptr;
   // Prepares columns x[0..n) (n <= col_group, rows x_stride floats apart) as group `group` of the

@@ -50,9 +50,9 @@ class MatMulTest : public ::testing::TestWithParam<IsaLevel> {
  protected:
   // Checks MatMul of a random `type` matrix against the references.
   void Check(GgmlType type, const Shape& shape, int threads, bool with_bias, uint64_t seed) {
-    SCOPED_TRACE(::testing::Message() << GetGgmlTypeInfo(type).name << " rows=" << shape.rows
-                                      << " cols=" << shape.cols << " tokens=" << shape.tokens
-                                      << " threads=" << threads);
+    SCOPED_TRACE(::testing::Message()
+                 << GetGgmlTypeInfo(type).name << " rows=" << shape.rows << " cols=" << shape.cols
+                 << " tokens=" << shape.tokens << " threads=" << threads);
     base::Random random(seed);
     // Weights: quantise random rows, then decode them again: the exact values the kernels see.
     const int64_t row_bytes = GgmlRowBytes(type, shape.cols);
@@ -132,8 +132,8 @@ TEST_P(MatMulTest, OddSizesForPlainTypes) {
   // F32 / F16 / BF16 rows may have any length.
   uint64_t seed = 100;
   for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
-    for (const Shape& shape : {Shape{5, 1, 1}, Shape{3, 7, 2}, Shape{67, 33, 1},
-                               Shape{129, 95, 9}, Shape{65, 131, 12}, Shape{2, 15, 16}}) {
+    for (const Shape& shape : {Shape{5, 1, 1}, Shape{3, 7, 2}, Shape{67, 33, 1}, Shape{129, 95, 9},
+                               Shape{65, 131, 12}, Shape{2, 15, 16}}) {
       Check(type, shape, 2, false, seed++);
       if (HasFatalFailure()) return;
     }

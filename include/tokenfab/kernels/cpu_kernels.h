@@ -82,7 +82,7 @@ struct RopeParams {
     kNeox,    // qwen2, gpt-neox: pairs (x[i], x[i + n_dims/2])
   };
   Style style = Style::kNormal;
-  int n_dims = 0;              // rotated dimensions per head (even, <= head_dim); the rest pass through
+  int n_dims = 0;  // rotated dimensions per head (even, <= head_dim); the rest pass through
   float freq_base = 10000.0f;  // theta_i = freq_base^(-2i / n_dims)
   float freq_scale = 1.0f;     // linear scaling: angle = pos * freq_scale * theta_i / freq_factor_i
   const float* freq_factors = nullptr;  // [n_dims / 2] or null (llama 3 rope_freqs); not owned
@@ -108,7 +108,8 @@ class RopeTable {
 
 // Where one layer's cached keys (or values) live. Row of token position p of a sequence whose
 // block table is `bt`, KV head h:
-//   base + bt[p / block_tokens] * block_stride + (p % block_tokens) * token_stride + h * head_stride
+//   base + bt[p / block_tokens] * block_stride + (p % block_tokens) * token_stride + h *
+//   head_stride
 // holding head_dim elements of `type`. Not owned.
 struct KvCacheView {
   GgmlType type = GgmlType::kF16;  // kF32 or kF16
@@ -130,7 +131,7 @@ struct KvCacheView {
 struct KvBatch {
   int64_t n_tokens = 0;
   const int32_t* const* block_tables = nullptr;  // [n_tokens] block table of each token's sequence
-  const int32_t* positions = nullptr;            // [n_tokens] position of each token in its sequence
+  const int32_t* positions = nullptr;  // [n_tokens] position of each token in its sequence
 };
 
 struct AttentionShape {
