@@ -41,7 +41,52 @@ struct Matrix {
   std::vector<std::vector<uint8_t>> copies;
 };
 
-// A random `type` matrix (64 quantised rows repeated), in enough copies to stream from DRAM.
+// XORs the quantised payload of every block of a `type` row buffer (never the scales, so values
+// stay finite) with a pseudo-random stream: copies of a matrix then hold distinct bytes, which no
+// cache, page deduplication or compression below us can shortcut.
+void Scramble(GgmlType type, uint8_t* data, int64_t bytes, uint64_t seed) {
+  uint64_t state = seed * 0x9e3779b97f4a7c15ull + 1;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  int64_t block = 8, first = 0, count = 8;  // block bytes, payload range within it
+  uint8_t mask = 0xff;
+  switch (type) {
+    case GgmlType::kF32:
+      block = 4, first = 0, count = 2;  // low mantissa bytes
+      break;
+    case GgmlType::kF16:
+      block = 2, first = 0, count = 1;
+      break;
+    case GgmlType::kBF16:
+      block = 2, first = 0, count = 1, mask = 0x0f;
+      break;
+    case GgmlType::kQ8_0:
+      block = 34, first = 2, count = 32;
+      break;
+    case GgmlType::kQ4_0:
+      block = 18, first = 2, count = 16;
+      break;
+    case GgmlType::kQ4_K:
+      block = 144, first = 16, count = 128;
+      break;
+    case GgmlType::kQ6_K:
+      block = 210, first = 0, count = 192;
+      break;
+    default:
+      return;
+  }
+  for (int64_t b = 0; b + block <= bytes; b += block) {
+    for (int64_t i = first; i < first + count; ++i)
+      data[b + i] ^= static_cast<uint8_t>(next()) & mask;
+  }
+}
+
+// A random `type` matrix (64 quantised rows repeated, then scrambled), in enough copies to stream
+// from DRAM.
 const Matrix& GetMatrix(GgmlType type, int64_t cols, int64_t rows, bool stream) {
   static std::vector<std::unique_ptr<Matrix>> cache;
   for (const auto& m : cache) {
@@ -70,6 +115,7 @@ const Matrix& GetMatrix(GgmlType type, int64_t cols, int64_t rows, bool stream) 
     for (int64_t off = 0; off < m->bytes; off += block.size()) {
       std::memcpy(data.data() + off, block.data(), std::min<int64_t>(block.size(), m->bytes - off));
     }
+    Scramble(type, data.data(), m->bytes, static_cast<uint64_t>(c) + 1);
     m->copies.push_back(std::move(data));
   }
   cache.push_back(std::move(m));
@@ -168,7 +214,13 @@ void MemoryRead(benchmark::State& state) {
   const bool avx512 = __builtin_cpu_supports("avx512f");
   const int64_t bytes = int64_t{1} << 30;
   uint8_t* buffer = static_cast<uint8_t*>(std::aligned_alloc(4096, bytes));
-  std::memset(buffer, 1, bytes);  // touch every page
+  uint64_t bits = 88172645463325252ull;  // distinct bytes on every page (xorshift)
+  for (int64_t i = 0; i < bytes; i += 8) {
+    bits ^= bits << 13;
+    bits ^= bits >> 7;
+    bits ^= bits << 17;
+    std::memcpy(buffer + i, &bits, 8);
+  }
   ComputePool pool(threads);
   const int64_t chunk = 4 << 20;  // 4 MiB per task
   std::vector<uint64_t> sums(threads);

@@ -186,7 +186,8 @@ class CpuKernels {
   void Mul(const float* a, const float* b, int64_t n, float* out);
   void Scale(const float* x, float s, int64_t n, float* out);
 
-  // In place, each of n_rows rows of n floats: x = softmax(x) (max-subtracted, exact exp).
+  // In place, each of n_rows rows of n floats: x = softmax(x) (max-subtracted; exp to about 1 ulp
+  // on the SIMD levels; the sum in double, so a whole vocabulary row keeps its precision).
   void Softmax(float* x, int64_t stride, int64_t n_rows, int64_t n);
 
   // Stores each token's n_head_kv * head_dim values (row t of src, stride src_stride floats) at its
@@ -197,7 +198,8 @@ class CpuKernels {
   // out[t, h*head_dim ...] = sum_p softmax_p(q_h . k_p * scale) v_p over positions
   // p in [0, positions[t]] of token t's sequence, K/V head h / (n_head / n_head_kv).
   // q: [n_tokens] rows (stride q_stride floats) of n_head * head_dim; out likewise (out_stride).
-  // REQUIRES: the K/V rows of every position attended to have been written.
+  // REQUIRES: the K/V rows of every position attended to have been written; out does not
+  // overlap q.
   void Attention(const AttentionShape& shape, const float* q, int64_t q_stride,
                  const KvCacheView& k, const KvCacheView& v, const KvBatch& batch, float* out,
                  int64_t out_stride);
