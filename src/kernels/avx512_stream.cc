@@ -145,13 +145,22 @@ void PrepareBf16(const float* x, int64_t k, uint8_t* out) {
 //
 // Kernel::Run<NR, NC>(rows, k, act, out) writes out[r * NC + c] = dot(rows[r], act[c]).
 
+// Lane sums in one fixed order, (v0+v8+v4+v12) ... as below, whether one vector or four are
+// reduced together, so a token's result does not depend on how many tokens share the call.
+inline __m128 Fold(__m512 v) {
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
 // The sums of four vectors, as one 4-lane vector.
 inline __m128 Reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
-  const auto half = [](__m512 v) {
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  };
-  return _mm_hadd_ps(_mm_hadd_ps(half(a), half(b)), _mm_hadd_ps(half(c), half(d)));
+  return _mm_hadd_ps(_mm_hadd_ps(Fold(a), Fold(b)), _mm_hadd_ps(Fold(c), Fold(d)));
+}
+
+inline float Reduce1(__m512 v) {
+  const __m128 q = Fold(v);
+  const __m128 s = _mm_hadd_ps(q, q);
+  return _mm_cvtss_f32(_mm_hadd_ps(s, s));
 }
 
 template <int N>
@@ -159,7 +168,7 @@ void ReduceStore(const __m512* acc, float* out) {
   int i = 0;
   for (; i + 4 <= N; i += 4)
     _mm_storeu_ps(out + i, Reduce4(acc[i], acc[i + 1], acc[i + 2], acc[i + 3]));
-  for (; i < N; ++i) out[i] = _mm512_reduce_add_ps(acc[i]);
+  for (; i < N; ++i) out[i] = Reduce1(acc[i]);
 }
 
 // Q8_0 pair-of-blocks step for one row: weights of blocks b, b+1 (b+1 may be absent).
