@@ -143,7 +143,8 @@ void PrepareBf16(const float* x, int64_t k, uint8_t* out) {
 
 // ---- Kernels: NR weight rows times NC activation columns ---------------------------------------
 //
-// Kernel::Run<NR, NC>(rows, k, act, out) writes out[r * NC + c] = dot(rows[r], act[c]).
+// Kernel::Run<NR, NC>(rows, k, act, out) writes to out[r * NC + c] a vector whose lanes sum to
+// dot(rows[r], act[c]); the caller reduces four rows' vectors at a time (decode calls use NR = 1).
 
 // Lane sums in one fixed order, (v0+v8+v4+v12) ... as below, whether one vector or four are
 // reduced together, so a token's result does not depend on how many tokens share the call.
@@ -164,11 +165,8 @@ inline float Reduce1(__m512 v) {
 }
 
 template <int N>
-void ReduceStore(const __m512* acc, float* out) {
-  int i = 0;
-  for (; i + 4 <= N; i += 4)
-    _mm_storeu_ps(out + i, Reduce4(acc[i], acc[i + 1], acc[i + 2], acc[i + 3]));
-  for (; i < N; ++i) out[i] = Reduce1(acc[i]);
+inline void StoreAcc(const __m512* acc, __m512* out) {
+  for (int i = 0; i < N; ++i) out[i] = acc[i];
 }
 
 // Q8_0 pair-of-blocks step for one row: weights of blocks b, b+1 (b+1 may be absent).
@@ -215,7 +213,7 @@ inline void Q8_0Pair(__m512i wu, __m512 dw, const uint8_t* const* act, int64_t g
 
 struct Q8_0Kernel {
   template <int NR, int NC>
-  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, __m512* out) {
     static_assert(NR == 1, "one row per call");
     const int64_t nb = k / 32;
     const __m512i k80 = _mm512_set1_epi8(static_cast<char>(0x80));
@@ -247,7 +245,7 @@ struct Q8_0Kernel {
       Q8_0PairWeights(reinterpret_cast<const BlockQ8_0*>(rows[0]), b, b + 1 < nb, &wu, &dw);
       Q8_0Pair<NC>(wu, dw, act, b / 4, static_cast<int>(b / 2 % 2), acc);
     }
-    ReduceStore<NC>(acc, out);
+    StoreAcc<NC>(acc, out);
   }
 };
 
@@ -268,7 +266,7 @@ constexpr Q4_0Indices kQ4_0Index;
 
 struct Q4_0Kernel {
   template <int NR, int NC>
-  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, __m512* out) {
     const int64_t nb = k / 32;
     const __m512i k0f = _mm512_set1_epi8(0x0f);
     const __m512i qs_index = _mm512_load_si512(kQ4_0Index.qs);
@@ -313,7 +311,7 @@ struct Q4_0Kernel {
       const int64_t bytes = 18 * (nb - b);
       step(b, (__mmask64{1} << bytes) - 1, (__mmask64{1} << (bytes - 8)) - 1, true);
     }
-    ReduceStore<NR * NC>(acc, out);
+    StoreAcc<NR * NC>(acc, out);
   }
 };
 
@@ -341,7 +339,7 @@ alignas(64) const int16_t kQ4KScaleIndex[4][32] = {
 
 struct Q4_KKernel {
   template <int NR, int NC>
-  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, __m512* out) {
     const __m512i k0f = _mm512_set1_epi8(0x0f);
     __m512i scale_index[4];
     for (int j = 0; j < 4; ++j) scale_index[j] = _mm512_load_si512(kQ4KScaleIndex[j]);
@@ -383,13 +381,13 @@ struct Q4_KKernel {
       }
     }
     for (int i = 0; i < NR * NC; ++i) acc[i] = _mm512_sub_ps(acc[i], acc_min[i]);
-    ReduceStore<NR * NC>(acc, out);
+    StoreAcc<NR * NC>(acc, out);
   }
 };
 
 struct Q6_KKernel {
   template <int NR, int NC>
-  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, __m512* out) {
     const __m512i k0f = _mm512_set1_epi8(0x0f), k30 = _mm512_set1_epi8(0x30);
     const __m512i shift_a =
         _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);  // left: bits 0-1 / 2-3 -> 4-5
@@ -434,7 +432,7 @@ struct Q6_KKernel {
         }
       }
     }
-    ReduceStore<NR * NC>(acc, out);
+    StoreAcc<NR * NC>(acc, out);
   }
 };
 
@@ -461,7 +459,7 @@ struct F16Load {
 template <class L>
 struct FloatKernel {
   template <int NR, int NC>
-  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, __m512* out) {
     __m512 acc[NR * NC], acc2[NR * NC];
     for (int i = 0; i < NR * NC; ++i) acc[i] = acc2[i] = _mm512_setzero_ps();
     int64_t i = 0;
@@ -489,13 +487,13 @@ struct FloatKernel {
       }
     }
     for (int j = 0; j < NR * NC; ++j) acc[j] = _mm512_add_ps(acc[j], acc2[j]);
-    ReduceStore<NR * NC>(acc, out);
+    StoreAcc<NR * NC>(acc, out);
   }
 };
 
 struct Bf16Kernel {
   template <int NR, int NC>
-  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, float* out) {
+  static void Run(const uint8_t* const* rows, int64_t k, const uint8_t* const* act, __m512* out) {
     __m512 acc[NR * NC], acc2[NR * NC];
     for (int i = 0; i < NR * NC; ++i) acc[i] = acc2[i] = _mm512_setzero_ps();
     int64_t i = 0;
@@ -528,50 +526,54 @@ struct Bf16Kernel {
       }
     }
     for (int j = 0; j < NR * NC; ++j) acc[j] = _mm512_add_ps(acc[j], acc2[j]);
-    ReduceStore<NR * NC>(acc, out);
+    StoreAcc<NR * NC>(acc, out);
   }
 };
 
-// Rows in groups of NR, all columns (in chunks of up to four) per group.
-template <class Kernel, int NR>
-void RowGroups(const StreamArgs& a, int64_t row_begin, int64_t row_end) {
-  int64_t r = row_begin;
+// Rows one after the other, so that each thread reads its rows as one sequential stream, which
+// the hardware prefetchers follow best (interleaving two or four rows per step is faster when the
+// weights are in cache but measured up to 1.8x slower streaming from DRAM, the decode case). The
+// lane sums of four consecutive rows are reduced together, so the end of a row costs little.
+constexpr int kRowsPerReduce = 4;
+
+template <class Kernel>
+void Rows(const StreamArgs& a, int64_t row_begin, int64_t row_end) {
+  const int64_t n_cols = a.n_cols;  // < kGemmMinTokens
+  __m512 acc[kRowsPerReduce][kPanelMinTokens];
   const uint8_t* act[kMaxCols];
-  for (; r + NR <= row_end; r += NR) {
-    const uint8_t* rows[NR];
-    for (int i = 0; i < NR; ++i) rows[i] = a.w + (r + i) * a.row_bytes;
-    for (int64_t c0 = 0; c0 < a.n_cols; c0 += kMaxCols) {
-      const int nc = static_cast<int>(avx512::MinI(kMaxCols, a.n_cols - c0));
-      for (int c = 0; c < nc; ++c) act[c] = a.act + (c0 + c) * a.act_stride;
-      float out[NR * kMaxCols];
-      switch (nc) {
-        case 1:
-          Kernel::template Run<NR, 1>(rows, a.k, act, out);
-          break;
-        case 2:
-          Kernel::template Run<NR, 2>(rows, a.k, act, out);
-          break;
-        case 3:
-          Kernel::template Run<NR, 3>(rows, a.k, act, out);
-          break;
-        default:
-          Kernel::template Run<NR, 4>(rows, a.k, act, out);
-          break;
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowsPerReduce) {
+    const int nr = static_cast<int>(avx512::MinI(kRowsPerReduce, row_end - r0));
+    for (int i = 0; i < nr; ++i) {
+      const uint8_t* row = a.w + (r0 + i) * a.row_bytes;
+      for (int64_t c0 = 0; c0 < n_cols; c0 += kMaxCols) {
+        const int nc = static_cast<int>(avx512::MinI(kMaxCols, n_cols - c0));
+        for (int c = 0; c < nc; ++c) act[c] = a.act + (c0 + c) * a.act_stride;
+        __m512* out = acc[i] + c0;
+        switch (nc) {
+          case 1:
+            Kernel::template Run<1, 1>(&row, a.k, act, out);
+            break;
+          case 2:
+            Kernel::template Run<1, 2>(&row, a.k, act, out);
+            break;
+          case 3:
+            Kernel::template Run<1, 3>(&row, a.k, act, out);
+            break;
+          default:
+            Kernel::template Run<1, 4>(&row, a.k, act, out);
+            break;
+        }
       }
-      for (int i = 0; i < NR; ++i) {
-        for (int c = 0; c < nc; ++c) a.y[(c0 + c) * a.y_stride + r + i] = out[i * nc + c];
+    }
+    for (int64_t c = 0; c < n_cols; ++c) {
+      float* y = a.y + c * a.y_stride + r0;
+      if (nr == kRowsPerReduce) {
+        _mm_storeu_ps(y, Reduce4(acc[0][c], acc[1][c], acc[2][c], acc[3][c]));
+      } else {
+        for (int i = 0; i < nr; ++i) y[i] = Reduce1(acc[i][c]);
       }
     }
   }
-  if (NR > 1 && r < row_end) RowGroups<Kernel, 1>(a, r, row_end);
-}
-
-// One row at a time: each thread then reads its rows as one sequential stream, which the hardware
-// prefetchers follow best. (Interleaving two or four rows per step is faster when the weights are
-// in cache but measured up to 1.8x slower streaming from DRAM, which is the decode case.)
-template <class Kernel>
-void Rows(const StreamArgs& a, int64_t row_begin, int64_t row_end) {
-  RowGroups<Kernel, 1>(a, row_begin, row_end);
 }
 
 }  // namespace
