@@ -1,13 +1,18 @@
 // Micro-benchmarks of the CPU kernels at Llama-3.2-1B shapes, at 1 and 2 threads, plus the
 // machine's streaming read bandwidth so decode throughput can be stated as a share of it.
 //
-//   kernels_bench --benchmark_filter=MemoryRead   # GB/s the machine can read
-//   kernels_bench --benchmark_filter=MatVec       # decode: GB/s of weights streamed
+//   kernels_bench --benchmark_filter=MemoryRead   # GB/s the machine can read (1 GiB, 1-2 threads)
+//   kernels_bench --benchmark_filter=MatVec/      # decode: GB/s of weights streamed from DRAM
+//   kernels_bench --benchmark_filter=MatVecHot    # the same kernels with weights in L2 (ceiling)
 //   kernels_bench --benchmark_filter=MatMul       # prefill (512 tokens): GFLOP/s
+//   kernels_bench --benchmark_filter=Attention    # decode at 1k/4k context, 512-token prefill
+//   kernels_bench --benchmark_filter=PoolDispatch # fixed cost of one parallel op
 //   TOKENFAB_KERNELS=avx2 kernels_bench ...       # another instruction-set level
 //
-// Weight matrices are replicated until they exceed the last-level cache several times over, and
-// each iteration uses the next copy, so matrix-vector figures are DRAM-bound like a real decode.
+// Weight matrices are replicated (each copy scrambled, so no two pages are alike) until they
+// exceed the last-level cache many times over, and each iteration uses the next copy, so
+// matrix-vector figures are DRAM-bound like a real decode. Times are wall-clock: on a shared
+// machine compare against MemoryRead measured in the same run, or use the CPU column at 1 thread.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
