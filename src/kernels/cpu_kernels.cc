@@ -97,8 +97,14 @@ void CpuKernels::MatMul(const WeightMatrix& w, const float* x, int64_t x_stride,
     MatMulStreaming(w, x, x_stride, n_tokens, y, y_stride);
   }
   if (bias != nullptr) {
-    for (int64_t t = 0; t < n_tokens; ++t)
+    auto add_bias = [&](int64_t t) {
       table_.add(y + t * y_stride, bias, w.rows, y + t * y_stride);
+    };
+    if (n_tokens * w.rows < kParallelElements) {
+      for (int64_t t = 0; t < n_tokens; ++t) add_bias(t);
+    } else {
+      pool_.Run(n_tokens, [&](int64_t t, int) { add_bias(t); });
+    }
   }
 }
 
