@@ -1,5 +1,7 @@
 #include "tokenfab/kernels/cpu_features.h"
 
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <string>
 
@@ -26,6 +28,29 @@ std::optional<IsaLevel> ParseIsaLevel(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+// F16C, VNNI, VBMI and BF16 straight from CPUID: not every compiler knows their names for
+// __builtin_cpu_supports (clang 14 does not). The OS-state checks (XCR0) come with avx2/avx512f.
+bool HasF16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return (ecx & (1u << 29)) != 0;
+}
+
+bool HasAvx512Extensions() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  const unsigned max_subleaf = eax;
+  const bool vbmi = (ecx & (1u << 1)) != 0;
+  const bool vnni = (ecx & (1u << 11)) != 0;
+  if (max_subleaf < 1 || __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  const bool bf16 = (eax & (1u << 5)) != 0;
+  return vbmi && vnni && bf16;
+}
+
+}  // namespace
+
 bool IsaLevelSupported(IsaLevel level) {
   // __builtin_cpu_supports checks CPUID and, for AVX/AVX-512, that the OS enabled the state (XCR0).
   __builtin_cpu_init();
@@ -33,13 +58,11 @@ bool IsaLevelSupported(IsaLevel level) {
     case IsaLevel::kScalar:
       return true;
     case IsaLevel::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasF16c();
     case IsaLevel::kAvx512:
       return IsaLevelSupported(IsaLevel::kAvx2) && __builtin_cpu_supports("avx512f") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni") &&
-             __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bf16");
+             __builtin_cpu_supports("avx512dq") && HasAvx512Extensions();
   }
   return false;
 }
