@@ -47,14 +47,16 @@ StatusOr<std::unique_ptr<ModelExecutor>> ModelExecutor::Create(
   shape.type = options.kv_type;
   auto kv = std::make_unique<KvCacheStorage>(shape);
   return std::unique_ptr<ModelExecutor>(
-      new ModelExecutor(model, std::move(kv), options.num_threads, options.isa));
+      new ModelExecutor(model, std::move(kv), options));
 }
 
 ModelExecutor::ModelExecutor(const model::Model& model, std::unique_ptr<KvCacheStorage> kv,
-                             int num_threads, kernels::IsaLevel isa)
+                             const ModelExecutorOptions& options)
     : model_(model),
       kv_(std::move(kv)),
-      runner_(std::make_unique<ModelRunner>(model, *kv_, num_threads, isa)) {}
+      runner_(std::make_unique<ModelRunner>(model, *kv_, options.num_threads, options.isa)) {
+  runner_->SetBatchInvariant(options.batch_invariant);
+}
 
 int32_t ModelExecutor::vocab_size() const {
   return static_cast<int32_t>(model_.config().n_vocab);

@@ -170,11 +170,14 @@ inline __m128 Reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
   return _mm_hadd_ps(_mm_hadd_ps(half(a), half(b)), _mm_hadd_ps(half(c), half(d)));
 }
 
+// The leftover accumulators are summed in Reduce4's order too (lane 0 of Reduce4 with zeros), so
+// a column's result does not depend on how many columns share the call: batch-invariant numerics.
 template <int N>
 void ReduceStore(const __m512* acc, float* out) {
   int i = 0;
   for (; i + 4 <= N; i += 4) _mm_storeu_ps(out + i, Reduce4(acc[i], acc[i + 1], acc[i + 2], acc[i + 3]));
-  for (; i < N; ++i) out[i] = _mm512_reduce_add_ps(acc[i]);
+  const __m512 zero = _mm512_setzero_ps();
+  for (; i < N; ++i) out[i] = _mm_cvtss_f32(Reduce4(acc[i], zero, zero, zero));
 }
 
 // Q8_0 pair-of-blocks step for one row: weights of blocks b, b+1 (b+1 may be absent).

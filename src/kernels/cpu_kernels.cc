@@ -89,7 +89,7 @@ void CpuKernels::MatMul(const WeightMatrix& w, const float* x, int64_t x_stride,
       << w.cols << " columns do not fill whole " << GetGgmlTypeInfo(w.type).name << " blocks";
   if (n_tokens <= 0 || w.rows <= 0) return;
   static_assert(kGemmMinTokens == internal::kPanelMinTokens);
-  if (internal::UsesPanels(table_, type, n_tokens)) {
+  if (matmul_path_ == MatMulPath::kBySize && internal::UsesPanels(table_, type, n_tokens)) {
     MatMulPanels(w, x, x_stride, n_tokens, y, y_stride);
   } else {
     MatMulStreaming(w, x, x_stride, n_tokens, y, y_stride);

@@ -7,16 +7,22 @@
 //   - with chunked prefill at any chunk size;
 // and the engine's text equals the single-sequence Generator's for the same request.
 //
-// Numerics. The kernels compute a sequence differently depending on the batch around it:
-// below CpuKernels::kGemmMinTokens tokens the streaming kernels, from there the packed-panel
-// kernels (a different summation order; for quantised weights int8 versus bf16 activations), and
-// a prefix-cache hit or a recomputation reads K/V written by another pass. With F32 and F16
-// weights the paths agree to float rounding; with Q8_0 they differ by the activation rounding.
-// So the tests assert identity token for token, except that a divergence is tolerated where the
-// reference itself had a near-tie: the top two log-probabilities of the reference at the first
-// differing token are closer than the path's tolerance (1e-4 for F32/F16, 0.05 for Q8_0), after
-// which the sequences are not compared. Ties are counted and must stay rare (see kMaxTies), so a
-// real divergence cannot hide behind the tolerance.
+// Numerics. The kernels compute a token differently depending on the batch around it: below
+// CpuKernels::kGemmMinTokens tokens the streaming kernels, from there the packed-panel kernels,
+// and a prefix-cache hit or a recomputation reads K/V written by another pass.
+//  - F32 and F16 weights: both paths are exact up to float summation order, and the outputs are
+//    identical in the default mode.
+//  - Quantised weights (Q8_0): the streaming path rounds activations to int8 blocks, the panel
+//    path to bf16, so logits move by up to ~1 % and greedy choices flip wherever the top two
+//    are that close (measured on this tiny model: most of 16 requests diverge somewhere in 24
+//    tokens, at top-2 gaps of up to ~0.5 nats). llama.cpp's batched decoding has the same
+//    property. The executor's batch-invariant mode (ModelExecutorOptions::batch_invariant,
+//    the streaming kernels at every size) makes a token's numerics independent of its batch,
+//    and with it the quantised outputs are identical too.
+// The comparison tolerates one thing: a divergence where the reference itself had a near-tie
+// (top-2 log-probabilities closer than 1e-4: summation-order noise), after which the sequences
+// are not compared. Such ties are counted and must stay rare (kMaxTies), so a real divergence
+// cannot hide behind the tolerance.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -123,9 +129,7 @@ std::vector<Output> RunTogether(Engine& engine, const std::vector<std::vector<To
   return outputs;
 }
 
-double Tolerance(WeightScheme weights) {
-  return weights == WeightScheme::kQ8_0 ? 0.05 : 1e-4;
-}
+constexpr double kTieTolerance = 1e-4;
 
 // Compares `got` with the reference token by token; returns how many requests diverged at a
 // tolerated near-tie. Fails the test on any other difference.
@@ -136,7 +140,8 @@ int ExpectSameGreedy(const std::vector<Output>& reference, const std::vector<Out
     const Output& a = reference[r];
     const Output& b = got[r];
     EXPECT_EQ(b.finish.finish_reason, FinishReason::kLength) << scenario << " request " << r;
-    ASSERT_EQ(a.tokens.size(), b.tokens.size()) << scenario << " request " << r;
+    EXPECT_EQ(a.tokens.size(), b.tokens.size()) << scenario << " request " << r;
+    if (a.tokens.size() != b.tokens.size()) continue;
     size_t k = 0;
     while (k < a.tokens.size() && a.tokens[k] == b.tokens[k]) ++k;
     if (k == a.tokens.size()) {
@@ -155,6 +160,7 @@ int ExpectSameGreedy(const std::vector<Output>& reference, const std::vector<Out
 struct Case {
   Architecture arch;
   WeightScheme weights;
+  bool batch_invariant;
 };
 
 class EngineGreedyTest : public ::testing::TestWithParam<Case> {
@@ -165,14 +171,17 @@ class EngineGreedyTest : public ::testing::TestWithParam<Case> {
     prompts_ = Prompts(model_->tokenizer());
     // The reference: each request alone, in a fresh engine, prefill in one pass.
     for (const auto& p : prompts_) {
-      std::unique_ptr<Engine> engine = testing::ModelEngine(*model_, Config(), clock_);
+      std::unique_ptr<Engine> engine = NewEngine(Config());
       ASSERT_NE(engine, nullptr);
       alone_.push_back(RunTogether(*engine, {p})[0]);
       ASSERT_EQ(alone_.back().tokens.size(), static_cast<size_t>(kGenerate));
       EXPECT_EQ(alone_.back().finish.usage.cached_prompt_tokens, 0);
     }
   }
-  double tolerance() const { return Tolerance(GetParam().weights); }
+  double tolerance() const { return kTieTolerance; }
+  std::unique_ptr<Engine> NewEngine(const SchedulerConfig& config) {
+    return testing::ModelEngine(*model_, config, clock_, GetParam().batch_invariant);
+  }
 
   base::RealClock& clock_ = base::RealClock::Get();
   const model::Model* model_ = nullptr;
@@ -181,14 +190,14 @@ class EngineGreedyTest : public ::testing::TestWithParam<Case> {
 };
 
 TEST_P(EngineGreedyTest, BatchedWithFifteenOthers) {
-  std::unique_ptr<Engine> engine = testing::ModelEngine(*model_, Config(), clock_);
+  std::unique_ptr<Engine> engine = NewEngine(Config());
   const std::vector<Output> together = RunTogether(*engine, prompts_);
   ExpectSameGreedy(alone_, together, tolerance(), "batched");
   EXPECT_EQ(engine->scheduler_for_testing().kv().num_used_blocks(), 0);
 }
 
 TEST_P(EngineGreedyTest, AfterAPrefixCacheHit) {
-  std::unique_ptr<Engine> engine = testing::ModelEngine(*model_, Config(), clock_);
+  std::unique_ptr<Engine> engine = NewEngine(Config());
   for (size_t i = 0; i < prompts_.size(); ++i) {
     RunTogether(*engine, {prompts_[i]});  // warms the cache with this prompt
   }
@@ -206,7 +215,7 @@ TEST_P(EngineGreedyTest, AfterAPrefixCacheHit) {
 
 TEST_P(EngineGreedyTest, AfterPreemptionAndResumption) {
   // 18 blocks (288 tokens) for 16 requests of up to 150 tokens: constant preemption.
-  std::unique_ptr<Engine> engine = testing::ModelEngine(*model_, Config(18), clock_);
+  std::unique_ptr<Engine> engine = NewEngine(Config(18));
   const std::vector<Output> squeezed = RunTogether(*engine, prompts_);
   int preemptions = 0;
   for (const Output& o : squeezed) preemptions += o.finish.timings.preemptions;
@@ -217,7 +226,7 @@ TEST_P(EngineGreedyTest, AfterPreemptionAndResumption) {
 TEST_P(EngineGreedyTest, WithChunkedPrefillAtAnyChunkSize) {
   for (int32_t chunk : {1, 3, 16, 37, 128}) {
     std::unique_ptr<Engine> engine =
-        testing::ModelEngine(*model_, Config(128, chunk, std::max(chunk, 64)), clock_);
+        NewEngine(Config(128, chunk, std::max(chunk, 64)));
     ExpectSameGreedy(alone_, RunTogether(*engine, prompts_), tolerance(),
                      fmt::format("chunk {}", chunk));
   }
@@ -235,6 +244,7 @@ TEST_P(EngineGreedyTest, MatchesTheSingleSequenceGenerator) {
   shape.type = kernels::GgmlType::kF32;
   KvCacheStorage kv(shape);
   ModelRunner runner(*model_, kv, 2);
+  runner.SetBatchInvariant(GetParam().batch_invariant);
   Generator generator(runner, kv, clock_);
   for (size_t i = 0; i < prompts_.size(); i += 5) {
     SamplingParams params;
@@ -255,15 +265,19 @@ TEST_P(EngineGreedyTest, MatchesTheSingleSequenceGenerator) {
 
 INSTANTIATE_TEST_SUITE_P(
     Models, EngineGreedyTest,
-    ::testing::Values(Case{Architecture::kLlama, WeightScheme::kF32},
-                      Case{Architecture::kQwen2, WeightScheme::kF32},
-                      Case{Architecture::kLlama, WeightScheme::kF16},
-                      Case{Architecture::kLlama, WeightScheme::kQ8_0}),
+    ::testing::Values(Case{Architecture::kLlama, WeightScheme::kF32, false},
+                      Case{Architecture::kQwen2, WeightScheme::kF32, false},
+                      Case{Architecture::kLlama, WeightScheme::kF16, false},
+                      Case{Architecture::kLlama, WeightScheme::kQ8_0, true},
+                      Case{Architecture::kQwen2, WeightScheme::kQ4_0, true}),
     [](const ::testing::TestParamInfo<Case>& info) {
-      return fmt::format("{}_{}", model::ArchitectureName(info.param.arch),
-                         info.param.weights == WeightScheme::kF32   ? "f32"
-                         : info.param.weights == WeightScheme::kF16 ? "f16"
-                                                                    : "q8_0");
+      const WeightScheme w = info.param.weights;
+      return fmt::format("{}_{}{}", model::ArchitectureName(info.param.arch),
+                         w == WeightScheme::kF32   ? "f32"
+                         : w == WeightScheme::kF16 ? "f16"
+                         : w == WeightScheme::kQ8_0 ? "q8_0"
+                                                    : "q4_0",
+                         info.param.batch_invariant ? "_batch_invariant" : "");
     });
 
 }  // namespace

@@ -54,7 +54,11 @@ TEST(EngineModelTest, ConcurrentClientsStreamSeededSamplesReproducibly) {
   base::MetricsRegistry registry;
   std::unique_ptr<Engine> engine = ThreadedEngine(*model, &registry);
   const tokenizer::Tokenizer& tokenizer = model->tokenizer();
-  const std::vector<Token> prompt = tokenizer.Encode("Once upon a time, in a small town,", false, false);
+  const std::vector<Token> prompt = tokenizer.Encode(
+      "Once upon a time, in a small town by the sea, there lived an old clockmaker who repaired "
+      "every clock in the valley and never once told anyone what time it was.",
+      false, false);
+  ASSERT_GT(prompt.size(), 32u);  // at least two full blocks to share
 
   // Each client samples at temperature 0.9 with its own seed; the same seed twice in a row
   // (the second time with the prompt cached) must give the same stream.

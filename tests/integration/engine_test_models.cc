@@ -69,10 +69,11 @@ const model::Model* TinyModel(model::Architecture arch, model::WeightScheme weig
 }
 
 std::unique_ptr<Engine> ModelEngine(const model::Model& model, const SchedulerConfig& config,
-                                    base::Clock& clock, kernels::GgmlType kv_type) {
+                                    base::Clock& clock, bool batch_invariant) {
   ModelExecutorOptions exec;
   exec.num_threads = 2;
-  exec.kv_type = kv_type;
+  exec.kv_type = kernels::GgmlType::kF32;
+  exec.batch_invariant = batch_invariant;
   StatusOr<std::unique_ptr<ModelExecutor>> executor = ModelExecutor::Create(model, config, exec);
   EXPECT_TRUE(executor.ok()) << executor.status();
   if (!executor.ok()) return nullptr;

@@ -17,10 +17,9 @@ namespace tokenfab::engine::testing {
 // Fails the calling test (and returns null) when the model cannot be made.
 const model::Model* TinyModel(model::Architecture arch, model::WeightScheme weights);
 
-// An engine on `model` with a ModelExecutor of 2 threads and F32 KV, invariants audited each
-// step. REQUIRES: config valid for the model.
+// An engine on `model` with a ModelExecutor of 2 threads and F32 KV (batch-invariant kernels
+// when asked), invariants audited each step. REQUIRES: config valid for the model.
 std::unique_ptr<Engine> ModelEngine(const model::Model& model, const SchedulerConfig& config,
-                                    base::Clock& clock,
-                                    kernels::GgmlType kv_type = kernels::GgmlType::kF32);
+                                    base::Clock& clock, bool batch_invariant = false);
 
 }  // namespace tokenfab::engine::testing

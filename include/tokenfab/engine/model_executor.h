@@ -30,6 +30,9 @@ struct ModelExecutorOptions {
   int num_threads = 1;                                 // compute threads, >= 1
   kernels::GgmlType kv_type = kernels::GgmlType::kF16;  // kF16 or kF32
   kernels::IsaLevel isa = kernels::DefaultIsaLevel();
+  // ModelRunner::SetBatchInvariant: a request's output independent of the batch around it, at
+  // the cost of prefill speed (matters for quantised weights; see the engine's greedy tests).
+  bool batch_invariant = false;
 };
 
 // The KV shape that sizes a scheduler for `config` (KvBytesPerToken, DefaultSchedulerConfig).
@@ -54,8 +57,8 @@ class ModelExecutor final : public Executor {
   const KvCacheStorage& kv_storage() const { return *kv_; }
 
  private:
-  ModelExecutor(const model::Model& model, std::unique_ptr<KvCacheStorage> kv, int num_threads,
-                kernels::IsaLevel isa);
+  ModelExecutor(const model::Model& model, std::unique_ptr<KvCacheStorage> kv,
+                const ModelExecutorOptions& options);
 
   const model::Model& model_;
   std::unique_ptr<KvCacheStorage> kv_;
