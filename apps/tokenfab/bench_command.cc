@@ -11,6 +11,7 @@ Command AddBenchCommand(CLI::App& app) {
   auto subcommands = std::make_shared<std::vector<Command>>();
   // Add new `bench` subcommands here, one Add*Subcommand() each.
   subcommands->push_back(AddBenchServeSubcommand(*bench));
+  subcommands->push_back(AddBenchEngineSubcommand(*bench));
   return Command{bench, [subcommands] {
                    for (const Command& subcommand : *subcommands) {
                      if (subcommand.app->parsed()) return subcommand.run();
