@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "bench_command.h"
 #include "tokenfab/base/thread_pool.h"
@@ -76,8 +76,8 @@ int Run(const EngineBenchFlags& flags) {
     }
     for (int n : flags.concurrency) {
       std::fprintf(stderr, "running concurrency %d...\n", n);
-      const StatusOr<engine::ThroughputResult> r = engine::RunThroughputBench(
-          **model, *options, n, flags.prompt_tokens, flags.gen_tokens);
+      const StatusOr<engine::ThroughputResult> r =
+          engine::RunThroughputBench(**model, *options, n, flags.prompt_tokens, flags.gen_tokens);
       if (!r.ok()) return Fail(r.status());
       if (flags.json) {
         json.push_back(boost::json::object{{"workload", "throughput"},
@@ -92,8 +92,8 @@ int Run(const EngineBenchFlags& flags) {
                                            {"wall_s", r->wall_s}});
       } else {
         std::printf("%11d %14.1f %14.1f %9.1f %9.1f %9.2f\n", r->concurrency,
-                    r->decode_tokens_per_s, r->generated_tokens_per_s, r->ttft_ms,
-                    r->ttft_p90_ms, r->tpot_ms);
+                    r->decode_tokens_per_s, r->generated_tokens_per_s, r->ttft_ms, r->ttft_p90_ms,
+                    r->tpot_ms);
         std::fflush(stdout);
       }
     }
@@ -125,9 +125,8 @@ int Run(const EngineBenchFlags& flags) {
                                            {"cached_prompt_fraction", r->cached_prompt_fraction},
                                            {"wall_s", r->wall_s}});
       } else {
-        std::printf("%13s %9.1f %9.1f %9.1f %12.1f%% %8.1f\n", caching ? "on" : "off",
-                    r->ttft_ms, r->ttft_p50_ms, r->ttft_p90_ms, 100 * r->cached_prompt_fraction,
-                    r->wall_s);
+        std::printf("%13s %9.1f %9.1f %9.1f %12.1f%% %8.1f\n", caching ? "on" : "off", r->ttft_ms,
+                    r->ttft_p50_ms, r->ttft_p90_ms, 100 * r->cached_prompt_fraction, r->wall_s);
         std::fflush(stdout);
       }
     }

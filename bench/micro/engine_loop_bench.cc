@@ -9,8 +9,8 @@
 #include <memory>
 #include <vector>
 
-#include "tokenfab/base/clock.h"
 #include "tokenfab/base/check.h"
+#include "tokenfab/base/clock.h"
 #include "tokenfab/engine/engine.h"
 #include "tokenfab/engine/synthetic_executor.h"
 #include "tokenfab/tokenizer/vocab_source.h"
@@ -39,11 +39,11 @@ void BM_EngineDecodeStep(benchmark::State& state) {
   options.scheduler.max_running_sequences = streams;
   options.scheduler.max_batch_tokens = std::max(2048, streams);
   options.scheduler.max_prefill_chunk_tokens = options.scheduler.max_batch_tokens;
-  auto engine = Engine::Create(
-                    options,
-                    std::make_unique<SyntheticExecutor>(SyntheticExecutorOptions{}, Llama3(), pacer),
-                    Llama3(), clock)
-                    .value();
+  auto engine =
+      Engine::Create(
+          options, std::make_unique<SyntheticExecutor>(SyntheticExecutorOptions{}, Llama3(), pacer),
+          Llama3(), clock)
+          .value();
   std::vector<RequestHandle> handles;
   for (int i = 0; i < streams; ++i) {
     EngineRequest r;
@@ -64,9 +64,9 @@ void BM_EngineDecodeStep(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(tokens);
-  state.counters["us_per_step"] = benchmark::Counter(
-      static_cast<double>(state.iterations()), benchmark::Counter::kIsRate |
-                                                   benchmark::Counter::kInvert);
+  state.counters["us_per_step"] =
+      benchmark::Counter(static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   engine->Shutdown();
 }
 // Streams, stop strings. Each stream lives 4,000 steps: runs stay below that.

@@ -113,8 +113,8 @@ StatusOr<RequestHandle> Engine::Submit(EngineRequest request) {
   const RequestId id = next_id_.fetch_add(1, std::memory_order_relaxed);
   internal::Submission submission;
   submission.seed = request.sampling.seed.value_or(MixSeed(options_.seed, id));
-  submission.channel = std::make_shared<internal::RequestChannel>(
-      id, std::move(request.on_events), loop_->inbox());
+  submission.channel =
+      std::make_shared<internal::RequestChannel>(id, std::move(request.on_events), loop_->inbox());
   submission.spec.id = id;
   submission.spec.tenant_salt = request.tenant_salt;
   submission.spec.prompt = std::move(request.prompt);

@@ -41,7 +41,7 @@ class Completions {
 // One request's stream, drained on the engine thread by its notifier.
 struct Tracked {
   std::mutex mu;
-  RequestHandle handle;  // set once Submit() returned
+  RequestHandle handle;           // set once Submit() returned
   std::vector<int64_t> token_us;  // delivery time of each token event (engine clock)
   EngineEvent finish;
   bool finished = false;
@@ -119,14 +119,14 @@ EngineRequest GreedyRequest(std::vector<Token> prompt, int32_t gen_tokens) {
 }
 
 StatusOr<std::unique_ptr<Engine>> StartEngine(const model::Model& model,
-                                              const EngineBenchOptions& options,
-                                              int32_t running, int32_t context_tokens,
-                                              int32_t extra_blocks, bool prefix_caching) {
+                                              const EngineBenchOptions& options, int32_t running,
+                                              int32_t context_tokens, int32_t extra_blocks,
+                                              bool prefix_caching) {
   const int64_t n_ctx = model.config().n_ctx_train;
   if (n_ctx > 0 && context_tokens > n_ctx) {
-    return absl::InvalidArgumentError(fmt::format(
-        "the workload needs {} tokens of context; the model was trained on {}", context_tokens,
-        n_ctx));
+    return absl::InvalidArgumentError(
+        fmt::format("the workload needs {} tokens of context; the model was trained on {}",
+                    context_tokens, n_ctx));
   }
   SchedulerConfig config;
   config.block_size = options.block_size;
@@ -160,47 +160,16 @@ Status RunOne(Engine& engine, EngineRequest request) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-StatusOr<ThroughputResult> RunThroughputBench(const model::Model& model,
-                                              const EngineBenchOptions& options,
-                                              int32_t concurrency, int32_t prompt_tokens,
-                                              int32_t gen_tokens) {
-  if (concurrency < 1 || prompt_tokens < 1 || gen_tokens < 2) {
-    return absl::InvalidArgumentError(
-        "the throughput bench needs concurrency >= 1, prompt tokens >= 1, gen tokens >= 2");
-  }
-  TF_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
-                      StartEngine(model, options, concurrency, prompt_tokens + gen_tokens,
-                                  /*extra_blocks=*/0, /*prefix_caching=*/true));
-  const int32_t vocab = engine->executor().vocab_size();
-  base::Random rng(options.seed);
-  TF_RETURN_IF_ERROR(RunOne(
-      *engine, GreedyRequest(RandomTokens(rng, std::min(prompt_tokens, 32), vocab), 2)));
-
-  const base::Clock& clock = base::RealClock::Get();
-  auto completions = std::make_shared<Completions>();
-  std::vector<std::shared_ptr<Tracked>> requests;
-  std::vector<std::vector<Token>> prompts;
-  for (int32_t i = 0; i < concurrency; ++i) {
-    prompts.push_back(RandomTokens(rng, prompt_tokens, vocab));
-  }
-  const int64_t start = clock.NowMicros();
-  for (int32_t i = 0; i < concurrency; ++i) {
-    TF_ASSIGN_OR_RETURN(std::shared_ptr<Tracked> t,
-                        SubmitTracked(*engine, GreedyRequest(prompts[i], gen_tokens), clock,
-                                      completions));
-    requests.push_back(std::move(t));
-  }
-  completions->WaitFor(concurrency);
-  engine->Shutdown();
-
+// The throughput figures of finished `requests` submitted at `start` (see the header).
+StatusOr<ThroughputResult> Summarize(const std::vector<std::shared_ptr<Tracked>>& requests,
+                                     int64_t start, int32_t concurrency, int32_t prompt_tokens,
+                                     int32_t gen_tokens) {
   ThroughputResult result;
   result.concurrency = concurrency;
   result.prompt_tokens = prompt_tokens;
   result.gen_tokens = gen_tokens;
-  int64_t all_decoding = 0;                  // the last first token
-  int64_t first_end = INT64_MAX;             // the first last token
+  int64_t all_decoding = 0;       // the last first token
+  int64_t first_end = INT64_MAX;  // the first last token
   int64_t last_end = start;
   int64_t generated = 0;
   std::vector<double> ttft, tpot;
@@ -230,6 +199,44 @@ StatusOr<ThroughputResult> RunThroughputBench(const model::Model& model,
   return result;
 }
 
+}  // namespace
+
+StatusOr<ThroughputResult> RunThroughputBench(const model::Model& model,
+                                              const EngineBenchOptions& options,
+                                              int32_t concurrency, int32_t prompt_tokens,
+                                              int32_t gen_tokens) {
+  if (concurrency < 1 || prompt_tokens < 1 || gen_tokens < 2) {
+    return absl::InvalidArgumentError(
+        "the throughput bench needs concurrency >= 1, prompt tokens >= 1, gen tokens >= 2");
+  }
+  TF_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
+                      StartEngine(model, options, concurrency, prompt_tokens + gen_tokens,
+                                  /*extra_blocks=*/0, /*prefix_caching=*/true));
+  const int32_t vocab = engine->executor().vocab_size();
+  base::Random rng(options.seed);
+  TF_RETURN_IF_ERROR(
+      RunOne(*engine, GreedyRequest(RandomTokens(rng, std::min(prompt_tokens, 32), vocab), 2)));
+
+  const base::Clock& clock = base::RealClock::Get();
+  auto completions = std::make_shared<Completions>();
+  std::vector<std::shared_ptr<Tracked>> requests;
+  std::vector<std::vector<Token>> prompts;
+  for (int32_t i = 0; i < concurrency; ++i) {
+    prompts.push_back(RandomTokens(rng, prompt_tokens, vocab));
+  }
+  const int64_t start = clock.NowMicros();
+  for (int32_t i = 0; i < concurrency; ++i) {
+    TF_ASSIGN_OR_RETURN(
+        std::shared_ptr<Tracked> t,
+        SubmitTracked(*engine, GreedyRequest(prompts[i], gen_tokens), clock, completions));
+    requests.push_back(std::move(t));
+  }
+  completions->WaitFor(concurrency);
+  engine->Shutdown();
+
+  return Summarize(requests, start, concurrency, prompt_tokens, gen_tokens);
+}
+
 StatusOr<SharedPrefixResult> RunSharedPrefixBench(const model::Model& model,
                                                   const EngineBenchOptions& options,
                                                   const SharedPrefixOptions& workload,
@@ -240,9 +247,9 @@ StatusOr<SharedPrefixResult> RunSharedPrefixBench(const model::Model& model,
   }
   const int32_t context = workload.prefix_tokens + workload.suffix_tokens + workload.gen_tokens;
   const int32_t prefix_blocks = workload.prefix_tokens / options.block_size + 1;
-  TF_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
-                      StartEngine(model, options, workload.concurrency, context, prefix_blocks,
-                                  prefix_caching));
+  TF_ASSIGN_OR_RETURN(
+      std::unique_ptr<Engine> engine,
+      StartEngine(model, options, workload.concurrency, context, prefix_blocks, prefix_caching));
   const int32_t vocab = engine->executor().vocab_size();
   base::Random rng(options.seed);
   const std::vector<Token> system = RandomTokens(rng, workload.prefix_tokens, vocab);
@@ -260,9 +267,9 @@ StatusOr<SharedPrefixResult> RunSharedPrefixBench(const model::Model& model,
   const int64_t start = clock.NowMicros();
   for (int32_t i = 0; i < workload.requests; ++i) {
     if (i >= workload.concurrency) completions->WaitFor(i - workload.concurrency + 1);
-    TF_ASSIGN_OR_RETURN(std::shared_ptr<Tracked> t,
-                        SubmitTracked(*engine, GreedyRequest(prompt(), workload.gen_tokens),
-                                      clock, completions));
+    TF_ASSIGN_OR_RETURN(
+        std::shared_ptr<Tracked> t,
+        SubmitTracked(*engine, GreedyRequest(prompt(), workload.gen_tokens), clock, completions));
     requests.push_back(std::move(t));
   }
   completions->WaitFor(workload.requests);

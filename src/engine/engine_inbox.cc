@@ -15,9 +15,9 @@ Status EngineInbox::PushSubmit(Submission submission) {
     if (closed_) return absl::UnavailableError("the engine is shutting down");
     const int64_t waiting = engine_waiting_ + static_cast<int64_t>(submissions_.size());
     if (waiting >= max_waiting_) {
-      Status status = absl::ResourceExhaustedError(fmt::format(
-          "the engine's waiting queue is full ({} requests); retry in about {} ms", waiting,
-          retry_after_ms_));
+      Status status = absl::ResourceExhaustedError(
+          fmt::format("the engine's waiting queue is full ({} requests); retry in about {} ms",
+                      waiting, retry_after_ms_));
       status.SetPayload(kRetryAfterPayload, absl::Cord(std::to_string(retry_after_ms_)));
       return status;
     }

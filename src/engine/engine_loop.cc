@@ -236,6 +236,30 @@ void EngineLoop::DeliverTouched() {
   ended_.clear();
 }
 
+double EngineLoop::QueueDelayMs(const EngineLoad& load) const {
+  // The waiting requests' tokens at the prefill rate, plus, when every running slot is taken,
+  // the time until the first running request is due to end.
+  int64_t waiting_tokens = 0;
+  int32_t soonest_end = INT32_MAX;
+  for (const auto& [id, live] : live_) {
+    const Request* r = scheduler_.Find(id);
+    if (r == nullptr) continue;
+    if (IsWaiting(r->state())) {
+      waiting_tokens += r->num_tokens();
+    } else {
+      soonest_end = std::min(soonest_end, r->max_new_tokens() - r->num_generated_tokens());
+    }
+  }
+  double delay_ms = 0;
+  if (load.prefill_tokens_per_s > 0) {
+    delay_ms += 1000.0 * static_cast<double>(waiting_tokens) / load.prefill_tokens_per_s;
+  }
+  if (load.running >= load.max_running && soonest_end != INT32_MAX) {
+    delay_ms += soonest_end * load.tpot_ms;
+  }
+  return delay_ms;
+}
+
 void EngineLoop::PublishLoad() {
   const int64_t now = clock_.NowMicros();
   const KvBlockManager& kv = scheduler_.kv();
@@ -255,27 +279,7 @@ void EngineLoop::PublishLoad() {
   load->decode_tokens_per_s = rates_.decode_tokens_per_s();
   load->tpot_ms = rates_.tpot_us() / 1000.0;
 
-  // Queue delay: the waiting requests' tokens at the prefill rate, plus, when every running
-  // slot is taken, the time until the first running request is due to end.
-  int64_t waiting_tokens = 0;
-  int32_t soonest_end = INT32_MAX;
-  for (const auto& [id, live] : live_) {
-    const Request* r = scheduler_.Find(id);
-    if (r == nullptr) continue;
-    if (IsWaiting(r->state())) {
-      waiting_tokens += r->num_tokens();
-    } else {
-      soonest_end = std::min(soonest_end, r->max_new_tokens() - r->num_generated_tokens());
-    }
-  }
-  double delay_ms = 0;
-  if (load->prefill_tokens_per_s > 0) {
-    delay_ms += 1000.0 * static_cast<double>(waiting_tokens) / load->prefill_tokens_per_s;
-  }
-  if (load->running >= load->max_running && soonest_end != INT32_MAX) {
-    delay_ms += soonest_end * load->tpot_ms;
-  }
-  load->queue_delay_ms = delay_ms;
+  load->queue_delay_ms = QueueDelayMs(*load);
 
   load->prefix_caching = kv.prefix_caching();
   if (kv.prefix_caching()) {
@@ -288,8 +292,8 @@ void EngineLoop::PublishLoad() {
     }
     load->block_hashes = hashes_;
   }
-  const int64_t retry_ms = std::max<int64_t>(
-      1, static_cast<int64_t>(std::ceil(std::max(delay_ms, load->tpot_ms))));
+  const int64_t retry_ms =
+      std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::max(load->queue_delay_ms, load->tpot_ms))));
   inbox_->SetEngineWaiting(load->waiting, retry_ms);
   std::lock_guard<std::mutex> lock(load_mu_);
   load_ = std::move(load);

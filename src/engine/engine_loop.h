@@ -56,9 +56,9 @@ class EngineLoop {
     tokenizer::StreamingDetokenizer detokenizer;
     StopMatcher stops;
     uint64_t seed;
-    Status error;                      // why it failed, when it did
-    std::string step_text;             // text released by this step's token
-    std::vector<EngineEvent> outbox;   // events of this step, delivered at its end
+    Status error;                     // why it failed, when it did
+    std::string step_text;            // text released by this step's token
+    std::vector<EngineEvent> outbox;  // events of this step, delivered at its end
   };
 
   void ThreadMain();
@@ -78,6 +78,9 @@ class EngineLoop {
   // Delivers the queued events of this step.
   void DeliverTouched();
   void PublishLoad();
+  // Estimated wait before a request submitted now starts computing (ms), given the rest of
+  // `load`.
+  double QueueDelayMs(const EngineLoad& load) const;
 
   const EngineOptions options_;
   const tokenizer::Tokenizer& tokenizer_;

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -431,7 +430,11 @@ class ScriptedExecutor final : public Executor {
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    const int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    const int len = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xe  ? 3
+                    : (c >> 3) == 0x1e ? 4
+                                       : 0;
     if (len == 0 || i + len > s.size()) return false;
     for (int k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
@@ -456,9 +459,9 @@ TEST(ScriptedEngineTest, TextPiecesEndAtUtf8BoundariesAndStopStringsSpanThem) {
   EngineOptions options;
   options.scheduler = SmallConfig();
   options.check_invariants = true;
-  auto engine = Engine::Create(
-      options, std::make_unique<ScriptedExecutor>(script, tokenizer->vocab_size()), *tokenizer,
-      clock);
+  auto engine =
+      Engine::Create(options, std::make_unique<ScriptedExecutor>(script, tokenizer->vocab_size()),
+                     *tokenizer, clock);
   ASSERT_TRUE(engine.ok());
   EngineRequest r;
   r.prompt = {1, 2, 3};
@@ -483,103 +486,6 @@ TEST(ScriptedEngineTest, TextPiecesEndAtUtf8BoundariesAndStopStringsSpanThem) {
   EXPECT_EQ(st.text, "Grüße 日本");
   EXPECT_EQ(st.finish.finish_reason, FinishReason::kStop);
   for (const EngineEvent& e : st.events) EXPECT_TRUE(IsValidUtf8(e.text));
-}
-
-// The engine's own thread: many client threads submit, read and cancel at once; at the end every
-// stream has ended exactly once and the KV accounting is exact.
-TEST(SyntheticEngineThreadsTest, ConcurrentSubmittersAndCancellersLeaveNoBlocks) {
-  const tokenizer::Tokenizer* tokenizer = tokenizer::RealTokenizer("llama3");
-  ASSERT_NE(tokenizer, nullptr);
-  base::RealClock& clock = base::RealClock::Get();
-  RealStepPacer pacer(clock);
-  SyntheticExecutorOptions exec;  // zero-cost steps
-  exec.stop_probability = 0.02;
-  EngineOptions options;
-  options.scheduler = SmallConfig(/*blocks=*/40, /*max_running=*/16);
-  options.scheduler.max_context_tokens = 256;
-  options.max_waiting_requests = 64;
-  options.check_invariants = true;
-  base::MetricsRegistry registry;
-  auto engine = Engine::Create(options, std::make_unique<SyntheticExecutor>(exec, *tokenizer, pacer),
-                               *tokenizer, clock, &registry);
-  ASSERT_TRUE(engine.ok()) << engine.status();
-  (*engine)->Start();
-
-  constexpr int kThreads = 6;
-  constexpr int kPerThread = 60;
-  std::atomic<int> finished{0}, rejected{0}, cancelled{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      base::Random rng(t + 1);
-      for (int i = 0; i < kPerThread; ++i) {
-        EngineRequest r;
-        const int len = 1 + static_cast<int>(rng.Below(120));
-        for (int k = 0; k < len; ++k) r.prompt.push_back(static_cast<Token>(500 + rng.Below(50)));
-        r.sampling.max_tokens = 1 + static_cast<int>(rng.Below(60));
-        r.tenant_salt = rng.Below(3);
-        r.priority = static_cast<int32_t>(rng.Below(3));
-        StatusOr<RequestHandle> h = (*engine)->Submit(std::move(r));
-        if (!h.ok()) {
-          EXPECT_TRUE(absl::IsResourceExhausted(h.status())) << h.status();
-          rejected.fetch_add(1);
-          continue;
-        }
-        const uint64_t action = rng.Below(3);
-        if (action == 0) {
-          h->Cancel();
-        } else if (action == 1) {
-          h->Next();  // the first event (a token or the end), then drop: cancels if unfinished
-          continue;
-        }
-        const std::vector<EngineEvent> events = h->Wait();
-        ASSERT_FALSE(events.empty());
-        EXPECT_TRUE(events.back().finished());
-        for (size_t k = 0; k + 1 < events.size(); ++k) EXPECT_FALSE(events[k].finished());
-        if (events.back().finish_reason == FinishReason::kCancelled) cancelled.fetch_add(1);
-        finished.fetch_add(1);
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  (*engine)->Shutdown();
-  const Scheduler& scheduler = (*engine)->scheduler_for_testing();
-  scheduler.CheckInvariants();
-  EXPECT_EQ(scheduler.num_live(), 0);
-  EXPECT_EQ(scheduler.kv().num_used_blocks(), 0);
-  EXPECT_EQ(scheduler.kv().num_free_blocks() + scheduler.kv().num_evictable_blocks(), 40);
-  EXPECT_GT(finished.load(), 0);
-  EXPECT_GT(cancelled.load(), 0);
-  const EngineMetrics* m = (*engine)->metrics();
-  const double ended = m->finished(FinishReason::kStop).Value() +
-                       m->finished(FinishReason::kLength).Value() +
-                       m->finished(FinishReason::kCancelled).Value() +
-                       m->finished(FinishReason::kError).Value();
-  EXPECT_EQ(ended, kThreads * kPerThread - rejected.load());
-  EXPECT_EQ(m->finished(FinishReason::kError).Value(), 0);
-}
-
-TEST(SyntheticEngineThreadsTest, IdleEngineWakesOnSubmit) {
-  const tokenizer::Tokenizer* tokenizer = tokenizer::RealTokenizer("llama3");
-  ASSERT_NE(tokenizer, nullptr);
-  base::RealClock& clock = base::RealClock::Get();
-  RealStepPacer pacer(clock);
-  EngineOptions options;
-  options.scheduler = SmallConfig();
-  auto engine = Engine::Create(options, std::make_unique<SyntheticExecutor>(
-                                            SyntheticExecutorOptions{}, *tokenizer, pacer),
-                               *tokenizer, clock);
-  ASSERT_TRUE(engine.ok());
-  (*engine)->Start();
-  for (int round = 0; round < 3; ++round) {
-    EngineRequest r;
-    r.prompt = {1, 2, 3};
-    r.sampling.max_tokens = 3;
-    StatusOr<RequestHandle> h = (*engine)->Submit(std::move(r));
-    ASSERT_TRUE(h.ok());
-    const std::vector<EngineEvent> events = h->Wait();
-    EXPECT_EQ(events.back().usage.completion_tokens, 3);
-  }
 }
 
 }  // namespace

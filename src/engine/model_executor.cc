@@ -46,8 +46,7 @@ StatusOr<std::unique_ptr<ModelExecutor>> ModelExecutor::Create(
   shape.n_blocks = scheduler.num_kv_blocks;
   shape.type = options.kv_type;
   auto kv = std::make_unique<KvCacheStorage>(shape);
-  return std::unique_ptr<ModelExecutor>(
-      new ModelExecutor(model, std::move(kv), options));
+  return std::unique_ptr<ModelExecutor>(new ModelExecutor(model, std::move(kv), options));
 }
 
 ModelExecutor::ModelExecutor(const model::Model& model, std::unique_ptr<KvCacheStorage> kv,
@@ -58,9 +57,7 @@ ModelExecutor::ModelExecutor(const model::Model& model, std::unique_ptr<KvCacheS
   runner_->SetBatchInvariant(options.batch_invariant);
 }
 
-int32_t ModelExecutor::vocab_size() const {
-  return static_cast<int32_t>(model_.config().n_vocab);
-}
+int32_t ModelExecutor::vocab_size() const { return static_cast<int32_t>(model_.config().n_vocab); }
 
 Status ModelExecutor::Execute(const ScheduledBatch& batch,
                               std::span<const ExecutorSequence> sequences,

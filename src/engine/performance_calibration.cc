@@ -16,16 +16,15 @@ namespace tokenfab::engine {
 namespace {
 
 struct Shape {
-  int64_t prefill = 0;   // tokens of one prompt, from position 0
-  int64_t decode = 0;    // sequences decoding one token each
-  int64_t context = 0;   // tokens before each decode token (a multiple of the block size)
+  int64_t prefill = 0;  // tokens of one prompt, from position 0
+  int64_t decode = 0;   // sequences decoding one token each
+  int64_t context = 0;  // tokens before each decode token (a multiple of the block size)
 };
 
 // Solves the weighted least squares min sum w_i (x . a_i - y_i)^2 over x >= 0 by dropping
 // negative coefficients one at a time (4 unknowns: exhaustive enough).
 std::array<double, 4> FitNonNegative(const std::vector<std::array<double, 4>>& rows,
-                                     const std::vector<double>& y,
-                                     const std::vector<double>& w) {
+                                     const std::vector<double>& y, const std::vector<double>& w) {
   std::array<bool, 4> active = {true, true, true, true};
   std::array<double, 4> x{};
   for (int round = 0; round < 4; ++round) {
@@ -74,8 +73,7 @@ std::array<double, 4> FitNonNegative(const std::vector<std::array<double, 4>>& r
 
 StatusOr<CalibrationResult> CalibratePerformanceModel(ModelRunner& runner,
                                                       const KvCacheShape& kv_shape,
-                                                      const base::Clock& clock,
-                                                      int repetitions) {
+                                                      const base::Clock& clock, int repetitions) {
   const int64_t bs = kv_shape.block_tokens;
   const int64_t capacity = kv_shape.n_blocks * bs;
   if (capacity < 64) {
@@ -137,9 +135,8 @@ StatusOr<CalibrationResult> CalibratePerformanceModel(ModelRunner& runner,
     }
     // A prefill next to decodes uses the blocks after theirs.
     const int32_t* prefill_blocks = prefill_table.data() + (shape.decode > 0 ? max_decode : 0);
-    if (shape.prefill > 0 &&
-        (shape.decode > 0 ? max_decode : 0) + (shape.prefill + bs - 1) / bs >
-            static_cast<int64_t>(prefill_table.size())) {
+    if (shape.prefill > 0 && (shape.decode > 0 ? max_decode : 0) + (shape.prefill + bs - 1) / bs >
+                                 static_cast<int64_t>(prefill_table.size())) {
       continue;  // does not fit next to the decodes
     }
     for (int64_t p = 0; p < shape.prefill; ++p) {

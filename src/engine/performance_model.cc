@@ -47,9 +47,9 @@ StatusOr<PerformanceModel> PerformanceModel::FromLatencies(double ttft_ms, int32
   model.per_decode_sequence_us = tpot_us - model.base_us;
   const double prefill_us = ttft_ms * 1000.0 - model.base_us;
   if (prefill_us <= 0) {
-    return absl::InvalidArgumentError(fmt::format(
-        "a TTFT of {} ms is shorter than the shared part of a step ({} ms)", ttft_ms,
-        model.base_us / 1000.0));
+    return absl::InvalidArgumentError(
+        fmt::format("a TTFT of {} ms is shorter than the shared part of a step ({} ms)", ttft_ms,
+                    model.base_us / 1000.0));
   }
   model.per_prefill_token_us = prefill_us / prompt_tokens;
   return model;
@@ -78,8 +78,8 @@ StatusOr<PerformanceModel> PerformanceModel::Parse(const std::string& text) {
     } else if (kv[0] == "kv") {
       model.per_kv_token_us = value;
     } else {
-      return absl::InvalidArgumentError(fmt::format(
-          "unknown performance model term '{}' (base, prefill, decode, kv)", kv[0]));
+      return absl::InvalidArgumentError(
+          fmt::format("unknown performance model term '{}' (base, prefill, decode, kv)", kv[0]));
     }
   }
   TF_RETURN_IF_ERROR(model.Validate());

@@ -81,9 +81,9 @@ Status SyntheticExecutor::Execute(const ScheduledBatch& batch,
     sample.token = TokenAt(seed, position);
     const std::vector<Token>& stops = request.sampling().stop_token_ids;
     if (options_.stop_probability > 0 && !stops.empty()) {
-      const double u = static_cast<double>(Mix(seed ^ 0x5707ULL, static_cast<uint64_t>(position)) >>
-                                           11) *
-                       0x1.0p-53;
+      const double u =
+          static_cast<double>(Mix(seed ^ 0x5707ULL, static_cast<uint64_t>(position)) >> 11) *
+          0x1.0p-53;
       if (u < options_.stop_probability) sample.token = stops.front();
     }
     const SamplingParams& params = request.sampling();

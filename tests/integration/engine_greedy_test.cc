@@ -77,7 +77,8 @@ std::vector<std::vector<Token>> Prompts(const tokenizer::Tokenizer& tokenizer) {
       "After a long debate, they agreed to commission an independent study of the plans and "
       "to meet again in March, when the results would be known. Meanwhile the mayor promised "
       "to publish every document online, so that residents could follow the discussion. "
-      "Überraschung: 日本語のテキストも少し混ぜておきます 🙂 — and some symbols: €, ñ, ß.";
+      "Überraschung: 日本語のテキストも少し混ぜておきます 🙂 — and some symbols: €, ñ, "
+      "ß.";
   const std::vector<Token> all = tokenizer.Encode(text, false, false);
   const std::vector<Token> system(all.begin(), all.begin() + 40);
   std::vector<std::vector<Token>> prompts;
@@ -225,8 +226,7 @@ TEST_P(EngineGreedyTest, AfterPreemptionAndResumption) {
 
 TEST_P(EngineGreedyTest, WithChunkedPrefillAtAnyChunkSize) {
   for (int32_t chunk : {1, 3, 16, 37, 128}) {
-    std::unique_ptr<Engine> engine =
-        NewEngine(Config(128, chunk, std::max(chunk, 64)));
+    std::unique_ptr<Engine> engine = NewEngine(Config(128, chunk, std::max(chunk, 64)));
     ExpectSameGreedy(alone_, RunTogether(*engine, prompts_), tolerance(),
                      fmt::format("chunk {}", chunk));
   }
@@ -263,22 +263,21 @@ TEST_P(EngineGreedyTest, MatchesTheSingleSequenceGenerator) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Models, EngineGreedyTest,
-    ::testing::Values(Case{Architecture::kLlama, WeightScheme::kF32, false},
-                      Case{Architecture::kQwen2, WeightScheme::kF32, false},
-                      Case{Architecture::kLlama, WeightScheme::kF16, false},
-                      Case{Architecture::kLlama, WeightScheme::kQ8_0, true},
-                      Case{Architecture::kQwen2, WeightScheme::kQ4_0, true}),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      const WeightScheme w = info.param.weights;
-      return fmt::format("{}_{}{}", model::ArchitectureName(info.param.arch),
-                         w == WeightScheme::kF32   ? "f32"
-                         : w == WeightScheme::kF16 ? "f16"
-                         : w == WeightScheme::kQ8_0 ? "q8_0"
-                                                    : "q4_0",
-                         info.param.batch_invariant ? "_batch_invariant" : "");
-    });
+INSTANTIATE_TEST_SUITE_P(Models, EngineGreedyTest,
+                         ::testing::Values(Case{Architecture::kLlama, WeightScheme::kF32, false},
+                                           Case{Architecture::kQwen2, WeightScheme::kF32, false},
+                                           Case{Architecture::kLlama, WeightScheme::kF16, false},
+                                           Case{Architecture::kLlama, WeightScheme::kQ8_0, true},
+                                           Case{Architecture::kQwen2, WeightScheme::kQ4_0, true}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           const WeightScheme w = info.param.weights;
+                           return fmt::format("{}_{}{}", model::ArchitectureName(info.param.arch),
+                                              w == WeightScheme::kF32    ? "f32"
+                                              : w == WeightScheme::kF16  ? "f16"
+                                              : w == WeightScheme::kQ8_0 ? "q8_0"
+                                                                         : "q4_0",
+                                              info.param.batch_invariant ? "_batch_invariant" : "");
+                         });
 
 }  // namespace
 }  // namespace tokenfab::engine

@@ -49,7 +49,8 @@ std::unique_ptr<Engine> ThreadedEngine(const model::Model& model, base::MetricsR
 }
 
 TEST(EngineModelTest, ConcurrentClientsStreamSeededSamplesReproducibly) {
-  const model::Model* model = testing::TinyModel(model::Architecture::kLlama, model::WeightScheme::kF32);
+  const model::Model* model =
+      testing::TinyModel(model::Architecture::kLlama, model::WeightScheme::kF32);
   ASSERT_NE(model, nullptr);
   base::MetricsRegistry registry;
   std::unique_ptr<Engine> engine = ThreadedEngine(*model, &registry);
@@ -110,7 +111,8 @@ TEST(EngineModelTest, ConcurrentClientsStreamSeededSamplesReproducibly) {
 }
 
 TEST(EngineModelTest, CancelReleasesBlocksBeforeTheClientSeesTheEnd) {
-  const model::Model* model = testing::TinyModel(model::Architecture::kLlama, model::WeightScheme::kF32);
+  const model::Model* model =
+      testing::TinyModel(model::Architecture::kLlama, model::WeightScheme::kF32);
   ASSERT_NE(model, nullptr);
   std::unique_ptr<Engine> engine = ThreadedEngine(*model, nullptr);
   EngineRequest r;
@@ -133,7 +135,8 @@ TEST(EngineModelTest, CancelReleasesBlocksBeforeTheClientSeesTheEnd) {
 }
 
 TEST(EngineModelTest, CalibratedPerformanceModelFitsTheRunner) {
-  const model::Model* model = testing::TinyModel(model::Architecture::kLlama, model::WeightScheme::kF32);
+  const model::Model* model =
+      testing::TinyModel(model::Architecture::kLlama, model::WeightScheme::kF32);
   ASSERT_NE(model, nullptr);
   SchedulerConfig config = Config();
   config.num_kv_blocks = 128;

@@ -27,10 +27,10 @@ struct EngineUsage {
 
 // Where the time of one request went, engine clock, µs; -1 when it did not happen (no token).
 struct EngineTimings {
-  int64_t queue_us = -1;   // Submit() -> first admission to the KV cache
-  int64_t ttft_us = -1;    // Submit() -> first generated token
-  int64_t tpot_us = -1;    // mean gap between consecutive generated tokens (needs two tokens)
-  int64_t total_us = 0;    // Submit() -> the end
+  int64_t queue_us = -1;  // Submit() -> first admission to the KV cache
+  int64_t ttft_us = -1;   // Submit() -> first generated token
+  int64_t tpot_us = -1;   // mean gap between consecutive generated tokens (needs two tokens)
+  int64_t total_us = 0;   // Submit() -> the end
   int32_t preemptions = 0;
 };
 

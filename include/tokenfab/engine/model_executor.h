@@ -27,7 +27,7 @@
 namespace tokenfab::engine {
 
 struct ModelExecutorOptions {
-  int num_threads = 1;                                 // compute threads, >= 1
+  int num_threads = 1;                                  // compute threads, >= 1
   kernels::GgmlType kv_type = kernels::GgmlType::kF16;  // kF16 or kF32
   kernels::IsaLevel isa = kernels::DefaultIsaLevel();
   // ModelRunner::SetBatchInvariant: a request's output independent of the batch around it, at
