@@ -12,6 +12,7 @@ Command AddBenchCommand(CLI::App& app) {
   // Add new `bench` subcommands here, one Add*Subcommand() each.
   subcommands->push_back(AddBenchServeSubcommand(*bench));
   subcommands->push_back(AddBenchModelSubcommand(*bench));
+  subcommands->push_back(AddBenchEngineSubcommand(*bench));
   return Command{bench, [subcommands] {
                    for (const Command& subcommand : *subcommands) {
                      if (subcommand.app->parsed()) return subcommand.run();

@@ -11,6 +11,9 @@ namespace tokenfab::cli {
 
 // `tokenfab bench serve`: load-test any OpenAI-compatible server (bench_serve_command.cc).
 Command AddBenchServeSubcommand(CLI::App& bench);
+// `tokenfab bench model`: prefill and decode speed of one model file (bench_model_command.cc).
 Command AddBenchModelSubcommand(CLI::App& bench);
+// `tokenfab bench engine`: the serving engine in process on a model (bench_engine_command.cc).
+Command AddBenchEngineSubcommand(CLI::App& bench);
 
 }  // namespace tokenfab::cli

@@ -91,10 +91,15 @@ void CpuKernels::MatMul(const WeightMatrix& w, const float* x, int64_t x_stride,
       << w.cols << " columns do not fill whole " << GetGgmlTypeInfo(w.type).name << " blocks";
   if (n_tokens <= 0 || w.rows <= 0) return;
   static_assert(kGemmMinTokens == internal::kPanelMinTokens);
-  if (internal::UsesPanels(table_, type, n_tokens)) {
+  if (matmul_path_ == MatMulPath::kBySize && internal::UsesPanels(table_, type, n_tokens)) {
     MatMulPanels(w, x, x_stride, n_tokens, y, y_stride);
   } else {
-    MatMulStreaming(w, x, x_stride, n_tokens, y, y_stride);
+    // A streaming call takes fewer than kGemmMinTokens columns (its accumulators live in
+    // registers and on the stack); wider batches (kStreamingOnly) go through in slices.
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kGemmMinTokens - 1) {
+      const int64_t n = std::min(kGemmMinTokens - 1, n_tokens - t0);
+      MatMulStreaming(w, x + t0 * x_stride, x_stride, n, y + t0 * y_stride, y_stride);
+    }
   }
   if (bias != nullptr) {
     auto add_bias = [&](int64_t t) {

@@ -189,6 +189,32 @@ TEST_P(MatMulTest, ResultsAreBitIdenticalAcrossThreadsAndDecodeBatches) {
   }
 }
 
+// kStreamingOnly: every token of a wide batch gets exactly its single-token result.
+TEST_P(MatMulTest, StreamingOnlyIsBatchInvariantAtAnyWidth) {
+  base::Random random(91);
+  for (GgmlType type : kTypes) {
+    const int64_t cols = 256, rows = 70, tokens = 3 * CpuKernels::kGemmMinTokens + 5;
+    const int64_t row_bytes = GgmlRowBytes(type, cols);
+    std::vector<uint8_t> w(row_bytes * rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::vector<float> row = RandomVector(random, cols, 0.05);
+      QuantizeRow(type, row.data(), w.data() + r * row_bytes, cols);
+    }
+    const WeightMatrix matrix = WeightMatrix::Dense(type, w.data(), cols, rows);
+    std::vector<float> x = RandomVector(random, tokens * cols);
+    std::vector<float> y(tokens * rows);
+    CpuKernels kernels(2, GetParam());
+    kernels.set_matmul_path(CpuKernels::MatMulPath::kStreamingOnly);
+    kernels.MatMul(matrix, x.data(), cols, tokens, y.data(), rows);
+    for (int64_t t = 0; t < tokens; ++t) {
+      std::vector<float> single(rows);
+      kernels.MatMul(matrix, x.data() + t * cols, cols, 1, single.data(), rows);
+      ASSERT_EQ(std::memcmp(single.data(), y.data() + t * rows, rows * sizeof(float)), 0)
+          << GetGgmlTypeInfo(type).name << " token " << t;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Levels, MatMulTest, ::testing::ValuesIn(testing::TestLevels()),
                          testing::LevelName);
 

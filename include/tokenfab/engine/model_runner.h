@@ -31,6 +31,17 @@ class ModelRunner {
   // error and nothing is computed. REQUIRES: every position is covered by its block table.
   [[nodiscard]] Status Forward(const ForwardBatch& batch, std::vector<float>& logits);
 
+  // Batch-invariant numerics: every token computed as if the batch were decode-sized (see
+  // CpuKernels::MatMulPath), so a sequence's logits do not depend on the sequences batched with
+  // it, on prefill chunking, or on whether its K/V came from the prefix cache. Off by default.
+  void SetBatchInvariant(bool on) {
+    kernels_.set_matmul_path(on ? kernels::CpuKernels::MatMulPath::kStreamingOnly
+                                : kernels::CpuKernels::MatMulPath::kBySize);
+  }
+  bool batch_invariant() const {
+    return kernels_.matmul_path() == kernels::CpuKernels::MatMulPath::kStreamingOnly;
+  }
+
   const model::Model& model() const { return model_; }
   int num_threads() const { return kernels_.num_threads(); }
   kernels::IsaLevel level() const { return kernels_.level(); }

@@ -153,6 +153,15 @@ class CpuKernels {
   CpuKernels(const CpuKernels&) = delete;
   CpuKernels& operator=(const CpuKernels&) = delete;
 
+  // How MatMul chooses its kernels. kBySize (the default, fastest): streaming below
+  // kGemmMinTokens tokens, packed panels from there. kStreamingOnly: the streaming kernels at
+  // every size, so that a token's result does not depend on whether the batch around it crossed
+  // kGemmMinTokens (for quantised weights the two paths round activations differently: int8 vs
+  // bf16); prefill is slower, since the weights are streamed once per few tokens.
+  enum class MatMulPath { kBySize, kStreamingOnly };
+  void set_matmul_path(MatMulPath path) { matmul_path_ = path; }
+  MatMulPath matmul_path() const { return matmul_path_; }
+
   IsaLevel level() const { return level_; }
   int num_threads() const { return pool_.num_threads(); }
   ComputePool& pool() { return pool_; }
@@ -222,6 +231,7 @@ class CpuKernels {
   static void Free(Buffer& buffer);
 
   const IsaLevel level_;
+  MatMulPath matmul_path_ = MatMulPath::kBySize;
   const internal::KernelTable& table_;
   ComputePool pool_;
   Buffer shared_;
