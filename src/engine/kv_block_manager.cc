@@ -99,6 +99,7 @@ KvAdmission KvBlockManager::Admit(SeqId seq, uint64_t tenant_salt, std::span<con
 
   // Revive the hits before allocating, so that allocation cannot evict them.
   for (BlockId b : scratch_blocks_) Acquire(b);
+  if (!scratch_blocks_.empty()) prefix_.Touch(scratch_blocks_);
   entry.table.reserve(static_cast<size_t>(BlocksFor(num_tokens)));
   entry.table.assign(scratch_blocks_.begin(), scratch_blocks_.end());
   for (int32_t i = 0; i < new_blocks; ++i) entry.table.push_back(AllocateBlock());

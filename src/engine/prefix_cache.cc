@@ -1,6 +1,7 @@
 #include "tokenfab/engine/prefix_cache.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "tokenfab/base/check.h"
 
@@ -54,6 +55,7 @@ bool PrefixCache::Insert(BlockId block, BlockHash hash, BlockHash parent, uint64
   e.parent = parent;
   e.salt = tenant_salt;
   e.cached = true;
+  e.last_use = ++use_clock_;
   std::copy(tokens.begin(), tokens.end(),
             tokens_.begin() + static_cast<ptrdiff_t>(block) * block_size_);
   ++stats_.inserted_blocks;
@@ -117,6 +119,30 @@ std::vector<BlockHash> PrefixCache::CachedHashes() const {
   std::vector<BlockHash> hashes;
   hashes.reserve(index_.size());
   for (const auto& [hash, block] : index_) hashes.push_back(hash);
+  return hashes;
+}
+
+void PrefixCache::Touch(std::span<const BlockId> blocks) {
+  ++use_clock_;
+  for (BlockId b : blocks) {
+    TF_CHECK(entries_[b].cached) << "block " << b << " is not cached";
+    entries_[b].last_use = use_clock_;
+  }
+}
+
+std::vector<BlockHash> PrefixCache::RecentHashes(int32_t max) const {
+  std::vector<std::pair<uint64_t, BlockHash>> by_use;
+  by_use.reserve(index_.size());
+  for (const auto& [hash, block] : index_) by_use.emplace_back(entries_[block].last_use, hash);
+  const size_t n = std::min(by_use.size(), static_cast<size_t>(std::max(max, 0)));
+  // Most recent first; equal stamps (blocks reused together) in hash order, deterministically.
+  std::partial_sort(by_use.begin(), by_use.begin() + static_cast<ptrdiff_t>(n), by_use.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first > b.first : a.second < b.second;
+                    });
+  std::vector<BlockHash> hashes;
+  hashes.reserve(n);
+  for (size_t i = 0; i < n; ++i) hashes.push_back(by_use[i].second);
   return hashes;
 }
 

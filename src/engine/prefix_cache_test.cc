@@ -111,5 +111,28 @@ TEST(PrefixCacheTest, HitRateCountsTokens) {
   EXPECT_DOUBLE_EQ(cache.stats().TokenHitRate(), 0.4);
 }
 
+TEST(PrefixCacheTest, RecentHashesPutTheLastInsertedOrReusedFirst) {
+  PrefixCache cache(8, 4);
+  const auto a = HashFullBlocks(Range(8), 4, 0);       // blocks 0, 1
+  const auto b = HashFullBlocks(Range(8, 100), 4, 0);  // blocks 2, 3
+  InsertChain(cache, Range(8), 0, 0);
+  InsertChain(cache, Range(8, 100), 0, 2);
+  EXPECT_EQ(cache.RecentHashes(10), (std::vector<BlockHash>{b[1], b[0], a[1], a[0]}));
+  // Reusing a's blocks makes them the most recent (together, in hash order).
+  cache.Touch(std::vector<BlockId>{0, 1});
+  const std::vector<BlockHash> recent = cache.RecentHashes(10);
+  ASSERT_EQ(recent.size(), 4u);
+  EXPECT_EQ(std::min(recent[0], recent[1]), std::min(a[0], a[1]));
+  EXPECT_EQ(std::max(recent[0], recent[1]), std::max(a[0], a[1]));
+  EXPECT_EQ(recent[2], b[1]);
+  // Capped, and an evicted block is gone.
+  EXPECT_EQ(cache.RecentHashes(1).size(), 1u);
+  EXPECT_TRUE(cache.RecentHashes(0).empty());
+  cache.PushEvictable(3);
+  EXPECT_EQ(cache.EvictLru(), 3);
+  EXPECT_EQ(cache.RecentHashes(10).size(), 3u);
+  cache.CheckInvariants();
+}
+
 }  // namespace
 }  // namespace tokenfab::engine

@@ -60,8 +60,9 @@ Status Scheduler::Submit(RequestSpec spec) {
   const RequestId id = spec.id;
   const int32_t max_new =
       std::min(spec.sampling.max_tokens, config_.max_context_tokens - prompt_len);
-  auto request =
-      std::make_unique<Request>(std::move(spec), clock_.NowMicros(), next_arrival_seq_++, max_new);
+  const int64_t now = clock_.NowMicros();
+  const int64_t arrival = spec.arrival_us >= 0 ? std::min(spec.arrival_us, now) : now;
+  auto request = std::make_unique<Request>(std::move(spec), arrival, next_arrival_seq_++, max_new);
   capacity_->Enqueue(request.get());
   live_.emplace(id, std::move(request));
   PublishGauges();

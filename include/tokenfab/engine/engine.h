@@ -28,18 +28,13 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/metrics.h"
-#include "tokenfab/base/random.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/engine/engine_load.h"
 #include "tokenfab/engine/engine_metrics.h"
@@ -140,6 +135,8 @@ class Engine {
   const tokenizer::Tokenizer& tokenizer_;
   base::Clock& clock_;
   std::unique_ptr<EngineMetrics> metrics_;
+  std::vector<Token> end_of_generation_;  // the vocabulary's end-of-generation tokens
+  std::atomic<RequestId> next_id_{1};
   std::unique_ptr<internal::EngineLoop> loop_;
 };
 

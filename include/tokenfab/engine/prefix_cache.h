@@ -81,6 +81,11 @@ class PrefixCache {
   // node reports so a router can send a prompt where its prefix is cached. A router compares
   // them with HashFullBlocks(prompt, block_size(), salt).
   std::vector<BlockHash> CachedHashes() const;
+  // Marks cached blocks as just used (a sequence reused them), for RecentHashes().
+  void Touch(std::span<const BlockId> blocks);
+  // The hashes of up to `max` cached blocks, most recently used (inserted or reused) first:
+  // what a node reports to routers when it cannot report them all.
+  std::vector<BlockHash> RecentHashes(int32_t max) const;
   // The evictable blocks, least recently used first (tests and debugging).
   std::vector<BlockId> EvictionOrder() const;
 
@@ -100,6 +105,7 @@ class PrefixCache {
     bool evictable = false;
     BlockId lru_prev = kNoBlock;  // towards the least recently used end
     BlockId lru_next = kNoBlock;  // towards the most recently used end
+    uint64_t last_use = 0;        // use_clock_ when last inserted or reused
   };
 
   void Unlink(BlockId block);
@@ -112,6 +118,7 @@ class PrefixCache {
   BlockId lru_head_ = kNoBlock;                    // least recently used evictable block
   BlockId lru_tail_ = kNoBlock;                    // most recently used evictable block
   int32_t num_evictable_ = 0;
+  uint64_t use_clock_ = 0;  // counts insertions and reuses, for last_use
   PrefixCacheStats stats_;
 };
 

@@ -31,6 +31,9 @@ struct RequestSpec {
   // Hint: monotonic time (µs, the engine clock) by which the client wants the request done;
   // 0 = none. Carried for deadline-aware policies; the scheduler orders by priority and arrival.
   int64_t deadline_us = 0;
+  // When the request reached the engine (engine clock, µs), if earlier than the Scheduler's
+  // Submit(): queue time and TTFT count from here. -1 = at Submit().
+  int64_t arrival_us = -1;
   SamplingParams sampling;
 };
 

@@ -1,0 +1,62 @@
+// RequestChannel: the state one request's handle and the engine thread share: the queue of
+// events not yet taken, the consumer's notifier, and the cancel flag that wakes the engine.
+// Internal to the engine (the public face is RequestHandle).
+//
+// Ownership: shared by the RequestHandle and the engine's per-request state; it holds the
+// engine's inbox (shared) so that a Cancel() after the engine is gone is harmless.
+// Thread-safety: every method is thread-safe. The notifier runs on the delivering thread with no
+// lock held.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "engine/engine_inbox.h"
+#include "tokenfab/engine/engine_event.h"
+#include "tokenfab/engine/request.h"
+
+namespace tokenfab::engine::internal {
+
+class RequestChannel {
+ public:
+  RequestChannel(RequestId id, std::function<void()> on_events, std::shared_ptr<EngineInbox> inbox)
+      : id_(id), on_events_(std::move(on_events)), inbox_(std::move(inbox)) {}
+  RequestChannel(const RequestChannel&) = delete;
+  RequestChannel& operator=(const RequestChannel&) = delete;
+
+  RequestId id() const { return id_; }
+
+  // Producer side (the engine thread). Appends `events` (moved from) and notifies the consumer
+  // when the queue was empty. At most one kFinished, last. REQUIRES: !finished().
+  void Deliver(std::vector<EngineEvent>* events);
+
+  // Consumer side.
+  size_t Poll(std::vector<EngineEvent>* events);
+  EngineEvent Next();
+  std::vector<EngineEvent> Wait();
+  bool done() const;
+  bool finished() const;
+
+  // Asks the engine to cancel; no-op once finished or already asked.
+  void Cancel();
+  bool cancel_requested() const;
+
+ private:
+  const RequestId id_;
+  const std::function<void()> on_events_;
+  const std::shared_ptr<EngineInbox> inbox_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<EngineEvent> queue_;  // guarded by mu_
+  bool finished_ = false;          // the kFinished event was delivered; guarded by mu_
+  bool done_ = false;              // ... and taken; guarded by mu_
+  bool cancel_requested_ = false;  // guarded by mu_
+};
+
+}  // namespace tokenfab::engine::internal

@@ -1,0 +1,18 @@
+#include "tokenfab/engine/step_pacer.h"
+
+#include <chrono>
+#include <thread>
+
+namespace tokenfab::engine {
+
+void RealStepPacer::WaitUntil(int64_t until_us) {
+  for (int64_t now = clock_.NowMicros(); now < until_us; now = clock_.NowMicros()) {
+    std::this_thread::sleep_for(std::chrono::microseconds(until_us - now));
+  }
+}
+
+void ManualStepPacer::WaitUntil(int64_t until_us) {
+  if (clock_.NowMicros() < until_us) clock_.Set(until_us);
+}
+
+}  // namespace tokenfab::engine

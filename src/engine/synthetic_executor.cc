@@ -1,0 +1,108 @@
+#include "tokenfab/engine/synthetic_executor.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "tokenfab/base/check.h"
+
+namespace tokenfab::engine {
+namespace {
+
+uint64_t Mix(uint64_t a, uint64_t b) {
+  uint64_t z = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Whether `s` is non-empty, valid UTF-8 and free of control characters.
+bool IsPlainText(std::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int len = 0;
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\n') return false;
+      len = 1;
+    } else if ((c >> 5) == 0x6) {
+      len = 2;
+    } else if ((c >> 4) == 0xe) {
+      len = 3;
+    } else if ((c >> 3) == 0x1e) {
+      len = 4;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (int k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    }
+    if (s.substr(i, len) == "\xef\xbf\xbd") return false;  // U+FFFD
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
+SyntheticExecutor::SyntheticExecutor(const SyntheticExecutorOptions& options,
+                                     const tokenizer::Tokenizer& tokenizer, StepPacer& pacer)
+    : options_(options), tokenizer_(tokenizer), pacer_(pacer) {
+  TF_CHECK(options.performance.Validate().ok()) << "invalid performance model";
+  TF_CHECK(options.stop_probability >= 0 && options.stop_probability < 1);
+  const auto& types = tokenizer.vocab().token_types;
+  for (int32_t id = 0; id < tokenizer.vocab_size(); ++id) {
+    if (!types.empty() && types[id] != tokenizer::TokenType::kNormal) continue;
+    if (tokenizer.IsControl(id) || tokenizer.IsEndOfGeneration(id)) continue;
+    if (IsPlainText(tokenizer.TokenToPiece(id))) text_tokens_.push_back(id);
+  }
+  TF_CHECK(!text_tokens_.empty()) << "the vocabulary has no plain text token";
+}
+
+int32_t SyntheticExecutor::vocab_size() const { return tokenizer_.vocab_size(); }
+
+Token SyntheticExecutor::TokenAt(uint64_t seed, int32_t position) const {
+  const uint64_t h = Mix(seed, static_cast<uint64_t>(position));
+  return text_tokens_[h % text_tokens_.size()];
+}
+
+Status SyntheticExecutor::Execute(const ScheduledBatch& batch,
+                                  std::span<const ExecutorSequence> sequences,
+                                  std::span<ExecutorResult> results) {
+  TF_CHECK(!batch.empty());
+  TF_CHECK(sequences.size() == batch.sequences.size() && results.size() == sequences.size());
+  const int64_t start = pacer_.clock().NowMicros();
+  for (size_t i = 0; i < batch.sequences.size(); ++i) {
+    if (!batch.sequences[i].logits) continue;
+    const Request& request = *sequences[i].request;
+    const uint64_t seed = sequences[i].seed;
+    const int32_t position = request.num_tokens();
+    SampleResult& sample = results[i].sample;
+    sample.token = TokenAt(seed, position);
+    const std::vector<Token>& stops = request.sampling().stop_token_ids;
+    if (options_.stop_probability > 0 && !stops.empty()) {
+      const double u = static_cast<double>(Mix(seed ^ 0x5707ULL, static_cast<uint64_t>(position)) >>
+                                           11) *
+                       0x1.0p-53;
+      if (u < options_.stop_probability) sample.token = stops.front();
+    }
+    const SamplingParams& params = request.sampling();
+    if (params.logprobs) {
+      sample.logprob = -0.05f;
+      sample.top_logprobs.clear();
+      if (params.top_logprobs > 0) sample.top_logprobs.push_back({sample.token, -0.05f});
+      for (int32_t k = 1; static_cast<int32_t>(sample.top_logprobs.size()) < params.top_logprobs;
+           ++k) {
+        const Token alt = TokenAt(seed ^ Mix(0xa17ULL, static_cast<uint64_t>(k)), position);
+        const bool seen = std::any_of(sample.top_logprobs.begin(), sample.top_logprobs.end(),
+                                      [&](const TokenLogprob& t) { return t.token == alt; });
+        if (seen && k < 64) continue;
+        sample.top_logprobs.push_back({alt, -0.05f - 1.5f * static_cast<float>(k)});
+      }
+    }
+  }
+  pacer_.WaitUntil(start + options_.performance.StepMicros(batch));
+  return absl::OkStatus();
+}
+
+}  // namespace tokenfab::engine
