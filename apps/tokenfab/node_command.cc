@@ -32,7 +32,7 @@ struct NodeFlags {
   node::NodeOptions server;
   node::ModelHostOptions host;
   std::string engine = "real";
-  std::string kv_memory = "1G";
+  std::string kv_memory;  // empty: automatic
   double request_timeout_s = 600;
   double idle_timeout_s = 60;
   double shutdown_grace_s = 30;
@@ -83,7 +83,8 @@ std::chrono::milliseconds Millis(double seconds) {
 
 int RunNode(NodeFlags& flags) {
   StatusOr<node::EngineKind> kind = node::ParseEngineKind(flags.engine);
-  StatusOr<int64_t> kv_memory = ParseByteSize(flags.kv_memory);
+  StatusOr<int64_t> kv_memory =
+      flags.kv_memory.empty() ? StatusOr<int64_t>(0) : ParseByteSize(flags.kv_memory);
   if (!kind.ok() || !kv_memory.ok()) {
     fmt::print(stderr, "tokenfab node: {}\n",
                (!kind.ok() ? kind.status() : kv_memory.status()).message());
@@ -170,8 +171,8 @@ void AddEngineFlags(CLI::App& cmd, NodeFlags& f) {
       ->capture_default_str();
   cmd.add_option("-c,--context", h.context, "Tokens per sequence (0: the model's context)")
       ->capture_default_str();
-  cmd.add_option("--kv-memory", f.kv_memory, "KV cache pool size, e.g. 512M, 2G")
-      ->capture_default_str();
+  cmd.add_option("--kv-memory", f.kv_memory,
+                 "KV cache pool size, e.g. 512M, 2G (default: 256 full contexts, at most 1G)");
   cmd.add_option("--kv-blocks", h.kv_blocks, "KV cache pool in blocks (overrides --kv-memory)");
   cmd.add_option("--kv-type", h.kv_type, "KV cache element type")
       ->check(CLI::IsMember({"f16", "f32"}))

@@ -53,12 +53,20 @@ StatusOr<tokenizer::ChatTemplate> ChooseChatTemplate(const std::string& model_te
 }
 
 // The scheduler's limits from the options and the model's KV shape.
+// The KV pool's size in bytes (see ModelHostOptions::kv_memory_bytes).
+int64_t KvPoolBytes(const ModelHostOptions& options, const engine::KvModelShape& shape) {
+  const int64_t token_bytes = engine::KvBytesPerToken(shape);
+  if (options.kv_blocks > 0) return int64_t{options.kv_blocks} * options.block_tokens * token_bytes;
+  if (options.kv_memory_bytes > 0) return options.kv_memory_bytes;
+  if (options.engine == EngineKind::kSynthetic) return int64_t{40} << 30;
+  const int64_t context = options.context > 0 ? options.context : shape.n_ctx_train;
+  return std::min<int64_t>(int64_t{1} << 30, token_bytes * std::max<int64_t>(context, 1) * 256);
+}
+
 StatusOr<engine::SchedulerConfig> SchedulerConfigFor(const ModelHostOptions& options,
                                                      const engine::KvModelShape& shape) {
   if (options.block_tokens < 1) return absl::InvalidArgumentError("--block-tokens must be >= 1");
-  const int64_t block_bytes = engine::KvBytesPerToken(shape) * options.block_tokens;
-  const int64_t memory =
-      options.kv_blocks > 0 ? options.kv_blocks * block_bytes : options.kv_memory_bytes;
+  const int64_t memory = KvPoolBytes(options, shape);
   TF_ASSIGN_OR_RETURN(engine::SchedulerConfig config,
                       engine::DefaultSchedulerConfig(shape, memory, options.block_tokens));
   const int64_t pool_tokens = int64_t{config.num_kv_blocks} * config.block_size;

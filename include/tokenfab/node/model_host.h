@@ -49,7 +49,10 @@ struct ModelHostOptions {
   int threads = 0;                  // compute threads; 0: every hardware thread
   std::string kv_type = "f16";      // KV cache element type: f16 or f32
   int64_t context = 0;              // tokens per sequence; 0: the model's training context
-  int64_t kv_memory_bytes = 1LL << 30;  // KV pool size, when kv_blocks is 0
+  // KV pool size, when kv_blocks is 0. 0: automatic: enough for 256 sequences of the full
+  // context, at most 1 GiB (real engine); 40 GiB of an 8B model's cache, which is never
+  // allocated (synthetic engine, like an inference GPU's).
+  int64_t kv_memory_bytes = 0;
   int32_t kv_blocks = 0;            // KV pool size in blocks; 0: from kv_memory_bytes
   int32_t block_tokens = 16;        // tokens per KV block (and prefix-cache block)
   int32_t max_running = 0;          // requests computing at once; 0: the scheduler's default
