@@ -35,6 +35,8 @@ struct NodeFlags {
   std::string kv_memory;  // empty: automatic
   double request_timeout_s = 600;
   double idle_timeout_s = 60;
+  double read_timeout_s = 30;
+  double write_timeout_s = 30;
   double shutdown_grace_s = 30;
   bool no_prefix_caching = false;
 };
@@ -95,6 +97,8 @@ int RunNode(NodeFlags& flags) {
   flags.host.prefix_caching = !flags.no_prefix_caching;
   flags.server.request_timeout = Millis(flags.request_timeout_s);
   flags.server.idle_timeout = Millis(flags.idle_timeout_s);
+  flags.server.read_timeout = Millis(flags.read_timeout_s);
+  flags.server.write_timeout = Millis(flags.write_timeout_s);
 
   // Signals go to the waiting thread only: block them before any other thread starts.
   sigset_t signals;
@@ -150,6 +154,11 @@ void AddServerFlags(CLI::App& cmd, NodeFlags& f) {
   cmd.add_option("--request-timeout-s", f.request_timeout_s, "Longest request (0: no limit)")
       ->capture_default_str();
   cmd.add_option("--idle-timeout-s", f.idle_timeout_s, "Idle keep-alive connections close after")
+      ->capture_default_str();
+  cmd.add_option("--read-timeout-s", f.read_timeout_s, "Time to receive a whole request (408)")
+      ->capture_default_str();
+  cmd.add_option("--write-timeout-s", f.write_timeout_s,
+                 "A client not reading its stream this long is dropped")
       ->capture_default_str();
   cmd.add_option("--shutdown-grace-s", f.shutdown_grace_s,
                  "On SIGINT/SIGTERM, time streams get to finish before they are cancelled")
