@@ -10,6 +10,7 @@ Command AddTokenizeCommand(CLI::App& app);
 Command AddGenerateCommand(CLI::App& app);
 Command AddPerplexityCommand(CLI::App& app);
 Command AddBenchCommand(CLI::App& app);
+Command AddNodeCommand(CLI::App& app);
 Command AddKeysCommand(CLI::App& app);
 Command AddUsageCommand(CLI::App& app);
 Command AddTenantsCommand(CLI::App& app);
@@ -22,6 +23,7 @@ std::vector<Command> AddAllCommands(CLI::App& app) {
   commands.push_back(AddGenerateCommand(app));
   commands.push_back(AddPerplexityCommand(app));
   commands.push_back(AddBenchCommand(app));
+  commands.push_back(AddNodeCommand(app));
   commands.push_back(AddKeysCommand(app));
   commands.push_back(AddUsageCommand(app));
   commands.push_back(AddTenantsCommand(app));

@@ -1,0 +1,239 @@
+// `tokenfab node`: serve one model (or the synthetic engine) on the OpenAI-compatible API.
+//
+//   tokenfab node -m model.gguf --port 8080
+//   tokenfab node --engine synthetic --vocab llama3 --synthetic-ttft-ms 80 --synthetic-tpot-ms 25
+//
+// The first line on stdout is the bound address ("listening on http://127.0.0.1:PORT"), so that
+// scripts and launchers can start it with --port 0. Logs go to stderr. SIGINT or SIGTERM stops
+// it gracefully: streams in progress get --shutdown-grace-s to finish, then are cancelled.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "command.h"
+#include "tokenfab/base/logging.h"
+#include "tokenfab/node/model_host.h"
+#include "tokenfab/node/node_server.h"
+
+namespace tokenfab::cli {
+namespace {
+
+struct NodeFlags {
+  node::NodeOptions server;
+  node::ModelHostOptions host;
+  std::string engine = "real";
+  std::string kv_memory;  // empty: automatic
+  double request_timeout_s = 600;
+  double idle_timeout_s = 60;
+  double read_timeout_s = 30;
+  double write_timeout_s = 30;
+  double shutdown_grace_s = 30;
+  bool no_prefix_caching = false;
+};
+
+// "1073741824", "512M", "1G", "1.5GiB" -> bytes (binary multiples).
+StatusOr<int64_t> ParseByteSize(const std::string& text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc()) {
+    return absl::InvalidArgumentError(fmt::format("'{}' is not a size such as 512M or 2G", text));
+  }
+  std::string unit(ptr, end);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.ends_with("IB")) unit.resize(unit.size() - 2);
+  if (unit.ends_with("B")) unit.resize(unit.size() - 1);
+  double scale = 1;
+  if (unit == "K") {
+    scale = 1 << 10;
+  } else if (unit == "M") {
+    scale = 1 << 20;
+  } else if (unit == "G") {
+    scale = 1 << 30;
+  } else if (unit == "T") {
+    scale = 1024.0 * (1 << 30);
+  } else if (!unit.empty()) {
+    return absl::InvalidArgumentError(fmt::format("'{}' is not a size such as 512M or 2G", text));
+  }
+  if (!(value > 0)) return absl::InvalidArgumentError(fmt::format("size '{}' must be > 0", text));
+  return static_cast<int64_t>(value * scale);
+}
+
+// Waits for SIGINT or SIGTERM (blocked in every thread) until `done` is set.
+int WaitForSignal(const sigset_t& signals, const std::atomic<bool>& done) {
+  const timespec tick{0, 200'000'000};
+  while (!done.load()) {
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig > 0) return sig;
+  }
+  return 0;
+}
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+int RunNode(NodeFlags& flags) {
+  StatusOr<node::EngineKind> kind = node::ParseEngineKind(flags.engine);
+  StatusOr<int64_t> kv_memory =
+      flags.kv_memory.empty() ? StatusOr<int64_t>(0) : ParseByteSize(flags.kv_memory);
+  if (!kind.ok() || !kv_memory.ok()) {
+    fmt::print(stderr, "tokenfab node: {}\n",
+               (!kind.ok() ? kind.status() : kv_memory.status()).message());
+    return kExitUsage;
+  }
+  flags.host.engine = *kind;
+  flags.host.kv_memory_bytes = *kv_memory;
+  flags.host.prefix_caching = !flags.no_prefix_caching;
+  flags.server.request_timeout = Millis(flags.request_timeout_s);
+  flags.server.idle_timeout = Millis(flags.idle_timeout_s);
+  flags.server.read_timeout = Millis(flags.read_timeout_s);
+  flags.server.write_timeout = Millis(flags.write_timeout_s);
+
+  // Signals go to the waiting thread only: block them before any other thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  StatusOr<std::unique_ptr<node::NodeServer>> server = node::NodeServer::Start(flags.server);
+  if (!server.ok()) {
+    fmt::print(stderr, "tokenfab node: {}\n", server.status().message());
+    return kExitFailure;
+  }
+  fmt::print("listening on http://{}\n", (*server)->address());
+  std::fflush(stdout);
+
+  std::atomic<bool> done{false};
+  std::atomic<int> signal{0};
+  std::thread waiter([&] { signal = WaitForSignal(signals, done); done = true; });
+
+  StatusOr<std::unique_ptr<node::ModelHost>> host = node::ModelHost::Load(
+      flags.host, (*server)->clock(), &(*server)->metrics_registry());
+  int exit_code = kExitOk;
+  if (!host.ok()) {
+    fmt::print(stderr, "tokenfab node: {}\n", host.status().message());
+    exit_code = kExitFailure;
+    done = true;
+  } else {
+    (*server)->Serve(*std::move(host));
+  }
+  waiter.join();
+  if (signal != 0) TF_LOG_INFO("signal {}: stopping", signal.load());
+  (*server)->Stop(Millis(flags.shutdown_grace_s));
+  return exit_code;
+}
+
+void AddServerFlags(CLI::App& cmd, NodeFlags& f) {
+  cmd.add_option("--host", f.server.host, "Address to listen on")->capture_default_str();
+  cmd.add_option("--port", f.server.port, "Port (0: any free port; see the first output line)")
+      ->capture_default_str();
+  cmd.add_option("--io-threads", f.server.io_threads, "HTTP event loops (0: one per core)")
+      ->capture_default_str();
+  cmd.add_option("--stream-threads", f.server.stream_threads,
+                 "Threads writing generated tokens to clients")
+      ->capture_default_str();
+  cmd.add_option("--api-key", f.server.api_key,
+                 "Require 'Authorization: Bearer KEY' on /v1/* (default: no check)")
+      ->envname("TOKENFAB_API_KEY");
+  cmd.add_option("--max-body-bytes", f.server.max_body_bytes, "Largest request body (413 above)")
+      ->capture_default_str();
+  cmd.add_option("--max-connections", f.server.max_connections, "Open connections (503 above)")
+      ->capture_default_str();
+  cmd.add_option("--request-timeout-s", f.request_timeout_s, "Longest request (0: no limit)")
+      ->capture_default_str();
+  cmd.add_option("--idle-timeout-s", f.idle_timeout_s, "Idle keep-alive connections close after")
+      ->capture_default_str();
+  cmd.add_option("--read-timeout-s", f.read_timeout_s, "Time to receive a whole request (408)")
+      ->capture_default_str();
+  cmd.add_option("--write-timeout-s", f.write_timeout_s,
+                 "A client not reading its stream this long is dropped")
+      ->capture_default_str();
+  cmd.add_option("--shutdown-grace-s", f.shutdown_grace_s,
+                 "On SIGINT/SIGTERM, time streams get to finish before they are cancelled")
+      ->capture_default_str();
+}
+
+void AddEngineFlags(CLI::App& cmd, NodeFlags& f) {
+  node::ModelHostOptions& h = f.host;
+  cmd.add_option("-m,--model", h.model_path, "GGUF model file");
+  cmd.add_option("--engine", f.engine, "real (compute the model) or synthetic (performance model)")
+      ->check(CLI::IsMember({"real", "synthetic"}))
+      ->capture_default_str();
+  cmd.add_option("--served-model-name", h.served_model_name,
+                 "Model id clients use (default: the file name without .gguf)");
+  cmd.add_option("--chat-template", h.chat_template,
+                 "Template instead of the model's own: chatml, llama3, llama2, mistral, mistral-v7 "
+                 "or a Jinja file");
+  cmd.add_option("-t,--threads", h.threads, "Compute threads (0: every core)")
+      ->capture_default_str();
+  cmd.add_option("-c,--context", h.context, "Tokens per sequence (0: the model's context)")
+      ->capture_default_str();
+  cmd.add_option("--kv-memory", f.kv_memory,
+                 "KV cache pool size, e.g. 512M, 2G (default: 256 full contexts, at most 1G)");
+  cmd.add_option("--kv-blocks", h.kv_blocks, "KV cache pool in blocks (overrides --kv-memory)");
+  cmd.add_option("--kv-type", h.kv_type, "KV cache element type")
+      ->check(CLI::IsMember({"f16", "f32"}))
+      ->capture_default_str();
+  cmd.add_option("--max-running", h.max_running, "Requests computing at once (0: default)")
+      ->capture_default_str();
+  cmd.add_option("--max-waiting", h.max_waiting, "Requests queued before 429")
+      ->capture_default_str();
+  cmd.add_option("--max-batch-tokens", h.max_batch_tokens,
+                 "Tokens computed per step, decode and prefill chunks (0: default)")
+      ->capture_default_str();
+  cmd.add_flag("--no-prefix-caching", f.no_prefix_caching, "Turn the prefix cache off");
+  cmd.add_option("--seed", h.seed, "Seeds requests that bring no seed");
+}
+
+void AddSyntheticFlags(CLI::App& cmd, NodeFlags& f) {
+  node::ModelHostOptions& h = f.host;
+  cmd.add_option("--vocab", h.vocab, "Synthetic engine without --model: llama3, llama2, qwen3, gpt2");
+  cmd.add_option("--synthetic-ttft-ms", h.synthetic_ttft_ms,
+                 "Synthetic: time to first token of a lone request")
+      ->capture_default_str();
+  cmd.add_option("--synthetic-prompt-tokens", h.synthetic_prompt_tokens,
+                 "Synthetic: the prompt length that TTFT is for")
+      ->capture_default_str();
+  cmd.add_option("--synthetic-tpot-ms", h.synthetic_tpot_ms, "Synthetic: time per output token")
+      ->capture_default_str();
+  cmd.add_option("--synthetic-performance", h.synthetic_performance,
+                 "Synthetic: step-time coefficients 'base=..,prefill=..,decode=..,kv=..' (µs)");
+  cmd.add_flag("--synthetic-calibrate", h.synthetic_calibrate,
+               "Synthetic: measure the --model file's real speed and model it");
+  cmd.add_option("--synthetic-stop-probability", h.synthetic_stop_probability,
+                 "Synthetic: chance per token that a generation ends naturally")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+Command AddNodeCommand(CLI::App& app) {
+  auto flags = std::make_shared<NodeFlags>();
+  CLI::App* cmd =
+      app.add_subcommand("node", "Serve a model on the OpenAI-compatible API (one engine)");
+  AddServerFlags(*cmd, *flags);
+  AddEngineFlags(*cmd, *flags);
+  AddSyntheticFlags(*cmd, *flags);
+  return Command{cmd, [cmd, flags] {
+                   if (flags->engine == "real" && flags->host.model_path.empty()) {
+                     fmt::print(stderr, "tokenfab node: give --model FILE (or --engine synthetic)\n{}",
+                                cmd->help());
+                     return kExitUsage;
+                   }
+                   return RunNode(*flags);
+                 }};
+}
+
+}  // namespace tokenfab::cli

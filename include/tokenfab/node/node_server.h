@@ -1,0 +1,95 @@
+// NodeServer: one model behind the OpenAI-compatible HTTP API, what `tokenfab node` runs and
+// what `tokenfab serve` embeds:
+//
+//   POST /v1/completions, /v1/chat/completions   generation, streamed (SSE) or whole
+//   GET  /v1/models, /v1/models/{id}              the served model
+//   GET  /health                                  200 ready; 503 while loading or stopping
+//   GET  /metrics                                 Prometheus text (vLLM's names under tokenfab:)
+//   GET  /load                                    the load snapshot gateways route on
+//
+// Life cycle: Start() binds and answers at once (health 503 "loading"); Serve() hands it the
+// loaded ModelHost and it becomes ready; Stop() refuses new work, lets streams finish for a grace
+// period, cancels the rest, and shuts the engine down.
+//
+// Threads: HTTP on an IoContextPool (one loop per core by default; handlers never block); the
+// engine on its own thread(s); a small pool of stream threads that takes the engine's events
+// and writes them to the clients, so the engine thread never formats or waits on a socket. A
+// client that goes away cancels its request, which frees its KV blocks at the next step.
+//
+// Ownership: owns the HTTP server, the metrics registry, the ModelHost handed to Serve() and
+// every request in flight. Thread-safe: every method may be called from any thread but the
+// server's own loops.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tokenfab/api/completion_request.h"
+#include "tokenfab/base/clock.h"
+#include "tokenfab/base/metrics.h"
+#include "tokenfab/base/status.h"
+#include "tokenfab/net/io_context_pool.h"
+#include "tokenfab/node/model_host.h"
+
+namespace tokenfab::node {
+
+struct NodeOptions {
+  std::string host = "127.0.0.1";  // address to bind
+  uint16_t port = 0;               // 0: an ephemeral port (see port())
+  int io_threads = 0;              // HTTP loops; 0: one per core
+  net::IoContextPool* pool = nullptr;  // run on these loops instead (shared with a gateway)
+  int stream_threads = 1;          // threads that turn engine events into HTTP writes
+
+  // Bearer token required on /v1/* (401 otherwise); empty: no check.
+  std::string api_key;
+
+  // Transport limits (see net::HttpServerOptions).
+  size_t max_body_bytes = 8 << 20;    // over: 413
+  size_t max_header_bytes = 16 << 10;  // over: 431
+  int max_connections = 10000;         // over: 503 with Retry-After
+  std::chrono::milliseconds idle_timeout{60'000};      // keep-alive wait for a request
+  std::chrono::milliseconds read_timeout{30'000};      // receiving one request
+  std::chrono::milliseconds write_timeout{30'000};     // a client not reading its stream
+  std::chrono::milliseconds request_timeout{600'000};  // one request, start to end; 0: none
+
+  api::RequestLimits request_limits;
+  int loading_retry_after_s = 5;  // Retry-After of the 503 answered while loading
+
+  base::Clock* clock = nullptr;  // null: the real clock
+};
+
+class NodeServer {
+ public:
+  // Binds and starts answering (not ready until Serve()). Errors: the address, the port.
+  [[nodiscard]] static StatusOr<std::unique_ptr<NodeServer>> Start(const NodeOptions& options);
+  // Stop() with no grace period when still running.
+  ~NodeServer();
+  NodeServer(const NodeServer&) = delete;
+  NodeServer& operator=(const NodeServer&) = delete;
+
+  // The registry the engine's metrics go to: pass it to ModelHost::Load().
+  base::MetricsRegistry& metrics_registry();
+  // The clock requests are timed with (for ModelHost::Load()).
+  base::Clock& clock();
+
+  // Starts serving `host`. REQUIRES: called once, before Stop().
+  void Serve(std::unique_ptr<ModelHost> host);
+  bool ready() const;
+
+  uint16_t port() const;
+  std::string address() const;  // "host:port" as bound
+
+  // Refuses new requests (503), lets requests in progress finish for up to `grace`, cancels
+  // the rest, shuts the engine down and closes every connection. Idempotent.
+  void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
+
+  struct State;
+
+ private:
+  explicit NodeServer(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace tokenfab::node

@@ -1,0 +1,99 @@
+// CompletionCall: one /v1/completions or /v1/chat/completions request from submission to the
+// last byte: it submits one engine request per choice (prompts x n), takes their events as the
+// engine delivers them, and writes them to the client: SSE chunks as they come (streaming) or
+// one response at the end. A client that disconnects (or stops reading) cancels every choice,
+// which frees their KV blocks at the engine's next step.
+//
+// Threads: Start() runs on the connection's I/O thread; Drain() runs on the node's stream pool,
+// scheduled by the engine's on_events notifier; cancellation callbacks come from the I/O thread.
+// The call's own mutex serialises Drain() runs.
+//
+// Ownership: the node's call registry holds the call from Start() until it has answered; the
+// engine's notifiers and the cancellation subscription hold weak references only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "node/node_state.h"
+#include "node/prompt_preparer.h"
+#include "tokenfab/api/completion_request.h"
+#include "tokenfab/api/completion_response.h"
+#include "tokenfab/engine/engine.h"
+#include "tokenfab/net/http_exchange.h"
+
+namespace tokenfab::node {
+
+// Scheduling facts from the request's headers (load_schema: x-tokenfab-*, x-request-id).
+struct CallContext {
+  std::string request_id;  // x-request-id, or the response id
+  std::string tenant;      // x-tokenfab-tenant; empty: the shared prefix-cache namespace
+  int32_t priority = 0;    // x-tokenfab-priority
+};
+
+class CompletionCall : public std::enable_shared_from_this<CompletionCall> {
+ public:
+  CompletionCall(NodeServer::State& node, std::shared_ptr<net::HttpExchange> exchange,
+                 api::CompletionRequest request, std::vector<PreparedPrompt> prompts,
+                 api::ResponseMeta meta, CallContext context);
+  ~CompletionCall();
+
+  // Registers the call, submits its choices and starts the answer. On a refused submission
+  // (queue full, bad input) answers the error instead and unregisters.
+  void Start(ModelHost& host);
+
+ private:
+  struct Choice {
+    int32_t index = 0;         // in the response
+    int32_t prompt_index = 0;  // which prompt
+    engine::RequestHandle handle;
+    bool finished = false;
+    std::string text;  // non-streaming: the whole text so far (echo first)
+    std::vector<api::LogprobEntry> logprobs;  // not yet written (streaming) or all
+    int64_t token_offset = 0;  // bytes of token text so far (completions' text_offset)
+    engine::FinishReason finish_reason = engine::FinishReason::kNone;
+    Status status;
+    engine::EngineUsage usage;
+  };
+
+  engine::EngineRequest MakeEngineRequest(const Choice& choice);
+  // Submits every choice. Not OK: nothing stays submitted.
+  Status SubmitAll(engine::Engine& engine);
+  void StartAnswer();
+  void ScheduleDrain();
+  void Drain();
+  // Takes one choice's ready events into it; streams them when streaming.
+  void DrainChoice(Choice& choice, std::vector<engine::EngineEvent>& events);
+  void WriteChunk(const Choice& choice, std::string_view text, bool first,
+                  std::string_view finish_reason, const std::vector<api::LogprobEntry>* logprobs);
+  void WriteData(std::string_view data);
+  // Every choice ended: the closing chunks or the whole response; then unregisters.
+  void Complete();
+  // The error the call ended with (a failed or engine-cancelled choice), if any.
+  std::optional<api::ApiError> EndError() const;
+  api::Usage TotalUsage() const;
+  void CancelAll();
+  void RespondError(const api::ApiError& error);
+
+  NodeServer::State& node_;
+  const std::shared_ptr<net::HttpExchange> exchange_;
+  const api::CompletionRequest request_;
+  const std::vector<PreparedPrompt> prompts_;
+  const api::StreamChunkFormatter formatter_;
+  const CallContext context_;
+  const tokenizer::Tokenizer* tokenizer_ = nullptr;
+  const char* handler_;  // the route, for metrics
+
+  std::mutex mu_;
+  std::vector<Choice> choices_;  // fixed once Start() submitted them
+  uint64_t registry_id_ = 0;
+  uint64_t cancel_subscription_ = 0;
+  bool aborted_ = false;   // guarded by mu_: the stream could not be written; choices cancelled
+  bool completed_ = false;  // guarded by mu_
+  std::vector<engine::EngineEvent> events_;  // guarded by mu_: Drain()'s scratch
+};
+
+}  // namespace tokenfab::node

@@ -1,0 +1,189 @@
+#include "tokenfab/node/node_server.h"
+
+#include <fmt/format.h>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "node/completion_handler.h"
+#include "node/load_json.h"
+#include "node/node_state.h"
+#include "tokenfab/api/api_error.h"
+#include "tokenfab/api/model_list.h"
+#include "tokenfab/base/logging.h"
+#include "tokenfab/net/http_exchange.h"
+#include "tokenfab/net/router.h"
+
+namespace tokenfab::node {
+namespace {
+
+using State = NodeServer::State;
+
+net::HttpResponse ErrorResponse(const api::ApiError& error) {
+  net::HttpResponse response = net::HttpResponse::Json(error.http_status, api::ApiErrorJson(error));
+  if (error.retry_after_s > 0) {
+    response.headers.Set("Retry-After", std::to_string(error.retry_after_s));
+  }
+  return response;
+}
+
+void HandleHealth(State& node, net::HttpExchange& exchange) {
+  std::string_view status = "ok";
+  int code = 200;
+  if (node.stopping.load(std::memory_order_acquire)) {
+    status = "stopping";
+    code = 503;
+  } else if (node.host_ptr.load(std::memory_order_acquire) == nullptr) {
+    status = "loading";
+    code = 503;
+  }
+  net::HttpResponse response = net::HttpResponse::Json(
+      code, boost::json::serialize(boost::json::object{
+                {"status", boost::json::string_view(status.data(), status.size())}}));
+  if (code == 503) {
+    response.headers.Set("Retry-After", std::to_string(node.options.loading_retry_after_s));
+  }
+  node.Answer(exchange, "/health", std::move(response));
+}
+
+void HandleMetrics(State& node, net::HttpExchange& exchange) {
+  if (node.http != nullptr) node.metrics.UpdateServerStats(node.http->stats());
+  net::HttpResponse response;
+  response.status = 200;
+  response.headers.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  response.body = node.registry.WritePrometheusText();
+  node.Answer(exchange, "/metrics", std::move(response));
+}
+
+void HandleLoad(State& node, net::HttpExchange& exchange) {
+  ModelHost* host = node.ready_host();
+  if (host == nullptr) return node.Answer(exchange, "/load", ErrorResponse(node.NotReadyError()));
+  std::shared_ptr<const engine::EngineLoad> load = host->engine().Load();
+  node.Answer(exchange, "/load",
+              net::HttpResponse::Json(200, LoadJson(host->served_model_name(), *load)));
+}
+
+api::ModelCard CardOf(const State& node, const ModelHost& host) {
+  api::ModelCard card;
+  card.id = host.served_model_name();
+  card.created = node.started_unix_s;
+  card.max_model_len = host.max_model_len();
+  return card;
+}
+
+void HandleModels(State& node, net::HttpExchange& exchange, bool one) {
+  const std::string_view handler = one ? "/v1/models/{id}" : "/v1/models";
+  if (!node.Authorized(exchange.request())) {
+    return node.Answer(exchange, handler, ErrorResponse(api::InvalidApiKeyError()));
+  }
+  ModelHost* host = node.ready_host();
+  if (host == nullptr) return node.Answer(exchange, handler, ErrorResponse(node.NotReadyError()));
+  if (!one) {
+    return node.Answer(exchange, handler,
+                       net::HttpResponse::Json(200, api::ModelListJson({CardOf(node, *host)})));
+  }
+  const std::string_view id = exchange.request().path().substr(std::string_view("/v1/models/").size());
+  if (id != host->served_model_name()) {
+    return node.Answer(exchange, handler, ErrorResponse(api::ModelNotFoundError(id)));
+  }
+  node.Answer(exchange, handler, net::HttpResponse::Json(200, api::ModelCardJson(CardOf(node, *host))));
+}
+
+net::Router MakeRouter(State& node) {
+  net::Router router;
+  router.Handle("POST", "/v1/completions", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandleCompletion(node, api::Endpoint::kCompletions, std::move(exchange));
+  });
+  router.Handle("POST", "/v1/chat/completions",
+                [&node](std::shared_ptr<net::HttpExchange> exchange) {
+                  HandleCompletion(node, api::Endpoint::kChatCompletions, std::move(exchange));
+                });
+  router.Handle("GET", "/v1/models", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandleModels(node, *exchange, /*one=*/false);
+  });
+  router.Handle("GET", "/v1/models/*", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandleModels(node, *exchange, /*one=*/true);
+  });
+  router.Handle("GET", "/health", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandleHealth(node, *exchange);
+  });
+  router.Handle("GET", "/metrics", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandleMetrics(node, *exchange);
+  });
+  router.Handle("GET", "/load", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandleLoad(node, *exchange);
+  });
+  return router;
+}
+
+net::HttpServerOptions HttpOptions(const NodeOptions& options, base::Clock& clock) {
+  net::HttpServerOptions http;
+  http.host = options.host;
+  http.port = options.port;
+  http.pool = options.pool;
+  http.io_threads = options.io_threads;
+  http.max_header_bytes = options.max_header_bytes;
+  http.max_body_bytes = options.max_body_bytes;
+  http.max_connections = options.max_connections;
+  http.idle_timeout = options.idle_timeout;
+  http.read_timeout = options.read_timeout;
+  http.write_timeout = options.write_timeout;
+  http.request_timeout = options.request_timeout;
+  http.clock = &clock;
+  // Errors the transport answers itself (413, 431, 404, 405, 408, 503) in OpenAI's shape.
+  http.error_responder = [](int status, std::string_view message) {
+    return net::HttpResponse::Json(status,
+                                   api::ApiErrorJson(api::ApiErrorForHttpStatus(status, message)));
+  };
+  return http;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(const NodeOptions& options) {
+  if (options.stream_threads < 1) {
+    return absl::InvalidArgumentError("stream_threads must be at least 1");
+  }
+  auto state = std::make_shared<State>(options);
+  // ThreadPool(n) runs n - 1 workers; the engine thread must never run a task inline.
+  state->stream_pool = std::make_unique<base::ThreadPool>(options.stream_threads + 1);
+  TF_ASSIGN_OR_RETURN(state->http, net::HttpServer::Start(HttpOptions(options, state->clock),
+                                                          MakeRouter(*state)));
+  return std::unique_ptr<NodeServer>(new NodeServer(std::move(state)));
+}
+
+NodeServer::NodeServer(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+NodeServer::~NodeServer() { Stop(); }
+
+base::MetricsRegistry& NodeServer::metrics_registry() { return state_->registry; }
+base::Clock& NodeServer::clock() { return state_->clock; }
+
+void NodeServer::Serve(std::unique_ptr<ModelHost> host) {
+  std::lock_guard<std::mutex> lock(state_->stop_mu);
+  if (state_->stopping.load() || state_->host != nullptr) return;
+  TF_LOG_INFO("serving: {}", host->description());
+  state_->host = std::move(host);
+  state_->host_ptr.store(state_->host.get(), std::memory_order_release);
+}
+
+bool NodeServer::ready() const { return state_->ready_host() != nullptr; }
+uint16_t NodeServer::port() const { return state_->http->port(); }
+std::string NodeServer::address() const { return state_->http->address(); }
+
+void NodeServer::Stop(std::chrono::milliseconds grace) {
+  std::lock_guard<std::mutex> lock(state_->stop_mu);
+  if (state_->stopping.exchange(true)) return;
+  // New requests now get 503; those in progress have `grace` to finish, then are cancelled
+  // (their handlers see the cancellation and cancel their engine requests).
+  state_->http->Stop(grace);
+  // Ends whatever is still live; the last events reach the stream pool, which drains them.
+  if (state_->host != nullptr) state_->host->engine().Shutdown();
+  state_->stream_pool.reset();
+  state_->host_ptr.store(nullptr, std::memory_order_release);
+  state_->host.reset();
+  if (state_->num_calls() != 0) {
+    TF_LOG_WARN("{} requests were still registered after shutdown", state_->num_calls());
+  }
+}
+
+}  // namespace tokenfab::node

@@ -1,0 +1,94 @@
+#include "node/node_state.h"
+
+#include "node/completion_call.h"
+
+namespace tokenfab::node {
+namespace {
+
+// SplitMix64: well-spread bits from a counter.
+uint64_t Mix(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Compares without an early exit, so the time taken does not reveal where a guess went wrong.
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+NodeServer::State::State(const NodeOptions& options)
+    : options(options),
+      clock(options.clock != nullptr ? *options.clock : base::RealClock::Get()),
+      started_unix_s(clock.WallMicros() / 1'000'000),
+      metrics(registry, {}),
+      id_seed_(static_cast<uint64_t>(clock.WallMicros()) ^
+               static_cast<uint64_t>(clock.NowMicros()) << 20) {}
+
+NodeServer::State::~State() = default;
+
+void NodeServer::State::Answer(net::HttpExchange& exchange, std::string_view handler,
+                               net::HttpResponse response) {
+  const int code = response.status;
+  const bool sent = exchange.Respond(std::move(response)).ok();
+  metrics.CountResponse(handler, sent ? code : 499);
+}
+
+ModelHost* NodeServer::State::ready_host() const {
+  if (stopping.load(std::memory_order_acquire)) return nullptr;
+  return host_ptr.load(std::memory_order_acquire);
+}
+
+api::ApiError NodeServer::State::NotReadyError() const {
+  if (stopping.load(std::memory_order_acquire)) {
+    return api::OverloadedError(503, "the node is shutting down", options.loading_retry_after_s);
+  }
+  return api::OverloadedError(503, "the model is still loading", options.loading_retry_after_s);
+}
+
+bool NodeServer::State::Authorized(const net::HttpRequest& request) const {
+  if (options.api_key.empty()) return true;
+  std::optional<std::string_view> header = request.headers.Get("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!header.has_value() || header->size() < kBearer.size() ||
+      !net::EqualsIgnoreCase(header->substr(0, kBearer.size()), kBearer)) {
+    return false;
+  }
+  return ConstantTimeEquals(header->substr(kBearer.size()), options.api_key);
+}
+
+uint64_t NodeServer::State::Register(std::shared_ptr<CompletionCall> call) {
+  std::lock_guard<std::mutex> lock(calls_mu_);
+  const uint64_t id = next_call_id_++;
+  calls_.emplace(id, std::move(call));
+  metrics.SetStreamsOpen(static_cast<int64_t>(calls_.size()));
+  return id;
+}
+
+void NodeServer::State::Unregister(uint64_t id) {
+  std::shared_ptr<CompletionCall> call;  // released after the lock
+  std::lock_guard<std::mutex> lock(calls_mu_);
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  call = std::move(it->second);
+  calls_.erase(it);
+  metrics.SetStreamsOpen(static_cast<int64_t>(calls_.size()));
+}
+
+size_t NodeServer::State::num_calls() const {
+  std::lock_guard<std::mutex> lock(calls_mu_);
+  return calls_.size();
+}
+
+uint64_t NodeServer::State::NextIdBits() {
+  return Mix(id_seed_ + id_counter_.fetch_add(1, std::memory_order_relaxed));
+}
+
+}  // namespace tokenfab::node

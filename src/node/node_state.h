@@ -1,0 +1,71 @@
+// NodeServer::State: what the node's handlers, its in-flight requests and the server object
+// share. Internal to the node layer.
+//
+// Ownership: the NodeServer owns it (through a shared_ptr that the stream tasks do not hold: the
+// server stops the HTTP side, the engine and the stream pool before it goes). Thread-safe as
+// annotated per field.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "node/node_metrics.h"
+#include "tokenfab/api/api_error.h"
+#include "tokenfab/base/clock.h"
+#include "tokenfab/base/metrics.h"
+#include "tokenfab/base/thread_pool.h"
+#include "tokenfab/net/http_server.h"
+#include "tokenfab/node/node_server.h"
+
+namespace tokenfab::node {
+
+class CompletionCall;
+
+struct NodeServer::State {
+  explicit State(const NodeOptions& options);
+  ~State();
+
+  // Answers and counts a response for `handler`.
+  void Answer(net::HttpExchange& exchange, std::string_view handler, net::HttpResponse response);
+
+  // The host once Serve() ran and until Stop(); null otherwise (answers 503).
+  ModelHost* ready_host() const;
+  // 503 "loading" or "shutting down", with Retry-After.
+  api::ApiError NotReadyError() const;
+  // True when no API key is configured or the request carries `Authorization: Bearer KEY`.
+  bool Authorized(const net::HttpRequest& request) const;
+
+  // In-flight completion requests. Register() keeps the call alive until Unregister().
+  uint64_t Register(std::shared_ptr<CompletionCall> call);
+  void Unregister(uint64_t id);
+  size_t num_calls() const;
+
+  // A fresh response id's random part.
+  uint64_t NextIdBits();
+
+  const NodeOptions options;
+  base::Clock& clock;
+  const int64_t started_unix_s;  // for /v1/models `created`
+  base::MetricsRegistry registry;
+  NodeMetrics metrics;
+
+  std::unique_ptr<net::HttpServer> http;            // set by Start()
+  std::unique_ptr<base::ThreadPool> stream_pool;    // the engine events' writers
+  std::unique_ptr<ModelHost> host;                  // set by Serve()
+  std::atomic<ModelHost*> host_ptr{nullptr};        // host.get() once ready
+  std::atomic<bool> stopping{false};
+  std::mutex stop_mu;  // serialises Serve() and Stop()
+
+ private:
+  mutable std::mutex calls_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<CompletionCall>> calls_;  // guarded by calls_mu_
+  uint64_t next_call_id_ = 1;                                            // guarded by calls_mu_
+  std::atomic<uint64_t> id_counter_{0};
+  const uint64_t id_seed_;
+};
+
+}  // namespace tokenfab::node
