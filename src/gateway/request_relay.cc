@@ -168,6 +168,9 @@ void RequestRelay::OnEvent(net::SseEvent&& event) {
     case ResponseMeter::Action::kDone:
     case ResponseMeter::Action::kDrop:
       return;
+    case ResponseMeter::Action::kStripUsage:
+      event.data = ResponseMeter::WithoutUsage(event.data);
+      break;
     case ResponseMeter::Action::kForward:
       break;
   }

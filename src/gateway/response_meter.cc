@@ -54,6 +54,7 @@ ResponseMeter::Seen ResponseMeter::Read(std::string_view text, bool whole) {
           std::min(reported.prompt_tokens, Count(details->get_object(), "cached_tokens"));
     }
     usage_ = reported;
+    seen.usage = true;
   }
   const json::value* choices = o.if_contains("choices");
   if (choices == nullptr || !choices->is_array()) return seen;
@@ -92,8 +93,18 @@ ResponseMeter::Action ResponseMeter::OnEvent(std::string_view data, int64_t now_
     if (first_content_micros_ == 0) first_content_micros_ = now_micros;
     last_content_micros_ = now_micros;
   }
-  if (seen.usage_only && !client_wants_usage_) return Action::kDrop;
+  if (seen.usage && !client_wants_usage_) {
+    return seen.usage_only ? Action::kDrop : Action::kStripUsage;
+  }
   return Action::kForward;
+}
+
+std::string ResponseMeter::WithoutUsage(std::string_view data) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(json::string_view(data.data(), data.size()), ec);
+  if (ec || !parsed.is_object()) return std::string(data);
+  parsed.get_object().erase("usage");
+  return json::serialize(parsed);
 }
 
 void ResponseMeter::OnBody(std::string_view body, int64_t now_micros) {

@@ -28,8 +28,10 @@ struct ReportedUsage {
 class ResponseMeter {
  public:
   enum class Action {
-    kForward,  // send the event to the client as it is
-    kDrop,     // the client does not get it
+    kForward,     // send the event to the client as it is
+    kStripUsage,  // send it without its `usage` member (the client did not ask for usage, and
+                  // this upstream puts usage on its last content chunk anyway)
+    kDrop,        // the client does not get it
     kDone,     // the "[DONE]" marker: hold it until the request is recorded
   };
 
@@ -39,6 +41,8 @@ class ResponseMeter {
   // One event's data, at `now_micros`. Events that are not JSON are forwarded and otherwise
   // ignored (the upstream's business).
   Action OnEvent(std::string_view data, int64_t now_micros);
+  // `data` (a JSON object) without its `usage` member.
+  static std::string WithoutUsage(std::string_view data);
   // A whole (non-streamed) JSON answer received at `now_micros`.
   void OnBody(std::string_view body, int64_t now_micros);
 
@@ -59,7 +63,8 @@ class ResponseMeter {
   // whether it is a usage-only chunk (empty choices).
   struct Seen {
     bool content = false;
-    bool usage_only = false;
+    bool usage = false;       // has a usage member
+    bool usage_only = false;  // ... and no choices
   };
   Seen Read(std::string_view json, bool whole);
 

@@ -47,6 +47,20 @@ TEST(ResponseMeterTest, ForwardsUsageWhenTheClientAskedAndReadsCompletions) {
   EXPECT_EQ(meter.usage()->cached_tokens, 0);
 }
 
+TEST(ResponseMeterTest, StripsUsageFromALastContentChunkTheClientDidNotAskFor) {
+  // llama.cpp's /v1/completions puts usage on its finish chunk whether asked or not.
+  ResponseMeter meter(ApiEndpoint::kCompletions, /*client_wants_usage=*/false);
+  const std::string chunk =
+      R"({"choices":[{"text":"","index":0,"finish_reason":"length"}],"usage":{"prompt_tokens":2,)"
+      R"("completion_tokens":3},"id":"x"})";
+  EXPECT_EQ(meter.OnEvent(chunk, 1), Action::kStripUsage);
+  EXPECT_EQ(meter.usage()->completion_tokens, 3);
+  EXPECT_EQ(ResponseMeter::WithoutUsage(chunk),
+            R"({"choices":[{"text":"","index":0,"finish_reason":"length"}],"id":"x"})");
+  ResponseMeter asked(ApiEndpoint::kCompletions, /*client_wants_usage=*/true);
+  EXPECT_EQ(asked.OnEvent(chunk, 1), Action::kForward);
+}
+
 TEST(ResponseMeterTest, NotesErrorsAndPassesUnknownEvents) {
   ResponseMeter meter(ApiEndpoint::kChatCompletions, false);
   EXPECT_EQ(meter.OnEvent("not json", 1), Action::kForward);

@@ -190,4 +190,14 @@ std::string ChatBody(std::string_view model, std::string_view content, bool stre
   return json::serialize(body);
 }
 
+std::string CompletionBody(std::string_view model, std::string_view prompt, bool stream,
+                           bool include_usage, int max_tokens) {
+  json::object body{{"model", json::string_view(model.data(), model.size())},
+                    {"stream", stream},
+                    {"prompt", json::string_view(prompt.data(), prompt.size())}};
+  if (include_usage) body["stream_options"] = json::object{{"include_usage", true}};
+  if (max_tokens > 0) body["max_tokens"] = max_tokens;
+  return json::serialize(body);
+}
+
 }  // namespace tokenfab::gateway::testing

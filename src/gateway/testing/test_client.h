@@ -71,4 +71,8 @@ class TestClient {
 std::string ChatBody(std::string_view model, std::string_view content, bool stream,
                      bool include_usage = false, int max_tokens = 0);
 
+// A completions request body: one text prompt.
+std::string CompletionBody(std::string_view model, std::string_view prompt, bool stream,
+                           bool include_usage = false, int max_tokens = 0);
+
 }  // namespace tokenfab::gateway::testing
