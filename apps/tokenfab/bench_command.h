@@ -11,5 +11,6 @@ namespace tokenfab::cli {
 
 // `tokenfab bench serve`: load-test any OpenAI-compatible server (bench_serve_command.cc).
 Command AddBenchServeSubcommand(CLI::App& bench);
+Command AddBenchModelSubcommand(CLI::App& bench);
 
 }  // namespace tokenfab::cli

@@ -81,8 +81,6 @@ int RunGenerate(const GenerateFlags& flags) {
         std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout);
       });
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
   if (!stats.ok()) {
     fmt::print(stderr, "tokenfab generate: {}\n", stats.status().message());
     return kExitFailure;

@@ -46,17 +46,21 @@ class AttentionTest : public ::testing::TestWithParam<IsaLevel> {
     const int64_t block_stride = c.block_tokens * token_stride;
     std::vector<std::vector<int32_t>> tables(seq_len.size());
     int total_blocks = 0;
-    for (size_t s = 0; s < seq_len.size(); ++s) total_blocks += (seq_len[s] + c.block_tokens - 1) / c.block_tokens;
+    for (size_t s = 0; s < seq_len.size(); ++s)
+      total_blocks += (seq_len[s] + c.block_tokens - 1) / c.block_tokens;
     std::vector<int32_t> ids(total_blocks);
     std::iota(ids.begin(), ids.end(), 0);
     for (int i = total_blocks - 1; i > 0; --i) std::swap(ids[i], ids[random.Below(i + 1)]);
     int next = 0;
     for (size_t s = 0; s < seq_len.size(); ++s) {
-      for (int b = 0; b < (seq_len[s] + c.block_tokens - 1) / c.block_tokens; ++b) tables[s].push_back(ids[next++]);
+      for (int b = 0; b < (seq_len[s] + c.block_tokens - 1) / c.block_tokens; ++b)
+        tables[s].push_back(ids[next++]);
     }
     std::vector<uint8_t> k_cache(total_blocks * block_stride), v_cache(total_blocks * block_stride);
-    KvCacheView k_view{c.kv_type, k_cache.data(), c.block_tokens, block_stride, token_stride, head_stride};
-    KvCacheView v_view{c.kv_type, v_cache.data(), c.block_tokens, block_stride, token_stride, head_stride};
+    KvCacheView k_view{c.kv_type,    k_cache.data(), c.block_tokens,
+                       block_stride, token_stride,   head_stride};
+    KvCacheView v_view{c.kv_type,    v_cache.data(), c.block_tokens,
+                       block_stride, token_stride,   head_stride};
 
     CpuKernels kernels(threads, GetParam());
     // Write every position of every sequence (earlier steps plus this batch) through WriteKv.
@@ -126,12 +130,12 @@ class AttentionTest : public ::testing::TestWithParam<IsaLevel> {
 
 TEST_P(AttentionTest, MatchesReference) {
   uint64_t seed = 1;
-  for (const Case& c : {Case{32, 8, 64, 16, GgmlType::kF16, 0},   // Llama-3.2-1B
-                        Case{14, 2, 64, 16, GgmlType::kF32, 0},   // Qwen2.5-0.5B
-                        Case{4, 4, 128, 5, GgmlType::kF16, 0},    // no grouping, odd blocks
-                        Case{3, 1, 128, 32, GgmlType::kF32, 0.05f},
-                        Case{6, 3, 80, 7, GgmlType::kF16, 0},
-                        Case{2, 2, 20, 3, GgmlType::kF32, 0}}) {
+  for (const Case& c :
+       {Case{32, 8, 64, 16, GgmlType::kF16, 0},  // Llama-3.2-1B
+        Case{14, 2, 64, 16, GgmlType::kF32, 0},  // Qwen2.5-0.5B
+        Case{4, 4, 128, 5, GgmlType::kF16, 0},   // no grouping, odd blocks
+        Case{3, 1, 128, 32, GgmlType::kF32, 0.05f}, Case{6, 3, 80, 7, GgmlType::kF16, 0},
+        Case{2, 2, 20, 3, GgmlType::kF32, 0}}) {
     for (int threads : {1, 2, 3}) {
       Check(c, threads, seed++);
       if (HasFatalFailure()) return;

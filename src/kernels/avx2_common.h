@@ -19,6 +19,17 @@ static inline void ZeroFloats(float* p, int64_t n) {
 static inline float ExpScalar(float x) { return __builtin_expf(x); }
 static inline float Infinity() { return __builtin_inff(); }
 
+// Software prefetch of the streaming (decode) kernels: the weight bytes `lines` cache lines from
+// p + kPrefetchBytes on, non-temporal so the streamed weights do not evict the activations from
+// L1. The hardware prefetchers alone leave a single core at about 75 % of its read bandwidth on
+// these kernels; 8 KB ahead measured best on Zen 5 (1-6 KB and 12-24 KB were 5-15 % slower), and
+// NTA another 5-10 % faster than T0. Prefetches never fault, so reading past the matrix is harmless.
+inline constexpr int64_t kPrefetchBytes = 8192;
+static inline void PrefetchAhead(const void* p, int lines) {
+  const char* c = static_cast<const char*>(p) + kPrefetchBytes;
+  for (int i = 0; i < lines; ++i) _mm_prefetch(c + 64 * i, _MM_HINT_NTA);
+}
+
 static inline uint16_t LoadU16(const void* p) {
   uint16_t v;
   memcpy(&v, p, 2);

@@ -18,10 +18,10 @@ struct TypeInfo {
   GgmlType type;
   int64_t block_elements, block_bytes;
 };
-const TypeInfo kTypes[kNumMatTypes] = {
-    {GgmlType::kF32, 1, 4},      {GgmlType::kF16, 1, 2},     {GgmlType::kBF16, 1, 2},
-    {GgmlType::kQ8_0, 32, 34},   {GgmlType::kQ4_0, 32, 18},  {GgmlType::kQ4_K, 256, 144},
-    {GgmlType::kQ6_K, 256, 210}};
+const TypeInfo kTypes[kNumMatTypes] = {{GgmlType::kF32, 1, 4},     {GgmlType::kF16, 1, 2},
+                                       {GgmlType::kBF16, 1, 2},    {GgmlType::kQ8_0, 32, 34},
+                                       {GgmlType::kQ4_0, 32, 18},  {GgmlType::kQ4_K, 256, 144},
+                                       {GgmlType::kQ6_K, 256, 210}};
 
 void Pack(const PanelArgs& a, int64_t r0, int64_t k0, int64_t kc, float* panel, float* tmp) {
   const TypeInfo& t = kTypes[a.type];
@@ -60,41 +60,44 @@ void Micro(const float* panel, int64_t kc, const float* const* x, float* const* 
   }
 }
 
-void Panel(const PanelArgs& a, int64_t r0, int64_t c0, int64_t c1, uint8_t* scratch) {
+void Panel(const PanelArgs& a, int64_t row_begin, int64_t row_end, int64_t c0, int64_t c1,
+           uint8_t* scratch) {
   float* panel = reinterpret_cast<float*>(scratch);
   float* tmp = reinterpret_cast<float*>(scratch + kPanelBytes);
-  const int64_t valid_rows = avx2::MinI(kRows, a.rows - r0);
   for (int64_t k0 = 0; k0 < a.k; k0 += kChunk) {
-    const int64_t kc = avx2::MinI(kChunk, a.k - k0);
-    Pack(a, r0, k0, kc, panel, tmp);
-    for (int64_t c = c0; c < c1; c += kCols) {
-      const int nc = static_cast<int>(avx2::MinI(kCols, c1 - c));
-      const float* x[kCols];
-      float* y[kCols];
-      for (int i = 0; i < nc; ++i) {
-        x[i] = reinterpret_cast<const float*>(a.act + (c + i) * a.act_stride) + k0;
-        y[i] = a.y + (c + i) * a.y_stride + r0;
-      }
-      const bool accumulate = k0 > 0;
-      switch (nc) {
-        case 1:
-          Micro<1>(panel, kc, x, y, accumulate, valid_rows);
-          break;
-        case 2:
-          Micro<2>(panel, kc, x, y, accumulate, valid_rows);
-          break;
-        case 3:
-          Micro<3>(panel, kc, x, y, accumulate, valid_rows);
-          break;
-        case 4:
-          Micro<4>(panel, kc, x, y, accumulate, valid_rows);
-          break;
-        case 5:
-          Micro<5>(panel, kc, x, y, accumulate, valid_rows);
-          break;
-        default:
-          Micro<6>(panel, kc, x, y, accumulate, valid_rows);
-          break;
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kRows) {
+      const int64_t valid_rows = avx2::MinI(kRows, a.rows - r0);
+      const int64_t kc = avx2::MinI(kChunk, a.k - k0);
+      Pack(a, r0, k0, kc, panel, tmp);
+      for (int64_t c = c0; c < c1; c += kCols) {
+        const int nc = static_cast<int>(avx2::MinI(kCols, c1 - c));
+        const float* x[kCols];
+        float* y[kCols];
+        for (int i = 0; i < nc; ++i) {
+          x[i] = reinterpret_cast<const float*>(a.act + (c + i) * a.act_stride) + k0;
+          y[i] = a.y + (c + i) * a.y_stride + r0;
+        }
+        const bool accumulate = k0 > 0;
+        switch (nc) {
+          case 1:
+            Micro<1>(panel, kc, x, y, accumulate, valid_rows);
+            break;
+          case 2:
+            Micro<2>(panel, kc, x, y, accumulate, valid_rows);
+            break;
+          case 3:
+            Micro<3>(panel, kc, x, y, accumulate, valid_rows);
+            break;
+          case 4:
+            Micro<4>(panel, kc, x, y, accumulate, valid_rows);
+            break;
+          case 5:
+            Micro<5>(panel, kc, x, y, accumulate, valid_rows);
+            break;
+          default:
+            Micro<6>(panel, kc, x, y, accumulate, valid_rows);
+            break;
+        }
       }
     }
   }
@@ -108,8 +111,9 @@ void FillAvx2Panels(KernelTable* table) {
     p.rounding = Rounding::kNone;
     p.panel_rows = kRows;
     p.scratch_bytes = kPanelBytes + kTmpBytes;
-    p.act_bytes = nullptr;  // float activations read in place
-    p.prepare = nullptr;
+    p.col_group = 1;  // float activations read in place
+    p.act_bytes = nullptr;
+    p.prepare_group = nullptr;
     p.panel = Panel;
   }
 }

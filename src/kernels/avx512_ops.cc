@@ -68,8 +68,10 @@ void Rope(const float* cos_sin, int n_dims, bool neox, float* x, int n_heads, in
     if (neox) {  // pairs (v[i], v[i + half])
       for (int i = 0; i < half; i += 16) {
         const __mmask16 m = FirstLanes16(half - i);
-        const __m512 c = _mm512_maskz_loadu_ps(m, cosines + i), s = _mm512_maskz_loadu_ps(m, sines + i);
-        const __m512 x0 = _mm512_maskz_loadu_ps(m, v + i), x1 = _mm512_maskz_loadu_ps(m, v + half + i);
+        const __m512 c = _mm512_maskz_loadu_ps(m, cosines + i),
+                     s = _mm512_maskz_loadu_ps(m, sines + i);
+        const __m512 x0 = _mm512_maskz_loadu_ps(m, v + i),
+                     x1 = _mm512_maskz_loadu_ps(m, v + half + i);
         _mm512_mask_storeu_ps(v + i, m, _mm512_fmsub_ps(x0, c, _mm512_mul_ps(x1, s)));
         _mm512_mask_storeu_ps(v + half + i, m, _mm512_fmadd_ps(x0, s, _mm512_mul_ps(x1, c)));
       }
@@ -105,14 +107,18 @@ void SiluRow(const float* x, int64_t n, float* out) {
 void Add(const float* a, const float* b, int64_t n, float* out) {
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = FirstLanes16(n - i);
-    _mm512_mask_storeu_ps(out + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i)));
+    _mm512_mask_storeu_ps(
+        out + i, m,
+        _mm512_add_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i)));
   }
 }
 
 void Mul(const float* a, const float* b, int64_t n, float* out) {
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = FirstLanes16(n - i);
-    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i)));
+    _mm512_mask_storeu_ps(
+        out + i, m,
+        _mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i)));
   }
 }
 
@@ -133,7 +139,8 @@ void Softmax(float* x, int64_t n) {
   __m512d sum = _mm512_setzero_pd();
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = FirstLanes16(n - i);
-    const __m512 e = _mm512_maskz_mov_ps(m, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), mx)));
+    const __m512 e =
+        _mm512_maskz_mov_ps(m, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), mx)));
     sum = _mm512_add_pd(sum, _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(e)),
                                            _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1))));
     _mm512_mask_storeu_ps(x + i, m, e);
@@ -158,31 +165,84 @@ void StoreRow(const float* src, int64_t n, bool f16, void* dst) {
   }
 }
 
-// 16 values of a cached K/V row (f16 or f32) from element i, the first `valid` of them.
-inline __m512 LoadKv(const uint8_t* row, bool f16, int i, __mmask16 valid) {
-  if (f16) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(valid, reinterpret_cast<const uint16_t*>(row) + i));
-  return _mm512_maskz_loadu_ps(valid, reinterpret_cast<const float*>(row) + i);
+constexpr int kKeysPerChunk = 64;
+constexpr int kMaxGroup = 8;  // heads whose weighted values are accumulated together
+
+// The sums of 16 vectors as one vector (lane j = sum of a[j]): pairwise unpack-and-add in three
+// rounds (45 operations instead of 16 separate reductions).
+inline __m512 Reduce16(const __m512* a) {
+  __m512 x[8], y[4];
+  for (int i = 0; i < 8; ++i) {
+    x[i] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * i], a[2 * i + 1]),
+                         _mm512_unpackhi_ps(a[2 * i], a[2 * i + 1]));
+  }
+  for (int i = 0; i < 4; ++i) {
+    const __m512d lo =
+        _mm512_unpacklo_pd(_mm512_castps_pd(x[2 * i]), _mm512_castps_pd(x[2 * i + 1]));
+    const __m512d hi =
+        _mm512_unpackhi_pd(_mm512_castps_pd(x[2 * i]), _mm512_castps_pd(x[2 * i + 1]));
+    y[i] = _mm512_add_ps(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));  // lane L: keys 4i..4i+3
+  }
+  const __m512 za =
+      _mm512_add_ps(_mm512_shuffle_f32x4(y[0], y[1], 0x44), _mm512_shuffle_f32x4(y[0], y[1], 0xee));
+  const __m512 zb =
+      _mm512_add_ps(_mm512_shuffle_f32x4(y[2], y[3], 0x44), _mm512_shuffle_f32x4(y[2], y[3], 0xee));
+  return _mm512_add_ps(_mm512_shuffle_f32x4(za, zb, 0x88), _mm512_shuffle_f32x4(za, zb, 0xdd));
 }
 
-constexpr int kKeysPerChunk = 64;
+// Copies n cached K/V rows (f16 or f32) to float rows of `padded` values (zeros past head_dim).
+void ConvertRows(const uint8_t* const* rows, int n, bool f16, int head_dim, int padded,
+                 float* out) {
+  for (int i = 0; i < n; ++i, out += padded) {
+    for (int e = 0; e < padded; e += 16) {
+      const __mmask16 m = FirstLanes16(head_dim - e);
+      const __m512 v = f16 ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(
+                                 m, reinterpret_cast<const uint16_t*>(rows[i]) + e))
+                           : _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(rows[i]) + e);
+      _mm512_store_ps(out + e, v);
+    }
+  }
+}
 
-// Online softmax over chunks of 64 keys: scores for all heads of the group, then one rescale and
-// one weighted sum of the chunk's values per head.
+// scores[j] = q . k_j * scale for the chunk's keys, 16 keys per vector; keys past n are -inf.
+void Scores(const float* q, const float* keys, int n, int head_dim, int padded, float scale,
+            float* scores) {
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    const int nj = static_cast<int>(MinI(16, n - j0));
+    __m512 acc[16];
+    for (int j = 0; j < 16; ++j) acc[j] = _mm512_setzero_ps();
+    for (int e = 0; e < padded; e += 16) {
+      const __m512 qv = _mm512_maskz_loadu_ps(FirstLanes16(head_dim - e), q + e);
+      for (int j = 0; j < nj; ++j)
+        acc[j] = _mm512_fmadd_ps(qv, _mm512_load_ps(keys + (j0 + j) * padded + e), acc[j]);
+    }
+    const __m512 s = _mm512_mul_ps(Reduce16(acc), Set1(scale));
+    _mm512_store_ps(scores + j0, _mm512_mask_mov_ps(Set1(-Infinity()), FirstLanes16(nj), s));
+  }
+}
+
+// Online softmax over chunks of 64 keys. Per chunk: the keys and values are converted to float
+// once for all heads of the group; scores come 16 keys per vector; the weighted values are
+// accumulated for up to 4 heads x 64 dims in registers, each value row loaded once per block.
 void Attention(const AttentionArgs& a, int64_t token, int kv_head, float* scratch) {
   const int group = a.n_head / a.n_head_kv;
   const int hd = a.head_dim;
+  const int padded = (hd + 15) / 16 * 16;
   const int32_t* block_table = a.block_tables[token];
   const int64_t n_kv = static_cast<int64_t>(a.positions[token]) + 1;
-  float* scores = scratch;                        // [group][64]
-  float* max = scores + group * kKeysPerChunk;    // [group]
+  // Scratch (64-byte aligned, every part a multiple of 16 floats except the last).
+  float* acc = scratch;                           // [group][padded]
+  float* scores = acc + group * padded;           // [group][64]
+  float* keys = scores + group * kKeysPerChunk;   // [64][padded]
+  float* values = keys + kKeysPerChunk * padded;  // [64][padded]
+  float* max = values + kKeysPerChunk * padded;   // [group]
   float* sum = max + group;                       // [group]
-  float* acc = sum + group;                       // [group][hd]
   const float* q = a.q + token * a.q_stride + static_cast<int64_t>(kv_head) * group * hd;
   for (int h = 0; h < group; ++h) {
     max[h] = -Infinity();
     sum[h] = 0;
   }
-  avx512::ZeroFloats(acc, static_cast<int64_t>(group) * hd);
+  avx512::ZeroFloats(acc, static_cast<int64_t>(group) * padded);
   const uint8_t* k_rows[kKeysPerChunk];
   const uint8_t* v_rows[kKeysPerChunk];
   for (int64_t t0 = 0; t0 < n_kv; t0 += kKeysPerChunk) {
@@ -190,53 +250,65 @@ void Attention(const AttentionArgs& a, int64_t token, int kv_head, float* scratc
     for (int i = 0; i < nt; ++i) {
       const int64_t p = t0 + i;
       const int64_t block = block_table[p / a.block_tokens], slot = p % a.block_tokens;
-      k_rows[i] = a.k_base + block * a.k_block_stride + slot * a.k_token_stride + kv_head * a.k_head_stride;
-      v_rows[i] = a.v_base + block * a.v_block_stride + slot * a.v_token_stride + kv_head * a.v_head_stride;
+      k_rows[i] =
+          a.k_base + block * a.k_block_stride + slot * a.k_token_stride + kv_head * a.k_head_stride;
+      v_rows[i] =
+          a.v_base + block * a.v_block_stride + slot * a.v_token_stride + kv_head * a.v_head_stride;
     }
-    // Scores: each key row is loaded once and used by every head of the group.
-    for (int i = 0; i < nt; ++i) {
-      __m512 dot[8];
-      for (int h = 0; h < group; h += 8) {
-        const int hn = static_cast<int>(MinI(8, group - h));
-        for (int j = 0; j < hn; ++j) dot[j] = _mm512_setzero_ps();
-        for (int e = 0; e < hd; e += 16) {
-          const __mmask16 m = FirstLanes16(hd - e);
-          const __m512 k = LoadKv(k_rows[i], a.k_f16, e, m);
-          for (int j = 0; j < hn; ++j) {
-            dot[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + (h + j) * hd + e), k, dot[j]);
-          }
-        }
-        for (int j = 0; j < hn; ++j) scores[(h + j) * kKeysPerChunk + i] = _mm512_reduce_add_ps(dot[j]) * a.scale;
-      }
-    }
+    ConvertRows(k_rows, nt, a.k_f16, hd, padded, keys);
+    ConvertRows(v_rows, nt, a.v_f16, hd, padded, values);
+    float correction[kMaxGroup];
     for (int h = 0; h < group; ++h) {
       float* s = scores + h * kKeysPerChunk;
+      Scores(q + h * hd, keys, nt, hd, padded, a.scale, s);
       __m512 mx = Set1(max[h]);
-      for (int i = 0; i < nt; i += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, FirstLanes16(nt - i), s + i));
+      for (int i = 0; i < nt; i += 16) mx = _mm512_max_ps(mx, _mm512_load_ps(s + i));
       const float new_max = _mm512_reduce_max_ps(mx);
-      const float correction = ExpScalar(max[h] - new_max);
+      correction[h % kMaxGroup] = ExpScalar(max[h] - new_max);
       max[h] = new_max;
       __m512 total = _mm512_setzero_ps();
-      for (int i = 0; i < nt; i += 16) {
-        const __mmask16 m = FirstLanes16(nt - i);
-        const __m512 p = _mm512_maskz_mov_ps(m, Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + i), Set1(new_max))));
-        _mm512_mask_storeu_ps(s + i, m, p);
+      for (int i = 0; i < nt; i += 16) {  // lanes past nt hold -inf: e^-inf = 0
+        const __m512 p = Exp(_mm512_sub_ps(_mm512_load_ps(s + i), Set1(new_max)));
+        _mm512_store_ps(s + i, p);
         total = _mm512_add_ps(total, p);
       }
-      sum[h] = sum[h] * correction + _mm512_reduce_add_ps(total);
-      // Weighted values, 16 dims at a time, accumulating in a register over the chunk.
-      float* out = acc + h * hd;
-      for (int e = 0; e < hd; e += 16) {
-        const __mmask16 m = FirstLanes16(hd - e);
-        __m512 o = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, out + e), Set1(correction));
-        for (int i = 0; i < nt; ++i) o = _mm512_fmadd_ps(Set1(s[i]), LoadKv(v_rows[i], a.v_f16, e, m), o);
-        _mm512_mask_storeu_ps(out + e, m, o);
+      sum[h] = sum[h] * correction[h % kMaxGroup] + _mm512_reduce_add_ps(total);
+      if (h % kMaxGroup == kMaxGroup - 1 || h == group - 1) {
+        // Weighted values for heads [h0, h]: 4 heads x 4 vectors of accumulators in registers.
+        const int h0 = h - h % kMaxGroup;
+        for (int hb = h0; hb <= h; hb += 4) {
+          const int nh = static_cast<int>(MinI(4, h + 1 - hb));
+          for (int e0 = 0; e0 < padded; e0 += 64) {
+            const int nv = static_cast<int>(MinI(4, (padded - e0) / 16));
+            __m512 o[4][4];
+            for (int i = 0; i < nh; ++i) {
+              for (int v = 0; v < nv; ++v) {
+                o[i][v] = _mm512_mul_ps(_mm512_load_ps(acc + (hb + i) * padded + e0 + 16 * v),
+                                        Set1(correction[(hb + i) % kMaxGroup]));
+              }
+            }
+            for (int j = 0; j < nt; ++j) {
+              const float* row = values + j * padded + e0;
+              for (int v = 0; v < nv; ++v) {
+                const __m512 vv = _mm512_load_ps(row + 16 * v);
+                for (int i = 0; i < nh; ++i) {
+                  o[i][v] =
+                      _mm512_fmadd_ps(Set1(scores[(hb + i) * kKeysPerChunk + j]), vv, o[i][v]);
+                }
+              }
+            }
+            for (int i = 0; i < nh; ++i) {
+              for (int v = 0; v < nv; ++v)
+                _mm512_store_ps(acc + (hb + i) * padded + e0 + 16 * v, o[i][v]);
+            }
+          }
+        }
       }
     }
   }
   for (int h = 0; h < group; ++h) {
     float* out = a.out + token * a.out_stride + static_cast<int64_t>(kv_head * group + h) * hd;
-    Scale(acc + h * hd, 1.0f / sum[h], hd, out);
+    Scale(acc + h * padded, 1.0f / sum[h], hd, out);
   }
 }
 

@@ -18,12 +18,17 @@ using avx512::FirstLanes16;
 using avx512::HalfToFloat1;
 using avx512::LoadU16;
 
-constexpr int kRows = 64;      // rows per panel
-constexpr int kCols = 6;       // columns per micro-tile
+constexpr int kRows = 64;        // rows per panel
+constexpr int kCols = 6;         // columns per micro-tile
 constexpr int kChunkBf16 = 256;  // K values per chunk (128 pairs)
 constexpr int kChunkF32 = 128;
-constexpr size_t kPanelBytes = 32 * 1024;                 // 128 steps x 64 rows x 4 bytes
+constexpr size_t kPanelBytes = 32 * 1024;  // 128 steps x 64 rows x 4 bytes
 constexpr size_t kScratchBytes = kPanelBytes;
+// Prepared activations (see PrepareGroup): a chunk of one column group is 128 steps x 6 columns.
+constexpr int64_t kStepsPerChunk = 128;  // kChunkBf16 / 2 pairs, or kChunkF32 floats
+constexpr int64_t kChunkGroupBytes = kStepsPerChunk * kCols * 4;
+
+int64_t NumGroups(int64_t n_cols) { return (n_cols + kCols - 1) / kCols; }
 
 // ---- Decoding tiles of 16 rows x 32 values (bf16 panels) or 16 values (f32 panels) ----------
 //
@@ -45,7 +50,6 @@ struct CacheOf {
   using Type = NoCache;
 };
 
-
 template <>
 struct Decode<kMatF32> {
   static __m512 F32(const uint8_t* row, int64_t k, int64_t n) {
@@ -56,14 +60,16 @@ struct Decode<kMatF32> {
 template <>
 struct Decode<kMatF16> {
   static __m512 F32(const uint8_t* row, int64_t k, int64_t n) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(FirstLanes16(n), reinterpret_cast<const uint16_t*>(row) + k));
+    return _mm512_cvtph_ps(
+        _mm256_maskz_loadu_epi16(FirstLanes16(n), reinterpret_cast<const uint16_t*>(row) + k));
   }
 };
 
 template <>
 struct Decode<kMatBF16> {
   static __m512i Bf16(const uint8_t* row, int64_t k, int64_t n) {
-    return _mm512_maskz_loadu_epi16(avx512::FirstLanes32(n), reinterpret_cast<const uint16_t*>(row) + k);
+    return _mm512_maskz_loadu_epi16(avx512::FirstLanes32(n),
+                                    reinterpret_cast<const uint16_t*>(row) + k);
   }
 };
 
@@ -87,7 +93,8 @@ struct Decode<kMatQ4_0> {
     const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
     const __m128i k0f = _mm_set1_epi8(0x0f);
     const __m512i k8 = _mm512_set1_epi32(8);
-    const __m512 lo = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_and_si128(q, k0f)), k8));
+    const __m512 lo =
+        _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_and_si128(q, k0f)), k8));
     const __m512 hi = _mm512_cvtepi32_ps(
         _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), k0f)), k8));
     return PairsFromFloats(_mm512_mul_ps(lo, d), _mm512_mul_ps(hi, d));
@@ -129,17 +136,22 @@ struct Decode<kMatQ6_K> {
   static __m512i Bf16(const uint8_t* row, int64_t k, int64_t) {
     const BlockQ6_K& b = reinterpret_cast<const BlockQ6_K*>(row)[k / 256];
     const int e = static_cast<int>(k % 256), half = e / 128, part = (e % 128) / 32;
-    const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * half + 32 * (part & 1)));
+    const __m256i ql =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * half + 32 * (part & 1)));
     const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * half));
-    const __m256i lo4 = _mm256_and_si256(part < 2 ? ql : _mm256_srli_epi16(ql, 4), _mm256_set1_epi8(0x0f));
-    const __m256i hi2 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * part)), _mm256_set1_epi8(3));
+    const __m256i lo4 =
+        _mm256_and_si256(part < 2 ? ql : _mm256_srli_epi16(ql, 4), _mm256_set1_epi8(0x0f));
+    const __m256i hi2 =
+        _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * part)), _mm256_set1_epi8(3));
     const __m256i q = _mm256_or_si256(lo4, _mm256_slli_epi16(hi2, 4));
     const __m512i k32 = _mm512_set1_epi32(32);
     const float d = HalfToFloat1(b.d);
     const __m512 step_lo = _mm512_set1_ps(d * static_cast<float>(b.scales[e / 16]));
     const __m512 step_hi = _mm512_set1_ps(d * static_cast<float>(b.scales[e / 16 + 1]));
-    const __m512 lo = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(q)), k32));
-    const __m512 hi = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm256_extracti128_si256(q, 1)), k32));
+    const __m512 lo =
+        _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(q)), k32));
+    const __m512 hi = _mm512_cvtepi32_ps(
+        _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm256_extracti128_si256(q, 1)), k32));
     return PairsFromFloats(_mm512_mul_ps(step_lo, lo), _mm512_mul_ps(step_hi, hi));
   }
 };
@@ -205,7 +217,8 @@ void Pack(const PanelArgs& a, int64_t r0, int64_t k0, int64_t kc, uint32_t* pane
         }
       }
       Transpose16x16(v);
-      for (int s = 0; s < 16; ++s) _mm512_store_si512(panel + (tile * 16 + s) * kRows + 16 * g, v[s]);
+      for (int s = 0; s < 16; ++s)
+        _mm512_store_si512(panel + (tile * 16 + s) * kRows + 16 * g, v[s]);
     }
   }
 }
@@ -225,18 +238,20 @@ void StoreTile(__m512 acc[4][kCols], float* const* y, bool accumulate, int64_t v
   }
 }
 
+// act: the column group's pairs from this chunk on, kCols per step (interleaved).
 template <int NC>
-void MicroBf16(const uint32_t* panel, int64_t steps, const uint32_t* const* act, float* const* y,
+void MicroBf16(const uint32_t* panel, int64_t steps, const uint32_t* act, float* const* y,
                bool accumulate, int64_t valid_rows) {
   __m512 acc[4][kCols];
   for (int i = 0; i < 4; ++i) {
     for (int c = 0; c < NC; ++c) acc[i][c] = _mm512_setzero_ps();
   }
-  for (int64_t p = 0; p < steps; ++p, panel += kRows) {
+  for (int64_t p = 0; p < steps; ++p, panel += kRows, act += kCols) {
     __m512bh w[4];
-    for (int i = 0; i < 4; ++i) w[i] = reinterpret_cast<__m512bh>(_mm512_load_si512(panel + 16 * i));
+    for (int i = 0; i < 4; ++i)
+      w[i] = reinterpret_cast<__m512bh>(_mm512_load_si512(panel + 16 * i));
     for (int c = 0; c < NC; ++c) {
-      const __m512bh x = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(act[c][p])));
+      const __m512bh x = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(act[c])));
       for (int i = 0; i < 4; ++i) acc[i][c] = _mm512_dpbf16_ps(acc[i][c], w[i], x);
     }
   }
@@ -244,18 +259,18 @@ void MicroBf16(const uint32_t* panel, int64_t steps, const uint32_t* const* act,
 }
 
 template <int NC>
-void MicroF32(const uint32_t* panel, int64_t steps, const float* const* act, float* const* y,
+void MicroF32(const uint32_t* panel, int64_t steps, const float* act, float* const* y,
               bool accumulate, int64_t valid_rows) {
   __m512 acc[4][kCols];
   for (int i = 0; i < 4; ++i) {
     for (int c = 0; c < NC; ++c) acc[i][c] = _mm512_setzero_ps();
   }
   const float* p = reinterpret_cast<const float*>(panel);
-  for (int64_t k = 0; k < steps; ++k, p += kRows) {
+  for (int64_t k = 0; k < steps; ++k, p += kRows, act += kCols) {
     __m512 w[4];
     for (int i = 0; i < 4; ++i) w[i] = _mm512_load_ps(p + 16 * i);
     for (int c = 0; c < NC; ++c) {
-      const __m512 x = _mm512_set1_ps(act[c][k]);
+      const __m512 x = _mm512_set1_ps(act[c]);
       for (int i = 0; i < 4; ++i) acc[i][c] = _mm512_fmadd_ps(w[i], x, acc[i][c]);
     }
   }
@@ -263,93 +278,132 @@ void MicroF32(const uint32_t* panel, int64_t steps, const float* const* act, flo
 }
 
 template <bool kBf16, int NC>
-void Micro(const uint32_t* panel, int64_t steps, const uint8_t* const* act, int64_t k0,
-           float* const* y, bool accumulate, int64_t valid_rows) {
+void Micro(const uint32_t* panel, int64_t steps, const uint8_t* group, int64_t k0, float* const* y,
+           bool accumulate, int64_t valid_rows) {
   if (kBf16) {
-    const uint32_t* a[kCols];
-    for (int c = 0; c < NC; ++c) a[c] = reinterpret_cast<const uint32_t*>(act[c]) + k0 / 2;
-    MicroBf16<NC>(panel, steps, a, y, accumulate, valid_rows);
+    MicroBf16<NC>(panel, steps, reinterpret_cast<const uint32_t*>(group), y, accumulate,
+                  valid_rows);
   } else {
-    const float* a[kCols];
-    for (int c = 0; c < NC; ++c) a[c] = reinterpret_cast<const float*>(act[c]) + k0;
-    MicroF32<NC>(panel, steps, a, y, accumulate, valid_rows);
+    MicroF32<NC>(panel, steps, reinterpret_cast<const float*>(group), y, accumulate, valid_rows);
   }
 }
 
 template <int T, bool kBf16>
-void Panel(const PanelArgs& a, int64_t r0, int64_t c0, int64_t c1, uint8_t* scratch) {
+void Panel(const PanelArgs& a, int64_t row_begin, int64_t row_end, int64_t c0, int64_t c1,
+           uint8_t* scratch) {
   uint32_t* panel = reinterpret_cast<uint32_t*>(scratch);
   const int64_t chunk = kBf16 ? kChunkBf16 : kChunkF32;
-  const int64_t valid_rows = avx512::MinI(kRows, a.rows - r0);
   for (int64_t k0 = 0; k0 < a.k; k0 += chunk) {
-    const int64_t kc = avx512::MinI(chunk, a.k - k0);
-    Pack<T, kBf16>(a, r0, k0, kc, panel);
-    const int64_t steps = kBf16 ? (kc + 1) / 2 : kc;
-    for (int64_t c = c0; c < c1; c += kCols) {
-      const int nc = static_cast<int>(avx512::MinI(kCols, c1 - c));
-      const uint8_t* act[kCols];
-      float* y[kCols];
-      for (int i = 0; i < nc; ++i) {
-        act[i] = a.act + (c + i) * a.act_stride;
-        y[i] = a.y + (c + i) * a.y_stride + r0;
-      }
-      const bool accumulate = k0 > 0;
-      switch (nc) {
-        case 1:
-          Micro<kBf16, 1>(panel, steps, act, k0, y, accumulate, valid_rows);
-          break;
-        case 2:
-          Micro<kBf16, 2>(panel, steps, act, k0, y, accumulate, valid_rows);
-          break;
-        case 3:
-          Micro<kBf16, 3>(panel, steps, act, k0, y, accumulate, valid_rows);
-          break;
-        case 4:
-          Micro<kBf16, 4>(panel, steps, act, k0, y, accumulate, valid_rows);
-          break;
-        case 5:
-          Micro<kBf16, 5>(panel, steps, act, k0, y, accumulate, valid_rows);
-          break;
-        default:
-          Micro<kBf16, 6>(panel, steps, act, k0, y, accumulate, valid_rows);
-          break;
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kRows) {
+      const int64_t valid_rows = avx512::MinI(kRows, a.rows - r0);
+      const int64_t kc = avx512::MinI(chunk, a.k - k0);
+      Pack<T, kBf16>(a, r0, k0, kc, panel);
+      const int64_t steps = kBf16 ? (kc + 1) / 2 : kc;
+      for (int64_t c = c0; c < c1; c += kCols) {
+        const int nc = static_cast<int>(avx512::MinI(kCols, c1 - c));
+        const uint8_t* group =
+            a.act + (k0 / chunk * NumGroups(a.n_cols) + c / kCols) * kChunkGroupBytes;
+        float* y[kCols];
+        for (int i = 0; i < nc; ++i) y[i] = a.y + (c + i) * a.y_stride + r0;
+        const bool accumulate = k0 > 0;
+        switch (nc) {
+          case 1:
+            Micro<kBf16, 1>(panel, steps, group, k0, y, accumulate, valid_rows);
+            break;
+          case 2:
+            Micro<kBf16, 2>(panel, steps, group, k0, y, accumulate, valid_rows);
+            break;
+          case 3:
+            Micro<kBf16, 3>(panel, steps, group, k0, y, accumulate, valid_rows);
+            break;
+          case 4:
+            Micro<kBf16, 4>(panel, steps, group, k0, y, accumulate, valid_rows);
+            break;
+          case 5:
+            Micro<kBf16, 5>(panel, steps, group, k0, y, accumulate, valid_rows);
+            break;
+          default:
+            Micro<kBf16, 6>(panel, steps, group, k0, y, accumulate, valid_rows);
+            break;
+        }
       }
     }
   }
 }
 
-int64_t Bf16Bytes(int64_t k) { return (k + 31) / 32 * 64; }
+// Prepared activations: chunk-major, then column group, then step, interleaved across the group's
+// kCols columns: bf16 pair p of column j of chunk c and group g at
+// base + (c * n_groups + g) * kChunkGroupBytes + (p * kCols + j) * 4 (k zero-padded to whole
+// chunks); floats likewise with one value per step. One chunk of all groups is contiguous, so the
+// micro-kernels of a chunk stream through it sequentially.
 
-// Rounds k floats to bf16 (nearest even), zero-padded to a multiple of 32.
-void PrepareBf16(const float* x, int64_t k, uint8_t* out) {
-  for (int64_t i = 0; i < k; i += 32) {
+int64_t Bf16ActBytes(int64_t k, int64_t n_cols) {
+  return (k + kChunkBf16 - 1) / kChunkBf16 * NumGroups(n_cols) * kChunkGroupBytes;
+}
+int64_t F32ActBytes(int64_t k, int64_t n_cols) {
+  return (k + kChunkF32 - 1) / kChunkF32 * NumGroups(n_cols) * kChunkGroupBytes;
+}
+
+// Scatters 16 per-column vectors of 32-bit values (16 steps) into the interleaved layout.
+void Interleave(const __m512i* columns, int n, uint32_t* out) {
+  alignas(64) uint32_t tmp[kCols][16];
+  for (int j = 0; j < kCols; ++j) {
+    _mm512_store_si512(tmp[j], j < n ? columns[j] : _mm512_setzero_si512());
+  }
+  for (int s = 0; s < 16; ++s) {
+    for (int j = 0; j < kCols; ++j) out[s * kCols + j] = tmp[j][s];
+  }
+}
+
+// 16 steps of column data from value i on: bf16 pairs of values [i, i + 32) or floats [i, i + 16).
+template <bool kBf16>
+__m512i ColumnSteps(const float* x, int64_t k, int64_t i) {
+  if (kBf16) {
     const __m512 lo = _mm512_maskz_loadu_ps(FirstLanes16(k - i), x + i);
     const __m512 hi = _mm512_maskz_loadu_ps(FirstLanes16(k - i - 16), x + i + 16);
-    _mm512_storeu_si512(out + 2 * i, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
+    return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+  }
+  return _mm512_castps_si512(_mm512_maskz_loadu_ps(FirstLanes16(k - i), x + i));
+}
+
+template <bool kBf16>
+void PrepareGroup(const float* x, int64_t x_stride, int n, int64_t k, int64_t group, int64_t n_cols,
+                  uint8_t* base) {
+  const int64_t chunk = kBf16 ? kChunkBf16 : kChunkF32;
+  const int64_t per_16_steps = kBf16 ? 32 : 16;  // values per 16 steps
+  const int64_t n_groups = NumGroups(n_cols);
+  for (int64_t c = 0; c * chunk < k; ++c) {
+    uint32_t* out = reinterpret_cast<uint32_t*>(base + (c * n_groups + group) * kChunkGroupBytes);
+    for (int64_t s = 0; s < kStepsPerChunk; s += 16, out += 16 * kCols) {
+      const int64_t i = c * chunk + s / 16 * per_16_steps;
+      __m512i columns[kCols];
+      for (int j = 0; j < n; ++j) columns[j] = ColumnSteps<kBf16>(x + j * x_stride, k, i);
+      Interleave(columns, i < k ? n : 0, out);
+    }
   }
 }
 
 }  // namespace
 
 void FillAvx512Panels(KernelTable* table) {
-  using PanelFn = void (*)(const PanelArgs&, int64_t, int64_t, int64_t, uint8_t*);
-  const PanelFn panels[kNumMatTypes] = {Panel<kMatF32, false>,  Panel<kMatF16, false>,
-                                        Panel<kMatBF16, true>,  Panel<kMatQ8_0, true>,
-                                        Panel<kMatQ4_0, true>,  Panel<kMatQ4_K, true>,
-                                        Panel<kMatQ6_K, true>};
+  using PanelFn = void (*)(const PanelArgs&, int64_t, int64_t, int64_t, int64_t, uint8_t*);
+  const PanelFn panels[kNumMatTypes] = {
+      Panel<kMatF32, false>, Panel<kMatF16, false>, Panel<kMatBF16, true>, Panel<kMatQ8_0, true>,
+      Panel<kMatQ4_0, true>, Panel<kMatQ4_K, true>, Panel<kMatQ6_K, true>};
   for (int type = 0; type < kNumMatTypes; ++type) {
     PanelKernel& p = table->panel[type];
     p.panel_rows = kRows;
     p.scratch_bytes = kScratchBytes;
     p.panel = panels[type];
+    p.col_group = kCols;
     if (type == kMatF32 || type == kMatF16) {
       p.rounding = Rounding::kNone;
-      p.act_bytes = nullptr;  // the micro-kernel reads the float activations in place
-      p.prepare = nullptr;
+      p.act_bytes = F32ActBytes;
+      p.prepare_group = PrepareGroup<false>;
     } else {
       p.rounding = type == kMatBF16 ? Rounding::kBf16Act : Rounding::kBf16Both;
-      p.act_bytes = Bf16Bytes;
-      p.prepare = PrepareBf16;
+      p.act_bytes = Bf16ActBytes;
+      p.prepare_group = PrepareGroup<true>;
     }
   }
 }

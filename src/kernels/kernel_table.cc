@@ -57,8 +57,8 @@ Rounding MatMulRounding(const KernelTable& table, int type, int64_t n_tokens) {
 }
 
 const KernelTable& GetKernelTable(IsaLevel level) {
-  TF_CHECK(IsaLevelSupported(level)) << "this CPU cannot run the " << IsaLevelName(level)
-                                     << " kernels";
+  TF_CHECK(IsaLevelSupported(level))
+      << "this CPU cannot run the " << IsaLevelName(level) << " kernels";
   switch (level) {
     case IsaLevel::kScalar: {
       static const KernelTable table = BuildTable(IsaLevel::kScalar);

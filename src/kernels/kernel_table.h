@@ -15,7 +15,16 @@
 namespace tokenfab::kernels::internal {
 
 // The weight types MatMul handles, as dense indices into the per-type tables.
-enum MatType : int { kMatF32, kMatF16, kMatBF16, kMatQ8_0, kMatQ4_0, kMatQ4_K, kMatQ6_K, kNumMatTypes };
+enum MatType : int {
+  kMatF32,
+  kMatF16,
+  kMatBF16,
+  kMatQ8_0,
+  kMatQ4_0,
+  kMatQ4_K,
+  kMatQ6_K,
+  kNumMatTypes
+};
 
 // -1 for a type MatMul does not handle.
 int MatTypeIndex(GgmlType type);
@@ -23,11 +32,11 @@ int MatTypeIndex(GgmlType type);
 // How a matrix-product path rounds its operands before the float32 arithmetic (tests build their
 // reference to match).
 enum class Rounding {
-  kNone,           // float32 activations, weights decoded exactly
-  kBf16Act,        // activations rounded to bf16 (nearest even)
-  kBf16Both,       // activations and decoded weights rounded to bf16
-  kQ8Blocks32,     // activations quantised to int8 per 32 values (act_quant.h)
-  kQ8Blocks256,    // activations quantised to int8 per 256 values (act_quant.h)
+  kNone,         // float32 activations, weights decoded exactly
+  kBf16Act,      // activations rounded to bf16 (nearest even)
+  kBf16Both,     // activations and decoded weights rounded to bf16
+  kQ8Blocks32,   // activations quantised to int8 per 32 values (act_quant.h)
+  kQ8Blocks256,  // activations quantised to int8 per 256 values (act_quant.h)
 };
 
 // Streaming (decode) matrix-vector products over a range of weight rows, for all columns at once.
@@ -56,26 +65,38 @@ struct StreamKernel {
 // Packed-panel (prefill) matrix-matrix products: one panel of `panel_rows` weight rows times a
 // range of activation columns.
 struct PanelArgs {
-  int type = 0;                  // MatType
-  const uint8_t* w = nullptr;    // weight row 0
+  int type = 0;                // MatType
+  const uint8_t* w = nullptr;  // weight row 0
   int64_t row_bytes = 0;
-  int64_t rows = 0;              // weight rows in total (the last panel may be partial)
+  int64_t rows = 0;  // weight rows in total (the last panel may be partial)
   int64_t k = 0;
-  const uint8_t* act = nullptr;  // prepared activations, column c at act + c * act_stride
-  int64_t act_stride = 0;        // bytes
+  const uint8_t* act = nullptr;  // prepared activations (see PanelKernel), or x itself
+  int64_t act_stride = 0;        // x in place: bytes between columns (x_stride * 4)
+  int64_t n_cols = 0;            // activation columns (tokens) in total
   float* y = nullptr;            // y[c * y_stride + r]
   int64_t y_stride = 0;
 };
 
+// The activations of the panel kernels are prepared in groups of `col_group` columns, in a layout
+// of the level's choosing (e.g. interleaved and chunked along K so the micro-kernel reads one
+// sequential stream). Without act_bytes the kernel reads the float input in place (col_group 1,
+// act = x, act_stride = x_stride * 4).
 struct PanelKernel {
   Rounding rounding = Rounding::kNone;
-  int panel_rows = 0;              // weight rows per panel
-  size_t scratch_bytes = 0;        // per-thread scratch the panel function needs
-  int64_t (*act_bytes)(int64_t k) = nullptr;                       // per column
-  void (*prepare)(const float* x, int64_t k, uint8_t* out) = nullptr;  // one column
-  // Columns [col_begin, col_end) of the output rows [row_begin, row_begin + panel_rows) ∩ rows.
-  void (*panel)(const PanelArgs& args, int64_t row_begin, int64_t col_begin, int64_t col_end,
-                uint8_t* scratch) = nullptr;
+  int panel_rows = 0;        // weight rows per panel
+  size_t scratch_bytes = 0;  // per-thread scratch the panel function needs
+  int col_group = 1;         // columns per prepared group; column splits are multiples
+  // Bytes of the prepared activations of n_cols columns of k values.
+  int64_t (*act_bytes)(int64_t k, int64_t n_cols) = nullptr;
+  // Prepares columns x[0..n) (n <= col_group, rows x_stride floats apart) as group `group` of the
+  // n_cols columns' activations at `base`.
+  void (*prepare_group)(const float* x, int64_t x_stride, int n, int64_t k, int64_t group,
+                        int64_t n_cols, uint8_t* base) = nullptr;
+  // Columns [col_begin, col_end) of the output rows [row_begin, row_end) (whole panels, the last
+  // one clipped to rows); row_begin is a multiple of panel_rows, col_begin of col_group. Runs
+  // the K chunks outermost, so one chunk of the activations serves every panel of the range.
+  void (*panel)(const PanelArgs& args, int64_t row_begin, int64_t row_end, int64_t col_begin,
+                int64_t col_end, uint8_t* scratch) = nullptr;
 };
 
 // One (token, KV head) unit of attention: the n_head / n_head_kv query heads sharing the KV head.
@@ -103,8 +124,10 @@ struct AttentionArgs {
 
 // Floats of per-thread scratch an attention unit needs.
 inline int64_t AttentionScratchFloats(int n_group, int head_dim) {
-  // scores for a chunk of keys per head, running max/sum per head, accumulators per head.
-  return static_cast<int64_t>(n_group) * (64 + 2 + head_dim) + 64;
+  // Per head: scores of a chunk of 64 keys, running max and sum, accumulators (head_dim padded to
+  // 16); then the chunk's keys and values converted to float (64 x padded head_dim each).
+  const int64_t padded = (head_dim + 15) / 16 * 16;
+  return n_group * (64 + 2 + padded) + 2 * 64 * padded + 64;
 }
 
 struct KernelTable {

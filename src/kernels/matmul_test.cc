@@ -6,6 +6,7 @@
 // code, so what remains is float32 accumulation error, checked to 2e-5 of sum |w x|. A second check
 // bounds the total error against the unrounded product.
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -50,9 +51,9 @@ class MatMulTest : public ::testing::TestWithParam<IsaLevel> {
  protected:
   // Checks MatMul of a random `type` matrix against the references.
   void Check(GgmlType type, const Shape& shape, int threads, bool with_bias, uint64_t seed) {
-    SCOPED_TRACE(::testing::Message() << GetGgmlTypeInfo(type).name << " rows=" << shape.rows
-                                      << " cols=" << shape.cols << " tokens=" << shape.tokens
-                                      << " threads=" << threads);
+    SCOPED_TRACE(::testing::Message()
+                 << GetGgmlTypeInfo(type).name << " rows=" << shape.rows << " cols=" << shape.cols
+                 << " tokens=" << shape.tokens << " threads=" << threads);
     base::Random random(seed);
     // Weights: quantise random rows, then decode them again: the exact values the kernels see.
     const int64_t row_bytes = GgmlRowBytes(type, shape.cols);
@@ -132,8 +133,8 @@ TEST_P(MatMulTest, OddSizesForPlainTypes) {
   // F32 / F16 / BF16 rows may have any length.
   uint64_t seed = 100;
   for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
-    for (const Shape& shape : {Shape{5, 1, 1}, Shape{3, 7, 2}, Shape{67, 33, 1},
-                               Shape{129, 95, 9}, Shape{65, 131, 12}, Shape{2, 15, 16}}) {
+    for (const Shape& shape : {Shape{5, 1, 1}, Shape{3, 7, 2}, Shape{67, 33, 1}, Shape{129, 95, 9},
+                               Shape{65, 131, 12}, Shape{2, 15, 16}}) {
       Check(type, shape, 2, false, seed++);
       if (HasFatalFailure()) return;
     }
@@ -149,6 +150,40 @@ TEST_P(MatMulTest, LargerShapesAndThreadCounts) {
       for (int threads : {1, 3}) {
         Check(type, shape, threads, true, seed++);
         if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+// Results do not depend on the thread count, and below kGemmMinTokens a token's result does not
+// depend on the other tokens of the batch: the runtime's outputs are reproducible however requests
+// are batched and however many threads run them.
+TEST_P(MatMulTest, ResultsAreBitIdenticalAcrossThreadsAndDecodeBatches) {
+  base::Random random(77);
+  for (GgmlType type : kTypes) {
+    const int64_t cols = 512, rows = 300;
+    const int64_t row_bytes = GgmlRowBytes(type, cols);
+    std::vector<uint8_t> w(row_bytes * rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::vector<float> row = RandomVector(random, cols, 0.05);
+      QuantizeRow(type, row.data(), w.data() + r * row_bytes, cols);
+    }
+    const WeightMatrix matrix = WeightMatrix::Dense(type, w.data(), cols, rows);
+    for (int64_t tokens : {int64_t{7}, CpuKernels::kGemmMinTokens + 9}) {
+      std::vector<float> x = RandomVector(random, tokens * cols);
+      std::vector<float> y1(tokens * rows), y3(tokens * rows);
+      CpuKernels one(1, GetParam()), three(3, GetParam());
+      one.MatMul(matrix, x.data(), cols, tokens, y1.data(), rows);
+      three.MatMul(matrix, x.data(), cols, tokens, y3.data(), rows);
+      ASSERT_EQ(std::memcmp(y1.data(), y3.data(), y1.size() * sizeof(float)), 0)
+          << GetGgmlTypeInfo(type).name << " tokens=" << tokens;
+      if (tokens < CpuKernels::kGemmMinTokens) {
+        for (int64_t t = 0; t < tokens; ++t) {
+          std::vector<float> single(rows);
+          three.MatMul(matrix, x.data() + t * cols, cols, 1, single.data(), rows);
+          ASSERT_EQ(std::memcmp(single.data(), y1.data() + t * rows, rows * sizeof(float)), 0)
+              << GetGgmlTypeInfo(type).name << " token " << t;
+        }
       }
     }
   }

@@ -36,7 +36,8 @@ TEST_P(OpsTest, RmsNorm) {
                        stride);
       for (int64_t r = 0; r < rows; ++r) {
         double sum = 0;
-        for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[r * stride + i]) * x[r * stride + i];
+        for (int64_t i = 0; i < n; ++i)
+          sum += static_cast<double>(x[r * stride + i]) * x[r * stride + i];
         const double scale = 1.0 / std::sqrt(sum / n + eps);
         for (int64_t i = 0; i < n; ++i) {
           const double expected = x[r * stride + i] * scale * (with_weight ? w[i] : 1.0);
@@ -57,8 +58,8 @@ TEST_P(OpsTest, RmsNorm) {
 TEST_P(OpsTest, Rope) {
   base::Random random(2);
   const float factors[] = {1.0f, 1.5f, 2.0f, 4.0f, 8.0f, 8.0f, 8.0f, 16.0f, 1.0f, 1.0f, 1.0f,
-                           1.0f, 3.0f, 3.0f, 3.0f, 3.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f,
-                           1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f};
+                           1.0f, 3.0f, 3.0f, 3.0f, 3.0f, 1.0f, 1.0f, 1.0f,  1.0f, 1.0f, 1.0f,
+                           1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f,  1.0f, 1.0f};
   struct Case {
     RopeParams::Style style;
     int head_dim, n_dims, n_heads;
@@ -158,7 +159,7 @@ TEST_P(OpsTest, Softmax) {
     std::vector<float> x = RandomVector(random, rows * stride, 5.0);
     if (n > 4) {
       x[2] = -std::numeric_limits<float>::infinity();  // masked entry
-      x[3] = 80.0f;                                     // would overflow without the max
+      x[3] = 80.0f;                                    // would overflow without the max
     }
     std::vector<float> y = x;
     kernels_.Softmax(y.data(), stride, rows, n);
@@ -196,9 +197,10 @@ TEST_P(OpsTest, WriteKvStoresRowsAtTheirBlockSlots) {
     for (int t = 0; t < 7; ++t) {
       for (int h = 0; h < n_head_kv; ++h) {
         const int64_t block = tables[t][positions[t] / block_tokens];
-        const int64_t offset = block * block_stride + (positions[t] % block_tokens) * token_stride +
-                               h * head_stride;
-        ASSERT_EQ(static_cast<uint8_t*>(view.Row(tables[t], positions[t], h)), cache.data() + offset);
+        const int64_t offset =
+            block * block_stride + (positions[t] % block_tokens) * token_stride + h * head_stride;
+        ASSERT_EQ(static_cast<uint8_t*>(view.Row(tables[t], positions[t], h)),
+                  cache.data() + offset);
         for (int i = 0; i < head_dim; ++i) {
           const float v = src[t * src_stride + h * head_dim + i];
           if (type == GgmlType::kF16) {

@@ -149,8 +149,8 @@ void QuantizeQ4_K(const float* x, BlockQ4_K* y, int64_t n) {
     for (int j = 0; j < 8; ++j) {
       const float step = d * sc[j], offset = dmin * m[j];
       for (int i = 0; i < 32; ++i) {
-        q[32 * j + i] = step > 0 ? static_cast<uint8_t>(RoundClamp((x[32 * j + i] + offset) / step, 0, 15))
-                                 : 0;
+        q[32 * j + i] =
+            step > 0 ? static_cast<uint8_t>(RoundClamp((x[32 * j + i] + offset) / step, 0, 15)) : 0;
       }
     }
     for (int c = 0; c < 4; ++c) {
@@ -205,8 +205,8 @@ void QuantizeQ6_K(const float* x, BlockQ6_K* y, int64_t n) {
       for (int l = 0; l < 32; ++l) {
         ql[l] = static_cast<uint8_t>((v[l] & 0x0f) | ((v[l + 64] & 0x0f) << 4));
         ql[l + 32] = static_cast<uint8_t>((v[l + 32] & 0x0f) | ((v[l + 96] & 0x0f) << 4));
-        qh[l] = static_cast<uint8_t>((v[l] >> 4) | ((v[l + 32] >> 4) << 2) | ((v[l + 64] >> 4) << 4) |
-                                     ((v[l + 96] >> 4) << 6));
+        qh[l] = static_cast<uint8_t>((v[l] >> 4) | ((v[l + 32] >> 4) << 2) |
+                                     ((v[l + 64] >> 4) << 4) | ((v[l + 96] >> 4) << 6));
       }
     }
   }
@@ -222,7 +222,8 @@ void DequantizeQ6_K(const BlockQ6_K* x, float* y, int64_t n) {
       for (int part = 0; part < 4; ++part) {
         for (int l = 0; l < 32; ++l) {
           const uint8_t low = ql[l + 32 * (part & 1)];
-          const int q = ((part < 2 ? low & 0x0f : low >> 4) | (((qh[l] >> (2 * part)) & 3) << 4)) - 32;
+          const int q =
+              ((part < 2 ? low & 0x0f : low >> 4) | (((qh[l] >> (2 * part)) & 3) << 4)) - 32;
           const int e = 32 * part + l;
           const float step = d * static_cast<float>(x[b].scales[(128 * half + e) / 16]);
           out[e] = step * static_cast<float>(q);

@@ -17,10 +17,10 @@ struct Case {
 };
 
 TEST(QuantizeTest, RoundTripErrorIsWithinTheTypesPrecision) {
-  for (const Case& c : {Case{GgmlType::kF32, 0.0}, Case{GgmlType::kF16, 1e-3},
-                        Case{GgmlType::kBF16, 8e-3}, Case{GgmlType::kQ8_0, 1e-2},
-                        Case{GgmlType::kQ4_0, 0.15}, Case{GgmlType::kQ4_K, 0.085},
-                        Case{GgmlType::kQ6_K, 0.022}}) {
+  for (const Case& c :
+       {Case{GgmlType::kF32, 0.0}, Case{GgmlType::kF16, 1e-3}, Case{GgmlType::kBF16, 8e-3},
+        Case{GgmlType::kQ8_0, 1e-2}, Case{GgmlType::kQ4_0, 0.15}, Case{GgmlType::kQ4_K, 0.085},
+        Case{GgmlType::kQ6_K, 0.022}}) {
     base::Random random(5);
     const int64_t n = 4096;
     std::vector<float> x(n), y(n);
@@ -53,8 +53,11 @@ TEST(QuantizeTest, KQuantsKeepConstantAndOneSidedSubBlocks) {
   std::vector<float> x(256);
   for (int i = 0; i < 256; ++i) {
     const int sub = i / 32;
-    x[i] = sub == 0 ? 0.5f : sub == 1 ? -0.25f : sub == 2 ? 1.0f + 0.01f * i
-         : sub == 3 ? -1.0f - 0.01f * i : std::sin(0.3f * i);
+    x[i] = sub == 0   ? 0.5f
+           : sub == 1 ? -0.25f
+           : sub == 2 ? 1.0f + 0.01f * i
+           : sub == 3 ? -1.0f - 0.01f * i
+                      : std::sin(0.3f * i);
   }
   for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K}) {
     std::vector<uint8_t> q(GgmlRowBytes(type, 256));
@@ -101,12 +104,24 @@ TEST(QuantizeTest, Q4_KDecodesLikeGgml) {
   std::memcpy(block.data(), &d, 2);
   std::memcpy(block.data() + 2, &dmin, 2);
   ExpectGolden(GgmlType::kQ4_K, block, 5342.5859375,
-               {{0, 0x1.29e3cp+3f}, {1, 0x1.b0bp-3f}, {17, 0x1.b0bp-3f}, {31, -0x1.31adp+1f},
-                {32, 0x1.55e0cp+4f}, {47, -0x1.69d2p+1f}, {63, 0x1.0f7ecp+4f},
-                {64, 0x1.bbf3ap+4f}, {100, 0x1.db344p+5f}, {127, 0x1.5b3c4p+5f},
-                {128, 0x1.1ad4ep+4f}, {150, 0x1.e461ep+4f}, {191, 0x1.ccbcfp+5f},
-                {192, 0x1.8b1fap+5f}, {223, -0x1.8f4p-4f}, {224, -0x1.1ef6p+0f},
-                {240, -0x1.1ef6p+0f}, {255, -0x1.1ef6p+0f}});
+               {{0, 0x1.29e3cp+3f},
+                {1, 0x1.b0bp-3f},
+                {17, 0x1.b0bp-3f},
+                {31, -0x1.31adp+1f},
+                {32, 0x1.55e0cp+4f},
+                {47, -0x1.69d2p+1f},
+                {63, 0x1.0f7ecp+4f},
+                {64, 0x1.bbf3ap+4f},
+                {100, 0x1.db344p+5f},
+                {127, 0x1.5b3c4p+5f},
+                {128, 0x1.1ad4ep+4f},
+                {150, 0x1.e461ep+4f},
+                {191, 0x1.ccbcfp+5f},
+                {192, 0x1.8b1fap+5f},
+                {223, -0x1.8f4p-4f},
+                {224, -0x1.1ef6p+0f},
+                {240, -0x1.1ef6p+0f},
+                {255, -0x1.1ef6p+0f}});
 }
 
 TEST(QuantizeTest, Q6_KDecodesLikeGgml) {
@@ -114,12 +129,24 @@ TEST(QuantizeTest, Q6_KDecodesLikeGgml) {
   const uint16_t d = 0x2E66;
   std::memcpy(block.data() + 208, &d, 2);
   ExpectGolden(GgmlType::kQ6_K, block, -1484.03759765625,
-               {{0, 0x1.01898p+4f}, {1, -0x1.2654p+2f}, {17, 0x1.3fecp+3f}, {31, -0x1.3fecp+7f},
-                {32, 0x1.bab12p+6f}, {47, -0x1.8981p+8f}, {63, 0x1.7fe8p+7f},
-                {64, 0x1.4cb8p+1f}, {100, -0x1.aab22p+7f}, {127, -0x1.332p+2f},
-                {128, -0x1.12554p+5f}, {150, 0x1.7a1b9p+8f}, {191, -0x1.332p+5f},
-                {192, -0x1.b9e46p+7f}, {223, -0x1.3986p+5f}, {224, -0x1.dfe2p+5f},
-                {240, -0x1.1feep+6f}, {255, 0x1.ccbp+4f}});
+               {{0, 0x1.01898p+4f},
+                {1, -0x1.2654p+2f},
+                {17, 0x1.3fecp+3f},
+                {31, -0x1.3fecp+7f},
+                {32, 0x1.bab12p+6f},
+                {47, -0x1.8981p+8f},
+                {63, 0x1.7fe8p+7f},
+                {64, 0x1.4cb8p+1f},
+                {100, -0x1.aab22p+7f},
+                {127, -0x1.332p+2f},
+                {128, -0x1.12554p+5f},
+                {150, 0x1.7a1b9p+8f},
+                {191, -0x1.332p+5f},
+                {192, -0x1.b9e46p+7f},
+                {223, -0x1.3986p+5f},
+                {224, -0x1.dfe2p+5f},
+                {240, -0x1.1feep+6f},
+                {255, 0x1.ccbp+4f}});
 }
 
 TEST(QuantizeTest, KQuantsReEncodeTheirOwnValuesExactly) {

@@ -98,10 +98,10 @@ void Attention(const AttentionArgs& a, int64_t token, int kv_head, float* scratc
     std::fill(acc, acc + a.head_dim, 0.0f);
     for (int64_t p = 0; p < n_kv; ++p) {
       const int64_t block = block_table[p / a.block_tokens], slot = p % a.block_tokens;
-      const uint8_t* k = a.k_base + block * a.k_block_stride + slot * a.k_token_stride +
-                         kv_head * a.k_head_stride;
-      const uint8_t* v = a.v_base + block * a.v_block_stride + slot * a.v_token_stride +
-                         kv_head * a.v_head_stride;
+      const uint8_t* k =
+          a.k_base + block * a.k_block_stride + slot * a.k_token_stride + kv_head * a.k_head_stride;
+      const uint8_t* v =
+          a.v_base + block * a.v_block_stride + slot * a.v_token_stride + kv_head * a.v_head_stride;
       float s = 0;
       for (int i = 0; i < a.head_dim; ++i) s += q[i] * LoadKv(k, a.k_f16, i);
       s *= a.scale;

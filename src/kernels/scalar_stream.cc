@@ -163,8 +163,8 @@ float DotQ6_K(const uint8_t* w, const uint8_t* act, int64_t k) {
         // Element i: half n = i / 128, l = i % 32, part = (i % 128) / 32.
         const int n = i / 128, l = i % 32, part = (i % 128) / 32;
         const uint8_t low = x.ql[64 * n + l + 32 * (part & 1)];
-        const int q = (part < 2 ? low & 0x0f : low >> 4) |
-                      (((x.qh[32 * n + l] >> (2 * part)) & 3) << 4);
+        const int q =
+            (part < 2 ? low & 0x0f : low >> 4) | (((x.qh[32 * n + l] >> (2 * part)) & 3) << 4);
         dot += q * a.qs[i];
       }
       isum += x.scales[e / 16] * (dot - 32 * a.bsums[e / 16]);

@@ -39,8 +39,7 @@ class ComputePool {
   void Run(int64_t n_tasks, Fn&& fn) {
     using F = std::remove_reference_t<Fn>;
     RunErased(
-        n_tasks,
-        [](void* ctx, int64_t task, int thread) { (*static_cast<F*>(ctx))(task, thread); },
+        n_tasks, [](void* ctx, int64_t task, int thread) { (*static_cast<F*>(ctx))(task, thread); },
         const_cast<void*>(static_cast<const void*>(&fn)));
   }
 
@@ -69,7 +68,7 @@ class ComputePool {
   alignas(64) std::atomic<uint32_t> wake_{0};  // futex word sleeping workers wait on
   std::atomic<int> sleepers_{0};               // workers blocked in wake_.wait()
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> running_{false};           // guards against concurrent or nested Run
+  std::atomic<bool> running_{false};  // guards against concurrent or nested Run
   std::vector<std::thread> workers_;
 };
 

@@ -9,31 +9,38 @@
 // MatMul computes y[t, r] = sum_k W[r, k] * x[t, k] (+ bias[r]), i.e. y = x W^T with W of shape
 // ne = [cols = in_features, rows = out_features]. Types: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K.
 //
-// MatMul strategy. Up to kGemmMinTokens - 1 tokens (decode): the activations are quantised once per
-// op (to 32-element int8 blocks for Q8_0/Q4_0 weights, 256-element Q8_K-style blocks for Q4_K/Q6_K,
-// bf16 for BF16 weights on AVX-512) and every weight row is streamed once, computing all tokens
-// from the same loads with integer dot products (AVX512-VNNI vpdpbusd/vpdpwssd, AVX2 maddubs) or
-// F16C/FMA; output rows are split over the threads. From kGemmMinTokens tokens (prefill) the
-// weights are dequantised panel by panel (64 rows x 256 columns on AVX-512) into a packed tile
-// in L1 — bf16 for BF16 and quantised weights (vdpbf16ps), f32 for F32/F16 weights (exact) — and a
-// register-blocked micro-kernel multiplies each panel with all tokens, so each weight is decoded
-// once per op and used n_tokens times.
+// MatMul strategy. Below kGemmMinTokens tokens (decode, small decode batches) the activations are
+// quantised once per op — to 32-value int8 blocks for Q8_0/Q4_0 weights, 256-value blocks with
+// 16-value sums for Q4_K/Q6_K, bf16 for BF16 weights on AVX-512 — and each thread streams its share
+// of the weight rows once, one row after the other (the hardware prefetchers follow one sequential
+// stream per core best), computing up to four tokens from the same registers with integer dot
+// products (AVX512-VNNI vpdpbusd / vpdpwssd, AVX2 vpmaddubsw) or F16C + FMA. From kGemmMinTokens
+// tokens (prefill) the weights are decoded panel by panel (64 rows x 256 values on AVX-512, 16 x
+// 256 on AVX2) into a packed column-major tile in L1 — bf16 pairs for BF16 and quantised weights
+// (vdpbf16ps), floats for F32/F16 weights (exact) — and a register-blocked micro-kernel (64 rows x
+// 6 tokens in 24 zmm accumulators) multiplies each panel with all tokens, so each weight is decoded
+// once per op and used n_tokens times. Output rows (panels) are split over the threads.
 //
 // KV cache. Keys and values are stored F32 or F16 in caller-owned memory addressed through a
 // KvCacheView: fixed-size blocks of `block_tokens` tokens, each sequence listing its blocks in a
 // block table (the paged layout; a contiguous cache is one big block). WriteKv stores a batch's
 // rotated keys / values; Attention then lets each token attend causally over its own sequence's
-// positions [0, pos] (grouped-query, scale 1/sqrt(head_dim) or as given, online softmax), reading
-// the blocks in place.
+// positions [0, pos] (grouped-query: the query heads sharing a KV head are computed together;
+// scale 1/sqrt(head_dim) unless given; online softmax over chunks of 64 keys), reading the blocks
+// in place. Work units are (token, KV head) pairs.
 //
 // Dispatch. Every op has a portable scalar kernel, an AVX2+FMA+F16C kernel and an AVX-512
-// (F/BW/VL/DQ/VNNI/VBMI/BF16) kernel, compiled in separate translation units with per-file flags; the
-// rest of the binary is baseline x86-64. The level is fixed per CpuKernels object (default:
-// DefaultIsaLevel(), which honours TOKENFAB_KERNELS=scalar|avx2|avx512), so tests run every level.
+// (F/BW/VL/DQ/VNNI/VBMI/BF16) kernel, compiled in separate translation units with per-file flags;
+// the rest of the binary is baseline x86-64 (the SIMD units use no shared inline or template
+// code, so the linker cannot pick an AVX-512 copy for baseline code). The level is fixed per
+// CpuKernels object (default: DefaultIsaLevel(), which honours TOKENFAB_KERNELS=scalar|avx2|
+// avx512), so tests run every level on one machine.
 //
-// Numerics. Accumulation is float32. Quantised weights see int8-quantised activations on the
-// decode path (as llama.cpp does) and bf16-rounded activations and weights on the AVX-512 prefill
-// path; F32/F16 weights are exact up to float rounding on every path except AVX-512 BF16 weights.
+// Numerics. Accumulation is float32. Decode-path quantised matmuls see int8-quantised activations
+// (per 32 or 256 values, as llama.cpp does, but with float scales); the AVX-512 prefill path
+// rounds activations and decoded quantised weights to bf16 (BF16 weights: activations only);
+// F32/F16 weights are exact up to float rounding on every path, as are all weights on the AVX2
+// prefill path. Decode and prefill results of the same row therefore differ in the last bits.
 //
 // Thread-safety. A CpuKernels object owns its thread team and scratch buffers: one op at a time,
 // from one thread at a time (the model runner's). The inputs it reads (weights, KV blocks) may be
@@ -41,7 +48,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "tokenfab/kernels/compute_pool.h"
@@ -76,7 +82,7 @@ struct RopeParams {
     kNeox,    // qwen2, gpt-neox: pairs (x[i], x[i + n_dims/2])
   };
   Style style = Style::kNormal;
-  int n_dims = 0;              // rotated dimensions per head (even, <= head_dim); the rest pass through
+  int n_dims = 0;  // rotated dimensions per head (even, <= head_dim); the rest pass through
   float freq_base = 10000.0f;  // theta_i = freq_base^(-2i / n_dims)
   float freq_scale = 1.0f;     // linear scaling: angle = pos * freq_scale * theta_i / freq_factor_i
   const float* freq_factors = nullptr;  // [n_dims / 2] or null (llama 3 rope_freqs); not owned
@@ -102,7 +108,8 @@ class RopeTable {
 
 // Where one layer's cached keys (or values) live. Row of token position p of a sequence whose
 // block table is `bt`, KV head h:
-//   base + bt[p / block_tokens] * block_stride + (p % block_tokens) * token_stride + h * head_stride
+//   base + bt[p / block_tokens] * block_stride + (p % block_tokens) * token_stride + h *
+//   head_stride
 // holding head_dim elements of `type`. Not owned.
 struct KvCacheView {
   GgmlType type = GgmlType::kF16;  // kF32 or kF16
@@ -124,7 +131,7 @@ struct KvCacheView {
 struct KvBatch {
   int64_t n_tokens = 0;
   const int32_t* const* block_tables = nullptr;  // [n_tokens] block table of each token's sequence
-  const int32_t* positions = nullptr;            // [n_tokens] position of each token in its sequence
+  const int32_t* positions = nullptr;  // [n_tokens] position of each token in its sequence
 };
 
 struct AttentionShape {
@@ -136,8 +143,8 @@ struct AttentionShape {
 
 class CpuKernels {
  public:
-  // Decode-sized batches below this many tokens use the streaming int8 / fp kernels; from here on
-  // the packed-panel matrix-matrix kernels.
+  // Batches below this many tokens use the streaming kernels; from here on the packed-panel
+  // matrix-matrix kernels (measured crossover on Zen 5 with weights in cache).
   static constexpr int64_t kGemmMinTokens = 16;
 
   // REQUIRES: num_threads >= 1; IsaLevelSupported(level).
@@ -179,7 +186,8 @@ class CpuKernels {
   void Mul(const float* a, const float* b, int64_t n, float* out);
   void Scale(const float* x, float s, int64_t n, float* out);
 
-  // In place, each of n_rows rows of n floats: x = softmax(x) (max-subtracted, exact exp).
+  // In place, each of n_rows rows of n floats: x = softmax(x) (max-subtracted; exp to about 1 ulp
+  // on the SIMD levels; the sum in double, so a whole vocabulary row keeps its precision).
   void Softmax(float* x, int64_t stride, int64_t n_rows, int64_t n);
 
   // Stores each token's n_head_kv * head_dim values (row t of src, stride src_stride floats) at its
@@ -190,7 +198,8 @@ class CpuKernels {
   // out[t, h*head_dim ...] = sum_p softmax_p(q_h . k_p * scale) v_p over positions
   // p in [0, positions[t]] of token t's sequence, K/V head h / (n_head / n_head_kv).
   // q: [n_tokens] rows (stride q_stride floats) of n_head * head_dim; out likewise (out_stride).
-  // REQUIRES: the K/V rows of every position attended to have been written.
+  // REQUIRES: the K/V rows of every position attended to have been written; out does not
+  // overlap q.
   void Attention(const AttentionShape& shape, const float* q, int64_t q_stride,
                  const KvCacheView& k, const KvCacheView& v, const KvBatch& batch, float* out,
                  int64_t out_stride);

@@ -57,6 +57,34 @@ def run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab):
     return np.fromfile(out, dtype=np.float32).reshape(len(tokens), n_vocab).astype(np.float64)
 
 
+def reference_perplexity(model, tokens, context):
+    """llama-perplexity's definition (engine/perplexity.h) over reference logits (no BOS here)."""
+    nll = []
+    for start in range(0, len(tokens) // context * context, context):
+        chunk = tokens[start:start + context]
+        logits = forward(model, chunk)
+        for j in range(context // 2, context - 1):
+            row = logits[j] - logits[j].max()
+            nll.append(np.log(np.exp(row).sum()) - row[chunk[j + 1]])
+    return float(np.exp(np.mean(nll)))
+
+
+def check_perplexity(tokenfab, path, model, work):
+    """`tokenfab perplexity` against the reference on a short text, context 16."""
+    text = os.path.join(work, "text.txt")
+    with open(text, "w") as f:
+        f.write("The factory sells tokens to customers on five continents. " * 12)
+    ids = subprocess.run([tokenfab, "tokenize", "--model", path], input=open(text).read(),
+                         capture_output=True, text=True, check=True).stdout
+    tokens = [int(t) for t in ids.strip().strip("[]").split(",")]
+    out = subprocess.run([tokenfab, "perplexity", "-m", path, "-f", text, "-c", "16", "--json",
+                          "--kv-type", "f32"], capture_output=True, text=True, check=True).stdout
+    ours = float(out.split('"perplexity": ')[1].split(",")[0])
+    ref = reference_perplexity(model, tokens, 16)
+    print(f"perplexity (context 16): tokenfab {ours:.4f}, reference {ref:.4f}")
+    return abs(ours - ref) / ref
+
+
 def main():
     tokenfab, dump_logits, work = sys.argv[1:4]
     os.makedirs(work, exist_ok=True)
@@ -80,6 +108,9 @@ def main():
                 print(f"{arch:6} f32     (reference with the wrong RoPE pairing: {off:.2f})")
                 if off < DISCRIMINATION:
                     failures.append(f"{arch}: a wrong RoPE is only {off:.3f} off")
+                ppl_error = check_perplexity(tokenfab, path, model, work)
+                if ppl_error > 1e-4:
+                    failures.append(f"{arch}: perplexity differs by {ppl_error:.2e}")
             for mode in MODES:
                 ours = run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab)
                 error = relative_error(ours, ref)
