@@ -35,6 +35,10 @@ struct Gateway::Impl {
     return std::shared_ptr<routing::Policy>(std::move(policy));
   }
   void SchedulePriceRefresh();
+  // Builds every service the requests share (threads, clients, ledger objects, live state).
+  void StartServices(std::shared_ptr<const fleet::FleetConfig> fleet_config,
+                     std::shared_ptr<const ModelVocabularies> vocab,
+                     std::shared_ptr<routing::Policy> policy);
 
   const GatewayOptions options;
   ledger::Store& store;
@@ -92,6 +96,78 @@ std::string RandomPrefix() {
 
 }  // namespace
 
+void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> fleet_config,
+                                  std::shared_ptr<const ModelVocabularies> vocab,
+                                  std::shared_ptr<routing::Policy> policy) {
+  const int io_threads =
+      options.io_threads > 0 ? options.io_threads : base::ThreadPool::HardwareThreads();
+  pool = std::make_unique<net::IoContextPool>(io_threads);
+  net::HttpClientOptions relay_options;
+  relay_options.connect_timeout = options.connect_timeout;
+  relay_options.response_timeout = options.first_byte_timeout;
+  relay_options.read_idle_timeout = options.idle_timeout;
+  relay_options.max_response_body_bytes = options.max_body_bytes;
+  client = std::make_unique<net::HttpClient>(*pool, relay_options);
+  net::HttpClientOptions poll_options;
+  poll_options.connect_timeout = options.poll_timeout;
+  poll_options.total_timeout = options.poll_timeout;
+  poll_options.max_idle_connections_per_upstream = 2;
+  poll_client = std::make_unique<net::HttpClient>(*pool, poll_options);
+  timers = std::make_unique<TimerQueue>();
+  control = std::make_unique<base::ThreadPool>(std::max(1, options.control_threads) + 1);
+  fleet = std::make_unique<FleetState>(clock, options.breaker);
+  fleet->Install(fleet_config, std::move(vocab), std::move(policy));
+  PollOptions poll;
+  poll.interval = options.poll_interval;
+  poll.timeout = options.poll_timeout;
+  poll.health.down_after = options.down_after;
+  poll.health.up_after = options.up_after;
+  poller = std::make_unique<UpstreamPoller>(*fleet, *poll_client, *timers, clock, poll);
+  auth = std::make_unique<ledger::Authenticator>(store, clock);
+  admission = std::make_unique<ledger::AdmissionController>(clock, counters, &store);
+  recorder = std::make_unique<ledger::UsageRecorder>(store, clock);
+  prices = std::make_unique<PriceCache>(store);
+  if (Status s = prices->Refresh(); !s.ok()) {
+    TF_LOG_WARN("price book not read ({}); requests are priced 0 until it is", s.message());
+  }
+  std::string name = options.name;
+  if (name.empty()) name = fleet_config->gateway().empty() ? "gateway" : fleet_config->gateway();
+  context = std::shared_ptr<GatewayContext>(new GatewayContext{
+      .options = options,
+      .name = name,
+      .clock = clock,
+      .pool = *pool,
+      .client = *client,
+      .fleet = *fleet,
+      .timers = *timers,
+      .control = *control,
+      .auth = *auth,
+      .admission = *admission,
+      .recorder = *recorder,
+      .prices = *prices,
+      .retry = RetryPolicy(options.retry),
+      .counters = {},
+      .metrics = GatewayMetrics(registry),
+      .request_id_prefix = RandomPrefix(),
+  });
+}
+
+namespace {
+
+net::Router MakeRouter(const std::shared_ptr<GatewayContext>& context) {
+  net::Router router;
+  for (ApiEndpoint endpoint : {ApiEndpoint::kChatCompletions, ApiEndpoint::kCompletions}) {
+    router.Handle("POST", ApiPath(endpoint),
+                  [context, endpoint](std::shared_ptr<net::HttpExchange> exchange) {
+                    RequestRelay::Serve(context, std::move(exchange), endpoint);
+                  });
+  }
+  AddStatusRoutes(context, router);
+  return router;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                                                   std::shared_ptr<const fleet::FleetConfig> fleet,
                                                   ledger::Store& store,
@@ -103,70 +179,8 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   TF_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVocabularies> vocab,
                       ModelVocabularies::Load(*fleet));
   TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
+  g.StartServices(fleet, std::move(vocab), std::move(policy));
 
-  const int io_threads =
-      g.options.io_threads > 0 ? g.options.io_threads : base::ThreadPool::HardwareThreads();
-  g.pool = std::make_unique<net::IoContextPool>(io_threads);
-  net::HttpClientOptions relay_options;
-  relay_options.connect_timeout = g.options.connect_timeout;
-  relay_options.response_timeout = g.options.first_byte_timeout;
-  relay_options.read_idle_timeout = g.options.idle_timeout;
-  relay_options.max_response_body_bytes = g.options.max_body_bytes;
-  g.client = std::make_unique<net::HttpClient>(*g.pool, relay_options);
-  net::HttpClientOptions poll_options;
-  poll_options.connect_timeout = g.options.poll_timeout;
-  poll_options.total_timeout = g.options.poll_timeout;
-  poll_options.max_idle_connections_per_upstream = 2;
-  g.poll_client = std::make_unique<net::HttpClient>(*g.pool, poll_options);
-  g.timers = std::make_unique<TimerQueue>();
-  g.control = std::make_unique<base::ThreadPool>(std::max(1, g.options.control_threads) + 1);
-  g.fleet = std::make_unique<FleetState>(clock, g.options.breaker);
-  g.fleet->Install(fleet, std::move(vocab), std::move(policy));
-  PollOptions poll;
-  poll.interval = g.options.poll_interval;
-  poll.timeout = g.options.poll_timeout;
-  poll.health.down_after = g.options.down_after;
-  poll.health.up_after = g.options.up_after;
-  g.poller = std::make_unique<UpstreamPoller>(*g.fleet, *g.poll_client, *g.timers, clock, poll);
-  g.auth = std::make_unique<ledger::Authenticator>(store, clock);
-  g.admission = std::make_unique<ledger::AdmissionController>(clock, counters, &store);
-  g.recorder = std::make_unique<ledger::UsageRecorder>(store, clock);
-  g.prices = std::make_unique<PriceCache>(store);
-  if (Status s = g.prices->Refresh(); !s.ok()) {
-    TF_LOG_WARN("price book not read ({}); requests are priced 0 until it is", s.message());
-  }
-  std::string name = g.options.name;
-  if (name.empty()) name = fleet->gateway().empty() ? "gateway" : fleet->gateway();
-  g.context = std::shared_ptr<GatewayContext>(new GatewayContext{
-      .options = g.options,
-      .name = name,
-      .clock = clock,
-      .pool = *g.pool,
-      .client = *g.client,
-      .fleet = *g.fleet,
-      .timers = *g.timers,
-      .control = *g.control,
-      .auth = *g.auth,
-      .admission = *g.admission,
-      .recorder = *g.recorder,
-      .prices = *g.prices,
-      .retry = RetryPolicy(g.options.retry),
-      .counters = {},
-      .metrics = GatewayMetrics(g.registry),
-      .request_id_prefix = RandomPrefix(),
-  });
-
-  net::Router router;
-  std::shared_ptr<GatewayContext> context = g.context;
-  router.Handle("POST", ApiPath(ApiEndpoint::kChatCompletions),
-                [context](std::shared_ptr<net::HttpExchange> exchange) {
-                  RequestRelay::Serve(context, std::move(exchange), ApiEndpoint::kChatCompletions);
-                });
-  router.Handle("POST", ApiPath(ApiEndpoint::kCompletions),
-                [context](std::shared_ptr<net::HttpExchange> exchange) {
-                  RequestRelay::Serve(context, std::move(exchange), ApiEndpoint::kCompletions);
-                });
-  AddStatusRoutes(context, router);
   net::HttpServerOptions server_options;
   server_options.host = g.options.host;
   server_options.port = g.options.port;
@@ -181,7 +195,7 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                        "");
   };
   StatusOr<std::unique_ptr<net::HttpServer>> server =
-      net::HttpServer::Start(std::move(server_options), std::move(router));
+      net::HttpServer::Start(std::move(server_options), MakeRouter(g.context));
   if (!server.ok()) {
     g.poller->Stop();
     return server.status();
@@ -189,8 +203,9 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   g.server = *std::move(server);
   g.poller->Sync();
   g.SchedulePriceRefresh();
-  TF_LOG_INFO("gateway {} listening on {} ({} upstreams, policy {})", name, g.server->address(),
-              fleet->upstreams().size(), g.fleet->generation()->policy->spec());
+  TF_LOG_INFO("gateway {} listening on {} ({} upstreams, policy {})", g.context->name,
+              g.server->address(), fleet->upstreams().size(),
+              g.fleet->generation()->policy->spec());
   return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
 }
 

@@ -25,4 +25,18 @@ base::Counter& GatewayMetrics::Outcome(std::string_view outcome) {
                              {{"outcome", std::string(outcome)}});
 }
 
+void GatewayMetrics::RegionEnergy(const std::string& region, double energy_wh, double cost,
+                                  int64_t tokens) {
+  const base::MetricLabels labels{{"region", region}};
+  registry.GetCounter("tokenfab_gateway_region_energy_wh_total",
+                      "Facility energy of the requests served, by region, Wh", labels)
+      .Increment(energy_wh);
+  registry.GetCounter("tokenfab_gateway_region_energy_cost_total",
+                      "Cost of that energy at the sites' prices, fleet currency", labels)
+      .Increment(cost);
+  registry.GetCounter("tokenfab_gateway_region_tokens_total",
+                      "Prompt and completion tokens served, by region", labels)
+      .Increment(static_cast<double>(tokens));
+}
+
 }  // namespace tokenfab::gateway

@@ -49,6 +49,8 @@ struct GatewayMetrics {
   base::Histogram& ttft_seconds;      // arrival to first content relayed
   // Requests by how they ended: ok, rejected, error, cancelled.
   base::Counter& Outcome(std::string_view outcome);
+  // Facility energy (Wh), its cost at the site's price (fleet currency) and tokens, by region.
+  void RegionEnergy(const std::string& region, double energy_wh, double cost, int64_t tokens);
 };
 
 struct GatewayContext {

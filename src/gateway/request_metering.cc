@@ -87,6 +87,8 @@ ledger::UsageEvent RequestRelay::BuildEvent(std::string_view status, int http_st
                               ctx.clock.NowMicros() - dispatch_micros_);
     e.energy_wh = energy.facility_wh;
     e.carbon_g = energy.carbon_g;
+    const double energy_cost = energy.facility_wh / 1000.0 * snapshot_->SitePrice(up.site_index);
+    ctx.metrics.RegionEnergy(region.name, e.energy_wh, energy_cost, e.total_tokens());
     StatusOr<ledger::Cost> cost =
         ctx.prices.Get()->Quote(e.model, e.region, e.finished_micros, e.prompt_tokens,
                                 e.cached_tokens, e.completion_tokens);
@@ -139,42 +141,23 @@ void RequestRelay::Record(ledger::UsageEvent event, std::function<void(bool dura
 void RequestRelay::Conclude(AttemptOutcome outcome) {
   GatewayContext& ctx = *context_;
   Enter(Phase::kRecording);
-  auto self = shared_from_this();
-  auto done = [self] { self->Enter(Phase::kDone); };
   switch (outcome) {
     case AttemptOutcome::kSuccess: {
       ctx.counters.completed.fetch_add(1, std::memory_order_relaxed);
       ctx.metrics.Outcome("ok").Increment();
-      Record(BuildEvent("ok", 200), [self, done](bool durable) {
-        RequestRelay& r = *self;
-        if (r.mode_ == Mode::kStream) {
-          if (durable) {
-            if (r.EnsureStreamStarted()) (void)r.exchange_->WriteSseData("[DONE]");
-          } else if (r.EnsureStreamStarted()) {
-            (void)r.exchange_->WriteSseData(OpenAiErrorJson(
-                "The answer could not be recorded; it is not billed. Please retry.",
-                "server_error", "ledger_unavailable"));
-          }
-          (void)r.exchange_->Finish();
-        } else if (durable) {
-          net::HttpResponse response = net::HttpResponse::Json(r.upstream_status_, r.body_);
-          r.AddServedHeaders(response.headers);
-          (void)r.exchange_->Respond(std::move(response));
-        } else {
-          net::HttpResponse response =
-              OpenAiError(500, "The answer could not be recorded; it is not billed. Please retry.",
-                          "server_error", "ledger_unavailable");
-          r.AddServedHeaders(response.headers);
-          (void)r.exchange_->Respond(std::move(response));
-        }
-        done();
+      auto self = shared_from_this();
+      Record(BuildEvent("ok", 200), [self](bool durable) {
+        self->SendLastPart(durable);
+        self->Enter(Phase::kDone);
       });
       return;
     }
     case AttemptOutcome::kCancelled: {
       ctx.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
       ctx.metrics.Outcome("cancelled").Increment();
-      Record(BuildEvent("cancelled", 499), [done](bool) { done(); });
+      Record(BuildEvent("cancelled", 499), [self = shared_from_this()](bool) {
+        self->Enter(Phase::kDone);
+      });
       return;
     }
     case AttemptOutcome::kClientError: {
@@ -187,35 +170,57 @@ void RequestRelay::Conclude(AttemptOutcome outcome) {
       response.headers.Set("Content-Type", "application/json");
       AddServedHeaders(response.headers);
       (void)exchange_->Respond(std::move(response));
-      Record(BuildEvent("upstream_rejected", upstream_status_), [done](bool) { done(); });
+      Record(BuildEvent("upstream_rejected", upstream_status_),
+             [self = shared_from_this()](bool) { self->Enter(Phase::kDone); });
       return;
     }
     default:
-      break;
+      return ConcludeFailure(outcome);
   }
-  // The upstream failed.
+}
+
+void RequestRelay::SendLastPart(bool durable) {
+  constexpr std::string_view kNotRecorded =
+      "The answer could not be recorded; it is not billed. Please retry.";
+  if (mode_ == Mode::kStream) {
+    if (EnsureStreamStarted()) {
+      (void)exchange_->WriteSseData(
+          durable ? std::string("[DONE]")
+                  : OpenAiErrorJson(kNotRecorded, "server_error", "ledger_unavailable"));
+    }
+    (void)exchange_->Finish();
+    return;
+  }
+  net::HttpResponse response =
+      durable ? net::HttpResponse::Json(upstream_status_, body_)
+              : OpenAiError(500, kNotRecorded, "server_error", "ledger_unavailable");
+  AddServedHeaders(response.headers);
+  (void)exchange_->Respond(std::move(response));
+}
+
+void RequestRelay::ConcludeFailure(AttemptOutcome outcome) {
+  GatewayContext& ctx = *context_;
   ctx.counters.failed.fetch_add(1, std::memory_order_relaxed);
   ctx.metrics.Outcome("error").Increment();
+  auto self = shared_from_this();
   if (!client_saw_bytes_) {
-    net::HttpResponse response;
-    if (outcome == AttemptOutcome::kServerError && !body_.empty()) {
-      response = net::HttpResponse::Json(upstream_status_, body_);  // the upstream's own words
-    } else {
-      response = FailureAnswer(outcome, last_failure_);
-    }
+    net::HttpResponse response =
+        outcome == AttemptOutcome::kServerError && !body_.empty()
+            ? net::HttpResponse::Json(upstream_status_, body_)  // the upstream's own words
+            : FailureAnswer(outcome, last_failure_);
     AddServedHeaders(response.headers);
     const int status = response.status;
     (void)exchange_->Respond(std::move(response));
-    Record(BuildEvent("error", status), [done](bool) { done(); });
+    Record(BuildEvent("error", status), [self](bool) { self->Enter(Phase::kDone); });
     return;
   }
   // Cut off mid-stream: bill what was delivered, then tell the client the answer is incomplete.
-  Record(BuildEvent("aborted", 200), [self, done](bool) {
+  Record(BuildEvent("aborted", 200), [self](bool) {
     (void)self->exchange_->WriteSseData(OpenAiErrorJson(
         fmt::format("The upstream stopped in the middle of the answer ({}).", self->last_failure_),
         "server_error", "upstream_aborted"));
     (void)self->exchange_->Finish();
-    done();
+    self->Enter(Phase::kDone);
   });
 }
 

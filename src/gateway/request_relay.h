@@ -57,8 +57,15 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
 
   void Enter(Phase next);
 
-  // Intake (request_intake.cc).
+  // Intake (request_intake.cc): each step returns the refusal that ends the request, if any.
   void Intake();
+  void AssignRequestId();
+  std::optional<net::HttpResponse> Authenticate();
+  std::optional<net::HttpResponse> ReadRequest();
+  std::optional<net::HttpResponse> Route();
+  std::optional<net::HttpResponse> Admit();
+  // Prompt length estimate and prefix hashes (block hashes of token ids, else text chunks).
+  void HashPrompt();
   // Why no upstream was ranked, as the client's answer.
   net::HttpResponse NoUpstreamAnswer() const;
   void Reject(net::HttpResponse response, std::string_view outcome);
@@ -76,6 +83,9 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
 
   // Conclusion (request_metering.cc).
   void Conclude(AttemptOutcome outcome);
+  void ConcludeFailure(AttemptOutcome outcome);
+  // The answer's last part once its usage event was committed (or refused by the ledger).
+  void SendLastPart(bool durable);
   ledger::UsageEvent BuildEvent(std::string_view status, int http_status);
   void Record(ledger::UsageEvent event, std::function<void(bool durable)> then);
   void FinishTicket(int64_t tokens);
@@ -101,6 +111,7 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   std::vector<std::string> allowed_regions_;
   std::vector<uint64_t> text_hashes_;
   std::vector<uint64_t> block_hashes_;
+  int64_t prompt_tokens_ = 0;  // estimate, for routing and admission
   std::optional<ledger::AdmissionTicket> ticket_;
 
   // Attempts.
