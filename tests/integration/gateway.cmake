@@ -5,7 +5,8 @@ set(gateway_it_sources
   ${CMAKE_CURRENT_LIST_DIR}/child_process.cc
   ${CMAKE_CURRENT_LIST_DIR}/ledger_servers.cc
   ${CMAKE_CURRENT_LIST_DIR}/ledger_integration_env.cc
-  ${CMAKE_CURRENT_LIST_DIR}/gateway_crash_test.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/gateway_crash_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/gateway_reload_test.cc)
 
 # llama.cpp's server as a third-party upstream: -DTOKENFAB_LLAMA_SERVER=/path/to/llama-server
 # (or the environment variable of that name at configure time, or llama-server on PATH).
@@ -30,8 +31,12 @@ target_compile_options(gateway_integration_test PRIVATE ${TOKENFAB_WARNINGS})
 target_link_libraries(gateway_integration_test PRIVATE tokenfab_gateway tokenfab_gateway_testing
                       tokenfab_ledger PostgreSQL::PostgreSQL PkgConfig::HIREDIS Boost::json
                       GTest::gmock GTest::gtest_main)
+find_program(TOKENFAB_GATEWAY_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
 target_compile_definitions(gateway_integration_test PRIVATE
                            TOKENFAB_BINARY="$<TARGET_FILE:tokenfab>"
+                           TOKENFAB_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                           TOKENFAB_PYTHON="${TOKENFAB_GATEWAY_PYTHON}"
+                           TOKENFAB_DELAY_PROXY="${PROJECT_SOURCE_DIR}/bench/gateway/delay_proxy.py"
                            TOKENFAB_LLAMA_SERVER="${TOKENFAB_LLAMA_SERVER}")
 add_dependencies(gateway_integration_test tokenfab)
 add_test(NAME gateway_integration_test COMMAND gateway_integration_test)
