@@ -15,6 +15,7 @@ Command AddKeysCommand(CLI::App& app);
 Command AddUsageCommand(CLI::App& app);
 Command AddTenantsCommand(CLI::App& app);
 Command AddPricesCommand(CLI::App& app);
+Command AddGatewayCommand(CLI::App& app);
 
 std::vector<Command> AddAllCommands(CLI::App& app) {
   std::vector<Command> commands;
@@ -28,6 +29,7 @@ std::vector<Command> AddAllCommands(CLI::App& app) {
   commands.push_back(AddUsageCommand(app));
   commands.push_back(AddTenantsCommand(app));
   commands.push_back(AddPricesCommand(app));
+  commands.push_back(AddGatewayCommand(app));
   return commands;
 }
 

@@ -32,6 +32,11 @@ TEST_F(ExampleFleetTest, HasThreeRegionsSitesAndUpstreams) {
     EXPECT_TRUE(up.ServesModel("tokenfab-demo")) << up.name;
     EXPECT_GT(up.decode_wh_per_token, 0) << up.name;
   }
+  // Every model the upstreams serve names its vocabulary.
+  ASSERT_NE(config_->FindModel("tokenfab-demo"), nullptr);
+  EXPECT_EQ(config_->FindModel("tokenfab-demo")->vocab, "llama3");
+  ASSERT_NE(config_->FindModel("qwen3-8b"), nullptr);
+  EXPECT_EQ(config_->FindModel("qwen3-8b")->vocab, "qwen3");
 }
 
 TEST_F(ExampleFleetTest, HubMatchesTheBrief) {

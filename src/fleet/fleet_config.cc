@@ -131,6 +131,13 @@ std::optional<uint32_t> FleetConfig::FindUpstream(std::string_view name) const {
   return Find(upstream_by_name_, name);
 }
 
+const ModelSource* FleetConfig::FindModel(std::string_view name) const {
+  for (const ModelSource& model : spec_.models) {
+    if (model.name == name) return &model;
+  }
+  return nullptr;
+}
+
 std::span<const uint32_t> FleetConfig::UpstreamsServing(std::string_view model) const {
   auto it = upstreams_by_model_.find(Key(model));
   if (it == upstreams_by_model_.end()) return wildcard_upstreams_;

@@ -44,7 +44,8 @@ void AppendList(std::string& out, std::string_view sign, const std::vector<std::
 
 bool FleetConfigDiff::empty() const {
   return added_upstreams.empty() && removed_upstreams.empty() && changed_upstreams.empty() &&
-         changed_sites.empty() && changed_regions.empty() && !currency_changed && !gateway_changed;
+         changed_sites.empty() && changed_regions.empty() && changed_models.empty() &&
+         !currency_changed && !gateway_changed;
 }
 
 std::string FleetConfigDiff::ToString() const {
@@ -64,6 +65,7 @@ std::string FleetConfigDiff::ToString() const {
   };
   section("sites", changed_sites);
   section("regions", changed_regions);
+  section("models", changed_models);
   if (currency_changed) out += out.empty() ? "currency" : "; currency";
   if (gateway_changed) out += out.empty() ? "gateway" : "; gateway";
   return out;
@@ -83,6 +85,16 @@ FleetConfigDiff DiffFleetConfigs(const FleetConfig& before, const FleetConfig& a
   DiffNamed(before.regions(), after.regions(), finder(before, &FleetConfig::FindRegion),
             finder(after, &FleetConfig::FindRegion), std::equal_to<Region>(), diff.changed_regions,
             diff.changed_regions, diff.changed_regions);
+  auto find_model = [](const FleetConfig& config) {
+    return [&config](std::string_view name) -> std::optional<uint32_t> {
+      const ModelSource* model = config.FindModel(name);
+      if (model == nullptr) return std::nullopt;
+      return static_cast<uint32_t>(model - config.models().data());
+    };
+  };
+  DiffNamed(before.models(), after.models(), find_model(before), find_model(after),
+            std::equal_to<ModelSource>(), diff.changed_models, diff.changed_models,
+            diff.changed_models);
   diff.currency_changed = before.currency() != after.currency();
   diff.gateway_changed = before.gateway() != after.gateway();
   return diff;

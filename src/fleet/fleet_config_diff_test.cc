@@ -61,5 +61,16 @@ TEST(FleetConfigDiffTest, ReordersAreNotChangesButEnergyAndNetworkAre) {
   EXPECT_EQ(diff.ToString(), "sites ~edge-sg ~hub-west; regions ~cn-east");
 }
 
+TEST(FleetConfigDiffTest, ReportsChangedModelSources) {
+  const FleetConfig before = Example();
+  FleetSpec spec = before.spec();
+  ASSERT_FALSE(spec.models.empty());
+  spec.models[0].vocab = "gpt2";
+  spec.models.push_back(ModelSource{"extra", "llama2", ""});
+  const FleetConfigDiff diff = DiffFleetConfigs(before, Build(spec));
+  EXPECT_THAT(diff.changed_models, ElementsAre(spec.models[0].name, "extra"));
+  EXPECT_EQ(diff.ToString(), "models ~" + spec.models[0].name + " ~extra");
+}
+
 }  // namespace
 }  // namespace tokenfab::fleet

@@ -1,6 +1,7 @@
 #include "tokenfab/fleet/fleet_config_loader.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -147,6 +148,22 @@ StatusOr<NetworkLink> ReadNetworkLink(const toml::table& table, const std::strin
   return link;
 }
 
+// A [[models]] entry; a relative gguf path is made relative to the fleet file's folder.
+StatusOr<ModelSource> ReadModelSource(const toml::table& table, const std::string& path,
+                                      SourceMap& map) {
+  TableReader reader(table, path, map);
+  ModelSource model;
+  TF_ASSIGN_OR_RETURN(model.name, reader.String("name"));
+  TF_ASSIGN_OR_RETURN(model.vocab, reader.String("vocab", ""));
+  TF_ASSIGN_OR_RETURN(model.gguf, reader.String("gguf", ""));
+  if (!model.gguf.empty() && std::filesystem::path(model.gguf).is_relative()) {
+    const std::filesystem::path folder = std::filesystem::path(map.file()).parent_path();
+    model.gguf = (folder / model.gguf).lexically_normal().string();
+  }
+  TF_RETURN_IF_ERROR(reader.Finish());
+  return model;
+}
+
 // Appends one T per table of the array `key`, read by `read(table, path)`.
 template <typename T, typename ReadFn>
 Status ReadList(TableReader& root, std::string_view key, SourceMap& map, std::vector<T>& out,
@@ -175,6 +192,7 @@ StatusOr<FleetSpec> ReadSpec(const toml::table& root_table, SourceMap& map) {
       }));
   TF_RETURN_IF_ERROR(ReadList(root, "upstreams", map, spec.upstreams, with_map(ReadUpstream)));
   TF_RETURN_IF_ERROR(ReadList(root, "network", map, spec.network, with_map(ReadNetworkLink)));
+  TF_RETURN_IF_ERROR(ReadList(root, "models", map, spec.models, with_map(ReadModelSource)));
   TF_RETURN_IF_ERROR(root.Finish());
   return spec;
 }

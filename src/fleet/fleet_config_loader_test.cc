@@ -251,6 +251,39 @@ INSTANTIATE_TEST_SUITE_P(
                   "fleet.toml:30: upstreams[1].url: same URL as upstreams[0]"}),
     [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
 
+TEST(FleetConfigLoaderTest, ReadsModelSourcesRelativeToTheFile) {
+  const std::string text = std::string(kValid) +
+                           "[[models]]\nname = \"m\"\nvocab = \"llama3\"\n"
+                           "[[models]]\nname = \"big\"\ngguf = \"models/big.gguf\"\n"
+                           "[[models]]\nname = \"abs\"\ngguf = \"/srv/abs.gguf\"\n";
+  auto config = ParseFleetConfig(text, "conf/fleet.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->models().size(), 3u);
+  EXPECT_EQ(config->models()[0], (ModelSource{"m", "llama3", ""}));
+  EXPECT_EQ(config->models()[1], (ModelSource{"big", "", "conf/models/big.gguf"}));
+  EXPECT_EQ(config->models()[2].gguf, "/srv/abs.gguf");
+  ASSERT_NE(config->FindModel("big"), nullptr);
+  EXPECT_EQ(config->FindModel("big")->name, "big");
+  EXPECT_EQ(config->FindModel("none"), nullptr);
+}
+
+TEST(FleetConfigLoaderTest, ModelSourceNeedsExactlyOneOfVocabAndGguf) {
+  for (const char* fields : {"", "vocab = \"gpt2\"\ngguf = \"x.gguf\"\n"}) {
+    const std::string text = std::string(kValid) + "[[models]]\nname = \"m\"\n" + fields;
+    auto config = ParseFleetConfig(text, "fleet.toml");
+    ASSERT_FALSE(config.ok()) << fields;
+    EXPECT_THAT(std::string(config.status().message()),
+                StartsWith("fleet.toml:28: models[0]: model \"m\" needs exactly one of vocab"));
+  }
+  auto twice = ParseFleetConfig(std::string(kValid) +
+                                    "[[models]]\nname = \"m\"\nvocab = \"gpt2\"\n"
+                                    "[[models]]\nname = \"m\"\nvocab = \"llama3\"\n",
+                                "fleet.toml");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_THAT(std::string(twice.status().message()),
+              StartsWith("fleet.toml:32: models[1].name: duplicate name \"m\""));
+}
+
 TEST(FleetConfigLoaderTest, ListElementsMustBeTables) {
   auto config = ParseFleetConfig("currency = \"CNY\"\nregions = [\"r1\"]\n", "f.toml");
   ASSERT_FALSE(config.ok());

@@ -176,6 +176,21 @@ Result ValidateNetwork(const FleetSpec& spec,
   return std::nullopt;
 }
 
+Result ValidateModelSources(const FleetSpec& spec) {
+  absl::flat_hash_map<std::string, uint32_t> names;
+  if (auto e = CheckNames("models", spec.models, names)) return e;
+  for (size_t i = 0; i < spec.models.size(); ++i) {
+    const ModelSource& model = spec.models[i];
+    if (model.vocab.empty() == model.gguf.empty()) {
+      return Error(fmt::format("models[{}]", i),
+                   fmt::format("model \"{}\" needs exactly one of vocab (a vocabulary name) and "
+                               "gguf (a model file)",
+                               model.name));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void ApplyDefaults(FleetSpec& spec) {
@@ -203,6 +218,7 @@ std::optional<FieldError> ValidateFleetSpec(const FleetSpec& spec) {
   if (auto e = CheckNames("upstreams", spec.upstreams, upstreams)) return e;
   if (auto e = ValidateSites(spec, regions)) return e;
   if (auto e = ValidateUpstreams(spec, sites)) return e;
+  if (auto e = ValidateModelSources(spec)) return e;
   return ValidateNetwork(spec, sites);
 }
 

@@ -81,6 +81,7 @@ void UsageRecorder::WriterLoop() {
     }
     has_space_.notify_all();
     WriteBatch(batch);
+    batch.clear();  // release the callbacks (and what they hold) now, not at the next batch
   }
 }
 

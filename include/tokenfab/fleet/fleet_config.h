@@ -98,6 +98,17 @@ struct Upstream {
   bool operator==(const Upstream&) const = default;
 };
 
+// A model the fleet serves and where its vocabulary comes from: the gateway counts tokens with it
+// when an upstream does not report usage, and `tokenfab serve` loads the GGUF file into its
+// in-process nodes. Exactly one of `vocab` and `gguf` is set. Plain data.
+struct ModelSource {
+  std::string name;   // the model name upstreams list and requests ask for
+  std::string vocab;  // a built-in vocabulary name (llama3, llama2, qwen3, gpt2)
+  std::string gguf;   // a GGUF file (the loader makes a relative path relative to the fleet file)
+
+  bool operator==(const ModelSource&) const = default;
+};
+
 // The configured network path from this gateway to one site. Plain data.
 struct NetworkLink {
   std::string site;  // Site::name
@@ -115,6 +126,7 @@ struct FleetSpec {
   std::vector<Site> sites;
   std::vector<Upstream> upstreams;
   std::vector<NetworkLink> network;  // at most one per site; a site without one is unknown
+  std::vector<ModelSource> models;   // optional; a model without an entry has no vocabulary
 };
 
 // A validated fleet description. Immutable after Create; thread-safe to read.
@@ -130,6 +142,7 @@ class FleetConfig {
   std::span<const Region> regions() const { return spec_.regions; }
   std::span<const Site> sites() const { return spec_.sites; }
   std::span<const Upstream> upstreams() const { return spec_.upstreams; }
+  std::span<const ModelSource> models() const { return spec_.models; }
   const FleetSpec& spec() const { return spec_; }
 
   const Site& SiteOf(const Upstream& upstream) const { return spec_.sites[upstream.site_index]; }
@@ -138,6 +151,8 @@ class FleetConfig {
   std::optional<uint32_t> FindRegion(std::string_view name) const;
   std::optional<uint32_t> FindSite(std::string_view name) const;
   std::optional<uint32_t> FindUpstream(std::string_view name) const;
+  // The [[models]] entry named `name`, or null.
+  const ModelSource* FindModel(std::string_view name) const;
 
   // Indices (ascending) of the upstreams serving `model`, "*" upstreams included.
   std::span<const uint32_t> UpstreamsServing(std::string_view model) const;

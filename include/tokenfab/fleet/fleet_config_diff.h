@@ -16,6 +16,7 @@ struct FleetConfigDiff {
   std::vector<std::string> changed_upstreams;  // in both, some field differs
   std::vector<std::string> changed_sites;      // added, removed or changed (energy, network, ...)
   std::vector<std::string> changed_regions;    // added, removed or changed
+  std::vector<std::string> changed_models;     // [[models]] added, removed or changed
   bool currency_changed = false;
   bool gateway_changed = false;
 

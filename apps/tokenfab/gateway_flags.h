@@ -1,0 +1,129 @@
+// The flags `tokenfab gateway` and `tokenfab serve` share (listen address, routing policy,
+// admission counters, polling and retries), and the signal handling of both: SIGHUP reloads,
+// SIGINT / SIGTERM stop.
+#pragma once
+
+#include <pthread.h>
+
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "tokenfab/base/status.h"
+#include "tokenfab/gateway/gateway.h"
+#include "tokenfab/ledger/rate_counters.h"
+#include "tokenfab/ledger/redis_counters.h"
+
+namespace tokenfab::cli {
+
+struct GatewayFlags {
+  std::string listen = "127.0.0.1:8080";
+  std::string redis;
+  std::string policy{routing::kDefaultPolicySpec};
+  std::string name;
+  int io_threads = 0;
+  int control_threads = 2;
+  int poll_interval_ms = 200;
+  int max_attempts = 3;
+  bool trust_request_ids = false;
+  uint64_t seed = 1;
+  std::chrono::milliseconds drain{10'000};
+
+  StatusOr<gateway::GatewayOptions> ToOptions() const {
+    gateway::GatewayOptions options;
+    const size_t colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError(
+          fmt::format("--listen \"{}\" is not HOST:PORT (e.g. 127.0.0.1:8080)", listen));
+    }
+    options.host = listen.substr(0, colon);
+    if (options.host.size() > 2 && options.host.front() == '[') {
+      options.host = options.host.substr(1, options.host.size() - 2);
+    }
+    try {
+      const int port = std::stoi(listen.substr(colon + 1));
+      if (port < 0 || port > 65535) throw std::out_of_range("port");
+      options.port = static_cast<uint16_t>(port);
+    } catch (const std::exception&) {
+      return absl::InvalidArgumentError(fmt::format("--listen \"{}\": bad port", listen));
+    }
+    options.policy = policy;
+    options.name = name;
+    options.io_threads = io_threads;
+    options.control_threads = control_threads;
+    options.poll_interval = std::chrono::milliseconds(poll_interval_ms);
+    options.retry.max_attempts = max_attempts;
+    options.trust_request_ids = trust_request_ids;
+    options.seed = seed;
+    return options;
+  }
+
+  // Redis counters when --redis is given (several gateways share rate limits), else in-process.
+  StatusOr<std::unique_ptr<ledger::RateCounters>> OpenCounters() const {
+    if (redis.empty()) return std::unique_ptr<ledger::RateCounters>(new ledger::LocalCounters());
+    TF_ASSIGN_OR_RETURN(ledger::RedisOptions options, ledger::ParseRedisUrl(redis));
+    TF_ASSIGN_OR_RETURN(std::unique_ptr<ledger::RedisCounters> counters,
+                        ledger::RedisCounters::Connect(options));
+    return std::unique_ptr<ledger::RateCounters>(std::move(counters));
+  }
+};
+
+inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
+  app->add_option("--listen", flags.listen, "address to serve on, HOST:PORT (port 0: any free)")
+      ->capture_default_str();
+  app->add_option("--redis", flags.redis,
+                  "redis://host[:port] for rate-limit counters shared by several gateways");
+  app->add_option("--policy", flags.policy,
+                  "routing policy spec: names joined by '+', each with an optional ':weight' "
+                  "(round-robin, least-load, power-of-two, prefix-affinity, kv-aware, cost-slo, "
+                  "green-first)")
+      ->capture_default_str();
+  app->add_option("--name", flags.name, "this gateway's name (default: the fleet file's)");
+  app->add_option("--io-threads", flags.io_threads, "event loops (0: one per core)")
+      ->capture_default_str();
+  app->add_option("--control-threads", flags.control_threads,
+                  "workers for key lookups and admission")
+      ->capture_default_str();
+  app->add_option("--poll-interval-ms", flags.poll_interval_ms, "upstream polling period")
+      ->capture_default_str();
+  app->add_option("--max-attempts", flags.max_attempts,
+                  "upstreams tried per request at most (retries before the first byte)")
+      ->capture_default_str();
+  app->add_flag("--trust-request-ids", flags.trust_request_ids,
+                "take request ids from x-request-id (a hub behind trusted edge gateways)");
+  app->add_option("--seed", flags.seed, "seed of the policies that draw and of retry jitter")
+      ->capture_default_str();
+}
+
+// Blocks SIGHUP, SIGINT and SIGTERM in this thread (and the threads it starts later), so that
+// WaitForStop receives them.
+inline sigset_t BlockServiceSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Waits for the signals of BlockServiceSignals: runs `reload` on each SIGHUP; returns on SIGINT
+// or SIGTERM.
+inline void WaitForStop(const sigset_t& set, const std::function<void()>& reload) {
+  while (true) {
+    int signal = 0;
+    if (sigwait(&set, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      reload();
+      continue;
+    }
+    return;
+  }
+}
+
+}  // namespace tokenfab::cli

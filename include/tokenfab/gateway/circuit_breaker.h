@@ -1,0 +1,69 @@
+// CircuitBreaker: the gateway's per-upstream guard against sending traffic to a server that keeps
+// failing. Closed passes every request; after `failure_threshold` failures in a row it opens and
+// refuses requests for `open_micros`; then it turns half-open and lets `half_open_probes`
+// requests through at a time: `success_threshold` successes close it, a failure opens it again
+// for longer (times `backoff_factor`, up to `max_open_micros`).
+//
+// What counts: a request the breaker let through reports exactly one outcome. Failures are
+// connect errors, 5xx answers, timeouts and streams cut by the upstream; a 4xx answer is a
+// success (the upstream works; the request was wrong); a request the client abandoned is neutral.
+//
+// Time comes from the injected clock (monotonic reading). Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+
+#include "tokenfab/base/clock.h"
+#include "tokenfab/fleet/upstream_state.h"
+
+namespace tokenfab::gateway {
+
+struct CircuitBreakerOptions {
+  int failure_threshold = 5;            // failures in a row that open a closed circuit, >= 1
+  int64_t open_micros = 2'000'000;      // first open period, µs
+  double backoff_factor = 2.0;          // open period growth after a failed probe, >= 1
+  int64_t max_open_micros = 60'000'000;  // longest open period, µs
+  int half_open_probes = 1;             // requests let through at once while half-open, >= 1
+  int success_threshold = 1;            // successful probes that close the circuit, >= 1
+};
+
+class CircuitBreaker {
+ public:
+  CircuitBreaker(const base::Clock& clock, CircuitBreakerOptions options = {});
+
+  // The state now: an open circuit whose period is over reads as half-open.
+  fleet::CircuitState State() const;
+
+  // Asks to send one request. True when closed, or half-open with a probe slot free (the slot is
+  // taken). Every true must be followed by one Record*() call.
+  bool TryAcquire();
+  void RecordSuccess();
+  void RecordFailure();
+  // The request ended without saying anything about the upstream (e.g. the client left).
+  void RecordNeutral();
+
+  // Failures in a row so far (for metrics and tests).
+  int consecutive_failures() const;
+  // Times the circuit opened since construction.
+  int64_t times_opened() const;
+
+ private:
+  // Moves an open circuit whose time is up to half-open. REQUIRES: mu_ held.
+  void Refresh(int64_t now) const;
+  void Open(int64_t now);  // REQUIRES: mu_ held
+
+  const base::Clock& clock_;
+  const CircuitBreakerOptions options_;
+
+  mutable std::mutex mu_;
+  mutable fleet::CircuitState state_ = fleet::CircuitState::kClosed;  // guarded by mu_
+  int64_t open_until_ = 0;       // monotonic µs; guarded by mu_
+  int64_t open_period_ = 0;      // the current open period, µs; guarded by mu_
+  int failures_ = 0;             // in a row; guarded by mu_
+  int probe_successes_ = 0;      // while half-open; guarded by mu_
+  mutable int probes_in_flight_ = 0;  // while half-open; guarded by mu_
+  int64_t times_opened_ = 0;     // guarded by mu_
+};
+
+}  // namespace tokenfab::gateway

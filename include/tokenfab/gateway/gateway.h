@@ -1,0 +1,140 @@
+// Gateway: the scheduling platform's front door. One OpenAI-compatible endpoint for every tenant,
+// and behind it a fleet of upstreams in several regions (tokenfab nodes, other tokenfab gateways,
+// vLLM / SGLang / llama.cpp servers, any OpenAI-compatible server). Each request goes
+//
+//   auth (API key -> tenant, tier)            ledger::Authenticator
+//   -> admission (residency, budget,          ledger::AdmissionController: 429 in OpenAI's error
+//      concurrency, RPM, TPM)                 shape with Retry-After, 403 for residency
+//   -> routing (ranked upstreams)             routing::Policy over the live FleetSnapshot
+//   -> relay (streamed chunk by chunk)        net::HttpClient; retries the next candidate on a
+//                                             connect failure or 5xx before the client saw a byte;
+//                                             a circuit breaker per upstream; a client that
+//                                             leaves cancels the upstream request
+//   -> metering                               ledger::UsageRecorder: the answer's last chunk
+//                                             ("data: [DONE]", or a whole JSON answer) goes out
+//                                             only once the request's usage event is durable
+//
+// Every answer names the upstream and region that served it (x-tokenfab-upstream,
+// x-tokenfab-region; "gateway" and "-" when the gateway answered itself) and carries the request
+// id (x-request-id). Usage comes from the upstream (the gateway asks for it with
+// stream_options.include_usage) or is counted with the model's vocabulary; energy and carbon from
+// the serving site's hardware and PUE (request_energy.h); the price from the ledger's price book.
+//
+// Live state: every upstream is polled (tokenfab /load; vLLM, SGLang, llama.cpp /metrics), marked
+// down after failed polls and up after recovery, its RTT measured; requests sent since the last
+// poll are counted so that a burst does not pile onto one upstream. Reload() swaps the fleet
+// configuration without dropping streams in flight.
+//
+// Other routes: GET /v1/models (models of the fleet), /health, /metrics (Prometheus), /load (the
+// fleet's aggregate load in the node's /load format, so that another gateway can route to this
+// one: gateway hierarchy), /fleet (the live state of every upstream, JSON).
+//
+// Threads: `io_threads` event loops carry every connection (the server's and the upstream
+// calls', a stream never changes thread); `control_threads` workers run what may block (key
+// lookups, admission's store and Redis calls); the ledger writer commits usage; a timer thread
+// spaces polls and retry backoffs. Thread-safe: Reload, stats and Stop from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tokenfab/base/clock.h"
+#include "tokenfab/base/status.h"
+#include "tokenfab/fleet/fleet_config.h"
+#include "tokenfab/fleet/fleet_snapshot.h"
+#include "tokenfab/gateway/circuit_breaker.h"
+#include "tokenfab/gateway/retry_policy.h"
+#include "tokenfab/ledger/rate_counters.h"
+#include "tokenfab/ledger/store.h"
+#include "tokenfab/routing/policy_options.h"
+#include "tokenfab/routing/policy_registry.h"
+
+namespace tokenfab::gateway {
+
+struct GatewayOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: an ephemeral port (see Gateway::port)
+  int io_threads = 0;    // 0: one per hardware thread
+  int control_threads = 2;
+  std::string name{};  // names this gateway in logs; empty: the fleet file's `gateway`, or "gateway"
+
+  std::string policy{routing::kDefaultPolicySpec};
+  routing::PolicyOptions policy_options{};
+  uint64_t seed = 1;  // for the policies that draw (power-of-two) and retry jitter
+
+  // Polling.
+  std::chrono::milliseconds poll_interval{200};
+  std::chrono::milliseconds poll_timeout{1000};
+  int down_after = 2;  // failed polls in a row
+  int up_after = 2;    // successful polls in a row
+
+  RetryOptions retry{};
+  CircuitBreakerOptions breaker{};
+
+  // Upstream calls.
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds first_byte_timeout{600'000};  // request sent to answer head
+  std::chrono::milliseconds idle_timeout{300'000};        // silence within an answer
+  size_t stream_high_water_bytes = 256 << 10;  // client buffer that pauses the upstream
+  size_t max_body_bytes = 32 << 20;            // request bodies
+
+  // Output tokens routing assumes when a request gives no max_tokens.
+  int32_t default_output_tokens = 256;
+  // Take the request id from the client's x-request-id (for a hub behind trusted edge gateways:
+  // an edge and its hub then record the same request under the same id, once in a shared
+  // ledger). Off by default: a client could otherwise collide ids on purpose.
+  bool trust_request_ids = false;
+  // How often the price book is re-read from the ledger.
+  std::chrono::milliseconds price_refresh{10'000};
+};
+
+// Counters since start. Plain data.
+struct GatewayStats {
+  int64_t requests = 0;         // inference requests received
+  int64_t completed = 0;        // answered in full
+  int64_t rejected = 0;         // refused before routing: auth, admission, bad request
+  int64_t failed = 0;           // no upstream could serve it
+  int64_t cancelled = 0;        // the client left
+  int64_t retries = 0;          // attempts after the first
+  int64_t recorded = 0;         // usage events made durable
+  int64_t record_failures = 0;  // usage events the ledger refused
+  int64_t reloads = 0;
+};
+
+class Gateway {
+ public:
+  // Builds the routing policy, loads the models' vocabularies, opens the listening socket and
+  // starts polling. Borrows `store`, `counters` and `clock`: they must outlive the gateway.
+  [[nodiscard]] static StatusOr<std::unique_ptr<Gateway>> Start(
+      GatewayOptions options, std::shared_ptr<const fleet::FleetConfig> fleet,
+      ledger::Store& store, ledger::RateCounters& counters, base::Clock& clock);
+  ~Gateway();  // Stop(0)
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  uint16_t port() const;
+  std::string address() const;  // "host:port"
+
+  // Replaces the fleet configuration. Requests in flight finish on the upstreams they started
+  // on; upstreams kept (same name and URL) keep their live state. A config whose vocabularies or
+  // policy cannot be built is refused (the old one stays).
+  [[nodiscard]] Status Reload(std::shared_ptr<const fleet::FleetConfig> fleet);
+
+  // The fleet as routing sees it now.
+  std::shared_ptr<const fleet::FleetSnapshot> Snapshot() const;
+  GatewayStats stats() const;
+
+  // Stops accepting, lets requests in flight finish for up to `grace`, then cancels the rest,
+  // commits every queued usage event and stops. Idempotent.
+  void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
+
+  struct Impl;
+
+ private:
+  explicit Gateway(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tokenfab::gateway

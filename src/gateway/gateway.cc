@@ -1,0 +1,282 @@
+#include "tokenfab/gateway/gateway.h"
+
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "fleet_state.h"
+#include "gateway_context.h"
+#include "model_vocabularies.h"
+#include "openai_error.h"
+#include "price_cache.h"
+#include "request_relay.h"
+#include "status_routes.h"
+#include "timer_queue.h"
+#include "tokenfab/base/logging.h"
+#include "tokenfab/base/random.h"
+#include "tokenfab/fleet/fleet_config_diff.h"
+#include "tokenfab/ledger/api_key.h"
+#include "tokenfab/net/http_server.h"
+#include "upstream_poller.h"
+
+namespace tokenfab::gateway {
+
+struct Gateway::Impl {
+  Impl(GatewayOptions options_in, ledger::Store& store_in, ledger::RateCounters& counters_in,
+       base::Clock& clock_in)
+      : options(std::move(options_in)), store(store_in), counters(counters_in), clock(clock_in),
+        policy_random(options.seed) {}
+
+  StatusOr<std::shared_ptr<routing::Policy>> BuildPolicy() {
+    std::lock_guard lock(policy_mu);
+    TF_ASSIGN_OR_RETURN(std::unique_ptr<routing::Policy> policy,
+                        routing::PolicyRegistry::Default().Create(
+                            options.policy, options.policy_options, policy_random));
+    return std::shared_ptr<routing::Policy>(std::move(policy));
+  }
+  void SchedulePriceRefresh();
+  // Builds every service the requests share (threads, clients, ledger objects, live state).
+  void StartServices(std::shared_ptr<const fleet::FleetConfig> fleet_config,
+                     std::shared_ptr<const ModelVocabularies> vocab,
+                     std::shared_ptr<routing::Policy> policy);
+
+  const GatewayOptions options;
+  ledger::Store& store;
+  ledger::RateCounters& counters;
+  base::Clock& clock;
+  std::mutex policy_mu;
+  base::Random policy_random;  // guarded by policy_mu
+  std::mutex reload_mu;        // one reload at a time
+
+  base::MetricsRegistry registry;
+  std::unique_ptr<net::IoContextPool> pool;
+  std::unique_ptr<net::HttpClient> client;
+  std::unique_ptr<net::HttpClient> poll_client;
+  std::unique_ptr<TimerQueue> timers;
+  std::unique_ptr<base::ThreadPool> control;
+  std::unique_ptr<FleetState> fleet;
+  std::unique_ptr<UpstreamPoller> poller;
+  std::unique_ptr<ledger::Authenticator> auth;
+  std::unique_ptr<ledger::AdmissionController> admission;
+  std::unique_ptr<ledger::UsageRecorder> recorder;
+  std::unique_ptr<PriceCache> prices;
+  std::shared_ptr<GatewayContext> context;
+  std::unique_ptr<net::HttpServer> server;
+  std::atomic<bool> stopping{false};
+  std::mutex stop_mu;
+  bool stopped = false;  // guarded by stop_mu
+};
+
+void Gateway::Impl::SchedulePriceRefresh() {
+  if (stopping.load()) return;
+  timers->RunAfter(std::chrono::duration_cast<std::chrono::microseconds>(options.price_refresh),
+                   [this] {
+                     if (stopping.load()) return;
+                     control->Schedule([this] {
+                       if (stopping.load()) return;
+                       Status s = prices->Refresh();
+                       if (!s.ok()) TF_LOG_WARN("price book refresh failed: {}", s.message());
+                       SchedulePriceRefresh();
+                     });
+                   });
+}
+
+namespace {
+
+std::string RandomPrefix() {
+  uint8_t bytes[6];
+  if (!ledger::SecureRandomBytes(bytes).ok()) {
+    const uint64_t t = static_cast<uint64_t>(base::RealClock::Get().WallMicros());
+    for (int i = 0; i < 6; ++i) bytes[i] = static_cast<uint8_t>(t >> (8 * i));
+  }
+  std::string out = "gw";
+  for (uint8_t b : bytes) out += fmt::format("{:02x}", b);
+  return out;
+}
+
+}  // namespace
+
+void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> fleet_config,
+                                  std::shared_ptr<const ModelVocabularies> vocab,
+                                  std::shared_ptr<routing::Policy> policy) {
+  const int io_threads =
+      options.io_threads > 0 ? options.io_threads : base::ThreadPool::HardwareThreads();
+  pool = std::make_unique<net::IoContextPool>(io_threads);
+  net::HttpClientOptions relay_options;
+  relay_options.connect_timeout = options.connect_timeout;
+  relay_options.response_timeout = options.first_byte_timeout;
+  relay_options.read_idle_timeout = options.idle_timeout;
+  relay_options.max_response_body_bytes = options.max_body_bytes;
+  client = std::make_unique<net::HttpClient>(*pool, relay_options);
+  net::HttpClientOptions poll_options;
+  poll_options.connect_timeout = options.poll_timeout;
+  poll_options.total_timeout = options.poll_timeout;
+  poll_options.max_idle_connections_per_upstream = 2;
+  poll_client = std::make_unique<net::HttpClient>(*pool, poll_options);
+  timers = std::make_unique<TimerQueue>();
+  control = std::make_unique<base::ThreadPool>(std::max(1, options.control_threads) + 1);
+  fleet = std::make_unique<FleetState>(clock, options.breaker);
+  fleet->Install(fleet_config, std::move(vocab), std::move(policy));
+  PollOptions poll;
+  poll.interval = options.poll_interval;
+  poll.timeout = options.poll_timeout;
+  poll.health.down_after = options.down_after;
+  poll.health.up_after = options.up_after;
+  poller = std::make_unique<UpstreamPoller>(*fleet, *poll_client, *timers, clock, poll);
+  auth = std::make_unique<ledger::Authenticator>(store, clock);
+  admission = std::make_unique<ledger::AdmissionController>(clock, counters, &store);
+  recorder = std::make_unique<ledger::UsageRecorder>(store, clock);
+  prices = std::make_unique<PriceCache>(store);
+  if (Status s = prices->Refresh(); !s.ok()) {
+    TF_LOG_WARN("price book not read ({}); requests are priced 0 until it is", s.message());
+  }
+  std::string name = options.name;
+  if (name.empty()) name = fleet_config->gateway().empty() ? "gateway" : fleet_config->gateway();
+  context = std::shared_ptr<GatewayContext>(new GatewayContext{
+      .options = options,
+      .name = name,
+      .clock = clock,
+      .pool = *pool,
+      .client = *client,
+      .fleet = *fleet,
+      .timers = *timers,
+      .control = *control,
+      .auth = *auth,
+      .admission = *admission,
+      .recorder = *recorder,
+      .prices = *prices,
+      .retry = RetryPolicy(options.retry),
+      .counters = {},
+      .metrics = GatewayMetrics(registry),
+      .request_id_prefix = RandomPrefix(),
+  });
+}
+
+namespace {
+
+net::Router MakeRouter(const std::shared_ptr<GatewayContext>& context) {
+  net::Router router;
+  for (ApiEndpoint endpoint : {ApiEndpoint::kChatCompletions, ApiEndpoint::kCompletions}) {
+    router.Handle("POST", ApiPath(endpoint),
+                  [context, endpoint](std::shared_ptr<net::HttpExchange> exchange) {
+                    RequestRelay::Serve(context, std::move(exchange), endpoint);
+                  });
+  }
+  AddStatusRoutes(context, router);
+  return router;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
+                                                  std::shared_ptr<const fleet::FleetConfig> fleet,
+                                                  ledger::Store& store,
+                                                  ledger::RateCounters& counters,
+                                                  base::Clock& clock) {
+  if (fleet == nullptr) return absl::InvalidArgumentError("no fleet configuration");
+  auto impl = std::make_unique<Impl>(std::move(options), store, counters, clock);
+  Impl& g = *impl;
+  TF_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVocabularies> vocab,
+                      ModelVocabularies::Load(*fleet));
+  TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
+  g.StartServices(fleet, std::move(vocab), std::move(policy));
+
+  net::HttpServerOptions server_options;
+  server_options.host = g.options.host;
+  server_options.port = g.options.port;
+  server_options.pool = g.pool.get();
+  server_options.max_body_bytes = g.options.max_body_bytes;
+  server_options.server_name = "tokenfab-gateway";
+  server_options.clock = &clock;
+  server_options.idle_timeout = std::chrono::milliseconds(120'000);
+  server_options.write_timeout = std::chrono::milliseconds(120'000);
+  server_options.error_responder = [](int status, std::string_view message) {
+    return OpenAiError(status, message, status >= 500 ? "server_error" : "invalid_request_error",
+                       "");
+  };
+  StatusOr<std::unique_ptr<net::HttpServer>> server =
+      net::HttpServer::Start(std::move(server_options), MakeRouter(g.context));
+  if (!server.ok()) {
+    g.poller->Stop();
+    return server.status();
+  }
+  g.server = *std::move(server);
+  g.poller->Sync();
+  g.SchedulePriceRefresh();
+  TF_LOG_INFO("gateway {} listening on {} ({} upstreams, policy {})", g.context->name,
+              g.server->address(), fleet->upstreams().size(),
+              g.fleet->generation()->policy->spec());
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Gateway::~Gateway() { Stop(); }
+
+uint16_t Gateway::port() const { return impl_->server->port(); }
+std::string Gateway::address() const { return impl_->server->address(); }
+
+Status Gateway::Reload(std::shared_ptr<const fleet::FleetConfig> fleet) {
+  if (fleet == nullptr) return absl::InvalidArgumentError("no fleet configuration");
+  Impl& g = *impl_;
+  std::lock_guard lock(g.reload_mu);
+  std::shared_ptr<const FleetGeneration> current = g.fleet->generation();
+  TF_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVocabularies> vocab,
+                      ModelVocabularies::Load(*fleet, current->vocabularies.get()));
+  // A new policy: its learned state (prefix index, rotation) is keyed by upstream index, which
+  // a reload may shift.
+  TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
+  const fleet::FleetConfigDiff diff = fleet::DiffFleetConfigs(*current->config, *fleet);
+  g.fleet->Install(std::move(fleet), std::move(vocab), std::move(policy));
+  g.poller->Sync();
+  g.context->counters.reloads.fetch_add(1, std::memory_order_relaxed);
+  TF_LOG_INFO("fleet reloaded (generation {}): {}", g.fleet->generation()->number,
+              diff.ToString());
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const fleet::FleetSnapshot> Gateway::Snapshot() const {
+  return impl_->fleet->Snapshot(*impl_->fleet->generation());
+}
+
+GatewayStats Gateway::stats() const {
+  const GatewayCounters& c = impl_->context->counters;
+  GatewayStats s;
+  s.requests = c.requests.load();
+  s.completed = c.completed.load();
+  s.rejected = c.rejected.load();
+  s.failed = c.failed.load();
+  s.cancelled = c.cancelled.load();
+  s.retries = c.retries.load();
+  s.recorded = c.recorded.load();
+  s.record_failures = c.record_failures.load();
+  s.reloads = c.reloads.load();
+  return s;
+}
+
+void Gateway::Stop(std::chrono::milliseconds grace) {
+  Impl& g = *impl_;
+  std::lock_guard lock(g.stop_mu);
+  if (g.stopped) return;
+  g.stopped = true;
+  g.stopping.store(true);
+  // No new requests; those in flight finish (or are cancelled after the grace period) and
+  // record their usage.
+  g.server->Stop(grace);
+  for (int waited_ms = 0; g.context->counters.open.load() > 0 && waited_ms < 30'000;
+       ++waited_ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (const int64_t open = g.context->counters.open.load(); open > 0) {
+    TF_LOG_WARN("gateway stopping with {} requests still open", open);
+  }
+  g.poller->Stop();
+  g.timers.reset();  // joins the timer thread: no callback runs after this
+  g.recorder->Shutdown();
+  g.control.reset();  // runs what is queued, joins the workers
+  g.client.reset();
+  g.poll_client.reset();
+  g.pool->Stop();
+}
+
+}  // namespace tokenfab::gateway

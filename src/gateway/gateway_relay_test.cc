@@ -1,0 +1,506 @@
+// The gateway end to end in one process: real HTTP servers as upstreams (FakeUpstream), a real
+// SQLite ledger, the real gateway between them, and a real HTTP client.
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "testing/fake_upstream.h"
+#include "testing/test_client.h"
+#include "testing/test_fleet.h"
+#include "tokenfab/base/clock.h"
+#include "tokenfab/fleet/fleet_config_loader.h"
+#include "tokenfab/gateway/gateway.h"
+#include "tokenfab/ledger/authenticator.h"
+#include "tokenfab/ledger/rate_counters.h"
+#include "tokenfab/ledger/store.h"
+#include "tokenfab/tokenizer/tokenizer.h"
+#include "tokenfab/tokenizer/vocab_source.h"
+
+namespace tokenfab::gateway {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using testing::ChatBody;
+using testing::ClientResult;
+using testing::FailMode;
+using testing::FakeUpstream;
+using testing::FakeUpstreamOptions;
+using testing::PostOptions;
+using testing::TestClient;
+using testing::TestFleetToml;
+using testing::TestUpstream;
+
+// Waits (polling) until `ready` holds, at most `limit`.
+bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return ready();
+}
+
+class GatewayRelayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           fmt::format("gateway-relay-{}-{}", getpid(), counter_++);
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto store = ledger::OpenSqliteStore((dir_ / "ledger.sqlite").string());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    ledger::Tenant acme;
+    acme.name = "acme";
+    acme.tier = "standard";
+    ASSERT_TRUE(store_->CreateTenant(acme).ok());
+    ledger::Authenticator auth(*store_, base::RealClock::Get());
+    auto key = auth.CreateKey("acme");
+    ASSERT_TRUE(key.ok());
+    key_ = key->plaintext;
+    ledger::PriceEntry price{.model = "m",
+                             .region = "*",
+                             .input_per_million = 1'000'000,
+                             .cached_input_per_million = 500'000,
+                             .output_per_million = 2'000'000,
+                             .currency = "CNY"};
+    ASSERT_TRUE(store_->AddPrice(price).ok());
+  }
+  void TearDown() override {
+    if (gateway_) gateway_->Stop();
+    gateway_.reset();
+    upstreams_.clear();
+    std::filesystem::remove_all(dir_);
+  }
+
+  FakeUpstream& AddUpstream(FakeUpstreamOptions options = {}) {
+    options.name = fmt::format("u{}x", upstreams_.size());
+    auto up = FakeUpstream::Start(options);
+    EXPECT_TRUE(up.ok()) << up.status();
+    upstreams_.push_back(*std::move(up));
+    return *upstreams_.back();
+  }
+
+  std::shared_ptr<const fleet::FleetConfig> Fleet(const std::string& extra = "") {
+    std::vector<TestUpstream> list;
+    for (const auto& up : upstreams_) list.push_back({.url = up->url()});
+    auto config = fleet::ParseFleetConfig(TestFleetToml(list, extra), "test.toml");
+    EXPECT_TRUE(config.ok()) << config.status();
+    return std::make_shared<const fleet::FleetConfig>(*std::move(config));
+  }
+
+  void StartGateway(GatewayOptions options = {}, const std::string& extra = "") {
+    options.port = 0;
+    options.io_threads = 2;
+    if (options.poll_interval == GatewayOptions{}.poll_interval) options.poll_interval = 20ms;
+    if (options.policy == routing::kDefaultPolicySpec) options.policy = "least-load";
+    auto gw = Gateway::Start(options, Fleet(extra), *store_, counters_, base::RealClock::Get());
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    gateway_ = *std::move(gw);
+  }
+
+  ClientResult Chat(std::string_view content, bool stream, bool include_usage = false,
+                    PostOptions options = {}) {
+    if (options.api_key.empty()) options.api_key = key_;
+    return client_.Post(gateway_->port(), "/v1/chat/completions",
+                        ChatBody("m", content, stream, include_usage), options);
+  }
+
+  ledger::UsageEvent Recorded(const ClientResult& result) {
+    const std::string id = result.header("x-request-id");
+    EXPECT_FALSE(id.empty());
+    StatusOr<ledger::UsageEvent> event = absl::NotFoundError("not yet");
+    // The event is durable before the answer ends, except for answers the gateway gives without
+    // waiting (errors): allow those a moment.
+    WaitFor([&] {
+      event = store_->GetUsage(id);
+      return event.ok();
+    });
+    EXPECT_TRUE(event.ok()) << event.status();
+    return event.ok() ? *event : ledger::UsageEvent{};
+  }
+
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  std::unique_ptr<ledger::Store> store_;
+  ledger::LocalCounters counters_;
+  std::string key_;
+  std::vector<std::unique_ptr<FakeUpstream>> upstreams_;
+  std::unique_ptr<Gateway> gateway_;
+  TestClient client_;
+};
+
+TEST_F(GatewayRelayTest, StreamsChunkByChunkAndRecordsWhatTheClientWasServed) {
+  FakeUpstream& up = AddUpstream({.tokens = 6, .cached_tokens = 2});
+  StartGateway();
+  const ClientResult r = Chat("one two three four five", /*stream=*/true);
+  ASSERT_TRUE(r.done.ok()) << r.done;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("x-tokenfab-upstream"), "u0");
+  EXPECT_EQ(r.header("x-tokenfab-region"), "r0");
+  EXPECT_TRUE(r.saw_done());
+  EXPECT_EQ(r.text(), "u0x0 u0x1 u0x2 u0x3 u0x4 u0x5 ");
+  EXPECT_FALSE(r.usage().has_value()) << "the client did not ask for usage";
+
+  // The upstream was asked for usage and told the tenant and priority.
+  const std::vector<testing::ReceivedRequest> received = up.received();
+  ASSERT_EQ(received.size(), 1u);
+  const testing::ReceivedRequest& sent = received[0];
+  EXPECT_EQ(sent.headers.Get("x-tokenfab-tenant"), "acme");
+  EXPECT_EQ(sent.headers.Get("x-tokenfab-priority"), "1");  // the standard tier's
+  EXPECT_EQ(sent.headers.Get("x-request-id"), r.header("x-request-id"));
+  EXPECT_EQ(json::parse(sent.body).at("stream_options").at("include_usage"), true);
+
+  const ledger::UsageEvent e = Recorded(r);
+  EXPECT_EQ(e.tenant, "acme");
+  EXPECT_EQ(e.model, "m");
+  EXPECT_EQ(e.upstream, "u0");
+  EXPECT_EQ(e.region, "r0");
+  EXPECT_EQ(e.site, "s0");
+  EXPECT_EQ(e.status, "ok");
+  EXPECT_EQ(e.prompt_tokens, 5);
+  EXPECT_EQ(e.cached_tokens, 2);
+  EXPECT_EQ(e.completion_tokens, 6);
+  // (5 - 2) * 1 + 2 * 0.5 + 6 * 2 per million, in micro-CNY.
+  EXPECT_EQ(e.cost, 3 + 1 + 12);
+  EXPECT_EQ(e.currency, "CNY");
+  EXPECT_GT(e.energy_wh, 0);
+  EXPECT_GT(e.carbon_g, 0);
+  EXPECT_GT(e.ttft_micros, 0);
+  EXPECT_GE(e.finished_micros, e.started_micros);
+  EXPECT_EQ(gateway_->stats().completed, 1);
+}
+
+TEST_F(GatewayRelayTest, ClientThatAsksForUsageGetsTheUpstreamsNumbers) {
+  AddUpstream({.tokens = 4});
+  StartGateway();
+  const ClientResult r = Chat("a b c", true, /*include_usage=*/true);
+  ASSERT_TRUE(r.saw_done());
+  ASSERT_TRUE(r.usage().has_value());
+  EXPECT_EQ(r.usage()->prompt_tokens, 3);
+  EXPECT_EQ(r.usage()->completion_tokens, 4);
+  const ledger::UsageEvent e = Recorded(r);
+  EXPECT_EQ(e.prompt_tokens, r.usage()->prompt_tokens);
+  EXPECT_EQ(e.completion_tokens, r.usage()->completion_tokens);
+}
+
+TEST_F(GatewayRelayTest, WholeAnswersPassThroughWithTheHeaders) {
+  AddUpstream({.tokens = 3});
+  StartGateway();
+  const ClientResult r = Chat("x y", /*stream=*/false);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-tokenfab-upstream"), "u0");
+  EXPECT_EQ(r.text(), "u0x0 u0x1 u0x2 ");
+  ASSERT_TRUE(r.usage().has_value());
+  const ledger::UsageEvent e = Recorded(r);
+  EXPECT_EQ(e.completion_tokens, 3);
+  EXPECT_EQ(e.prompt_tokens, 2);
+}
+
+TEST_F(GatewayRelayTest, RefusesMissingAndWrongKeysAndUnknownModels) {
+  AddUpstream();
+  StartGateway();
+  ClientResult r = client_.Post(gateway_->port(), "/v1/chat/completions", ChatBody("m", "hi", true),
+                                {});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_THAT(r.error().value_or(""), HasSubstr("API key"));
+  EXPECT_EQ(r.header("x-tokenfab-upstream"), "gw-test");
+  r = Chat("hi", true, false, {.api_key = "tf-AAAAAAAAAAAAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"});
+  EXPECT_EQ(r.status, 401);
+  r = client_.Post(gateway_->port(), "/v1/chat/completions", ChatBody("other", "hi", true),
+                   {.api_key = key_});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, HasSubstr("model_not_found"));
+  r = client_.Post(gateway_->port(), "/v1/chat/completions", "{\"model\": \"m\"}",
+                   {.api_key = key_});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(upstreams_[0]->requests(), 0);
+}
+
+TEST_F(GatewayRelayTest, RetriesTheNextUpstreamOn5xxBeforeTheFirstByte) {
+  FakeUpstream& bad = AddUpstream();
+  FakeUpstream& good = AddUpstream({.tokens = 2});
+  bad.SetFailure(FailMode::kStatus500);
+  StartGateway();
+  const ClientResult r = Chat("hello", true);
+  ASSERT_TRUE(r.saw_done()) << r.status << " " << r.body;
+  EXPECT_EQ(r.header("x-tokenfab-upstream"), "u1");
+  EXPECT_EQ(r.header("x-tokenfab-attempts"), "2");
+  EXPECT_EQ(bad.requests(), 1);
+  EXPECT_EQ(good.requests(), 1);
+  EXPECT_EQ(Recorded(r).upstream, "u1");
+  EXPECT_EQ(gateway_->stats().retries, 1);
+}
+
+TEST_F(GatewayRelayTest, RetriesWhenTheUpstreamCannotBeReached) {
+  FakeUpstream& gone = AddUpstream();
+  AddUpstream({.tokens = 2});
+  StartGateway({.down_after = 1000});  // the poller must not hide it first
+  gone.Stop();
+  const ClientResult r = Chat("hello", true);
+  ASSERT_TRUE(r.saw_done());
+  EXPECT_EQ(r.header("x-tokenfab-upstream"), "u1");
+}
+
+TEST_F(GatewayRelayTest, EveryUpstreamFailingIsA502AndRecorded) {
+  AddUpstream().SetFailure(FailMode::kStatus500);
+  AddUpstream().SetFailure(FailMode::kStatus500);
+  StartGateway();
+  const ClientResult r = Chat("hello", true);
+  EXPECT_EQ(r.status, 500) << "the last upstream's own answer";
+  EXPECT_EQ(r.header("x-tokenfab-attempts"), "2");
+  const ledger::UsageEvent e = Recorded(r);
+  EXPECT_EQ(e.status, "error");
+  EXPECT_EQ(e.total_tokens(), 0);
+}
+
+TEST_F(GatewayRelayTest, RequestErrorsOfTheUpstreamAreNotRetried) {
+  AddUpstream().SetFailure(FailMode::kStatus400);
+  FakeUpstream& other = AddUpstream();
+  StartGateway();
+  const ClientResult r = Chat("hello", true);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("bad request"));
+  EXPECT_EQ(r.header("x-tokenfab-upstream"), "u0");
+  EXPECT_EQ(other.requests(), 0);
+}
+
+TEST_F(GatewayRelayTest, StreamCutMidwayIsBilledForWhatWasDelivered) {
+  // Chunks 5 ms apart, so that the three before the cut are on the wire when it comes.
+  FakeUpstream& up = AddUpstream({.tokens = 10, .token_interval = 5ms});
+  up.SetFailure(FailMode::kCutMidStream, 3);
+  AddUpstream();
+  StartGateway({}, "[[models]]\nname = \"m\"\nvocab = \"llama3\"\n");
+  const ClientResult r = Chat("count these words", true);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.saw_done());
+  EXPECT_EQ(r.text(), "u0x0 u0x1 u0x2 ");
+  EXPECT_THAT(r.error().value_or(""), HasSubstr("stopped in the middle"));
+  EXPECT_EQ(upstreams_[1]->requests(), 0) << "bytes went out: no retry";
+  const ledger::UsageEvent e = Recorded(r);
+  EXPECT_EQ(e.status, "aborted");
+  auto vocab = tokenizer::LoadVocabJson(*tokenizer::FindVocabFile("llama3"));
+  auto tok = tokenizer::Tokenizer::Create(*std::move(vocab));
+  EXPECT_EQ(e.completion_tokens,
+            static_cast<int64_t>((*tok)->Encode(r.text(), false, false).size()));
+  EXPECT_GT(e.prompt_tokens, 3) << "the chat template's tokens count";
+}
+
+TEST_F(GatewayRelayTest, ClientThatLeavesCancelsTheUpstreamRequest) {
+  FakeUpstream& up = AddUpstream({.tokens = 1000, .token_interval = 5ms});
+  StartGateway();
+  const ClientResult r = Chat("hello", true, false, {.leave_after_events = 3});
+  EXPECT_EQ(r.events.size(), 3u);
+  ASSERT_TRUE(WaitFor([&] { return up.cancelled_streams() == 1; }));
+  const ledger::UsageEvent e = Recorded(r);
+  EXPECT_EQ(e.status, "cancelled");
+  EXPECT_GE(e.completion_tokens, 3);
+  EXPECT_LT(e.completion_tokens, 1000);
+  ASSERT_TRUE(WaitFor([&] { return gateway_->stats().cancelled == 1; }));
+}
+
+TEST_F(GatewayRelayTest, RateLimitIs429InOpenAiShapeWithRetryAfter) {
+  AddUpstream();
+  ledger::Tenant acme = *store_->GetTenant("acme");
+  acme.limits.rpm = 2;
+  ASSERT_TRUE(store_->UpdateTenant(acme).ok());
+  StartGateway();
+  EXPECT_EQ(Chat("a", true).status, 200);
+  EXPECT_EQ(Chat("a", true).status, 200);
+  const ClientResult r = Chat("a", true);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_FALSE(r.header("Retry-After").empty());
+  auto body = json::parse(r.body);
+  EXPECT_EQ(body.at("error").at("code"), "rate_limit_exceeded");
+  EXPECT_EQ(upstreams_[0]->requests(), 2);
+}
+
+TEST_F(GatewayRelayTest, ResidencyKeepsATenantInItsRegions) {
+  AddUpstream();
+  AddUpstream();
+  AddUpstream();
+  ledger::Tenant acme = *store_->GetTenant("acme");
+  acme.allowed_regions = {"res2"};
+  ASSERT_TRUE(store_->UpdateTenant(acme).ok());
+  StartGateway();
+  for (int i = 0; i < 3; ++i) {
+    const ClientResult r = Chat("a", true);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("x-tokenfab-region"), "r2");
+  }
+  acme.allowed_regions = {"mars"};
+  ASSERT_TRUE(store_->UpdateTenant(acme).ok());
+  // A new key sees the new record at once (the old one is cached).
+  ledger::Authenticator auth(*store_, base::RealClock::Get());
+  const std::string key = auth.CreateKey("acme")->plaintext;
+  const ClientResult r = Chat("a", true, false, {.api_key = key});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_THAT(r.body, HasSubstr("region_not_allowed"));
+}
+
+TEST_F(GatewayRelayTest, CircuitOpensAfterRepeatedFailures) {
+  FakeUpstream& bad = AddUpstream();
+  AddUpstream();
+  bad.SetFailure(FailMode::kStatus500);
+  GatewayOptions options;
+  options.breaker.failure_threshold = 2;
+  options.breaker.open_micros = 60'000'000;
+  StartGateway(options);
+  for (int i = 0; i < 5; ++i) {
+    const ClientResult r = Chat("a", true);
+    ASSERT_TRUE(r.saw_done());
+    EXPECT_EQ(r.header("x-tokenfab-upstream"), "u1");
+  }
+  EXPECT_EQ(bad.requests(), 2) << "open after two failures: no more traffic";
+  EXPECT_EQ(gateway_->Snapshot()->state(0).circuit, fleet::CircuitState::kOpen);
+}
+
+TEST_F(GatewayRelayTest, PollsMarkUpstreamsDownAndUpAgain) {
+  FakeUpstream& flaky = AddUpstream();
+  AddUpstream();
+  StartGateway({.down_after = 2, .up_after = 2});
+  ASSERT_TRUE(WaitFor([&] { return flaky.load_polls() >= 2; }));
+  flaky.SetHealthy(false);
+  ASSERT_TRUE(WaitFor([&] { return !gateway_->Snapshot()->state(0).healthy; }));
+  EXPECT_EQ(Chat("a", true).header("x-tokenfab-upstream"), "u1");
+  flaky.SetHealthy(true);
+  ASSERT_TRUE(WaitFor([&] { return gateway_->Snapshot()->state(0).healthy; }));
+  EXPECT_GE(gateway_->Snapshot()->state(0).rtt_ms, 0);
+  EXPECT_EQ(Chat("a", true).header("x-tokenfab-upstream"), "u0");
+}
+
+TEST_F(GatewayRelayTest, RequestsInFlightSpreadABurstBetweenPolls) {
+  // One poll at the start (everything idle), the next long after the burst: only the gateway's
+  // own count of what it sent since keeps the burst from landing on the first upstream.
+  for (int i = 0; i < 3; ++i) AddUpstream({.tokens = 20, .token_interval = 20ms});
+  GatewayOptions options;
+  options.poll_interval = 60s;
+  StartGateway(options);
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& up : upstreams_) {
+      if (up->load_polls() == 0) return false;
+    }
+    return true;
+  }));
+  std::vector<std::future<ClientResult>> results;
+  for (int i = 0; i < 6; ++i) {
+    results.push_back(std::async(std::launch::async, [this] { return Chat("a", true); }));
+    ASSERT_TRUE(WaitFor([&] {
+      int64_t open = 0;
+      for (const auto& up : upstreams_) open += up->open_streams();
+      return open == i + 1;
+    }));
+  }
+  for (auto& r : results) EXPECT_TRUE(r.get().saw_done());
+  for (const auto& up : upstreams_) EXPECT_EQ(up->requests(), 2);
+}
+
+TEST_F(GatewayRelayTest, ReloadAddsAndDropsUpstreamsWithoutBreakingStreams) {
+  FakeUpstream& old = AddUpstream({.tokens = 30, .token_interval = 10ms});
+  StartGateway();
+  auto slow = std::async(std::launch::async, [this] { return Chat("a", true); });
+  ASSERT_TRUE(WaitFor([&] { return old.open_streams() == 1; }));
+  // The new fleet has only a fresh upstream.
+  auto fresh = FakeUpstream::Start({.tokens = 2, .name = "fresh"});
+  ASSERT_TRUE(fresh.ok());
+  auto config = fleet::ParseFleetConfig(TestFleetToml({{.url = (*fresh)->url()}}), "new.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(gateway_->Reload(std::make_shared<const fleet::FleetConfig>(*config)).ok());
+  const ClientResult after = Chat("b", true);
+  EXPECT_EQ(after.text(), "fresh0 fresh1 ");
+  const ClientResult before = slow.get();
+  EXPECT_TRUE(before.saw_done());
+  EXPECT_EQ(before.header("x-tokenfab-upstream"), "u0");
+  EXPECT_EQ(Recorded(before).completion_tokens, 30);
+  EXPECT_EQ(gateway_->stats().reloads, 1);
+}
+
+TEST_F(GatewayRelayTest, StatusRoutesDescribeTheFleet) {
+  FakeUpstream& up = AddUpstream();
+  up.SetLoadJson(R"({"running":3,"waiting":1,"max_running":8,"kv_usage":0.5,"queue_delay_ms":7,
+                     "block_tokens":16,"prefix_cache":{"block_tokens":16,
+                     "block_hashes":["00000000000000aa","00000000000000bb"]}})");
+  AddUpstream();
+  StartGateway();
+  ASSERT_TRUE(WaitFor([&] { return gateway_->Snapshot()->state(0).running == 3; }));
+  ClientResult r = client_.Get(gateway_->port(), "/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body).at("upstreams_healthy"), 2);
+  r = client_.Get(gateway_->port(), "/load");
+  auto load = json::parse(r.body);
+  EXPECT_EQ(load.at("running"), 3);
+  EXPECT_EQ(load.at("waiting"), 1);
+  EXPECT_EQ(load.at("queue_delay_ms"), 0.0) << "the shortest queue among the upstreams";
+  EXPECT_EQ(load.at("prefix_cache").at("block_hashes").as_array().size(), 2u);
+  r = client_.Get(gateway_->port(), "/fleet");
+  auto fleet = json::parse(r.body);
+  EXPECT_EQ(fleet.at("upstreams").as_array().size(), 2u);
+  EXPECT_EQ(fleet.at("upstreams").at(0).at("region"), "r0");
+  EXPECT_EQ(fleet.at("policy"), "least-load");
+  r = client_.Get(gateway_->port(), "/v1/models", key_);
+  EXPECT_EQ(json::parse(r.body).at("data").at(0).at("id"), "m");
+  EXPECT_EQ(client_.Get(gateway_->port(), "/v1/models").status, 401);
+  (void)Chat("a", true);
+  r = client_.Get(gateway_->port(), "/metrics");
+  EXPECT_THAT(r.body, HasSubstr("tokenfab_gateway_requests_total{outcome=\"ok\"} 1"));
+  EXPECT_THAT(r.body, HasSubstr("tokenfab_gateway_upstream_healthy{upstream=\"u1\"} 1"));
+}
+
+TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) {
+  FakeUpstream& node = AddUpstream({.tokens = 5});
+  node.SetLoadJson(R"({"running":2,"waiting":1,"max_running":16})");
+  // The hub: the node behind it; it trusts the edge's request ids, so that the two record the
+  // same request once in the ledger they share.
+  GatewayOptions hub_options;
+  hub_options.trust_request_ids = true;
+  hub_options.name = "hub-gw";
+  StartGateway(hub_options);
+  std::unique_ptr<Gateway> hub = std::move(gateway_);
+  // The edge: the hub as its only upstream.
+  auto config = fleet::ParseFleetConfig(
+      TestFleetToml({{.url = fmt::format("http://127.0.0.1:{}", hub->port()),
+                      .kind = "tokenfab-gateway"}}),
+      "edge.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  GatewayOptions edge_options;
+  edge_options.port = 0;
+  edge_options.io_threads = 1;
+  edge_options.poll_interval = 20ms;
+  edge_options.policy = "least-load";
+  edge_options.name = "edge-gw";
+  auto edge = Gateway::Start(edge_options, std::make_shared<const fleet::FleetConfig>(*config),
+                             *store_, counters_, base::RealClock::Get());
+  ASSERT_TRUE(edge.ok()) << edge.status();
+  gateway_ = *std::move(edge);
+  // The edge sees the hub's aggregate load through /load.
+  ASSERT_TRUE(WaitFor([&] { return gateway_->Snapshot()->state(0).running == 2; }));
+  EXPECT_EQ(gateway_->Snapshot()->state(0).waiting, 1);
+
+  const ClientResult r = Chat("through two gateways", true, /*include_usage=*/true);
+  ASSERT_TRUE(r.saw_done()) << r.status << r.body;
+  EXPECT_EQ(r.header("x-tokenfab-upstream"), "u0") << "the edge's upstream: the hub";
+  EXPECT_EQ(r.text(), "u0x0 u0x1 u0x2 u0x3 u0x4 ");
+  EXPECT_EQ(r.usage()->completion_tokens, 5);
+  const std::vector<testing::ReceivedRequest> at_node = node.received();
+  ASSERT_EQ(at_node.size(), 1u);
+  EXPECT_EQ(at_node[0].headers.Get("x-request-id"), r.header("x-request-id"));
+  EXPECT_EQ(at_node[0].headers.Get("x-tokenfab-tenant"), "acme");
+  // One request, one event: the hub's (it committed first), naming the node that served it.
+  const ledger::UsageEvent e = Recorded(r);
+  EXPECT_EQ(e.completion_tokens, 5);
+  auto rows = store_->QueryUsage({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].requests, 1);
+  gateway_->Stop();
+  hub->Stop();
+}
+
+}  // namespace
+}  // namespace tokenfab::gateway

@@ -1,0 +1,58 @@
+// InferenceRequest: what the gateway reads from an OpenAI-compatible request body (POST
+// /v1/chat/completions or /v1/completions) and how it rewrites the body for an upstream.
+//
+// The gateway reads only what it routes, admits and meters on: the model, whether the answer
+// streams, whether the client asked for usage, max_tokens, and the prompt (messages or prompt
+// text or token ids, for counting and prefix hashing). Every other field passes through
+// untouched. The rewrite for an upstream adds `stream_options.include_usage: true` to streams (so
+// usage comes back from the upstream), and `cache_prompt: true` for llama.cpp servers (its
+// prompt cache).
+//
+// Plain data after parsing; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "tokenfab/base/status.h"
+#include "tokenfab/fleet/fleet_config.h"
+#include "tokenfab/tokenizer/chat_template.h"
+
+namespace tokenfab::gateway {
+
+enum class ApiEndpoint { kChatCompletions, kCompletions };
+
+// "/v1/chat/completions", "/v1/completions".
+std::string_view ApiPath(ApiEndpoint endpoint);
+
+struct InferenceRequest {
+  ApiEndpoint endpoint = ApiEndpoint::kChatCompletions;
+  std::string model;
+  bool stream = false;
+  bool client_wants_usage = false;  // stream_options.include_usage as the client sent it
+  int64_t max_tokens = 0;           // max_tokens or max_completion_tokens; 0: not given
+  std::vector<tokenizer::ChatMessage> messages;  // chat: the conversation (text parts joined)
+  std::vector<std::string> prompts;              // completions: the prompt text(s)
+  std::vector<int32_t> prompt_ids;               // completions: a prompt given as token ids
+  size_t prompt_bytes = 0;  // bytes of prompt text (messages' contents or prompts)
+  boost::json::object body;  // the whole body as parsed
+
+  // The prompt as one text, for prefix hashing: chat messages as "role\n content\n" in order,
+  // completion prompts concatenated.
+  std::string PromptText() const;
+};
+
+// Parses `body`. InvalidArgument, with a message fit for the client (OpenAI's 400
+// invalid_request_error), when it is not a JSON object, has no model, or its messages/prompt are
+// malformed.
+[[nodiscard]] StatusOr<InferenceRequest> ParseInferenceRequest(ApiEndpoint endpoint,
+                                                               std::string_view body);
+
+// The body to send to an upstream of `kind`.
+std::string UpstreamBody(const InferenceRequest& request, fleet::UpstreamKind kind);
+
+}  // namespace tokenfab::gateway

@@ -1,0 +1,96 @@
+#include "inference_request.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace tokenfab::gateway {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(InferenceRequestTest, ReadsAChatRequest) {
+  auto r = ParseInferenceRequest(ApiEndpoint::kChatCompletions, R"({
+    "model": "qwen3-8b", "stream": true, "stream_options": {"include_usage": true},
+    "max_completion_tokens": 64, "temperature": 0.2,
+    "messages": [{"role": "system", "content": "Be brief."},
+                 {"role": "user", "content": [{"type": "text", "text": "Hello "},
+                                              {"type": "text", "text": "there"}]},
+                 {"role": "assistant", "content": null}]})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->model, "qwen3-8b");
+  EXPECT_TRUE(r->stream);
+  EXPECT_TRUE(r->client_wants_usage);
+  EXPECT_EQ(r->max_tokens, 64);
+  ASSERT_EQ(r->messages.size(), 3u);
+  EXPECT_EQ(r->messages[1].content, "Hello there");
+  EXPECT_FALSE(r->messages[2].content.has_value());
+  EXPECT_EQ(r->prompt_bytes, 9u + 11u);
+  EXPECT_EQ(r->PromptText(), "system\nBe brief.\nuser\nHello there\nassistant\n\n");
+}
+
+TEST(InferenceRequestTest, ReadsCompletionPromptsAsTextOrTokenIds) {
+  auto text = ParseInferenceRequest(ApiEndpoint::kCompletions,
+                                    R"({"model": "m", "prompt": ["a b", "c"], "max_tokens": 5})");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(text->prompts.size(), 2u);
+  EXPECT_EQ(text->max_tokens, 5);
+  EXPECT_FALSE(text->stream);
+  auto ids = ParseInferenceRequest(ApiEndpoint::kCompletions, R"({"model": "m", "prompt": [1, 2, 3]})");
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(ids->prompt_ids, (std::vector<int32_t>{1, 2, 3}));
+}
+
+TEST(InferenceRequestTest, BadBodiesAreClientErrors) {
+  struct Case {
+    ApiEndpoint endpoint;
+    const char* body;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{ApiEndpoint::kChatCompletions, "{", "not valid JSON"},
+           Case{ApiEndpoint::kChatCompletions, "[]", "must be an object"},
+           Case{ApiEndpoint::kChatCompletions, R"({"messages": []})", "'model' is required"},
+           Case{ApiEndpoint::kChatCompletions, R"({"model": "m"})", "'messages'"},
+           Case{ApiEndpoint::kChatCompletions, R"({"model": "m", "messages": [{"content": "x"}]})",
+                "messages[0].role"},
+           Case{ApiEndpoint::kChatCompletions,
+                R"({"model": "m", "messages": [{"role": "user", "content": 3}]})",
+                "messages[0].content"},
+           Case{ApiEndpoint::kChatCompletions,
+                R"({"model": "m", "stream": "yes", "messages": [{"role": "user"}]})", "'stream'"},
+           Case{ApiEndpoint::kCompletions, R"({"model": "m"})", "'prompt' is required"},
+           Case{ApiEndpoint::kCompletions, R"({"model": "m", "prompt": ["a", 1]})", "mixes"},
+           Case{ApiEndpoint::kCompletions, R"({"model": "m", "prompt": [-1]})", "bad token id"},
+       }) {
+    auto r = ParseInferenceRequest(c.endpoint, c.body);
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.message)) << c.body;
+  }
+}
+
+TEST(InferenceRequestTest, UpstreamBodyAsksForUsageAndKeepsEverythingElse) {
+  auto r = ParseInferenceRequest(ApiEndpoint::kChatCompletions,
+                                 R"({"model": "m", "stream": true, "top_p": 0.5,
+                                     "stream_options": {"other": 1},
+                                     "messages": [{"role": "user", "content": "hi"}]})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->client_wants_usage);
+  namespace json = boost::json;
+  json::value node = json::parse(UpstreamBody(*r, fleet::UpstreamKind::kTokenfabNode));
+  EXPECT_EQ(node.at("stream_options").at("include_usage"), true);
+  EXPECT_EQ(node.at("stream_options").at("other"), 1);
+  EXPECT_EQ(node.at("top_p"), 0.5);
+  EXPECT_FALSE(node.as_object().contains("cache_prompt"));
+  json::value llama = json::parse(UpstreamBody(*r, fleet::UpstreamKind::kLlamaCpp));
+  EXPECT_EQ(llama.at("cache_prompt"), true);
+  // A whole answer carries usage anyway: no stream_options are added.
+  auto whole = ParseInferenceRequest(ApiEndpoint::kCompletions, R"({"model": "m", "prompt": "x"})");
+  ASSERT_TRUE(whole.ok());
+  EXPECT_FALSE(json::parse(UpstreamBody(*whole, fleet::UpstreamKind::kVllm))
+                   .as_object()
+                   .contains("stream_options"));
+}
+
+}  // namespace
+}  // namespace tokenfab::gateway

@@ -1,0 +1,194 @@
+#include "status_routes.h"
+
+#include <algorithm>
+#include <set>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "openai_error.h"
+#include "tokenfab/net/http_exchange.h"
+
+namespace tokenfab::gateway {
+namespace {
+
+namespace json = boost::json;
+
+constexpr size_t kMaxReportedHashes = 4096;
+
+json::string_view View(std::string_view s) { return json::string_view(s.data(), s.size()); }
+
+void ServeModels(const std::shared_ptr<GatewayContext>& context,
+                 std::shared_ptr<net::HttpExchange> exchange) {
+  context->control.Schedule([context, exchange] {
+    std::string_view header = exchange->request().headers.Get("Authorization").value_or("");
+    std::string_view key = header.size() > 7 ? header.substr(7) : std::string_view();
+    if (!context->auth.Authenticate(key).ok()) {
+      (void)exchange->Respond(OpenAiError(401, "Incorrect API key provided.",
+                                          "invalid_request_error", "invalid_api_key"));
+      return;
+    }
+    std::set<std::string> models;
+    for (const fleet::Upstream& up : context->fleet.generation()->config->upstreams()) {
+      for (const std::string& m : up.models) {
+        if (m != "*") models.insert(m);
+      }
+    }
+    json::array data;
+    for (const std::string& m : models) {
+      data.push_back(json::object{{"id", View(m)}, {"object", "model"}, {"created", 0},
+                                  {"owned_by", "tokenfab"}});
+    }
+    (void)exchange->Respond(net::HttpResponse::Json(
+        200, json::serialize(json::object{{"object", "list"}, {"data", std::move(data)}})));
+  });
+}
+
+json::object UpstreamJson(const fleet::FleetConfig& config, size_t index,
+                          const UpstreamRuntime& runtime, const fleet::UpstreamState& state) {
+  const fleet::Upstream& up = config.upstreams()[index];
+  const fleet::Site& site = config.SiteOf(up);
+  json::object o;
+  o["name"] = View(up.name);
+  o["kind"] = View(fleet::UpstreamKindName(up.kind));
+  o["url"] = View(up.url.ToString());
+  o["site"] = View(site.name);
+  o["region"] = View(config.RegionOf(site).name);
+  o["healthy"] = state.healthy;
+  o["circuit"] = View(fleet::CircuitStateName(state.circuit));
+  o["running"] = state.running;
+  o["waiting"] = state.waiting;
+  o["in_flight"] = runtime.in_flight();
+  o["kv_usage"] = state.kv_usage;
+  o["queue_delay_ms"] = state.queue_delay_ms;
+  o["rtt_ms"] = state.rtt_ms;
+  o["tpot_ms"] = state.tpot_ms;
+  o["cached_blocks"] = state.cached_blocks ? state.cached_blocks->size() : 0;
+  o["last_error"] = View(runtime.last_error());
+  return o;
+}
+
+}  // namespace
+
+std::string FleetLoadJson(const GatewayContext& context) {
+  std::shared_ptr<const FleetGeneration> generation = context.fleet.generation();
+  std::shared_ptr<const fleet::FleetSnapshot> snapshot = context.fleet.Snapshot(*generation);
+  int64_t running = 0, waiting = 0, max_running = 0, healthy = 0;
+  double kv = 0, prefill = 0, decode = 0, tpot = 0, queue_delay = -1;
+  int tpot_count = 0;
+  int32_t block_tokens = 0;
+  std::vector<std::shared_ptr<const std::vector<uint64_t>>> lists;
+  for (size_t i = 0; i < generation->upstreams.size(); ++i) {
+    const fleet::UpstreamState& s = snapshot->state(static_cast<uint32_t>(i));
+    if (!s.healthy || s.circuit == fleet::CircuitState::kOpen) continue;
+    const UpstreamRuntime& runtime = *generation->upstreams[i];
+    ++healthy;
+    running += s.running;
+    waiting += s.waiting;
+    max_running += runtime.max_running();
+    kv += s.kv_usage;
+    prefill += s.prefill_tokens_per_s;
+    decode += s.decode_tokens_per_s;
+    if (s.tpot_ms > 0) {
+      tpot += s.tpot_ms;
+      ++tpot_count;
+    }
+    if (s.queue_delay_ms >= 0 && (queue_delay < 0 || s.queue_delay_ms < queue_delay)) {
+      queue_delay = s.queue_delay_ms;
+    }
+    block_tokens = std::max(block_tokens, runtime.block_tokens());
+    if (auto list = runtime.recent_block_hashes()) lists.push_back(std::move(list));
+  }
+  // The union, interleaved so that each upstream's most recent blocks come first.
+  json::array hashes;
+  std::set<uint64_t> seen;
+  for (size_t rank = 0; hashes.size() < kMaxReportedHashes; ++rank) {
+    bool any = false;
+    for (const auto& list : lists) {
+      if (rank >= list->size()) continue;
+      any = true;
+      const uint64_t h = (*list)[rank];
+      if (seen.insert(h).second && hashes.size() < kMaxReportedHashes) {
+        hashes.push_back(json::string(fmt::format("{:016x}", h)));
+      }
+    }
+    if (!any) break;
+  }
+  json::object cache{{"block_tokens", block_tokens}, {"hit_rate", -1}, {"cached_blocks", seen.size()},
+                     {"block_hashes", std::move(hashes)}};
+  json::object o;
+  o["model"] = "";
+  o["running"] = running;
+  o["waiting"] = waiting;
+  o["kv_usage"] = healthy > 0 ? kv / static_cast<double>(healthy) : 0.0;
+  o["max_running"] = max_running;
+  o["queue_delay_ms"] = queue_delay;
+  o["prefill_tokens_per_s"] = prefill;
+  o["decode_tokens_per_s"] = decode;
+  o["tpot_ms"] = tpot_count > 0 ? tpot / tpot_count : 0.0;
+  o["block_tokens"] = block_tokens;
+  o["upstreams_healthy"] = healthy;
+  o["prefix_cache"] = std::move(cache);
+  return json::serialize(o);
+}
+
+void AddStatusRoutes(std::shared_ptr<GatewayContext> context, net::Router& router) {
+  router.Handle("GET", "/v1/models", [context](std::shared_ptr<net::HttpExchange> exchange) {
+    ServeModels(context, std::move(exchange));
+  });
+  router.Handle("GET", "/health", [context](std::shared_ptr<net::HttpExchange> exchange) {
+    std::shared_ptr<const FleetGeneration> generation = context->fleet.generation();
+    std::shared_ptr<const fleet::FleetSnapshot> snapshot = context->fleet.Snapshot(*generation);
+    int healthy = 0;
+    for (const fleet::UpstreamState& s : snapshot->states()) {
+      if (s.healthy && s.circuit != fleet::CircuitState::kOpen) ++healthy;
+    }
+    json::object o{{"status", healthy > 0 ? "ok" : "no_upstream"},
+                   {"upstreams", snapshot->states().size()},
+                   {"upstreams_healthy", healthy}};
+    (void)exchange->Respond(net::HttpResponse::Json(healthy > 0 ? 200 : 503, json::serialize(o)));
+  });
+  router.Handle("GET", "/load", [context](std::shared_ptr<net::HttpExchange> exchange) {
+    (void)exchange->Respond(net::HttpResponse::Json(200, FleetLoadJson(*context)));
+  });
+  router.Handle("GET", "/fleet", [context](std::shared_ptr<net::HttpExchange> exchange) {
+    std::shared_ptr<const FleetGeneration> generation = context->fleet.generation();
+    std::shared_ptr<const fleet::FleetSnapshot> snapshot = context->fleet.Snapshot(*generation);
+    json::array upstreams;
+    for (size_t i = 0; i < generation->upstreams.size(); ++i) {
+      upstreams.push_back(UpstreamJson(*generation->config, i, *generation->upstreams[i],
+                                       snapshot->state(static_cast<uint32_t>(i))));
+    }
+    json::object o{{"gateway", View(context->name)},
+                   {"generation", generation->number},
+                   {"policy", View(generation->policy->spec())},
+                   {"upstreams", std::move(upstreams)}};
+    (void)exchange->Respond(net::HttpResponse::Json(200, json::serialize(o)));
+  });
+  router.Handle("GET", "/metrics", [context](std::shared_ptr<net::HttpExchange> exchange) {
+    GatewayContext& ctx = *context;
+    std::shared_ptr<const FleetGeneration> generation = ctx.fleet.generation();
+    std::shared_ptr<const fleet::FleetSnapshot> snapshot = ctx.fleet.Snapshot(*generation);
+    base::MetricsRegistry& r = ctx.metrics.registry;
+    for (size_t i = 0; i < generation->upstreams.size(); ++i) {
+      const UpstreamRuntime& runtime = *generation->upstreams[i];
+      const fleet::UpstreamState& s = snapshot->state(static_cast<uint32_t>(i));
+      const base::MetricLabels labels{{"upstream", runtime.name()}};
+      r.GetGauge("tokenfab_gateway_upstream_in_flight", "Requests sent and not ended", labels)
+          .Set(runtime.in_flight());
+      r.GetGauge("tokenfab_gateway_upstream_healthy", "1 when polls succeed", labels)
+          .Set(s.healthy ? 1 : 0);
+      r.GetGauge("tokenfab_gateway_upstream_circuit_open", "1 when the circuit is open", labels)
+          .Set(s.circuit == fleet::CircuitState::kOpen ? 1 : 0);
+      r.GetGauge("tokenfab_gateway_upstream_rtt_ms", "Measured round trip, ms", labels)
+          .Set(s.rtt_ms);
+    }
+    r.GetGauge("tokenfab_gateway_requests_open", "Requests being served").Set(
+        static_cast<double>(ctx.counters.open.load()));
+    net::HttpResponse response = net::HttpResponse::Text(200, r.WritePrometheusText());
+    response.headers.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    (void)exchange->Respond(std::move(response));
+  });
+}
+
+}  // namespace tokenfab::gateway

@@ -1,0 +1,142 @@
+#include "upstream_poller.h"
+
+#include <fmt/format.h>
+
+#include "tokenfab/base/logging.h"
+
+namespace tokenfab::gateway {
+
+UpstreamPoller::UpstreamPoller(FleetState& state, net::HttpClient& client, TimerQueue& timers,
+                               const base::Clock& clock, PollOptions options)
+    : state_(state), client_(client), timers_(timers), clock_(clock), options_(options) {}
+
+UpstreamPoller::~UpstreamPoller() { Stop(); }
+
+void UpstreamPoller::Sync() {
+  std::shared_ptr<const FleetGeneration> generation = state_.generation();
+  if (!generation) return;
+  std::vector<std::shared_ptr<UpstreamRuntime>> fresh;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    for (const auto& runtime : generation->upstreams) {
+      if (cycling_.insert(runtime.get()).second) fresh.push_back(runtime);
+    }
+  }
+  for (auto& runtime : fresh) PollNow(std::move(runtime));
+}
+
+void UpstreamPoller::PollNow(std::shared_ptr<UpstreamRuntime> runtime) {
+  net::ClientRequest request;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || runtime->retired()) {
+      cycling_.erase(runtime.get());
+      return;
+    }
+    ++in_flight_;
+  }
+  const int64_t started = clock_.NowMicros();
+  if (!runtime->url()) {
+    OnPolled(runtime, absl::InvalidArgumentError("only http:// upstreams can be reached"), started);
+    return;
+  }
+  request.method = "GET";
+  request.url = runtime->url()->WithPath(LoadPath(runtime->kind()));
+  std::shared_ptr<net::ClientCall> call = client_.Fetch(
+      std::move(request), [this, runtime, started](StatusOr<net::HttpResponse> answer) {
+        OnPolled(runtime, std::move(answer), started);
+      });
+  std::lock_guard lock(mu_);
+  if (!call->done()) calls_.insert(call);
+  // Calls that ended meanwhile are dropped from the set in OnPolled's sweep.
+}
+
+void UpstreamPoller::OnPolled(const std::shared_ptr<UpstreamRuntime>& runtime,
+                              StatusOr<net::HttpResponse> answer, int64_t started_micros) {
+  const int64_t rtt = clock_.NowMicros() - started_micros;
+  StatusOr<UpstreamLoad> load = absl::UnknownError("no answer");
+  if (!answer.ok()) {
+    load = answer.status();
+  } else if (answer->status != 200) {
+    load = absl::UnavailableError(fmt::format("{} answered {}", LoadPath(runtime->kind()),
+                                              answer->status));
+  } else if (rtt > std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout).count()) {
+    load = absl::DeadlineExceededError(fmt::format("poll took {} ms", rtt / 1000));
+  } else {
+    switch (runtime->kind()) {
+      case fleet::UpstreamKind::kTokenfabNode:
+      case fleet::UpstreamKind::kTokenfabGateway:
+        load = ParseTokenfabLoad(answer->body);
+        break;
+      case fleet::UpstreamKind::kVllm:
+      case fleet::UpstreamKind::kSglang:
+      case fleet::UpstreamKind::kLlamaCpp:
+        load = runtime->metrics_reader().Read(answer->body);
+        break;
+      case fleet::UpstreamKind::kOpenAi:
+        load = UpstreamLoad{};
+        break;
+    }
+  }
+  const bool changed = runtime->ReportPoll(load, rtt, clock_.WallMicros(), options_.health);
+  if (changed) {
+    const fleet::UpstreamState now = runtime->polled();
+    if (now.healthy) {
+      TF_LOG_INFO("upstream {} is up (rtt {:.1f} ms)", runtime->name(), now.rtt_ms);
+    } else {
+      TF_LOG_WARN("upstream {} is down: {}", runtime->name(), load.status().message());
+    }
+  }
+  state_.Publish();
+  std::lock_guard lock(mu_);
+  ++polls_;
+  --in_flight_;
+  for (auto it = calls_.begin(); it != calls_.end();) {
+    it = (*it)->done() ? calls_.erase(it) : std::next(it);
+  }
+  if (stopping_ || runtime->retired()) {
+    cycling_.erase(runtime.get());
+    if (in_flight_ == 0) idle_.notify_all();
+    return;
+  }
+  // The timer callback may run before this function returns; it takes mu_ first.
+  auto id_slot = std::make_shared<uint64_t>(0);
+  const uint64_t id = timers_.RunAfter(options_.interval, [this, runtime, id_slot] {
+    {
+      std::lock_guard inner(mu_);
+      timers_pending_.erase(*id_slot);
+    }
+    PollNow(runtime);
+  });
+  *id_slot = id;
+  timers_pending_.insert(id);
+}
+
+void UpstreamPoller::Stop() {
+  std::unordered_set<std::shared_ptr<net::ClientCall>> calls;
+  std::unordered_set<uint64_t> pending;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && in_flight_ == 0 && timers_pending_.empty()) return;
+    stopping_ = true;
+    calls = calls_;
+    pending = timers_pending_;
+  }
+  for (uint64_t id : pending) {
+    if (timers_.Cancel(id)) {
+      std::lock_guard lock(mu_);
+      timers_pending_.erase(id);
+    }
+  }
+  for (const auto& call : calls) call->Cancel();
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+int64_t UpstreamPoller::polls() const {
+  std::lock_guard lock(mu_);
+  return polls_;
+}
+
+}  // namespace tokenfab::gateway

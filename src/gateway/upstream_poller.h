@@ -1,0 +1,69 @@
+// UpstreamPoller: polls every upstream of the generation in force, each on its own cycle: GET its
+// load endpoint (upstream_load.h), time the round trip, fold the answer into the upstream's
+// runtime (health after `down_after` failures / `up_after` successes, load, RTT) and publish a
+// new fleet snapshot. After a reload it picks up the new upstreams; a retired upstream's cycle
+// ends.
+//
+// Threads: polls run on the HTTP client's I/O loops; the timer thread spaces them. Thread-safe.
+// Stop() (or the destructor) cancels the polls in flight and waits until none remains.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+
+#include "fleet_state.h"
+#include "timer_queue.h"
+#include "tokenfab/base/clock.h"
+#include "tokenfab/net/http_client.h"
+#include "upstream_runtime.h"
+
+namespace tokenfab::gateway {
+
+struct PollOptions {
+  std::chrono::milliseconds interval{200};  // from one poll's end to the next one's start
+  std::chrono::milliseconds timeout{1000};  // a poll slower than this failed
+  HealthOptions health;
+};
+
+class UpstreamPoller {
+ public:
+  // Borrows everything; all must outlive the poller.
+  UpstreamPoller(FleetState& state, net::HttpClient& client, TimerQueue& timers,
+                 const base::Clock& clock, PollOptions options);
+  ~UpstreamPoller();
+
+  // Starts cycles for the upstreams of the current generation that have none yet (call after
+  // each Install). The first poll of a new upstream starts at once.
+  void Sync();
+  // Cancels polls in flight and waits for them; no poll starts afterwards. Idempotent.
+  void Stop();
+
+  // Polls completed (successfully or not), for tests and metrics.
+  int64_t polls() const;
+
+ private:
+  void PollNow(std::shared_ptr<UpstreamRuntime> runtime);
+  void OnPolled(const std::shared_ptr<UpstreamRuntime>& runtime, StatusOr<net::HttpResponse> answer,
+                int64_t started_micros);
+
+  FleetState& state_;
+  net::HttpClient& client_;
+  TimerQueue& timers_;
+  const base::Clock& clock_;
+  const PollOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable idle_;
+  bool stopping_ = false;                           // guarded by mu_
+  int in_flight_ = 0;                               // polls started, not ended; mu_
+  std::unordered_set<UpstreamRuntime*> cycling_;    // runtimes with a cycle; mu_
+  std::unordered_set<std::shared_ptr<net::ClientCall>> calls_;  // polls in flight; mu_
+  std::unordered_set<uint64_t> timers_pending_;     // scheduled next polls; mu_
+  int64_t polls_ = 0;                               // guarded by mu_
+};
+
+}  // namespace tokenfab::gateway

@@ -1,0 +1,140 @@
+#include "upstream_runtime.h"
+
+#include <gtest/gtest.h>
+
+#include "fleet_state.h"
+#include "tokenfab/fleet/fleet_config_loader.h"
+
+namespace tokenfab::gateway {
+namespace {
+
+fleet::Upstream Node(std::string name = "n1", uint16_t port = 9001) {
+  fleet::Upstream up;
+  up.name = std::move(name);
+  up.url.scheme = "http";
+  up.url.host = "127.0.0.1";
+  up.url.port = port;
+  up.kind = fleet::UpstreamKind::kTokenfabNode;
+  return up;
+}
+
+UpstreamLoad Load(int running, int waiting, int max_running) {
+  UpstreamLoad load;
+  load.running = running;
+  load.waiting = waiting;
+  load.max_running = max_running;
+  load.queue_delay_ms = 5;
+  return load;
+}
+
+TEST(UpstreamRuntimeTest, HealthFollowsPollsWithHysteresis) {
+  base::ManualClock clock;
+  UpstreamRuntime runtime(Node(), clock, {});
+  const HealthOptions health{.down_after = 2, .up_after = 2, .rtt_smoothing = 0.5};
+  EXPECT_TRUE(runtime.polled().healthy) << "healthy until polls say otherwise";
+  EXPECT_FALSE(runtime.ReportPoll(absl::UnavailableError("refused"), 100, 1, health));
+  EXPECT_TRUE(runtime.polled().healthy);
+  EXPECT_TRUE(runtime.ReportPoll(absl::UnavailableError("refused"), 100, 2, health));
+  EXPECT_FALSE(runtime.polled().healthy);
+  EXPECT_EQ(runtime.last_error(), "refused");
+  EXPECT_FALSE(runtime.ReportPoll(Load(0, 0, 8), 2000, 3, health));
+  EXPECT_FALSE(runtime.polled().healthy) << "one success is not enough";
+  EXPECT_TRUE(runtime.ReportPoll(Load(0, 0, 8), 4000, 4, health));
+  EXPECT_TRUE(runtime.polled().healthy);
+  EXPECT_EQ(runtime.last_error(), "");
+  // RTT: the first sample, then a moving average.
+  EXPECT_DOUBLE_EQ(runtime.polled().rtt_ms, 3.0);
+  EXPECT_EQ(runtime.polled().updated_wall_micros, 4);
+}
+
+TEST(UpstreamRuntimeTest, RequestsSentSinceThePollAreLaidOverIt) {
+  base::ManualClock clock;
+  UpstreamRuntime runtime(Node(), clock, {});
+  const HealthOptions health;
+  runtime.AddInFlight(2);  // two requests out when the poll answered: counted in its figures
+  ASSERT_FALSE(runtime.ReportPoll(Load(6, 0, 8), 100, 1, health));
+  EXPECT_EQ(runtime.Current().running, 6);
+  EXPECT_EQ(runtime.Current().waiting, 0);
+  runtime.AddInFlight(5);  // five more: two fit under max_running, three queue
+  fleet::UpstreamState now = runtime.Current();
+  EXPECT_EQ(now.running, 8);
+  EXPECT_EQ(now.waiting, 3);
+  EXPECT_EQ(now.queue_delay_ms, -1) << "the reported queue delay is out of date";
+  runtime.AddInFlight(-6);  // six ended: the queue empties first, then the running set
+  now = runtime.Current();
+  EXPECT_EQ(now.waiting, 0);
+  EXPECT_EQ(now.running, 5);
+  // The next poll absorbs them.
+  ASSERT_FALSE(runtime.ReportPoll(Load(1, 0, 8), 100, 2, health));
+  EXPECT_EQ(runtime.Current().running, 1);
+  EXPECT_EQ(runtime.Current().queue_delay_ms, 5);
+}
+
+TEST(UpstreamRuntimeTest, ServersWithoutLoadReportsCountOnlyThisGateway) {
+  base::ManualClock clock;
+  fleet::Upstream up = Node();
+  up.kind = fleet::UpstreamKind::kOpenAi;
+  UpstreamRuntime runtime(up, clock, {});
+  runtime.AddInFlight(3);
+  ASSERT_FALSE(runtime.ReportPoll(UpstreamLoad{}, 100, 1, {}));
+  EXPECT_EQ(runtime.Current().outstanding(), 3);
+}
+
+TEST(UpstreamRuntimeTest, ShowsTheBreakerAndCachedBlocks) {
+  base::ManualClock clock;
+  UpstreamRuntime runtime(Node(), clock, {.failure_threshold = 1});
+  ASSERT_TRUE(runtime.breaker().TryAcquire());
+  runtime.breaker().RecordFailure();
+  EXPECT_EQ(runtime.Current().circuit, fleet::CircuitState::kOpen);
+  UpstreamLoad load = Load(0, 0, 0);
+  load.cached_block_hashes = {1, 2, 3};
+  load.block_tokens = 16;
+  ASSERT_FALSE(runtime.ReportPoll(load, 100, 1, {}));
+  ASSERT_NE(runtime.Current().cached_blocks, nullptr);
+  EXPECT_TRUE(runtime.Current().cached_blocks->Contains(2));
+  EXPECT_EQ(runtime.block_tokens(), 16);
+  EXPECT_EQ(runtime.recent_block_hashes()->size(), 3u);
+}
+
+TEST(UpstreamRuntimeTest, HttpsUpstreamsAreNotReachable) {
+  base::ManualClock clock;
+  fleet::Upstream up = Node();
+  up.url.scheme = "https";
+  EXPECT_FALSE(UpstreamRuntime(up, clock, {}).url().has_value());
+  ASSERT_TRUE(UpstreamRuntime(Node(), clock, {}).url().has_value());
+  EXPECT_EQ(UpstreamRuntime(Node(), clock, {}).url()->HostPort(), "127.0.0.1:9001");
+}
+
+TEST(FleetStateTest, ReloadKeepsTheRuntimesOfUnchangedUpstreams) {
+  base::ManualClock clock;
+  FleetState state(clock, {});
+  auto config = fleet::LoadFleetConfig(std::string(TOKENFAB_EXAMPLES_DIR) +
+                                       "/fleet-three-regions.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto first = state.Install(std::make_shared<const fleet::FleetConfig>(*config), nullptr, nullptr);
+  first->upstreams[0]->AddInFlight(4);
+  ASSERT_TRUE(first->upstreams[1]->ReportPoll(absl::UnavailableError("x"), 1, 1, {.down_after = 1}));
+  state.Publish();
+  EXPECT_FALSE(state.Published()->state(1).healthy);
+
+  fleet::FleetSpec spec = config->spec();
+  std::swap(spec.upstreams[0], spec.upstreams[2]);  // indices shift
+  spec.upstreams[1].url.port = 9999;               // coast moves: a new runtime
+  auto reloaded = fleet::FleetConfig::Create(spec);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  auto second =
+      state.Install(std::make_shared<const fleet::FleetConfig>(*reloaded), nullptr, nullptr);
+  EXPECT_EQ(second->number, 2u);
+  EXPECT_EQ(second->upstreams[2].get(), first->upstreams[0].get()) << "hub kept, moved to 2";
+  EXPECT_EQ(second->upstreams[2]->in_flight(), 4);
+  EXPECT_EQ(second->upstreams[0].get(), first->upstreams[2].get());
+  EXPECT_NE(second->upstreams[1].get(), first->upstreams[1].get());
+  EXPECT_TRUE(first->upstreams[1]->retired());
+  EXPECT_FALSE(first->upstreams[0]->retired());
+  auto snapshot = state.Snapshot(*second);
+  EXPECT_EQ(snapshot->state(2).outstanding(), 4);
+  EXPECT_TRUE(snapshot->state(1).healthy) << "a new runtime starts healthy";
+}
+
+}  // namespace
+}  // namespace tokenfab::gateway

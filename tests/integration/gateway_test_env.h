@@ -1,0 +1,59 @@
+// Shared pieces of the gateway's multi-process tests: a fresh ledger (SQLite file or PostgreSQL
+// database from the integration servers) with a tenant and a key, fleet files, and the path of
+// the tokenfab binary.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "ledger_integration_env.h"
+#include "tokenfab/base/clock.h"
+#include "tokenfab/ledger/authenticator.h"
+#include "tokenfab/ledger/store.h"
+
+namespace tokenfab::gateway_it {
+
+inline std::filesystem::path FreshDir(const std::string& tag) {
+  static int counter = 0;
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) /
+                                    fmt::format("gw-{}-{}-{}", tag, getpid(), counter++);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// A ledger at a fresh location: "sqlite" (a file in `dir`) or "postgresql" (a new database).
+inline StatusOr<std::string> FreshLedger(const std::string& kind, const std::filesystem::path& dir) {
+  if (kind == "postgresql") return ledger::Servers().postgres->CreateDatabase();
+  return (dir / "ledger.sqlite").string();
+}
+
+// Creates `tenant` on `tier` with `regions`, and returns a new key for it.
+inline StatusOr<std::string> AddTenant(ledger::Store& store, const std::string& tenant,
+                                       const std::string& tier,
+                                       std::vector<std::string> regions = {},
+                                       ledger::Limits limits = {}) {
+  ledger::Tenant t;
+  t.name = tenant;
+  t.tier = tier;
+  t.allowed_regions = std::move(regions);
+  t.limits = limits;
+  t.created_micros = base::RealClock::Get().WallMicros();
+  TF_RETURN_IF_ERROR(store.CreateTenant(t));
+  ledger::Authenticator auth(store, base::RealClock::Get());
+  TF_ASSIGN_OR_RETURN(ledger::NewApiKey key, auth.CreateKey(tenant));
+  return key.plaintext;
+}
+
+inline void WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fwrite(text.data(), 1, text.size(), f);
+  std::fclose(f);
+}
+
+}  // namespace tokenfab::gateway_it
