@@ -16,6 +16,7 @@ Command AddUsageCommand(CLI::App& app);
 Command AddTenantsCommand(CLI::App& app);
 Command AddPricesCommand(CLI::App& app);
 Command AddGatewayCommand(CLI::App& app);
+Command AddServeCommand(CLI::App& app);
 
 std::vector<Command> AddAllCommands(CLI::App& app) {
   std::vector<Command> commands;
@@ -30,6 +31,7 @@ std::vector<Command> AddAllCommands(CLI::App& app) {
   commands.push_back(AddTenantsCommand(app));
   commands.push_back(AddPricesCommand(app));
   commands.push_back(AddGatewayCommand(app));
+  commands.push_back(AddServeCommand(app));
   return commands;
 }
 

@@ -1,0 +1,205 @@
+// `tokenfab serve`: the embedded default: a gateway plus in-process nodes, one command to a
+// working OpenAI-compatible endpoint.
+//
+//   tokenfab serve                         one local node on a demo model (made on the first
+//                                          run in <data-dir>/models), the SQLite ledger in
+//                                          <data-dir>, and a first API key printed once
+//   tokenfab serve --model my.gguf         the same on your model
+//   tokenfab serve --fleet fleet.toml      a gateway over the fleet file; its tokenfab-node
+//                                          upstreams on this machine run in-process
+//
+// SIGHUP reloads the fleet file (the gateway's side; in-process nodes keep running);
+// SIGINT / SIGTERM stop after letting requests in flight finish.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "command.h"
+#include "gateway_flags.h"
+#include "ledger_flags.h"
+#include "serve_nodes.h"
+#include "tokenfab/base/clock.h"
+#include "tokenfab/base/logging.h"
+#include "tokenfab/base/thread_pool.h"
+#include "tokenfab/fleet/fleet_config_loader.h"
+#include "tokenfab/gateway/gateway.h"
+#include "tokenfab/ledger/authenticator.h"
+#include "tokenfab/model/model_creator.h"
+#include "tokenfab/model/model_spec.h"
+#include "tokenfab/tokenizer/vocab_source.h"
+
+namespace tokenfab::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kDemoModel = "tokenfab-demo";
+
+struct ServeFlags {
+  std::string fleet;
+  std::string model;  // a GGUF file instead of the demo model
+  LedgerFlags ledger;
+  GatewayFlags gateway;
+  LocalNodeOptions nodes;
+};
+
+// The demo model: a small Llama-architecture model with random weights and the Llama 3
+// vocabulary, so that the endpoint answers at once on any machine (the text is random).
+StatusOr<std::string> EnsureDemoModel(const std::string& data_dir) {
+  const fs::path path = fs::path(data_dir) / "models" / (std::string(kDemoModel) + ".gguf");
+  if (fs::exists(path)) return path.string();
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return absl::InvalidArgumentError(fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
+  model::ModelSpec spec;
+  spec.name = std::string(kDemoModel);
+  spec.arch = model::Architecture::kLlama;
+  spec.shape = {.dim = 128, .layers = 4, .heads = 4, .kv_heads = 2, .ffn = 384, .context = 4096};
+  spec.weights = model::WeightScheme::kQ8_0;
+  TF_RETURN_IF_ERROR(spec.Validate());
+  TF_ASSIGN_OR_RETURN(std::string vocab_path, tokenizer::FindVocabFile("llama3"));
+  TF_ASSIGN_OR_RETURN(tokenizer::Vocab vocab, tokenizer::LoadVocabJson(vocab_path));
+  std::fprintf(stderr, "creating the demo model %s (random weights, Llama 3 vocabulary)\n",
+               path.c_str());
+  base::ThreadPool pool(base::ThreadPool::HardwareThreads());
+  TF_RETURN_IF_ERROR(model::CreateModelFile(spec, vocab, pool, path.string()));
+  return path.string();
+}
+
+// One region, one site, one CPU node on this machine: the fleet of the embedded default.
+StatusOr<fleet::FleetConfig> LocalFleet(const std::string& model_name, const std::string& gguf,
+                                        uint16_t node_port) {
+  fleet::FleetSpec spec;
+  spec.source = "tokenfab serve";
+  spec.currency = "CNY";
+  spec.gateway = "local";
+  spec.regions.push_back({.name = "local", .residency = "", .description = "this machine"});
+  fleet::Site site;
+  site.name = "local";
+  site.region = "local";
+  site.energy.currency = "CNY";
+  site.energy.prices = fleet::PriceSchedule::Flat(0.398);
+  site.energy.pue = 1.2;
+  site.energy.green_share = 0.55;
+  site.energy.carbon_g_per_kwh = 250;
+  spec.sites.push_back(site);
+  fleet::Upstream up;
+  up.name = "local-node";
+  TF_ASSIGN_OR_RETURN(up.url, fleet::ParseHttpUrl(fmt::format("http://127.0.0.1:{}", node_port)));
+  up.kind = fleet::UpstreamKind::kTokenfabNode;
+  up.models = {model_name};
+  up.site = "local";
+  up.hardware = {.kind = fleet::DeviceKind::kCpu,
+                 .model = "this machine",
+                 .count = 1,
+                 .peak_tflops = 1,
+                 .mem_bandwidth_gbps = 50,
+                 .power_idle_w = 10,
+                 .power_max_w = 65};
+  spec.upstreams.push_back(up);
+  spec.models.push_back({.name = model_name, .vocab = "", .gguf = gguf});
+  return fleet::FleetConfig::Create(std::move(spec));
+}
+
+// On a ledger without any key (the first run): a tenant "default" and its first key, printed
+// once.
+Status EnsureFirstKey(ledger::Store& store) {
+  TF_ASSIGN_OR_RETURN(std::vector<ledger::ApiKeyRecord> keys, store.ListApiKeys(""));
+  if (!keys.empty()) return absl::OkStatus();
+  base::Clock& clock = base::RealClock::Get();
+  if (!store.GetTenant("default").ok()) {
+    ledger::Tenant tenant;
+    tenant.name = "default";
+    tenant.tier = "standard";
+    tenant.created_micros = clock.WallMicros();
+    TF_RETURN_IF_ERROR(store.CreateTenant(tenant));
+  }
+  ledger::Authenticator auth(store, clock);
+  TF_ASSIGN_OR_RETURN(ledger::NewApiKey key, auth.CreateKey("default"));
+  std::printf("your API key (shown once; more with `tokenfab keys create`): %s\n",
+              key.plaintext.c_str());
+  return absl::OkStatus();
+}
+
+int Run(ServeFlags& flags) {
+  StatusOr<gateway::GatewayOptions> options = flags.gateway.ToOptions();
+  if (!options.ok()) return Fail("serve", options.status());
+  StatusOr<std::unique_ptr<ledger::Store>> store = OpenLedger(flags.ledger);
+  if (!store.ok()) return Fail("serve", store.status());
+  if (Status s = EnsureFirstKey(**store); !s.ok()) return Fail("serve", s);
+  StatusOr<std::unique_ptr<ledger::RateCounters>> counters = flags.gateway.OpenCounters();
+  if (!counters.ok()) return Fail("serve", counters.status());
+
+  sigset_t signals = BlockServiceSignals();
+  std::vector<std::unique_ptr<node::NodeServer>> nodes;
+  std::shared_ptr<const fleet::FleetConfig> fleet;
+  if (!flags.fleet.empty()) {
+    StatusOr<fleet::FleetConfig> config = fleet::LoadFleetConfig(flags.fleet);
+    if (!config.ok()) return Fail("serve", config.status());
+    StatusOr<std::vector<std::unique_ptr<node::NodeServer>>> started =
+        StartLocalNodes(*config, flags.nodes);
+    if (!started.ok()) return Fail("serve", started.status());
+    nodes = *std::move(started);
+    fleet = std::make_shared<const fleet::FleetConfig>(*std::move(config));
+  } else {
+    std::string gguf = flags.model;
+    std::string name = std::string(kDemoModel);
+    if (gguf.empty()) {
+      StatusOr<std::string> demo = EnsureDemoModel(flags.ledger.data_dir);
+      if (!demo.ok()) return Fail("serve", demo.status());
+      gguf = *demo;
+    } else {
+      name = fs::path(gguf).stem().string();
+    }
+    StatusOr<std::unique_ptr<node::NodeServer>> node = StartModelNode(gguf, name, flags.nodes);
+    if (!node.ok()) return Fail("serve", node.status());
+    StatusOr<fleet::FleetConfig> config = LocalFleet(name, gguf, (*node)->port());
+    if (!config.ok()) return Fail("serve", config.status());
+    nodes.push_back(*std::move(node));
+    fleet = std::make_shared<const fleet::FleetConfig>(*std::move(config));
+  }
+  StatusOr<std::unique_ptr<gateway::Gateway>> gw = gateway::Gateway::Start(
+      *options, fleet, **store, **counters, base::RealClock::Get());
+  if (!gw.ok()) return Fail("serve", gw.status());
+  std::printf("tokenfab serve: OpenAI-compatible endpoint on http://%s/v1 (%zu local node%s)\n",
+              (*gw)->address().c_str(), nodes.size(), nodes.size() == 1 ? "" : "s");
+  std::fflush(stdout);
+  WaitForStop(signals, [&] {
+    if (flags.fleet.empty()) return;
+    StatusOr<fleet::FleetConfig> reloaded = fleet::LoadFleetConfig(flags.fleet);
+    if (!reloaded.ok()) {
+      TF_LOG_ERROR("reload refused, keeping the running fleet: {}", reloaded.status().message());
+      return;
+    }
+    Status s = (*gw)->Reload(std::make_shared<const fleet::FleetConfig>(*std::move(reloaded)));
+    if (!s.ok()) TF_LOG_ERROR("reload refused, keeping the running fleet: {}", s.message());
+  });
+  (*gw)->Stop(flags.gateway.drain);
+  for (auto& node : nodes) node->Stop(flags.gateway.drain);
+  return kExitOk;
+}
+
+}  // namespace
+
+Command AddServeCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "a gateway and in-process nodes: a working endpoint in one command");
+  cmd->add_option("--fleet", flags->fleet,
+                  "fleet file; its tokenfab-node upstreams on 127.0.0.1 run in this process")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--model", flags->model, "serve this GGUF model (default: a demo model)")
+      ->check(CLI::ExistingFile)
+      ->excludes("--fleet");
+  cmd->add_option("--threads", flags->nodes.compute_threads,
+                  "compute threads per in-process node (0: every core)")
+      ->capture_default_str();
+  AddLedgerFlags(cmd, flags->ledger);
+  AddGatewayFlags(cmd, flags->gateway);
+  return {cmd, [flags] { return Run(*flags); }};
+}
+
+}  // namespace tokenfab::cli

@@ -1,0 +1,322 @@
+// End to end: three `tokenfab node --engine synthetic` processes as the three regions of the
+// example fleet (examples/fleet-three-regions.toml: different prices, PUE and green shares),
+// each behind a proxy that injects its configured round-trip time (12.5, 1.5 and 38 ms), and a
+// `tokenfab gateway` process in front. On SQLite and on PostgreSQL (with Redis counters):
+//   - the routing decisions of each policy;
+//   - failover when a node is killed in the middle of a run;
+//   - quotas (rate limits, token budgets) and data residency;
+//   - ledger totals equal to the usage the clients saw, token for token.
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <gmock/gmock.h>
+
+#include "child_process.h"
+#include "gateway/testing/test_client.h"
+#include "gateway_test_env.h"
+#include "tokenfab/routing/policy_registry.h"
+
+namespace tokenfab::gateway_it {
+namespace {
+
+namespace json = boost::json;
+using gateway::testing::ChatBody;
+using gateway::testing::ClientResult;
+using gateway::testing::TestClient;
+using testing_process::ChildProcess;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+constexpr const char* kModel = "tokenfab-demo";
+
+bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds limit = 20s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return ready();
+}
+
+// One site of the example fleet: a synthetic node and the proxy that puts the site's RTT on it.
+struct Site {
+  std::string upstream;  // the example's upstream name
+  std::string region;
+  int example_port;      // the port the example file names
+  double rtt_ms;
+  // The synthetic node's pace, in proportion to the site's hardware (8 H800, 8 H20, 4 H100), so
+  // the decode rates the gateway measures tell the same story as the fleet file.
+  double tpot_ms;
+  std::unique_ptr<ChildProcess> node;
+  std::unique_ptr<ChildProcess> proxy;
+};
+
+std::unique_ptr<ChildProcess> StartNode(const std::filesystem::path& dir, const std::string& name,
+                                        double tpot_ms) {
+  auto node = ChildProcess::Start(
+      {TOKENFAB_BINARY, "node", "--engine", "synthetic", "--vocab", "llama3",
+       "--served-model-name", kModel, "--port", "0", "--io-threads", "1",
+       "--synthetic-ttft-ms", "20", "--synthetic-tpot-ms", fmt::format("{}", tpot_ms),
+       "--max-running", "32"},
+      (dir / (name + ".log")).string(), /*port_from_stdout=*/true);
+  EXPECT_TRUE(node.ok()) << node.status();
+  if (!node.ok()) return nullptr;
+  EXPECT_TRUE((*node)->WaitHealthy().ok()) << (*node)->Log();
+  return *std::move(node);
+}
+
+std::unique_ptr<ChildProcess> StartProxy(const std::filesystem::path& dir, const std::string& name,
+                                         int target_port, double rtt_ms) {
+  auto proxy = ChildProcess::Start(
+      {TOKENFAB_PYTHON, TOKENFAB_DELAY_PROXY, "--target", fmt::format("127.0.0.1:{}", target_port),
+       "--rtt-ms", fmt::format("{}", rtt_ms)},
+      (dir / (name + "-proxy.log")).string(), /*port_from_stdout=*/true);
+  EXPECT_TRUE(proxy.ok()) << proxy.status();
+  return proxy.ok() ? *std::move(proxy) : nullptr;
+}
+
+class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = FreshDir("fleet");
+    sites_.push_back({"hub-node-1", "cn-west", 8101, 12.5, 2, nullptr, nullptr});
+    sites_.push_back({"coast-node-1", "cn-east", 8102, 1.5, 6, nullptr, nullptr});
+    sites_.push_back({"edge-node-1", "sg", 8103, 38, 4, nullptr, nullptr});
+    for (Site& site : sites_) {
+      site.node = StartNode(dir_, site.upstream, site.tpot_ms);
+      ASSERT_NE(site.node, nullptr);
+      site.proxy = StartProxy(dir_, site.upstream, site.node->port(), site.rtt_ms);
+      ASSERT_NE(site.proxy, nullptr);
+    }
+    WriteFleet();
+    auto location = FreshLedger(GetParam(), dir_);
+    ASSERT_TRUE(location.ok()) << location.status();
+    ledger_ = *location;
+    auto store = ledger::OpenStore(ledger_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    auto key = AddTenant(*store_, "acme", "premium");
+    ASSERT_TRUE(key.ok()) << key.status();
+    key_ = *key;
+  }
+
+  // The example fleet with each upstream's URL pointing at its site's proxy.
+  void WriteFleet() {
+    std::ifstream in(std::string(TOKENFAB_SOURCE_DIR) + "/examples/fleet-three-regions.toml");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string toml = text.str();
+    for (const Site& site : sites_) {
+      toml = std::regex_replace(toml, std::regex(fmt::format("127\\.0\\.0\\.1:{}", site.example_port)),
+                                fmt::format("127.0.0.1:{}", site.proxy->port()));
+    }
+    WriteFile(dir_ / "fleet.toml", toml);
+  }
+
+  void StartGateway(const std::string& policy, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {TOKENFAB_BINARY, "gateway", "--fleet",
+                                     (dir_ / "fleet.toml").string(), "--listen", "127.0.0.1:0",
+                                     "--ledger", ledger_, "--policy", policy, "--io-threads", "1",
+                                     "--poll-interval-ms", "50"};
+    if (GetParam() == "postgresql") {
+      argv.push_back("--redis");
+      argv.push_back(fmt::format("redis://127.0.0.1:{}", ledger::Servers().redis->port()));
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto gw = ChildProcess::Start(argv, (dir_ / "gateway.log").string(), true);
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    gateway_ = *std::move(gw);
+    // Every upstream polled, with its RTT measured through its proxy.
+    ASSERT_TRUE(WaitFor([&] {
+      json::value fleet = Fleet();
+      if (!fleet.is_object()) return false;
+      for (const json::value& up : fleet.at("upstreams").as_array()) {
+        if (up.at("rtt_ms").to_number<double>() < 0) return false;
+      }
+      return true;
+    })) << gateway_->Log();
+  }
+
+  json::value Fleet() {
+    ClientResult r = client_.Get(static_cast<uint16_t>(gateway_->port()), "/fleet");
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    return ec ? json::value() : v;
+  }
+
+  ClientResult Chat(const std::string& content, const std::string& key, bool usage = true,
+                    int max_tokens = 12) {
+    return client_.Post(static_cast<uint16_t>(gateway_->port()), "/v1/chat/completions",
+                        ChatBody(kModel, content, true, usage, max_tokens), {.api_key = key});
+  }
+
+  std::filesystem::path dir_;
+  std::vector<Site> sites_;
+  std::string ledger_;
+  std::unique_ptr<ledger::Store> store_;
+  std::string key_;
+  std::unique_ptr<ChildProcess> gateway_;
+  TestClient client_;
+};
+
+TEST_P(GatewayFleetTest, MeasuresTheInjectedRoundTripTimes) {
+  StartGateway("least-load");
+  // Polls time /load through each proxy: about the injected RTT.
+  ASSERT_TRUE(WaitFor([&] {
+    json::array ups = Fleet().at("upstreams").as_array();
+    return ups[0].at("rtt_ms").to_number<double>() > 11 && ups[2].at("rtt_ms").to_number<double>() > 36;
+  }));
+  json::array ups = Fleet().at("upstreams").as_array();
+  EXPECT_NEAR(ups[0].at("rtt_ms").to_number<double>(), 12.5, 8);
+  EXPECT_NEAR(ups[1].at("rtt_ms").to_number<double>(), 1.5, 8);
+  EXPECT_NEAR(ups[2].at("rtt_ms").to_number<double>(), 38, 10);
+}
+
+TEST_P(GatewayFleetTest, EachPolicyRoutesAsItSays) {
+  struct Case {
+    std::string policy;
+    std::vector<std::string> regions;  // of six requests one after the other
+  };
+  // An idle fleet: cost-slo and the default pick the lowest energy cost per token (the hub: at
+  // every hour its power is the cheapest, and its tokens per joule, nominal and measured, the
+  // most), green-first the greenest supply (the hub, 55 %), round-robin takes turns, least-load
+  // breaks ties by order.
+  const std::vector<std::string> hub(6, "cn-west");
+  for (const Case& c :
+       {Case{"round-robin", {"cn-west", "cn-east", "sg", "cn-west", "cn-east", "sg"}},
+        Case{"least-load", hub}, Case{"cost-slo", hub}, Case{"green-first", hub},
+        Case{std::string(routing::kDefaultPolicySpec), hub}}) {
+    StartGateway(c.policy);
+    std::vector<std::string> regions;
+    for (int i = 0; i < 6; ++i) {
+      const ClientResult r = Chat(fmt::format("request {} under {}", i, c.policy), key_);
+      ASSERT_TRUE(r.saw_done()) << c.policy << ": " << r.status << " " << r.body;
+      regions.push_back(r.header("x-tokenfab-region"));
+    }
+    EXPECT_EQ(regions, c.regions) << c.policy;
+    gateway_->Signal(SIGTERM);
+    gateway_->Wait();
+  }
+}
+
+TEST_P(GatewayFleetTest, ResidencyAndQuotasAreEnforced) {
+  auto sg = AddTenant(*store_, "sgcorp", "premium", {"sg"});
+  auto cn = AddTenant(*store_, "cncorp", "premium", {"cn"});
+  ledger::Limits small;
+  small.rpm = 3;
+  auto limited = AddTenant(*store_, "small", "premium", {}, small);
+  ledger::Limits budget;
+  budget.token_budget = 100;
+  budget.budget_period = ledger::BudgetPeriod::kDay;
+  auto thrifty = AddTenant(*store_, "thrifty", "premium", {}, budget);
+  ASSERT_TRUE(sg.ok() && cn.ok() && limited.ok() && thrifty.ok());
+  StartGateway(std::string(routing::kDefaultPolicySpec));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(Chat("where am I served?", *sg).header("x-tokenfab-region"), "sg");
+    EXPECT_NE(Chat("where am I served?", *cn).header("x-tokenfab-region"), "sg");
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Chat("hi", *limited).saw_done());
+  const ClientResult over = Chat("hi", *limited);
+  EXPECT_EQ(over.status, 429);
+  EXPECT_FALSE(over.header("Retry-After").empty());
+  EXPECT_THAT(over.body, HasSubstr("rate_limit_exceeded"));
+  // The budget: 100 tokens a day; the first answers spend it, then insufficient_quota.
+  int answered = 0;
+  ClientResult refused;
+  for (int i = 0; i < 20; ++i) {
+    refused = Chat("spend my budget please", *thrifty, true, 40);
+    if (refused.status != 200) break;
+    ++answered;
+  }
+  EXPECT_GE(answered, 1);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_THAT(refused.body, HasSubstr("insufficient_quota"));
+}
+
+TEST_P(GatewayFleetTest, FailsOverWhenANodeDiesMidRunAndBillsWhatClientsSaw) {
+  StartGateway("round-robin");
+  constexpr int kRequests = 90;
+  std::atomic<int> next{0};
+  std::mutex mu;
+  std::vector<ClientResult> results(kRequests);
+  std::vector<std::thread> clients;
+  std::atomic<bool> killed{false};
+  for (int c = 0; c < 6; ++c) {
+    clients.emplace_back([&] {
+      TestClient client;
+      for (int i; (i = next.fetch_add(1)) < kRequests;) {
+        results[i] = client.Post(static_cast<uint16_t>(gateway_->port()), "/v1/chat/completions",
+                                 ChatBody(kModel, fmt::format("request number {}", i), true, true, 24),
+                                 {.api_key = key_});
+        if (i == kRequests / 3 && !killed.exchange(true)) {
+          sites_[1].node->Signal(SIGKILL);  // the coast node, in the middle of the run
+        }
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  int completed = 0, aborted = 0;
+  std::map<std::string, int> by_region;
+  int64_t seen_prompt = 0, seen_completion = 0;
+  for (const ClientResult& r : results) {
+    if (r.saw_done()) {
+      ++completed;
+      ++by_region[r.header("x-tokenfab-region")];
+      ASSERT_TRUE(r.usage().has_value());
+      seen_prompt += r.usage()->prompt_tokens;
+      seen_completion += r.usage()->completion_tokens;
+    } else {
+      // Only answers that were streaming from the node when it died may be cut.
+      EXPECT_EQ(r.status, 200) << r.body;
+      EXPECT_EQ(r.header("x-tokenfab-region"), "cn-east");
+      ++aborted;
+    }
+  }
+  EXPECT_LE(aborted, 6) << "at most the streams in flight on the dead node";
+  EXPECT_EQ(completed + aborted, kRequests);
+  EXPECT_GT(by_region["cn-west"], kRequests / 4);
+  EXPECT_GT(by_region["sg"], kRequests / 4);
+  // The node is marked down, and the fleet goes on without it.
+  ASSERT_TRUE(WaitFor([&] { return !Fleet().at("upstreams").at(1).at("healthy").as_bool(); }));
+  for (int i = 0; i < 6; ++i) {
+    const ClientResult r = Chat("after the failure", key_);
+    ASSERT_TRUE(r.saw_done());
+    EXPECT_NE(r.header("x-tokenfab-region"), "cn-east");
+    seen_prompt += r.usage()->prompt_tokens;
+    seen_completion += r.usage()->completion_tokens;
+  }
+  // The ledger: the answers the clients finished, token for token, plus what the cut answers
+  // delivered (counted with the model's vocabulary, status "aborted").
+  ledger::UsageQuery ok_only;
+  ok_only.tenant = "acme";
+  auto rows = store_->QueryUsage(ok_only);
+  ASSERT_TRUE(rows.ok());
+  int64_t prompt = 0, completion = 0;
+  for (const ClientResult& r : results) {
+    if (r.saw_done()) continue;
+    auto e = store_->GetUsage(r.header("x-request-id"));
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ(e->status, "aborted");
+    prompt += e->prompt_tokens;
+    completion += e->completion_tokens;
+  }
+  EXPECT_EQ((*rows)[0].requests, kRequests + 6);
+  EXPECT_EQ((*rows)[0].prompt_tokens - prompt, seen_prompt);
+  EXPECT_EQ((*rows)[0].completion_tokens - completion, seen_completion);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, GatewayFleetTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+}  // namespace
+}  // namespace tokenfab::gateway_it

@@ -1,0 +1,135 @@
+// `tokenfab serve` with no fleet, as the README's first command runs it: a fresh data folder gets
+// a demo model, a SQLite ledger and one API key printed once; the endpoint answers the official
+// OpenAI SDK through the gateway (headers name the upstream and region), refuses a wrong key,
+// and the ledger holds exactly the usage the client saw. A second start reuses the model and the
+// key and prints no new one.
+//
+//   node serve_quickstart_test.mjs TOKENFAB_BINARY
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import OpenAI from 'openai';
+import { check, tempDir } from './node_harness.mjs';
+
+const [tokenfab] = process.argv.slice(2);
+if (!tokenfab) {
+  console.error('usage: node serve_quickstart_test.mjs TOKENFAB');
+  process.exit(2);
+}
+
+// Starts `tokenfab serve` on `dataDir`; resolves with its endpoint and the key it printed (if any)
+// once it prints its endpoint line.
+function startServe(dataDir) {
+  const proc = spawn(tokenfab, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0',
+                                '--threads', '1', '--io-threads', '1'],
+                     { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d.toString(); });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const lines = readline.createInterface({ input: proc.stdout });
+  let key = null;
+  return new Promise((resolve, reject) => {
+    lines.on('line', (line) => {
+      const keyMatch = /^your API key .*: (\S+)$/.exec(line);
+      if (keyMatch) key = keyMatch[1];
+      const endpoint = /endpoint on (http:\/\/\S+\/v1)/.exec(line);
+      if (endpoint) {
+        resolve({ url: endpoint[1], key, proc, exited, stderr: () => stderr,
+                  async stop() { proc.kill('SIGTERM'); return exited; } });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`tokenfab serve exited (${code}): ${stderr}`)));
+  });
+}
+
+const dataDir = path.join(tempDir('tokenfab-serve-'), 'data');
+let seen = { requests: 0, prompt: 0, completion: 0 };
+
+const first = await startServe(dataDir);
+try {
+  await check('the first start makes the demo model and prints a key', async () => {
+    assert.match(first.key ?? '', /^tf-/);
+    assert.ok(fs.existsSync(path.join(dataDir, 'models', 'tokenfab-demo.gguf')));
+    assert.ok(fs.existsSync(path.join(dataDir, 'ledger.sqlite')));
+    assert.match(first.stderr(), /creating the demo model/);
+  });
+
+  const client = new OpenAI({ baseURL: first.url, apiKey: first.key, maxRetries: 0 });
+
+  await check('the SDK lists the model and gets a chat answer through the gateway', async () => {
+    const models = await client.models.list();
+    assert.deepEqual(models.data.map((m) => m.id), ['tokenfab-demo']);
+    const { data, response } = await client.chat.completions.create({
+      model: 'tokenfab-demo', messages: [{ role: 'user', content: 'Hello, factory!' }],
+      max_tokens: 8, temperature: 0,
+    }).withResponse();
+    assert.equal(response.headers.get('x-tokenfab-upstream'), 'local-node');
+    assert.equal(response.headers.get('x-tokenfab-region'), 'local');
+    assert.equal(data.choices[0].message.role, 'assistant');
+    assert.ok(data.usage.prompt_tokens > 0);
+    assert.ok(data.usage.completion_tokens >= 1 && data.usage.completion_tokens <= 8);
+    seen.requests += 1;
+    seen.prompt += data.usage.prompt_tokens;
+    seen.completion += data.usage.completion_tokens;
+  });
+
+  await check('a stream relays chunk by chunk and ends with usage', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'tokenfab-demo', messages: [{ role: 'user', content: 'Stream, please.' }],
+      max_tokens: 12, stream: true, stream_options: { include_usage: true }, seed: 7,
+    });
+    let chunks = 0;
+    let usage = null;
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta?.content) ++chunks;
+      usage = chunk.usage ?? usage;
+    }
+    assert.ok(chunks >= 1);
+    assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+    seen.requests += 1;
+    seen.prompt += usage.prompt_tokens;
+    seen.completion += usage.completion_tokens;
+  });
+
+  await check('a wrong key is a 401 the SDK surfaces', async () => {
+    const stranger = new OpenAI({ baseURL: first.url, apiKey: 'tf-not-a-key', maxRetries: 0 });
+    await assert.rejects(
+      stranger.chat.completions.create({
+        model: 'tokenfab-demo', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2,
+      }),
+      (err) => err instanceof OpenAI.AuthenticationError && err.status === 401 && err.message.length > 0);
+  });
+} finally {
+  const { code } = await first.stop();
+  assert.equal(code, 0, first.stderr());
+}
+
+await check('the ledger holds the usage the client saw, token for token', async () => {
+  const usage = spawnSync(tokenfab, ['usage', '--data-dir', dataDir, '--format', 'csv']);
+  assert.equal(usage.status, 0, usage.stderr.toString());
+  const [header, row] = usage.stdout.toString().trim().split('\n');
+  const columns = header.split(',');
+  const values = Object.fromEntries(row.split(',').map((v, i) => [columns[i], v]));
+  assert.equal(Number(values.requests), seen.requests);
+  assert.equal(Number(values.prompt_tokens), seen.prompt);
+  assert.equal(Number(values.completion_tokens), seen.completion);
+  assert.ok(Number(values.energy_wh) >= 0);
+});
+
+const second = await startServe(dataDir);
+try {
+  await check('a second start reuses the model and the key, and prints no new key', async () => {
+    assert.equal(second.key, null);
+    assert.doesNotMatch(second.stderr(), /creating the demo model/);
+    const client = new OpenAI({ baseURL: second.url, apiKey: first.key, maxRetries: 0 });
+    const answer = await client.completions.create({
+      model: 'tokenfab-demo', prompt: 'Once upon a time', max_tokens: 4,
+    });
+    assert.ok(answer.usage.completion_tokens >= 1);
+  });
+} finally {
+  const { code } = await second.stop();
+  assert.equal(code, 0, second.stderr());
+}
