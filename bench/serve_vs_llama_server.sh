@@ -11,12 +11,15 @@
 # threads, default 2), SLOTS (llama-server -np and the node's --max-running, default 8), CONTEXT
 # (tokens per sequence, default 2048), RATE_SCALE (trace arrival-rate multiplier, default 0.1),
 # MAX_REQUESTS (default 60), MAX_INPUT and MAX_OUTPUT (trace lengths are cut to these, default 512
-# and 128), SLO_TTFT_MS / SLO_TPOT_MS (default 5000 / 250), ROUNDS (default 1), NODE_ARGS,
-# LLAMA_ARGS and BENCH_ARGS (extra flags for the node, llama-server and bench serve), OUT (folder),
-# EXTRA_BODY (JSON merged into every request; default greedy decoding, {"temperature": 0}: on a
-# model with random weights, sampling soon picks byte tokens that are not valid UTF-8 on their own,
-# and llama-server then ends the stream with an error ("output that does not match the expected
-# Content-only format"), which would count against it; greedy output avoids that).
+# and 128), SLO_TTFT_MS / SLO_TPOT_MS (default 5000 / 250), WARMUP (requests not measured,
+# default 2), ROUNDS (default 1), NODE_ARGS, LLAMA_ARGS and BENCH_ARGS (extra flags for the node,
+# llama-server and bench serve), OUT (folder), EXTRA_BODY (JSON merged into every request;
+# default greedy decoding, {"temperature": 0}).
+#
+# On models with random weights llama-server ends some streams with an error event instead of
+# [DONE] ("unparsed Content-only output" in its log: its output parser rejects the random text),
+# even with greedy decoding. bench serve counts those as stream_error failures; the latency
+# percentiles are over the completed requests, so compare those as well as goodput.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tokenfab="${TOKENFAB:-build/bin/tokenfab}"
@@ -35,7 +38,7 @@ extra_body="${EXTRA_BODY:-}"
 bench_args=(--trace "$trace" --trace-format "${TRACE_FORMAT:-azure}" --rate-scale "${RATE_SCALE:-0.1}"
   --max-requests "${MAX_REQUESTS:-60}" --max-input-len "${MAX_INPUT:-512}"
   --max-output-len "${MAX_OUTPUT:-128}" --prompt token-ids --endpoint completions
-  --slo-ttft-ms "${SLO_TTFT_MS:-5000}" --slo-tpot-ms "${SLO_TPOT_MS:-250}" --warmup 2
+  --slo-ttft-ms "${SLO_TTFT_MS:-5000}" --slo-tpot-ms "${SLO_TPOT_MS:-250}" --warmup "${WARMUP:-2}"
   --seed 1 --no-progress --request-timeout 900 --extra-body "$extra_body" ${BENCH_ARGS:-})
 
 server_pid=""

@@ -36,7 +36,7 @@ PY
 
 common=(TRACE_FORMAT=mooncake RATE_SCALE=1 MAX_REQUESTS="$((requests + 1))"
   MAX_INPUT="$((prefix + suffix))" MAX_OUTPUT="$gen" CONTEXT="$((prefix + suffix + gen + 64))"
-  SLOTS="${SLOTS:-8}" BENCH_ARGS="--warmup 1 --concurrency ${SLOTS:-8}")
+  SLOTS="${SLOTS:-8}" WARMUP=1 BENCH_ARGS="--concurrency ${SLOTS:-8}")
 echo "== prompt caches on" >&2
 env "${common[@]}" OUT="$out/on" bench/serve_vs_llama_server.sh "$model" "$trace" | tee "$out/on.txt"
 echo "== prompt caches off" >&2

@@ -2,7 +2,7 @@
 //
 //   tokenfab gateway --fleet examples/fleet-three-regions.toml [--listen 127.0.0.1:8080]
 //       [--ledger data/ledger.sqlite | --ledger postgresql://...] [--redis redis://host:6379]
-//       [--policy cost-slo+prefix-affinity:0.5+least-load:0.2]
+//       [--policy prefix-affinity+kv-aware:0.5+least-load:0.3]
 //
 // SIGHUP reloads the fleet file (streams in flight continue; a broken file is logged and the old
 // configuration stays); SIGINT / SIGTERM stop it after letting requests in flight finish.

@@ -92,8 +92,9 @@ PY
 summary="$out/summary.txt"
 : >"$summary"
 for policy in $policies; do
-  spec="$policy"
-  [ "$policy" = default ] && spec="cost-slo+prefix-affinity:0.5+least-load:0.2"
+  # "default": the gateway's built-in default, whatever it is (no --policy flag).
+  policy_flag=(--policy "$policy")
+  [ "$policy" = default ] && policy_flag=()
   ledger="$work/ledger-$policy"
   "$tokenfab" tenants tier-set bench --ttft-ms "$slo_ttft_ms" --tpot-ms "$slo_tpot_ms" \
     --priority 1 --data-dir "$ledger" >/dev/null 2>&1
@@ -101,7 +102,7 @@ for policy in $policies; do
   "$tokenfab" tenants set bench --rpm 100000000 --tpm 100000000000 --max-concurrency 1000000 \
     --data-dir "$ledger" >/dev/null 2>&1
   start "gateway-$policy" "$work/gateway-$policy.log" "$tokenfab" gateway --fleet "$work/fleet.toml" \
-    --listen 127.0.0.1:0 --data-dir "$ledger" --policy "$spec" --io-threads 1
+    --listen 127.0.0.1:0 --data-dir "$ledger" "${policy_flag[@]}" --io-threads 1
   gw_port=$started_port
   gw_pid=${bench_pids[-1]}
   sleep 1  # a few polls: RTTs and loads known

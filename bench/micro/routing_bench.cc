@@ -22,7 +22,7 @@ constexpr int kConversations = 256;  // distinct prompt prefixes in flight
 
 const char* const kSpecs[] = {
     "round-robin", "least-load", "power-of-two", "prefix-affinity",
-    "kv-aware",    "cost-slo",   "green-first",  "cost-slo+prefix-affinity:0.5+least-load:0.2"};
+    "kv-aware",    "cost-slo",   "green-first",  "prefix-affinity+kv-aware:0.5+least-load:0.3"};
 
 fleet::Site MakeSite(std::string name, std::string region, double price, double pue) {
   fleet::Site site;

@@ -1,6 +1,7 @@
 // What the default composition (kDefaultPolicySpec) is meant to do, on the three-site test fleet:
-// cheapest site within the SLO; spill when the cheap site's queue breaks it; keep a conversation
-// where its prefix is cached unless that costs over twice as much; honour residency.
+// new conversations to the least loaded upstream; a conversation stays where its prefix is
+// cached (the gateway's own index, or the blocks an upstream reports) until loads drift apart;
+// residency before everything.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -41,25 +42,33 @@ TEST_F(DefaultPolicyTest, BuildsFromTheDefaultSpec) {
   EXPECT_EQ(policy_->spec(), kDefaultPolicySpec);
 }
 
-TEST_F(DefaultPolicyTest, CheapestSiteWhileItMeetsTheSlo) {
-  EXPECT_EQ(First(Request({}), {Loaded(6), Loaded(0), Loaded(0)}), "hub-1");
-  // hub: 12 + 700 + 200 ms > 800 ms (the SLO with headroom): spill to the coast.
-  EXPECT_EQ(First(Request({}), {Loaded(6, 10, 700), Loaded(0), Loaded(0)}), "coast-1");
-  // Both Chinese sites queued past the SLO: the edge.
-  EXPECT_EQ(First(Request({}), {Loaded(6, 10, 700), Loaded(6, 10, 900), Loaded(0)}), "edge-1");
+TEST_F(DefaultPolicyTest, NewConversationsGoToTheLeastLoaded) {
+  EXPECT_EQ(First(Request({}), {Loaded(6), Loaded(0), Loaded(2)}), "coast-1");
+  EXPECT_EQ(First(Request({}), {Loaded(1), Loaded(5), Loaded(3)}), "hub-1");
 }
 
-TEST_F(DefaultPolicyTest, CacheAffinityOutweighsA40PercentPriceGapButNotTwice) {
-  const std::vector<uint64_t> coast_chat = {1, 2, 3, 4};
-  const std::vector<uint64_t> edge_chat = {5, 6, 7, 8};
-  auto idle = MakeSnapshot(config_, {});
-  policy_->OnRouted(Request(coast_chat), *idle, 1);
-  policy_->OnRouted(Request(edge_chat), *idle, 2);
-  EXPECT_EQ(First(Request(coast_chat), {Loaded(0), Loaded(1), Loaded(0)}), "coast-1");
-  EXPECT_EQ(First(Request(edge_chat), {Loaded(0), Loaded(0), Loaded(1)}), "hub-1");
+TEST_F(DefaultPolicyTest, AConversationStaysWhereItsPrefixWasSent) {
+  const std::vector<uint64_t> chat = {1, 2, 3, 4};
+  policy_->OnRouted(Request(chat), *MakeSnapshot(config_, {}), 0);
+  // The hub is busier, but it holds the conversation's prefix.
+  EXPECT_EQ(First(Request(chat), {Loaded(8), Loaded(0), Loaded(0)}), "hub-1");
+  // Loads drifted apart (over 32 requests and 1.5 times): balance first.
+  EXPECT_NE(First(Request(chat), {Loaded(80), Loaded(10), Loaded(10)}), "hub-1");
 }
 
-TEST_F(DefaultPolicyTest, ResidencyComesBeforeCost) {
+TEST_F(DefaultPolicyTest, FollowsTheBlocksAnUpstreamReportsCached) {
+  // A conversation this gateway never routed (another gateway did, or before a restart), whose
+  // blocks the edge node reports in its load snapshot.
+  const std::vector<uint64_t> chat = {5, 6, 7, 8};
+  fleet::UpstreamState edge = Loaded(1);
+  edge.cached_blocks = std::make_shared<const fleet::BlockHashSet>(chat);
+  RoutingRequest request = Request(chat);
+  request.block_tokens = 500;
+  EXPECT_EQ(First(request, {Loaded(1), Loaded(1), edge}), "edge-1");
+  EXPECT_EQ(First(Request({}), {Loaded(1), Loaded(1), edge}), "hub-1");
+}
+
+TEST_F(DefaultPolicyTest, ResidencyComesFirst) {
   RoutingRequest request = Request({});
   const std::vector<std::string> sg = {"sg"};
   request.allowed_regions = sg;

@@ -185,10 +185,11 @@ TEST_P(GatewayFleetTest, EachPolicyRoutesAsItSays) {
     std::string policy;
     std::vector<std::string> regions;  // of six requests one after the other
   };
-  // An idle fleet: cost-slo and the default pick the lowest energy cost per token (the hub: at
-  // every hour its power is the cheapest, and its tokens per joule, nominal and measured, the
-  // most), green-first the greenest supply (the hub, 55 %), round-robin takes turns, least-load
-  // breaks ties by order.
+  // An idle fleet: cost-slo picks the lowest energy cost per token (the hub: at every hour its
+  // power is the cheapest, and its tokens per joule, nominal and measured, the most), green-first
+  // the greenest supply (the hub, 55 %), round-robin takes turns, least-load breaks ties by
+  // order, and the default keeps the requests, whose prompts share the chat template's prefix,
+  // where the first one went.
   const std::vector<std::string> hub(6, "cn-west");
   for (const Case& c :
        {Case{"round-robin", {"cn-west", "cn-east", "sg", "cn-west", "cn-east", "sg"}},

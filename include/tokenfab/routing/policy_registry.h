@@ -27,10 +27,9 @@
 
 namespace tokenfab::routing {
 
-// The policy the gateway and the simulator use unless told otherwise. See examples/README.md
-// (Routing) for why this composition.
-inline constexpr std::string_view kDefaultPolicySpec =
-    "cost-slo+prefix-affinity:0.5+least-load:0.2";
+// The policy the gateway and the simulator use unless told otherwise: the winner of
+// bench/gateway/policies.sh; see examples/README.md (Routing) for the figures.
+inline constexpr std::string_view kDefaultPolicySpec = "prefix-affinity+kv-aware:0.5+least-load:0.3";
 
 // One term of a spec. Plain data.
 struct PolicyTerm {
