@@ -154,7 +154,7 @@ struct KernelTable {
 
 // MatMul over at least this many activation columns uses the panel kernels where a level has them
 // (CpuKernels::kGemmMinTokens).
-inline constexpr int64_t kPanelMinTokens = 16;
+inline constexpr int64_t kPanelMinTokens = 32;
 
 // True when MatMul over n_tokens columns of a `type` matrix uses the panel kernels.
 bool UsesPanels(const KernelTable& table, int type, int64_t n_tokens);
