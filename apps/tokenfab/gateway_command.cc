@@ -49,15 +49,7 @@ int Run(const GatewayCommandFlags& flags) {
   if (!gw.ok()) return Fail("gateway", gw.status());
   std::printf("tokenfab gateway listening on http://%s\n", (*gw)->address().c_str());
   std::fflush(stdout);
-  WaitForStop(signals, [&] {
-    StatusOr<fleet::FleetConfig> reloaded = fleet::LoadFleetConfig(flags.fleet);
-    if (!reloaded.ok()) {
-      TF_LOG_ERROR("reload refused, keeping the running fleet: {}", reloaded.status().message());
-      return;
-    }
-    Status s = (*gw)->Reload(std::make_shared<const fleet::FleetConfig>(*std::move(reloaded)));
-    if (!s.ok()) TF_LOG_ERROR("reload refused, keeping the running fleet: {}", s.message());
-  });
+  WaitForStop(signals, [&] { ReloadFleetFile(**gw, flags.fleet); });
   TF_LOG_INFO("stopping: letting requests in flight finish");
   (*gw)->Stop(flags.gateway.drain);
   const gateway::GatewayStats stats = (*gw)->stats();

@@ -14,7 +14,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "tokenfab/base/logging.h"
 #include "tokenfab/base/status.h"
+#include "tokenfab/fleet/fleet_config_loader.h"
 #include "tokenfab/gateway/gateway.h"
 #include "tokenfab/ledger/rate_counters.h"
 #include "tokenfab/ledger/redis_counters.h"
@@ -124,6 +126,18 @@ inline void WaitForStop(const sigset_t& set, const std::function<void()>& reload
     }
     return;
   }
+}
+
+// SIGHUP: loads `fleet_file` again and swaps it into the running gateway; a broken file is
+// logged and the running fleet stays.
+inline void ReloadFleetFile(gateway::Gateway& gw, const std::string& fleet_file) {
+  StatusOr<fleet::FleetConfig> reloaded = fleet::LoadFleetConfig(fleet_file);
+  if (!reloaded.ok()) {
+    TF_LOG_ERROR("reload refused, keeping the running fleet: {}", reloaded.status().message());
+    return;
+  }
+  Status s = gw.Reload(std::make_shared<const fleet::FleetConfig>(*std::move(reloaded)));
+  if (!s.ok()) TF_LOG_ERROR("reload refused, keeping the running fleet: {}", s.message());
 }
 
 }  // namespace tokenfab::cli

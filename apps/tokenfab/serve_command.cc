@@ -168,14 +168,7 @@ int Run(ServeFlags& flags) {
               (*gw)->address().c_str(), nodes.size(), nodes.size() == 1 ? "" : "s");
   std::fflush(stdout);
   WaitForStop(signals, [&] {
-    if (flags.fleet.empty()) return;
-    StatusOr<fleet::FleetConfig> reloaded = fleet::LoadFleetConfig(flags.fleet);
-    if (!reloaded.ok()) {
-      TF_LOG_ERROR("reload refused, keeping the running fleet: {}", reloaded.status().message());
-      return;
-    }
-    Status s = (*gw)->Reload(std::make_shared<const fleet::FleetConfig>(*std::move(reloaded)));
-    if (!s.ok()) TF_LOG_ERROR("reload refused, keeping the running fleet: {}", s.message());
+    if (!flags.fleet.empty()) ReloadFleetFile(**gw, flags.fleet);
   });
   (*gw)->Stop(flags.gateway.drain);
   for (auto& node : nodes) node->Stop(flags.gateway.drain);

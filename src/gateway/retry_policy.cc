@@ -54,18 +54,7 @@ bool RetryPolicy::ShouldRetry(AttemptOutcome outcome, bool client_saw_bytes, int
   if (client_saw_bytes) return false;
   if (attempts_made >= options_.max_attempts) return false;
   if (elapsed_micros >= options_.budget_micros) return false;
-  switch (outcome) {
-    case AttemptOutcome::kConnectFailed:
-    case AttemptOutcome::kTimedOut:
-    case AttemptOutcome::kServerError:
-    case AttemptOutcome::kBroken:
-      return true;
-    case AttemptOutcome::kSuccess:
-    case AttemptOutcome::kClientError:
-    case AttemptOutcome::kCancelled:
-      return false;
-  }
-  return false;
+  return IsUpstreamFailure(outcome);
 }
 
 int64_t RetryPolicy::BackoffMicros(int attempts_made, base::Random& random) const {

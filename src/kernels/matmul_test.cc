@@ -155,6 +155,18 @@ TEST_P(MatMulTest, LargerShapesAndThreadCounts) {
   }
 }
 
+// `rows` rows of `cols` random values (std 0.05), quantised to `type`.
+std::vector<uint8_t> RandomWeights(base::Random& random, GgmlType type, int64_t cols,
+                                   int64_t rows) {
+  const int64_t row_bytes = GgmlRowBytes(type, cols);
+  std::vector<uint8_t> w(row_bytes * rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<float> row = RandomVector(random, cols, 0.05);
+    QuantizeRow(type, row.data(), w.data() + r * row_bytes, cols);
+  }
+  return w;
+}
+
 // Results do not depend on the thread count, and below kGemmMinTokens a token's result does not
 // depend on the other tokens of the batch: the runtime's outputs are reproducible however requests
 // are batched and however many threads run them.
@@ -162,12 +174,7 @@ TEST_P(MatMulTest, ResultsAreBitIdenticalAcrossThreadsAndDecodeBatches) {
   base::Random random(77);
   for (GgmlType type : kTypes) {
     const int64_t cols = 512, rows = 300;
-    const int64_t row_bytes = GgmlRowBytes(type, cols);
-    std::vector<uint8_t> w(row_bytes * rows);
-    for (int64_t r = 0; r < rows; ++r) {
-      std::vector<float> row = RandomVector(random, cols, 0.05);
-      QuantizeRow(type, row.data(), w.data() + r * row_bytes, cols);
-    }
+    const std::vector<uint8_t> w = RandomWeights(random, type, cols, rows);
     const WeightMatrix matrix = WeightMatrix::Dense(type, w.data(), cols, rows);
     for (int64_t tokens : {int64_t{7}, CpuKernels::kGemmMinTokens + 9}) {
       std::vector<float> x = RandomVector(random, tokens * cols);
@@ -194,12 +201,7 @@ TEST_P(MatMulTest, StreamingOnlyIsBatchInvariantAtAnyWidth) {
   base::Random random(91);
   for (GgmlType type : kTypes) {
     const int64_t cols = 256, rows = 70, tokens = 3 * CpuKernels::kGemmMinTokens + 5;
-    const int64_t row_bytes = GgmlRowBytes(type, cols);
-    std::vector<uint8_t> w(row_bytes * rows);
-    for (int64_t r = 0; r < rows; ++r) {
-      std::vector<float> row = RandomVector(random, cols, 0.05);
-      QuantizeRow(type, row.data(), w.data() + r * row_bytes, cols);
-    }
+    const std::vector<uint8_t> w = RandomWeights(random, type, cols, rows);
     const WeightMatrix matrix = WeightMatrix::Dense(type, w.data(), cols, rows);
     std::vector<float> x = RandomVector(random, tokens * cols);
     std::vector<float> y(tokens * rows);
