@@ -174,10 +174,15 @@ TEST_P(GatewayFleetTest, MeasuresTheInjectedRoundTripTimes) {
     json::array ups = Fleet().at("upstreams").as_array();
     return ups[0].at("rtt_ms").to_number<double>() > 11 && ups[2].at("rtt_ms").to_number<double>() > 36;
   }));
+  // The injected delay is a floor; above it a loaded machine adds scheduling noise (a test
+  // machine running other tests at once has shown 9 ms), hence the generous ceiling.
   json::array ups = Fleet().at("upstreams").as_array();
-  EXPECT_NEAR(ups[0].at("rtt_ms").to_number<double>(), 12.5, 8);
-  EXPECT_NEAR(ups[1].at("rtt_ms").to_number<double>(), 1.5, 8);
-  EXPECT_NEAR(ups[2].at("rtt_ms").to_number<double>(), 38, 10);
+  for (size_t i = 0; i < sites_.size(); ++i) {
+    const double rtt = ups[i].at("rtt_ms").to_number<double>();
+    EXPECT_GE(rtt, 0.9 * sites_[i].rtt_ms) << sites_[i].upstream;
+    EXPECT_LT(rtt, sites_[i].rtt_ms + 40) << sites_[i].upstream;
+  }
+  EXPECT_LT(ups[0].at("rtt_ms").to_number<double>(), ups[2].at("rtt_ms").to_number<double>());
 }
 
 TEST_P(GatewayFleetTest, EachPolicyRoutesAsItSays) {
