@@ -16,8 +16,10 @@ threads="${THREADS:-$(nproc)}"
 mode="${1:?perplexity, greedy or speed}"
 shift
 
-# Models: both architectures with their usual vocabularies, at a shape whose rows fit K-quants.
-shape=(--dim 256 --layers 4 --heads 4 --kv-heads 2 --ffn 768 --context 2048 --init-std 0.05)
+# Models: both architectures with their usual vocabularies, at a shape whose rows fit K-quants;
+# weights at model create's default scale unless INIT_STD says otherwise.
+shape=(--dim 256 --layers 4 --heads 4 --kv-heads 2 --ffn 768 --context 2048
+  --init-std "${INIT_STD:-0.1}")
 make_model() {  # arch vocab type out
   [ -f "$4" ] || "$tokenfab" model create --arch "$1" --vocab "$2" --type "$3" --seed 3 \
     "${shape[@]}" --output "$4" >/dev/null

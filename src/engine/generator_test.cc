@@ -1,5 +1,8 @@
 #include "tokenfab/engine/generator.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -12,11 +15,13 @@
 namespace tokenfab::engine {
 namespace {
 
-// A tiny random llama model with the GPT-2 vocabulary, written once for the whole suite.
+// A tiny random llama model with the GPT-2 vocabulary, written once for the whole suite, to a
+// file of this process's own: ctest runs each test of the suite as its own process, in parallel.
 class GeneratorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    path_ = new std::string(::testing::TempDir() + "/generator_test.gguf");
+    path_ = new std::string(::testing::TempDir() + "/generator_test_" +
+                            std::to_string(getpid()) + ".gguf");
     StatusOr<tokenizer::Vocab> vocab =
         tokenizer::LoadVocabJson(*tokenizer::FindVocabFile("gpt2"));
     ASSERT_TRUE(vocab.ok()) << vocab.status();
@@ -26,6 +31,12 @@ class GeneratorTest : public ::testing::Test {
     spec.seed = 5;
     base::ThreadPool pool(2);
     ASSERT_TRUE(model::CreateModelFile(spec, *vocab, pool, *path_).ok());
+  }
+
+  static void TearDownTestSuite() {
+    std::remove(path_->c_str());
+    delete path_;
+    path_ = nullptr;
   }
 
   void SetUp() override {
