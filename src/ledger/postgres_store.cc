@@ -14,18 +14,23 @@
 
 #include <charconv>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_set>
+#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "row_mapping.h"
 #include "schema.h"
+#include "sql_store.h"
 #include "tokenfab/ledger/store.h"
 
 namespace tokenfab::ledger {
@@ -35,32 +40,26 @@ constexpr int64_t kMigrationLockId = 7'292'001;  // pg_advisory_xact_lock key fo
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
-// Text-format parameters for PQexecPrepared; nullopt is SQL NULL.
+using internal::SqlParams;
+using internal::SqlRow;
+using internal::SqlSession;
+
+// Text-format parameters for PQexecPrepared; nullptr is SQL NULL.
 class Params {
  public:
-  Params& Add(std::string_view v) {
-    values_.emplace_back(std::string(v));
-    return *this;
-  }
-  Params& Add(const std::string& v) { return Add(std::string_view(v)); }
-  Params& Add(int64_t v) {
-    values_.emplace_back(std::to_string(v));
-    return *this;
-  }
-  Params& Add(const std::optional<int64_t>& v) {
-    if (v) return Add(*v);
-    values_.emplace_back(std::nullopt);
-    return *this;
-  }
-  Params& Add(const std::optional<std::string>& v) {
-    values_.push_back(v);
-    return *this;
-  }
-  Params& AddLimits(const Limits& limits) {
-    Add(limits.rpm).Add(limits.tpm).Add(limits.max_concurrency).Add(limits.token_budget);
-    return Add(limits.budget_period
-                   ? std::optional<std::string>(BudgetPeriodName(*limits.budget_period))
-                   : std::nullopt);
+  Params() = default;
+  explicit Params(const SqlParams& params) {
+    for (const internal::SqlValue& value : params) {
+      if (const auto* v = std::get_if<int64_t>(&value)) {
+        values_.emplace_back(std::to_string(*v));
+      } else if (const auto* d = std::get_if<double>(&value)) {
+        values_.emplace_back(fmt::format("{:.17g}", *d));
+      } else if (const auto* s = std::get_if<std::string>(&value)) {
+        values_.emplace_back(*s);
+      } else {
+        values_.emplace_back(std::nullopt);
+      }
+    }
   }
 
   int size() const { return static_cast<int>(values_.size()); }
@@ -74,105 +73,73 @@ class Params {
   std::vector<std::optional<std::string>> values_;
 };
 
-// A PostgreSQL array literal of strings: {"a","b\"c"}.
-std::string TextArray(const std::vector<std::string_view>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
+// The shared statements' "?N" placeholders as PostgreSQL's "$N".
+std::string DollarPlaceholders(std::string sql) {
+  for (size_t i = 0; i + 1 < sql.size(); ++i) {
+    if (sql[i] == '?' && sql[i + 1] >= '0' && sql[i + 1] <= '9') sql[i] = '$';
+  }
+  return sql;
+}
+
+// One element of a PostgreSQL array literal: {"a","b\\"c"}, {1,2}, {0.5,NULL}.
+void AppendArrayElement(const internal::SqlValue& value, std::string& out) {
+  if (const auto* v = std::get_if<int64_t>(&value)) {
+    out += std::to_string(*v);
+  } else if (const auto* d = std::get_if<double>(&value)) {
+    out += fmt::format("{:.17g}", *d);
+  } else if (const auto* text = std::get_if<std::string>(&value)) {
     out += '"';
-    for (char c : values[i]) {
+    for (char c : *text) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }
     out += '"';
+  } else {
+    out += "NULL";
   }
-  out += '}';
-  return out;
 }
 
-template <typename T>
-std::string NumberArray(const std::vector<T>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    if constexpr (std::is_floating_point_v<T>) {
-      out += fmt::format("{:.17g}", values[i]);
-    } else {
-      out += std::to_string(values[i]);
+// The batch as one array literal per usage_events column, in kUsageColumns order.
+SqlParams UsageColumnArrays(std::span<const UsageEvent> events) {
+  std::vector<SqlParams> rows;
+  rows.reserve(events.size());
+  for (const UsageEvent& e : events) rows.push_back(internal::UsageParams(e));
+  SqlParams arrays;
+  for (int column = 0; column < internal::kUsageColumnCount; ++column) {
+    std::string array = "{";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i) array += ',';
+      AppendArrayElement(rows[i][column], array);
     }
+    array += '}';
+    arrays.push_back(std::move(array));
   }
-  out += '}';
-  return out;
+  return arrays;
 }
 
-// One row of a result, with typed getters (text format).
-class Row {
+// One row of a result (text format).
+class Row final : public SqlRow {
  public:
   Row(const PGresult* result, int row) : result_(result), row_(row) {}
-  bool IsNull(int col) const { return PQgetisnull(result_, row_, col); }
-  std::string Text(int col) const {
+  bool IsNull(int col) const override { return PQgetisnull(result_, row_, col); }
+  std::string Text(int col) const override {
     return std::string(PQgetvalue(result_, row_, col),
                        static_cast<size_t>(PQgetlength(result_, row_, col)));
   }
-  int64_t Int(int col) const {
+  int64_t Int(int col) const override {
     const char* begin = PQgetvalue(result_, row_, col);
     int64_t value = 0;
     std::from_chars(begin, begin + PQgetlength(result_, row_, col), value);
     return value;
   }
-  double Double(int col) const { return std::strtod(PQgetvalue(result_, row_, col), nullptr); }
-  std::optional<int64_t> OptInt(int col) const {
-    return IsNull(col) ? std::nullopt : std::optional<int64_t>(Int(col));
+  double Double(int col) const override {
+    return std::strtod(PQgetvalue(result_, row_, col), nullptr);
   }
 
  private:
   const PGresult* result_;
   int row_;
 };
-
-Limits ReadLimits(const Row& r, int first) {
-  Limits limits;
-  limits.rpm = r.OptInt(first);
-  limits.tpm = r.OptInt(first + 1);
-  limits.max_concurrency = r.OptInt(first + 2);
-  limits.token_budget = r.OptInt(first + 3);
-  if (!r.IsNull(first + 4)) {
-    StatusOr<BudgetPeriod> period = ParseBudgetPeriod(r.Text(first + 4));
-    if (period.ok()) limits.budget_period = *period;
-  }
-  return limits;
-}
-
-Tier ReadTier(const Row& r) {
-  Tier tier;
-  tier.name = r.Text(0);
-  tier.ttft_slo_ms = r.Int(1);
-  tier.tpot_slo_ms = r.Int(2);
-  tier.priority = static_cast<int32_t>(r.Int(3));
-  tier.limits = ReadLimits(r, 4);
-  return tier;
-}
-
-Tenant ReadTenant(const Row& r) {
-  Tenant tenant;
-  tenant.name = r.Text(0);
-  tenant.tier = r.Text(1);
-  tenant.allowed_regions = internal::SplitRegions(r.Text(2));
-  tenant.limits = ReadLimits(r, 3);
-  tenant.created_micros = r.Int(8);
-  return tenant;
-}
-
-ApiKeyRecord ReadApiKey(const Row& r) {
-  ApiKeyRecord key;
-  key.key_id = r.Text(0);
-  key.tenant = r.Text(1);
-  key.salt_hex = r.Text(2);
-  key.hash_hex = r.Text(3);
-  key.created_micros = r.Int(4);
-  key.revoked_micros = r.OptInt(5);
-  return key;
-}
 
 // One connection and the statements prepared on it.
 struct Connection {
@@ -183,14 +150,17 @@ struct Connection {
 
 class PostgresStore;
 
-// A connection borrowed from the pool for one call; returned (or dropped if broken) on
+// A connection borrowed from the pool for one store call; returned (or dropped if broken) on
 // destruction.
-class Lease {
+class Lease final : public SqlSession {
  public:
   Lease(PostgresStore* store, std::unique_ptr<Connection> conn)
       : store_(store), conn_(std::move(conn)) {}
-  Lease(Lease&&) = default;
-  ~Lease();
+  ~Lease() override;
+
+  StatusOr<int64_t> Execute(const std::string& sql, const SqlParams& params) override;
+  Status Query(const std::string& sql, const SqlParams& params,
+               const std::function<void(const SqlRow&)>& on_row) override;
 
   // Runs `sql` (prepared on first use on this connection) with `params`.
   StatusOr<ResultPtr> Run(const std::string& sql, const Params& params = Params());
@@ -204,331 +174,57 @@ class Lease {
   std::unique_ptr<Connection> conn_;
 };
 
-class PostgresStore final : public Store {
+class PostgresStore final : public internal::SqlStore {
  public:
   PostgresStore(std::string conninfo, PostgresOptions options)
       : conninfo_(std::move(conninfo)), options_(options) {}
 
   Status Init() {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_RETURN_IF_ERROR(lease.Exec("BEGIN"));
-    Status status = Migrate(lease);
+    TF_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease, Acquire());
+    TF_RETURN_IF_ERROR(lease->Exec("BEGIN"));
+    Status status = Migrate(*lease);
     if (!status.ok()) {
-      (void)lease.Exec("ROLLBACK");
+      (void)lease->Exec("ROLLBACK");
       return status;
     }
-    return lease.Exec("COMMIT");
+    return lease->Exec("COMMIT");
   }
 
   std::string_view kind() const override { return "postgresql"; }
 
-  StatusOr<int> SchemaVersion() override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-    return static_cast<int>(Row(r.get(), 0).Int(0));
-  }
-
-  Status PutTier(const Tier& tier) override {
-    TF_RETURN_IF_ERROR(ValidateName("tier", tier.name));
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    Params p;
-    p.Add(tier.name).Add(tier.ttft_slo_ms).Add(tier.tpot_slo_ms).Add(int64_t{tier.priority});
-    p.AddLimits(tier.limits);
-    return lease
-        .Run(fmt::format("INSERT INTO tiers ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-                         "ON CONFLICT (name) DO UPDATE SET ttft_slo_ms = $2, tpot_slo_ms = $3, "
-                         "priority = $4, rpm = $5, tpm = $6, max_concurrency = $7, "
-                         "token_budget = $8, budget_period = $9",
-                         internal::kTierColumns),
-             p)
-        .status();
-  }
-
-  StatusOr<Tier> GetTier(std::string_view name) override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r, lease.Run(fmt::format("SELECT {} FROM tiers WHERE name = $1",
-                                                           internal::kTierColumns),
-                                               Params().Add(name)));
-    if (PQntuples(r.get()) == 0) return absl::NotFoundError(fmt::format("no tier '{}'", name));
-    return ReadTier(Row(r.get(), 0));
-  }
-
-  StatusOr<std::vector<Tier>> ListTiers() override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r, lease.Run(fmt::format("SELECT {} FROM tiers ORDER BY name",
-                                                           internal::kTierColumns)));
-    std::vector<Tier> tiers;
-    for (int i = 0; i < PQntuples(r.get()); ++i) tiers.push_back(ReadTier(Row(r.get(), i)));
-    return tiers;
-  }
-
-  Status CreateTenant(const Tenant& tenant) override {
-    TF_RETURN_IF_ERROR(ValidateTenant(tenant));
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_RETURN_IF_ERROR(RequireTier(lease, tenant.tier));
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run(fmt::format("INSERT INTO tenants ({}) VALUES ($1, $2, $3, $4, "
-                                              "$5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING",
-                                              internal::kTenantColumns),
-                                  TenantParams(tenant).Add(tenant.created_micros)));
-    if (std::string_view(PQcmdTuples(r.get())) == "0") {
-      return absl::AlreadyExistsError(fmt::format("tenant '{}' already exists", tenant.name));
-    }
-    return absl::OkStatus();
-  }
-
-  Status UpdateTenant(const Tenant& tenant) override {
-    TF_RETURN_IF_ERROR(ValidateTenant(tenant));
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_RETURN_IF_ERROR(RequireTier(lease, tenant.tier));
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run("UPDATE tenants SET tier = $2, allowed_regions = $3, rpm = $4, "
-                                  "tpm = $5, max_concurrency = $6, token_budget = $7, "
-                                  "budget_period = $8 WHERE name = $1",
-                                  TenantParams(tenant)));
-    if (std::string_view(PQcmdTuples(r.get())) == "0") {
-      return absl::NotFoundError(fmt::format("no tenant '{}'", tenant.name));
-    }
-    return absl::OkStatus();
-  }
-
-  StatusOr<Tenant> GetTenant(std::string_view name) override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run(fmt::format("SELECT {} FROM tenants WHERE name = $1",
-                                              internal::kTenantColumns),
-                                  Params().Add(name)));
-    if (PQntuples(r.get()) == 0) return absl::NotFoundError(fmt::format("no tenant '{}'", name));
-    return ReadTenant(Row(r.get(), 0));
-  }
-
-  StatusOr<std::vector<Tenant>> ListTenants() override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r, lease.Run(fmt::format("SELECT {} FROM tenants ORDER BY name",
-                                                           internal::kTenantColumns)));
-    std::vector<Tenant> tenants;
-    for (int i = 0; i < PQntuples(r.get()); ++i) tenants.push_back(ReadTenant(Row(r.get(), i)));
-    return tenants;
-  }
-
-  Status InsertApiKey(const ApiKeyRecord& key) override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr t, lease.Run("SELECT 1 FROM tenants WHERE name = $1",
-                                               Params().Add(key.tenant)));
-    if (PQntuples(t.get()) == 0) {
-      return absl::NotFoundError(fmt::format("no tenant '{}'", key.tenant));
-    }
-    Params p;
-    p.Add(key.key_id).Add(key.tenant).Add(key.salt_hex).Add(key.hash_hex);
-    p.Add(key.created_micros).Add(key.revoked_micros);
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run(fmt::format("INSERT INTO api_keys ({}) VALUES ($1, $2, $3, $4, "
-                                              "$5, $6) ON CONFLICT DO NOTHING",
-                                              internal::kApiKeyColumns),
-                                  p));
-    if (std::string_view(PQcmdTuples(r.get())) == "0") {
-      return absl::AlreadyExistsError(fmt::format("API key id '{}' is taken", key.key_id));
-    }
-    return absl::OkStatus();
-  }
-
-  StatusOr<ApiKeyRecord> GetApiKey(std::string_view key_id) override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run(fmt::format("SELECT {} FROM api_keys WHERE key_id = $1",
-                                              internal::kApiKeyColumns),
-                                  Params().Add(key_id)));
-    if (PQntuples(r.get()) == 0) return absl::NotFoundError("no such API key");
-    return ReadApiKey(Row(r.get(), 0));
-  }
-
-  StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(std::string_view tenant) override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run(fmt::format("SELECT {} FROM api_keys WHERE $1 = '' OR tenant = "
-                                              "$1 ORDER BY created_us, key_id",
-                                              internal::kApiKeyColumns),
-                                  Params().Add(tenant)));
-    std::vector<ApiKeyRecord> keys;
-    for (int i = 0; i < PQntuples(r.get()); ++i) keys.push_back(ReadApiKey(Row(r.get(), i)));
-    return keys;
-  }
-
-  Status RevokeApiKey(std::string_view key_id, int64_t wall_micros) override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r, lease.Run("UPDATE api_keys SET revoked_us = "
-                                               "COALESCE(revoked_us, $2) WHERE key_id = $1",
-                                               Params().Add(key_id).Add(wall_micros)));
-    if (std::string_view(PQcmdTuples(r.get())) == "0") {
-      return absl::NotFoundError(fmt::format("no API key '{}'", key_id));
-    }
-    return absl::OkStatus();
-  }
-
-  Status AddPrice(const PriceEntry& e) override {
-    TF_RETURN_IF_ERROR(ValidatePriceEntry(e));
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    Params p;
-    p.Add(e.model).Add(e.region).Add(e.effective_from_micros).Add(e.input_per_million);
-    p.Add(e.cached_input_per_million).Add(e.output_per_million).Add(e.currency);
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run(fmt::format("INSERT INTO price_books ({}) VALUES ($1, $2, $3, "
-                                              "$4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                                              internal::kPriceColumns),
-                                  p));
-    if (std::string_view(PQcmdTuples(r.get())) == "0") {
-      return absl::AlreadyExistsError(fmt::format(
-          "a price for model '{}' in region '{}' from that time already exists", e.model,
-          e.region));
-    }
-    return absl::OkStatus();
-  }
-
-  StatusOr<std::vector<PriceEntry>> ListPrices() override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r, lease.Run(fmt::format("SELECT {} FROM price_books ORDER BY "
-                                                           "model, region, effective_from_us",
-                                                           internal::kPriceColumns)));
-    std::vector<PriceEntry> prices;
-    for (int i = 0; i < PQntuples(r.get()); ++i) {
-      const Row row(r.get(), i);
-      PriceEntry& p = prices.emplace_back();
-      p.model = row.Text(0);
-      p.region = row.Text(1);
-      p.effective_from_micros = row.Int(2);
-      p.input_per_million = row.Int(3);
-      p.cached_input_per_million = row.Int(4);
-      p.output_per_million = row.Int(5);
-      p.currency = row.Text(6);
-    }
-    return prices;
-  }
-
   StatusOr<std::vector<InsertOutcome>> InsertUsage(std::span<const UsageEvent> events) override;
 
-  StatusOr<UsageEvent> GetUsage(std::string_view request_id) override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run(fmt::format("SELECT {} FROM usage_events WHERE request_id = $1",
-                                              internal::kUsageColumns),
-                                  Params().Add(request_id)));
-    if (PQntuples(r.get()) == 0) {
-      return absl::NotFoundError(fmt::format("no usage event '{}'", request_id));
-    }
-    const Row row(r.get(), 0);
-    UsageEvent e;
-    e.request_id = row.Text(0);
-    e.tenant = row.Text(1);
-    e.key_id = row.Text(2);
-    e.model = row.Text(3);
-    e.region = row.Text(4);
-    e.site = row.Text(5);
-    e.upstream = row.Text(6);
-    e.prompt_tokens = row.Int(7);
-    e.cached_tokens = row.Int(8);
-    e.completion_tokens = row.Int(9);
-    e.ttft_micros = row.Int(10);
-    e.tpot_micros = row.Int(11);
-    e.status = row.Text(12);
-    e.http_status = static_cast<int32_t>(row.Int(13));
-    e.energy_wh = row.Double(14);
-    e.carbon_g = row.Double(15);
-    e.cost = row.Int(16);
-    e.currency = row.Text(17);
-    e.started_micros = row.Int(18);
-    e.finished_micros = row.Int(19);
-    e.recorded_micros = row.Int(20);
-    return e;
-  }
-
-  StatusOr<std::vector<UsageRow>> QueryUsage(const UsageQuery& query) override {
-    const internal::UsageSql q = internal::BuildUsageQuery(query, internal::Placeholders::kDollar);
-    Params p;
-    for (const auto& param : q.params) {
-      if (const int64_t* v = std::get_if<int64_t>(&param)) {
-        p.Add(*v);
-      } else {
-        p.Add(std::string_view(std::get<std::string>(param)));
-      }
-    }
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(ResultPtr r, lease.Run(q.sql, p));
-    std::vector<UsageRow> rows;
-    const int n = static_cast<int>(query.group_by.size());
-    for (int i = 0; i < PQntuples(r.get()); ++i) {
-      const Row row(r.get(), i);
-      UsageRow& out = rows.emplace_back();
-      for (int k = 0; k < n; ++k) {
-        out.keys.push_back(query.group_by[k] == UsageDimension::kDay ? FormatUtcDay(row.Int(k))
-                                                                     : row.Text(k));
-      }
-      out.currency = row.Text(n);
-      out.requests = row.Int(n + 1);
-      out.prompt_tokens = row.Int(n + 2);
-      out.cached_tokens = row.Int(n + 3);
-      out.completion_tokens = row.Int(n + 4);
-      out.cost = row.Int(n + 5);
-      out.energy_wh = row.Double(n + 6);
-      out.carbon_g = row.Double(n + 7);
-    }
-    return rows;
-  }
-
-  StatusOr<int64_t> TenantTokens(std::string_view tenant, int64_t from_micros,
-                                 int64_t to_micros) override {
-    TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    TF_ASSIGN_OR_RETURN(
-        ResultPtr r,
-        lease.Run("SELECT CAST(COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS BIGINT) "
-                  "FROM usage_events WHERE tenant = $1 AND finished_us >= $2 AND finished_us < $3",
-                  Params().Add(tenant).Add(from_micros).Add(to_micros)));
-    return Row(r.get(), 0).Int(0);
-  }
-
   // Pool management, used by Lease.
-  StatusOr<Lease> Acquire();
+  StatusOr<std::unique_ptr<Lease>> Acquire();
   void Release(std::unique_ptr<Connection> conn);
   std::string StatementName(const std::string& sql);
 
+ protected:
+  StatusOr<std::unique_ptr<SqlSession>> OpenSession() override {
+    TF_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease, Acquire());
+    return std::unique_ptr<SqlSession>(std::move(lease));
+  }
+
  private:
-  Status Migrate(Lease& lease) {
+  static Status Migrate(Lease& lease) {
     TF_RETURN_IF_ERROR(
         lease.Exec(fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLockId)));
     TF_RETURN_IF_ERROR(lease.Exec(internal::kCreateMigrationsTable));
     for (const internal::Migration& migration : internal::Migrations()) {
-      TF_ASSIGN_OR_RETURN(ResultPtr r, lease.Run("SELECT 1 FROM schema_migrations WHERE version = $1",
-                                                 Params().Add(int64_t{migration.version})));
-      if (PQntuples(r.get()) > 0) continue;
+      bool applied = false;
+      TF_RETURN_IF_ERROR(lease.Query("SELECT 1 FROM schema_migrations WHERE version = ?1",
+                                     {int64_t{migration.version}},
+                                     [&](const SqlRow&) { applied = true; }));
+      if (applied) continue;
       TF_RETURN_IF_ERROR(lease.Exec(migration.sql));
-      TF_RETURN_IF_ERROR(lease.Run("INSERT INTO schema_migrations (version, applied_us) VALUES "
-                                   "($1, CAST(EXTRACT(EPOCH FROM now()) * 1000000 AS BIGINT))",
-                                   Params().Add(int64_t{migration.version}))
+      TF_RETURN_IF_ERROR(lease
+                             .Execute("INSERT INTO schema_migrations (version, applied_us) "
+                                      "VALUES (?1, CAST(EXTRACT(EPOCH FROM now()) * 1000000 AS "
+                                      "BIGINT))",
+                                      {int64_t{migration.version}})
                              .status());
     }
     return absl::OkStatus();
-  }
-
-  static Status ValidateTenant(const Tenant& tenant) {
-    TF_RETURN_IF_ERROR(ValidateName("tenant", tenant.name));
-    for (const std::string& region : tenant.allowed_regions) {
-      TF_RETURN_IF_ERROR(ValidateName("region", region));
-    }
-    return absl::OkStatus();
-  }
-
-  static Status RequireTier(Lease& lease, std::string_view tier) {
-    TF_ASSIGN_OR_RETURN(ResultPtr r,
-                        lease.Run("SELECT 1 FROM tiers WHERE name = $1", Params().Add(tier)));
-    if (PQntuples(r.get()) == 0) return absl::NotFoundError(fmt::format("no tier '{}'", tier));
-    return absl::OkStatus();
-  }
-
-  static Params TenantParams(const Tenant& tenant) {
-    Params p;
-    p.Add(tenant.name).Add(tenant.tier).Add(internal::JoinRegions(tenant.allowed_regions));
-    p.AddLimits(tenant.limits);
-    return p;
   }
 
   const std::string conninfo_;
@@ -554,8 +250,9 @@ StatusOr<ResultPtr> Lease::Run(const std::string& sql, const Params& params) {
   if (!conn_) return absl::UnavailableError("postgresql: the connection was lost");
   const std::string name = store_->StatementName(sql);
   if (!conn_->prepared.contains(name)) {
+    const std::string text = DollarPlaceholders(sql);
     TF_RETURN_IF_ERROR(
-        Check(ResultPtr(PQprepare(conn_->conn, name.c_str(), sql.c_str(), 0, nullptr), &PQclear),
+        Check(ResultPtr(PQprepare(conn_->conn, name.c_str(), text.c_str(), 0, nullptr), &PQclear),
               sql)
             .status());
     conn_->prepared.insert(name);
@@ -567,13 +264,28 @@ StatusOr<ResultPtr> Lease::Run(const std::string& sql, const Params& params) {
                sql);
 }
 
+StatusOr<int64_t> Lease::Execute(const std::string& sql, const SqlParams& params) {
+  TF_ASSIGN_OR_RETURN(ResultPtr r, Run(sql, Params(params)));
+  const std::string_view changed = PQcmdTuples(r.get());
+  int64_t count = 0;
+  std::from_chars(changed.data(), changed.data() + changed.size(), count);
+  return count;
+}
+
+Status Lease::Query(const std::string& sql, const SqlParams& params,
+                    const std::function<void(const SqlRow&)>& on_row) {
+  TF_ASSIGN_OR_RETURN(ResultPtr r, Run(sql, Params(params)));
+  for (int i = 0; i < PQntuples(r.get()); ++i) on_row(Row(r.get(), i));
+  return absl::OkStatus();
+}
+
 StatusOr<ResultPtr> Lease::Check(ResultPtr result, std::string_view sql) {
   const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
   const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
-  const std::string message = fmt::format("postgresql: {}: {}", sql.substr(0, 60),
-                                          result ? PQresultErrorMessage(result.get())
-                                                 : PQerrorMessage(conn_->conn));
+  const std::string message =
+      fmt::format("postgresql: {}: {}", sql.substr(0, 60),
+                  result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_->conn));
   if (PQstatus(conn_->conn) != CONNECTION_OK) {
     conn_.reset();  // broken: drop it rather than return it to the pool
     store_->Release(nullptr);
@@ -585,14 +297,14 @@ StatusOr<ResultPtr> Lease::Check(ResultPtr result, std::string_view sql) {
   return absl::InternalError(message);
 }
 
-StatusOr<Lease> PostgresStore::Acquire() {
+StatusOr<std::unique_ptr<Lease>> PostgresStore::Acquire() {
   {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return !idle_.empty() || open_ < options_.pool_size; });
     if (!idle_.empty()) {
       std::unique_ptr<Connection> conn = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(conn));
+      return std::make_unique<Lease>(this, std::move(conn));
     }
     ++open_;  // reserve a slot, then connect without holding the lock
   }
@@ -605,8 +317,9 @@ StatusOr<Lease> PostgresStore::Acquire() {
     Release(nullptr);
     return status;
   }
-  PQsetNoticeProcessor(conn->conn, [](void*, const char*) {}, nullptr);
-  return Lease(this, std::move(conn));
+  PQsetNoticeProcessor(
+      conn->conn, [](void*, const char*) {}, nullptr);
+  return std::make_unique<Lease>(this, std::move(conn));
 }
 
 void PostgresStore::Release(std::unique_ptr<Connection> conn) {
@@ -631,63 +344,26 @@ std::string PostgresStore::StatementName(const std::string& sql) {
 StatusOr<std::vector<InsertOutcome>> PostgresStore::InsertUsage(
     std::span<const UsageEvent> events) {
   if (events.empty()) return std::vector<InsertOutcome>();
-  // Column arrays, in kUsageColumns order.
-  std::vector<std::string_view> ids, tenants, keys, models, regions, sites, upstreams, statuses,
-      currencies;
-  std::vector<int64_t> prompt, cached, completion, ttft, tpot, http, cost, started, finished,
-      recorded;
-  std::vector<double> energy, carbon;
-  for (const UsageEvent& e : events) {
-    ids.push_back(e.request_id);
-    tenants.push_back(e.tenant);
-    keys.push_back(e.key_id);
-    models.push_back(e.model);
-    regions.push_back(e.region);
-    sites.push_back(e.site);
-    upstreams.push_back(e.upstream);
-    prompt.push_back(e.prompt_tokens);
-    cached.push_back(e.cached_tokens);
-    completion.push_back(e.completion_tokens);
-    ttft.push_back(e.ttft_micros);
-    tpot.push_back(e.tpot_micros);
-    statuses.push_back(e.status);
-    http.push_back(e.http_status);
-    energy.push_back(e.energy_wh);
-    carbon.push_back(e.carbon_g);
-    cost.push_back(e.cost);
-    currencies.push_back(e.currency);
-    started.push_back(e.started_micros);
-    finished.push_back(e.finished_micros);
-    recorded.push_back(e.recorded_micros);
-  }
-  Params p;
-  p.Add(TextArray(ids)).Add(TextArray(tenants)).Add(TextArray(keys)).Add(TextArray(models));
-  p.Add(TextArray(regions)).Add(TextArray(sites)).Add(TextArray(upstreams));
-  p.Add(NumberArray(prompt)).Add(NumberArray(cached)).Add(NumberArray(completion));
-  p.Add(NumberArray(ttft)).Add(NumberArray(tpot)).Add(TextArray(statuses)).Add(NumberArray(http));
-  p.Add(NumberArray(energy)).Add(NumberArray(carbon)).Add(NumberArray(cost));
-  p.Add(TextArray(currencies)).Add(NumberArray(started)).Add(NumberArray(finished));
-  p.Add(NumberArray(recorded));
   const std::string sql = fmt::format(
-      "INSERT INTO usage_events ({0}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
-      "$4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], "
-      "$10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::integer[], "
-      "$15::float8[], $16::float8[], $17::bigint[], $18::text[], $19::bigint[], $20::bigint[], "
-      "$21::bigint[]) AS t({0}) ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
+      "INSERT INTO usage_events ({0}) SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[], "
+      "?4::text[], ?5::text[], ?6::text[], ?7::text[], ?8::bigint[], ?9::bigint[], "
+      "?10::bigint[], ?11::bigint[], ?12::bigint[], ?13::text[], ?14::integer[], "
+      "?15::float8[], ?16::float8[], ?17::bigint[], ?18::text[], ?19::bigint[], ?20::bigint[], "
+      "?21::bigint[]) AS t({0}) ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
       internal::kUsageColumns);
 
-  TF_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  TF_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease, Acquire());
   // A single statement is its own transaction: all rows commit together or none does.
-  TF_ASSIGN_OR_RETURN(ResultPtr r, lease.Run(sql, p));
   std::unordered_set<std::string> inserted;
-  for (int i = 0; i < PQntuples(r.get()); ++i) inserted.insert(Row(r.get(), i).Text(0));
+  TF_RETURN_IF_ERROR(lease->Query(sql, UsageColumnArrays(events),
+                                  [&](const SqlRow& row) { inserted.insert(row.Text(0)); }));
   std::vector<InsertOutcome> outcomes;
   outcomes.reserve(events.size());
   for (const UsageEvent& e : events) {
     // The first occurrence of an id in the batch is the one inserted; erase so later ones are
     // duplicates.
     outcomes.push_back(inserted.erase(e.request_id) > 0 ? InsertOutcome::kInserted
-                                                         : InsertOutcome::kDuplicate);
+                                                        : InsertOutcome::kDuplicate);
   }
   return outcomes;
 }

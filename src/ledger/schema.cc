@@ -88,11 +88,11 @@ constexpr Migration kMigrations[] = {
 
 std::span<const Migration> Migrations() { return kMigrations; }
 
-UsageSql BuildUsageQuery(const UsageQuery& query, Placeholders style) {
+UsageSql BuildUsageQuery(const UsageQuery& query) {
   UsageSql out;
-  auto placeholder = [&](std::variant<int64_t, std::string> value) {
+  auto placeholder = [&](SqlValue value) {
     out.params.push_back(std::move(value));
-    return fmt::format("{}{}", style == Placeholders::kQuestion ? '?' : '$', out.params.size());
+    return fmt::format("?{}", out.params.size());
   };
   std::vector<std::string> keys;
   for (UsageDimension d : query.group_by) {
@@ -109,8 +109,7 @@ UsageSql BuildUsageQuery(const UsageQuery& query, Placeholders style) {
       "SELECT {}, COUNT(*), CAST(SUM(prompt_tokens) AS BIGINT), CAST(SUM(cached_tokens) AS "
       "BIGINT), CAST(SUM(completion_tokens) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT), "
       "SUM(energy_wh), SUM(carbon_g) FROM usage_events{}{} GROUP BY {} ORDER BY {}",
-      key_list, where.empty() ? "" : " WHERE ", absl::StrJoin(where, " AND "), key_list,
-      key_list);
+      key_list, where.empty() ? "" : " WHERE ", absl::StrJoin(where, " AND "), key_list, key_list);
   return out;
 }
 

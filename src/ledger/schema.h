@@ -7,9 +7,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
+#include "sql_session.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/ledger/tenant.h"
 #include "tokenfab/ledger/usage_event.h"
@@ -29,16 +29,15 @@ inline constexpr std::string_view kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, applied_us BIGINT NOT NULL)";
 
-enum class Placeholders { kQuestion, kDollar };  // SQLite "?N", PostgreSQL "$N"
-
-// A usage report's SELECT and its parameters in order. Result columns: one per group_by entry
+// A usage report's SELECT (with "?N" placeholders, see sql_session.h) and its parameters in
+// order. Result columns: one per group_by entry
 // (days as a UTC day number), then currency, requests, prompt, cached, completion, cost,
 // energy_wh, carbon_g.
 struct UsageSql {
   std::string sql;
-  std::vector<std::variant<int64_t, std::string>> params;
+  SqlParams params;
 };
-UsageSql BuildUsageQuery(const UsageQuery& query, Placeholders style);
+UsageSql BuildUsageQuery(const UsageQuery& query);
 
 // The regions list as stored: comma-joined; empty for "every region".
 std::string JoinRegions(const std::vector<std::string>& regions);
