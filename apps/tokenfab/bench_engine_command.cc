@@ -10,7 +10,7 @@
 
 #include "bench_command.h"
 #include "tokenfab/base/thread_pool.h"
-#include "tokenfab/engine/engine_benchmark.h"
+#include "tokenfab/bench/engine_bench.h"
 #include "tokenfab/kernels/cpu_features.h"
 #include "tokenfab/model/model.h"
 
@@ -26,7 +26,7 @@ struct EngineBenchFlags {
   int prompt_tokens = 128;
   int gen_tokens = 128;
   std::string workload = "all";
-  engine::SharedPrefixOptions shared;
+  bench::SharedPrefixOptions shared;
   int batch_tokens = 0;
   bool batch_invariant = false;
   bool json = false;
@@ -37,8 +37,8 @@ int Fail(const Status& status) {
   return kExitFailure;
 }
 
-StatusOr<engine::EngineBenchOptions> BenchOptions(const EngineBenchFlags& flags) {
-  engine::EngineBenchOptions options;
+StatusOr<bench::EngineBenchOptions> BenchOptions(const EngineBenchFlags& flags) {
+  bench::EngineBenchOptions options;
   kernels::IsaLevel level = kernels::DefaultIsaLevel();
   if (flags.kernels != "auto") {
     level = *kernels::ParseIsaLevel(flags.kernels);
@@ -59,7 +59,7 @@ StatusOr<engine::EngineBenchOptions> BenchOptions(const EngineBenchFlags& flags)
 }
 
 int Run(const EngineBenchFlags& flags) {
-  const StatusOr<engine::EngineBenchOptions> options = BenchOptions(flags);
+  const StatusOr<bench::EngineBenchOptions> options = BenchOptions(flags);
   if (!options.ok()) return Fail(options.status());
   StatusOr<std::unique_ptr<model::Model>> model = model::Model::Load(flags.model);
   if (!model.ok()) return Fail(model.status());
@@ -76,8 +76,8 @@ int Run(const EngineBenchFlags& flags) {
     }
     for (int n : flags.concurrency) {
       std::fprintf(stderr, "running concurrency %d...\n", n);
-      const StatusOr<engine::ThroughputResult> r =
-          engine::RunThroughputBench(**model, *options, n, flags.prompt_tokens, flags.gen_tokens);
+      const StatusOr<bench::ThroughputResult> r =
+          bench::RunThroughputBench(**model, *options, n, flags.prompt_tokens, flags.gen_tokens);
       if (!r.ok()) return Fail(r.status());
       if (flags.json) {
         json.push_back(boost::json::object{{"workload", "throughput"},
@@ -99,7 +99,7 @@ int Run(const EngineBenchFlags& flags) {
     }
   }
   if (shared) {
-    const engine::SharedPrefixOptions& w = flags.shared;
+    const bench::SharedPrefixOptions& w = flags.shared;
     if (!flags.json) {
       std::printf(
           "shared prefix: %d requests, %d in flight, %d-token system prompt + %d own tokens, "
@@ -111,8 +111,8 @@ int Run(const EngineBenchFlags& flags) {
     double ttft[2] = {0, 0};
     for (bool caching : {true, false}) {
       std::fprintf(stderr, "running shared prefix, prefix cache %s...\n", caching ? "on" : "off");
-      const StatusOr<engine::SharedPrefixResult> r =
-          engine::RunSharedPrefixBench(**model, *options, w, caching);
+      const StatusOr<bench::SharedPrefixResult> r =
+          bench::RunSharedPrefixBench(**model, *options, w, caching);
       if (!r.ok()) return Fail(r.status());
       ttft[caching ? 0 : 1] = r->ttft_ms;
       if (flags.json) {

@@ -13,7 +13,7 @@
 #include "model_runtime.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/random.h"
-#include "tokenfab/engine/generator.h"
+#include "tokenfab/bench/generator.h"
 #include "tokenfab/tokenizer/chat_prompt.h"
 
 namespace tokenfab::cli {
@@ -75,8 +75,8 @@ int RunGenerate(const GenerateFlags& flags) {
   params.max_tokens = flags.max_tokens;
   const uint64_t seed =
       flags.seed.value_or(static_cast<uint64_t>(base::RealClock::Get().WallMicros()));
-  engine::Generator generator(*runtime->runner, *runtime->kv, base::RealClock::Get());
-  StatusOr<engine::GenerationStats> stats =
+  bench::Generator generator(*runtime->runner, *runtime->kv, base::RealClock::Get());
+  StatusOr<bench::GenerationStats> stats =
       generator.Generate(*prompt, params, seed, flags.batch, [](std::string_view text) {
         std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout);

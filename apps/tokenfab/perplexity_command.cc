@@ -12,7 +12,7 @@
 
 #include "command.h"
 #include "model_runtime.h"
-#include "tokenfab/engine/perplexity.h"
+#include "tokenfab/bench/perplexity.h"
 
 namespace tokenfab::cli {
 namespace {
@@ -43,7 +43,7 @@ int RunPerplexity(const PerplexityFlags& flags) {
   // As llama-perplexity: special tokens added (BOS), special-token text not parsed.
   const std::vector<int32_t> tokens =
       runtime->model->tokenizer().Encode(text.str(), /*add_special=*/true, /*parse_special=*/false);
-  engine::PerplexityOptions options;
+  bench::PerplexityOptions options;
   options.context = runtime->context;
   options.batch = std::min(flags.batch, runtime->context);
   options.max_chunks = flags.chunks;
@@ -52,8 +52,8 @@ int RunPerplexity(const PerplexityFlags& flags) {
   };
   fmt::print(stderr, "{} tokens, context {}, {} threads\n", tokens.size(), options.context,
              runtime->runner->num_threads());
-  StatusOr<engine::PerplexityResult> result =
-      engine::ComputePerplexity(*runtime->runner, runtime->kv->shape(), tokens, options);
+  StatusOr<bench::PerplexityResult> result =
+      bench::ComputePerplexity(*runtime->runner, runtime->kv->shape(), tokens, options);
   if (!result.ok()) {
     fmt::print(stderr, "tokenfab perplexity: {}\n", result.status().message());
     return kExitFailure;

@@ -7,7 +7,7 @@ if(TOKENFAB_HAVE_VOCABULARIES)
       ${CMAKE_CURRENT_LIST_DIR}/engine_test_models.cc
       ${CMAKE_CURRENT_LIST_DIR}/engine_greedy_test.cc
       ${CMAKE_CURRENT_LIST_DIR}/engine_model_test.cc
-    DEPS tokenfab_engine tokenfab_model
+    DEPS tokenfab_engine tokenfab_model tokenfab_bench
     LABELS integration
     TIMEOUT 900)
   if(TARGET engine_integration_test)

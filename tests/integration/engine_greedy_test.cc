@@ -34,12 +34,14 @@
 
 #include "engine_test_models.h"
 #include "tokenfab/base/clock.h"
-#include "tokenfab/engine/generator.h"
+#include "tokenfab/bench/generator.h"
 #include "tokenfab/engine/model_executor.h"
 
 namespace tokenfab::engine {
 namespace {
 
+using bench::GenerationStats;
+using bench::Generator;
 using model::Architecture;
 using model::WeightScheme;
 

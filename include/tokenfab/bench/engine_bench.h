@@ -26,10 +26,10 @@
 #include "tokenfab/engine/model_executor.h"
 #include "tokenfab/model/model.h"
 
-namespace tokenfab::engine {
+namespace tokenfab::bench {
 
 struct EngineBenchOptions {
-  ModelExecutorOptions executor;
+  engine::ModelExecutorOptions executor;
   int32_t block_size = 16;
   // Token budget per step; 0: max(2048, the workload's running requests). Prefill chunks are the
   // whole budget.
@@ -79,4 +79,4 @@ struct SharedPrefixResult {
                                                                 const SharedPrefixOptions& workload,
                                                                 bool prefix_caching);
 
-}  // namespace tokenfab::engine
+}  // namespace tokenfab::bench

@@ -1,4 +1,4 @@
-#include "tokenfab/engine/perplexity.h"
+#include "tokenfab/bench/perplexity.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,11 @@
 
 #include <fmt/format.h>
 
-namespace tokenfab::engine {
+namespace tokenfab::bench {
+
+using engine::ForwardBatch;
+using engine::KvCacheShape;
+using engine::ModelRunner;
 namespace {
 
 // -log softmax(logits)[target], in double.
@@ -32,9 +36,9 @@ StatusOr<PerplexityResult> ComputePerplexity(ModelRunner& runner, const KvCacheS
     return absl::InvalidArgumentError("the KV cache is smaller than the context");
   }
   if (static_cast<int64_t>(tokens.size()) < 2 * n_ctx) {
-    return absl::InvalidArgumentError(fmt::format(
-        "the text has {} tokens; perplexity with a context of {} needs at least {}",
-        tokens.size(), n_ctx, 2 * n_ctx));
+    return absl::InvalidArgumentError(
+        fmt::format("the text has {} tokens; perplexity with a context of {} needs at least {}",
+                    tokens.size(), n_ctx, 2 * n_ctx));
   }
   const model::ModelConfig& config = runner.model().config();
   const tokenizer::Tokenizer& tokenizer = runner.model().tokenizer();
@@ -83,4 +87,4 @@ StatusOr<PerplexityResult> ComputePerplexity(ModelRunner& runner, const KvCacheS
   return result;
 }
 
-}  // namespace tokenfab::engine
+}  // namespace tokenfab::bench

@@ -14,7 +14,7 @@
 #include "tokenfab/engine/kv_cache_storage.h"
 #include "tokenfab/engine/model_runner.h"
 
-namespace tokenfab::engine {
+namespace tokenfab::bench {
 
 struct PerplexityResult {
   double perplexity = 0;
@@ -24,18 +24,18 @@ struct PerplexityResult {
 };
 
 struct PerplexityOptions {
-  int64_t context = 512;       // tokens per chunk
-  int64_t batch = 512;         // tokens per forward pass (<= context)
-  int64_t max_chunks = -1;     // -1: every whole chunk
+  int64_t context = 512;    // tokens per chunk
+  int64_t batch = 512;      // tokens per forward pass (<= context)
+  int64_t max_chunks = -1;  // -1: every whole chunk
   // Called after each chunk with (chunks done, chunks total, running perplexity).
   std::function<void(int64_t, int64_t, double)> progress;
 };
 
 // REQUIRES: the runner's KV cache holds at least `context` tokens in blocks 0, 1, ...
 // Errors: fewer than 2 * context tokens (as llama-perplexity), a bad option.
-[[nodiscard]] StatusOr<PerplexityResult> ComputePerplexity(ModelRunner& runner,
-                                                           const KvCacheShape& kv_shape,
+[[nodiscard]] StatusOr<PerplexityResult> ComputePerplexity(engine::ModelRunner& runner,
+                                                           const engine::KvCacheShape& kv_shape,
                                                            std::span<const int32_t> tokens,
                                                            const PerplexityOptions& options);
 
-}  // namespace tokenfab::engine
+}  // namespace tokenfab::bench

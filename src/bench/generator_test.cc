@@ -1,4 +1,4 @@
-#include "tokenfab/engine/generator.h"
+#include "tokenfab/bench/generator.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,12 @@
 #include "tokenfab/model/model_creator.h"
 #include "tokenfab/tokenizer/vocab_source.h"
 
-namespace tokenfab::engine {
+namespace tokenfab::bench {
+
+using engine::KvCacheShape;
+using engine::KvCacheStorage;
+using engine::ModelRunner;
+using engine::SamplingParams;
 namespace {
 
 // A tiny random llama model with the GPT-2 vocabulary, written once for the whole suite, to a
@@ -20,10 +25,9 @@ namespace {
 class GeneratorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    path_ = new std::string(::testing::TempDir() + "/generator_test_" +
-                            std::to_string(getpid()) + ".gguf");
-    StatusOr<tokenizer::Vocab> vocab =
-        tokenizer::LoadVocabJson(*tokenizer::FindVocabFile("gpt2"));
+    path_ = new std::string(::testing::TempDir() + "/generator_test_" + std::to_string(getpid()) +
+                            ".gguf");
+    StatusOr<tokenizer::Vocab> vocab = tokenizer::LoadVocabJson(*tokenizer::FindVocabFile("gpt2"));
     ASSERT_TRUE(vocab.ok()) << vocab.status();
     model::ModelSpec spec;
     spec.shape = model::FindNamedShape("tiny")->shape;
@@ -132,4 +136,4 @@ TEST_F(GeneratorTest, RejectsBadInput) {
 }
 
 }  // namespace
-}  // namespace tokenfab::engine
+}  // namespace tokenfab::bench

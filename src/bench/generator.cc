@@ -1,4 +1,4 @@
-#include "tokenfab/engine/generator.h"
+#include "tokenfab/bench/generator.h"
 
 #include <algorithm>
 #include <numeric>
@@ -11,7 +11,15 @@
 #include "tokenfab/engine/stop_matcher.h"
 #include "tokenfab/tokenizer/streaming_detokenizer.h"
 
-namespace tokenfab::engine {
+namespace tokenfab::bench {
+
+using engine::ForwardBatch;
+using engine::KvCacheShape;
+using engine::Sampler;
+using engine::SampleResult;
+using engine::SamplingParams;
+using engine::StopMatcher;
+using engine::Token;
 
 StatusOr<GenerationStats> Generator::Generate(
     std::span<const int32_t> prompt, const SamplingParams& params, uint64_t seed,
@@ -20,11 +28,11 @@ StatusOr<GenerationStats> Generator::Generate(
   if (prompt.empty()) return absl::InvalidArgumentError("the prompt has no tokens");
   if (prefill_chunk < 1) return absl::InvalidArgumentError("prefill chunk must be positive");
   const KvCacheShape& shape = kv_.shape();
-  const int64_t capacity = std::min<int64_t>(shape.n_blocks * shape.block_tokens,
-                                             runner_.model().config().n_ctx_train);
+  const int64_t capacity =
+      std::min<int64_t>(shape.n_blocks * shape.block_tokens, runner_.model().config().n_ctx_train);
   if (static_cast<int64_t>(prompt.size()) >= capacity) {
-    return absl::InvalidArgumentError(fmt::format(
-        "the prompt has {} tokens; the context holds {}", prompt.size(), capacity));
+    return absl::InvalidArgumentError(
+        fmt::format("the prompt has {} tokens; the context holds {}", prompt.size(), capacity));
   }
   std::vector<int32_t> block_table(shape.n_blocks);
   std::iota(block_table.begin(), block_table.end(), 0);
@@ -86,4 +94,4 @@ StatusOr<GenerationStats> Generator::Generate(
   return stats;
 }
 
-}  // namespace tokenfab::engine
+}  // namespace tokenfab::bench

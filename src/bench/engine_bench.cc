@@ -1,4 +1,4 @@
-#include "tokenfab/engine/engine_benchmark.h"
+#include "tokenfab/bench/engine_bench.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -13,7 +13,17 @@
 #include "tokenfab/base/random.h"
 #include "tokenfab/engine/engine.h"
 
-namespace tokenfab::engine {
+namespace tokenfab::bench {
+
+using engine::Engine;
+using engine::EngineEvent;
+using engine::EngineOptions;
+using engine::EngineRequest;
+using engine::FinishReason;
+using engine::ModelExecutor;
+using engine::RequestHandle;
+using engine::SchedulerConfig;
+using engine::Token;
 namespace {
 
 // Counts the requests that ended, for the thread that waits for them.
@@ -294,4 +304,4 @@ StatusOr<SharedPrefixResult> RunSharedPrefixBench(const model::Model& model,
   return result;
 }
 
-}  // namespace tokenfab::engine
+}  // namespace tokenfab::bench

@@ -19,7 +19,7 @@
 #include "tokenfab/engine/model_runner.h"
 #include "tokenfab/engine/sampling_params.h"
 
-namespace tokenfab::engine {
+namespace tokenfab::bench {
 
 struct GenerationStats {
   int64_t prompt_tokens = 0;
@@ -31,7 +31,7 @@ struct GenerationStats {
 
 class Generator {
  public:
-  Generator(ModelRunner& runner, const KvCacheStorage& kv, const base::Clock& clock)
+  Generator(engine::ModelRunner& runner, const engine::KvCacheStorage& kv, const base::Clock& clock)
       : runner_(runner), kv_(kv), clock_(clock) {}
 
   // Generates after `prompt` (REQUIRES: non-empty) with `params` (validated here), calling
@@ -39,13 +39,13 @@ class Generator {
   // token, a stop token or string, max_tokens, or the cache's capacity. `prefill_chunk` bounds
   // the tokens of one forward pass.
   [[nodiscard]] StatusOr<GenerationStats> Generate(
-      std::span<const int32_t> prompt, const SamplingParams& params, uint64_t seed,
+      std::span<const int32_t> prompt, const engine::SamplingParams& params, uint64_t seed,
       int64_t prefill_chunk, const std::function<void(std::string_view)>& on_text);
 
  private:
-  ModelRunner& runner_;
-  const KvCacheStorage& kv_;
+  engine::ModelRunner& runner_;
+  const engine::KvCacheStorage& kv_;
   const base::Clock& clock_;
 };
 
-}  // namespace tokenfab::engine
+}  // namespace tokenfab::bench
