@@ -9,13 +9,13 @@ namespace tokenfab::engine {
 CapacityScheduler::CapacityScheduler(const SchedulerConfig& config, KvBlockManager& kv)
     : config_(config), kv_(kv) {}
 
-void CapacityScheduler::Enqueue(Request* request) {
+void CapacityScheduler::Enqueue(ScheduledRequest* request) {
   TF_CHECK(request->state() == RequestState::kQueued)
       << "request " << request->id() << " enqueued while " << RequestStateName(request->state());
   TF_CHECK(waiting_.insert(request).second) << "request " << request->id() << " enqueued twice";
 }
 
-void CapacityScheduler::Remove(Request* request) {
+void CapacityScheduler::Remove(ScheduledRequest* request) {
   if (IsRunning(request->state())) {
     TF_CHECK_EQ(running_.erase(request), 1u);
     kv_.Free(request->id());
@@ -26,7 +26,7 @@ void CapacityScheduler::Remove(Request* request) {
   }
 }
 
-bool CapacityScheduler::IsQueued(const Request* request) const {
+bool CapacityScheduler::IsQueued(const ScheduledRequest* request) const {
   return running_.contains(request) || waiting_.contains(request);
 }
 
@@ -40,10 +40,10 @@ CapacityDecision CapacityScheduler::Schedule(int64_t now_us) {
 
 void CapacityScheduler::GrowRunning(int64_t now_us, CapacityDecision* decision) {
   scratch_.assign(running_.begin(), running_.end());
-  for (Request* request : scratch_) {
+  for (ScheduledRequest* request : scratch_) {
     if (!IsRunning(request->state())) continue;  // preempted earlier in this loop
     while (!kv_.Grow(request->id(), request->num_tokens())) {
-      Request* victim = *running_.rbegin();
+      ScheduledRequest* victim = *running_.rbegin();
       Preempt(victim, now_us, decision);
       if (victim == request) break;
     }
@@ -52,12 +52,12 @@ void CapacityScheduler::GrowRunning(int64_t now_us, CapacityDecision* decision) 
 
 void CapacityScheduler::AdmitWaiting(int64_t now_us, CapacityDecision* decision) {
   while (!waiting_.empty()) {
-    Request* request = *waiting_.begin();
+    ScheduledRequest* request = *waiting_.begin();
     const auto& preempted = decision->preempted;
     if (std::find(preempted.begin(), preempted.end(), request) != preempted.end()) return;
     if (num_running() >= config_.max_running_sequences) {
       // Full: only a more important request may take the place of the last running one.
-      Request* last = *running_.rbegin();
+      ScheduledRequest* last = *running_.rbegin();
       if (!config_.enable_priority_preemption || last->priority() >= request->priority()) return;
       Preempt(last, now_us, decision);
       continue;
@@ -85,7 +85,7 @@ void CapacityScheduler::AdmitWaiting(int64_t now_us, CapacityDecision* decision)
   }
 }
 
-bool CapacityScheduler::PreemptForPriority(const Request* request, int32_t blocks_short,
+bool CapacityScheduler::PreemptForPriority(const ScheduledRequest* request, int32_t blocks_short,
                                            int64_t now_us, CapacityDecision* decision) {
   // Blocks a victim holds alone become available when it is freed; shared ones do not.
   int32_t gain = 0;
@@ -100,7 +100,8 @@ bool CapacityScheduler::PreemptForPriority(const Request* request, int32_t block
   return true;
 }
 
-void CapacityScheduler::Preempt(Request* victim, int64_t now_us, CapacityDecision* decision) {
+void CapacityScheduler::Preempt(ScheduledRequest* victim, int64_t now_us,
+                                CapacityDecision* decision) {
   TF_CHECK_EQ(running_.erase(victim), 1u);
   kv_.Free(victim->id());
   victim->SetComputedTokens(0);

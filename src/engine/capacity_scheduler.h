@@ -26,15 +26,15 @@
 #include <vector>
 
 #include "tokenfab/engine/kv_block_manager.h"
-#include "tokenfab/engine/request.h"
+#include "tokenfab/engine/scheduled_request.h"
 #include "tokenfab/engine/scheduler_config.h"
 
 namespace tokenfab::engine {
 
 struct CapacityDecision {
-  std::vector<Request*> running;    // after this step's admissions and preemptions, in order
-  std::vector<Request*> admitted;   // moved from waiting to running this step
-  std::vector<Request*> preempted;  // moved from running to waiting this step
+  std::vector<ScheduledRequest*> running;  // after this step's admissions and preemptions, in order
+  std::vector<ScheduledRequest*> admitted;   // moved from waiting to running this step
+  std::vector<ScheduledRequest*> preempted;  // moved from running to waiting this step
 };
 
 class CapacityScheduler {
@@ -45,9 +45,9 @@ class CapacityScheduler {
   CapacityScheduler& operator=(const CapacityScheduler&) = delete;
 
   // Adds a queued request to the waiting queue. REQUIRES: state kQueued, not enqueued.
-  void Enqueue(Request* request);
+  void Enqueue(ScheduledRequest* request);
   // Takes a request out of its queue, freeing its blocks when it runs, before it terminates.
-  void Remove(Request* request);
+  void Remove(ScheduledRequest* request);
 
   // One step of admission and preemption (see the file comment). Changes request states
   // (queued/preempted -> prefilling, prefilling/decoding -> preempted) and block tables.
@@ -55,33 +55,33 @@ class CapacityScheduler {
 
   int32_t num_running() const { return static_cast<int32_t>(running_.size()); }
   int32_t num_waiting() const { return static_cast<int32_t>(waiting_.size()); }
-  bool IsQueued(const Request* request) const;  // in either queue
+  bool IsQueued(const ScheduledRequest* request) const;  // in either queue
 
  private:
   // Orders by priority (larger first), then arrival sequence (smaller first): a total order,
   // since arrival sequences are unique.
   struct Order {
-    using is_transparent = void;  // lookups by const Request*
-    bool operator()(const Request* a, const Request* b) const {
+    using is_transparent = void;  // lookups by const ScheduledRequest*
+    bool operator()(const ScheduledRequest* a, const ScheduledRequest* b) const {
       if (a->priority() != b->priority()) return a->priority() > b->priority();
       return a->arrival_seq() < b->arrival_seq();
     }
   };
-  using Queue = std::set<Request*, Order>;
+  using Queue = std::set<ScheduledRequest*, Order>;
 
   void GrowRunning(int64_t now_us, CapacityDecision* decision);
   void AdmitWaiting(int64_t now_us, CapacityDecision* decision);
   // Preempts running requests of lower priority than `request`, last first, if together they
   // free at least `blocks_short` blocks. Returns whether it preempted.
-  bool PreemptForPriority(const Request* request, int32_t blocks_short, int64_t now_us,
+  bool PreemptForPriority(const ScheduledRequest* request, int32_t blocks_short, int64_t now_us,
                           CapacityDecision* decision);
-  void Preempt(Request* victim, int64_t now_us, CapacityDecision* decision);
+  void Preempt(ScheduledRequest* victim, int64_t now_us, CapacityDecision* decision);
 
   const SchedulerConfig& config_;
   KvBlockManager& kv_;
   Queue running_;
   Queue waiting_;
-  std::vector<Request*> scratch_;
+  std::vector<ScheduledRequest*> scratch_;
 };
 
 }  // namespace tokenfab::engine

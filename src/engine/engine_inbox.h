@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "tokenfab/base/status.h"
-#include "tokenfab/engine/request.h"
+#include "tokenfab/engine/scheduled_request.h"
 
 namespace tokenfab::engine::internal {
 

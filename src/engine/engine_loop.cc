@@ -157,7 +157,7 @@ void EngineLoop::Execute(const ScheduledBatch& batch) {
   }
 }
 
-SequenceResult EngineLoop::Consume(Live& live, const Request& request,
+SequenceResult EngineLoop::Consume(Live& live, const ScheduledRequest& request,
                                    const ExecutorResult& executed) {
   SequenceResult result;
   result.token = executed.sample.token;
@@ -186,7 +186,7 @@ void EngineLoop::QueueTokenEvent(Live& live, const RequestUpdate& update,
 }
 
 void EngineLoop::FinishTerminated() {
-  for (std::unique_ptr<Request>& request : scheduler_.TakeTerminated()) {
+  for (std::unique_ptr<ScheduledRequest>& request : scheduler_.TakeTerminated()) {
     const auto it = live_.find(request->id());
     TF_CHECK(it != live_.end()) << "request " << request->id() << " ended without its state";
     Live& live = *it->second;
@@ -242,7 +242,7 @@ double EngineLoop::QueueDelayMs(const EngineLoad& load) const {
   int64_t waiting_tokens = 0;
   int32_t soonest_end = INT32_MAX;
   for (const auto& [id, live] : live_) {
-    const Request* r = scheduler_.Find(id);
+    const ScheduledRequest* r = scheduler_.Find(id);
     if (r == nullptr) continue;
     if (IsWaiting(r->state())) {
       waiting_tokens += r->num_tokens();

@@ -70,7 +70,8 @@ class EngineLoop {
   // Runs the executor on `batch` and turns its output into the scheduler's results.
   void Execute(const ScheduledBatch& batch);
   // Detokenizes and matches stop strings for a sampled token; the result for Update().
-  SequenceResult Consume(Live& live, const Request& request, const ExecutorResult& executed);
+  SequenceResult Consume(Live& live, const ScheduledRequest& request,
+                         const ExecutorResult& executed);
   void QueueTokenEvent(Live& live, const RequestUpdate& update, const ExecutorResult& executed);
   // Queues the kFinished events of the requests the scheduler ended and forgets them (their
   // state lives on in ended_ until delivered).

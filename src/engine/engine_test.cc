@@ -91,7 +91,7 @@ class SyntheticEngineTest : public ::testing::Test {
     Build(options);
   }
 
-  EngineRequest Request(int32_t prompt_len, int32_t max_tokens, uint64_t seed = 7) {
+  EngineRequest ScheduledRequest(int32_t prompt_len, int32_t max_tokens, uint64_t seed = 7) {
     EngineRequest r;
     for (int32_t i = 0; i < prompt_len; ++i) r.prompt.push_back(1000 + i);
     r.sampling.temperature = 0;
@@ -119,7 +119,7 @@ TEST_F(SyntheticEngineTest, StreamsSeededTokensWithTextUsageAndModelledTimes) {
   Build();
   const int32_t prompt = 40;
   const int32_t gen = 6;
-  RequestHandle h = MustSubmit(Request(prompt, gen, 99));
+  RequestHandle h = MustSubmit(ScheduledRequest(prompt, gen, 99));
   engine_->RunUntilIdle();
   const Stream s = Collect(h);
   std::vector<Token> expected;
@@ -154,11 +154,11 @@ TEST_F(SyntheticEngineTest, StreamsSeededTokensWithTextUsageAndModelledTimes) {
 
 TEST_F(SyntheticEngineTest, LogprobsOnlyWhenAsked) {
   Build();
-  EngineRequest with = Request(8, 3, 1);
+  EngineRequest with = ScheduledRequest(8, 3, 1);
   with.sampling.logprobs = true;
   with.sampling.top_logprobs = 4;
   RequestHandle a = MustSubmit(std::move(with));
-  RequestHandle b = MustSubmit(Request(8, 3, 1));
+  RequestHandle b = MustSubmit(ScheduledRequest(8, 3, 1));
   engine_->RunUntilIdle();
   const Stream sa = Collect(a);
   const Stream sb = Collect(b);
@@ -181,7 +181,7 @@ TEST_F(SyntheticEngineTest, LogprobsOnlyWhenAsked) {
 
 TEST_F(SyntheticEngineTest, StopTokenEndsWithoutItsEventButCountsIt) {
   Build();
-  EngineRequest r = Request(10, 50, 5);
+  EngineRequest r = ScheduledRequest(10, 50, 5);
   const Token stop = synthetic_->TokenAt(5, 10 + 3);  // the 4th generated token
   // The stop token must not occur earlier in the stream for the count below.
   for (int i = 0; i < 3; ++i) ASSERT_NE(synthetic_->TokenAt(5, 10 + i), stop);
@@ -208,7 +208,7 @@ TEST_F(SyntheticEngineTest, StopStringIsNeverEmittedEvenAcrossTokens) {
   ASSERT_GT(upto4.size(), upto3.size());
   const std::string stop = full.substr(upto3.size() - 2, 2 + 1);
   const size_t first = full.find(stop);
-  EngineRequest r = Request(20, 8, seed);
+  EngineRequest r = ScheduledRequest(20, 8, seed);
   r.sampling.stop_strings = {stop};
   RequestHandle h = MustSubmit(std::move(r));
   engine_->RunUntilIdle();
@@ -222,22 +222,22 @@ TEST_F(SyntheticEngineTest, StopStringIsNeverEmittedEvenAcrossTokens) {
 
 TEST_F(SyntheticEngineTest, RejectsBadRequests) {
   Build();
-  EngineRequest empty = Request(0, 4);
+  EngineRequest empty = ScheduledRequest(0, 4);
   EXPECT_TRUE(absl::IsInvalidArgument(engine_->Submit(std::move(empty)).status()));
-  EngineRequest bad_id = Request(4, 4);
+  EngineRequest bad_id = ScheduledRequest(4, 4);
   bad_id.prompt[2] = tokenizer_->vocab_size();
   const Status s1 = engine_->Submit(std::move(bad_id)).status();
   EXPECT_TRUE(absl::IsInvalidArgument(s1));
   EXPECT_THAT(std::string(s1.message()), HasSubstr("outside the vocabulary"));
-  EngineRequest too_long = Request(512, 4);
+  EngineRequest too_long = ScheduledRequest(512, 4);
   const Status s2 = engine_->Submit(std::move(too_long)).status();
   EXPECT_TRUE(absl::IsInvalidArgument(s2));
   EXPECT_THAT(std::string(s2.message()), HasSubstr("context length"));
-  EngineRequest bad_sampling = Request(4, 4);
+  EngineRequest bad_sampling = ScheduledRequest(4, 4);
   bad_sampling.sampling.top_p = 2;
   EXPECT_TRUE(absl::IsInvalidArgument(engine_->Submit(std::move(bad_sampling)).status()));
   // The longest prompt that leaves one token still runs, and gets exactly one.
-  RequestHandle h = MustSubmit(Request(511, 4));
+  RequestHandle h = MustSubmit(ScheduledRequest(511, 4));
   engine_->RunUntilIdle();
   const Stream s = Collect(h);
   EXPECT_EQ(s.finish.finish_reason, FinishReason::kLength);
@@ -249,9 +249,9 @@ TEST_F(SyntheticEngineTest, FullQueueRejectsWithRetryEstimate) {
   options.scheduler = SmallConfig();
   options.max_waiting_requests = 2;
   Build(options);
-  RequestHandle a = MustSubmit(Request(8, 4));
-  RequestHandle b = MustSubmit(Request(8, 4));
-  const StatusOr<RequestHandle> c = engine_->Submit(Request(8, 4));
+  RequestHandle a = MustSubmit(ScheduledRequest(8, 4));
+  RequestHandle b = MustSubmit(ScheduledRequest(8, 4));
+  const StatusOr<RequestHandle> c = engine_->Submit(ScheduledRequest(8, 4));
   ASSERT_TRUE(absl::IsResourceExhausted(c.status())) << c.status();
   const std::optional<int64_t> retry = RetryAfterMillis(c.status());
   ASSERT_TRUE(retry.has_value());
@@ -259,7 +259,7 @@ TEST_F(SyntheticEngineTest, FullQueueRejectsWithRetryEstimate) {
   EXPECT_FALSE(RetryAfterMillis(absl::InvalidArgumentError("x")).has_value());
   // Once they are admitted (running, not waiting), there is room again.
   EXPECT_TRUE(engine_->RunOnce());
-  EXPECT_TRUE(engine_->Submit(Request(8, 4)).ok());
+  EXPECT_TRUE(engine_->Submit(ScheduledRequest(8, 4)).ok());
 }
 
 TEST_F(SyntheticEngineTest, RetryEstimateGrowsWithTheQueue) {
@@ -268,24 +268,24 @@ TEST_F(SyntheticEngineTest, RetryEstimateGrowsWithTheQueue) {
   options.max_waiting_requests = 3;
   Build(options);
   std::vector<RequestHandle> handles;
-  for (int i = 0; i < 3; ++i) handles.push_back(MustSubmit(Request(64, 20)));
+  for (int i = 0; i < 3; ++i) handles.push_back(MustSubmit(ScheduledRequest(64, 20)));
   engine_->RunOnce();  // one runs, two wait; the prefill rate is measured
-  handles.push_back(MustSubmit(Request(64, 20)));
+  handles.push_back(MustSubmit(ScheduledRequest(64, 20)));
   engine_->RunOnce();  // three wait; the decode rate is measured
   const std::shared_ptr<const EngineLoad> load = engine_->Load();
   EXPECT_EQ(load->running, 1);
   EXPECT_EQ(load->waiting, 3);
   EXPECT_GT(load->prefill_tokens_per_s, 0);
   EXPECT_GT(load->queue_delay_ms, 0);
-  const StatusOr<RequestHandle> rejected = engine_->Submit(Request(8, 4));
+  const StatusOr<RequestHandle> rejected = engine_->Submit(ScheduledRequest(8, 4));
   ASSERT_TRUE(absl::IsResourceExhausted(rejected.status()));
   EXPECT_GE(*RetryAfterMillis(rejected.status()), static_cast<int64_t>(load->queue_delay_ms));
 }
 
 TEST_F(SyntheticEngineTest, CancelFreesBlocksBeforeTheNextStep) {
   Build();
-  RequestHandle a = MustSubmit(Request(100, 50));
-  RequestHandle b = MustSubmit(Request(30, 50));
+  RequestHandle a = MustSubmit(ScheduledRequest(100, 50));
+  RequestHandle b = MustSubmit(ScheduledRequest(30, 50));
   engine_->RunOnce();
   engine_->RunOnce();
   const KvBlockManager& kv = engine_->scheduler_for_testing().kv();
@@ -317,17 +317,17 @@ TEST_F(SyntheticEngineTest, PrefixCacheHitIsReportedAsCachedTokens) {
   options.scheduler = SmallConfig();
   options.load_hashes_refresh_us = 0;  // hashes in every snapshot
   Build(options);
-  RequestHandle first = MustSubmit(Request(70, 2));
+  RequestHandle first = MustSubmit(ScheduledRequest(70, 2));
   engine_->RunUntilIdle();
   EXPECT_EQ(Collect(first).finish.usage.cached_prompt_tokens, 0);
-  RequestHandle again = MustSubmit(Request(70, 2));
+  RequestHandle again = MustSubmit(ScheduledRequest(70, 2));
   engine_->RunUntilIdle();
   const Stream s = Collect(again);
   EXPECT_EQ(s.finish.usage.cached_prompt_tokens, 64);  // 4 full blocks of 16
   // The TTFT of the hit is the prefill of the 6 uncached tokens.
   const double ttft = perf_.StepMicros(6, 0, 6 * 64 + 6 * 7 / 2);
   EXPECT_EQ(s.finish.timings.ttft_us, std::llround(ttft));
-  EngineRequest other_tenant = Request(70, 2);
+  EngineRequest other_tenant = ScheduledRequest(70, 2);
   other_tenant.tenant_salt = TenantSalt("other");
   RequestHandle isolated = MustSubmit(std::move(other_tenant));
   engine_->RunUntilIdle();
@@ -350,23 +350,23 @@ TEST_F(SyntheticEngineTest, PrefixCacheHitIsReportedAsCachedTokens) {
 
 TEST_F(SyntheticEngineTest, ShutdownEndsLiveRequestsAsUnavailable) {
   Build();
-  RequestHandle running = MustSubmit(Request(20, 100));
+  RequestHandle running = MustSubmit(ScheduledRequest(20, 100));
   engine_->RunOnce();
-  RequestHandle queued = MustSubmit(Request(20, 100));
+  RequestHandle queued = MustSubmit(ScheduledRequest(20, 100));
   engine_->Shutdown();
   for (RequestHandle* h : {&running, &queued}) {
     const Stream s = Collect(*h);
     EXPECT_EQ(s.finish.finish_reason, FinishReason::kCancelled);
     EXPECT_TRUE(absl::IsUnavailable(s.finish.status)) << s.finish.status;
   }
-  EXPECT_TRUE(absl::IsUnavailable(engine_->Submit(Request(4, 4)).status()));
+  EXPECT_TRUE(absl::IsUnavailable(engine_->Submit(ScheduledRequest(4, 4)).status()));
   EXPECT_EQ(engine_->scheduler_for_testing().kv().num_used_blocks(), 0);
 }
 
 TEST_F(SyntheticEngineTest, NotifierRunsOncePerDrainAndForTheEnd) {
   Build();
   std::atomic<int> calls{0};
-  EngineRequest r = Request(8, 5);
+  EngineRequest r = ScheduledRequest(8, 5);
   r.on_events = [&calls] { calls.fetch_add(1); };
   RequestHandle h = MustSubmit(std::move(r));
   engine_->RunOnce();  // first token
@@ -389,7 +389,7 @@ TEST_F(SyntheticEngineTest, PreemptedRequestResumesWithTheSameTokens) {
   options.scheduler.max_context_tokens = 128;
   Build(options);
   std::vector<RequestHandle> handles;
-  for (int i = 0; i < 3; ++i) handles.push_back(MustSubmit(Request(30, 60, 100 + i)));
+  for (int i = 0; i < 3; ++i) handles.push_back(MustSubmit(ScheduledRequest(30, 60, 100 + i)));
   engine_->RunUntilIdle();
   int preempted = 0;
   for (int i = 0; i < 3; ++i) {

@@ -77,7 +77,7 @@ Status ModelExecutor::Execute(const ScheduledBatch& batch,
   int64_t row = 0;
   for (size_t i = 0; i < batch.sequences.size(); ++i) {
     if (!batch.sequences[i].logits) continue;
-    const Request& request = *sequences[i].request;
+    const ScheduledRequest& request = *sequences[i].request;
     StatusOr<SampleResult> sample = sequences[i].sampler->Sample(
         std::span<float>(logits_.data() + row * n_vocab, static_cast<size_t>(n_vocab)),
         request.tokens(), request.num_prompt_tokens());

@@ -18,7 +18,7 @@
 
 #include "engine/engine_inbox.h"
 #include "tokenfab/engine/engine_event.h"
-#include "tokenfab/engine/request.h"
+#include "tokenfab/engine/scheduled_request.h"
 
 namespace tokenfab::engine::internal {
 

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tokenfab/engine/request.h"
+#include "tokenfab/engine/scheduled_request.h"
 
 namespace tokenfab::engine {
 namespace {
@@ -54,7 +54,7 @@ RequestSpec Spec(RequestId id) {
 }
 
 TEST(RequestTest, TransitionsStampTimesAndCountPreemptions) {
-  Request r(Spec(7), /*arrival_us=*/100, /*arrival_seq=*/0, /*max_new_tokens=*/4);
+  ScheduledRequest r(Spec(7), /*arrival_us=*/100, /*arrival_seq=*/0, /*max_new_tokens=*/4);
   EXPECT_EQ(r.state(), RequestState::kQueued);
   EXPECT_FALSE(r.ever_admitted());
   r.TransitionTo(RequestState::kPrefilling, 150);
@@ -78,10 +78,10 @@ TEST(RequestTest, TransitionsStampTimesAndCountPreemptions) {
 }
 
 TEST(RequestTest, CancelAndFailSetTheirReasons) {
-  Request a(Spec(1), 0, 0, 1);
+  ScheduledRequest a(Spec(1), 0, 0, 1);
   a.TransitionTo(RequestState::kCancelled, 5);
   EXPECT_EQ(a.finish_reason(), FinishReason::kCancelled);
-  Request b(Spec(2), 0, 1, 1);
+  ScheduledRequest b(Spec(2), 0, 1, 1);
   b.TransitionTo(RequestState::kPrefilling, 1);
   b.TransitionTo(RequestState::kFailed, 5);
   EXPECT_EQ(b.finish_reason(), FinishReason::kError);
@@ -90,27 +90,27 @@ TEST(RequestTest, CancelAndFailSetTheirReasons) {
 TEST(RequestDeathTest, IllegalTransitionsAbort) {
   EXPECT_DEATH(
       {
-        Request r(Spec(1), 0, 0, 1);
+        ScheduledRequest r(Spec(1), 0, 0, 1);
         r.TransitionTo(RequestState::kDecoding, 1);  // queued cannot decode
       },
       "illegal transition queued -> decoding");
   EXPECT_DEATH(
       {
-        Request r(Spec(1), 0, 0, 1);
+        ScheduledRequest r(Spec(1), 0, 0, 1);
         r.TransitionTo(RequestState::kCancelled, 1);
         r.TransitionTo(RequestState::kPrefilling, 2);  // nothing leaves a terminal state
       },
       "illegal transition cancelled -> prefilling");
   EXPECT_DEATH(
       {
-        Request r(Spec(1), 0, 0, 1);
+        ScheduledRequest r(Spec(1), 0, 0, 1);
         r.TransitionTo(RequestState::kPrefilling, 1);
         r.TransitionTo(RequestState::kFinished, 2);  // finishing needs a reason
       },
       "without a stop or length reason");
   EXPECT_DEATH(
       {
-        Request r(Spec(1), 0, 0, 1);
+        ScheduledRequest r(Spec(1), 0, 0, 1);
         r.AppendToken(5, 1);
         r.AppendToken(6, 2);  // past max_new_tokens
       },

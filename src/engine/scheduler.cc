@@ -62,26 +62,27 @@ Status Scheduler::Submit(RequestSpec spec) {
       std::min(spec.sampling.max_tokens, config_.max_context_tokens - prompt_len);
   const int64_t now = clock_.NowMicros();
   const int64_t arrival = spec.arrival_us >= 0 ? std::min(spec.arrival_us, now) : now;
-  auto request = std::make_unique<Request>(std::move(spec), arrival, next_arrival_seq_++, max_new);
+  auto request =
+      std::make_unique<ScheduledRequest>(std::move(spec), arrival, next_arrival_seq_++, max_new);
   capacity_->Enqueue(request.get());
   live_.emplace(id, std::move(request));
   PublishGauges();
   return absl::OkStatus();
 }
 
-Request* Scheduler::Get(RequestId id) {
+ScheduledRequest* Scheduler::Get(RequestId id) {
   const auto it = live_.find(id);
   return it == live_.end() ? nullptr : it->second.get();
 }
 
-const Request* Scheduler::Find(RequestId id) const {
+const ScheduledRequest* Scheduler::Find(RequestId id) const {
   const auto it = live_.find(id);
   return it == live_.end() ? nullptr : it->second.get();
 }
 
 Status Scheduler::Cancel(RequestId id) {
   TF_CHECK(!in_flight_) << "Cancel() while step " << step_ << " is in flight";
-  Request* request = Get(id);
+  ScheduledRequest* request = Get(id);
   if (request == nullptr) return absl::NotFoundError(fmt::format("no live request {}", id));
   Terminate(request, RequestState::kCancelled, FinishReason::kNone, clock_.NowMicros());
   PublishGauges();
@@ -90,14 +91,14 @@ Status Scheduler::Cancel(RequestId id) {
 
 Status Scheduler::Fail(RequestId id) {
   TF_CHECK(!in_flight_) << "Fail() while step " << step_ << " is in flight";
-  Request* request = Get(id);
+  ScheduledRequest* request = Get(id);
   if (request == nullptr) return absl::NotFoundError(fmt::format("no live request {}", id));
   Terminate(request, RequestState::kFailed, FinishReason::kNone, clock_.NowMicros());
   PublishGauges();
   return absl::OkStatus();
 }
 
-void Scheduler::Terminate(Request* request, RequestState state, FinishReason reason,
+void Scheduler::Terminate(ScheduledRequest* request, RequestState state, FinishReason reason,
                           int64_t now_us) {
   capacity_->Remove(request);
   request->TransitionTo(state, now_us, reason);
@@ -117,8 +118,8 @@ ScheduledBatch Scheduler::Schedule() {
   ScheduledBatch batch;
   batch.step = ++step_;
   const CapacityDecision decision = capacity_->Schedule(now);
-  for (const Request* r : decision.preempted) batch.preempted.push_back(r->id());
-  for (const Request* r : decision.admitted) {
+  for (const ScheduledRequest* r : decision.preempted) batch.preempted.push_back(r->id());
+  for (const ScheduledRequest* r : decision.admitted) {
     batch.admitted.push_back(r->id());
     if (metrics_ == nullptr) continue;
     if (r->num_preemptions() == 0) metrics_->ObserveQueueTime(now - r->times().arrival_us);
@@ -132,14 +133,14 @@ ScheduledBatch Scheduler::Schedule() {
 
   std::vector<MicroBatchCandidate> candidates;
   candidates.reserve(decision.running.size());
-  for (const Request* r : decision.running) {
+  for (const ScheduledRequest* r : decision.running) {
     candidates.push_back(
         {r->num_tokens() - r->num_computed_tokens(), r->state() == RequestState::kDecoding});
   }
   const std::vector<MicroBatchEntry> plan = micro_batch_->Plan(candidates);
   batch.sequences.reserve(plan.size());
   for (const MicroBatchEntry& entry : plan) {
-    const Request* r = decision.running[entry.index];
+    const ScheduledRequest* r = decision.running[entry.index];
     ScheduledSequence seq;
     seq.id = r->id();
     seq.position = r->num_computed_tokens();
@@ -168,7 +169,7 @@ std::vector<RequestUpdate> Scheduler::Update(const ScheduledBatch& batch,
   for (size_t i = 0; i < batch.sequences.size(); ++i) {
     const ScheduledSequence& seq = batch.sequences[i];
     const SequenceResult& result = results[i];
-    Request* request = Get(seq.id);
+    ScheduledRequest* request = Get(seq.id);
     TF_CHECK(request != nullptr) << "scheduled request " << seq.id << " vanished";
     TF_CHECK(IsRunning(request->state()) && request->num_computed_tokens() == seq.position)
         << "request " << seq.id << " changed while its step was in flight";
@@ -193,7 +194,7 @@ std::vector<RequestUpdate> Scheduler::Update(const ScheduledBatch& batch,
   return updates;
 }
 
-RequestUpdate Scheduler::ApplyToken(Request* request, const SequenceResult& result,
+RequestUpdate Scheduler::ApplyToken(ScheduledRequest* request, const SequenceResult& result,
                                     int64_t now_us) {
   TF_CHECK(result.token >= 0) << "request " << request->id() << " sampled no token";
   TF_CHECK(result.finish == FinishReason::kNone || result.finish == FinishReason::kStop)
@@ -229,7 +230,7 @@ RequestUpdate Scheduler::ApplyToken(Request* request, const SequenceResult& resu
   return update;
 }
 
-std::vector<std::unique_ptr<Request>> Scheduler::TakeTerminated() {
+std::vector<std::unique_ptr<ScheduledRequest>> Scheduler::TakeTerminated() {
   return std::exchange(terminated_, {});
 }
 

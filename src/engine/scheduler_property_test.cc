@@ -27,7 +27,7 @@ class ShadowRunner {
   ShadowRunner(int num_blocks, int block_size)
       : block_size_(block_size), slots_(static_cast<size_t>(num_blocks) * block_size) {}
 
-  void Run(const ScheduledSequence& seq, const Request& request) {
+  void Run(const ScheduledSequence& seq, const ScheduledRequest& request) {
     const auto tokens = request.tokens();
     const int end = seq.position + static_cast<int>(seq.tokens.size());
     ASSERT_LE(end, static_cast<int>(tokens.size()));
@@ -69,7 +69,7 @@ struct Tally {
   int failed = 0;
 };
 
-void CheckTerminated(const Request& r, Tally* tally) {
+void CheckTerminated(const ScheduledRequest& r, Tally* tally) {
   for (int i = 0; i < r.num_generated_tokens(); ++i) {
     ASSERT_EQ(r.generated()[i], FakeToken(r.id(), i)) << "request " << r.id() << " token " << i;
   }
@@ -159,7 +159,7 @@ void RunRandomOperations(uint64_t seed, int operations) {
       std::vector<SequenceResult> results(batch.sequences.size());
       for (size_t i = 0; i < batch.sequences.size(); ++i) {
         const ScheduledSequence& seq = batch.sequences[i];
-        const Request* r = s.Find(seq.id);
+        const ScheduledRequest* r = s.Find(seq.id);
         ASSERT_NE(r, nullptr);
         shadow.Run(seq, *r);
         if (::testing::Test::HasFatalFailure()) return;
@@ -232,7 +232,7 @@ TEST(SchedulerPropertyTest, AnyChunkSizeComputesEverySequenceExactly) {
       std::vector<SequenceResult> results(batch.sequences.size());
       for (size_t i = 0; i < batch.sequences.size(); ++i) {
         const ScheduledSequence& seq = batch.sequences[i];
-        const Request* r = s.Find(seq.id);
+        const ScheduledRequest* r = s.Find(seq.id);
         shadow.Run(seq, *r);
         if (::testing::Test::HasFatalFailure()) return;
         if (seq.logits) results[i].token = FakeToken(seq.id, r->num_generated_tokens());

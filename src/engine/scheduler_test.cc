@@ -136,9 +136,9 @@ class StepTable {
     return out;
   }
 
-  const Request* Record(const std::string& name) const {
+  const ScheduledRequest* Record(const std::string& name) const {
     const RequestId id = ids_.at(name);
-    if (const Request* live = scheduler_.Find(id)) return live;
+    if (const ScheduledRequest* live = scheduler_.Find(id)) return live;
     const auto it = done_.find(id);
     return it == done_.end() ? nullptr : it->second.get();
   }
@@ -172,7 +172,7 @@ class StepTable {
     Row row{step, {}, scheduler_.kv().num_used_blocks()};
     for (const std::string& name : names_) {
       const RequestId id = ids_.at(name);
-      const Request* r = Record(name);
+      const ScheduledRequest* r = Record(name);
       const bool show = scheduler_.Find(id) != nullptr || !shown_terminal_[id];
       if (!show) {
         row.cells.emplace(name, ".");
@@ -213,7 +213,7 @@ class StepTable {
   std::vector<std::string> names_;
   std::map<std::string, RequestId> ids_;
   std::map<RequestId, Req> reqs_;
-  std::map<RequestId, std::unique_ptr<Request>> done_;
+  std::map<RequestId, std::unique_ptr<ScheduledRequest>> done_;
   std::map<RequestId, bool> shown_terminal_;
   std::map<RequestId, std::vector<Token>> fed_;
   std::map<RequestId, int> positions_;
@@ -306,7 +306,7 @@ TEST(SchedulerTableTest, PreemptionByRecomputationAndResume) {
     10   .  D1  4
     11   .  F1  0
   )");
-  const Request* b = t.Record("B");
+  const ScheduledRequest* b = t.Record("B");
   EXPECT_EQ(b->num_preemptions(), 1);
   EXPECT_EQ(std::vector<Token>(b->generated().begin(), b->generated().end()),
             (std::vector<Token>{1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007}));

@@ -74,7 +74,7 @@ Status SyntheticExecutor::Execute(const ScheduledBatch& batch,
   const int64_t start = pacer_.clock().NowMicros();
   for (size_t i = 0; i < batch.sequences.size(); ++i) {
     if (!batch.sequences[i].logits) continue;
-    const Request& request = *sequences[i].request;
+    const ScheduledRequest& request = *sequences[i].request;
     const uint64_t seed = sequences[i].seed;
     const int32_t position = request.num_tokens();
     SampleResult& sample = results[i].sample;

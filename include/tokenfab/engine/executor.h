@@ -15,15 +15,15 @@
 #include <string_view>
 
 #include "tokenfab/base/status.h"
-#include "tokenfab/engine/request.h"
 #include "tokenfab/engine/sampler.h"
 #include "tokenfab/engine/scheduled_batch.h"
+#include "tokenfab/engine/scheduled_request.h"
 
 namespace tokenfab::engine {
 
 // What the executor knows of one scheduled sequence, in the order of ScheduledBatch::sequences.
 struct ExecutorSequence {
-  const Request* request = nullptr;  // tokens so far, prompt length, sampling parameters
+  const ScheduledRequest* request = nullptr;  // tokens so far, prompt length, sampling parameters
   Sampler* sampler = nullptr;        // the request's own (its random state persists)
   uint64_t seed = 0;                 // the request's seed (the client's, or drawn by the engine)
 };

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "tokenfab/engine/engine_event.h"
-#include "tokenfab/engine/request.h"
+#include "tokenfab/engine/scheduled_request.h"
 
 namespace tokenfab::engine {
 

@@ -1,6 +1,7 @@
 // RequestState: the lifecycle of one generation request, as an explicit enum with an explicit
-// table of legal transitions. The state of a Request changes only through
-// Request::TransitionTo(), which checks the move against this table (see request.h).
+// table of legal transitions. The state of a ScheduledRequest changes only through
+// ScheduledRequest::TransitionTo(), which checks the move against this table (see
+// scheduled_request.h).
 //
 //   queued     -> prefilling   admitted: holds KV blocks for all its tokens
 //   prefilling -> decoding     its last prompt token computed, its first token sampled

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "tokenfab/engine/prefix_cache.h"
-#include "tokenfab/engine/request.h"
+#include "tokenfab/engine/scheduled_request.h"
 
 namespace tokenfab::engine {
 

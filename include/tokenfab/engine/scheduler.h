@@ -32,8 +32,8 @@
 #include "tokenfab/base/status.h"
 #include "tokenfab/engine/engine_metrics.h"
 #include "tokenfab/engine/kv_block_manager.h"
-#include "tokenfab/engine/request.h"
 #include "tokenfab/engine/scheduled_batch.h"
+#include "tokenfab/engine/scheduled_request.h"
 #include "tokenfab/engine/scheduler_config.h"
 
 namespace tokenfab::engine {
@@ -77,10 +77,10 @@ class Scheduler {
 
   // Requests that ended (finished, failed, cancelled) since the last call, in the order they
   // ended; the caller now owns them (usage: prompt, cached and generated tokens, times).
-  std::vector<std::unique_ptr<Request>> TakeTerminated();
+  std::vector<std::unique_ptr<ScheduledRequest>> TakeTerminated();
 
   // A live request, or null.
-  const Request* Find(RequestId id) const;
+  const ScheduledRequest* Find(RequestId id) const;
   int32_t num_running() const;
   int32_t num_waiting() const;
   int32_t num_live() const { return static_cast<int32_t>(live_.size()); }
@@ -96,11 +96,12 @@ class Scheduler {
   void CheckInvariants() const;
 
  private:
-  Request* Get(RequestId id);
+  ScheduledRequest* Get(RequestId id);
   // Takes the request out of its queue (freeing blocks) and moves it to a terminal state.
-  void Terminate(Request* request, RequestState state, FinishReason reason, int64_t now_us);
+  void Terminate(ScheduledRequest* request, RequestState state, FinishReason reason,
+                 int64_t now_us);
   // Applies one sampled token; returns the update to report.
-  RequestUpdate ApplyToken(Request* request, const SequenceResult& result, int64_t now_us);
+  RequestUpdate ApplyToken(ScheduledRequest* request, const SequenceResult& result, int64_t now_us);
   void PublishGauges();
 
   const SchedulerConfig config_;
@@ -109,8 +110,8 @@ class Scheduler {
   KvBlockManager kv_;
   std::unique_ptr<CapacityScheduler> capacity_;
   std::unique_ptr<MicroBatchScheduler> micro_batch_;
-  absl::flat_hash_map<RequestId, std::unique_ptr<Request>> live_;
-  std::vector<std::unique_ptr<Request>> terminated_;
+  absl::flat_hash_map<RequestId, std::unique_ptr<ScheduledRequest>> live_;
+  std::vector<std::unique_ptr<ScheduledRequest>> terminated_;
   uint64_t next_arrival_seq_ = 0;
   uint64_t step_ = 0;
   bool in_flight_ = false;

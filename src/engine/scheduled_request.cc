@@ -1,4 +1,4 @@
-#include "tokenfab/engine/request.h"
+#include "tokenfab/engine/scheduled_request.h"
 
 #include <utility>
 
@@ -6,7 +6,8 @@
 
 namespace tokenfab::engine {
 
-Request::Request(RequestSpec spec, int64_t arrival_us, uint64_t arrival_seq, int32_t max_new_tokens)
+ScheduledRequest::ScheduledRequest(RequestSpec spec, int64_t arrival_us, uint64_t arrival_seq,
+                                   int32_t max_new_tokens)
     : spec_(std::move(spec)),
       arrival_seq_(arrival_seq),
       num_prompt_tokens_(static_cast<int32_t>(spec_.prompt.size())),
@@ -18,7 +19,7 @@ Request::Request(RequestSpec spec, int64_t arrival_us, uint64_t arrival_seq, int
   times_.arrival_us = arrival_us;
 }
 
-void Request::TransitionTo(RequestState next, int64_t now_us, FinishReason reason) {
+void ScheduledRequest::TransitionTo(RequestState next, int64_t now_us, FinishReason reason) {
   TF_CHECK(IsValidTransition(state_, next))
       << "request " << id() << ": illegal transition " << RequestStateName(state_) << " -> "
       << RequestStateName(next);
@@ -54,7 +55,7 @@ void Request::TransitionTo(RequestState next, int64_t now_us, FinishReason reaso
   state_ = next;
 }
 
-void Request::AppendToken(Token token, int64_t now_us) {
+void ScheduledRequest::AppendToken(Token token, int64_t now_us) {
   TF_CHECK(num_generated_tokens() < max_new_tokens_)
       << "request " << id() << " generated past its limit";
   tokens_.push_back(token);
@@ -62,13 +63,13 @@ void Request::AppendToken(Token token, int64_t now_us) {
   times_.last_token_us = now_us;
 }
 
-void Request::SetComputedTokens(int32_t n) {
+void ScheduledRequest::SetComputedTokens(int32_t n) {
   TF_CHECK(n >= 0 && n <= num_tokens())
       << "request " << id() << ": " << n << " computed of " << num_tokens();
   num_computed_tokens_ = n;
 }
 
-void Request::SetCachedPromptTokens(int32_t n) {
+void ScheduledRequest::SetCachedPromptTokens(int32_t n) {
   TF_CHECK(n >= 0 && n <= num_prompt_tokens_);
   num_cached_prompt_tokens_ = n;
 }

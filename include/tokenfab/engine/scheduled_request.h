@@ -1,10 +1,10 @@
-// Request: the record of one generation request inside the engine: what was asked (RequestSpec),
-// where it stands (RequestState, tokens computed), and when things happened (RequestTimes, for
-// queue time, TTFT and TPOT).
+// ScheduledRequest: the record of one generation request inside the engine: what was asked
+// (RequestSpec), where it stands (RequestState, tokens computed), and when things happened
+// (RequestTimes, for queue time, TTFT and TPOT).
 //
-// Ownership: the Scheduler owns every live Request; a terminated one is handed to the engine
-// (Scheduler::TakeTerminated) for usage accounting. Not thread-safe: the engine's loop thread
-// owns the scheduler and everything in it.
+// Ownership: the Scheduler owns every live ScheduledRequest; a terminated one is handed to the
+// engine (Scheduler::TakeTerminated) for usage accounting. Not thread-safe: the engine's loop
+// thread owns the scheduler and everything in it.
 #pragma once
 
 #include <cstdint>
@@ -46,14 +46,15 @@ struct RequestTimes {
   int64_t finished_us = -1;         // entered a terminal state
 };
 
-class Request {
+class ScheduledRequest {
  public:
   // `arrival_seq` orders requests of equal priority (smaller first); `max_new_tokens` is
   // sampling.max_tokens cut to what the context length leaves after the prompt.
   // REQUIRES: spec.prompt non-empty, max_new_tokens >= 1.
-  Request(RequestSpec spec, int64_t arrival_us, uint64_t arrival_seq, int32_t max_new_tokens);
-  Request(const Request&) = delete;
-  Request& operator=(const Request&) = delete;
+  ScheduledRequest(RequestSpec spec, int64_t arrival_us, uint64_t arrival_seq,
+                   int32_t max_new_tokens);
+  ScheduledRequest(const ScheduledRequest&) = delete;
+  ScheduledRequest& operator=(const ScheduledRequest&) = delete;
 
   const RequestSpec& spec() const { return spec_; }
   RequestId id() const { return spec_.id; }
