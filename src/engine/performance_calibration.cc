@@ -69,94 +69,116 @@ std::array<double, 4> FitNonNegative(const std::vector<std::array<double, 4>>& r
   return x;
 }
 
-}  // namespace
+// Where the calibration puts its tokens. Blocks [0, max_context / block) hold a common prefix
+// that every decoding sequence reads; each decoding sequence writes its token into a block of
+// its own after it; a prefill uses blocks from there on (not the decodes' when both run).
+struct Layout {
+  int64_t block = 0;                   // tokens per block
+  int64_t max_context = 0;             // tokens of the shared prefix (a multiple of `block`)
+  int64_t max_decode = 0;              // decoding sequences at most
+  int64_t max_prefill = 0;             // prefill tokens at most
+  std::vector<int32_t> shared_table;   // every block, in order
+  std::vector<int32_t> prefill_table;  // the blocks after the shared prefix
+  std::vector<std::vector<int32_t>> decode_tables;  // per decoding sequence, filled per shape
+};
 
-StatusOr<CalibrationResult> CalibratePerformanceModel(ModelRunner& runner,
-                                                      const KvCacheShape& kv_shape,
-                                                      const base::Clock& clock, int repetitions) {
-  const int64_t bs = kv_shape.block_tokens;
+StatusOr<Layout> PlanLayout(const KvCacheShape& kv_shape) {
+  Layout layout;
+  layout.block = kv_shape.block_tokens;
+  const int64_t bs = layout.block;
   const int64_t capacity = kv_shape.n_blocks * bs;
   if (capacity < 64) {
     return absl::FailedPreconditionError(
         fmt::format("calibration needs a KV cache of at least 64 tokens, not {}", capacity));
   }
-  if (repetitions < 1) return absl::InvalidArgumentError("repetitions must be at least 1");
-  // Layout: blocks [0, shared) hold a common prefix that every decoding sequence reads; each
-  // decoding sequence writes its token into a block of its own after it; a prefill uses blocks
-  // from `shared` on (not at the same time as decodes).
-  const int64_t max_context = std::min<int64_t>(512, (capacity / 2) / bs * bs);
-  const int64_t own_blocks = kv_shape.n_blocks - max_context / bs;
-  const int64_t max_decode = std::min<int64_t>(32, own_blocks);
-  const int64_t max_prefill = std::min<int64_t>(512, own_blocks * bs);
-  if (max_context < bs || max_decode < 1 || max_prefill < 1) {
+  layout.max_context = std::min<int64_t>(512, (capacity / 2) / bs * bs);
+  const int64_t own_blocks = kv_shape.n_blocks - layout.max_context / bs;
+  layout.max_decode = std::min<int64_t>(32, own_blocks);
+  layout.max_prefill = std::min<int64_t>(512, own_blocks * bs);
+  if (layout.max_context < bs || layout.max_decode < 1 || layout.max_prefill < 1) {
     return absl::FailedPreconditionError("the KV cache is too small to calibrate on");
   }
+  layout.shared_table.resize(static_cast<size_t>(kv_shape.n_blocks));
+  std::iota(layout.shared_table.begin(), layout.shared_table.end(), 0);
+  layout.prefill_table.assign(layout.shared_table.begin() + layout.max_context / bs,
+                              layout.shared_table.end());
+  layout.decode_tables.resize(static_cast<size_t>(layout.max_decode));
+  return layout;
+}
+
+// Prefills alone, decodes alone over two context lengths, and one mixed step.
+std::vector<Shape> CalibrationShapes(const Layout& layout) {
+  const int64_t bs = layout.block;
   std::vector<Shape> shapes;
   for (int64_t p : {32, 128, 256, 512}) {
-    if (p <= max_prefill) shapes.push_back({p, 0, 0});
+    if (p <= layout.max_prefill) shapes.push_back({p, 0, 0});
   }
   for (int64_t c : {int64_t{128}, int64_t{512}}) {
-    const int64_t ctx = std::min(c, max_context) / bs * bs;
+    const int64_t ctx = std::min(c, layout.max_context) / bs * bs;
     for (int64_t s : {1, 4, 16, 32}) {
-      if (s <= max_decode) shapes.push_back({0, s, ctx});
+      if (s <= layout.max_decode) shapes.push_back({0, s, ctx});
     }
   }
-  shapes.push_back({std::min<int64_t>(128, max_prefill), std::min<int64_t>(8, max_decode),
-                    std::min<int64_t>(256, max_context) / bs * bs});
+  shapes.push_back({std::min<int64_t>(128, layout.max_prefill),
+                    std::min<int64_t>(8, layout.max_decode),
+                    std::min<int64_t>(256, layout.max_context) / bs * bs});
+  return shapes;
+}
 
-  std::vector<int32_t> shared_table(static_cast<size_t>(kv_shape.n_blocks));
-  std::iota(shared_table.begin(), shared_table.end(), 0);
-  // Per decoding sequence: the shared prefix blocks, then its own block.
-  std::vector<std::vector<int32_t>> decode_tables(static_cast<size_t>(max_decode));
-  // The prefill's table: blocks after the shared prefix.
-  std::vector<int32_t> prefill_table(shared_table.begin() + max_context / bs, shared_table.end());
-  ForwardBatch batch;
-  std::vector<float> logits;
-  // Write the shared prefix once, so decodes attend over real values.
-  for (int64_t begin = 0; begin < max_context; begin += 256) {
+// Writes the shared prefix once, so decodes attend over real values.
+Status WriteSharedPrefix(ModelRunner& runner, const Layout& layout, ForwardBatch& batch,
+                         std::vector<float>& logits) {
+  for (int64_t begin = 0; begin < layout.max_context; begin += 256) {
     batch.Clear();
-    for (int64_t p = begin; p < std::min(max_context, begin + 256); ++p) {
-      batch.Add(static_cast<int32_t>(p % 100 + 10), static_cast<int32_t>(p), shared_table.data(),
-                false);
+    for (int64_t p = begin; p < std::min(layout.max_context, begin + 256); ++p) {
+      batch.Add(static_cast<int32_t>(p % 100 + 10), static_cast<int32_t>(p),
+                layout.shared_table.data(), false);
     }
     TF_RETURN_IF_ERROR(runner.Forward(batch, logits));
   }
+  return absl::OkStatus();
+}
 
-  CalibrationResult result;
-  for (const Shape& shape : shapes) {
-    const int64_t ctx_blocks = shape.context / bs;
-    batch.Clear();
-    for (int64_t s = 0; s < shape.decode; ++s) {
-      std::vector<int32_t>& table = decode_tables[static_cast<size_t>(s)];
-      table.assign(shared_table.begin(), shared_table.begin() + ctx_blocks);
-      table.push_back(static_cast<int32_t>(max_context / bs + s));
-      batch.Add(static_cast<int32_t>(s + 20), static_cast<int32_t>(shape.context), table.data(),
-                true);
-    }
-    // A prefill next to decodes uses the blocks after theirs.
-    const int32_t* prefill_blocks = prefill_table.data() + (shape.decode > 0 ? max_decode : 0);
-    if (shape.prefill > 0 && (shape.decode > 0 ? max_decode : 0) + (shape.prefill + bs - 1) / bs >
-                                 static_cast<int64_t>(prefill_table.size())) {
-      continue;  // does not fit next to the decodes
-    }
-    for (int64_t p = 0; p < shape.prefill; ++p) {
-      batch.Add(static_cast<int32_t>(p % 100 + 10), static_cast<int32_t>(p), prefill_blocks,
-                p == shape.prefill - 1);
-    }
-    double best = std::numeric_limits<double>::infinity();
-    for (int r = 0; r < repetitions + 1; ++r) {  // the first run warms up
-      const int64_t start = clock.NowMicros();
-      TF_RETURN_IF_ERROR(runner.Forward(batch, logits));
-      if (r > 0) best = std::min(best, static_cast<double>(clock.NowMicros() - start));
-    }
-    CalibrationPoint point;
-    point.prefill_tokens = shape.prefill;
-    point.decode_sequences = shape.decode;
-    point.kv_tokens = shape.decode * (shape.context + 1) + shape.prefill * (shape.prefill + 1) / 2;
-    point.micros = std::max(best, 1.0);
-    result.points.push_back(point);
+// Fills `batch` with `shape`'s tokens; false when its prefill does not fit next to its decodes.
+bool BuildBatch(const Shape& shape, Layout& layout, ForwardBatch& batch) {
+  const int64_t bs = layout.block;
+  batch.Clear();
+  for (int64_t s = 0; s < shape.decode; ++s) {
+    std::vector<int32_t>& table = layout.decode_tables[static_cast<size_t>(s)];
+    table.assign(layout.shared_table.begin(), layout.shared_table.begin() + shape.context / bs);
+    table.push_back(static_cast<int32_t>(layout.max_context / bs + s));
+    batch.Add(static_cast<int32_t>(s + 20), static_cast<int32_t>(shape.context), table.data(),
+              true);
   }
+  // A prefill next to decodes uses the blocks after theirs.
+  const int64_t first_prefill_block = shape.decode > 0 ? layout.max_decode : 0;
+  if (shape.prefill > 0 && first_prefill_block + (shape.prefill + bs - 1) / bs >
+                               static_cast<int64_t>(layout.prefill_table.size())) {
+    return false;
+  }
+  const int32_t* prefill_blocks = layout.prefill_table.data() + first_prefill_block;
+  for (int64_t p = 0; p < shape.prefill; ++p) {
+    batch.Add(static_cast<int32_t>(p % 100 + 10), static_cast<int32_t>(p), prefill_blocks,
+              p == shape.prefill - 1);
+  }
+  return true;
+}
 
+// The fastest of `repetitions` timed forward passes of `batch`, after one warm-up pass.
+StatusOr<double> BestMicros(ModelRunner& runner, const ForwardBatch& batch,
+                            const base::Clock& clock, int repetitions, std::vector<float>& logits) {
+  double best = std::numeric_limits<double>::infinity();
+  for (int r = 0; r < repetitions + 1; ++r) {
+    const int64_t start = clock.NowMicros();
+    TF_RETURN_IF_ERROR(runner.Forward(batch, logits));
+    if (r > 0) best = std::min(best, static_cast<double>(clock.NowMicros() - start));
+  }
+  return std::max(best, 1.0);
+}
+
+// Fits result->model to result->points (least squares on the relative error) and records the
+// worst relative error of the fit.
+void FitModel(CalibrationResult& result) {
   std::vector<std::array<double, 4>> rows;
   std::vector<double> y;
   std::vector<double> w;
@@ -177,6 +199,30 @@ StatusOr<CalibrationResult> CalibratePerformanceModel(ModelRunner& runner,
     result.max_relative_error =
         std::max(result.max_relative_error, std::abs(predicted - p.micros) / p.micros);
   }
+}
+
+}  // namespace
+
+StatusOr<CalibrationResult> CalibratePerformanceModel(ModelRunner& runner,
+                                                      const KvCacheShape& kv_shape,
+                                                      const base::Clock& clock, int repetitions) {
+  TF_ASSIGN_OR_RETURN(Layout layout, PlanLayout(kv_shape));
+  if (repetitions < 1) return absl::InvalidArgumentError("repetitions must be at least 1");
+  ForwardBatch batch;
+  std::vector<float> logits;
+  TF_RETURN_IF_ERROR(WriteSharedPrefix(runner, layout, batch, logits));
+  CalibrationResult result;
+  for (const Shape& shape : CalibrationShapes(layout)) {
+    if (!BuildBatch(shape, layout, batch)) continue;
+    TF_ASSIGN_OR_RETURN(const double micros, BestMicros(runner, batch, clock, repetitions, logits));
+    CalibrationPoint point;
+    point.prefill_tokens = shape.prefill;
+    point.decode_sequences = shape.decode;
+    point.kv_tokens = shape.decode * (shape.context + 1) + shape.prefill * (shape.prefill + 1) / 2;
+    point.micros = micros;
+    result.points.push_back(point);
+  }
+  FitModel(result);
   return result;
 }
 

@@ -1,5 +1,7 @@
-// ModelExecutor: the real compute of the engine: a ModelRunner over the model, a paged KV cache
-// storage sized for the scheduler's block pool, and each sequence's Sampler over the logits.
+// ModelExecutor: the Executor (executor.h) that runs the engine's scheduled steps on a real model:
+// it owns a ModelRunner for the forward pass, a paged KV cache storage sized for the scheduler's
+// block pool, and each sequence's Sampler over the logits (the synthetic_executor.h counterpart
+// only models the time a step takes).
 // One forward pass per step computes every scheduled token (decode tokens and prefill chunks of
 // several sequences together); the sampling of the sequences that want a token is spread over
 // the runner's threads.

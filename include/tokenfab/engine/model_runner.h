@@ -1,4 +1,5 @@
-// ModelRunner: the compute of the engine. It runs the forward pass of a llama or qwen2 model over
+// ModelRunner: one forward pass of the model, nothing else (no sampling, no scheduling; the
+// ModelExecutor drives it once per step). It runs the forward pass of a llama or qwen2 model over
 // a ForwardBatch (tokens of several sequences at once), writes every token's keys and values into
 // the paged KV cache at its position, and returns the logits of the tokens that asked for them.
 // It makes no scheduling decision: which tokens, which blocks and when is the scheduler's call.
