@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "coroutines.h"
 #include "http_wire.h"
 #include "io_context_pool_internal.h"
 #include "server_connection.h"
@@ -24,7 +25,7 @@ namespace {
 using asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
+using internal::kToken;
 // How long Stop() waits for aborted connections to wind down before stopping the loops anyway.
 constexpr std::chrono::milliseconds kAbortWait{5000};
 

@@ -80,4 +80,15 @@ std::string HttpDate(std::time_t time) {
                      kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+std::string_view CurrentHttpDate() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    cached = HttpDate(now);
+    cached_second = now;
+  }
+  return cached;
+}
+
 }  // namespace tokenfab::net

@@ -56,5 +56,8 @@ void AppendRequestHead(const RequestHead& head, std::string& out);
 
 // The IMF-fixdate form of `time` (UTC), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string HttpDate(std::time_t time);
+// HttpDate of the current second, recomputed once a second per thread; valid until the next
+// call on this thread.
+std::string_view CurrentHttpDate();
 
 }  // namespace tokenfab::net

@@ -20,6 +20,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "coroutines.h"
 #include "http_wire.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/net/http_exchange.h"
@@ -32,7 +33,8 @@ using boost::system::error_code;
 using internal::AnswerStage;
 using internal::ExchangeState;
 
-constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
+using internal::kToken;
+using internal::WasCancelled;
 // Pipelined request bytes read ahead while a handler works; past this the connection stops reading
 // (and so stops noticing a disconnect) until the answer is done.
 constexpr size_t kMaxReadAheadBytes = 64 << 10;
@@ -40,40 +42,11 @@ constexpr size_t kMaxReadAheadBytes = 64 << 10;
 constexpr size_t kMaxLingerBytes = 1 << 20;
 constexpr std::chrono::milliseconds kLingerTime{500};
 
-void LogEscaped(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    TF_LOG_ERROR("net: server connection failed: {}", e.what());
-  } catch (...) {
-    TF_LOG_ERROR("net: server connection failed with an unknown exception");
-  }
-}
-
-// The IMF-fixdate of the current second, recomputed once a second per thread.
-std::string_view CurrentHttpDate() {
-  thread_local std::time_t cached_second = 0;
-  thread_local std::string cached;
-  const std::time_t now = std::time(nullptr);
-  if (now != cached_second) {
-    cached = HttpDate(now);
-    cached_second = now;
-  }
-  return cached;
-}
-
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint) {
   if (endpoint.address().is_v6()) {
     return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());
   }
   return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
-}
-
-// True when this coroutine was cancelled (by the other side of an `||`).
-asio::awaitable<bool> WasCancelled() {
-  const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-  co_return state.cancelled() != asio::cancellation_type::none;
 }
 
 }  // namespace
@@ -99,7 +72,8 @@ ServerConnection::~ServerConnection() {
 
 void ServerConnection::Start() {
   asio::co_spawn(
-      socket_.get_executor(), [self = shared_from_this()] { return self->Run(); }, LogEscaped);
+      socket_.get_executor(), [self = shared_from_this()] { return self->Run(); },
+      internal::LogEscaped("server connection"));
 }
 
 void ServerConnection::CloseIfIdle() {
@@ -134,7 +108,8 @@ asio::awaitable<void> ServerConnection::Run() {
   core_->Register(loop_, this);
   registered_ = true;
   asio::co_spawn(
-      socket_.get_executor(), [self = shared_from_this()] { return self->Watchdog(); }, LogEscaped);
+      socket_.get_executor(), [self = shared_from_this()] { return self->Watchdog(); },
+      internal::LogEscaped("server connection"));
   Outcome outcome = Outcome::kKeepAlive;
   while (!closed_ && outcome == Outcome::kKeepAlive) {
     outcome = co_await ReadAndServe();
