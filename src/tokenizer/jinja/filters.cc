@@ -12,6 +12,7 @@
 #include "tokenizer/jinja/methods.h"
 #include "tokenizer/jinja/operators.h"
 #include "tokenizer/jinja/unicode.h"
+#include "tokenizer/jinja/value_format.h"
 
 namespace tokenfab::tokenizer::jinja {
 namespace {

@@ -8,6 +8,8 @@
 #include "tokenizer/jinja/interpreter.h"
 #include "tokenizer/jinja/operators.h"
 #include "tokenizer/jinja/unicode.h"
+#include "tokenizer/jinja/value_compare.h"
+#include "tokenizer/jinja/value_format.h"
 
 namespace tokenfab::tokenizer::jinja::filters {
 namespace {

@@ -7,6 +7,8 @@
 #include "tokenizer/jinja/callable.h"
 #include "tokenizer/jinja/interpreter.h"
 #include "tokenizer/jinja/strftime.h"
+#include "tokenizer/jinja/value_compare.h"
+#include "tokenizer/jinja/value_format.h"
 
 namespace tokenfab::tokenizer::jinja {
 namespace {

@@ -11,6 +11,7 @@
 #include "tokenizer/jinja/interpreter_internal.h"
 #include "tokenizer/jinja/is_tests.h"
 #include "tokenizer/jinja/operators.h"
+#include "tokenizer/jinja/value_format.h"
 
 namespace tokenfab::tokenizer::jinja {
 namespace {

@@ -9,6 +9,7 @@
 #include "tokenizer/jinja/interpreter_internal.h"
 #include "tokenizer/jinja/is_tests.h"
 #include "tokenizer/jinja/operators.h"
+#include "tokenizer/jinja/value_compare.h"
 
 namespace tokenfab::tokenizer::jinja {
 

@@ -4,6 +4,8 @@
 #include "tokenizer/jinja/interpreter.h"
 #include "tokenizer/jinja/methods.h"
 #include "tokenizer/jinja/operators.h"
+#include "tokenizer/jinja/value_compare.h"
+#include "tokenizer/jinja/value_format.h"
 
 namespace tokenfab::tokenizer::jinja {
 namespace {

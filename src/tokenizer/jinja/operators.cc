@@ -6,6 +6,8 @@
 
 #include "tokenizer/jinja/methods.h"
 #include "tokenizer/jinja/unicode.h"
+#include "tokenizer/jinja/value_compare.h"
+#include "tokenizer/jinja/value_format.h"
 
 namespace tokenfab::tokenizer::jinja {
 namespace {

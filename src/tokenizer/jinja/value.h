@@ -155,29 +155,6 @@ class Namespace {
   Object attributes_;
 };
 
-// Python `str(value)` as Jinja prints it: undefined prints as "", none as "None", booleans as
-// "True"/"False", floats as repr(), containers as their repr().
-std::string ToStr(const Value& value);
-// Python `repr(value)`.
-std::string ToRepr(const Value& value);
-// ToStr, failing (RESOURCE_EXHAUSTED) instead of building a string over `max_bytes`.
-[[nodiscard]] StatusOr<std::string> ToStrBounded(const Value& value, size_t max_bytes);
-// Python's repr of a float: shortest round-trip digits, "1.0", "1e+16", "inf", "nan".
-std::string FloatRepr(double f);
-
-// Python `==`: numbers by value across int/float/bool, lists and tuples item by item (a list is
-// never equal to a tuple), dicts by content regardless of order, undefined equal only to
-// undefined, namespaces and callables by identity.
-bool Equals(const Value& a, const Value& b);
-
-// Python `<` etc. for numbers, strings (code point order) and same-kind sequences. Returns -1, 0
-// or 1; an error for kinds Python cannot order ("'<' not supported between instances of ...").
-StatusOr<int> Compare(const Value& a, const Value& b, std::string_view op);
-
-// Python hashability: scalars, strings, tuples of hashables, namespaces and callables (not
-// lists or dicts).
-bool IsHashable(const Value& value);
-
 // True when `value` is or contains a namespace.
 bool ContainsNamespace(const Value& value);
 

@@ -1,6 +1,8 @@
 // Values, JSON and the Unicode functions: Python's printing, equality, ordering, json.dumps and
 // str semantics.
 #include "tokenizer/jinja/value.h"
+#include "tokenizer/jinja/value_compare.h"
+#include "tokenizer/jinja/value_format.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
