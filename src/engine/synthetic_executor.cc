@@ -5,36 +5,22 @@
 
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/splitmix64.h"
+#include "tokenfab/tokenizer/utf8.h"
 
 namespace tokenfab::engine {
 namespace {
 
 using base::SplitMix64Combine;
 
-// Whether `s` is non-empty, valid UTF-8 and free of control characters.
+// Whether `s` is non-empty, valid UTF-8 and free of control characters (newline allowed) and
+// of U+FFFD.
 bool IsPlainText(std::string_view s) {
   if (s.empty()) return false;
   for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int len = 0;
-    if (c < 0x80) {
-      if (c < 0x20 && c != '\n') return false;
-      len = 1;
-    } else if ((c >> 5) == 0x6) {
-      len = 2;
-    } else if ((c >> 4) == 0xe) {
-      len = 3;
-    } else if ((c >> 3) == 0x1e) {
-      len = 4;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (int k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    }
-    if (s.substr(i, len) == "\xef\xbf\xbd") return false;  // U+FFFD
-    i += len;
+    const tokenizer::Utf8Char c = tokenizer::DecodeUtf8(s, i);
+    if (c.codepoint == tokenizer::kInvalidCodepoint || c.codepoint == U'\uFFFD') return false;
+    if (c.codepoint < 0x20 && c.codepoint != '\n') return false;
+    i += c.length;
   }
   return true;
 }
