@@ -5,7 +5,8 @@
 #   LLAMA_CPP_BIN=~/llama.cpp/build/bin bench/compare_llama_cpp.sh perplexity TEXT_FILE [OUT_DIR]
 #       perplexity (context 512) for both architectures and every weight type
 #   LLAMA_CPP_BIN=... bench/compare_llama_cpp.sh greedy [OUT_DIR]
-#       greedy output on F32 files (llama.cpp with its KV cache in F32)
+#       greedy output on F32 files (llama.cpp with its KV cache in F32); exits 1 unless every
+#       pair is the same (an empty output on either side is a failure)
 #   LLAMA_CPP_BIN=... bench/compare_llama_cpp.sh speed MODEL... 
 #       bench model vs llama-bench (pp512, tg128), alternating, same threads
 set -euo pipefail
@@ -49,6 +50,7 @@ case "$mode" in
     out="${1:-/tmp/tokenfab-compare}"
     mkdir -p "$out"
     prompt="The history of the token factory begins"
+    failed=0
     for pair in llama:llama3 llama:llama2 qwen2:qwen3 llama:gpt2; do
       arch="${pair%%:*}" vocab="${pair##*:}"
       model="$out/$arch-$vocab-f32.gguf"
@@ -57,9 +59,21 @@ case "$mode" in
         -t "$threads" 2>/dev/null)
       theirs=$("$bin/llama-completion" -m "$model" -p "$prompt" -n 48 --temp 0 -ctk f32 -ctv f32 \
         -t "$threads" -no-cnv --no-display-prompt --no-warmup 2>/dev/null </dev/null)
-      if [[ "$theirs" == "$ours"* ]]; then same=same; else same=DIFFERENT; fi
+      # llama.cpp may run on past a stop, so its text need only begin with ours; but an empty
+      # output compares with nothing (every text begins with ""): it fails, named as such.
+      if [[ -z "$ours" ]]; then
+        same="EMPTY (tokenfab printed nothing)"
+      elif [[ -z "$theirs" ]]; then
+        same="EMPTY (llama.cpp printed nothing)"
+      elif [[ "$theirs" == "$ours"* ]]; then
+        same=same
+      else
+        same=DIFFERENT
+      fi
+      [[ "$same" == same ]] || failed=1
       printf '%-6s %-7s %s\n  tokenfab : %q\n  llama.cpp: %q\n' "$arch" "$vocab" "$same" "$ours" "$theirs"
     done
+    exit "$failed"
     ;;
   speed)
     for model in "$@"; do

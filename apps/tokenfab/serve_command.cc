@@ -29,6 +29,7 @@
 #include "tokenfab/ledger/authenticator.h"
 #include "tokenfab/model/model_creator.h"
 #include "tokenfab/model/model_spec.h"
+#include "tokenfab/net/http_url.h"
 #include "tokenfab/tokenizer/vocab_source.h"
 
 namespace tokenfab::cli {
@@ -88,7 +89,7 @@ StatusOr<fleet::FleetConfig> LocalFleet(const std::string& model_name, const std
   spec.sites.push_back(site);
   fleet::Upstream up;
   up.name = "local-node";
-  TF_ASSIGN_OR_RETURN(up.url, fleet::ParseHttpUrl(fmt::format("http://127.0.0.1:{}", node_port)));
+  TF_ASSIGN_OR_RETURN(up.url, net::ParseBaseUrl(fmt::format("http://127.0.0.1:{}", node_port)));
   up.kind = fleet::UpstreamKind::kTokenfabNode;
   up.models = {model_name};
   up.site = "local";

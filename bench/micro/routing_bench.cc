@@ -51,7 +51,7 @@ std::shared_ptr<const fleet::FleetConfig> Fleet(int n) {
   for (int i = 0; i < n; ++i) {
     fleet::Upstream up;
     up.name = "node-" + std::to_string(i);
-    up.url = {"http", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250), 8000, ""};
+    up.url = {"http", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250), 8000, "/"};
     up.models = {"m"};
     up.site = spec.sites[i % 3].name;
     up.hardware = {fleet::DeviceKind::kGpu, "H800", 8, 989, 3350, 90, 700};

@@ -4,23 +4,17 @@
 #include <numbers>
 
 #include "tokenfab/base/check.h"
+#include "tokenfab/base/splitmix64.h"
 
 namespace tokenfab::base {
 namespace {
-
-uint64_t SplitMix64(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 }  // namespace
 
 Random::Random(uint64_t seed) {
-  for (uint64_t& s : state_) s = SplitMix64(seed);
+  for (uint64_t& s : state_) s = SplitMix64Next(seed);
 }
 
 uint64_t Random::NextU64() {

@@ -5,18 +5,13 @@
 #include "prompt_words.h"
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/random.h"
+#include "tokenfab/base/splitmix64.h"
 #include "tokenfab/bench/trace.h"
 
 namespace tokenfab::bench {
 namespace {
 
-uint64_t Mix(uint64_t a, uint64_t b) {
-  // SplitMix64's finaliser over a combination of both: well spread, deterministic everywhere.
-  uint64_t z = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using base::SplitMix64Combine;
 
 constexpr uint64_t kSharedBlockTag = 0x5348415245440001ULL;  // blocks named by hash ids
 constexpr uint64_t kOwnBlockTag = 0x4f574e424c4b0002ULL;     // a request's own blocks
@@ -40,8 +35,11 @@ PromptBuilder::PromptBuilder(PromptOptions options) : options_(options) {
 
 uint64_t PromptBuilder::BlockSeed(const std::vector<uint64_t>& hash_ids, size_t index,
                                   uint64_t request_key) const {
-  if (index < hash_ids.size()) return Mix(Mix(options_.seed, kSharedBlockTag), hash_ids[index]);
-  return Mix(Mix(Mix(options_.seed, kOwnBlockTag), request_key), index);
+  if (index < hash_ids.size()) {
+    return SplitMix64Combine(SplitMix64Combine(options_.seed, kSharedBlockTag), hash_ids[index]);
+  }
+  return SplitMix64Combine(
+      SplitMix64Combine(SplitMix64Combine(options_.seed, kOwnBlockTag), request_key), index);
 }
 
 std::string PromptBuilder::Text(int tokens, const std::vector<uint64_t>& hash_ids,

@@ -10,16 +10,15 @@
 #include "engine/engine_loop.h"
 #include "engine/request_channel.h"
 #include "tokenfab/base/check.h"
+#include "tokenfab/base/splitmix64.h"
 
 namespace tokenfab::engine {
 namespace {
 
-// SplitMix64's finaliser: a request's default seed from the engine seed and its id.
+// A request's default seed from the engine seed and its id: output id + 1 of the SplitMix64
+// generator seeded with `seed`.
 uint64_t MixSeed(uint64_t seed, uint64_t id) {
-  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (id + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return base::SplitMix64Mix(seed + base::kSplitMix64Increment * (id + 1));
 }
 
 }  // namespace

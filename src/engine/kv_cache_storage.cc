@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include "tokenfab/base/check.h"
+#include "tokenfab/engine/scheduler_config.h"
 
 namespace tokenfab::engine {
 namespace {
@@ -16,7 +17,12 @@ int64_t ElementBytes(kernels::GgmlType type) {
 }  // namespace
 
 int64_t KvCacheShape::BytesPerToken() const {
-  return 2 * n_layer * n_head_kv * head_dim * ElementBytes(type);
+  KvModelShape model;
+  model.n_layer = static_cast<int32_t>(n_layer);
+  model.n_head_kv = static_cast<int32_t>(n_head_kv);
+  model.head_dim = static_cast<int32_t>(head_dim);
+  model.bytes_per_element = static_cast<int32_t>(ElementBytes(type));
+  return KvBytesPerToken(model);
 }
 
 KvCacheStorage::KvCacheStorage(const KvCacheShape& shape)

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tokenfab/engine/kv_cache_storage.h"
+
 namespace tokenfab::engine {
 namespace {
 
@@ -17,6 +19,19 @@ KvModelShape Llama3_8B() {
 
 TEST(SchedulerConfigTest, BytesPerTokenFollowTheModelShape) {
   EXPECT_EQ(KvBytesPerToken(Llama3_8B()), 131072);  // 128 KiB per token
+}
+
+TEST(SchedulerConfigTest, TheCacheStorageSizesTokensAlike) {
+  // The storage's own shape type must give the figure the scheduler plans with:
+  // 2 (K, V) * 32 layers * 8 heads * 128 elements * 2 bytes (F16) = 131,072; F32 doubles it.
+  KvCacheShape shape;
+  shape.n_layer = 32;
+  shape.n_head_kv = 8;
+  shape.head_dim = 128;
+  shape.type = kernels::GgmlType::kF16;
+  EXPECT_EQ(shape.BytesPerToken(), 131072);
+  shape.type = kernels::GgmlType::kF32;
+  EXPECT_EQ(shape.BytesPerToken(), 262144);
 }
 
 TEST(SchedulerConfigTest, DefaultsComeFromModelAndMemory) {

@@ -4,41 +4,23 @@
 #include <string_view>
 
 #include "tokenfab/base/check.h"
+#include "tokenfab/base/splitmix64.h"
+#include "tokenfab/tokenizer/utf8.h"
 
 namespace tokenfab::engine {
 namespace {
 
-uint64_t Mix(uint64_t a, uint64_t b) {
-  uint64_t z = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using base::SplitMix64Combine;
 
-// Whether `s` is non-empty, valid UTF-8 and free of control characters.
+// Whether `s` is non-empty, valid UTF-8 and free of control characters (newline allowed) and
+// of U+FFFD.
 bool IsPlainText(std::string_view s) {
   if (s.empty()) return false;
   for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int len = 0;
-    if (c < 0x80) {
-      if (c < 0x20 && c != '\n') return false;
-      len = 1;
-    } else if ((c >> 5) == 0x6) {
-      len = 2;
-    } else if ((c >> 4) == 0xe) {
-      len = 3;
-    } else if ((c >> 3) == 0x1e) {
-      len = 4;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (int k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    }
-    if (s.substr(i, len) == "\xef\xbf\xbd") return false;  // U+FFFD
-    i += len;
+    const tokenizer::Utf8Char c = tokenizer::DecodeUtf8(s, i);
+    if (c.codepoint == tokenizer::kInvalidCodepoint || c.codepoint == U'\uFFFD') return false;
+    if (c.codepoint < 0x20 && c.codepoint != '\n') return false;
+    i += c.length;
   }
   return true;
 }
@@ -62,7 +44,7 @@ SyntheticExecutor::SyntheticExecutor(const SyntheticExecutorOptions& options,
 int32_t SyntheticExecutor::vocab_size() const { return tokenizer_.vocab_size(); }
 
 Token SyntheticExecutor::TokenAt(uint64_t seed, int32_t position) const {
-  const uint64_t h = Mix(seed, static_cast<uint64_t>(position));
+  const uint64_t h = SplitMix64Combine(seed, static_cast<uint64_t>(position));
   return text_tokens_[h % text_tokens_.size()];
 }
 
@@ -82,7 +64,8 @@ Status SyntheticExecutor::Execute(const ScheduledBatch& batch,
     const std::vector<Token>& stops = request.sampling().stop_token_ids;
     if (options_.stop_probability > 0 && !stops.empty()) {
       const double u =
-          static_cast<double>(Mix(seed ^ 0x5707ULL, static_cast<uint64_t>(position)) >> 11) *
+          static_cast<double>(
+              SplitMix64Combine(seed ^ 0x5707ULL, static_cast<uint64_t>(position)) >> 11) *
           0x1.0p-53;
       if (u < options_.stop_probability) sample.token = stops.front();
     }
@@ -93,7 +76,8 @@ Status SyntheticExecutor::Execute(const ScheduledBatch& batch,
       if (params.top_logprobs > 0) sample.top_logprobs.push_back({sample.token, -0.05f});
       for (int32_t k = 1; static_cast<int32_t>(sample.top_logprobs.size()) < params.top_logprobs;
            ++k) {
-        const Token alt = TokenAt(seed ^ Mix(0xa17ULL, static_cast<uint64_t>(k)), position);
+        const Token alt =
+            TokenAt(seed ^ SplitMix64Combine(0xa17ULL, static_cast<uint64_t>(k)), position);
         const bool seen = std::any_of(sample.top_logprobs.begin(), sample.top_logprobs.end(),
                                       [&](const TokenLogprob& t) { return t.token == alt; });
         if (seen && k < 64) continue;

@@ -24,7 +24,8 @@ TEST(EnergyTest, PriceScheduleStatistics) {
   std::array<double, kHoursPerDay> hourly;
   for (int h = 0; h < kHoursPerDay; ++h) hourly[h] = h < 8 ? 0.2 : 0.5;
   PriceSchedule schedule(hourly);
-  EXPECT_DOUBLE_EQ(schedule.Mean(), (8 * 0.2 + 16 * 0.5) / 24);
+  // 8 h at 0.2 and 16 h at 0.5: (1.6 + 8.0) / 24 = 0.4.
+  EXPECT_NEAR(schedule.Mean(), 0.4, 1e-12);
   EXPECT_EQ(schedule.Min(), 0.2);
   EXPECT_EQ(schedule.Max(), 0.5);
   EXPECT_EQ(schedule.AtHour(7), 0.2);
@@ -44,8 +45,11 @@ TEST(EnergyTest, PriceAtUsesLocalHourAndExchangeRate) {
 }
 
 TEST(EnergyTest, EnergyCostAndCarbonArithmetic) {
-  // 700 W at 1000 tokens/s: 0.7 J = 700/1000/3600 Wh per token.
-  EXPECT_DOUBLE_EQ(EnergyPerTokenWh(700, 1000), 700.0 / 1000 / 3600);
+  // 720 W at 1000 tokens/s: 0.72 J per token; a Wh is 3600 J, so 0.72 / 3600 = 0.0002 Wh.
+  EXPECT_NEAR(EnergyPerTokenWh(720, 1000), 0.0002, 1e-15);
+  // Conservation: an hour at 720 W is 720 Wh, whatever the rate; at 50 tokens/s that hour makes
+  // 180,000 tokens, which must add up to the same 720 Wh.
+  EXPECT_NEAR(EnergyPerTokenWh(720, 50) * 50 * 3600, 720, 1e-9);
   EXPECT_EQ(EnergyPerTokenWh(700, 0), 0);
   SiteEnergy energy;
   energy.pue = 1.2;

@@ -113,7 +113,7 @@ StatusOr<Upstream> ReadUpstream(const toml::table& table, const std::string& pat
   Upstream up;
   TF_ASSIGN_OR_RETURN(up.name, reader.String("name"));
   TF_ASSIGN_OR_RETURN(std::string url, reader.String("url"));
-  auto parsed = ParseHttpUrl(url);
+  auto parsed = net::ParseBaseUrl(url);
   if (!parsed.ok()) return reader.Error("url", std::string(parsed.status().message()));
   up.url = *std::move(parsed);
   TF_ASSIGN_OR_RETURN(std::string kind, reader.String("kind"));

@@ -462,10 +462,12 @@ TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) 
   hub_options.name = "hub-gw";
   StartGateway(hub_options);
   std::unique_ptr<Gateway> hub = std::move(gateway_);
-  // The edge: the hub as its only upstream.
+  // The edge: the hub as its only upstream, named apart from the hub's own upstream ("u0", the
+  // node), so that each name below says which tier it came from.
   auto config = fleet::ParseFleetConfig(
       TestFleetToml({{.url = fmt::format("http://127.0.0.1:{}", hub->port()),
-                      .kind = "tokenfab-gateway"}}),
+                      .kind = "tokenfab-gateway",
+                      .name = "the-hub"}}),
       "edge.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   GatewayOptions edge_options;
@@ -484,7 +486,7 @@ TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) 
 
   const ClientResult r = Chat("through two gateways", true, /*include_usage=*/true);
   ASSERT_TRUE(r.saw_done()) << r.status << r.body;
-  EXPECT_EQ(r.header("x-tokenfab-upstream"), "u0") << "the edge's upstream: the hub";
+  EXPECT_EQ(r.header("x-tokenfab-upstream"), "the-hub") << "the edge's upstream: the hub";
   EXPECT_EQ(r.text(), "u0x0 u0x1 u0x2 u0x3 u0x4 ");
   EXPECT_EQ(r.usage()->completion_tokens, 5);
   const std::vector<testing::ReceivedRequest> at_node = node.received();
@@ -494,6 +496,7 @@ TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) 
   // One request, one event: the hub's (it committed first), naming the node that served it.
   const ledger::UsageEvent e = Recorded(r);
   EXPECT_EQ(e.completion_tokens, 5);
+  EXPECT_EQ(e.upstream, "u0") << "the hub's event names the node, not the hub";
   auto rows = store_->QueryUsage({});
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);

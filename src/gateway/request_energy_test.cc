@@ -25,10 +25,12 @@ TEST_F(RequestEnergyTest, LoneRequestCarriesTheMachinesPowerForItsServiceTime) {
   const RequestEnergy e = EstimateRequestEnergy(*config_, hub_, idle, 64, 3'600'000'000);
   EXPECT_DOUBLE_EQ(e.utilisation, 1.0 / 64);
   EXPECT_EQ(e.sharing, 1);
-  const double watts = 8 * (90 + 610.0 / 64);
-  EXPECT_NEAR(e.it_wh, watts, 1e-9);  // one hour
-  EXPECT_NEAR(e.facility_wh, watts * 1.2, 1e-9);
-  EXPECT_NEAR(e.carbon_g, watts * 1.2 / 1000 * 250, 1e-9);
+  // Each GPU at 1/64 of the way from idle to max: 90 + 610 / 64 = 99.53125 W; 8 GPUs: 796.25 W,
+  // all of it this request's for one hour: 796.25 Wh. PUE 1.2: 955.5 Wh drawn. 0.9555 kWh at
+  // 250 g/kWh: 238.875 g.
+  EXPECT_NEAR(e.it_wh, 796.25, 1e-9);
+  EXPECT_NEAR(e.facility_wh, 955.5, 1e-9);
+  EXPECT_NEAR(e.carbon_g, 238.875, 1e-9);
 }
 
 TEST_F(RequestEnergyTest, FullBatchSplitsFullPower) {
@@ -37,7 +39,10 @@ TEST_F(RequestEnergyTest, FullBatchSplitsFullPower) {
   const RequestEnergy e = EstimateRequestEnergy(*config_, hub_, busy, 64, 3'600'000'000);
   EXPECT_DOUBLE_EQ(e.utilisation, 1.0);
   EXPECT_EQ(e.sharing, 64);
-  EXPECT_NEAR(e.it_wh, 8 * 700.0 / 64, 1e-9);
+  // 8 GPUs at 700 W for an hour, 5600 Wh, shared by 64 requests: 87.5 Wh each; together the 64
+  // shares add up to the machine's hour.
+  EXPECT_NEAR(e.it_wh, 87.5, 1e-9);
+  EXPECT_NEAR(e.it_wh * e.sharing, 5600, 1e-9);
   busy.running = 500;  // more reported than the limit: still capped
   EXPECT_EQ(EstimateRequestEnergy(*config_, hub_, busy, 64, 1).sharing, 64);
 }
@@ -49,7 +54,9 @@ TEST_F(RequestEnergyTest, WithoutALimitUtilisationIsKvUse) {
   const RequestEnergy e = EstimateRequestEnergy(*config_, hub_, s, 0, 1'000'000);
   EXPECT_DOUBLE_EQ(e.utilisation, 0.5);
   EXPECT_EQ(e.sharing, 4);
-  EXPECT_NEAR(e.it_wh, 8 * (90 + 610 * 0.5) / 4 / 3600.0, 1e-12);
+  // Half way from idle to max: 90 + 305 = 395 W a GPU, 3160 W for 8, shared by 4: 790 W for one
+  // second, 790 J = 0.219444... Wh.
+  EXPECT_NEAR(e.it_wh, 0.2194444444, 1e-10);
   EXPECT_EQ(EstimateRequestEnergy(*config_, hub_, s, 0, 0).it_wh, 0);
 }
 

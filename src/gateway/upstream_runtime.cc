@@ -4,13 +4,9 @@
 
 namespace tokenfab::gateway {
 
-std::optional<net::HttpUrl> ClientUrl(const fleet::HttpUrl& url) {
+std::optional<net::HttpUrl> ClientUrl(const net::HttpUrl& url) {
   if (url.scheme != "http") return std::nullopt;
-  net::HttpUrl out;
-  out.host = url.host;
-  out.port = url.port;
-  out.target = url.path.empty() ? "/" : url.path;
-  return out;
+  return url;
 }
 
 UpstreamRuntime::UpstreamRuntime(const fleet::Upstream& upstream, const base::Clock& clock,

@@ -94,6 +94,6 @@ class UpstreamRuntime {
 };
 
 // The HTTP client's form of an upstream URL; nullopt for https (no TLS in the client).
-std::optional<net::HttpUrl> ClientUrl(const fleet::HttpUrl& url);
+std::optional<net::HttpUrl> ClientUrl(const net::HttpUrl& url);
 
 }  // namespace tokenfab::gateway

@@ -1,6 +1,7 @@
 #include "tokenfab/ledger/usage_recorder.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -190,16 +191,25 @@ TEST_F(UsageRecorderTest, BoundedQueueRefusesOrBlocks) {
   for (int i = 1; i <= 3; ++i) queued.push_back(recorder.Record(Event(i)));
   Status refused = recorder.TryRecord(Event(4), nullptr);
   EXPECT_TRUE(absl::IsResourceExhausted(refused)) << refused;
-  // A blocking Record waits for space, which appears once the writer moves on.
+  // A blocking Record waits for space, which appears only once the writer moves on: past the
+  // gate, where the store notes the held batch. A Record that did not wait would return while
+  // the gate is still closed, with no batch noted.
+  std::atomic<bool> calling{false};
   std::atomic<bool> returned{false};
+  size_t batches_when_returned = 0;
   std::thread blocked([&] {
+    calling = true;
     EXPECT_TRUE(recorder.Record(Event(5), nullptr).ok());
+    batches_when_returned = store_->batch_sizes().size();
     returned = true;
   });
-  EXPECT_FALSE(returned.load());
+  while (!calling) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // time to return, were it not held
+  EXPECT_FALSE(returned.load()) << "Record returned while the queue was full";
   store_->OpenGate();
   blocked.join();
   EXPECT_TRUE(returned.load());
+  EXPECT_GE(batches_when_returned, 1u) << "Record returned before the writer made space";
   recorder.Shutdown();
   EXPECT_TRUE(held.get().ok());
   for (auto& f : queued) EXPECT_TRUE(f.get().ok());

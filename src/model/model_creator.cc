@@ -7,6 +7,7 @@
 
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/random.h"
+#include "tokenfab/base/splitmix64.h"
 #include "tokenfab/kernels/quantize.h"
 #include "tokenfab/model/gguf_vocab.h"
 
@@ -15,13 +16,6 @@ namespace {
 
 constexpr double kNormNoise = 0.02;           // deviation of the norm weights around 1
 constexpr uint32_t kQuantizationVersion = 2;  // general.quantization_version of ggml's formats
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // FNV-1a: a fixed, platform-independent hash of the tensor name.
 uint64_t HashName(std::string_view name) {
@@ -34,7 +28,7 @@ uint64_t HashName(std::string_view name) {
 }
 
 uint64_t RowSeed(uint64_t tensor_seed, int64_t row) {
-  return SplitMix64(tensor_seed ^ SplitMix64(static_cast<uint64_t>(row)));
+  return base::SplitMix64(tensor_seed ^ base::SplitMix64(static_cast<uint64_t>(row)));
 }
 
 PlannedTensor Plan(const ModelSpec& spec, std::string name, TensorRole role, int64_t layer,
@@ -77,7 +71,7 @@ Status FillTensor(const ModelSpec& spec, const PlannedTensor& tensor, base::Thre
   for (size_t d = 1; d < tensor.dims.size(); ++d) rows *= tensor.dims[d];
   const int64_t row_bytes = kernels::GgmlRowBytes(tensor.type, row_length);
   TF_CHECK_EQ(static_cast<int64_t>(out.size()), rows * row_bytes);
-  const uint64_t tensor_seed = SplitMix64(spec.seed) ^ HashName(tensor.name);
+  const uint64_t tensor_seed = base::SplitMix64(spec.seed) ^ HashName(tensor.name);
   const bool norm = tensor.role == TensorRole::kNorm;
   const double scale = norm ? kNormNoise : spec.init_std;
   const double center = norm ? 1.0 : 0.0;

@@ -4,7 +4,6 @@
 
 #include "http_wire.h"
 #include "tokenfab/net/cancellation.h"
-#include "tokenfab/net/http_url.h"
 #include "tokenfab/net/router.h"
 
 namespace tokenfab::net {
@@ -87,35 +86,6 @@ TEST(HttpWireTest, FormatsChunksAndRequests) {
             "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAuthorization: Bearer k\r\n"
             "Content-Length: 0\r\n\r\n");
   EXPECT_EQ(HttpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
-}
-
-TEST(HttpUrlTest, ParsesHttpUrls) {
-  auto url = ParseHttpUrl("http://localhost:8080/v1?x=1#frag");
-  ASSERT_TRUE(url.ok()) << url.status();
-  EXPECT_EQ(url->host, "localhost");
-  EXPECT_EQ(url->port, 8080);
-  EXPECT_EQ(url->target, "/v1?x=1");
-  EXPECT_EQ(url->HostPort(), "localhost:8080");
-  EXPECT_EQ(url->WithPath("/chat/completions").target, "/v1/chat/completions");
-
-  auto plain = ParseHttpUrl("http://example.com");
-  ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->port, 80);
-  EXPECT_EQ(plain->target, "/");
-  EXPECT_EQ(plain->WithPath("v1/models").target, "/v1/models");
-
-  auto v6 = ParseHttpUrl("http://[::1]:9000/x");
-  ASSERT_TRUE(v6.ok());
-  EXPECT_EQ(v6->host, "::1");
-  EXPECT_EQ(v6->HostPort(), "[::1]:9000");
-
-  EXPECT_FALSE(ParseHttpUrl("https://example.com").ok());
-  EXPECT_FALSE(ParseHttpUrl("example.com:80").ok());
-  EXPECT_FALSE(ParseHttpUrl("http://:80/").ok());
-  EXPECT_FALSE(ParseHttpUrl("http://h:0/").ok());
-  EXPECT_FALSE(ParseHttpUrl("http://h:70000/").ok());
-  EXPECT_FALSE(ParseHttpUrl("http://h:12ab/").ok());
-  EXPECT_FALSE(ParseHttpUrl("http://user@h/").ok());
 }
 
 TEST(CancellationTest, FirstReasonWinsAndCallbacksRunOnce) {

@@ -1,17 +1,10 @@
 #include "node/node_state.h"
 
 #include "node/completion_call.h"
+#include "tokenfab/base/splitmix64.h"
 
 namespace tokenfab::node {
 namespace {
-
-// SplitMix64: well-spread bits from a counter.
-uint64_t Mix(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 // Compares without an early exit, so the time taken does not reveal where a guess went wrong.
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -88,7 +81,7 @@ size_t NodeServer::State::num_calls() const {
 }
 
 uint64_t NodeServer::State::NextIdBits() {
-  return Mix(id_seed_ + id_counter_.fetch_add(1, std::memory_order_relaxed));
+  return base::SplitMix64(id_seed_ + id_counter_.fetch_add(1, std::memory_order_relaxed));
 }
 
 }  // namespace tokenfab::node

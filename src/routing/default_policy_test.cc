@@ -39,7 +39,22 @@ class DefaultPolicyTest : public ::testing::Test {
 };
 
 TEST_F(DefaultPolicyTest, BuildsFromTheDefaultSpec) {
-  EXPECT_EQ(policy_->spec(), kDefaultPolicySpec);
+  // The policy composes the three scorers the spec names, in its order, with its weights: the
+  // decision's reason lists each term as it was built ("name[:weight] part (why)").
+  const RoutingDecision decision =
+      policy_->Rank(Request({}), *MakeSnapshot(config_, {Loaded(1), Loaded(0), Loaded(2)}));
+  ASSERT_FALSE(decision.empty());
+  const std::string& reason = decision.reason;
+  const size_t affinity = reason.find(" = prefix-affinity ");
+  const size_t kv = reason.find(" + kv-aware:0.5 ");
+  const size_t load = reason.find(" + least-load:0.3 ");
+  ASSERT_NE(affinity, std::string::npos) << reason;
+  ASSERT_NE(kv, std::string::npos) << reason;
+  ASSERT_NE(load, std::string::npos) << reason;
+  EXPECT_LT(affinity, kv) << reason;
+  EXPECT_LT(kv, load) << reason;
+  EXPECT_EQ(reason.find(" + ", load + 1), std::string::npos) << "a fourth term: " << reason;
+  EXPECT_EQ(policy_->spec(), "prefix-affinity+kv-aware:0.5+least-load:0.3");
 }
 
 TEST_F(DefaultPolicyTest, NewConversationsGoToTheLeastLoaded) {

@@ -44,7 +44,7 @@ std::shared_ptr<const fleet::FleetConfig> MakeFleet(const std::vector<UpstreamRo
   for (const UpstreamRow& row : rows) {
     fleet::Upstream up;
     up.name = row.name;
-    up.url = {"http", "127.0.0.1", port++, ""};
+    up.url = {"http", "127.0.0.1", port++, "/"};
     up.models = row.models;
     up.site = row.site;
     up.weight = row.weight;

@@ -5,7 +5,7 @@
 #include <unicode/stringpiece.h>
 
 #include "tokenfab/base/check.h"
-#include "tokenizer/utf8.h"
+#include "tokenfab/tokenizer/utf8.h"
 
 namespace tokenfab::tokenizer {
 namespace {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "tokenfab/tokenizer/utf8.h"
 #include "tokenizer/unicode_class.h"
-#include "tokenizer/utf8.h"
 
 namespace tokenfab::tokenizer {
 namespace {

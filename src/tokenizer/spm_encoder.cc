@@ -4,7 +4,7 @@
 
 #include <queue>
 
-#include "tokenizer/utf8.h"
+#include "tokenfab/tokenizer/utf8.h"
 
 namespace tokenfab::tokenizer {
 namespace {

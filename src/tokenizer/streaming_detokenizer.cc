@@ -1,6 +1,6 @@
 #include "tokenfab/tokenizer/streaming_detokenizer.h"
 
-#include "tokenizer/utf8.h"
+#include "tokenfab/tokenizer/utf8.h"
 
 namespace tokenfab::tokenizer {
 

@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tokenfab/tokenizer/utf8.h"
 #include "tokenizer/real_tokenizers_for_test.h"
-#include "tokenizer/utf8.h"
 
 namespace tokenfab::tokenizer {
 namespace {

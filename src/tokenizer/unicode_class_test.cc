@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tokenizer/utf8.h"
+#include "tokenfab/tokenizer/utf8.h"
 
 namespace tokenfab::tokenizer {
 namespace {

@@ -1,4 +1,4 @@
-#include "tokenizer/utf8.h"
+#include "tokenfab/tokenizer/utf8.h"
 
 namespace tokenfab::tokenizer {
 namespace {

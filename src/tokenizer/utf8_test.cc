@@ -1,4 +1,4 @@
-#include "tokenizer/utf8.h"
+#include "tokenfab/tokenizer/utf8.h"
 
 #include <gtest/gtest.h>
 
@@ -38,6 +38,30 @@ TEST(Utf8Test, EachByteOfIllFormedInputStandsAlone) {
   }
   EXPECT_TRUE(IsValidUtf8("plain \xE4\xB8\xAD"));
   EXPECT_TRUE(IsValidUtf8(""));
+}
+
+TEST(Utf8Test, TheEdgesOfEachRangeAreExact) {
+  // The first and last code point of each well-formed range decodes; one step past it does not.
+  struct Case {
+    std::string_view bytes;
+    char32_t codepoint;  // kInvalidCodepoint: the first byte stands alone
+  };
+  for (const Case& c : {
+           Case{"\xC2\x80", U'\u0080'}, Case{"\xC1\xBF", kInvalidCodepoint},  // overlong U+007F
+           Case{"\xE0\xA0\x80", U'\u0800'},
+           Case{"\xE0\x9F\xBF", kInvalidCodepoint},  // overlong U+07FF
+           Case{"\xED\x9F\xBF", U'\uD7FF'},
+           Case{"\xED\xBF\xBF", kInvalidCodepoint},  // surrogate U+DFFF
+           Case{"\xEE\x80\x80", U'\uE000'}, Case{"\xF0\x90\x80\x80", U'\U00010000'},
+           Case{"\xF0\x8F\xBF\xBF", kInvalidCodepoint},  // overlong U+FFFF
+           Case{"\xF4\x8F\xBF\xBF", U'\U0010FFFF'},
+           Case{"\xF7\xBF\xBF\xBF", kInvalidCodepoint},  // U+1FFFFF
+           Case{"\xF0\x9F\x98", kInvalidCodepoint},      // truncated
+       }) {
+    const Utf8Char got = DecodeUtf8(c.bytes, 0);
+    EXPECT_EQ(got.codepoint, c.codepoint) << testing::PrintToString(c.bytes);
+    EXPECT_EQ(got.length, c.codepoint == kInvalidCodepoint ? 1u : c.bytes.size());
+  }
 }
 
 TEST(Utf8Test, CompletePrefixHoldsBackOnlyWhatMoreBytesCouldComplete) {

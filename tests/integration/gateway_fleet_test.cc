@@ -108,8 +108,10 @@ class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
     key_ = *key;
   }
 
-  // The example fleet with each upstream's URL pointing at its site's proxy.
-  void WriteFleet() {
+  // The example fleet with each upstream's URL pointing at its site's proxy. `hub_last` moves the
+  // hub's upstream from first to last in the file (coast, edge, hub), so that a choice of the hub
+  // cannot be the tie-break's first-in-file.
+  void WriteFleet(bool hub_last = false) {
     std::ifstream in(std::string(TOKENFAB_SOURCE_DIR) + "/examples/fleet-three-regions.toml");
     std::stringstream text;
     text << in.rdbuf();
@@ -118,7 +120,30 @@ class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
       toml = std::regex_replace(toml, std::regex(fmt::format("127\\.0\\.0\\.1:{}", site.example_port)),
                                 fmt::format("127.0.0.1:{}", site.proxy->port()));
     }
+    if (hub_last) {
+      const size_t hub = toml.find("[[upstreams]]\nname = \"hub-node-1\"");
+      const size_t next = toml.find("[[upstreams]]", hub + 1);
+      ASSERT_NE(hub, std::string::npos);
+      ASSERT_NE(next, std::string::npos);
+      const std::string block = toml.substr(hub, next - hub);  // ends with its blank line
+      toml.erase(hub, next - hub);
+      const size_t edge = toml.find("[[upstreams]]\nname = \"edge-node-1\"");
+      ASSERT_NE(edge, std::string::npos);
+      const size_t after_edge = toml.find("\n\n", edge);
+      ASSERT_NE(after_edge, std::string::npos);
+      toml.insert(after_edge + 2, block);
+    }
     WriteFile(dir_ / "fleet.toml", toml);
+  }
+
+  // The running requests the gateway's last poll saw at the upstream `name`.
+  int64_t Running(const std::string& name) {
+    const json::value fleet = Fleet();
+    if (!fleet.is_object()) return -1;
+    for (const json::value& up : fleet.at("upstreams").as_array()) {
+      if (up.at("name").as_string() == name) return up.at("running").as_int64();
+    }
+    return -1;
   }
 
   void StartGateway(const std::string& policy, std::vector<std::string> extra = {}) {
@@ -185,32 +210,105 @@ TEST_P(GatewayFleetTest, MeasuresTheInjectedRoundTripTimes) {
   EXPECT_LT(ups[0].at("rtt_ms").to_number<double>(), ups[2].at("rtt_ms").to_number<double>());
 }
 
+// Keeps `per_node` streams running on each of the given nodes, sent to the nodes directly (not
+// through the gateway), until destroyed: the gateway sees those upstreams busy in its polls.
+class BusyNodes {
+ public:
+  BusyNodes(const std::vector<uint16_t>& ports, int per_node) {
+    for (uint16_t port : ports) {
+      for (int i = 0; i < per_node; ++i) {
+        threads_.emplace_back([this, port] {
+          TestClient client;
+          while (!stop_) {
+            client.Post(port, "/v1/chat/completions",
+                        ChatBody(kModel, "keep busy", true, false, 300), {});
+          }
+        });
+      }
+    }
+  }
+  ~BusyNodes() {
+    stop_ = true;
+    for (std::thread& t : threads_) t.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
 TEST_P(GatewayFleetTest, EachPolicyRoutesAsItSays) {
+  // The hub is last in the file (coast, edge, hub), so that no expected choice below is what a
+  // policy that fell back to the first upstream in the file (the coast, cn-east) would give.
+  WriteFleet(/*hub_last=*/true);
+  const std::string kHub = "hub-node-1", kCoast = "coast-node-1";
+  const auto port = [&](const std::string& name) {
+    for (const Site& site : sites_) {
+      if (site.upstream == name) return static_cast<uint16_t>(site.node->port());
+    }
+    return uint16_t{0};
+  };
+  // A conversation: requests that share a long prefix (many KV blocks) and differ at the end.
+  std::string conversation;
+  for (int i = 0; i < 40; ++i) conversation += fmt::format("turn {} of a long conversation. ", i);
+  const auto route = [&](const std::string& policy, int i) {
+    const ClientResult r =
+        Chat(fmt::format("{}request {} under {}", conversation, i, policy), key_);
+    EXPECT_TRUE(r.saw_done()) << policy << ": " << r.status << " " << r.body;
+    return r.header("x-tokenfab-region");
+  };
+  const auto stop_gateway = [&] {
+    gateway_->Signal(SIGTERM);
+    gateway_->Wait();
+  };
+
+  // An idle fleet: round-robin takes turns in file order; cost-slo picks the lowest energy cost
+  // per token (the hub: at every hour its power is the cheapest, and its tokens per joule,
+  // nominal and measured, the most); green-first the greenest supply (the hub, 55 %).
   struct Case {
     std::string policy;
     std::vector<std::string> regions;  // of six requests one after the other
   };
-  // An idle fleet: cost-slo picks the lowest energy cost per token (the hub: at every hour its
-  // power is the cheapest, and its tokens per joule, nominal and measured, the most), green-first
-  // the greenest supply (the hub, 55 %), round-robin takes turns, least-load breaks ties by
-  // order, and the default keeps the requests, whose prompts share the chat template's prefix,
-  // where the first one went.
   const std::vector<std::string> hub(6, "cn-west");
   for (const Case& c :
-       {Case{"round-robin", {"cn-west", "cn-east", "sg", "cn-west", "cn-east", "sg"}},
-        Case{"least-load", hub}, Case{"cost-slo", hub}, Case{"green-first", hub},
-        Case{std::string(routing::kDefaultPolicySpec), hub}}) {
+       {Case{"round-robin", {"cn-east", "sg", "cn-west", "cn-east", "sg", "cn-west"}},
+        Case{"cost-slo", hub}, Case{"green-first", hub}}) {
     StartGateway(c.policy);
     std::vector<std::string> regions;
-    for (int i = 0; i < 6; ++i) {
-      const ClientResult r = Chat(fmt::format("request {} under {}", i, c.policy), key_);
-      ASSERT_TRUE(r.saw_done()) << c.policy << ": " << r.status << " " << r.body;
-      regions.push_back(r.header("x-tokenfab-region"));
-    }
+    for (int i = 0; i < 6; ++i) regions.push_back(route(c.policy, i));
     EXPECT_EQ(regions, c.regions) << c.policy;
-    gateway_->Signal(SIGTERM);
-    gateway_->Wait();
+    stop_gateway();
   }
+
+  // least-load, with the coast (first in the file) and the hub busy: every request to the edge.
+  {
+    BusyNodes busy({port(kCoast), port(kHub)}, 4);
+    StartGateway("least-load");
+    ASSERT_TRUE(WaitFor([&] { return Running(kCoast) >= 3 && Running(kHub) >= 3; }))
+        << gateway_->Log();
+    std::vector<std::string> regions;
+    for (int i = 0; i < 6; ++i) regions.push_back(route("least-load", i));
+    EXPECT_EQ(regions, std::vector<std::string>(6, "sg")) << "least-load";
+    stop_gateway();
+  }
+
+  // The default: a conversation starts where the load is least (the edge, while the coast and the
+  // hub are busy) and stays there once the fleet is idle again, where load alone would now pick
+  // the coast (the first in the file).
+  const std::string policy(routing::kDefaultPolicySpec);
+  StartGateway(policy);
+  std::vector<std::string> regions;
+  {
+    BusyNodes busy({port(kCoast), port(kHub)}, 4);
+    ASSERT_TRUE(WaitFor([&] { return Running(kCoast) >= 3 && Running(kHub) >= 3; }))
+        << gateway_->Log();
+    regions.push_back(route(policy, 0));
+  }
+  ASSERT_TRUE(WaitFor([&] { return Running(kCoast) == 0 && Running(kHub) == 0; }))
+      << gateway_->Log();
+  for (int i = 1; i < 6; ++i) regions.push_back(route(policy, i));
+  EXPECT_EQ(regions, std::vector<std::string>(6, "sg")) << policy;
+  stop_gateway();
 }
 
 TEST_P(GatewayFleetTest, ResidencyAndQuotasAreEnforced) {
@@ -259,9 +357,10 @@ TEST_P(GatewayFleetTest, FailsOverWhenANodeDiesMidRunAndBillsWhatClientsSaw) {
     clients.emplace_back([&] {
       TestClient client;
       for (int i; (i = next.fetch_add(1)) < kRequests;) {
-        results[i] = client.Post(static_cast<uint16_t>(gateway_->port()), "/v1/chat/completions",
-                                 ChatBody(kModel, fmt::format("request number {}", i), true, true, 24),
-                                 {.api_key = key_});
+        results[i] =
+            client.Post(static_cast<uint16_t>(gateway_->port()), "/v1/chat/completions",
+                        ChatBody(kModel, fmt::format("request number {}", i), true, true, 24),
+                        {.api_key = key_});
         if (i == kRequests / 3 && !killed.exchange(true)) {
           sites_[1].node->Signal(SIGKILL);  // the coast node, in the middle of the run
         }

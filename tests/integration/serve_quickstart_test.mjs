@@ -45,7 +45,7 @@ function startServe(dataDir) {
 }
 
 const dataDir = path.join(tempDir('tokenfab-serve-'), 'data');
-let seen = { requests: 0, prompt: 0, completion: 0 };
+let seen = { requests: 0, prompt: 0, completion: 0, seconds: 0, energyWh: 0 };
 
 const first = await startServe(dataDir);
 try {
@@ -61,10 +61,12 @@ try {
   await check('the SDK lists the model and gets a chat answer through the gateway', async () => {
     const models = await client.models.list();
     assert.deepEqual(models.data.map((m) => m.id), ['tokenfab-demo']);
+    const started = performance.now();
     const { data, response } = await client.chat.completions.create({
       model: 'tokenfab-demo', messages: [{ role: 'user', content: 'Hello, factory!' }],
       max_tokens: 8, temperature: 0,
     }).withResponse();
+    seen.seconds += (performance.now() - started) / 1000;
     assert.equal(response.headers.get('x-tokenfab-upstream'), 'local-node');
     assert.equal(response.headers.get('x-tokenfab-region'), 'local');
     assert.equal(data.choices[0].message.role, 'assistant');
@@ -76,6 +78,7 @@ try {
   });
 
   await check('a stream relays chunk by chunk and ends with usage', async () => {
+    const started = performance.now();
     const stream = await client.chat.completions.create({
       model: 'tokenfab-demo', messages: [{ role: 'user', content: 'Stream, please.' }],
       max_tokens: 12, stream: true, stream_options: { include_usage: true }, seed: 7,
@@ -86,11 +89,37 @@ try {
       if (chunk.choices[0]?.delta?.content) ++chunks;
       usage = chunk.usage ?? usage;
     }
+    seen.seconds += (performance.now() - started) / 1000;
     assert.ok(chunks >= 1);
     assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
     seen.requests += 1;
     seen.prompt += usage.prompt_tokens;
     seen.completion += usage.completion_tokens;
+  });
+
+  await check('the gateway meters energy within the local site\'s power envelope', async () => {
+    // The embedded default's one node: a CPU drawing 10 W idle to 65 W at full load, at a site of
+    // PUE 1.2. No request can be billed more than 65 W * 1.2 = 78 W for longer than the client
+    // waited for it; and a request that made tokens drew some energy (at least the idle 10 W
+    // while it was served), so the total is positive.
+    const metricsUrl = first.url.replace(/\/v1$/, '/metrics');
+    const metric = (text, name) => {
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : NaN;
+    };
+    let text = '';
+    for (let i = 0; i < 100; ++i) {
+      text = await (await fetch(metricsUrl)).text();
+      if (metric(text, 'tokenfab_gateway_completion_tokens_total') === seen.completion &&
+          metric(text, 'tokenfab_gateway_energy_wh_total') > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(metric(text, 'tokenfab_gateway_completion_tokens_total'), seen.completion, text);
+    seen.energyWh = metric(text, 'tokenfab_gateway_energy_wh_total');
+    assert.ok(seen.energyWh > 0, `energy ${seen.energyWh} Wh`);
+    const ceilingWh = 65 * 1.2 * seen.seconds / 3600;
+    assert.ok(seen.energyWh <= ceilingWh,
+              `energy ${seen.energyWh} Wh over ${seen.seconds} s exceeds 78 W (${ceilingWh} Wh)`);
   });
 
   await check('a wrong key is a 401 the SDK surfaces', async () => {
@@ -115,7 +144,9 @@ await check('the ledger holds the usage the client saw, token for token', async 
   assert.equal(Number(values.requests), seen.requests);
   assert.equal(Number(values.prompt_tokens), seen.prompt);
   assert.equal(Number(values.completion_tokens), seen.completion);
-  assert.ok(Number(values.energy_wh) >= 0);
+  // The ledger holds the energy the gateway metered (printed to the Wh's third decimal).
+  assert.ok(Math.abs(Number(values.energy_wh) - seen.energyWh) <= 0.0005 + 1e-9,
+            `ledger ${values.energy_wh} Wh, metered ${seen.energyWh} Wh`);
 });
 
 const second = await startServe(dataDir);

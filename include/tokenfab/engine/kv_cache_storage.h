@@ -24,7 +24,7 @@ struct KvCacheShape {
   int64_t n_blocks = 0;
   kernels::GgmlType type = kernels::GgmlType::kF16;  // kF16 or kF32
 
-  // Bytes of K and V of one token over all layers.
+  // Bytes of K and V of one token over all layers: KvBytesPerToken of this shape.
   int64_t BytesPerToken() const;
   int64_t TotalBytes() const { return BytesPerToken() * block_tokens * n_blocks; }
 };

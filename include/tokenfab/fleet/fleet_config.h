@@ -19,7 +19,7 @@
 #include "tokenfab/base/status.h"
 #include "tokenfab/fleet/energy.h"
 #include "tokenfab/fleet/hardware.h"
-#include "tokenfab/fleet/http_url.h"
+#include "tokenfab/net/http_url.h"
 
 namespace tokenfab::fleet {
 
@@ -75,7 +75,7 @@ struct Site {
 // One upstream server. Plain data.
 struct Upstream {
   std::string name;
-  HttpUrl url;
+  net::HttpUrl url;
   UpstreamKind kind = UpstreamKind::kTokenfabNode;
   std::vector<std::string> models;  // model names served; "*" serves any model
   std::string site;                 // Site::name

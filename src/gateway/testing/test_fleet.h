@@ -1,7 +1,7 @@
 // Fleet files for the gateway's tests: N upstreams, one per region and site, on given URLs, with
 // prices that rise with the index (site i costs (i + 1) * 0.1 per kWh), configured RTTs, and
 // residency names "res0", "res1", ... Regions are "r0", "r1", ...; sites "s0", ...; upstreams
-// "u0", ... Pure.
+// "u0", ... unless named. Pure.
 #pragma once
 
 #include <string>
@@ -16,6 +16,7 @@ struct TestUpstream {
   std::string kind = "tokenfab-node";
   std::string models = "\"m\"";  // TOML array contents
   double rtt_ms = 1;
+  std::string name = "";  // "" for "u<index>"
 };
 
 inline std::string TestFleetToml(const std::vector<TestUpstream>& upstreams,
@@ -32,10 +33,11 @@ inline std::string TestFleetToml(const std::vector<TestUpstream>& upstreams,
   }
   for (size_t i = 0; i < upstreams.size(); ++i) {
     toml += fmt::format(
-        "[[upstreams]]\nname = \"u{0}\"\nurl = \"{1}\"\nkind = \"{2}\"\nmodels = [{3}]\n"
+        "[[upstreams]]\nname = \"{4}\"\nurl = \"{1}\"\nkind = \"{2}\"\nmodels = [{3}]\n"
         "site = \"s{0}\"\n[upstreams.hardware]\nkind = \"gpu\"\ncount = 1\npeak_tflops = 100\n"
         "mem_bandwidth_gbps = 1000\npower_idle_w = 50\npower_max_w = 300\n",
-        i, upstreams[i].url, upstreams[i].kind, upstreams[i].models);
+        i, upstreams[i].url, upstreams[i].kind, upstreams[i].models,
+        upstreams[i].name.empty() ? fmt::format("u{}", i) : upstreams[i].name);
   }
   for (size_t i = 0; i < upstreams.size(); ++i) {
     toml += fmt::format("[[network]]\nsite = \"s{}\"\nrtt_ms = {}\n", i, upstreams[i].rtt_ms);

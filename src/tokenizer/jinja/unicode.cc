@@ -6,12 +6,12 @@
 
 #include <algorithm>
 
+#include "tokenfab/tokenizer/utf8.h"
+
 namespace tokenfab::tokenizer::jinja {
 namespace {
 
 constexpr char32_t kEscapeBase = 0xDC00;  // surrogateescape: byte b decodes to U+DC00 + b
-
-bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 bool IsAscii(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
@@ -47,60 +47,19 @@ void AppendMapped(char32_t cp, bool title, std::string* out) {
 }  // namespace
 
 char32_t DecodeUtf8(std::string_view s, size_t* pos) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t i = *pos;
-  const size_t n = s.size();
-  const unsigned char c = p[i];
-  if (c < 0x80) {
-    *pos = i + 1;
-    return c;
+  const Utf8Char c = tokenizer::DecodeUtf8(s, *pos);
+  if (c.codepoint == kInvalidCodepoint) {
+    return kEscapeBase + static_cast<unsigned char>(s[(*pos)++]);
   }
-  int len = 0;
-  char32_t cp = 0;
-  char32_t min = 0;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2, cp = c & 0x1F, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3, cp = c & 0x0F, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4, cp = c & 0x07, min = 0x10000;
-  }
-  if (len == 0 || i + len > n) {
-    *pos = i + 1;
-    return kEscapeBase + c;
-  }
-  for (int k = 1; k < len; ++k) {
-    if (!IsContinuation(p[i + k])) {
-      *pos = i + 1;
-      return kEscapeBase + c;
-    }
-    cp = (cp << 6) | (p[i + k] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    *pos = i + 1;
-    return kEscapeBase + c;
-  }
-  *pos = i + len;
-  return cp;
+  *pos += c.length;
+  return c.codepoint;
 }
 
 void AppendUtf8(char32_t cp, std::string* out) {
   if (cp >= kEscapeBase + 0x80 && cp <= kEscapeBase + 0xFF) {
     out->push_back(static_cast<char>(cp - kEscapeBase));
-  } else if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    tokenizer::AppendUtf8(cp, out);
   }
 }
 

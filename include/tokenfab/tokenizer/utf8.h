@@ -1,6 +1,8 @@
-// UTF-8 functions for the tokenizers: strict decoding (Unicode 15, table 3-7: no overlong forms, no
-// surrogates, nothing past U+10FFFF) where each byte of an ill-formed sequence stands alone, so
-// that every byte string, valid or not, splits into units whose concatenation is the input.
+// UTF-8 functions: strict decoding (Unicode 15, table 3-7: no overlong forms, no surrogates,
+// nothing past U+10FFFF) where each byte of an ill-formed sequence stands alone, so that every
+// byte string, valid or not, splits into units whose concatenation is the input. The one UTF-8
+// walker of the code base: the tokenizers, the Jinja interpreter (which maps the lone bytes to
+// Python's surrogate escapes), the API's response text and the synthetic engine all decode here.
 // Pure functions; thread-safe.
 #pragma once
 
