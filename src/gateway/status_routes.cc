@@ -6,7 +6,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "openai_error.h"
+#include "tokenfab/api/api_error.h"
+#include "tokenfab/api/bearer_token.h"
 #include "tokenfab/net/http_exchange.h"
 
 namespace tokenfab::gateway {
@@ -21,11 +22,14 @@ json::string_view View(std::string_view s) { return json::string_view(s.data(), 
 void ServeModels(const std::shared_ptr<GatewayContext>& context,
                  std::shared_ptr<net::HttpExchange> exchange) {
   context->control.Schedule([context, exchange] {
-    std::string_view header = exchange->request().headers.Get("Authorization").value_or("");
-    std::string_view key = header.size() > 7 ? header.substr(7) : std::string_view();
-    if (!context->auth.Authenticate(key).ok()) {
-      (void)exchange->Respond(OpenAiError(401, "Incorrect API key provided.",
-                                          "invalid_request_error", "invalid_api_key"));
+    const std::optional<std::string_view> key =
+        api::ParseBearerToken(exchange->request().headers.Get("Authorization").value_or(""));
+    if (!key) {
+      (void)exchange->Respond(api::ApiErrorResponse(api::MissingApiKeyError()));
+      return;
+    }
+    if (!context->auth.Authenticate(*key).ok()) {
+      (void)exchange->Respond(api::ApiErrorResponse(api::InvalidApiKeyError()));
       return;
     }
     std::set<std::string> models;
