@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "bench_command.h"
+#include "tokenfab/api/endpoint.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/random.h"
 #include "tokenfab/bench/report.h"
@@ -166,7 +167,7 @@ StatusOr<bench::ServeBenchOptions> MakeOptions(const ServeFlags& flags) {
     return absl::InvalidArgumentError(
         fmt::format("URL scheme '{}' is not supported (only http)", options.url.scheme));
   }
-  TF_ASSIGN_OR_RETURN(options.body.endpoint, bench::ParseEndpoint(flags.endpoint));
+  TF_ASSIGN_OR_RETURN(options.body.endpoint, api::ParseEndpointName(flags.endpoint));
   options.body.model = flags.model;
   options.body.ignore_eos = !flags.no_ignore_eos;
   options.body.include_usage = !flags.no_stream_usage;

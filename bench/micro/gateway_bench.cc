@@ -37,7 +37,7 @@ std::string Words(size_t bytes) {
 void BM_ParseAndRewriteChatRequest(benchmark::State& state) {
   const std::string body = testing::ChatBody("m", Words(static_cast<size_t>(state.range(0))), true);
   for (auto _ : state) {
-    auto request = ParseInferenceRequest(ApiEndpoint::kChatCompletions, body);
+    auto request = ParseInferenceRequest(api::Endpoint::kChatCompletions, body);
     TF_CHECK(request.ok());
     benchmark::DoNotOptimize(UpstreamBody(*request, fleet::UpstreamKind::kTokenfabNode));
   }
@@ -49,7 +49,7 @@ void BM_MeterOneContentChunk(benchmark::State& state) {
   const std::string chunk =
       R"({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m",)"
       R"("choices":[{"index":0,"delta":{"content":" token"},"finish_reason":null}]})";
-  ResponseMeter meter(ApiEndpoint::kChatCompletions, false);
+  ResponseMeter meter(api::Endpoint::kChatCompletions, false);
   int64_t now = 0;
   for (auto _ : state) benchmark::DoNotOptimize(meter.OnEvent(chunk, ++now));
 }

@@ -32,6 +32,13 @@ ApiError Make(int http_status, std::string_view message, std::string_view type,
 
 }  // namespace
 
+ApiError MakeApiError(int http_status, std::string_view message, std::string_view type,
+                      std::string_view code, int retry_after_s) {
+  ApiError error = Make(http_status, message, type, {}, code);
+  error.retry_after_s = retry_after_s;
+  return error;
+}
+
 std::string ApiErrorJson(const ApiError& error) {
   json::object inner;
   inner["message"] = error.message;
@@ -41,6 +48,14 @@ std::string ApiErrorJson(const ApiError& error) {
   json::object outer;
   outer["error"] = std::move(inner);
   return json::serialize(outer);
+}
+
+net::HttpResponse ApiErrorResponse(const ApiError& error) {
+  net::HttpResponse response = net::HttpResponse::Json(error.http_status, ApiErrorJson(error));
+  if (error.retry_after_s > 0) {
+    response.headers.Set("Retry-After", std::to_string(error.retry_after_s));
+  }
+  return response;
 }
 
 Status InvalidParamError(std::string_view param, std::string_view message) {
@@ -65,7 +80,7 @@ ApiError ApiErrorFromStatus(const Status& status) {
     case absl::StatusCode::kFailedPrecondition:
       return Make(400, message, "invalid_request_error", ErrorParam(status).value_or(""));
     case absl::StatusCode::kUnauthenticated:
-      return Make(401, message, "authentication_error", {}, "invalid_api_key");
+      return Make(401, message, "invalid_request_error", {}, "invalid_api_key");
     case absl::StatusCode::kPermissionDenied:
       return Make(403, message, "permission_error");
     case absl::StatusCode::kNotFound:
@@ -88,7 +103,7 @@ ApiError ApiErrorForHttpStatus(int http_status, std::string_view message) {
     case 431:
       return Make(http_status, message, "invalid_request_error");
     case 401:
-      return Make(401, message, "authentication_error", {}, "invalid_api_key");
+      return Make(401, message, "invalid_request_error", {}, "invalid_api_key");
     case 404:
       return Make(404, message, "not_found_error");
     case 413:
@@ -103,13 +118,18 @@ ApiError ApiErrorForHttpStatus(int http_status, std::string_view message) {
 }
 
 ApiError ModelNotFoundError(std::string_view model) {
-  return Make(404, "The model '" + std::string(model) + "' does not exist", "invalid_request_error",
-              "model", "model_not_found");
+  return Make(
+      404, "The model '" + std::string(model) + "' does not exist or you do not have access to it.",
+      "invalid_request_error", "model", "model_not_found");
+}
+
+ApiError MissingApiKeyError() {
+  return Make(401, "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
+              "invalid_request_error", {}, "invalid_api_key");
 }
 
 ApiError InvalidApiKeyError() {
-  return Make(401, "Incorrect or missing API key: send it as 'Authorization: Bearer KEY'",
-              "authentication_error", {}, "invalid_api_key");
+  return Make(401, "Incorrect API key provided.", "invalid_request_error", {}, "invalid_api_key");
 }
 
 ApiError OverloadedError(int http_status, std::string_view message, int retry_after_s) {

@@ -26,6 +26,16 @@ TEST(ApiErrorTest, JsonHasOpenAisShapeWithNulls) {
   EXPECT_EQ(w.at("error").at("code").as_string(), "x");
 }
 
+TEST(ApiErrorTest, ResponseCarriesStatusBodyAndRetryAfter) {
+  ApiError busy = OverloadedError(429, "queue full", 3);
+  net::HttpResponse response = ApiErrorResponse(busy);
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(response.body, ApiErrorJson(busy));
+  EXPECT_EQ(response.headers.Get("Retry-After"), "3");
+  busy.retry_after_s = 0;
+  EXPECT_FALSE(ApiErrorResponse(busy).headers.Get("Retry-After").has_value());
+}
+
 TEST(ApiErrorTest, ParamTravelsWithTheStatus) {
   Status status = InvalidParamError("messages[0].role", "bad role");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -40,6 +50,8 @@ TEST(ApiErrorTest, ParamTravelsWithTheStatus) {
 
 TEST(ApiErrorTest, StatusCodesMapToHttp) {
   EXPECT_EQ(ApiErrorFromStatus(absl::UnauthenticatedError("k")).http_status, 401);
+  EXPECT_EQ(ApiErrorFromStatus(absl::UnauthenticatedError("k")).type, "invalid_request_error");
+  EXPECT_EQ(ApiErrorForHttpStatus(401, "k").type, "invalid_request_error");
   EXPECT_EQ(ApiErrorFromStatus(absl::NotFoundError("m")).http_status, 404);
   EXPECT_EQ(ApiErrorFromStatus(absl::ResourceExhaustedError("q")).http_status, 429);
   EXPECT_EQ(ApiErrorFromStatus(absl::UnavailableError("u")).http_status, 503);
@@ -63,7 +75,20 @@ TEST(ApiErrorTest, NamedErrors) {
   EXPECT_EQ(model.param, "model");
   EXPECT_EQ(model.code, "model_not_found");
   EXPECT_NE(model.message.find("gpt-9"), std::string::npos);
-  EXPECT_EQ(InvalidApiKeyError().http_status, 401);
+  // A missing and a wrong key: 401 in OpenAI's shape, as the SDKs expect it.
+  for (const ApiError& key : {MissingApiKeyError(), InvalidApiKeyError()}) {
+    EXPECT_EQ(key.http_status, 401);
+    EXPECT_EQ(key.type, "invalid_request_error");
+    EXPECT_EQ(key.code, "invalid_api_key");
+    EXPECT_TRUE(key.param.empty());
+  }
+  EXPECT_NE(MissingApiKeyError().message, InvalidApiKeyError().message);
+  ApiError made = MakeApiError(503, "no upstream", "server_error", "no_upstream_available", 1);
+  EXPECT_EQ(made.http_status, 503);
+  EXPECT_EQ(made.type, "server_error");
+  EXPECT_EQ(made.code, "no_upstream_available");
+  EXPECT_TRUE(made.param.empty());
+  EXPECT_EQ(made.retry_after_s, 1);
   ApiError busy = OverloadedError(429, "queue full", 2);
   EXPECT_EQ(busy.http_status, 429);
   EXPECT_EQ(busy.retry_after_s, 2);

@@ -264,10 +264,6 @@ Status ParseFields(const JsonFields& fields, const RequestLimits& limits,
 
 }  // namespace
 
-std::string_view EndpointPath(Endpoint endpoint) {
-  return endpoint == Endpoint::kCompletions ? "/v1/completions" : "/v1/chat/completions";
-}
-
 int32_t CompletionRequest::num_choices() const {
   if (endpoint == Endpoint::kChatCompletions) return n;
   return static_cast<int32_t>(prompts.size()) * n;

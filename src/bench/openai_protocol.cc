@@ -26,21 +26,6 @@ bool NonEmptyString(const json::object& object, std::string_view name) {
 
 }  // namespace
 
-StatusOr<Endpoint> ParseEndpoint(std::string_view name) {
-  if (name == "completions") return Endpoint::kCompletions;
-  if (name == "chat") return Endpoint::kChat;
-  return absl::InvalidArgumentError(
-      fmt::format("unknown endpoint '{}' (expected completions or chat)", name));
-}
-
-std::string_view EndpointName(Endpoint endpoint) {
-  return endpoint == Endpoint::kCompletions ? "completions" : "chat";
-}
-
-std::string_view EndpointPath(Endpoint endpoint) {
-  return endpoint == Endpoint::kCompletions ? "/v1/completions" : "/v1/chat/completions";
-}
-
 struct RequestBodyBuilder::Impl {
   RequestBodyOptions options;
   json::object extra;
@@ -83,7 +68,7 @@ const RequestBodyOptions& RequestBodyBuilder::options() const { return impl_->op
 
 std::string RequestBodyBuilder::Build(std::string_view prompt, int max_tokens) const {
   json::object body;
-  if (impl_->options.endpoint == Endpoint::kChat) {
+  if (impl_->options.endpoint == api::Endpoint::kChatCompletions) {
     body["messages"] = json::array{json::object{{"role", "user"}, {"content", prompt}}};
   } else {
     body["prompt"] = prompt;
@@ -100,7 +85,7 @@ std::string RequestBodyBuilder::Build(const std::vector<int32_t>& prompt, int ma
   return impl_->Finish(std::move(body), max_tokens);
 }
 
-StatusOr<StreamChunk> ParseStreamChunk(std::string_view data, Endpoint endpoint) {
+StatusOr<StreamChunk> ParseStreamChunk(std::string_view data, api::Endpoint endpoint) {
   StreamChunk chunk;
   while (!data.empty() && (data.back() == ' ' || data.back() == '\r')) data.remove_suffix(1);
   if (data == "[DONE]") {
@@ -137,7 +122,7 @@ StatusOr<StreamChunk> ParseStreamChunk(std::string_view data, Endpoint endpoint)
   if (choices != nullptr && choices->is_array() && !choices->as_array().empty() &&
       choices->as_array()[0].is_object()) {
     const json::object& choice = choices->as_array()[0].as_object();
-    if (endpoint == Endpoint::kCompletions) {
+    if (endpoint == api::Endpoint::kCompletions) {
       chunk.content = NonEmptyString(choice, "text");
     } else if (const json::value* delta = choice.if_contains("delta");
                delta && delta->is_object()) {

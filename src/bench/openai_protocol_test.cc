@@ -29,7 +29,7 @@ TEST(RequestBodyTest, CompletionsWithTextAndTokenIds) {
 
 TEST(RequestBodyTest, ChatExtraBodyAndOptOuts) {
   RequestBodyOptions options;
-  options.endpoint = Endpoint::kChat;
+  options.endpoint = api::Endpoint::kChatCompletions;
   options.model = "m";
   options.ignore_eos = false;
   options.include_usage = false;
@@ -49,41 +49,40 @@ TEST(RequestBodyTest, ChatExtraBodyAndOptOuts) {
 
 TEST(StreamChunkTest, InterpretsCompletionAndChatChunks) {
   auto text = ParseStreamChunk(R"({"choices":[{"index":0,"text":"Hi","finish_reason":null}]})",
-                               Endpoint::kCompletions);
+                               api::Endpoint::kCompletions);
   ASSERT_TRUE(text.ok());
   EXPECT_TRUE(text->content);
   EXPECT_FALSE(text->finish_reason.has_value());
   auto empty = ParseStreamChunk(R"({"choices":[{"text":"","finish_reason":"length"}]})",
-                                Endpoint::kCompletions);
+                                api::Endpoint::kCompletions);
   EXPECT_FALSE(empty->content);
   EXPECT_EQ(empty->finish_reason, "length");
   auto role = ParseStreamChunk(R"({"choices":[{"delta":{"role":"assistant","content":""}}]})",
-                               Endpoint::kChat);
+                               api::Endpoint::kChatCompletions);
   EXPECT_FALSE(role->content);
-  auto delta = ParseStreamChunk(R"({"choices":[{"delta":{"content":"x"}}]})", Endpoint::kChat);
+  auto delta = ParseStreamChunk(R"({"choices":[{"delta":{"content":"x"}}]})",
+                                api::Endpoint::kChatCompletions);
   EXPECT_TRUE(delta->content);
-  auto reasoning =
-      ParseStreamChunk(R"({"choices":[{"delta":{"reasoning_content":"hm"}}]})", Endpoint::kChat);
+  auto reasoning = ParseStreamChunk(R"({"choices":[{"delta":{"reasoning_content":"hm"}}]})",
+                                    api::Endpoint::kChatCompletions);
   EXPECT_TRUE(reasoning->content);
   auto usage = ParseStreamChunk(
       R"({"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46,)"
       R"("prompt_tokens_details":{"cached_tokens":8}}})",
-      Endpoint::kChat);
+      api::Endpoint::kChatCompletions);
   ASSERT_TRUE(usage.ok());
   EXPECT_FALSE(usage->content);
   EXPECT_EQ(usage->prompt_tokens, 12);
   EXPECT_EQ(usage->completion_tokens, 34);
   EXPECT_EQ(usage->cached_tokens, 8);
   EXPECT_FALSE(text->cached_tokens.has_value());
-  auto done = ParseStreamChunk("[DONE]", Endpoint::kChat);
+  auto done = ParseStreamChunk("[DONE]", api::Endpoint::kChatCompletions);
   EXPECT_TRUE(done->done);
-  auto error =
-      ParseStreamChunk(R"({"error":{"message":"overloaded","code":503}})", Endpoint::kCompletions);
+  auto error = ParseStreamChunk(R"({"error":{"message":"overloaded","code":503}})",
+                                api::Endpoint::kCompletions);
   EXPECT_EQ(error->error, "overloaded");
-  EXPECT_EQ(ParseStreamChunk("not json", Endpoint::kChat).status().code(),
+  EXPECT_EQ(ParseStreamChunk("not json", api::Endpoint::kChatCompletions).status().code(),
             absl::StatusCode::kDataLoss);
-  EXPECT_FALSE(ParseEndpoint("embeddings").ok());
-  EXPECT_EQ(EndpointPath(Endpoint::kChat), "/v1/chat/completions");
 }
 
 }  // namespace

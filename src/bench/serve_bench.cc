@@ -313,7 +313,8 @@ Status ServeBench::Prepare() {
   const ServeBenchOptions& options = impl.options;
   if (options.concurrency < 0) return absl::InvalidArgumentError("concurrency must be >= 0");
   if (options.warmup < 0) return absl::InvalidArgumentError("warm-up must be >= 0");
-  if (options.prompt.form == PromptForm::kTokenIds && options.body.endpoint == Endpoint::kChat) {
+  if (options.prompt.form == PromptForm::kTokenIds &&
+      options.body.endpoint == api::Endpoint::kChatCompletions) {
     return absl::InvalidArgumentError(
         "token-id prompts need the completions endpoint (chat messages are text)");
   }
@@ -327,7 +328,7 @@ Status ServeBench::Prepare() {
   client_options.total_timeout = std::chrono::milliseconds(options.request_timeout_ms);
   client_options.max_idle_connections_per_upstream = 1 << 16;
   impl.client = std::make_unique<net::HttpClient>(*impl.pool, client_options);
-  impl.request_url = EndpointUrl(options.url, EndpointPath(options.body.endpoint));
+  impl.request_url = EndpointUrl(options.url, api::EndpointPath(options.body.endpoint));
   impl.model = options.body.model;
   if (impl.model.empty()) TF_RETURN_IF_ERROR(impl.ResolveModel());
   RequestBodyOptions body_options = options.body;

@@ -203,7 +203,7 @@ TEST(ServeBenchTest, MeasuresTheServersConfiguredTtftAndTpot) {
 TEST(ServeBenchTest, ChatEndpointWarmupAndModelDiscovery) {
   FakeOpenAiServer server({.ttft = 5ms, .itl = 1ms});
   ServeBenchOptions options = Options(server);
-  options.body.endpoint = Endpoint::kChat;
+  options.body.endpoint = api::Endpoint::kChatCompletions;
   options.body.model.clear();  // asked from /v1/models
   options.warmup = 3;
   options.api_key = "sk-test";

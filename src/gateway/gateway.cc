@@ -7,11 +7,11 @@
 #include "fleet_state.h"
 #include "gateway_context.h"
 #include "model_vocabularies.h"
-#include "openai_error.h"
 #include "price_cache.h"
 #include "request_relay.h"
 #include "status_routes.h"
 #include "timer_queue.h"
+#include "tokenfab/api/api_error.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/base/random.h"
 #include "tokenfab/fleet/fleet_config_diff.h"
@@ -156,8 +156,8 @@ namespace {
 
 net::Router MakeRouter(const std::shared_ptr<GatewayContext>& context) {
   net::Router router;
-  for (ApiEndpoint endpoint : {ApiEndpoint::kChatCompletions, ApiEndpoint::kCompletions}) {
-    router.Handle("POST", ApiPath(endpoint),
+  for (api::Endpoint endpoint : {api::Endpoint::kChatCompletions, api::Endpoint::kCompletions}) {
+    router.Handle("POST", api::EndpointPath(endpoint),
                   [context, endpoint](std::shared_ptr<net::HttpExchange> exchange) {
                     RequestRelay::Serve(context, std::move(exchange), endpoint);
                   });
@@ -190,9 +190,9 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   server_options.clock = &clock;
   server_options.idle_timeout = std::chrono::milliseconds(120'000);
   server_options.write_timeout = std::chrono::milliseconds(120'000);
+  // Errors the transport answers itself (413, 431, 404, 405, 408, 503), as the node answers them.
   server_options.error_responder = [](int status, std::string_view message) {
-    return OpenAiError(status, message, status >= 500 ? "server_error" : "invalid_request_error",
-                       "");
+    return api::ApiErrorResponse(api::ApiErrorForHttpStatus(status, message));
   };
   StatusOr<std::unique_ptr<net::HttpServer>> server =
       net::HttpServer::Start(std::move(server_options), MakeRouter(g.context));

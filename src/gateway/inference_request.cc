@@ -99,10 +99,6 @@ int64_t IntegerOr(const json::object& body, std::string_view key, int64_t fallba
 
 }  // namespace
 
-std::string_view ApiPath(ApiEndpoint endpoint) {
-  return endpoint == ApiEndpoint::kChatCompletions ? "/v1/chat/completions" : "/v1/completions";
-}
-
 std::string InferenceRequest::PromptText() const {
   std::string text;
   text.reserve(prompt_bytes + messages.size() * 16);
@@ -116,7 +112,7 @@ std::string InferenceRequest::PromptText() const {
   return text;
 }
 
-StatusOr<InferenceRequest> ParseInferenceRequest(ApiEndpoint endpoint, std::string_view body) {
+StatusOr<InferenceRequest> ParseInferenceRequest(api::Endpoint endpoint, std::string_view body) {
   boost::system::error_code ec;
   json::value parsed = json::parse(json::string_view(body.data(), body.size()), ec);
   if (ec) {
@@ -145,7 +141,7 @@ StatusOr<InferenceRequest> ParseInferenceRequest(ApiEndpoint endpoint, std::stri
   }
   out.max_tokens = IntegerOr(o, "max_completion_tokens", IntegerOr(o, "max_tokens", 0));
   if (out.max_tokens < 0) return absl::InvalidArgumentError("'max_tokens' must be positive");
-  if (endpoint == ApiEndpoint::kChatCompletions) {
+  if (endpoint == api::Endpoint::kChatCompletions) {
     TF_RETURN_IF_ERROR(ReadMessages(o, out));
   } else {
     TF_RETURN_IF_ERROR(ReadPrompt(o, out));

@@ -18,19 +18,15 @@
 
 #include <boost/json.hpp>
 
+#include "tokenfab/api/endpoint.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/fleet/fleet_config.h"
 #include "tokenfab/tokenizer/chat_template.h"
 
 namespace tokenfab::gateway {
 
-enum class ApiEndpoint { kChatCompletions, kCompletions };
-
-// "/v1/chat/completions", "/v1/completions".
-std::string_view ApiPath(ApiEndpoint endpoint);
-
 struct InferenceRequest {
-  ApiEndpoint endpoint = ApiEndpoint::kChatCompletions;
+  api::Endpoint endpoint = api::Endpoint::kChatCompletions;
   std::string model;
   bool stream = false;
   bool client_wants_usage = false;  // stream_options.include_usage as the client sent it
@@ -49,7 +45,7 @@ struct InferenceRequest {
 // Parses `body`. InvalidArgument, with a message fit for the client (OpenAI's 400
 // invalid_request_error), when it is not a JSON object, has no model, or its messages/prompt are
 // malformed.
-[[nodiscard]] StatusOr<InferenceRequest> ParseInferenceRequest(ApiEndpoint endpoint,
+[[nodiscard]] StatusOr<InferenceRequest> ParseInferenceRequest(api::Endpoint endpoint,
                                                                std::string_view body);
 
 // The body to send to an upstream of `kind`.

@@ -9,7 +9,7 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(InferenceRequestTest, ReadsAChatRequest) {
-  auto r = ParseInferenceRequest(ApiEndpoint::kChatCompletions, R"({
+  auto r = ParseInferenceRequest(api::Endpoint::kChatCompletions, R"({
     "model": "qwen3-8b", "stream": true, "stream_options": {"include_usage": true},
     "max_completion_tokens": 64, "temperature": 0.2,
     "messages": [{"role": "system", "content": "Be brief."},
@@ -29,38 +29,39 @@ TEST(InferenceRequestTest, ReadsAChatRequest) {
 }
 
 TEST(InferenceRequestTest, ReadsCompletionPromptsAsTextOrTokenIds) {
-  auto text = ParseInferenceRequest(ApiEndpoint::kCompletions,
+  auto text = ParseInferenceRequest(api::Endpoint::kCompletions,
                                     R"({"model": "m", "prompt": ["a b", "c"], "max_tokens": 5})");
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_EQ(text->prompts.size(), 2u);
   EXPECT_EQ(text->max_tokens, 5);
   EXPECT_FALSE(text->stream);
-  auto ids = ParseInferenceRequest(ApiEndpoint::kCompletions, R"({"model": "m", "prompt": [1, 2, 3]})");
+  auto ids =
+      ParseInferenceRequest(api::Endpoint::kCompletions, R"({"model": "m", "prompt": [1, 2, 3]})");
   ASSERT_TRUE(ids.ok()) << ids.status();
   EXPECT_EQ(ids->prompt_ids, (std::vector<int32_t>{1, 2, 3}));
 }
 
 TEST(InferenceRequestTest, BadBodiesAreClientErrors) {
   struct Case {
-    ApiEndpoint endpoint;
+    api::Endpoint endpoint;
     const char* body;
     const char* message;
   };
   for (const Case& c : {
-           Case{ApiEndpoint::kChatCompletions, "{", "not valid JSON"},
-           Case{ApiEndpoint::kChatCompletions, "[]", "must be an object"},
-           Case{ApiEndpoint::kChatCompletions, R"({"messages": []})", "'model' is required"},
-           Case{ApiEndpoint::kChatCompletions, R"({"model": "m"})", "'messages'"},
-           Case{ApiEndpoint::kChatCompletions, R"({"model": "m", "messages": [{"content": "x"}]})",
-                "messages[0].role"},
-           Case{ApiEndpoint::kChatCompletions,
+           Case{api::Endpoint::kChatCompletions, "{", "not valid JSON"},
+           Case{api::Endpoint::kChatCompletions, "[]", "must be an object"},
+           Case{api::Endpoint::kChatCompletions, R"({"messages": []})", "'model' is required"},
+           Case{api::Endpoint::kChatCompletions, R"({"model": "m"})", "'messages'"},
+           Case{api::Endpoint::kChatCompletions,
+                R"({"model": "m", "messages": [{"content": "x"}]})", "messages[0].role"},
+           Case{api::Endpoint::kChatCompletions,
                 R"({"model": "m", "messages": [{"role": "user", "content": 3}]})",
                 "messages[0].content"},
-           Case{ApiEndpoint::kChatCompletions,
+           Case{api::Endpoint::kChatCompletions,
                 R"({"model": "m", "stream": "yes", "messages": [{"role": "user"}]})", "'stream'"},
-           Case{ApiEndpoint::kCompletions, R"({"model": "m"})", "'prompt' is required"},
-           Case{ApiEndpoint::kCompletions, R"({"model": "m", "prompt": ["a", 1]})", "mixes"},
-           Case{ApiEndpoint::kCompletions, R"({"model": "m", "prompt": [-1]})", "bad token id"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m"})", "'prompt' is required"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": ["a", 1]})", "mixes"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": [-1]})", "bad token id"},
        }) {
     auto r = ParseInferenceRequest(c.endpoint, c.body);
     ASSERT_FALSE(r.ok()) << c.body;
@@ -70,7 +71,7 @@ TEST(InferenceRequestTest, BadBodiesAreClientErrors) {
 }
 
 TEST(InferenceRequestTest, UpstreamBodyAsksForUsageAndKeepsEverythingElse) {
-  auto r = ParseInferenceRequest(ApiEndpoint::kChatCompletions,
+  auto r = ParseInferenceRequest(api::Endpoint::kChatCompletions,
                                  R"({"model": "m", "stream": true, "top_p": 0.5,
                                      "stream_options": {"other": 1},
                                      "messages": [{"role": "user", "content": "hi"}]})");
@@ -85,7 +86,8 @@ TEST(InferenceRequestTest, UpstreamBodyAsksForUsageAndKeepsEverythingElse) {
   json::value llama = json::parse(UpstreamBody(*r, fleet::UpstreamKind::kLlamaCpp));
   EXPECT_EQ(llama.at("cache_prompt"), true);
   // A whole answer carries usage anyway: no stream_options are added.
-  auto whole = ParseInferenceRequest(ApiEndpoint::kCompletions, R"({"model": "m", "prompt": "x"})");
+  auto whole =
+      ParseInferenceRequest(api::Endpoint::kCompletions, R"({"model": "m", "prompt": "x"})");
   ASSERT_TRUE(whole.ok());
   EXPECT_FALSE(json::parse(UpstreamBody(*whole, fleet::UpstreamKind::kVllm))
                    .as_object()

@@ -83,7 +83,7 @@ std::optional<std::vector<int32_t>> ModelVocabularies::EncodePrompt(
   if (entry == nullptr) return std::nullopt;
   const tokenizer::Tokenizer& tok = *entry->tokenizer;
   if (!request.prompt_ids.empty()) return request.prompt_ids;
-  if (request.endpoint == ApiEndpoint::kCompletions) {
+  if (request.endpoint == api::Endpoint::kCompletions) {
     std::vector<int32_t> ids;
     for (const std::string& prompt : request.prompts) {
       std::vector<int32_t> part = tok.Encode(prompt, /*add_special=*/true, /*parse_special=*/false);

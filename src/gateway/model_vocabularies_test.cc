@@ -46,7 +46,7 @@ std::unique_ptr<fleet::FleetConfig> Fleet(const std::string& models) {
 
 InferenceRequest Chat(std::string model, std::string text) {
   InferenceRequest r;
-  r.endpoint = ApiEndpoint::kChatCompletions;
+  r.endpoint = api::Endpoint::kChatCompletions;
   r.model = std::move(model);
   r.messages = {{"system", "You are terse."}, {"user", text}};
   r.prompt_bytes = 14 + text.size();
@@ -78,7 +78,7 @@ TEST(ModelVocabulariesTest, CountsWithTheNamedVocabularyAndTemplate) {
       << "the template's headers count too";
   // A completion prompt: BOS and the text.
   InferenceRequest completion;
-  completion.endpoint = ApiEndpoint::kCompletions;
+  completion.endpoint = api::Endpoint::kCompletions;
   completion.model = "llama";
   completion.prompts = {text};
   EXPECT_EQ((*vocab)->CountPrompt(completion), (*vocab)->CountText("llama", text) + 1);
@@ -94,7 +94,7 @@ TEST(ModelVocabulariesTest, WithoutAVocabularyEstimatesFourBytesPerToken) {
   EXPECT_EQ((*vocab)->CountText("nameless", "123456789"), 3);
   EXPECT_EQ((*vocab)->CountText("nameless", ""), 0);
   InferenceRequest ids;
-  ids.endpoint = ApiEndpoint::kCompletions;
+  ids.endpoint = api::Endpoint::kCompletions;
   ids.model = "nameless";
   ids.prompt_ids = {5, 6, 7};
   EXPECT_EQ((*vocab)->CountPrompt(ids), 3);

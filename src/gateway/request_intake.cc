@@ -1,29 +1,16 @@
 // RequestRelay, intake: authentication, parsing, routing and admission, on a control worker.
 #include <fmt/format.h>
 
-#include "openai_error.h"
+#include "admission_error.h"
 #include "request_relay.h"
+#include "tokenfab/api/api_error.h"
+#include "tokenfab/api/bearer_token.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/engine/block_hash.h"
 #include "tokenfab/routing/prefix_hash.h"
 
 namespace tokenfab::gateway {
 namespace {
-
-// The presented key of "Authorization: Bearer <key>", or "" when there is none.
-std::string_view BearerKey(const net::HttpRequest& request) {
-  std::optional<std::string_view> value = request.headers.Get("Authorization");
-  if (!value) return {};
-  constexpr std::string_view kBearer = "Bearer ";
-  if (value->size() <= kBearer.size() ||
-      !net::EqualsIgnoreCase(value->substr(0, kBearer.size()), kBearer)) {
-    return {};
-  }
-  std::string_view key = value->substr(kBearer.size());
-  while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
-  while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
-  return key;
-}
 
 bool IsAcceptableRequestId(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -33,10 +20,6 @@ bool IsAcceptableRequestId(std::string_view id) {
     if (!ok) return false;
   }
   return true;
-}
-
-bool UsesBlockHashes(std::string_view policy_spec) {
-  return policy_spec.find("kv-aware") != std::string_view::npos;
 }
 
 }  // namespace
@@ -64,17 +47,17 @@ net::HttpResponse RequestRelay::NoUpstreamAnswer() const {
       }
     }
     if (!inside) {
-      return OpenAiError(403,
-                         fmt::format("no upstream serving model '{}' is in the regions your data "
-                                     "may be processed in ({})",
-                                     request_.model, fmt::join(allowed_regions_, ", ")),
-                         "invalid_request_error", "region_not_allowed");
+      return api::ApiErrorResponse(api::MakeApiError(
+          403,
+          fmt::format("no upstream serving model '{}' is in the regions your data "
+                      "may be processed in ({})",
+                      request_.model, fmt::join(allowed_regions_, ", ")),
+          "invalid_request_error", "region_not_allowed"));
     }
   }
-  return OpenAiError(503,
-                     fmt::format("no upstream can take a request for model '{}' right now",
-                                 request_.model),
-                     "server_error", "no_upstream_available", 1);
+  return api::ApiErrorResponse(api::MakeApiError(
+      503, fmt::format("no upstream can take a request for model '{}' right now", request_.model),
+      "server_error", "no_upstream_available", 1));
 }
 
 void RequestRelay::Intake() {
@@ -103,21 +86,18 @@ void RequestRelay::AssignRequestId() {
 }
 
 std::optional<net::HttpResponse> RequestRelay::Authenticate() {
-  const std::string_view key = BearerKey(exchange_->request());
-  if (key.empty()) {
-    return OpenAiError(401,
-                       "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
-                       "invalid_request_error", "invalid_api_key");
-  }
-  StatusOr<ledger::Principal> principal = context_->auth.Authenticate(key);
+  const std::optional<std::string_view> key =
+      api::ParseBearerToken(exchange_->request().headers.Get("Authorization").value_or(""));
+  if (!key) return api::ApiErrorResponse(api::MissingApiKeyError());
+  StatusOr<ledger::Principal> principal = context_->auth.Authenticate(*key);
   if (absl::IsUnauthenticated(principal.status())) {
-    return OpenAiError(401, "Incorrect API key provided.", "invalid_request_error",
-                       "invalid_api_key");
+    return api::ApiErrorResponse(api::InvalidApiKeyError());
   }
   if (!principal.ok()) {
     TF_LOG_ERROR("request {}: key lookup failed: {}", request_id_, principal.status().message());
-    return OpenAiError(503, "The ledger is unavailable; try again shortly.", "server_error",
-                       "ledger_unavailable", 1);
+    return api::ApiErrorResponse(api::MakeApiError(503,
+                                                   "The ledger is unavailable; try again shortly.",
+                                                   "server_error", "ledger_unavailable", 1));
   }
   principal_ = *std::move(principal);
   return std::nullopt;
@@ -126,16 +106,13 @@ std::optional<net::HttpResponse> RequestRelay::Authenticate() {
 std::optional<net::HttpResponse> RequestRelay::ReadRequest() {
   StatusOr<InferenceRequest> parsed = ParseInferenceRequest(endpoint_, exchange_->request().body);
   if (!parsed.ok()) {
-    return OpenAiError(400, std::string(parsed.status().message()), "invalid_request_error", "");
+    return api::ApiErrorResponse(
+        api::MakeApiError(400, std::string(parsed.status().message()), "invalid_request_error"));
   }
   request_ = *std::move(parsed);
   generation_ = context_->fleet.generation();
   if (generation_->config->UpstreamsServing(request_.model).empty()) {
-    return OpenAiError(
-        404,
-        fmt::format("The model '{}' does not exist or you do not have access to it.",
-                    request_.model),
-        "invalid_request_error", "model_not_found");
+    return api::ApiErrorResponse(api::ModelNotFoundError(request_.model));
   }
   return std::nullopt;
 }
@@ -144,11 +121,13 @@ void RequestRelay::HashPrompt() {
   prompt_tokens_ =
       ModelVocabularies::EstimateTokens(request_.prompt_bytes) + 4 * request_.messages.size();
   // Prefix hashes: token blocks when the prompt is token ids (or the policy matches blocks the
-  // nodes report and the model's vocabulary is known), else chunks of the prompt text.
+  // nodes report and the model's vocabulary is known), else chunks of the prompt text when the
+  // policy reads them.
+  const routing::PolicyInputs& needs = generation_->policy->inputs();
   std::optional<std::vector<int32_t>> ids;
   if (!request_.prompt_ids.empty()) {
     ids = request_.prompt_ids;
-  } else if (UsesBlockHashes(generation_->policy->spec())) {
+  } else if (needs.block_hashes) {
     ids = generation_->vocabularies->EncodePrompt(request_);
   }
   if (ids) {
@@ -160,7 +139,7 @@ void RequestRelay::HashPrompt() {
     routing_.block_tokens = block_tokens > 0 ? block_tokens : 16;
     block_hashes_ = engine::HashFullBlocks(*ids, routing_.block_tokens,
                                            engine::TenantSalt(principal_->tenant.name));
-  } else {
+  } else if (needs.prefix_hashes) {
     text_hashes_ = routing::HashTextChunks(request_.PromptText());
   }
 }
@@ -203,18 +182,11 @@ std::optional<net::HttpResponse> RequestRelay::Admit() {
   StatusOr<ledger::Admission> admission = context_->admission.Admit(admit);
   if (!admission.ok()) {
     TF_LOG_ERROR("request {}: admission failed: {}", request_id_, admission.status().message());
-    return OpenAiError(503, "Admission control is unavailable; try again shortly.",
-                       "server_error", "admission_unavailable", 1);
+    return api::ApiErrorResponse(
+        api::MakeApiError(503, "Admission control is unavailable; try again shortly.",
+                          "server_error", "admission_unavailable", 1));
   }
-  if (!admission->allowed()) {
-    const ledger::Rejection& rejection = *admission->rejection;
-    net::HttpResponse response =
-        net::HttpResponse::Json(rejection.http_status, rejection.ToOpenAiJson());
-    if (rejection.retry_after_seconds > 0) {
-      response.headers.Set("Retry-After", std::to_string(rejection.retry_after_seconds));
-    }
-    return response;
-  }
+  if (!admission->allowed()) return api::ApiErrorResponse(AdmissionError(*admission->rejection));
   ticket_ = std::move(*admission->ticket);
   return std::nullopt;
 }

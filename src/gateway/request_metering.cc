@@ -2,9 +2,9 @@
 // last part of the answer, sent once the event is durable.
 #include <fmt/format.h>
 
-#include "openai_error.h"
 #include "request_energy.h"
 #include "request_relay.h"
+#include "tokenfab/api/api_error.h"
 #include "tokenfab/base/logging.h"
 
 namespace tokenfab::gateway {
@@ -14,11 +14,13 @@ namespace {
 net::HttpResponse FailureAnswer(AttemptOutcome outcome, const std::string& why) {
   switch (outcome) {
     case AttemptOutcome::kTimedOut:
-      return OpenAiError(504, fmt::format("The upstream did not answer in time ({}).", why),
-                         "server_error", "upstream_timeout");
+      return api::ApiErrorResponse(
+          api::MakeApiError(504, fmt::format("The upstream did not answer in time ({}).", why),
+                            "server_error", "upstream_timeout"));
     default:
-      return OpenAiError(502, fmt::format("No upstream could serve the request ({}).", why),
-                         "server_error", "upstream_unavailable", 1);
+      return api::ApiErrorResponse(
+          api::MakeApiError(502, fmt::format("No upstream could serve the request ({}).", why),
+                            "server_error", "upstream_unavailable", 1));
   }
 }
 
@@ -180,20 +182,19 @@ void RequestRelay::Conclude(AttemptOutcome outcome) {
 }
 
 void RequestRelay::SendLastPart(bool durable) {
-  constexpr std::string_view kNotRecorded =
-      "The answer could not be recorded; it is not billed. Please retry.";
+  const api::ApiError not_recorded =
+      api::MakeApiError(500, "The answer could not be recorded; it is not billed. Please retry.",
+                        "server_error", "ledger_unavailable");
   if (mode_ == Mode::kStream) {
     if (EnsureStreamStarted()) {
-      (void)exchange_->WriteSseData(
-          durable ? std::string("[DONE]")
-                  : OpenAiErrorJson(kNotRecorded, "server_error", "ledger_unavailable"));
+      (void)exchange_->WriteSseData(durable ? std::string("[DONE]")
+                                            : api::ApiErrorJson(not_recorded));
     }
     (void)exchange_->Finish();
     return;
   }
-  net::HttpResponse response =
-      durable ? net::HttpResponse::Json(upstream_status_, body_)
-              : OpenAiError(500, kNotRecorded, "server_error", "ledger_unavailable");
+  net::HttpResponse response = durable ? net::HttpResponse::Json(upstream_status_, body_)
+                                       : api::ApiErrorResponse(not_recorded);
   AddServedHeaders(response.headers);
   (void)exchange_->Respond(std::move(response));
 }
@@ -216,9 +217,10 @@ void RequestRelay::ConcludeFailure(AttemptOutcome outcome) {
   }
   // Cut off mid-stream: bill what was delivered, then tell the client the answer is incomplete.
   Record(BuildEvent("aborted", 200), [self](bool) {
-    (void)self->exchange_->WriteSseData(OpenAiErrorJson(
+    (void)self->exchange_->WriteSseData(api::ApiErrorJson(api::MakeApiError(
+        500,
         fmt::format("The upstream stopped in the middle of the answer ({}).", self->last_failure_),
-        "server_error", "upstream_aborted"));
+        "server_error", "upstream_aborted")));
     (void)self->exchange_->Finish();
     self->Enter(Phase::kDone);
   });

@@ -10,13 +10,13 @@
 namespace tokenfab::gateway {
 
 void RequestRelay::Serve(std::shared_ptr<GatewayContext> context,
-                         std::shared_ptr<net::HttpExchange> exchange, ApiEndpoint endpoint) {
+                         std::shared_ptr<net::HttpExchange> exchange, api::Endpoint endpoint) {
   auto relay = std::make_shared<RequestRelay>(context, std::move(exchange), endpoint);
   context->control.Schedule([relay] { relay->Intake(); });
 }
 
 RequestRelay::RequestRelay(std::shared_ptr<GatewayContext> context,
-                           std::shared_ptr<net::HttpExchange> exchange, ApiEndpoint endpoint)
+                           std::shared_ptr<net::HttpExchange> exchange, api::Endpoint endpoint)
     : context_(std::move(context)), exchange_(std::move(exchange)), endpoint_(endpoint) {
   arrival_micros_ = exchange_->arrival_micros();
   const int64_t now = context_->clock.NowMicros();
@@ -100,7 +100,7 @@ void RequestRelay::StartAttempt() {
   const fleet::UpstreamKind kind = runtime->kind();
   net::ClientRequest call;
   call.method = "POST";
-  call.url = runtime->url()->WithPath(ApiPath(endpoint_));
+  call.url = runtime->url()->WithPath(api::EndpointPath(endpoint_));
   call.headers.Add("Content-Type", "application/json");
   call.headers.Add("Accept", request_.stream ? "text/event-stream" : "application/json");
   call.headers.Add("x-request-id", request_id_);

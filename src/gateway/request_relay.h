@@ -44,10 +44,10 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
  public:
   // Serves `exchange`, a POST to `endpoint`. Returns at once; the work runs elsewhere.
   static void Serve(std::shared_ptr<GatewayContext> context,
-                    std::shared_ptr<net::HttpExchange> exchange, ApiEndpoint endpoint);
+                    std::shared_ptr<net::HttpExchange> exchange, api::Endpoint endpoint);
 
   RequestRelay(std::shared_ptr<GatewayContext> context, std::shared_ptr<net::HttpExchange> exchange,
-               ApiEndpoint endpoint);
+               api::Endpoint endpoint);
   ~RequestRelay();
 
  private:
@@ -95,7 +95,7 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
 
   const std::shared_ptr<GatewayContext> context_;
   const std::shared_ptr<net::HttpExchange> exchange_;
-  const ApiEndpoint endpoint_;
+  const api::Endpoint endpoint_;
   Phase phase_ = Phase::kIntake;
 
   // Intake.

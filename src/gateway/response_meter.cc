@@ -65,7 +65,7 @@ ResponseMeter::Seen ResponseMeter::Read(std::string_view text, bool whole) {
   for (const json::value& c : choices->get_array()) {
     if (!c.is_object()) continue;
     const json::object& choice = c.get_object();
-    if (endpoint_ == ApiEndpoint::kCompletions) {
+    if (endpoint_ == api::Endpoint::kCompletions) {
       AppendString(choice, "text", text_, seen.content);
     } else {
       const json::value* part = choice.if_contains(whole ? "message" : "delta");

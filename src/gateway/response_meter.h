@@ -35,7 +35,7 @@ class ResponseMeter {
     kDone,     // the "[DONE]" marker: hold it until the request is recorded
   };
 
-  ResponseMeter(ApiEndpoint endpoint, bool client_wants_usage)
+  ResponseMeter(api::Endpoint endpoint, bool client_wants_usage)
       : endpoint_(endpoint), client_wants_usage_(client_wants_usage) {}
 
   // One event's data, at `now_micros`. Events that are not JSON are forwarded and otherwise
@@ -68,7 +68,7 @@ class ResponseMeter {
   };
   Seen Read(std::string_view json, bool whole);
 
-  const ApiEndpoint endpoint_;
+  const api::Endpoint endpoint_;
   const bool client_wants_usage_;
   std::optional<ReportedUsage> usage_;
   std::string text_;

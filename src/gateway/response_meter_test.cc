@@ -8,7 +8,7 @@ namespace {
 using Action = ResponseMeter::Action;
 
 TEST(ResponseMeterTest, ReadsAChatStream) {
-  ResponseMeter meter(ApiEndpoint::kChatCompletions, /*client_wants_usage=*/false);
+  ResponseMeter meter(api::Endpoint::kChatCompletions, /*client_wants_usage=*/false);
   EXPECT_EQ(meter.OnEvent(R"({"choices":[{"index":0,"delta":{"role":"assistant"}}]})", 10),
             Action::kForward);
   EXPECT_EQ(meter.first_content_micros(), 0) << "a role delta is not content";
@@ -39,7 +39,7 @@ TEST(ResponseMeterTest, ReadsAChatStream) {
 }
 
 TEST(ResponseMeterTest, ForwardsUsageWhenTheClientAskedAndReadsCompletions) {
-  ResponseMeter meter(ApiEndpoint::kCompletions, /*client_wants_usage=*/true);
+  ResponseMeter meter(api::Endpoint::kCompletions, /*client_wants_usage=*/true);
   EXPECT_EQ(meter.OnEvent(R"({"choices":[{"index":0,"text":"abc"}]})", 5), Action::kForward);
   EXPECT_EQ(meter.OnEvent(R"({"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":1}})", 6),
             Action::kForward);
@@ -49,7 +49,7 @@ TEST(ResponseMeterTest, ForwardsUsageWhenTheClientAskedAndReadsCompletions) {
 
 TEST(ResponseMeterTest, StripsUsageFromALastContentChunkTheClientDidNotAskFor) {
   // llama.cpp's /v1/completions puts usage on its finish chunk whether asked or not.
-  ResponseMeter meter(ApiEndpoint::kCompletions, /*client_wants_usage=*/false);
+  ResponseMeter meter(api::Endpoint::kCompletions, /*client_wants_usage=*/false);
   const std::string chunk =
       R"({"choices":[{"text":"","index":0,"finish_reason":"length"}],"usage":{"prompt_tokens":2,)"
       R"("completion_tokens":3},"id":"x"})";
@@ -57,12 +57,12 @@ TEST(ResponseMeterTest, StripsUsageFromALastContentChunkTheClientDidNotAskFor) {
   EXPECT_EQ(meter.usage()->completion_tokens, 3);
   EXPECT_EQ(ResponseMeter::WithoutUsage(chunk),
             R"({"choices":[{"text":"","index":0,"finish_reason":"length"}],"id":"x"})");
-  ResponseMeter asked(ApiEndpoint::kCompletions, /*client_wants_usage=*/true);
+  ResponseMeter asked(api::Endpoint::kCompletions, /*client_wants_usage=*/true);
   EXPECT_EQ(asked.OnEvent(chunk, 1), Action::kForward);
 }
 
 TEST(ResponseMeterTest, NotesErrorsAndPassesUnknownEvents) {
-  ResponseMeter meter(ApiEndpoint::kChatCompletions, false);
+  ResponseMeter meter(api::Endpoint::kChatCompletions, false);
   EXPECT_EQ(meter.OnEvent("not json", 1), Action::kForward);
   EXPECT_EQ(meter.OnEvent(R"({"error":{"message":"engine died","type":"server_error"}})", 2),
             Action::kForward);
@@ -72,7 +72,7 @@ TEST(ResponseMeterTest, NotesErrorsAndPassesUnknownEvents) {
 }
 
 TEST(ResponseMeterTest, ReadsAWholeAnswer) {
-  ResponseMeter meter(ApiEndpoint::kChatCompletions, false);
+  ResponseMeter meter(api::Endpoint::kChatCompletions, false);
   meter.OnBody(R"({"choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},
                    "finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":2}})",
                77);

@@ -6,7 +6,9 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "openai_error.h"
+#include "tokenfab/api/api_error.h"
+#include "tokenfab/api/bearer_token.h"
+#include "tokenfab/api/load_report.h"
 #include "tokenfab/net/http_exchange.h"
 
 namespace tokenfab::gateway {
@@ -21,11 +23,14 @@ json::string_view View(std::string_view s) { return json::string_view(s.data(), 
 void ServeModels(const std::shared_ptr<GatewayContext>& context,
                  std::shared_ptr<net::HttpExchange> exchange) {
   context->control.Schedule([context, exchange] {
-    std::string_view header = exchange->request().headers.Get("Authorization").value_or("");
-    std::string_view key = header.size() > 7 ? header.substr(7) : std::string_view();
-    if (!context->auth.Authenticate(key).ok()) {
-      (void)exchange->Respond(OpenAiError(401, "Incorrect API key provided.",
-                                          "invalid_request_error", "invalid_api_key"));
+    const std::optional<std::string_view> key =
+        api::ParseBearerToken(exchange->request().headers.Get("Authorization").value_or(""));
+    if (!key) {
+      (void)exchange->Respond(api::ApiErrorResponse(api::MissingApiKeyError()));
+      return;
+    }
+    if (!context->auth.Authenticate(*key).ok()) {
+      (void)exchange->Respond(api::ApiErrorResponse(api::InvalidApiKeyError()));
       return;
     }
     std::set<std::string> models;
@@ -100,36 +105,32 @@ std::string FleetLoadJson(const GatewayContext& context) {
     if (auto list = runtime.recent_block_hashes()) lists.push_back(std::move(list));
   }
   // The union, interleaved so that each upstream's most recent blocks come first.
-  json::array hashes;
+  api::LoadReport report;
   std::set<uint64_t> seen;
-  for (size_t rank = 0; hashes.size() < kMaxReportedHashes; ++rank) {
+  for (size_t rank = 0; report.block_hashes.size() < kMaxReportedHashes; ++rank) {
     bool any = false;
     for (const auto& list : lists) {
       if (rank >= list->size()) continue;
       any = true;
       const uint64_t h = (*list)[rank];
-      if (seen.insert(h).second && hashes.size() < kMaxReportedHashes) {
-        hashes.push_back(json::string(fmt::format("{:016x}", h)));
+      if (seen.insert(h).second && report.block_hashes.size() < kMaxReportedHashes) {
+        report.block_hashes.push_back(h);
       }
     }
     if (!any) break;
   }
-  json::object cache{{"block_tokens", block_tokens}, {"hit_rate", -1}, {"cached_blocks", seen.size()},
-                     {"block_hashes", std::move(hashes)}};
-  json::object o;
-  o["model"] = "";
-  o["running"] = running;
-  o["waiting"] = waiting;
-  o["kv_usage"] = healthy > 0 ? kv / static_cast<double>(healthy) : 0.0;
-  o["max_running"] = max_running;
-  o["queue_delay_ms"] = queue_delay;
-  o["prefill_tokens_per_s"] = prefill;
-  o["decode_tokens_per_s"] = decode;
-  o["tpot_ms"] = tpot_count > 0 ? tpot / tpot_count : 0.0;
-  o["block_tokens"] = block_tokens;
-  o["upstreams_healthy"] = healthy;
-  o["prefix_cache"] = std::move(cache);
-  return json::serialize(o);
+  report.running = running;
+  report.waiting = waiting;
+  report.kv_usage = healthy > 0 ? kv / static_cast<double>(healthy) : 0.0;
+  report.max_running = max_running;
+  report.queue_delay_ms = queue_delay;
+  report.prefill_tokens_per_s = prefill;
+  report.decode_tokens_per_s = decode;
+  report.tpot_ms = tpot_count > 0 ? tpot / tpot_count : 0.0;
+  report.upstreams_healthy = healthy;
+  report.block_tokens = block_tokens;
+  report.prefix_cached_blocks = static_cast<int64_t>(seen.size());
+  return api::LoadReportJson(report);
 }
 
 void AddStatusRoutes(std::shared_ptr<GatewayContext> context, net::Router& router) {

@@ -12,10 +12,10 @@ namespace tokenfab::gateway {
 
 void AddStatusRoutes(std::shared_ptr<GatewayContext> context, net::Router& router);
 
-// The aggregate load of the fleet in the tokenfab /load format, so that an edge gateway can poll
-// this one like a node: sums of running and waiting requests, limits and rates over healthy
-// upstreams, the shortest queue delay, the mean KV use and TPOT, and the union of the cached
-// prefix-block hashes (at most 4096).
+// The aggregate load of the fleet as the api::LoadReport a node writes, so that an edge gateway
+// can poll this one like a node: sums of running and waiting requests, limits and rates over
+// healthy upstreams, the shortest queue delay, the mean KV use and TPOT, and the union of the
+// cached prefix-block hashes (at most 4096).
 std::string FleetLoadJson(const GatewayContext& context);
 
 }  // namespace tokenfab::gateway

@@ -1,44 +1,15 @@
 #include "upstream_load.h"
 
+#include <algorithm>
 #include <cstdlib>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "prometheus_text.h"
+#include "tokenfab/api/load_report.h"
 
 namespace tokenfab::gateway {
 namespace {
-
-namespace json = boost::json;
-
-double NumberOr(const json::object& object, std::string_view key, double fallback) {
-  const json::value* v = object.if_contains(json::string_view(key.data(), key.size()));
-  if (v == nullptr) return fallback;
-  if (v->is_double()) return v->get_double();
-  if (v->is_int64()) return static_cast<double>(v->get_int64());
-  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
-  return fallback;
-}
-
-std::optional<uint64_t> ParseHex64(std::string_view text) {
-  if (text.empty() || text.size() > 16) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    int digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      digit = c - 'A' + 10;
-    } else {
-      return std::nullopt;
-    }
-    value = value << 4 | static_cast<uint64_t>(digit);
-  }
-  return value;
-}
 
 int32_t ClampCount(double value) {
   if (!(value > 0)) return 0;
@@ -63,46 +34,21 @@ std::string_view LoadPath(fleet::UpstreamKind kind) {
 }
 
 StatusOr<UpstreamLoad> ParseTokenfabLoad(std::string_view text) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(json::string_view(text.data(), text.size()), ec);
-  if (ec || !parsed.is_object()) {
-    return absl::DataLossError(fmt::format("/load: not a JSON object: {}",
-                                           ec ? ec.message() : std::string("wrong type")));
-  }
-  const json::object& o = parsed.get_object();
+  TF_ASSIGN_OR_RETURN(api::LoadReport report, api::ParseLoadReport(text));
   UpstreamLoad load;
-  if (const json::value* model = o.if_contains("model"); model && model->is_string()) {
-    load.model = std::string(model->get_string());
-  }
-  load.running = ClampCount(NumberOr(o, "running", 0));
-  load.waiting = ClampCount(NumberOr(o, "waiting", 0));
-  load.kv_usage = std::clamp(NumberOr(o, "kv_usage", 0), 0.0, 1.0);
-  load.max_running = ClampCount(NumberOr(o, "max_running", 0));
-  load.queue_delay_ms = NumberOr(o, "queue_delay_ms", -1);
-  load.prefill_tokens_per_s = std::max(0.0, NumberOr(o, "prefill_tokens_per_s", 0));
-  load.decode_tokens_per_s = std::max(0.0, NumberOr(o, "decode_tokens_per_s", 0));
-  load.tpot_ms = std::max(0.0, NumberOr(o, "tpot_ms", 0));
-  load.block_tokens = ClampCount(NumberOr(o, "block_tokens", 0));
-  if (const json::value* pc = o.if_contains("prefix_cache"); pc && pc->is_object()) {
-    const json::object& cache = pc->get_object();
-    load.prefix_hit_rate = NumberOr(cache, "hit_rate", -1);
-    if (const int32_t bt = ClampCount(NumberOr(cache, "block_tokens", 0)); bt > 0) {
-      load.block_tokens = bt;
-    }
-    if (const json::value* hashes = cache.if_contains("block_hashes");
-        hashes && hashes->is_array()) {
-      load.cached_block_hashes.reserve(hashes->get_array().size());
-      for (const json::value& h : hashes->get_array()) {
-        if (!h.is_string()) return absl::DataLossError("/load: a block hash is not a string");
-        std::optional<uint64_t> hash = ParseHex64(h.get_string());
-        if (!hash) {
-          return absl::DataLossError(
-              fmt::format("/load: block hash \"{}\" is not hex", std::string(h.get_string())));
-        }
-        load.cached_block_hashes.push_back(*hash);
-      }
-    }
-  }
+  load.model = std::move(report.model);
+  // The reader clamps counts to [0, 1e9]: they fit.
+  load.running = static_cast<int32_t>(report.running);
+  load.waiting = static_cast<int32_t>(report.waiting);
+  load.kv_usage = report.kv_usage;
+  load.max_running = static_cast<int32_t>(report.max_running);
+  load.queue_delay_ms = report.queue_delay_ms;
+  load.prefill_tokens_per_s = report.prefill_tokens_per_s;
+  load.decode_tokens_per_s = report.decode_tokens_per_s;
+  load.tpot_ms = report.tpot_ms;
+  load.prefix_hit_rate = report.prefix_hit_rate;
+  load.block_tokens = report.block_tokens;
+  load.cached_block_hashes = std::move(report.block_hashes);
   return load;
 }
 

@@ -40,7 +40,8 @@ struct UpstreamLoad {
 // The path the gateway polls for an upstream of `kind`.
 std::string_view LoadPath(fleet::UpstreamKind kind);
 
-// Parses a tokenfab /load body. DataLoss for a body that is not such an object.
+// Parses a tokenfab /load body (api::ParseLoadReport). DataLoss for a body that is not such an
+// object.
 [[nodiscard]] StatusOr<UpstreamLoad> ParseTokenfabLoad(std::string_view json);
 
 // Reads vLLM, SGLang and llama.cpp /metrics, one instance per upstream: histogram means (TPOT) are

@@ -1,6 +1,5 @@
 #include "tokenfab/ledger/admission.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -13,12 +12,6 @@ namespace tokenfab::ledger {
 namespace {
 
 int64_t CeilSeconds(int64_t micros) { return std::max<int64_t>(1, (micros + 999'999) / 1'000'000); }
-
-Rejection Reject(RejectReason reason, int http_status, int64_t retry_after_seconds,
-                 std::string message, std::string type, std::string code) {
-  return Rejection{reason, http_status, retry_after_seconds, std::move(message), std::move(type),
-                   std::move(code)};
-}
 
 }  // namespace
 
@@ -38,17 +31,6 @@ std::string_view RejectReasonName(RejectReason reason) {
       return "request_too_large";
   }
   return "unknown";
-}
-
-std::string Rejection::ToOpenAiJson() const {
-  boost::json::object error;
-  error["message"] = message;
-  error["type"] = error_type;
-  error["param"] = nullptr;
-  error["code"] = error_code;
-  boost::json::object body;
-  body["error"] = std::move(error);
-  return boost::json::serialize(body);
 }
 
 AdmissionTicket::AdmissionTicket(AdmissionTicket&& other) noexcept { *this = std::move(other); }
@@ -129,84 +111,19 @@ StatusOr<Admission> AdmissionController::Admit(const AdmissionRequest& request) 
   const int64_t reserve = request.prompt_tokens + max_output;
   const int64_t wall = clock_.WallMicros();
   Admission out;
-
-  if (!request.region.empty() && !tenant.AllowsRegion(request.region)) {
-    out.rejection = Reject(RejectReason::kRegionNotAllowed, 403, 0,
-                           fmt::format("Tenant '{}' may not be served in region '{}'.",
-                                       tenant.name, request.region),
-                           "invalid_request_error", "region_not_allowed");
-    return out;
-  }
-
-  if (limits.token_budget && store_) {
-    const PeriodBounds period = BudgetPeriodBounds(*limits.budget_period, wall);
-    TF_ASSIGN_OR_RETURN(int64_t used, RefreshBudget(tenant.name, period));
-    if (used + reserve > *limits.token_budget) {
-      out.rejection = Reject(
-          RejectReason::kTokenBudget, 429, CeilSeconds(period.end_micros - wall),
-          fmt::format("You exceeded your token budget of {} tokens per {} ({} used or in "
-                      "flight, {} requested).",
-                      *limits.token_budget, BudgetPeriodName(*limits.budget_period), used,
-                      reserve),
-          "insufficient_quota", "insufficient_quota");
-      return out;
-    }
-  }
+  out.rejection = CheckRegion(request);
+  if (out.rejection) return out;
+  TF_ASSIGN_OR_RETURN(out.rejection, CheckBudget(tenant, limits, reserve, wall));
+  if (out.rejection) return out;
 
   AdmissionTicket ticket;
   ticket.tenant_ = tenant.name;
   ticket.priority_ = request.tier->priority;
   ticket.reserved_tokens_ = reserve;
-  if (limits.max_concurrency) {
-    {
-      std::lock_guard lock(mu_);
-      ticket.lease_id_ = fmt::format("{}-{}", instance_id_, next_lease_++);
-    }
-    const std::string key = "conc:" + tenant.name;
-    TF_ASSIGN_OR_RETURN(bool acquired,
-                        counters_.AcquireSlot(key, *limits.max_concurrency, ticket.lease_id_, wall));
-    if (!acquired) {
-      out.rejection = Reject(RejectReason::kConcurrency, 429, 1,
-                             fmt::format("Too many concurrent requests: the limit is {}.",
-                                         *limits.max_concurrency),
-                             "requests", "rate_limit_exceeded");
-      return out;
-    }
-    ticket.slot_key_ = key;
-  }
-
-  std::vector<BucketTake> takes;
-  if (limits.rpm) takes.push_back({{"rpm:" + tenant.name, *limits.rpm, 60'000'000}, 1});
-  if (limits.tpm) {
-    ticket.tpm_bucket_ = BucketSpec{"tpm:" + tenant.name, *limits.tpm, 60'000'000};
-    takes.push_back({*ticket.tpm_bucket_, reserve});
-  }
-  StatusOr<TakeResult> taken = takes.empty() ? StatusOr<TakeResult>(TakeResult{true, 0})
-                                             : counters_.TryTake(takes, wall);
-  if (!taken.ok() || !taken->taken) {
-    if (!ticket.slot_key_.empty()) (void)counters_.ReleaseSlot(ticket.slot_key_, ticket.lease_id_);
-    TF_RETURN_IF_ERROR(taken.status());
-    if (taken->retry_after_micros < 0) {
-      out.rejection = Reject(RejectReason::kRequestTooLarge, 429, 0,
-                             fmt::format("Request too large: {} tokens requested, the limit is "
-                                         "{} tokens per minute.",
-                                         reserve, limits.tpm.value_or(0)),
-                             "tokens", "rate_limit_exceeded");
-      return out;
-    }
-    const bool tokens = taken->limiting >= 0 &&
-                        takes[static_cast<size_t>(taken->limiting)].bucket.key.starts_with("tpm:");
-    out.rejection =
-        Reject(tokens ? RejectReason::kTokenRate : RejectReason::kRequestRate, 429,
-               CeilSeconds(taken->retry_after_micros),
-               fmt::format("Rate limit reached for tenant '{}': {} requests and {} tokens per "
-                           "minute. Please try again in {} s.",
-                           tenant.name, limits.rpm ? std::to_string(*limits.rpm) : "unlimited",
-                           limits.tpm ? std::to_string(*limits.tpm) : "unlimited",
-                           CeilSeconds(taken->retry_after_micros)),
-               tokens ? "tokens" : "requests", "rate_limit_exceeded");
-    return out;
-  }
+  TF_ASSIGN_OR_RETURN(out.rejection, AcquireSlot(tenant, limits, wall, ticket));
+  if (out.rejection) return out;
+  TF_ASSIGN_OR_RETURN(out.rejection, TakeRates(tenant, limits, reserve, wall, ticket));
+  if (out.rejection) return out;
 
   if (limits.token_budget && store_) {
     std::lock_guard lock(mu_);
@@ -216,6 +133,81 @@ StatusOr<Admission> AdmissionController::Admit(const AdmissionRequest& request) 
   ticket.controller_ = this;
   out.ticket = std::move(ticket);
   return out;
+}
+
+std::optional<Rejection> AdmissionController::CheckRegion(const AdmissionRequest& request) const {
+  const Tenant& tenant = *request.tenant;
+  if (request.region.empty() || tenant.AllowsRegion(request.region)) return std::nullopt;
+  return Rejection{
+      RejectReason::kRegionNotAllowed, 403, 0,
+      fmt::format("Tenant '{}' may not be served in region '{}'.", tenant.name, request.region)};
+}
+
+StatusOr<std::optional<Rejection>> AdmissionController::CheckBudget(const Tenant& tenant,
+                                                                    const Limits& limits,
+                                                                    int64_t reserve, int64_t wall) {
+  if (!limits.token_budget || !store_) return std::nullopt;
+  const PeriodBounds period = BudgetPeriodBounds(*limits.budget_period, wall);
+  TF_ASSIGN_OR_RETURN(int64_t used, RefreshBudget(tenant.name, period));
+  if (used + reserve <= *limits.token_budget) return std::nullopt;
+  return Rejection{
+      RejectReason::kTokenBudget, 429, CeilSeconds(period.end_micros - wall),
+      fmt::format("You exceeded your token budget of {} tokens per {} ({} used or "
+                  "in flight, {} requested).",
+                  *limits.token_budget, BudgetPeriodName(*limits.budget_period), used, reserve)};
+}
+
+StatusOr<std::optional<Rejection>> AdmissionController::AcquireSlot(const Tenant& tenant,
+                                                                    const Limits& limits,
+                                                                    int64_t wall,
+                                                                    AdmissionTicket& ticket) {
+  if (!limits.max_concurrency) return std::nullopt;
+  {
+    std::lock_guard lock(mu_);
+    ticket.lease_id_ = fmt::format("{}-{}", instance_id_, next_lease_++);
+  }
+  const std::string key = "conc:" + tenant.name;
+  TF_ASSIGN_OR_RETURN(bool acquired,
+                      counters_.AcquireSlot(key, *limits.max_concurrency, ticket.lease_id_, wall));
+  if (!acquired) {
+    return Rejection{
+        RejectReason::kConcurrency, 429, 1,
+        fmt::format("Too many concurrent requests: the limit is {}.", *limits.max_concurrency)};
+  }
+  ticket.slot_key_ = key;
+  return std::nullopt;
+}
+
+StatusOr<std::optional<Rejection>> AdmissionController::TakeRates(const Tenant& tenant,
+                                                                  const Limits& limits,
+                                                                  int64_t reserve, int64_t wall,
+                                                                  AdmissionTicket& ticket) {
+  std::vector<BucketTake> takes;
+  if (limits.rpm) takes.push_back({{"rpm:" + tenant.name, *limits.rpm, 60'000'000}, 1});
+  if (limits.tpm) {
+    ticket.tpm_bucket_ = BucketSpec{"tpm:" + tenant.name, *limits.tpm, 60'000'000};
+    takes.push_back({*ticket.tpm_bucket_, reserve});
+  }
+  StatusOr<TakeResult> taken = takes.empty() ? StatusOr<TakeResult>(TakeResult{true, 0})
+                                             : counters_.TryTake(takes, wall);
+  if (taken.ok() && taken->taken) return std::nullopt;
+  if (!ticket.slot_key_.empty()) (void)counters_.ReleaseSlot(ticket.slot_key_, ticket.lease_id_);
+  TF_RETURN_IF_ERROR(taken.status());
+  if (taken->retry_after_micros < 0) {
+    return Rejection{RejectReason::kRequestTooLarge, 429, 0,
+                     fmt::format("Request too large: {} tokens requested, the limit is {} tokens "
+                                 "per minute.",
+                                 reserve, limits.tpm.value_or(0))};
+  }
+  const bool tokens = taken->limiting >= 0 &&
+                      takes[static_cast<size_t>(taken->limiting)].bucket.key.starts_with("tpm:");
+  const int64_t retry_after = CeilSeconds(taken->retry_after_micros);
+  return Rejection{
+      tokens ? RejectReason::kTokenRate : RejectReason::kRequestRate, 429, retry_after,
+      fmt::format("Rate limit reached for tenant '{}': {} requests and {} tokens "
+                  "per minute. Please try again in {} s.",
+                  tenant.name, limits.rpm ? std::to_string(*limits.rpm) : "unlimited",
+                  limits.tpm ? std::to_string(*limits.tpm) : "unlimited", retry_after)};
 }
 
 Status AdmissionController::Release(AdmissionTicket& ticket,

@@ -1,6 +1,5 @@
 #include "tokenfab/ledger/api_key.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -8,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "absl/strings/escaping.h"
+#include "tokenfab/base/constant_time.h"
 
 namespace tokenfab::ledger {
 namespace {
@@ -97,15 +97,10 @@ StatusOr<std::string> HashApiKey(std::string_view salt_hex, std::string_view key
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 bool ApiKeyMatches(const ApiKeyRecord& record, std::string_view key) {
   StatusOr<std::string> hash = HashApiKey(record.salt_hex, key);
   if (!hash.ok()) return false;
-  return ConstantTimeEquals(*hash, record.hash_hex);
+  return base::ConstantTimeEquals(*hash, record.hash_hex);
 }
 
 }  // namespace tokenfab::ledger

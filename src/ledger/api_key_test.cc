@@ -73,13 +73,6 @@ TEST(ApiKeyTest, ParseRejectsMalformedKeys) {
             std::string(12, 'A'));
 }
 
-TEST(ApiKeyTest, ConstantTimeEquals) {
-  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
-  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
-  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
-  EXPECT_TRUE(ConstantTimeEquals("", ""));
-}
-
 TEST(ApiKeyTest, DisplayPrefixShowsOnlyTheId) {
   ApiKeyRecord record;
   record.key_id = "ABCDEFGHIJKL";

@@ -37,8 +37,7 @@ CompletionCall::CompletionCall(NodeServer::State& node, std::shared_ptr<net::Htt
       prompts_(std::move(prompts)),
       formatter_(std::move(meta), request_.include_usage),
       context_(std::move(context)),
-      handler_(request_.endpoint == api::Endpoint::kChatCompletions ? "/v1/chat/completions"
-                                                                   : "/v1/completions") {}
+      handler_(api::EndpointPath(request_.endpoint)) {}
 
 CompletionCall::~CompletionCall() = default;
 
@@ -232,11 +231,8 @@ api::Usage CompletionCall::TotalUsage() const {
 }
 
 void CompletionCall::RespondError(const api::ApiError& error) {
-  net::HttpResponse response = net::HttpResponse::Json(error.http_status, api::ApiErrorJson(error));
+  net::HttpResponse response = api::ApiErrorResponse(error);
   response.headers.Set("x-request-id", context_.request_id);
-  if (error.retry_after_s > 0) {
-    response.headers.Set("Retry-After", std::to_string(error.retry_after_s));
-  }
   node_.Answer(*exchange_, handler_, std::move(response));
 }
 

@@ -85,7 +85,7 @@ class CompletionCall : public std::enable_shared_from_this<CompletionCall> {
   const api::StreamChunkFormatter formatter_;
   const CallContext context_;
   const tokenizer::Tokenizer* tokenizer_ = nullptr;
-  const char* handler_;  // the route, for metrics
+  const std::string_view handler_;  // the route, for metrics (a static string)
 
   std::mutex mu_;
   std::vector<Choice> choices_;  // fixed once Start() submitted them

@@ -43,10 +43,7 @@ StatusOr<CallContext> ReadHeaders(const net::HttpHeaders& headers) {
 
 void RespondError(NodeServer::State& node, net::HttpExchange& exchange, std::string_view handler,
                   const api::ApiError& error) {
-  net::HttpResponse response = net::HttpResponse::Json(error.http_status, api::ApiErrorJson(error));
-  if (error.retry_after_s > 0) {
-    response.headers.Set("Retry-After", std::to_string(error.retry_after_s));
-  }
+  net::HttpResponse response = api::ApiErrorResponse(error);
   if (std::optional<std::string_view> id = exchange.request().headers.Get("x-request-id")) {
     if (net::IsValidHeaderValue(*id)) response.headers.Set("x-request-id", std::string(*id));
   }
@@ -59,7 +56,9 @@ void HandleCompletion(NodeServer::State& node, api::Endpoint endpoint,
                       std::shared_ptr<net::HttpExchange> exchange) {
   const std::string_view handler = api::EndpointPath(endpoint);
   const net::HttpRequest& http = exchange->request();
-  if (!node.Authorized(http)) return RespondError(node, *exchange, handler, api::InvalidApiKeyError());
+  if (std::optional<api::ApiError> error = node.KeyError(http)) {
+    return RespondError(node, *exchange, handler, *error);
+  }
   ModelHost* host = node.ready_host();
   if (host == nullptr) {
     return RespondError(node, *exchange, handler, node.NotReadyError());

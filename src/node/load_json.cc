@@ -1,39 +1,29 @@
 #include "node/load_json.h"
 
-#include <fmt/format.h>
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-
 namespace tokenfab::node {
 
-namespace json = boost::json;
+api::LoadReport NodeLoadReport(std::string_view model, const engine::EngineLoad& load) {
+  api::LoadReport report;
+  report.model = std::string(model);
+  report.running = load.running;
+  report.waiting = load.waiting;
+  report.kv_usage = load.kv_usage;
+  report.kv_blocks_total = load.kv_blocks_total;
+  report.kv_blocks_free = load.kv_blocks_free;
+  report.max_running = load.max_running;
+  report.queue_delay_ms = load.queue_delay_ms;
+  report.prefill_tokens_per_s = load.prefill_tokens_per_s;
+  report.decode_tokens_per_s = load.decode_tokens_per_s;
+  report.tpot_ms = load.tpot_ms;
+  report.block_tokens = load.block_tokens;
+  report.prefix_hit_rate = load.prefix_hit_rate;
+  report.prefix_cached_blocks = load.prefix_cached_blocks;
+  report.block_hashes.assign(load.block_hashes.begin(), load.block_hashes.end());
+  return report;
+}
 
 std::string LoadJson(std::string_view model, const engine::EngineLoad& load) {
-  json::array hashes;
-  hashes.reserve(load.block_hashes.size());
-  for (engine::BlockHash hash : load.block_hashes) hashes.emplace_back(fmt::format("{:016x}", hash));
-  json::object prefix;
-  prefix["block_tokens"] = load.block_tokens;
-  prefix["hit_rate"] = load.prefix_hit_rate;
-  prefix["cached_blocks"] = load.prefix_cached_blocks;
-  prefix["block_hashes"] = std::move(hashes);
-
-  json::object out;
-  out["model"] = json::string_view(model.data(), model.size());
-  out["running"] = load.running;
-  out["waiting"] = load.waiting;
-  out["kv_usage"] = load.kv_usage;
-  out["kv_blocks_total"] = load.kv_blocks_total;
-  out["kv_blocks_free"] = load.kv_blocks_free;
-  out["block_tokens"] = load.block_tokens;
-  out["max_running"] = load.max_running;
-  out["queue_delay_ms"] = load.queue_delay_ms;
-  out["prefill_tokens_per_s"] = load.prefill_tokens_per_s;
-  out["decode_tokens_per_s"] = load.decode_tokens_per_s;
-  out["tpot_ms"] = load.tpot_ms;
-  out["prefix_cache"] = std::move(prefix);
-  return json::serialize(out);
+  return api::LoadReportJson(NodeLoadReport(model, load));
 }
 
 }  // namespace tokenfab::node

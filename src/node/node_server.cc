@@ -18,14 +18,6 @@ namespace {
 
 using State = NodeServer::State;
 
-net::HttpResponse ErrorResponse(const api::ApiError& error) {
-  net::HttpResponse response = net::HttpResponse::Json(error.http_status, api::ApiErrorJson(error));
-  if (error.retry_after_s > 0) {
-    response.headers.Set("Retry-After", std::to_string(error.retry_after_s));
-  }
-  return response;
-}
-
 void HandleHealth(State& node, net::HttpExchange& exchange) {
   std::string_view status = "ok";
   int code = 200;
@@ -56,7 +48,8 @@ void HandleMetrics(State& node, net::HttpExchange& exchange) {
 
 void HandleLoad(State& node, net::HttpExchange& exchange) {
   ModelHost* host = node.ready_host();
-  if (host == nullptr) return node.Answer(exchange, "/load", ErrorResponse(node.NotReadyError()));
+  if (host == nullptr)
+    return node.Answer(exchange, "/load", api::ApiErrorResponse(node.NotReadyError()));
   std::shared_ptr<const engine::EngineLoad> load = host->engine().Load();
   node.Answer(exchange, "/load",
               net::HttpResponse::Json(200, LoadJson(host->served_model_name(), *load)));
@@ -72,31 +65,31 @@ api::ModelCard CardOf(const State& node, const ModelHost& host) {
 
 void HandleModels(State& node, net::HttpExchange& exchange, bool one) {
   const std::string_view handler = one ? "/v1/models/{id}" : "/v1/models";
-  if (!node.Authorized(exchange.request())) {
-    return node.Answer(exchange, handler, ErrorResponse(api::InvalidApiKeyError()));
+  if (std::optional<api::ApiError> error = node.KeyError(exchange.request())) {
+    return node.Answer(exchange, handler, api::ApiErrorResponse(*error));
   }
   ModelHost* host = node.ready_host();
-  if (host == nullptr) return node.Answer(exchange, handler, ErrorResponse(node.NotReadyError()));
+  if (host == nullptr)
+    return node.Answer(exchange, handler, api::ApiErrorResponse(node.NotReadyError()));
   if (!one) {
     return node.Answer(exchange, handler,
                        net::HttpResponse::Json(200, api::ModelListJson({CardOf(node, *host)})));
   }
   const std::string_view id = exchange.request().path().substr(std::string_view("/v1/models/").size());
   if (id != host->served_model_name()) {
-    return node.Answer(exchange, handler, ErrorResponse(api::ModelNotFoundError(id)));
+    return node.Answer(exchange, handler, api::ApiErrorResponse(api::ModelNotFoundError(id)));
   }
   node.Answer(exchange, handler, net::HttpResponse::Json(200, api::ModelCardJson(CardOf(node, *host))));
 }
 
 net::Router MakeRouter(State& node) {
   net::Router router;
-  router.Handle("POST", "/v1/completions", [&node](std::shared_ptr<net::HttpExchange> exchange) {
-    HandleCompletion(node, api::Endpoint::kCompletions, std::move(exchange));
-  });
-  router.Handle("POST", "/v1/chat/completions",
-                [&node](std::shared_ptr<net::HttpExchange> exchange) {
-                  HandleCompletion(node, api::Endpoint::kChatCompletions, std::move(exchange));
-                });
+  for (api::Endpoint endpoint : {api::Endpoint::kCompletions, api::Endpoint::kChatCompletions}) {
+    router.Handle("POST", api::EndpointPath(endpoint),
+                  [&node, endpoint](std::shared_ptr<net::HttpExchange> exchange) {
+                    HandleCompletion(node, endpoint, std::move(exchange));
+                  });
+  }
   router.Handle("GET", "/v1/models", [&node](std::shared_ptr<net::HttpExchange> exchange) {
     HandleModels(node, *exchange, /*one=*/false);
   });
@@ -131,8 +124,7 @@ net::HttpServerOptions HttpOptions(const NodeOptions& options, base::Clock& cloc
   http.clock = &clock;
   // Errors the transport answers itself (413, 431, 404, 405, 408, 503) in OpenAI's shape.
   http.error_responder = [](int status, std::string_view message) {
-    return net::HttpResponse::Json(status,
-                                   api::ApiErrorJson(api::ApiErrorForHttpStatus(status, message)));
+    return api::ApiErrorResponse(api::ApiErrorForHttpStatus(status, message));
   };
   return http;
 }

@@ -12,6 +12,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "node/node_test_util.h"
+#include "tokenfab/api/api_error.h"
 #include "tokenfab/engine/block_hash.h"
 
 namespace tokenfab::node {
@@ -349,13 +350,21 @@ TEST_F(NodeServerTest, ApiKey) {
   options.api_key = "sekret";
   Start(options);
   const std::string body = R"({"prompt": "x", "max_tokens": 1})";
+  // A missing and a wrong key: OpenAI's 401, the same the gateway answers.
   Answer none = client_->Post("/v1/completions", body);
   EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(ErrorOf(none).at("type").as_string(), "invalid_request_error");
   EXPECT_EQ(ErrorOf(none).at("code").as_string(), "invalid_api_key");
-  EXPECT_EQ(client_->Post("/v1/completions", body, {{"Authorization", "Bearer wrong"}}).status,
-            401);
+  EXPECT_EQ(ErrorOf(none).at("message").as_string(), api::MissingApiKeyError().message);
+  Answer wrong = client_->Post("/v1/completions", body, {{"Authorization", "Bearer wrong"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(ErrorOf(wrong).at("type").as_string(), "invalid_request_error");
+  EXPECT_EQ(ErrorOf(wrong).at("message").as_string(), api::InvalidApiKeyError().message);
   EXPECT_EQ(client_->Get("/v1/models").status, 401);
   EXPECT_EQ(client_->Post("/v1/completions", body, {{"Authorization", "Bearer sekret"}}).status,
+            200);
+  // The scheme is case-insensitive (RFC 7235), and extra spaces before the key are allowed.
+  EXPECT_EQ(client_->Post("/v1/completions", body, {{"Authorization", "bearer  sekret"}}).status,
             200);
   EXPECT_EQ(client_->Get("/health").status, 200);  // probes need no key
 }

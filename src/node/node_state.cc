@@ -1,22 +1,11 @@
 #include "node/node_state.h"
 
 #include "node/completion_call.h"
+#include "tokenfab/api/bearer_token.h"
+#include "tokenfab/base/constant_time.h"
 #include "tokenfab/base/splitmix64.h"
 
 namespace tokenfab::node {
-namespace {
-
-// Compares without an early exit, so the time taken does not reveal where a guess went wrong.
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  }
-  return diff == 0;
-}
-
-}  // namespace
-
 NodeServer::State::State(const NodeOptions& options)
     : options(options),
       clock(options.clock != nullptr ? *options.clock : base::RealClock::Get()),
@@ -46,15 +35,13 @@ api::ApiError NodeServer::State::NotReadyError() const {
   return api::OverloadedError(503, "the model is still loading", options.loading_retry_after_s);
 }
 
-bool NodeServer::State::Authorized(const net::HttpRequest& request) const {
-  if (options.api_key.empty()) return true;
-  std::optional<std::string_view> header = request.headers.Get("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!header.has_value() || header->size() < kBearer.size() ||
-      !net::EqualsIgnoreCase(header->substr(0, kBearer.size()), kBearer)) {
-    return false;
-  }
-  return ConstantTimeEquals(header->substr(kBearer.size()), options.api_key);
+std::optional<api::ApiError> NodeServer::State::KeyError(const net::HttpRequest& request) const {
+  if (options.api_key.empty()) return std::nullopt;
+  std::optional<std::string_view> key =
+      api::ParseBearerToken(request.headers.Get("Authorization").value_or(""));
+  if (!key.has_value()) return api::MissingApiKeyError();
+  if (!base::ConstantTimeEquals(*key, options.api_key)) return api::InvalidApiKeyError();
+  return std::nullopt;
 }
 
 uint64_t NodeServer::State::Register(std::shared_ptr<CompletionCall> call) {

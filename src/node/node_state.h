@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -36,8 +37,10 @@ struct NodeServer::State {
   ModelHost* ready_host() const;
   // 503 "loading" or "shutting down", with Retry-After.
   api::ApiError NotReadyError() const;
-  // True when no API key is configured or the request carries `Authorization: Bearer KEY`.
-  bool Authorized(const net::HttpRequest& request) const;
+  // The 401 for a request without the configured API key (`Authorization: Bearer KEY`, read by
+  // api::ParseBearerToken): api::MissingApiKeyError or api::InvalidApiKeyError. nullopt when the
+  // key matches or none is configured.
+  std::optional<api::ApiError> KeyError(const net::HttpRequest& request) const;
 
   // In-flight completion requests. Register() keeps the call alive until Unregister().
   uint64_t Register(std::shared_ptr<CompletionCall> call);

@@ -40,6 +40,7 @@ Policy::Policy(std::string spec, std::vector<std::unique_ptr<Filter>> filters,
     TF_CHECK(s.scorer != nullptr);
     TF_CHECK(s.weight > 0) << s.scorer->name() << " weight " << s.weight;
     weight_sum_ += s.weight;
+    inputs_ |= s.scorer->inputs();
   }
 }
 

@@ -122,5 +122,18 @@ TEST(PolicyRegistryTest, RegistersNewPoliciesByName) {
       ElementsAre("edge-1", "coast-1", "hub-1"));
 }
 
+// A composed policy asks for the prompt hashes any of its parts reads, and no more: the gateway
+// tokenizes prompts only for a policy that matches token blocks.
+TEST(PolicyRegistryTest, ComposedPolicyDeclaresTheInputsOfItsParts) {
+  const PolicyInputs blocks{.block_hashes = true, .prefix_hashes = true};
+  const PolicyInputs text{.block_hashes = false, .prefix_hashes = true};
+  EXPECT_EQ(testing::MakePolicy("least-load+kv-aware:0.5")->inputs(), blocks);
+  EXPECT_EQ(testing::MakePolicy("kv-aware")->inputs(), blocks);
+  EXPECT_EQ(testing::MakePolicy(kDefaultPolicySpec)->inputs(), blocks);
+  EXPECT_EQ(testing::MakePolicy("cost-slo+prefix-affinity:0.5")->inputs(), text);
+  EXPECT_EQ(testing::MakePolicy("least-load+cost-slo+green-first")->inputs(), PolicyInputs{});
+  EXPECT_EQ(testing::MakePolicy("round-robin")->inputs(), PolicyInputs{});
+}
+
 }  // namespace
 }  // namespace tokenfab::routing

@@ -29,18 +29,12 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenfab/api/endpoint.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/engine/sampling_params.h"
 #include "tokenfab/tokenizer/chat_template.h"
 
 namespace tokenfab::api {
-
-enum class Endpoint {
-  kCompletions,      // POST /v1/completions
-  kChatCompletions,  // POST /v1/chat/completions
-};
-
-std::string_view EndpointPath(Endpoint endpoint);
 
 // One prompt of a completions request: text, or token ids given by the client.
 struct PromptInput {

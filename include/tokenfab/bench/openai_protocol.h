@@ -10,18 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenfab/api/endpoint.h"
 #include "tokenfab/base/status.h"
 
 namespace tokenfab::bench {
 
-enum class Endpoint { kCompletions, kChat };
-
-[[nodiscard]] StatusOr<Endpoint> ParseEndpoint(std::string_view name);  // completions | chat
-std::string_view EndpointName(Endpoint endpoint);
-std::string_view EndpointPath(Endpoint endpoint);  // "/v1/completions", "/v1/chat/completions"
-
 struct RequestBodyOptions {
-  Endpoint endpoint = Endpoint::kCompletions;
+  api::Endpoint endpoint = api::Endpoint::kCompletions;
   std::string model;
   // Ask the server to generate exactly max_tokens: `ignore_eos: true` and `min_tokens` (vLLM,
   // SGLang, llama.cpp, tokenfab accept them; OpenAI itself rejects them).
@@ -69,6 +64,6 @@ struct StreamChunk {
 };
 
 // Interprets one event's data. DataLoss when it is neither "[DONE]" nor a JSON object.
-[[nodiscard]] StatusOr<StreamChunk> ParseStreamChunk(std::string_view data, Endpoint endpoint);
+[[nodiscard]] StatusOr<StreamChunk> ParseStreamChunk(std::string_view data, api::Endpoint endpoint);
 
 }  // namespace tokenfab::bench

@@ -43,17 +43,13 @@ enum class RejectReason {
 };
 std::string_view RejectReasonName(RejectReason reason);
 
-// A refusal, with everything the gateway needs for the HTTP answer.
+// A refusal, as a typed decision: why, the HTTP status it calls for, when to retry and a message
+// for the client. The ledger writes no wire format: the gateway turns it into the API's error.
 struct Rejection {
   RejectReason reason;
-  int http_status = 429;
+  int http_status = 429;            // 403 (region) or 429 (every limit)
   int64_t retry_after_seconds = 0;  // the Retry-After header; 0: omit it
-  std::string message;
-  std::string error_type;  // OpenAI's error.type, e.g. "requests", "tokens", "insufficient_quota"
-  std::string error_code;  // OpenAI's error.code, e.g. "rate_limit_exceeded"
-
-  // {"error":{"message":...,"type":...,"param":null,"code":...}}
-  std::string ToOpenAiJson() const;
+  std::string message;              // for people: names the limit and the figures
 };
 
 struct AdmissionRequest {
@@ -140,6 +136,17 @@ class AdmissionController {
     int64_t in_flight = 0;           // reservations of admitted, unfinished requests
     int64_t read_micros = INT64_MIN;  // monotonic time of the last read
   };
+
+  // The steps of Admit(), in order. Each returns a rejection, or nullopt to go on; errors only
+  // when the counters or the store fail.
+  std::optional<Rejection> CheckRegion(const AdmissionRequest& request) const;
+  StatusOr<std::optional<Rejection>> CheckBudget(const Tenant& tenant, const Limits& limits,
+                                                 int64_t reserve, int64_t wall);
+  StatusOr<std::optional<Rejection>> AcquireSlot(const Tenant& tenant, const Limits& limits,
+                                                 int64_t wall, AdmissionTicket& ticket);
+  StatusOr<std::optional<Rejection>> TakeRates(const Tenant& tenant, const Limits& limits,
+                                               int64_t reserve, int64_t wall,
+                                               AdmissionTicket& ticket);
 
   Status Release(AdmissionTicket& ticket, std::optional<int64_t> actual_tokens);
   // Refreshes the ledger total when stale; returns used tokens. Takes mu_ itself.

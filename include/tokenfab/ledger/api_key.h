@@ -64,11 +64,7 @@ struct NewApiKey {
 [[nodiscard]] StatusOr<std::string> HashApiKey(std::string_view salt_hex, std::string_view key);
 
 // True when `key` hashes to record.hash_hex. The comparison of the two digests takes the same
-// time wherever they differ (CRYPTO_memcmp).
+// time wherever they differ (base::ConstantTimeEquals).
 bool ApiKeyMatches(const ApiKeyRecord& record, std::string_view key);
-
-// Constant-time equality of two byte strings of the same length (false when lengths differ; the
-// length itself is not secret). Exposed for tests.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 }  // namespace tokenfab::ledger

@@ -36,6 +36,9 @@ class Policy {
   // The spec it was built from, normalized: "cost-slo+prefix-affinity:0.5".
   const std::string& spec() const { return spec_; }
 
+  // What the caller must compute for Rank: what any of its scorers reads.
+  const PolicyInputs& inputs() const { return inputs_; }
+
   // Ranks the upstreams that may take `request`. Order: non-fallback before fallback, then
   // higher score, then fewer requests per unit of weight, then lower index.
   RoutingDecision Rank(const RoutingRequest& request, const fleet::FleetSnapshot& snapshot);
@@ -59,6 +62,7 @@ class Policy {
   const std::vector<WeightedScorer> scorers_;
   const size_t max_ranked_;
   double weight_sum_ = 0;
+  PolicyInputs inputs_;
 };
 
 }  // namespace tokenfab::routing

@@ -21,6 +21,8 @@ class KvAwareScorer final : public Scorer {
   explicit KvAwareScorer(const KvAwareOptions& options) : options_(options) {}
 
   std::string_view name() const override { return kKvAware; }
+  // Matches token-block hashes with the blocks upstreams report cached.
+  PolicyInputs inputs() const override { return {.block_hashes = true, .prefix_hashes = true}; }
   void Score(RankContext& context, std::span<const Candidate> candidates,
              std::span<double> scores) override;
   std::string Explain(RankContext& context, std::span<const Candidate> candidates,

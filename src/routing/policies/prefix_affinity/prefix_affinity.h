@@ -29,6 +29,8 @@ class PrefixAffinityScorer final : public Scorer {
   explicit PrefixAffinityScorer(const PrefixAffinityOptions& options);
 
   std::string_view name() const override { return kPrefixAffinity; }
+  // Keys its index on block hashes when the request has them, else on text chunk hashes.
+  PolicyInputs inputs() const override { return {.prefix_hashes = true}; }
   void Score(RankContext& context, std::span<const Candidate> candidates,
              std::span<double> scores) override;
   std::string Explain(RankContext& context, std::span<const Candidate> candidates,

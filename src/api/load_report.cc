@@ -1,0 +1,150 @@
+#include "tokenfab/api/load_report.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace tokenfab::api {
+namespace {
+
+namespace json = boost::json;
+
+json::string_view View(std::string_view s) { return json::string_view(s.data(), s.size()); }
+
+std::optional<double> Number(const json::object& object, std::string_view key) {
+  const json::value* v = object.if_contains(View(key));
+  if (v == nullptr) return std::nullopt;
+  if (v->is_double()) return v->get_double();
+  if (v->is_int64()) return static_cast<double>(v->get_int64());
+  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
+  return std::nullopt;
+}
+
+int64_t ClampCount(double value) {
+  if (!(value > 0)) return 0;
+  return value > 1e9 ? 1'000'000'000 : static_cast<int64_t>(value + 0.5);
+}
+
+std::optional<int64_t> OptionalCount(const json::object& object, std::string_view key) {
+  std::optional<double> value = Number(object, key);
+  if (!value) return std::nullopt;
+  return ClampCount(*value);
+}
+
+int64_t Count(const json::object& object, std::string_view key) {
+  return OptionalCount(object, key).value_or(0);
+}
+
+double Rate(const json::object& object, std::string_view key) {
+  return std::max(0.0, Number(object, key).value_or(0));
+}
+
+std::optional<uint64_t> ParseHex64(std::string_view text) {
+  if (text.empty() || text.size() > 16) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      return std::nullopt;
+    }
+    value = value << 4 | static_cast<uint64_t>(digit);
+  }
+  return value;
+}
+
+json::object PrefixCacheJson(const LoadReport& report) {
+  json::array hashes;
+  hashes.reserve(report.block_hashes.size());
+  for (uint64_t hash : report.block_hashes) hashes.emplace_back(fmt::format("{:016x}", hash));
+  json::object cache;
+  cache["block_tokens"] = report.block_tokens;
+  cache["hit_rate"] = report.prefix_hit_rate;
+  cache["cached_blocks"] = report.prefix_cached_blocks;
+  cache["block_hashes"] = std::move(hashes);
+  return cache;
+}
+
+Status ReadPrefixCache(const json::object& cache, LoadReport& report) {
+  report.prefix_hit_rate = Number(cache, "hit_rate").value_or(-1);
+  report.prefix_cached_blocks = Count(cache, "cached_blocks");
+  if (const int64_t block_tokens = Count(cache, "block_tokens"); block_tokens > 0) {
+    report.block_tokens = static_cast<int32_t>(block_tokens);
+  }
+  const json::value* hashes = cache.if_contains("block_hashes");
+  if (hashes == nullptr || !hashes->is_array()) return absl::OkStatus();
+  report.block_hashes.reserve(hashes->get_array().size());
+  for (const json::value& h : hashes->get_array()) {
+    if (!h.is_string()) return absl::DataLossError("/load: a block hash is not a string");
+    std::optional<uint64_t> hash = ParseHex64(h.get_string());
+    if (!hash) {
+      return absl::DataLossError(
+          fmt::format("/load: block hash \"{}\" is not hex", std::string(h.get_string())));
+    }
+    report.block_hashes.push_back(*hash);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string LoadReportJson(const LoadReport& report) {
+  json::object out;
+  out["model"] = View(report.model);
+  out["running"] = report.running;
+  out["waiting"] = report.waiting;
+  out["kv_usage"] = report.kv_usage;
+  if (report.kv_blocks_total) out["kv_blocks_total"] = *report.kv_blocks_total;
+  if (report.kv_blocks_free) out["kv_blocks_free"] = *report.kv_blocks_free;
+  out["block_tokens"] = report.block_tokens;
+  out["max_running"] = report.max_running;
+  out["queue_delay_ms"] = report.queue_delay_ms;
+  out["prefill_tokens_per_s"] = report.prefill_tokens_per_s;
+  out["decode_tokens_per_s"] = report.decode_tokens_per_s;
+  out["tpot_ms"] = report.tpot_ms;
+  if (report.upstreams_healthy) out["upstreams_healthy"] = *report.upstreams_healthy;
+  out["prefix_cache"] = PrefixCacheJson(report);
+  return json::serialize(out);
+}
+
+StatusOr<LoadReport> ParseLoadReport(std::string_view text) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(View(text), ec);
+  if (ec || !parsed.is_object()) {
+    return absl::DataLossError(
+        fmt::format("/load: not a JSON object: {}", ec ? ec.message() : std::string("wrong type")));
+  }
+  const json::object& o = parsed.get_object();
+  LoadReport report;
+  if (const json::value* model = o.if_contains("model"); model && model->is_string()) {
+    report.model = std::string(model->get_string());
+  }
+  report.running = Count(o, "running");
+  report.waiting = Count(o, "waiting");
+  report.kv_usage = std::clamp(Number(o, "kv_usage").value_or(0), 0.0, 1.0);
+  report.kv_blocks_total = OptionalCount(o, "kv_blocks_total");
+  report.kv_blocks_free = OptionalCount(o, "kv_blocks_free");
+  report.max_running = Count(o, "max_running");
+  report.queue_delay_ms = Number(o, "queue_delay_ms").value_or(-1);
+  report.prefill_tokens_per_s = Rate(o, "prefill_tokens_per_s");
+  report.decode_tokens_per_s = Rate(o, "decode_tokens_per_s");
+  report.tpot_ms = Rate(o, "tpot_ms");
+  report.upstreams_healthy = OptionalCount(o, "upstreams_healthy");
+  report.block_tokens = static_cast<int32_t>(Count(o, "block_tokens"));
+  if (const json::value* cache = o.if_contains("prefix_cache"); cache && cache->is_object()) {
+    TF_RETURN_IF_ERROR(ReadPrefixCache(cache->get_object(), report));
+  }
+  return report;
+}
+
+}  // namespace tokenfab::api
