@@ -1,0 +1,121 @@
+// `tokenfab sim`: the fleet digital twin. Replays a trace or a synthetic workload against a fleet
+// file on simulated time, with the gateway's routing policies and admission and the engine's
+// scheduler, and reports latency, SLO attainment, utilisation and energy per policy.
+//
+//   tokenfab sim --fleet FILE (--trace FILE --trace-format azure|mooncake | --workload SPEC.toml)
+//       [--policy SPEC]... [--rate-scale X] [--duration S] [--seed N] [--exact-steps] [--json]
+//
+// With both --trace and --workload, the spec supplies tiers, node and model settings and the
+// trace the arrivals. Several --policy flags run the same workload and seed once per policy and
+// print them side by side.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "command.h"
+#include "tokenfab/bench/trace.h"
+#include "tokenfab/fleet/fleet_config_loader.h"
+#include "tokenfab/sim/sim_report.h"
+#include "tokenfab/sim/sim_workload.h"
+#include "tokenfab/sim/simulation.h"
+
+namespace tokenfab::cli {
+namespace {
+
+struct SimFlags {
+  std::string fleet;
+  std::string trace;
+  std::string trace_format = "azure";
+  std::string workload;
+  std::vector<std::string> policies;
+  double rate_scale = 1.0;
+  double duration_s = 0;
+  uint64_t seed = 1;
+  bool exact_steps = false;
+  bool json = false;
+};
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "tokenfab sim: %s\n", std::string(status.message()).c_str());
+  return kExitFailure;
+}
+
+StatusOr<std::vector<sim::SimRequest>> Plan(const SimFlags& flags,
+                                            const sim::SimWorkloadSpec& spec) {
+  base::Random random(flags.seed);
+  sim::PlanOptions options{flags.rate_scale, flags.duration_s};
+  if (flags.trace.empty()) return sim::PlanSyntheticWorkload(spec, options, random);
+  TF_ASSIGN_OR_RETURN(bench::TraceFormat format, bench::ParseTraceFormat(flags.trace_format));
+  TF_ASSIGN_OR_RETURN(std::vector<bench::TraceRequest> trace,
+                      bench::ReadTrace(flags.trace, format));
+  return sim::PlanTraceWorkload(trace, spec, options, random);
+}
+
+void ShowProgress(int64_t sim_us, double wall_s) {
+  std::fprintf(stderr, "\rsimulated %.1f s in %.1f s wall (%.1f sim s / wall s)   ",
+               static_cast<double>(sim_us) / 1e6, wall_s,
+               wall_s > 0 ? static_cast<double>(sim_us) / 1e6 / wall_s : 0.0);
+}
+
+int Run(const SimFlags& flags) {
+  if (flags.trace.empty() && flags.workload.empty()) {
+    return Fail(absl::InvalidArgumentError("give --trace FILE or --workload SPEC.toml"));
+  }
+  StatusOr<fleet::FleetConfig> config = fleet::LoadFleetConfig(flags.fleet);
+  if (!config.ok()) return Fail(config.status());
+  auto shared = std::make_shared<const fleet::FleetConfig>(*std::move(config));
+  sim::SimWorkloadSpec spec;
+  if (!flags.workload.empty()) {
+    StatusOr<sim::SimWorkloadSpec> loaded = sim::LoadWorkloadSpec(flags.workload);
+    if (!loaded.ok()) return Fail(loaded.status());
+    spec = *std::move(loaded);
+  } else {
+    spec.tiers.push_back(sim::DefaultTier());
+    if (!shared->models().empty()) spec.model = shared->models()[0].name;
+  }
+  StatusOr<std::vector<sim::SimRequest>> plan = Plan(flags, spec);
+  if (!plan.ok()) return Fail(plan.status());
+  std::vector<std::string> policies = flags.policies;
+  if (policies.empty()) policies.emplace_back();
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  std::vector<sim::PolicyReport> reports;
+  for (const std::string& policy : policies) {
+    sim::SimOptions options;
+    options.policy = policy;
+    options.seed = flags.seed;
+    options.exact_steps = flags.exact_steps;
+    auto simulation = sim::Simulation::Create(shared, spec, *plan, options);
+    if (!simulation.ok()) return Fail(simulation.status());
+    sim::SimResult result = (*simulation)->Run(tty ? sim::ProgressFn(ShowProgress) : nullptr);
+    if (tty) std::fprintf(stderr, "\n");
+    reports.push_back(sim::Summarize(result, *shared, spec));
+  }
+  const std::string out = flags.json ? sim::FormatJson(reports) : sim::FormatTable(reports);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
+}  // namespace
+
+Command AddSimCommand(CLI::App& app) {
+  auto flags = std::make_shared<SimFlags>();
+  CLI::App* cmd = app.add_subcommand("sim", "Simulate a fleet serving a workload (digital twin)");
+  cmd->add_option("--fleet", flags->fleet, "Fleet file (TOML)")->required();
+  cmd->add_option("--trace", flags->trace, "Request trace to replay");
+  cmd->add_option("--trace-format", flags->trace_format, "azure or mooncake");
+  cmd->add_option("--workload", flags->workload, "Workload spec (TOML)");
+  cmd->add_option("--policy", flags->policies, "Routing policy spec; repeat to compare");
+  cmd->add_option("--rate-scale", flags->rate_scale, "Multiply the arrival rate");
+  cmd->add_option("--duration", flags->duration_s, "Seconds of arrivals to simulate");
+  cmd->add_option("--seed", flags->seed, "Seed of the run's one random stream");
+  cmd->add_flag("--exact-steps", flags->exact_steps, "One event per engine step");
+  cmd->add_flag("--json", flags->json, "Print JSON");
+  return {cmd, [flags] { return Run(*flags); }};
+}
+
+}  // namespace tokenfab::cli
