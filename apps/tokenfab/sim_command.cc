@@ -4,10 +4,12 @@
 //
 //   tokenfab sim --fleet FILE (--trace FILE --trace-format azure|mooncake | --workload SPEC.toml)
 //       [--policy SPEC]... [--rate-scale X] [--duration S] [--seed N] [--exact-steps] [--json]
+//       [--compare NEW.toml]
 //
 // With both --trace and --workload, the spec supplies tiers, node and model settings and the
 // trace the arrivals. Several --policy flags run the same workload and seed once per policy and
-// print them side by side.
+// print them side by side. --compare runs the same workload and seed on a second fleet file
+// and prints the differences.
 #include <unistd.h>
 
 #include <cstdio>
@@ -32,6 +34,7 @@ struct SimFlags {
   std::string trace;
   std::string trace_format = "azure";
   std::string workload;
+  std::string compare;
   std::vector<std::string> policies;
   double rate_scale = 1.0;
   double duration_s = 0;
@@ -62,24 +65,15 @@ void ShowProgress(int64_t sim_us, double wall_s) {
                wall_s > 0 ? static_cast<double>(sim_us) / 1e6 / wall_s : 0.0);
 }
 
-int Run(const SimFlags& flags) {
-  if (flags.trace.empty() && flags.workload.empty()) {
-    return Fail(absl::InvalidArgumentError("give --trace FILE or --workload SPEC.toml"));
-  }
-  StatusOr<fleet::FleetConfig> config = fleet::LoadFleetConfig(flags.fleet);
-  if (!config.ok()) return Fail(config.status());
-  auto shared = std::make_shared<const fleet::FleetConfig>(*std::move(config));
-  sim::SimWorkloadSpec spec;
-  if (!flags.workload.empty()) {
-    StatusOr<sim::SimWorkloadSpec> loaded = sim::LoadWorkloadSpec(flags.workload);
-    if (!loaded.ok()) return Fail(loaded.status());
-    spec = *std::move(loaded);
-  } else {
-    spec.tiers.push_back(sim::DefaultTier());
-    if (!shared->models().empty()) spec.model = shared->models()[0].name;
-  }
-  StatusOr<std::vector<sim::SimRequest>> plan = Plan(flags, spec);
-  if (!plan.ok()) return Fail(plan.status());
+StatusOr<std::shared_ptr<const fleet::FleetConfig>> LoadFleet(const std::string& path) {
+  TF_ASSIGN_OR_RETURN(fleet::FleetConfig config, fleet::LoadFleetConfig(path));
+  return std::make_shared<const fleet::FleetConfig>(std::move(config));
+}
+
+// One report per policy, each run on the same plan and seed.
+StatusOr<std::vector<sim::PolicyReport>> RunPolicies(
+    const SimFlags& flags, const std::shared_ptr<const fleet::FleetConfig>& config,
+    const sim::SimWorkloadSpec& spec, const std::vector<sim::SimRequest>& plan) {
   std::vector<std::string> policies = flags.policies;
   if (policies.empty()) policies.emplace_back();
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -89,13 +83,44 @@ int Run(const SimFlags& flags) {
     options.policy = policy;
     options.seed = flags.seed;
     options.exact_steps = flags.exact_steps;
-    auto simulation = sim::Simulation::Create(shared, spec, *plan, options);
-    if (!simulation.ok()) return Fail(simulation.status());
-    sim::SimResult result = (*simulation)->Run(tty ? sim::ProgressFn(ShowProgress) : nullptr);
+    TF_ASSIGN_OR_RETURN(std::unique_ptr<sim::Simulation> simulation,
+                        sim::Simulation::Create(config, spec, plan, options));
+    sim::SimResult result = simulation->Run(tty ? sim::ProgressFn(ShowProgress) : nullptr);
     if (tty) std::fprintf(stderr, "\n");
-    reports.push_back(sim::Summarize(result, *shared, spec));
+    reports.push_back(sim::Summarize(result, *config, spec));
   }
-  const std::string out = flags.json ? sim::FormatJson(reports) : sim::FormatTable(reports);
+  return reports;
+}
+
+int Run(const SimFlags& flags) {
+  if (flags.trace.empty() && flags.workload.empty()) {
+    return Fail(absl::InvalidArgumentError("give --trace FILE or --workload SPEC.toml"));
+  }
+  StatusOr<std::shared_ptr<const fleet::FleetConfig>> config = LoadFleet(flags.fleet);
+  if (!config.ok()) return Fail(config.status());
+  sim::SimWorkloadSpec spec;
+  if (!flags.workload.empty()) {
+    StatusOr<sim::SimWorkloadSpec> loaded = sim::LoadWorkloadSpec(flags.workload);
+    if (!loaded.ok()) return Fail(loaded.status());
+    spec = *std::move(loaded);
+  } else {
+    spec.tiers.push_back(sim::DefaultTier());
+    if (!(*config)->models().empty()) spec.model = (*config)->models()[0].name;
+  }
+  StatusOr<std::vector<sim::SimRequest>> plan = Plan(flags, spec);
+  if (!plan.ok()) return Fail(plan.status());
+  auto reports = RunPolicies(flags, *config, spec, *plan);
+  if (!reports.ok()) return Fail(reports.status());
+  std::string out;
+  if (!flags.compare.empty()) {
+    StatusOr<std::shared_ptr<const fleet::FleetConfig>> other = LoadFleet(flags.compare);
+    if (!other.ok()) return Fail(other.status());
+    auto compared = RunPolicies(flags, *other, spec, *plan);
+    if (!compared.ok()) return Fail(compared.status());
+    out = sim::FormatComparison(*reports, *compared, flags.json);
+  } else {
+    out = flags.json ? sim::FormatJson(*reports) : sim::FormatTable(*reports);
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
 }
@@ -115,6 +140,8 @@ Command AddSimCommand(CLI::App& app) {
   cmd->add_option("--seed", flags->seed, "Seed of the run's one random stream");
   cmd->add_flag("--exact-steps", flags->exact_steps, "One event per engine step");
   cmd->add_flag("--json", flags->json, "Print JSON");
+  cmd->add_option("--compare", flags->compare,
+                  "Second fleet file: run both on the same workload and seed, print differences");
   return {cmd, [flags] { return Run(*flags); }};
 }
 

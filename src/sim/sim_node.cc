@@ -30,13 +30,36 @@ Status SimNode::Submit(engine::RequestSpec spec, int64_t now_us) {
   if (scheduler_.num_waiting() >= options_.max_waiting_requests) {
     return absl::ResourceExhaustedError("the node's waiting queue is full");
   }
-  return scheduler_.Submit(std::move(spec));
+  if (down_) return absl::UnavailableError("the node is down");
+  const engine::RequestId id = spec.id;
+  TF_RETURN_IF_ERROR(scheduler_.Submit(std::move(spec)));
+  live_ids_.push_back(id);
+  return absl::OkStatus();
+}
+
+void SimNode::SetDown(bool down, int64_t now_us) {
+  if (down == down_) return;
+  if (now_us > clock_.NowMicros()) clock_.Set(now_us);
+  if (down) {
+    CloseAccounts(now_us);  // idle power up to now; none while down
+  } else {
+    accounted_until_us_ = std::max(accounted_until_us_, now_us);
+  }
+  down_ = down;
+}
+
+void SimNode::FailAll(int64_t now_us) {
+  TF_CHECK(!in_step_);
+  if (now_us > clock_.NowMicros()) clock_.Set(now_us);
+  for (engine::RequestId id : live_ids_) {
+    if (scheduler_.Find(id) != nullptr) (void)scheduler_.Fail(id);
+  }
 }
 
 int64_t SimNode::BeginStep(int64_t now_us) {
   TF_CHECK(!in_step_);
   if (now_us > clock_.NowMicros()) clock_.Set(now_us);
-  if (!scheduler_.HasWork()) return -1;
+  if (down_ || !scheduler_.HasWork()) return -1;
   batch_ = scheduler_.Schedule();
   if (batch_.empty()) {
     // Nothing can run (the scheduler found no room): close the step at once.
@@ -72,6 +95,10 @@ void SimNode::EndStep() {
 
 std::vector<std::unique_ptr<engine::Request>> SimNode::TakeTerminated() {
   std::vector<std::unique_ptr<engine::Request>> ended = scheduler_.TakeTerminated();
+  if (!ended.empty()) {
+    std::erase_if(live_ids_,
+                  [this](engine::RequestId id) { return scheduler_.Find(id) == nullptr; });
+  }
   for (const auto& request : ended) {
     totals_.prompt_tokens += request->num_prompt_tokens();
     totals_.cached_tokens += request->num_cached_prompt_tokens();
@@ -96,7 +123,7 @@ void SimNode::Account(int64_t start_us, int64_t duration_us, double utilisation)
 }
 
 void SimNode::CloseAccounts(int64_t end_us) {
-  if (end_us > accounted_until_us_) {
+  if (!down_ && end_us > accounted_until_us_) {
     Account(accounted_until_us_, end_us - accounted_until_us_, 0.0);
   }
 }

@@ -77,6 +77,14 @@ class SimNode {
   // added to totals().
   std::vector<std::unique_ptr<engine::Request>> TakeTerminated();
 
+  // Takes the node down at `now_us` (a failure or maintenance: it draws no power, answers no
+  // poll, refuses new requests; the requests it holds fail once the step in flight, if any, is
+  // over: see FailAll) or brings it back up, empty.
+  void SetDown(bool down, int64_t now_us);
+  bool down() const { return down_; }
+  // Fails every live request (the node was lost). REQUIRES: !in_step().
+  void FailAll(int64_t now_us);
+
   // What GET /load would say at `now_us`.
   gateway::UpstreamLoad Load(int64_t now_us);
 
@@ -107,6 +115,8 @@ class SimNode {
   int64_t accounted_until_us_ = 0;  // energy accounted up to here
   int64_t hashes_at_us_ = -1;       // when cached_hashes_ was taken
   std::vector<uint64_t> cached_hashes_;
+  std::vector<engine::RequestId> live_ids_;  // submitted, not yet handed back (any order)
+  bool down_ = false;
   NodeTotals totals_;
 };
 

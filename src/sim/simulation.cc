@@ -49,6 +49,7 @@ Status Simulation::Impl::Init() {
   policy_spec_ = policy->spec();
   gateway_ = std::make_unique<SimGateway>(config_, std::move(policy), spec_, core_.clock());
   TF_RETURN_IF_ERROR(BuildNodes());
+  TF_RETURN_IF_ERROR(ResolveTimeline());
   flights_.resize(plan_.size());
   outcomes_.resize(plan_.size());
   for (size_t i = 0; i < plan_.size(); ++i) {
@@ -92,7 +93,31 @@ Status Simulation::Impl::BuildNodes() {
         std::make_unique<SimNode>(up, config_->SiteOf(up), *std::move(model), node_options));
     max_prompt_tokens_ = std::min(max_prompt_tokens_, scheduler->max_context_tokens - 1);
   }
-  polled_.resize(nodes_.size());
+  polled_.assign(nodes_.size(), absl::UnavailableError("not polled yet"));
+  return absl::OkStatus();
+}
+
+Status Simulation::Impl::ResolveTimeline() {
+  for (const TimelineEvent& event : spec_.events) {
+    std::vector<uint32_t> hit;
+    if (!event.upstream.empty()) {
+      std::optional<uint32_t> up = config_->FindUpstream(event.upstream);
+      if (!up) {
+        return absl::InvalidArgumentError(
+            fmt::format("timeline: unknown upstream \"{}\"", event.upstream));
+      }
+      hit.push_back(*up);
+    } else {
+      std::optional<uint32_t> site = config_->FindSite(event.site);
+      if (!site) {
+        return absl::InvalidArgumentError(fmt::format("timeline: unknown site \"{}\"", event.site));
+      }
+      for (uint32_t u = 0; u < config_->upstreams().size(); ++u) {
+        if (config_->upstreams()[u].site_index == *site) hit.push_back(u);
+      }
+    }
+    timeline_nodes_.push_back(std::move(hit));
+  }
   return absl::OkStatus();
 }
 
@@ -103,6 +128,9 @@ SimResult Simulation::Impl::Run(const ProgressFn& progress) {
   };
   if (!plan_.empty()) core_.At(plan_[0].arrival_us, kArrival, 0, 0);
   for (uint32_t n = 0; n < nodes_.size(); ++n) core_.At(0, kPollSample, n);
+  for (uint64_t i = 0; i < spec_.events.size(); ++i) {
+    core_.At(static_cast<int64_t>(spec_.events[i].at_s * 1e6), kTimeline, 0, i);
+  }
   double window_s = spec_.duration_s;
   if (!plan_.empty()) window_s = std::max(1e-6, plan_.back().arrival_us / 1e6);
   const double drain_s = options_.drain_s > 0 ? options_.drain_s : std::max(600.0, window_s);
@@ -128,13 +156,10 @@ void Simulation::Impl::OnEvent(const Event& event) {
       return OnArrival(event.data);
     case kReachNode:
       return OnReachNode(event.target, event.data);
-    case kStepEnd: {
-      SimNode& node = *nodes_[event.target];
-      node.EndStep();
-      if (options_.check_invariants) node.scheduler().CheckInvariants();
-      CollectTerminated(event.target);
-      return RunNode(event.target);
-    }
+    case kStepEnd:
+      return OnStepEnd(event.target);
+    case kTimeline:
+      return OnTimeline(event.data);
     case kResponseEnd:
       return OnResponseEnd(event.data);
     case kPollSample:
@@ -143,6 +168,27 @@ void Simulation::Impl::OnEvent(const Event& event) {
       return OnPollReport(event.target);
     default:
       TF_CHECK(false) << "unknown event kind " << event.kind;
+  }
+}
+
+void Simulation::Impl::OnStepEnd(uint32_t node_index) {
+  SimNode& node = *nodes_[node_index];
+  node.EndStep();
+  if (options_.check_invariants) node.scheduler().CheckInvariants();
+  if (node.down()) node.FailAll(core_.now_us());  // it went down during the step
+  CollectTerminated(node_index);
+  RunNode(node_index);
+}
+
+void Simulation::Impl::OnTimeline(uint64_t index) {
+  const TimelineEvent& event = spec_.events[index];
+  for (uint32_t n : timeline_nodes_[index]) {
+    SimNode& node = *nodes_[n];
+    node.SetDown(event.down, core_.now_us());
+    if (event.down && !node.in_step()) {
+      node.FailAll(core_.now_us());
+      CollectTerminated(n);
+    }
   }
 }
 
@@ -248,7 +294,11 @@ void Simulation::Impl::End(uint64_t index, RequestOutcome::End how, int64_t at_u
 }
 
 void Simulation::Impl::OnPollSample(uint32_t node) {
-  polled_[node] = nodes_[node]->Load(core_.now_us());
+  if (nodes_[node]->down()) {
+    polled_[node] = absl::UnavailableError("connection refused");
+  } else {
+    polled_[node] = nodes_[node]->Load(core_.now_us());
+  }
   const fleet::NetworkPath& path = config_->SiteOf(config_->upstreams()[node]).network;
   core_.After(MeanOneWayDelayMicros(path), kPollReport, node);
 }
@@ -256,8 +306,7 @@ void Simulation::Impl::OnPollSample(uint32_t node) {
 void Simulation::Impl::OnPollReport(uint32_t node) {
   const fleet::NetworkPath& path = config_->SiteOf(config_->upstreams()[node]).network;
   const int64_t rtt = 2 * MeanOneWayDelayMicros(path);
-  gateway_->ReportPoll(node, *polled_[node], rtt);
-  polled_[node].reset();
+  gateway_->ReportPoll(node, polled_[node], rtt);
   if (!Active()) return;  // every request ended: polling stops and the run drains
   core_.After(spec_.poll_interval_ms * 1000 + rtt / 2, kPollSample, node);
 }

@@ -23,6 +23,7 @@ enum EventKind : uint32_t {
   kResponseEnd,  // data: request index
   kPollSample,   // target: node
   kPollReport,   // target: node
+  kTimeline,     // data: index into the spec's events
 };
 
 class Simulation::Impl final : public EventHandler {
@@ -44,6 +45,9 @@ class Simulation::Impl final : public EventHandler {
   };
 
   [[nodiscard]] Status BuildNodes();
+  [[nodiscard]] Status ResolveTimeline();
+  void OnTimeline(uint64_t index);
+  void OnStepEnd(uint32_t node);
   void OnArrival(uint64_t index);
   void OnReachNode(uint32_t node, uint64_t index);
   void OnResponseEnd(uint64_t index);
@@ -65,7 +69,8 @@ class Simulation::Impl final : public EventHandler {
   bench::PromptBuilder prompts_;
   std::unique_ptr<SimGateway> gateway_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
-  std::vector<std::optional<gateway::UpstreamLoad>> polled_;  // sampled, not yet reported
+  std::vector<StatusOr<gateway::UpstreamLoad>> polled_;  // sampled, not yet reported
+  std::vector<std::vector<uint32_t>> timeline_nodes_;    // nodes each timeline event hits
   std::vector<Flight> flights_;
   std::vector<RequestOutcome> outcomes_;
   int32_t max_prompt_tokens_ = 0;

@@ -159,3 +159,45 @@ TEST(SimulationTest, FastForwardMatchesExactStepsWithinOnePercent) {
 
 }  // namespace
 }  // namespace tokenfab::sim
+
+namespace tokenfab::sim {
+namespace {
+
+TEST(SimulationTest, ASiteDownFailsItsRequestsAndRoutingAvoidsItUntilItIsBack) {
+  auto config = ExampleFleet();
+  SimWorkloadSpec spec = ExampleSpec(60);
+  TimelineEvent down;
+  down.at_s = 20;
+  down.site = "hub-west";
+  TimelineEvent up = down;
+  up.at_s = 40;
+  up.down = false;
+  spec.events = {down, up};
+  base::Random random(4);
+  auto plan = PlanSyntheticWorkload(spec, {2.0, 0}, random);
+  ASSERT_TRUE(plan.ok());
+  SimOptions options;
+  options.policy = "least-load";
+  options.seed = 4;
+  auto sim = Simulation::Create(config, spec, *std::move(plan), options);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const SimResult result = (*sim)->Run();
+  int failed_on_hub = 0, hub_while_down = 0, hub_after = 0, hub_before = 0;
+  for (const RequestOutcome& o : result.outcomes) {
+    EXPECT_EQ(o.ends, 1);
+    if (o.upstream != 0) continue;
+    if (o.end == RequestOutcome::End::kRefused) ++failed_on_hub;
+    if (o.arrival_us < 20'000'000) ++hub_before;
+    // Two failed polls (about 0.5 s) mark it down; two good ones bring it back.
+    if (o.arrival_us >= 21'000'000 && o.arrival_us < 40'000'000) ++hub_while_down;
+    if (o.arrival_us >= 41'000'000) ++hub_after;
+  }
+  EXPECT_GT(hub_before, 0);
+  EXPECT_GT(failed_on_hub, 0);  // what it held at 20 s, and what reached it before the poll
+  EXPECT_EQ(hub_while_down, 0);
+  EXPECT_GT(hub_after, 0);
+  for (const NodeResult& node : result.nodes) EXPECT_EQ(node.kv_blocks_used_at_end, 0);
+}
+
+}  // namespace
+}  // namespace tokenfab::sim

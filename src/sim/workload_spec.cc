@@ -142,6 +142,25 @@ Status ReadProfiles(const toml::table& table, SourceMap& map, SimWorkloadSpec& s
   return absl::OkStatus();
 }
 
+Status ReadEvent(const toml::table& table, const std::string& path, SourceMap& map,
+                 SimWorkloadSpec& spec) {
+  TableReader reader(table, path, map);
+  TimelineEvent event;
+  std::string action;
+  TF_ASSIGN_OR_RETURN(event.at_s, reader.Number("at_s"));
+  TF_ASSIGN_OR_RETURN(action, reader.String("action"));
+  TF_ASSIGN_OR_RETURN(event.upstream, reader.String("upstream", ""));
+  TF_ASSIGN_OR_RETURN(event.site, reader.String("site", ""));
+  if (action != "down" && action != "up") return reader.Error("action", "\"down\" or \"up\"");
+  event.down = action == "down";
+  if (event.upstream.empty() == event.site.empty()) {
+    return reader.Error("action", "give exactly one of upstream and site");
+  }
+  if (!(event.at_s >= 0)) return reader.Error("at_s", "must be >= 0");
+  spec.events.push_back(std::move(event));
+  return reader.Finish();
+}
+
 Status ReadSections(TableReader& root, SourceMap& map, SimWorkloadSpec& spec) {
   const toml::table* table = nullptr;
   TF_ASSIGN_OR_RETURN(table, root.OptionalTable("arrivals"));
@@ -229,6 +248,12 @@ StatusOr<SimWorkloadSpec> ParseWorkloadSpec(std::string_view toml_text, std::str
       tiers, "tiers", map,
       [&](const toml::table& t, const std::string& path) { return ReadTier(t, path, map, spec); }));
   if (spec.tiers.empty()) spec.tiers.push_back(DefaultTier());
+  const toml::array* events = nullptr;
+  TF_ASSIGN_OR_RETURN(events, reader.OptionalArray("events"));
+  TF_RETURN_IF_ERROR(
+      ForEachTable(events, "events", map, [&](const toml::table& t, const std::string& path) {
+        return ReadEvent(t, path, map, spec);
+      }));
   TF_RETURN_IF_ERROR(reader.Finish());
   return spec;
 }

@@ -68,3 +68,16 @@ std::string FormatJson(const std::vector<PolicyReport>& reports);
 std::string FormatTable(const std::vector<PolicyReport>& reports);
 
 }  // namespace tokenfab::sim
+
+namespace tokenfab::sim {
+
+// `--compare`: the same workload and seed on two fleets (or two policies), old and new side by
+// side, one entry per policy (old[i] against now[i]): the difference new - old in goodput, SLO
+// attainment overall and per tier, utilisation per site (sites matched by name; a site in only
+// one fleet counts as 0 in the other), tokens/s, energy cost and cost per million tokens.
+// As a table, or as JSON {"old": ..., "new": ..., "difference": [...]}.
+// REQUIRES: old.size() == now.size().
+std::string FormatComparison(const std::vector<PolicyReport>& old,
+                             const std::vector<PolicyReport>& now, bool json);
+
+}  // namespace tokenfab::sim

@@ -35,6 +35,10 @@
 //   "hub-node-1" = "base=5000,prefill=20,decode=300,kv=0.01"
 //   [gateway]
 //   poll_interval_ms = 200
+//   [[events]]                     # a timeline: failures and maintenance
+//   at_s = 120                     # simulated seconds from the start
+//   action = "down"                # "down" or "up"
+//   upstream = "hub-node-1"        # one upstream, or: site = "hub-west" (all its upstreams)
 //
 // Every section is optional; a misspelt key is an error naming its line. Plain data.
 #pragma once
@@ -71,6 +75,14 @@ struct NodeSpec {
   int32_t max_batch_tokens = 8192;
 };
 
+// One timeline event. Plain data.
+struct TimelineEvent {
+  double at_s = 0;
+  bool down = true;      // "down" (true) or "up"
+  std::string upstream;  // exactly one of upstream and site
+  std::string site;
+};
+
 struct SimWorkloadSpec {
   std::string model = "qwen3-8b";
   double duration_s = 600;
@@ -86,6 +98,7 @@ struct SimWorkloadSpec {
   std::optional<ModelShape> model_shape;
   std::map<std::string, engine::PerformanceModel> profiles;  // by upstream name
   int64_t poll_interval_ms = 200;
+  std::vector<TimelineEvent> events;
 
   // The model shape to simulate: [model_shape], else KnownModelShape(model); NotFound else.
   [[nodiscard]] StatusOr<ModelShape> Shape() const;
