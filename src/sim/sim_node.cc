@@ -1,6 +1,7 @@
 #include "sim/sim_node.h"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "tokenfab/base/check.h"
@@ -143,9 +144,16 @@ gateway::UpstreamLoad SimNode::Load(int64_t now_us) {
     load.prefix_hit_rate = cache.stats().TokenHitRate();
     load.block_tokens = kv.block_size();
     const int64_t now = std::max(now_us, clock_.NowMicros());
-    if (hashes_at_us_ < 0 || now - hashes_at_us_ >= options_.hashes_refresh_us) {
+    // RecentHashes scans every cached block: skip it when nothing was inserted, evicted or
+    // reused since the last call (the answer would be the same).
+    const engine::PrefixCacheStats& stats = cache.stats();
+    const std::array<int64_t, 3> version = {stats.inserted_blocks, stats.evicted_blocks,
+                                            stats.queries};
+    if ((hashes_at_us_ < 0 || now - hashes_at_us_ >= options_.hashes_refresh_us) &&
+        version != hashes_version_) {
       cached_hashes_ = cache.RecentHashes(options_.max_reported_block_hashes);
       hashes_at_us_ = now;
+      hashes_version_ = version;
     }
     load.cached_block_hashes = cached_hashes_;
   }

@@ -15,6 +15,7 @@
 // (from the FleetConfig, which must outlive it). Not thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -115,6 +116,7 @@ class SimNode {
   int64_t accounted_until_us_ = 0;  // energy accounted up to here
   int64_t hashes_at_us_ = -1;       // when cached_hashes_ was taken
   std::vector<uint64_t> cached_hashes_;
+  std::array<int64_t, 3> hashes_version_ = {-1, -1, -1};  // cache stats when they were taken
   std::vector<engine::RequestId> live_ids_;  // submitted, not yet handed back (any order)
   bool down_ = false;
   NodeTotals totals_;
