@@ -4,7 +4,7 @@
 //
 //   tokenfab sim --fleet FILE (--trace FILE --trace-format azure|mooncake | --workload SPEC.toml)
 //       [--policy SPEC]... [--rate-scale X] [--duration S] [--seed N] [--exact-steps] [--json]
-//       [--compare NEW.toml]
+//       [--compare NEW.toml] [--html OUT]
 //
 // With both --trace and --workload, the spec supplies tiers, node and model settings and the
 // trace the arrivals. Several --policy flags run the same workload and seed once per policy and
@@ -22,6 +22,7 @@
 #include "command.h"
 #include "tokenfab/bench/trace.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
+#include "tokenfab/sim/sim_html.h"
 #include "tokenfab/sim/sim_report.h"
 #include "tokenfab/sim/sim_workload.h"
 #include "tokenfab/sim/simulation.h"
@@ -35,6 +36,7 @@ struct SimFlags {
   std::string trace_format = "azure";
   std::string workload;
   std::string compare;
+  std::string html;
   std::vector<std::string> policies;
   double rate_scale = 1.0;
   double duration_s = 0;
@@ -73,7 +75,8 @@ StatusOr<std::shared_ptr<const fleet::FleetConfig>> LoadFleet(const std::string&
 // One report per policy, each run on the same plan and seed.
 StatusOr<std::vector<sim::PolicyReport>> RunPolicies(
     const SimFlags& flags, const std::shared_ptr<const fleet::FleetConfig>& config,
-    const sim::SimWorkloadSpec& spec, const std::vector<sim::SimRequest>& plan) {
+    const sim::SimWorkloadSpec& spec, const std::vector<sim::SimRequest>& plan,
+    std::vector<sim::SimResult>* results) {
   std::vector<std::string> policies = flags.policies;
   if (policies.empty()) policies.emplace_back();
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -88,6 +91,7 @@ StatusOr<std::vector<sim::PolicyReport>> RunPolicies(
     sim::SimResult result = simulation->Run(tty ? sim::ProgressFn(ShowProgress) : nullptr);
     if (tty) std::fprintf(stderr, "\n");
     reports.push_back(sim::Summarize(result, *config, spec));
+    if (results != nullptr) results->push_back(std::move(result));
   }
   return reports;
 }
@@ -109,19 +113,28 @@ int Run(const SimFlags& flags) {
   }
   StatusOr<std::vector<sim::SimRequest>> plan = Plan(flags, spec);
   if (!plan.ok()) return Fail(plan.status());
-  auto reports = RunPolicies(flags, *config, spec, *plan);
+  std::vector<sim::SimResult> results;
+  auto reports = RunPolicies(flags, *config, spec, *plan, flags.html.empty() ? nullptr : &results);
   if (!reports.ok()) return Fail(reports.status());
   std::string out;
   if (!flags.compare.empty()) {
     StatusOr<std::shared_ptr<const fleet::FleetConfig>> other = LoadFleet(flags.compare);
     if (!other.ok()) return Fail(other.status());
-    auto compared = RunPolicies(flags, *other, spec, *plan);
+    auto compared = RunPolicies(flags, *other, spec, *plan, nullptr);
     if (!compared.ok()) return Fail(compared.status());
     out = sim::FormatComparison(*reports, *compared, flags.json);
   } else {
     out = flags.json ? sim::FormatJson(*reports) : sim::FormatTable(*reports);
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
+  if (!flags.html.empty()) {
+    const std::string html = sim::FormatHtml(*reports, results, spec);
+    std::FILE* file = std::fopen(flags.html.c_str(), "wb");
+    if (file == nullptr || std::fwrite(html.data(), 1, html.size(), file) != html.size() ||
+        std::fclose(file) != 0) {
+      return Fail(absl::UnavailableError("cannot write " + flags.html));
+    }
+  }
   return kExitOk;
 }
 
@@ -140,6 +153,7 @@ Command AddSimCommand(CLI::App& app) {
   cmd->add_option("--seed", flags->seed, "Seed of the run's one random stream");
   cmd->add_flag("--exact-steps", flags->exact_steps, "One event per engine step");
   cmd->add_flag("--json", flags->json, "Print JSON");
+  cmd->add_option("--html", flags->html, "Also write a self-contained HTML report with plots");
   cmd->add_option("--compare", flags->compare,
                   "Second fleet file: run both on the same workload and seed, print differences");
   return {cmd, [flags] { return Run(*flags); }};
