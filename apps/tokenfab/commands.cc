@@ -17,6 +17,7 @@ Command AddTenantsCommand(CLI::App& app);
 Command AddPricesCommand(CLI::App& app);
 Command AddGatewayCommand(CLI::App& app);
 Command AddServeCommand(CLI::App& app);
+Command AddSimCommand(CLI::App& app);
 
 std::vector<Command> AddAllCommands(CLI::App& app) {
   std::vector<Command> commands;
@@ -32,6 +33,7 @@ std::vector<Command> AddAllCommands(CLI::App& app) {
   commands.push_back(AddPricesCommand(app));
   commands.push_back(AddGatewayCommand(app));
   commands.push_back(AddServeCommand(app));
+  commands.push_back(AddSimCommand(app));
   return commands;
 }
 

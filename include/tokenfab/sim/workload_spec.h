@@ -1,0 +1,115 @@
+// SimWorkloadSpec: what the simulator serves, from a SPEC.toml:
+//
+//   model = "qwen3-8b"             # the model name requests ask for (upstreams must serve it)
+//   duration_s = 600               # simulated seconds of arrivals (--duration overrides)
+//   start_utc_hour = 9             # wall-clock hour at simulated time 0 (prices, diurnal curve)
+//   [arrivals]
+//   process = "poisson"            # or "gamma" (with burstiness = the gamma shape k)
+//   rate = 20                      # mean requests/s at a diurnal factor of 1
+//   tokens_per_day = 1.2e9         # alternative to rate: rate = this / 86400 / mean tokens
+//   [diurnal]
+//   hourly = [ ...24 factors... ]  # rate multiplier by UTC hour; omitted: flat 1
+//   [lengths]
+//   input = "lognormal:1000:0.8"   # LengthDistribution specs (bench's)
+//   output = "lognormal:200:0.7"
+//   [[tiers]]                      # tenant mix: one tenant per tier, `share` of the requests
+//   name = "premium"
+//   share = 0.2
+//   ttft_slo_ms = 500
+//   tpot_slo_ms = 50
+//   priority = 10
+//   rpm = 600; tpm = 2e6; max_concurrency = 64   # optional admission limits (ledger)
+//   regions = ["cn"]               # optional data residency
+//   shared_prefix_blocks = 2       # optional: 512-token system-prompt blocks shared by the tier
+//   input = "..."; output = "..."  # optional per-tier lengths
+//   [node]                         # how each simulated node is set up
+//   memory_gib = 80                # device memory per device; KV gets the rest after weights
+//   memory_utilization = 0.9
+//   block_size = 16; max_running = 256; max_batch_tokens = 8192
+//   [roofline]                     # efficiency factors (step_time_model.h)
+//   compute_efficiency = 0.5; bandwidth_efficiency = 0.7; overhead_us = 100
+//   [model_shape]                  # for a model KnownModelShape does not know
+//   total_params_b = 8; active_params_b = 8; layers = 32; kv_heads = 8; head_dim = 128
+//   context = 8192; bytes_per_weight = 2
+//   [profiles]                     # optional measured step-time models by upstream name
+//   "hub-node-1" = "base=5000,prefill=20,decode=300,kv=0.01"
+//   [gateway]
+//   poll_interval_ms = 200
+//   [[events]]                     # a timeline: failures and maintenance
+//   at_s = 120                     # simulated seconds from the start
+//   action = "down"                # "down" or "up"
+//   upstream = "hub-node-1"        # one upstream, or: site = "hub-west" (all its upstreams)
+//
+// Every section is optional; a misspelt key is an error naming its line. Plain data.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tokenfab/base/status.h"
+#include "tokenfab/bench/arrival.h"
+#include "tokenfab/bench/length_distribution.h"
+#include "tokenfab/engine/performance_model.h"
+#include "tokenfab/ledger/tenant.h"
+#include "tokenfab/sim/step_time_model.h"
+
+namespace tokenfab::sim {
+
+struct TierMix {
+  ledger::Tier tier;
+  double share = 1;  // relative share of the requests
+  std::vector<std::string> regions;
+  int32_t shared_prefix_blocks = 0;
+  std::optional<bench::LengthDistribution> input_tokens;
+  std::optional<bench::LengthDistribution> output_tokens;
+};
+
+struct NodeSpec {
+  double memory_gib = 80;  // per device
+  double memory_utilization = 0.9;
+  int32_t block_size = 16;
+  int32_t max_running = 256;
+  int32_t max_batch_tokens = 8192;
+};
+
+// One timeline event. Plain data.
+struct TimelineEvent {
+  double at_s = 0;
+  bool down = true;      // "down" (true) or "up"
+  std::string upstream;  // exactly one of upstream and site
+  std::string site;
+};
+
+struct SimWorkloadSpec {
+  std::string model = "qwen3-8b";
+  double duration_s = 600;
+  int32_t start_utc_hour = 0;
+  bench::ArrivalOptions arrivals{bench::ArrivalKind::kPoisson, 10.0, 1.0};
+  double tokens_per_day = 0;    // > 0: sets the rate from the mean lengths
+  std::vector<double> diurnal;  // 24 factors, or empty
+  bench::LengthDistribution input_tokens = bench::LengthDistribution::Fixed(1024);
+  bench::LengthDistribution output_tokens = bench::LengthDistribution::Fixed(256);
+  std::vector<TierMix> tiers;  // never empty after parsing: a default "standard" tier
+  NodeSpec node;
+  RooflineOptions roofline;
+  std::optional<ModelShape> model_shape;
+  std::map<std::string, engine::PerformanceModel> profiles;  // by upstream name
+  int64_t poll_interval_ms = 200;
+  std::vector<TimelineEvent> events;
+
+  // The model shape to simulate: [model_shape], else KnownModelShape(model); NotFound else.
+  [[nodiscard]] StatusOr<ModelShape> Shape() const;
+};
+
+// The single tier a run has without a spec: SLOs TTFT 2 s, TPOT 100 ms.
+TierMix DefaultTier();
+
+// `source` names the text in messages.
+[[nodiscard]] StatusOr<SimWorkloadSpec> ParseWorkloadSpec(std::string_view toml_text,
+                                                          std::string_view source);
+[[nodiscard]] StatusOr<SimWorkloadSpec> LoadWorkloadSpec(const std::string& path);
+
+}  // namespace tokenfab::sim

@@ -1,0 +1,193 @@
+#include "tokenfab/sim/sim_report.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include "tokenfab/bench/request_record.h"
+#include "tokenfab/bench/stats.h"
+
+namespace tokenfab::sim {
+namespace json = boost::json;
+namespace {
+
+Percentiles Of(std::vector<double> values) {
+  const bench::Summary s = bench::Summarize(std::move(values));
+  return {s.count, s.p50, s.p90, s.p99};
+}
+
+// The outcome as the load generator would have recorded it.
+bench::RequestRecord Record(const RequestOutcome& o) {
+  bench::RequestRecord r;
+  r.sent_us = o.arrival_us;
+  r.first_token_us = o.first_token_us;
+  r.last_token_us = o.end_us;
+  r.end_us = o.end_us;
+  r.completion_tokens = o.generated_tokens;
+  r.prompt_tokens = o.prompt_tokens;
+  if (o.end != RequestOutcome::End::kCompleted) r.error_kind = "other";
+  return r;
+}
+
+struct TierAccumulator {
+  TierReport report;
+  std::vector<double> ttft, tpot, e2e;
+  int64_t met = 0;
+
+  void Add(const RequestOutcome& o, const bench::SloOptions& slo) {
+    ++report.requests;
+    if (o.end == RequestOutcome::End::kRejected) ++report.rejected;
+    if (o.end != RequestOutcome::End::kCompleted) {
+      if (o.end != RequestOutcome::End::kRejected) ++report.failed;
+      return;
+    }
+    ++report.completed;
+    const bench::RequestRecord r = Record(o);
+    ttft.push_back(r.TtftMs());
+    e2e.push_back(r.E2eMs());
+    if (o.generated_tokens > 1) tpot.push_back(r.TpotMs());
+    if (bench::MeetsSlo(r, slo)) ++met;
+  }
+  TierReport Finish(double window_s) {
+    report.ttft_ms = Of(std::move(ttft));
+    report.tpot_ms = Of(std::move(tpot));
+    report.e2e_ms = Of(std::move(e2e));
+    report.slo_attainment = report.requests > 0 ? static_cast<double>(met) / report.requests : 0;
+    report.goodput_rps = static_cast<double>(met) / window_s;
+    return report;
+  }
+};
+
+void SummarizeSites(const SimResult& result, const fleet::FleetConfig& config,
+                    PolicyReport& report) {
+  const double span_us = std::max<double>(1.0, static_cast<double>(result.end_us));
+  std::vector<int32_t> nodes(config.sites().size(), 0);
+  report.sites.resize(config.sites().size());
+  for (size_t s = 0; s < config.sites().size(); ++s) report.sites[s].site = config.sites()[s].name;
+  for (const NodeResult& node : result.nodes) {
+    SiteReport& site = report.sites[node.site];
+    ++nodes[node.site];
+    site.compute_utilisation += static_cast<double>(node.busy_us) / span_us;
+    site.kv_utilisation += node.kv_usage_us / span_us;
+    site.tokens_per_s +=
+        static_cast<double>(node.prompt_tokens + node.generated_tokens) / (span_us / 1e6);
+    site.kwh += node.facility_wh / 1000.0;
+    site.energy_cost += node.cost;
+    report.prompt_tokens += node.prompt_tokens;
+    report.cached_tokens += node.cached_tokens;
+    report.generated_tokens += node.generated_tokens;
+    report.kwh += node.facility_wh / 1000.0;
+    report.energy_cost += node.cost;
+    report.co2_g += node.co2_g;
+  }
+  for (size_t s = 0; s < report.sites.size(); ++s) {
+    if (nodes[s] == 0) continue;
+    report.sites[s].compute_utilisation /= nodes[s];
+    report.sites[s].kv_utilisation /= nodes[s];
+  }
+}
+
+json::object PercentilesJson(const Percentiles& p) {
+  return {{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}};
+}
+
+json::object TierJson(const TierReport& t) {
+  return {{"tier", t.tier},
+          {"requests", t.requests},
+          {"completed", t.completed},
+          {"rejected", t.rejected},
+          {"failed", t.failed},
+          {"ttft_ms", PercentilesJson(t.ttft_ms)},
+          {"tpot_ms", PercentilesJson(t.tpot_ms)},
+          {"e2e_ms", PercentilesJson(t.e2e_ms)},
+          {"slo_attainment", t.slo_attainment},
+          {"goodput_rps", t.goodput_rps}};
+}
+
+json::object PolicyJson(const PolicyReport& r) {
+  json::object utilisation;
+  json::array sites, tiers;
+  for (const SiteReport& s : r.sites) {
+    utilisation[s.site] = {{"compute", s.compute_utilisation}, {"kv", s.kv_utilisation}};
+    sites.push_back({{"site", s.site},
+                     {"compute_utilisation", s.compute_utilisation},
+                     {"kv_utilisation", s.kv_utilisation},
+                     {"tokens_per_s", s.tokens_per_s},
+                     {"kwh", s.kwh},
+                     {"energy_cost", s.energy_cost}});
+  }
+  for (const TierReport& t : r.tiers) tiers.push_back(TierJson(t));
+  json::object totals = {{"requests", r.all.requests},
+                         {"completed", r.all.completed},
+                         {"prompt_tokens", r.prompt_tokens},
+                         {"cached_tokens", r.cached_tokens},
+                         {"completion_tokens", r.generated_tokens},
+                         {"sim_s", r.sim_s},
+                         {"kwh", r.kwh},
+                         {"energy_cost", r.energy_cost},
+                         {"currency", r.currency},
+                         {"co2_g", r.co2_g}};
+  return {{"policy", r.policy},
+          {"ttft_ms", PercentilesJson(r.all.ttft_ms)},
+          {"tpot_ms", PercentilesJson(r.all.tpot_ms)},
+          {"e2e_ms", PercentilesJson(r.all.e2e_ms)},
+          {"goodput_rps", r.all.goodput_rps},
+          {"slo_attainment", r.all.slo_attainment},
+          {"energy_cost_per_mtok", r.energy_cost_per_mtok},
+          {"utilisation", std::move(utilisation)},
+          {"tokens_per_s", r.tokens_per_s},
+          {"tiers", std::move(tiers)},
+          {"sites", std::move(sites)},
+          {"totals", std::move(totals)}};
+}
+
+}  // namespace
+
+PolicyReport Summarize(const SimResult& result, const fleet::FleetConfig& config,
+                       const SimWorkloadSpec& spec) {
+  PolicyReport report;
+  report.policy = result.policy;
+  report.currency = config.currency();
+  std::vector<TierAccumulator> tiers(spec.tiers.size());
+  TierAccumulator all;
+  all.report.tier = "all";
+  for (size_t t = 0; t < spec.tiers.size(); ++t) tiers[t].report.tier = spec.tiers[t].tier.name;
+  for (const RequestOutcome& o : result.outcomes) {
+    const ledger::Tier& tier = spec.tiers[o.tier].tier;
+    const bench::SloOptions slo{static_cast<double>(tier.ttft_slo_ms),
+                                static_cast<double>(tier.tpot_slo_ms)};
+    tiers[o.tier].Add(o, slo);
+    all.Add(o, slo);
+  }
+  const double window_s = std::max(1e-6, result.window_s);
+  for (TierAccumulator& t : tiers) report.tiers.push_back(t.Finish(window_s));
+  report.all = all.Finish(window_s);
+  SummarizeSites(result, config, report);
+  report.sim_s = static_cast<double>(result.end_us) / 1e6;
+  const double tokens = static_cast<double>(report.prompt_tokens + report.generated_tokens);
+  report.tokens_per_s = report.sim_s > 0 ? tokens / report.sim_s : 0;
+  report.energy_cost_per_mtok = tokens > 0 ? report.energy_cost / (tokens / 1e6) : 0;
+  report.events = result.events;
+  report.wall_s = result.wall_s;
+  return report;
+}
+
+std::string FormatJson(const std::vector<PolicyReport>& reports) {
+  json::array policies;
+  uint64_t events = 0;
+  double wall_s = 0, sim_s = 0;
+  for (const PolicyReport& r : reports) {
+    policies.push_back(PolicyJson(r));
+    events += r.events;
+    wall_s += r.wall_s;
+    sim_s += r.sim_s;
+  }
+  wall_s = std::max(wall_s, 1e-9);
+  json::object root = {{"policies", std::move(policies)},
+                       {"events_per_s", static_cast<double>(events) / wall_s},
+                       {"sim_seconds_per_wall_second", sim_s / wall_s}};
+  return json::serialize(root) + "\n";
+}
+
+}  // namespace tokenfab::sim

@@ -1,0 +1,81 @@
+// Simulation::Impl: the event handler behind Simulation (simulation.h), split from the public
+// header so that it can hold the simulator's internal classes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "sim/sim_gateway.h"
+#include "sim/sim_node.h"
+#include "tokenfab/bench/prompt_builder.h"
+#include "tokenfab/sim/event_queue.h"
+#include "tokenfab/sim/simulation.h"
+
+namespace tokenfab::sim {
+
+enum EventKind : uint32_t {
+  kArrival = 1,  // data: request index
+  kReachNode,    // target: node; data: request index
+  kStepEnd,      // target: node
+  kResponseEnd,  // data: request index
+  kPollSample,   // target: node
+  kPollReport,   // target: node
+  kTimeline,     // data: index into the spec's events
+};
+
+class Simulation::Impl final : public EventHandler {
+ public:
+  Impl(std::shared_ptr<const fleet::FleetConfig> config, const SimWorkloadSpec& spec,
+       std::vector<SimRequest> plan, const SimOptions& options);
+
+  // Builds the nodes and the gateway (the fallible part of construction).
+  [[nodiscard]] Status Init();
+  SimResult Run(const ProgressFn& progress);
+  void OnEvent(const Event& event) override;
+
+ private:
+  // Per-request state while it is in the fleet.
+  struct Flight {
+    GatewayDecision decision;
+    std::vector<int32_t> prompt;  // until it reaches the node
+    int64_t down_delay_us = 0;    // node -> gateway, sampled at dispatch
+  };
+
+  [[nodiscard]] Status BuildNodes();
+  [[nodiscard]] Status ResolveTimeline();
+  void OnTimeline(uint64_t index);
+  void OnStepEnd(uint32_t node);
+  void OnArrival(uint64_t index);
+  void OnReachNode(uint32_t node, uint64_t index);
+  void OnResponseEnd(uint64_t index);
+  void OnPollSample(uint32_t node);
+  void OnPollReport(uint32_t node);
+  // Starts steps on an idle node; without exact steps runs them inline while unobservable.
+  void RunNode(uint32_t node);
+  void CollectTerminated(uint32_t node);
+  void End(uint64_t index, RequestOutcome::End how, int64_t at_us);
+  bool Active() const { return ended_ < plan_.size(); }
+  SimResult Collect(double wall_s);
+
+  const std::shared_ptr<const fleet::FleetConfig> config_;
+  const SimWorkloadSpec spec_;
+  const std::vector<SimRequest> plan_;
+  const SimOptions options_;
+  EventCore core_;
+  base::Random network_random_;
+  bench::PromptBuilder prompts_;
+  std::unique_ptr<SimGateway> gateway_;
+  std::vector<std::unique_ptr<SimNode>> nodes_;
+  std::vector<StatusOr<gateway::UpstreamLoad>> polled_;  // sampled, not yet reported
+  std::vector<std::vector<uint32_t>> timeline_nodes_;    // nodes each timeline event hits
+  std::vector<Flight> flights_;
+  std::vector<RequestOutcome> outcomes_;
+  int32_t max_prompt_tokens_ = 0;
+  uint64_t ended_ = 0;
+  std::string policy_spec_;
+};
+
+}  // namespace tokenfab::sim
