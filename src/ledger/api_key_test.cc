@@ -80,11 +80,5 @@ TEST(ApiKeyTest, ConstantTimeEquals) {
   EXPECT_TRUE(ConstantTimeEquals("", ""));
 }
 
-TEST(ApiKeyTest, DisplayPrefixShowsOnlyTheId) {
-  ApiKeyRecord record;
-  record.key_id = "ABCDEFGHIJKL";
-  EXPECT_EQ(record.DisplayPrefix(), "tf-ABCDEFGHIJKL…");
-}
-
 }  // namespace
 }  // namespace tokenfab::ledger
