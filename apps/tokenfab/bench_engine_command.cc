@@ -1,6 +1,6 @@
 // `tokenfab bench engine`: the serving engine in process on a model file: aggregate decode
 // throughput and TTFT/TPOT at several concurrencies, and TTFT on a shared-system-prompt workload
-// with the prefix cache on and off (engine_benchmark.h).
+// with the prefix cache on and off (bench/engine_bench.h).
 #include <cstdio>
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
 // `tokenfab perplexity`: a model's perplexity on a text file, computed as llama.cpp's
-// llama-perplexity does (see engine/perplexity.h), so the two can be compared on any file.
+// llama-perplexity does (see bench/perplexity.h), so the two can be compared on any file.
 //
 //   tokenfab perplexity -m model.gguf -f wiki.test.raw -c 512
 #include <cstdio>

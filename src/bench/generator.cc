@@ -21,6 +21,37 @@ using engine::SamplingParams;
 using engine::StopMatcher;
 using engine::Token;
 
+namespace {
+
+// Computes the prompt's K/V in chunks of `prefill_chunk` tokens; only the last token wants
+// logits, left in `logits`.
+Status Prefill(engine::ModelRunner& runner, std::span<const Token> prompt, int64_t prefill_chunk,
+               const std::vector<int32_t>& block_table, ForwardBatch& batch,
+               std::vector<float>& logits) {
+  const int64_t n_prompt = static_cast<int64_t>(prompt.size());
+  for (int64_t begin = 0; begin < n_prompt; begin += prefill_chunk) {
+    const int64_t end = std::min<int64_t>(n_prompt, begin + prefill_chunk);
+    batch.Clear();
+    for (int64_t p = begin; p < end; ++p) {
+      batch.Add(prompt[p], static_cast<int32_t>(p), block_table.data(), p == n_prompt - 1);
+    }
+    TF_RETURN_IF_ERROR(runner.Forward(batch, logits));
+  }
+  return absl::OkStatus();
+}
+
+// Emits the text still held back by the detokenizer and the stop matcher, unless a stop string
+// ended the generation.
+void FlushText(tokenizer::StreamingDetokenizer& detokenizer, StopMatcher& stops,
+               const std::function<void(std::string_view)>& on_text) {
+  if (stops.stopped()) return;
+  StopMatcher::Output tail = stops.Push(detokenizer.Flush());
+  std::string rest = tail.text + (tail.stopped ? "" : stops.Flush());
+  if (!rest.empty()) on_text(rest);
+}
+
+}  // namespace
+
 StatusOr<GenerationStats> Generator::Generate(
     std::span<const int32_t> prompt, const SamplingParams& params, uint64_t seed,
     int64_t prefill_chunk, const std::function<void(std::string_view)>& on_text) {
@@ -51,15 +82,7 @@ StatusOr<GenerationStats> Generator::Generate(
   stats.finish_reason = "length";
 
   const int64_t start = clock_.NowMicros();
-  // Prefill: every chunk but the last wants no logits.
-  for (int64_t begin = 0; begin < n_prompt; begin += prefill_chunk) {
-    const int64_t end = std::min<int64_t>(n_prompt, begin + prefill_chunk);
-    batch.Clear();
-    for (int64_t p = begin; p < end; ++p) {
-      batch.Add(tokens[p], static_cast<int32_t>(p), block_table.data(), p == n_prompt - 1);
-    }
-    TF_RETURN_IF_ERROR(runner_.Forward(batch, logits));
-  }
+  TF_RETURN_IF_ERROR(Prefill(runner_, tokens, prefill_chunk, block_table, batch, logits));
   int64_t first_token_time = 0;
   while (stats.generated_tokens < params.max_tokens) {
     TF_ASSIGN_OR_RETURN(SampleResult sample,
@@ -83,11 +106,7 @@ StatusOr<GenerationStats> Generator::Generate(
     batch.Add(sample.token, static_cast<int32_t>(tokens.size() - 1), block_table.data(), true);
     TF_RETURN_IF_ERROR(runner_.Forward(batch, logits));
   }
-  if (!stops.stopped()) {
-    StopMatcher::Output tail = stops.Push(detokenizer.Flush());
-    std::string rest = tail.text + (tail.stopped ? "" : stops.Flush());
-    if (!rest.empty()) on_text(rest);
-  }
+  FlushText(detokenizer, stops, on_text);
   const int64_t end = clock_.NowMicros();
   stats.prefill_micros = (first_token_time ? first_token_time : end) - start;
   stats.decode_micros = end - (first_token_time ? first_token_time : end);

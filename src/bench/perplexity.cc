@@ -22,11 +22,7 @@ double NegativeLogLikelihood(const float* logits, int64_t n_vocab, int32_t targe
   return std::log(sum) - (static_cast<double>(logits[target]) - max);
 }
 
-}  // namespace
-
-StatusOr<PerplexityResult> ComputePerplexity(ModelRunner& runner, const KvCacheShape& kv_shape,
-                                             std::span<const int32_t> tokens,
-                                             const PerplexityOptions& options) {
+Status CheckInput(const KvCacheShape& kv_shape, size_t n_tokens, const PerplexityOptions& options) {
   const int64_t n_ctx = options.context;
   if (n_ctx < 4) return absl::InvalidArgumentError("context must be at least 4 tokens");
   if (options.batch < 1 || options.batch > n_ctx) {
@@ -35,11 +31,21 @@ StatusOr<PerplexityResult> ComputePerplexity(ModelRunner& runner, const KvCacheS
   if (n_ctx > kv_shape.block_tokens * kv_shape.n_blocks) {
     return absl::InvalidArgumentError("the KV cache is smaller than the context");
   }
-  if (static_cast<int64_t>(tokens.size()) < 2 * n_ctx) {
+  if (static_cast<int64_t>(n_tokens) < 2 * n_ctx) {
     return absl::InvalidArgumentError(
         fmt::format("the text has {} tokens; perplexity with a context of {} needs at least {}",
-                    tokens.size(), n_ctx, 2 * n_ctx));
+                    n_tokens, n_ctx, 2 * n_ctx));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+StatusOr<PerplexityResult> ComputePerplexity(ModelRunner& runner, const KvCacheShape& kv_shape,
+                                             std::span<const int32_t> tokens,
+                                             const PerplexityOptions& options) {
+  TF_RETURN_IF_ERROR(CheckInput(kv_shape, tokens.size(), options));
+  const int64_t n_ctx = options.context;
   const model::ModelConfig& config = runner.model().config();
   const tokenizer::Tokenizer& tokenizer = runner.model().tokenizer();
   const bool add_bos = tokenizer.vocab().add_bos && tokenizer.bos_id() >= 0;

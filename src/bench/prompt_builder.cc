@@ -25,10 +25,6 @@ StatusOr<PromptForm> ParsePromptForm(std::string_view name) {
       fmt::format("unknown prompt form '{}' (expected text or token-ids)", name));
 }
 
-std::string_view PromptFormName(PromptForm form) {
-  return form == PromptForm::kText ? "text" : "token-ids";
-}
-
 PromptBuilder::PromptBuilder(PromptOptions options) : options_(options) {
   TF_CHECK(options_.token_id_min >= 0 && options_.token_id_min < options_.token_id_max);
 }

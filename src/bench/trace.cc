@@ -14,10 +14,6 @@ StatusOr<TraceFormat> ParseTraceFormat(std::string_view name) {
       fmt::format("unknown trace format '{}' (expected azure or mooncake)", name));
 }
 
-std::string_view TraceFormatName(TraceFormat format) {
-  return format == TraceFormat::kAzure ? "azure" : "mooncake";
-}
-
 StatusOr<std::vector<TraceRequest>> ReadTrace(const std::string& path, TraceFormat format) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(fmt::format("cannot open trace file '{}'", path));

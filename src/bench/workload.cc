@@ -7,17 +7,6 @@
 
 namespace tokenfab::bench {
 
-StatusOr<SameTimeArrivals> ParseSameTimeArrivals(std::string_view name) {
-  if (name == "burst") return SameTimeArrivals::kBurst;
-  if (name == "spread") return SameTimeArrivals::kSpread;
-  return absl::InvalidArgumentError(
-      fmt::format("unknown mode '{}' for requests sharing a timestamp (burst or spread)", name));
-}
-
-std::string_view SameTimeArrivalsName(SameTimeArrivals mode) {
-  return mode == SameTimeArrivals::kBurst ? "burst" : "spread";
-}
-
 StatusOr<std::vector<PlannedRequest>> PlanFromTrace(const std::vector<TraceRequest>& trace,
                                                     const TraceWorkloadOptions& options) {
   if (!(options.rate_scale > 0) || !std::isfinite(options.rate_scale)) {

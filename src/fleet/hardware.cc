@@ -15,13 +15,6 @@ constexpr std::array<std::pair<DeviceKind, std::string_view>, 3> kDeviceKindName
 
 }  // namespace
 
-std::string_view DeviceKindName(DeviceKind kind) {
-  for (const auto& [k, name] : kDeviceKindNames) {
-    if (k == kind) return name;
-  }
-  return "unknown";
-}
-
 std::optional<DeviceKind> ParseDeviceKind(std::string_view name) {
   for (const auto& [kind, n] : kDeviceKindNames) {
     if (n == name) return kind;

@@ -38,10 +38,10 @@ TEST(HardwareTest, RooflineEstimate) {
   EXPECT_DOUBLE_EQ(EstimateThroughput(hw, model).prefill_tokens_per_s, 50'000);
 }
 
-TEST(HardwareTest, DeviceKindNamesRoundTrip) {
-  for (DeviceKind kind : {DeviceKind::kGpu, DeviceKind::kNpu, DeviceKind::kCpu}) {
-    EXPECT_EQ(ParseDeviceKind(DeviceKindName(kind)), kind);
-  }
+TEST(HardwareTest, ParsesDeviceKinds) {
+  EXPECT_EQ(ParseDeviceKind("gpu"), DeviceKind::kGpu);
+  EXPECT_EQ(ParseDeviceKind("npu"), DeviceKind::kNpu);
+  EXPECT_EQ(ParseDeviceKind("cpu"), DeviceKind::kCpu);
   EXPECT_EQ(ParseDeviceKind("tpu"), std::nullopt);
 }
 

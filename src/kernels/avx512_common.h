@@ -70,10 +70,4 @@ static inline __m512 LoadHalves(const void* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(static_cast<const __m256i*>(p)));
 }
 
-// 16 floats from 16 bfloat16 values.
-static inline __m512 LoadBf16(const void* p) {
-  const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(static_cast<const __m256i*>(p)));
-  return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
-}
-
 }  // namespace tokenfab::kernels::internal::avx512

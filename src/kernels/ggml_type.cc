@@ -35,17 +35,6 @@ constexpr std::array kTypes = {
     Entry{42, {"q2_0", 64, 18}},
 };
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 std::optional<GgmlTypeInfo> GetGgmlTypeInfo(uint32_t type) {
@@ -61,13 +50,6 @@ const GgmlTypeInfo& GetGgmlTypeInfo(GgmlType type) {
   }
   TF_CHECK(false) << "unknown GgmlType " << static_cast<uint32_t>(type);
   __builtin_unreachable();
-}
-
-std::optional<GgmlType> ParseGgmlType(std::string_view name) {
-  for (const Entry& entry : kTypes) {
-    if (EqualsIgnoreCase(entry.info.name, name)) return static_cast<GgmlType>(entry.type);
-  }
-  return std::nullopt;
 }
 
 int64_t GgmlRowBytes(GgmlType type, int64_t elements) {

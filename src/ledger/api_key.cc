@@ -53,10 +53,6 @@ Status SecureRandomBytes(std::span<uint8_t> out) {
   return absl::OkStatus();
 }
 
-std::string ApiKeyRecord::DisplayPrefix() const {
-  return fmt::format("{}{}…", kApiKeyPrefix, key_id);
-}
-
 StatusOr<NewApiKey> GenerateApiKey(const RandomBytesFn& random) {
   NewApiKey key;
   key.plaintext = std::string(kApiKeyPrefix);

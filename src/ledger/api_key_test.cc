@@ -73,11 +73,5 @@ TEST(ApiKeyTest, ParseRejectsMalformedKeys) {
             std::string(12, 'A'));
 }
 
-TEST(ApiKeyTest, DisplayPrefixShowsOnlyTheId) {
-  ApiKeyRecord record;
-  record.key_id = "ABCDEFGHIJKL";
-  EXPECT_EQ(record.DisplayPrefix(), "tf-ABCDEFGHIJKL…");
-}
-
 }  // namespace
 }  // namespace tokenfab::ledger

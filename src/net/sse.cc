@@ -64,14 +64,6 @@ std::string FormatSseData(std::string_view data) {
   return out;
 }
 
-std::string FormatSseComment(std::string_view text) {
-  std::string out;
-  ForEachLine(text,
-              [&out](std::string_view line) { out.append(": ").append(line).push_back('\n'); });
-  out.push_back('\n');
-  return out;
-}
-
 SseParser::SseParser(size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
 
 Status SseParser::Feed(std::string_view bytes, const std::function<void(SseEvent&&)>& on_event) {

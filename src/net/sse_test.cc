@@ -25,7 +25,6 @@ TEST(SseWriterTest, FormatsDataEventsAndComments) {
   EXPECT_EQ(FormatSseData("[DONE]"), "data: [DONE]\n\n");
   EXPECT_EQ(FormatSseData("one\ntwo\r\nthree"), "data: one\ndata: two\ndata: three\n\n");
   EXPECT_EQ(FormatSseData(""), "data: \n\n");
-  EXPECT_EQ(FormatSseComment("ping"), ": ping\n\n");
   const SseEvent event{.event = "update", .data = "x", .id = "42", .retry_ms = 1500};
   EXPECT_EQ(FormatSseEvent(event), "event: update\nid: 42\nretry: 1500\ndata: x\n\n");
 }

@@ -125,20 +125,4 @@ ChatTemplateFamily DetectChatTemplateFamily(std::string_view source) {
   return ChatTemplateFamily::kUnknown;
 }
 
-std::string_view ChatTemplateFamilyName(ChatTemplateFamily family) {
-  switch (family) {
-    case ChatTemplateFamily::kChatMl:
-      return "chatml";
-    case ChatTemplateFamily::kLlama3:
-      return "llama3";
-    case ChatTemplateFamily::kLlama2:
-      return "llama2";
-    case ChatTemplateFamily::kMistral:
-      return "mistral";
-    case ChatTemplateFamily::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
 }  // namespace tokenfab::tokenizer

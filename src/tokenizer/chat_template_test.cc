@@ -216,8 +216,6 @@ TEST(ChatTemplateTest, DetectsFamilies) {
   EXPECT_EQ(DetectChatTemplateFamily(*BuiltinChatTemplate("mistral-v7")),
             ChatTemplateFamily::kMistral);
   EXPECT_EQ(DetectChatTemplateFamily("{{ messages }}"), ChatTemplateFamily::kUnknown);
-  EXPECT_EQ(ChatTemplateFamilyName(ChatTemplateFamily::kLlama3), "llama3");
-  EXPECT_EQ(ChatTemplateFamilyName(ChatTemplateFamily::kUnknown), "unknown");
 }
 
 TEST(ChatTemplateTest, BuiltinsAndFallback) {

@@ -23,7 +23,6 @@ namespace tokenfab::bench {
 enum class PromptForm { kText, kTokenIds };
 
 [[nodiscard]] StatusOr<PromptForm> ParsePromptForm(std::string_view name);
-std::string_view PromptFormName(PromptForm form);
 
 struct PromptOptions {
   PromptForm form = PromptForm::kText;

@@ -31,7 +31,6 @@ struct TraceRequest {
 
 // "azure" or "mooncake".
 [[nodiscard]] StatusOr<TraceFormat> ParseTraceFormat(std::string_view name);
-std::string_view TraceFormatName(TraceFormat format);
 
 // Parse a whole trace held in memory; `source` names it in error messages.
 [[nodiscard]] StatusOr<std::vector<TraceRequest>> ParseAzureTrace(std::string_view text,

@@ -29,8 +29,6 @@ enum class SameTimeArrivals {
   kSpread,  // spread them evenly over the gap to the next timestamp
 };
 
-[[nodiscard]] StatusOr<SameTimeArrivals> ParseSameTimeArrivals(std::string_view name);
-std::string_view SameTimeArrivalsName(SameTimeArrivals mode);
 
 struct TraceWorkloadOptions {
   double rate_scale = 1.0;  // time compression: arrival gaps are divided by it (2: twice as fast)

@@ -26,7 +26,6 @@ struct KvCacheShape {
 
   // Bytes of K and V of one token over all layers: KvBytesPerToken of this shape.
   int64_t BytesPerToken() const;
-  int64_t TotalBytes() const { return BytesPerToken() * block_tokens * n_blocks; }
 };
 
 class KvCacheStorage {

@@ -12,7 +12,6 @@ namespace tokenfab::fleet {
 enum class DeviceKind { kGpu, kNpu, kCpu };
 
 // "gpu", "npu", "cpu".
-std::string_view DeviceKindName(DeviceKind kind);
 std::optional<DeviceKind> ParseDeviceKind(std::string_view name);
 
 // The devices behind one upstream. Figures are per device; `count` devices serve together.

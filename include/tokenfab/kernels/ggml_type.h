@@ -59,8 +59,6 @@ std::optional<GgmlTypeInfo> GetGgmlTypeInfo(uint32_t type);
 // Same, for a known enumerator (never nullopt).
 const GgmlTypeInfo& GetGgmlTypeInfo(GgmlType type);
 
-// "q8_0" (case-insensitive, also "Q8_0") -> kQ8_0.
-std::optional<GgmlType> ParseGgmlType(std::string_view name);
 
 // Bytes of a row of `elements` values. REQUIRES: elements % block_elements == 0.
 int64_t GgmlRowBytes(GgmlType type, int64_t elements);

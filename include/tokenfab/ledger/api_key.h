@@ -45,8 +45,6 @@ struct ApiKeyRecord {
   std::optional<int64_t> revoked_micros;    // set once revoked
 
   bool revoked() const { return revoked_micros.has_value(); }
-  // What listings show: "tf-<key id>…".
-  std::string DisplayPrefix() const;
   bool operator==(const ApiKeyRecord&) const = default;
 };
 

@@ -27,8 +27,6 @@ void AppendSseEvent(const SseEvent& event, std::string& out);
 std::string FormatSseEvent(const SseEvent& event);
 // The common case: an unnamed event carrying `data` ("data: ...\n\n").
 std::string FormatSseData(std::string_view data);
-// A comment line (": text\n\n"), ignored by parsers; used as a keep-alive ping.
-std::string FormatSseComment(std::string_view text);
 
 // Incremental parser. Feed() it bytes as they arrive, in pieces of any size; it calls back once
 // per complete event. Comments are counted and dropped; an event whose data is empty is not

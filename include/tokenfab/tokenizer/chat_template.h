@@ -113,8 +113,6 @@ class ChatTemplate {
 
 // The family a template's source belongs to, from the special tokens it writes.
 ChatTemplateFamily DetectChatTemplateFamily(std::string_view source);
-// "chatml", "llama3", "llama2", "mistral" or "unknown".
-std::string_view ChatTemplateFamilyName(ChatTemplateFamily family);
 
 // The built-in templates a user can choose when a model has no usable template:
 //   chatml      generic ChatML (no system default, no tools)

@@ -58,7 +58,7 @@ def run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab):
 
 
 def reference_perplexity(model, tokens, context):
-    """llama-perplexity's definition (engine/perplexity.h) over reference logits (no BOS here)."""
+    """llama-perplexity's definition (bench/perplexity.h) over reference logits (no BOS here)."""
     nll = []
     for start in range(0, len(tokens) // context * context, context):
         chunk = tokens[start:start + context]
