@@ -113,7 +113,7 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   poll_options.total_timeout = options.poll_timeout;
   poll_options.max_idle_connections_per_upstream = 2;
   poll_client = std::make_unique<net::HttpClient>(*pool, poll_options);
-  timers = std::make_unique<TimerQueue>();
+  timers = std::make_unique<TimerQueue>(clock);
   control = std::make_unique<base::ThreadPool>(std::max(1, options.control_threads) + 1);
   fleet = std::make_unique<FleetState>(clock, options.breaker);
   fleet->Install(fleet_config, std::move(vocab), std::move(policy));
