@@ -6,9 +6,9 @@
 #include "tokenfab/base/splitmix64.h"
 
 namespace tokenfab::node {
-NodeContext::NodeContext(const NodeOptions& options)
+NodeContext::NodeContext(const NodeOptions& options, base::Clock& clock)
     : options(options),
-      clock(options.clock != nullptr ? *options.clock : base::RealClock::Get()),
+      clock(clock),
       started_unix_s(clock.WallMicros() / 1'000'000),
       metrics(registry, {}),
       id_seed_(static_cast<uint64_t>(clock.WallMicros()) ^ static_cast<uint64_t>(clock.NowMicros())

@@ -29,7 +29,8 @@ class CompletionCall;
 
 class NodeContext {
  public:
-  explicit NodeContext(const NodeOptions& options);
+  // Borrows `clock`: it must outlive the context.
+  NodeContext(const NodeOptions& options, base::Clock& clock);
   ~NodeContext();
 
   // Answers and counts a response for `handler`.

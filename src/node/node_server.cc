@@ -131,11 +131,12 @@ net::HttpServerOptions HttpOptions(const NodeOptions& options, base::Clock& cloc
 
 }  // namespace
 
-StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(const NodeOptions& options) {
+StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(const NodeOptions& options,
+                                                        base::Clock& clock) {
   if (options.stream_threads < 1) {
     return absl::InvalidArgumentError("stream_threads must be at least 1");
   }
-  auto context = std::make_shared<NodeContext>(options);
+  auto context = std::make_shared<NodeContext>(options, clock);
   // ThreadPool(n) runs n - 1 workers; the engine thread must never run a task inline.
   context->stream_pool = std::make_unique<base::ThreadPool>(options.stream_threads + 1);
   TF_ASSIGN_OR_RETURN(context->http, net::HttpServer::Start(HttpOptions(options, context->clock),

@@ -56,16 +56,16 @@ struct NodeOptions {
 
   api::RequestLimits request_limits;
   int loading_retry_after_s = 5;  // Retry-After of the 503 answered while loading
-
-  base::Clock* clock = nullptr;  // null: the real clock
 };
 
 class NodeContext;  // what the node's requests share (src/node/node_context.h)
 
 class NodeServer {
  public:
-  // Binds and starts answering (not ready until Serve()). Errors: the address, the port.
-  [[nodiscard]] static StatusOr<std::unique_ptr<NodeServer>> Start(const NodeOptions& options);
+  // Binds and starts answering (not ready until Serve()); requests are timed with `clock`, which
+  // it borrows: it must outlive the server. Errors: the address, the port.
+  [[nodiscard]] static StatusOr<std::unique_ptr<NodeServer>> Start(const NodeOptions& options,
+                                                                   base::Clock& clock);
   // Stop() with no grace period when still running.
   ~NodeServer();
   NodeServer(const NodeServer&) = delete;
