@@ -243,10 +243,11 @@ GatewayStats Gateway::stats() const {
   const GatewayCounters& c = impl_->context->counters;
   GatewayStats s;
   s.requests = c.requests.load();
-  s.completed = c.completed.load();
-  s.rejected = c.rejected.load();
-  s.failed = c.failed.load();
-  s.cancelled = c.cancelled.load();
+  GatewayMetrics& metrics = impl_->context->metrics;
+  s.completed = static_cast<int64_t>(metrics.Outcome("ok").Value());
+  s.rejected = static_cast<int64_t>(metrics.Outcome("rejected").Value());
+  s.failed = static_cast<int64_t>(metrics.Outcome("error").Value());
+  s.cancelled = static_cast<int64_t>(metrics.Outcome("cancelled").Value());
   s.retries = c.retries.load();
   s.recorded = c.recorded.load();
   s.record_failures = c.record_failures.load();
