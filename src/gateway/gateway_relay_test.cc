@@ -381,9 +381,9 @@ TEST_F(GatewayRelayTest, EachRequestIsCountedOnceByHowItEnded) {
   ASSERT_TRUE(WaitFor([&] { return only.load_polls() >= 2; }));
   ASSERT_TRUE(Chat("a", true).saw_done());
   // Refused at intake with a 4xx (a wrong key) and with a 5xx (no upstream up).
-  EXPECT_EQ(Chat("a", true, false, {.api_key = "tf-AAAAAAAAAAAAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"})
-                .status,
-            401);
+  EXPECT_EQ(
+      Chat("a", true, false, {.api_key = "tf-AAAAAAAAAAAAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}).status,
+      401);
   only.SetHealthy(false);
   ASSERT_TRUE(WaitFor([&] { return !gateway_->Snapshot()->state(0).healthy; }));
   const ClientResult r = Chat("a", true);

@@ -5,6 +5,32 @@
 
 namespace tokenfab::gateway {
 
+namespace {
+
+// The energy, carbon and price of an event that used tokens, on the upstream of `attempt`; the
+// energy and its cost also go to the region's metrics.
+void AddEnergyAndCost(GatewayContext& ctx, const AdmittedRequest& admitted,
+                      const ServedAttempt& attempt, ledger::UsageEvent& e) {
+  const fleet::FleetConfig& config = *admitted.generation->config;
+  const fleet::Upstream& up = config.upstreams()[attempt.upstream_index];
+  const RequestEnergy energy = EstimateRequestEnergy(
+      config, attempt.upstream_index, attempt.state_at_dispatch, attempt.runtime->max_running(),
+      ctx.clock.NowMicros() - attempt.dispatch_micros);
+  e.energy_wh = energy.facility_wh;
+  e.carbon_g = energy.carbon_g;
+  const double energy_cost =
+      energy.facility_wh / 1000.0 * admitted.snapshot->SitePrice(up.site_index);
+  ctx.metrics.RegionEnergy(e.region, e.energy_wh, energy_cost, e.total_tokens());
+  StatusOr<ledger::Cost> cost = ctx.prices.Get()->Quote(
+      e.model, e.region, e.finished_micros, e.prompt_tokens, e.cached_tokens, e.completion_tokens);
+  if (cost.ok()) {
+    e.cost = cost->amount;
+    e.currency = cost->currency;
+  }
+}
+
+}  // namespace
+
 ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& admitted,
                                    const RequestArrival& arrival, const ServedAttempt& attempt,
                                    std::string_view status, int http_status) {
@@ -44,23 +70,7 @@ ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& a
           (meter.last_content_micros() - meter.first_content_micros()) / (e.completion_tokens - 1);
     }
   }
-  if (e.total_tokens() > 0) {
-    const RequestEnergy energy = EstimateRequestEnergy(
-        config, attempt.upstream_index, attempt.state_at_dispatch, attempt.runtime->max_running(),
-        ctx.clock.NowMicros() - attempt.dispatch_micros);
-    e.energy_wh = energy.facility_wh;
-    e.carbon_g = energy.carbon_g;
-    const double energy_cost =
-        energy.facility_wh / 1000.0 * admitted.snapshot->SitePrice(up.site_index);
-    ctx.metrics.RegionEnergy(region.name, e.energy_wh, energy_cost, e.total_tokens());
-    StatusOr<ledger::Cost> cost =
-        ctx.prices.Get()->Quote(e.model, e.region, e.finished_micros, e.prompt_tokens,
-                                e.cached_tokens, e.completion_tokens);
-    if (cost.ok()) {
-      e.cost = cost->amount;
-      e.currency = cost->currency;
-    }
-  }
+  if (e.total_tokens() > 0) AddEnergyAndCost(ctx, admitted, attempt, e);
   ctx.metrics.prompt_tokens.Increment(static_cast<double>(e.prompt_tokens));
   ctx.metrics.completion_tokens.Increment(static_cast<double>(e.completion_tokens));
   ctx.metrics.cached_tokens.Increment(static_cast<double>(e.cached_tokens));
