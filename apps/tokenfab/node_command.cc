@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "tokenfab/base/clock.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/node/model_host.h"
 #include "tokenfab/node/node_server.h"
@@ -107,7 +108,8 @@ int RunNode(NodeFlags& flags) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  StatusOr<std::unique_ptr<node::NodeServer>> server = node::NodeServer::Start(flags.server);
+  StatusOr<std::unique_ptr<node::NodeServer>> server =
+      node::NodeServer::Start(flags.server, base::RealClock::Get());
   if (!server.ok()) {
     fmt::print(stderr, "tokenfab node: {}\n", server.status().message());
     return kExitFailure;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "tokenfab/base/clock.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/node/model_host.h"
 
@@ -19,7 +20,8 @@ StatusOr<std::unique_ptr<node::NodeServer>> StartNode(const std::string& host, u
   server.host = host;
   server.port = port;
   server.io_threads = options.io_threads;
-  TF_ASSIGN_OR_RETURN(std::unique_ptr<node::NodeServer> node, node::NodeServer::Start(server));
+  TF_ASSIGN_OR_RETURN(std::unique_ptr<node::NodeServer> node,
+                      node::NodeServer::Start(server, base::RealClock::Get()));
   model.threads = options.compute_threads;
   TF_ASSIGN_OR_RETURN(std::unique_ptr<node::ModelHost> loaded,
                       node::ModelHost::Load(model, node->clock(), &node->metrics_registry()));

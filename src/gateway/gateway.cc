@@ -113,7 +113,7 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   poll_options.total_timeout = options.poll_timeout;
   poll_options.max_idle_connections_per_upstream = 2;
   poll_client = std::make_unique<net::HttpClient>(*pool, poll_options);
-  timers = std::make_unique<TimerQueue>();
+  timers = std::make_unique<TimerQueue>(clock);
   control = std::make_unique<base::ThreadPool>(std::max(1, options.control_threads) + 1);
   fleet = std::make_unique<FleetState>(clock, options.breaker);
   fleet->Install(fleet_config, std::move(vocab), std::move(policy));
@@ -243,10 +243,11 @@ GatewayStats Gateway::stats() const {
   const GatewayCounters& c = impl_->context->counters;
   GatewayStats s;
   s.requests = c.requests.load();
-  s.completed = c.completed.load();
-  s.rejected = c.rejected.load();
-  s.failed = c.failed.load();
-  s.cancelled = c.cancelled.load();
+  GatewayMetrics& metrics = impl_->context->metrics;
+  s.completed = static_cast<int64_t>(metrics.Outcome("ok").Value());
+  s.rejected = static_cast<int64_t>(metrics.Outcome("rejected").Value());
+  s.failed = static_cast<int64_t>(metrics.Outcome("error").Value());
+  s.cancelled = static_cast<int64_t>(metrics.Outcome("cancelled").Value());
   s.retries = c.retries.load();
   s.recorded = c.recorded.load();
   s.record_failures = c.record_failures.load();

@@ -23,12 +23,9 @@
 
 namespace tokenfab::gateway {
 
+// How requests ended is counted once, in GatewayMetrics::Outcome(), not here.
 struct GatewayCounters {
   std::atomic<int64_t> requests{0};
-  std::atomic<int64_t> completed{0};
-  std::atomic<int64_t> rejected{0};
-  std::atomic<int64_t> failed{0};
-  std::atomic<int64_t> cancelled{0};
   std::atomic<int64_t> retries{0};
   std::atomic<int64_t> recorded{0};
   std::atomic<int64_t> record_failures{0};
@@ -47,7 +44,8 @@ struct GatewayMetrics {
   base::Counter& energy_wh;
   base::Histogram& dispatch_seconds;  // arrival to upstream call started
   base::Histogram& ttft_seconds;      // arrival to first content relayed
-  // Requests by how they ended: ok, rejected, error, cancelled.
+  // Requests by how they ended: ok, rejected, error, cancelled. The one count of outcomes:
+  // Gateway::stats() reads it too.
   base::Counter& Outcome(std::string_view outcome);
   // Facility energy (Wh), its cost at the site's price (fleet currency) and tokens, by region.
   void RegionEnergy(const std::string& region, double energy_wh, double cost, int64_t tokens);

@@ -375,6 +375,31 @@ TEST_F(GatewayRelayTest, PollsMarkUpstreamsDownAndUpAgain) {
   EXPECT_EQ(Chat("a", true).header("x-tokenfab-upstream"), "u0");
 }
 
+TEST_F(GatewayRelayTest, EachRequestIsCountedOnceByHowItEnded) {
+  FakeUpstream& only = AddUpstream();
+  StartGateway({.down_after = 2, .up_after = 2});
+  ASSERT_TRUE(WaitFor([&] { return only.load_polls() >= 2; }));
+  ASSERT_TRUE(Chat("a", true).saw_done());
+  // Refused at intake with a 4xx (a wrong key) and with a 5xx (no upstream up).
+  EXPECT_EQ(
+      Chat("a", true, false, {.api_key = "tf-AAAAAAAAAAAAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}).status,
+      401);
+  only.SetHealthy(false);
+  ASSERT_TRUE(WaitFor([&] { return !gateway_->Snapshot()->state(0).healthy; }));
+  const ClientResult r = Chat("a", true);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("no_upstream_available"));
+  const GatewayStats stats = gateway_->stats();
+  EXPECT_EQ(stats.requests, 3);
+  EXPECT_EQ(stats.completed, 1);
+  EXPECT_EQ(stats.rejected, 1);
+  EXPECT_EQ(stats.failed, 1) << "a 5xx refusal is an error, in the stats as in the metric";
+  const std::string metrics = client_.Get(gateway_->port(), "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("tokenfab_gateway_requests_total{outcome=\"ok\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("tokenfab_gateway_requests_total{outcome=\"rejected\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("tokenfab_gateway_requests_total{outcome=\"error\"} 1"));
+}
+
 TEST_F(GatewayRelayTest, RequestsInFlightSpreadABurstBetweenPolls) {
   // One poll at the start (everything idle), the next long after the burst: only the gateway's
   // own count of what it sent since keeps the burst from landing on the first upstream.

@@ -1,8 +1,9 @@
-// RequestRelay, intake: authentication, parsing, routing and admission, on a control worker.
+#include "request_intake.h"
+
 #include <fmt/format.h>
 
 #include "admission_error.h"
-#include "request_relay.h"
+#include "model_vocabularies.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/bearer_token.h"
 #include "tokenfab/base/logging.h"
@@ -24,25 +25,15 @@ bool IsAcceptableRequestId(std::string_view id) {
 
 }  // namespace
 
-void RequestRelay::Reject(net::HttpResponse response, std::string_view outcome) {
-  response.headers.Set("x-tokenfab-upstream", context_->name);
-  response.headers.Set("x-tokenfab-region", "-");
-  response.headers.Set("x-request-id", request_id_);
-  (void)exchange_->Respond(std::move(response));
-  context_->counters.rejected.fetch_add(1, std::memory_order_relaxed);
-  context_->metrics.Outcome(outcome).Increment();
-  Enter(Phase::kDone);
-}
-
-net::HttpResponse RequestRelay::NoUpstreamAnswer() const {
-  const fleet::FleetConfig& config = *generation_->config;
-  if (!allowed_regions_.empty()) {
+net::HttpResponse RequestIntake::NoUpstreamAnswer() const {
+  const fleet::FleetConfig& config = *admitted_.generation->config;
+  if (!admitted_.allowed_regions.empty()) {
     // Would an upstream outside the tenant's regions have served it?
     bool inside = false;
-    for (uint32_t index : config.UpstreamsServing(request_.model)) {
+    for (uint32_t index : config.UpstreamsServing(admitted_.request.model)) {
       const fleet::Site& site = config.SiteOf(config.upstreams()[index]);
       const fleet::Region& region = config.RegionOf(site);
-      for (const std::string& allowed : allowed_regions_) {
+      for (const std::string& allowed : admitted_.allowed_regions) {
         if (allowed == region.residency || allowed == region.name) inside = true;
       }
     }
@@ -51,143 +42,148 @@ net::HttpResponse RequestRelay::NoUpstreamAnswer() const {
           403,
           fmt::format("no upstream serving model '{}' is in the regions your data "
                       "may be processed in ({})",
-                      request_.model, fmt::join(allowed_regions_, ", ")),
+                      admitted_.request.model, fmt::join(admitted_.allowed_regions, ", ")),
           "invalid_request_error", "region_not_allowed"));
     }
   }
-  return api::ApiErrorResponse(api::MakeApiError(
-      503, fmt::format("no upstream can take a request for model '{}' right now", request_.model),
-      "server_error", "no_upstream_available", 1));
+  return api::ApiErrorResponse(
+      api::MakeApiError(503,
+                        fmt::format("no upstream can take a request for model '{}' right now",
+                                    admitted_.request.model),
+                        "server_error", "no_upstream_available", 1));
 }
 
-void RequestRelay::Intake() {
+RequestIntake::RequestIntake(GatewayContext& context, const net::HttpExchange& exchange,
+                             api::Endpoint endpoint, AdmittedRequest& admitted)
+    : context_(context), exchange_(exchange), endpoint_(endpoint), admitted_(admitted) {}
+
+std::optional<net::HttpResponse> RequestIntake::Run() {
   AssignRequestId();
   std::optional<net::HttpResponse> refusal = Authenticate();
   if (!refusal) refusal = ReadRequest();
   if (!refusal) refusal = Route();
   if (!refusal) refusal = Admit();
-  if (refusal) {
-    const std::string_view outcome = refusal->status >= 500 ? "error" : "rejected";
-    return Reject(*std::move(refusal), outcome);
-  }
-  Enter(Phase::kCalling);
-  StartAttempt();
+  return refusal;
 }
 
-void RequestRelay::AssignRequestId() {
-  GatewayContext& ctx = *context_;
-  std::optional<std::string_view> given = exchange_->request().headers.Get("x-request-id");
+void RequestIntake::AssignRequestId() {
+  GatewayContext& ctx = context_;
+  std::optional<std::string_view> given = exchange_.request().headers.Get("x-request-id");
   if (ctx.options.trust_request_ids && given && IsAcceptableRequestId(*given)) {
-    request_id_ = std::string(*given);
+    admitted_.request_id = std::string(*given);
   } else {
-    request_id_ = fmt::format("{}-{:x}", ctx.request_id_prefix,
-                              ctx.next_request.fetch_add(1, std::memory_order_relaxed));
+    admitted_.request_id = fmt::format("{}-{:x}", ctx.request_id_prefix,
+                                       ctx.next_request.fetch_add(1, std::memory_order_relaxed));
   }
 }
 
-std::optional<net::HttpResponse> RequestRelay::Authenticate() {
+std::optional<net::HttpResponse> RequestIntake::Authenticate() {
   const std::optional<std::string_view> key =
-      api::ParseBearerToken(exchange_->request().headers.Get("Authorization").value_or(""));
+      api::ParseBearerToken(exchange_.request().headers.Get("Authorization").value_or(""));
   if (!key) return api::ApiErrorResponse(api::MissingApiKeyError());
-  StatusOr<ledger::Principal> principal = context_->auth.Authenticate(*key);
+  StatusOr<ledger::Principal> principal = context_.auth.Authenticate(*key);
   if (absl::IsUnauthenticated(principal.status())) {
     return api::ApiErrorResponse(api::InvalidApiKeyError());
   }
   if (!principal.ok()) {
-    TF_LOG_ERROR("request {}: key lookup failed: {}", request_id_, principal.status().message());
+    TF_LOG_ERROR("request {}: key lookup failed: {}", admitted_.request_id,
+                 principal.status().message());
     return api::ApiErrorResponse(api::MakeApiError(503,
                                                    "The ledger is unavailable; try again shortly.",
                                                    "server_error", "ledger_unavailable", 1));
   }
-  principal_ = *std::move(principal);
+  admitted_.principal = *std::move(principal);
   return std::nullopt;
 }
 
-std::optional<net::HttpResponse> RequestRelay::ReadRequest() {
-  StatusOr<InferenceRequest> parsed = ParseInferenceRequest(endpoint_, exchange_->request().body);
+std::optional<net::HttpResponse> RequestIntake::ReadRequest() {
+  StatusOr<InferenceRequest> parsed = ParseInferenceRequest(endpoint_, exchange_.request().body);
   if (!parsed.ok()) {
     return api::ApiErrorResponse(
         api::MakeApiError(400, std::string(parsed.status().message()), "invalid_request_error"));
   }
-  request_ = *std::move(parsed);
-  generation_ = context_->fleet.generation();
-  if (generation_->config->UpstreamsServing(request_.model).empty()) {
-    return api::ApiErrorResponse(api::ModelNotFoundError(request_.model));
+  admitted_.request = *std::move(parsed);
+  admitted_.generation = context_.fleet.generation();
+  if (admitted_.generation->config->UpstreamsServing(admitted_.request.model).empty()) {
+    return api::ApiErrorResponse(api::ModelNotFoundError(admitted_.request.model));
   }
   return std::nullopt;
 }
 
-void RequestRelay::HashPrompt() {
-  prompt_tokens_ =
-      ModelVocabularies::EstimateTokens(request_.prompt_bytes) + 4 * request_.messages.size();
+void RequestIntake::HashPrompt() {
+  prompt_tokens_ = ModelVocabularies::EstimateTokens(admitted_.request.prompt_bytes) +
+                   4 * admitted_.request.messages.size();
   // Prefix hashes: token blocks when the prompt is token ids (or the policy matches blocks the
   // nodes report and the model's vocabulary is known), else chunks of the prompt text when the
   // policy reads them.
-  const routing::PolicyInputs& needs = generation_->policy->inputs();
+  const routing::PolicyInputs& needs = admitted_.generation->policy->inputs();
   std::optional<std::vector<int32_t>> ids;
-  if (!request_.prompt_ids.empty()) {
-    ids = request_.prompt_ids;
+  if (!admitted_.request.prompt_ids.empty()) {
+    ids = admitted_.request.prompt_ids;
   } else if (needs.block_hashes) {
-    ids = generation_->vocabularies->EncodePrompt(request_);
+    ids = admitted_.generation->vocabularies->EncodePrompt(admitted_.request);
   }
   if (ids) {
     prompt_tokens_ = static_cast<int64_t>(ids->size());
     int32_t block_tokens = 0;
-    for (const auto& runtime : generation_->upstreams) {
+    for (const auto& runtime : admitted_.generation->upstreams) {
       block_tokens = std::max(block_tokens, runtime->block_tokens());
     }
-    routing_.block_tokens = block_tokens > 0 ? block_tokens : 16;
-    block_hashes_ = engine::HashFullBlocks(*ids, routing_.block_tokens,
-                                           engine::TenantSalt(principal_->tenant.name));
+    admitted_.routing.block_tokens = block_tokens > 0 ? block_tokens : 16;
+    admitted_.block_hashes = engine::HashFullBlocks(
+        *ids, admitted_.routing.block_tokens, engine::TenantSalt(admitted_.principal.tenant.name));
   } else if (needs.prefix_hashes) {
-    text_hashes_ = routing::HashTextChunks(request_.PromptText());
+    admitted_.text_hashes = routing::HashTextChunks(admitted_.request.PromptText());
   }
 }
 
-std::optional<net::HttpResponse> RequestRelay::Route() {
-  const ledger::Tenant& tenant = principal_->tenant;
-  const ledger::Tier& tier = principal_->tier;
-  allowed_regions_ = tenant.allowed_regions;
+std::optional<net::HttpResponse> RequestIntake::Route() {
+  const ledger::Tenant& tenant = admitted_.principal.tenant;
+  const ledger::Tier& tier = admitted_.principal.tier;
+  admitted_.allowed_regions = tenant.allowed_regions;
   HashPrompt();
-  routing_.model = request_.model;
-  routing_.tenant = tenant.name;
-  routing_.allowed_regions = allowed_regions_;
-  routing_.slo = {static_cast<double>(tier.ttft_slo_ms), static_cast<double>(tier.tpot_slo_ms)};
-  routing_.priority = tier.priority;
-  routing_.prompt_tokens = static_cast<int32_t>(std::min<int64_t>(prompt_tokens_, INT32_MAX));
-  routing_.expected_output_tokens =
-      request_.max_tokens > 0
-          ? static_cast<int32_t>(std::min<int64_t>(request_.max_tokens, INT32_MAX))
-          : context_->options.default_output_tokens;
-  routing_.block_hashes = block_hashes_;
-  routing_.text_chunk_hashes = text_hashes_;
-  snapshot_ = context_->fleet.Snapshot(*generation_);
-  decision_ = generation_->policy->Rank(routing_, *snapshot_);
-  if (decision_.empty()) return NoUpstreamAnswer();
+  admitted_.routing.model = admitted_.request.model;
+  admitted_.routing.tenant = tenant.name;
+  admitted_.routing.allowed_regions = admitted_.allowed_regions;
+  admitted_.routing.slo = {static_cast<double>(tier.ttft_slo_ms),
+                           static_cast<double>(tier.tpot_slo_ms)};
+  admitted_.routing.priority = tier.priority;
+  admitted_.routing.prompt_tokens =
+      static_cast<int32_t>(std::min<int64_t>(prompt_tokens_, INT32_MAX));
+  admitted_.routing.expected_output_tokens =
+      admitted_.request.max_tokens > 0
+          ? static_cast<int32_t>(std::min<int64_t>(admitted_.request.max_tokens, INT32_MAX))
+          : context_.options.default_output_tokens;
+  admitted_.routing.block_hashes = admitted_.block_hashes;
+  admitted_.routing.text_chunk_hashes = admitted_.text_hashes;
+  admitted_.snapshot = context_.fleet.Snapshot(*admitted_.generation);
+  admitted_.decision = admitted_.generation->policy->Rank(admitted_.routing, *admitted_.snapshot);
+  if (admitted_.decision.empty()) return NoUpstreamAnswer();
   return std::nullopt;
 }
 
-std::optional<net::HttpResponse> RequestRelay::Admit() {
-  const ledger::Tenant& tenant = principal_->tenant;
-  const fleet::FleetConfig& config = *generation_->config;
+std::optional<net::HttpResponse> RequestIntake::Admit() {
+  const ledger::Tenant& tenant = admitted_.principal.tenant;
+  const fleet::FleetConfig& config = *admitted_.generation->config;
   // Admission for the region of the first choice (routing already kept to the tenant's regions).
   const fleet::Region& region =
-      config.RegionOf(config.SiteOf(config.upstreams()[decision_.ranked[0].index]));
+      config.RegionOf(config.SiteOf(config.upstreams()[admitted_.decision.ranked[0].index]));
   ledger::AdmissionRequest admit;
   admit.tenant = &tenant;
-  admit.tier = &principal_->tier;
+  admit.tier = &admitted_.principal.tier;
   admit.region = tenant.AllowsRegion(region.residency) ? region.residency : region.name;
   admit.prompt_tokens = prompt_tokens_;
-  admit.max_output_tokens = request_.max_tokens;
-  StatusOr<ledger::Admission> admission = context_->admission.Admit(admit);
+  admit.max_output_tokens = admitted_.request.max_tokens;
+  StatusOr<ledger::Admission> admission = context_.admission.Admit(admit);
   if (!admission.ok()) {
-    TF_LOG_ERROR("request {}: admission failed: {}", request_id_, admission.status().message());
+    TF_LOG_ERROR("request {}: admission failed: {}", admitted_.request_id,
+                 admission.status().message());
     return api::ApiErrorResponse(
         api::MakeApiError(503, "Admission control is unavailable; try again shortly.",
                           "server_error", "admission_unavailable", 1));
   }
   if (!admission->allowed()) return api::ApiErrorResponse(AdmissionError(*admission->rejection));
-  ticket_ = std::move(*admission->ticket);
+  admitted_.ticket = std::move(*admission->ticket);
   return std::nullopt;
 }
 

@@ -1,13 +1,30 @@
-// RequestRelay, the calls: one attempt at a time, the answer relayed as it comes, retries.
 #include "request_relay.h"
 
 #include <fmt/format.h>
 
+#include "tokenfab/api/api_error.h"
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/base/random.h"
 
 namespace tokenfab::gateway {
+namespace {
+
+// What the client is told when no upstream could answer.
+net::HttpResponse FailureAnswer(AttemptOutcome outcome, const std::string& why) {
+  switch (outcome) {
+    case AttemptOutcome::kTimedOut:
+      return api::ApiErrorResponse(
+          api::MakeApiError(504, fmt::format("The upstream did not answer in time ({}).", why),
+                            "server_error", "upstream_timeout"));
+    default:
+      return api::ApiErrorResponse(
+          api::MakeApiError(502, fmt::format("No upstream could serve the request ({}).", why),
+                            "server_error", "upstream_unavailable", 1));
+  }
+}
+
+}  // namespace
 
 void RequestRelay::Serve(std::shared_ptr<GatewayContext> context,
                          std::shared_ptr<net::HttpExchange> exchange, api::Endpoint endpoint) {
@@ -18,39 +35,38 @@ void RequestRelay::Serve(std::shared_ptr<GatewayContext> context,
 RequestRelay::RequestRelay(std::shared_ptr<GatewayContext> context,
                            std::shared_ptr<net::HttpExchange> exchange, api::Endpoint endpoint)
     : context_(std::move(context)), exchange_(std::move(exchange)), endpoint_(endpoint) {
-  arrival_micros_ = exchange_->arrival_micros();
+  arrival_.micros = exchange_->arrival_micros();
   const int64_t now = context_->clock.NowMicros();
-  arrival_wall_micros_ = context_->clock.WallMicros() - std::max<int64_t>(0, now - arrival_micros_);
+  arrival_.wall_micros = context_->clock.WallMicros() - std::max<int64_t>(0, now - arrival_.micros);
   context_->counters.requests.fetch_add(1, std::memory_order_relaxed);
   context_->counters.open.fetch_add(1, std::memory_order_relaxed);
 }
 
-RequestRelay::~RequestRelay() {
-  context_->counters.open.fetch_sub(1, std::memory_order_relaxed);
+RequestRelay::~RequestRelay() { context_->counters.open.fetch_sub(1, std::memory_order_relaxed); }
+
+void RequestRelay::Enter(RelayPhase next) {
+  TF_CHECK(IsValidTransition(phase_, next))
+      << "request relay cannot go from " << RelayPhaseName(phase_) << " to "
+      << RelayPhaseName(next);
+  phase_ = next;
 }
 
-void RequestRelay::Enter(Phase next) {
-  bool allowed = false;
-  switch (phase_) {
-    case Phase::kIntake:
-      allowed = next == Phase::kCalling || next == Phase::kDone;
-      break;
-    case Phase::kCalling:
-      allowed = next == Phase::kBackoff || next == Phase::kRecording;
-      break;
-    case Phase::kBackoff:
-      allowed = next == Phase::kCalling || next == Phase::kRecording;
-      break;
-    case Phase::kRecording:
-      allowed = next == Phase::kDone;
-      break;
-    case Phase::kDone:
-      allowed = false;
-      break;
-  }
-  TF_CHECK(allowed) << "request relay cannot go from phase " << static_cast<int>(phase_)
-                    << " to " << static_cast<int>(next);
-  phase_ = next;
+void RequestRelay::Intake() {
+  std::optional<net::HttpResponse> refusal =
+      RequestIntake(*context_, *exchange_, endpoint_, admitted_).Run();
+  if (refusal) return Reject(*std::move(refusal));
+  Enter(RelayPhase::kCalling);
+  StartAttempt();
+}
+
+void RequestRelay::Reject(net::HttpResponse response) {
+  const std::string_view outcome = response.status >= 500 ? "error" : "rejected";
+  response.headers.Set("x-tokenfab-upstream", context_->name);
+  response.headers.Set("x-tokenfab-region", "-");
+  response.headers.Set("x-request-id", admitted_.request_id);
+  (void)exchange_->Respond(std::move(response));
+  context_->metrics.Outcome(outcome).Increment();
+  Enter(RelayPhase::kDone);
 }
 
 void RequestRelay::RunOnCall(const std::function<void(net::ClientCall&)>& fn) {
@@ -63,50 +79,59 @@ void RequestRelay::RunOnCall(const std::function<void(net::ClientCall&)>& fn) {
 }
 
 void RequestRelay::StartAttempt() {
-  GatewayContext& ctx = *context_;
-  // The next candidate whose circuit lets a request through.
-  std::shared_ptr<UpstreamRuntime> runtime;
-  while (next_rank_ < decision_.ranked.size()) {
-    const uint32_t index = decision_.ranked[next_rank_++].index;
-    const std::shared_ptr<UpstreamRuntime>& candidate = generation_->upstreams[index];
-    if (!candidate->url()) continue;
-    if (!candidate->breaker().TryAcquire()) continue;
-    runtime = candidate;
-    upstream_index_ = index;
-    break;
-  }
-  if (!runtime) {
+  if (!PickUpstream()) {
     if (attempts_ == 0) last_failure_ = "every upstream's circuit is open";
     return Conclude(last_outcome_);
   }
+  BeginAttempt();
+  Dispatch(UpstreamCall());
+}
+
+bool RequestRelay::PickUpstream() {
+  const std::vector<routing::RankedUpstream>& ranked = admitted_.decision.ranked;
+  while (next_rank_ < ranked.size()) {
+    const uint32_t index = ranked[next_rank_++].index;
+    const std::shared_ptr<UpstreamRuntime>& candidate = admitted_.generation->upstreams[index];
+    if (!candidate->url()) continue;
+    if (!candidate->breaker().TryAcquire()) continue;
+    runtime_ = candidate;
+    upstream_index_ = index;
+    return true;
+  }
+  return false;
+}
+
+void RequestRelay::BeginAttempt() {
+  GatewayContext& ctx = *context_;
   ++attempts_;
   if (attempts_ > 1) ctx.counters.retries.fetch_add(1, std::memory_order_relaxed);
-  runtime_ = runtime;
-  state_at_dispatch_ = snapshot_->state(upstream_index_);
+  state_at_dispatch_ = admitted_.snapshot->state(upstream_index_);
   mode_ = Mode::kNone;
   upstream_status_ = 0;
   parser_.emplace();
-  meter_.emplace(endpoint_, request_.client_wants_usage);
+  meter_.emplace(endpoint_, admitted_.request.client_wants_usage);
   body_.clear();
   paused_ = false;
-  generation_->policy->OnRouted(routing_, *snapshot_, upstream_index_);
-  runtime->AddInFlight(1);
+  admitted_.generation->policy->OnRouted(admitted_.routing, *admitted_.snapshot, upstream_index_);
+  runtime_->AddInFlight(1);
   dispatch_micros_ = ctx.clock.NowMicros();
   if (attempts_ == 1) {
-    ctx.metrics.dispatch_seconds.Observe(static_cast<double>(dispatch_micros_ - arrival_micros_) /
+    ctx.metrics.dispatch_seconds.Observe(static_cast<double>(dispatch_micros_ - arrival_.micros) /
                                          1e6);
   }
+}
 
-  const fleet::UpstreamKind kind = runtime->kind();
+net::ClientRequest RequestRelay::UpstreamCall() const {
+  const fleet::UpstreamKind kind = runtime_->kind();
   net::ClientRequest call;
   call.method = "POST";
-  call.url = runtime->url()->WithPath(api::EndpointPath(endpoint_));
+  call.url = runtime_->url()->WithPath(api::EndpointPath(endpoint_));
   call.headers.Add("Content-Type", "application/json");
-  call.headers.Add("Accept", request_.stream ? "text/event-stream" : "application/json");
-  call.headers.Add("x-request-id", request_id_);
+  call.headers.Add("Accept", admitted_.request.stream ? "text/event-stream" : "application/json");
+  call.headers.Add("x-request-id", admitted_.request_id);
   if (kind == fleet::UpstreamKind::kTokenfabNode || kind == fleet::UpstreamKind::kTokenfabGateway) {
-    call.headers.Add("x-tokenfab-tenant", principal_->tenant.name);
-    call.headers.Add("x-tokenfab-priority", std::to_string(ticket_->priority()));
+    call.headers.Add("x-tokenfab-tenant", admitted_.principal.tenant.name);
+    call.headers.Add("x-tokenfab-priority", std::to_string(admitted_.ticket->priority()));
   }
   if (kind == fleet::UpstreamKind::kTokenfabGateway) {
     // A hub gateway authenticates the same key (edge and hub share the tenants' keys).
@@ -114,9 +139,13 @@ void RequestRelay::StartAttempt() {
       call.headers.Add("Authorization", std::string(*auth));
     }
   }
-  call.body = UpstreamBody(request_, kind);
+  call.body = UpstreamBody(admitted_.request, kind);
   call.cancellation = exchange_->cancellation();
   call.loop = exchange_->loop();
+  return call;
+}
+
+void RequestRelay::Dispatch(net::ClientRequest call) {
   auto self = shared_from_this();
   net::StreamCallbacks callbacks;
   callbacks.on_head = [self](int status, const net::HttpHeaders& headers) {
@@ -124,7 +153,8 @@ void RequestRelay::StartAttempt() {
   };
   callbacks.on_data = [self](std::string_view data) { self->OnData(data); };
   callbacks.on_done = [self](Status status) { self->OnDone(std::move(status)); };
-  std::shared_ptr<net::ClientCall> handle = ctx.client.Stream(std::move(call), std::move(callbacks));
+  std::shared_ptr<net::ClientCall> handle =
+      context_->client.Stream(std::move(call), std::move(callbacks));
   std::lock_guard lock(call_mu_);
   call_ = std::move(handle);
 }
@@ -133,8 +163,9 @@ void RequestRelay::OnHead(int status, const net::HttpHeaders& headers) {
   upstream_status_ = status;
   const std::string_view type = headers.Get("Content-Type").value_or("");
   const bool event_stream = type.find("text/event-stream") != std::string_view::npos;
-  mode_ = (status >= 200 && status < 300 && request_.stream && event_stream) ? Mode::kStream
-                                                                               : Mode::kWhole;
+  mode_ = (status >= 200 && status < 300 && admitted_.request.stream && event_stream)
+              ? Mode::kStream
+              : Mode::kWhole;
 }
 
 void RequestRelay::OnData(std::string_view data) {
@@ -175,7 +206,7 @@ void RequestRelay::OnEvent(net::SseEvent&& event) {
       break;
   }
   if (first_content && meter_->first_content_micros() != 0) {
-    context_->metrics.ttft_seconds.Observe(static_cast<double>(now - arrival_micros_) / 1e6);
+    context_->metrics.ttft_seconds.Observe(static_cast<double>(now - arrival_.micros) / 1e6);
   }
   if (!EnsureStreamStarted()) return;  // the client is gone; the call is being cancelled
   Status written = event.event.empty() && !event.retry_ms
@@ -248,8 +279,9 @@ void RequestRelay::OnDone(Status status) {
   if (IsUpstreamFailure(outcome)) {
     runtime_->breaker().RecordFailure();
     if (last_failure_.empty() || status.ok()) {
-      last_failure_ = status.ok() ? fmt::format("{} answered {}", runtime_->name(), upstream_status_)
-                                  : fmt::format("{}: {}", runtime_->name(), status.message());
+      last_failure_ = status.ok()
+                          ? fmt::format("{} answered {}", runtime_->name(), upstream_status_)
+                          : fmt::format("{}: {}", runtime_->name(), status.message());
     } else {
       last_failure_ = fmt::format("{}: {}", runtime_->name(), last_failure_);
     }
@@ -258,23 +290,155 @@ void RequestRelay::OnDone(Status status) {
   } else {
     runtime_->breaker().RecordSuccess();
   }
-  const int64_t elapsed = ctx.clock.NowMicros() - arrival_micros_;
+  const int64_t elapsed = ctx.clock.NowMicros() - arrival_.micros;
   if (ctx.retry.ShouldRetry(outcome, client_saw_bytes_, attempts_, elapsed) &&
-      next_rank_ < decision_.ranked.size()) {
-    TF_LOG_DEBUG("request {}: {} at {} ({}); trying the next upstream", request_id_,
+      next_rank_ < admitted_.decision.ranked.size()) {
+    TF_LOG_DEBUG("request {}: {} at {} ({}); trying the next upstream", admitted_.request_id,
                  AttemptOutcomeName(outcome), runtime_->name(), last_failure_);
-    Enter(Phase::kBackoff);
-    base::Random random(ctx.options.seed * 0x9e3779b97f4a7c15ULL +
-                        ctx.seed_counter.fetch_add(1, std::memory_order_relaxed));
-    const int64_t backoff = ctx.retry.BackoffMicros(attempts_, random);
-    auto self = shared_from_this();
-    ctx.timers.RunAfter(std::chrono::microseconds(backoff), [self] {
-      self->Enter(Phase::kCalling);
-      self->StartAttempt();
-    });
-    return;
+    return BackOff();
   }
   Conclude(outcome);
+}
+
+void RequestRelay::BackOff() {
+  GatewayContext& ctx = *context_;
+  Enter(RelayPhase::kBackoff);
+  base::Random random(ctx.options.seed * 0x9e3779b97f4a7c15ULL +
+                      ctx.seed_counter.fetch_add(1, std::memory_order_relaxed));
+  const int64_t backoff = ctx.retry.BackoffMicros(attempts_, random);
+  auto self = shared_from_this();
+  ctx.timers.RunAfter(std::chrono::microseconds(backoff), [self] {
+    self->Enter(RelayPhase::kCalling);
+    self->StartAttempt();
+  });
+}
+
+net::HttpHeaders RequestRelay::ServedHeaders() const {
+  net::HttpHeaders headers;
+  AddServedHeaders(headers);
+  return headers;
+}
+
+void RequestRelay::AddServedHeaders(net::HttpHeaders& headers) const {
+  if (runtime_) {
+    const fleet::FleetConfig& config = *admitted_.generation->config;
+    const fleet::Site& site = config.SiteOf(config.upstreams()[upstream_index_]);
+    headers.Set("x-tokenfab-upstream", runtime_->name());
+    headers.Set("x-tokenfab-region", config.RegionOf(site).name);
+  } else {
+    headers.Set("x-tokenfab-upstream", context_->name);
+    headers.Set("x-tokenfab-region", "-");
+  }
+  headers.Set("x-request-id", admitted_.request_id);
+  if (attempts_ > 1) headers.Set("x-tokenfab-attempts", std::to_string(attempts_));
+}
+
+ledger::UsageEvent RequestRelay::BuildEvent(std::string_view status, int http_status) const {
+  ServedAttempt attempt;
+  if (runtime_) {
+    attempt.runtime = runtime_.get();
+    attempt.upstream_index = upstream_index_;
+    attempt.state_at_dispatch = state_at_dispatch_;
+    attempt.dispatch_micros = dispatch_micros_;
+    attempt.meter = &*meter_;
+  }
+  return BuildUsageEvent(*context_, admitted_, arrival_, attempt, status, http_status);
+}
+
+void RequestRelay::Record(ledger::UsageEvent event, std::function<void(bool durable)> then) {
+  const int64_t tokens = event.total_tokens();
+  RecordUsage(context_, std::move(event),
+              [self = shared_from_this(), tokens, then = std::move(then)](bool durable) {
+                self->FinishTicket(tokens);
+                then(durable);
+              });
+}
+
+void RequestRelay::FinishTicket(int64_t tokens) {
+  if (!admitted_.ticket) return;
+  Status s = admitted_.ticket->Finish(tokens);
+  if (!s.ok()) TF_LOG_WARN("request {}: admission release: {}", admitted_.request_id, s.message());
+}
+
+void RequestRelay::Conclude(AttemptOutcome outcome) {
+  GatewayContext& ctx = *context_;
+  Enter(RelayPhase::kRecording);
+  switch (outcome) {
+    case AttemptOutcome::kSuccess: {
+      ctx.metrics.Outcome("ok").Increment();
+      auto self = shared_from_this();
+      Record(BuildEvent("ok", 200), [self](bool durable) {
+        self->SendLastPart(durable);
+        self->Enter(RelayPhase::kDone);
+      });
+      return;
+    }
+    case AttemptOutcome::kCancelled: {
+      ctx.metrics.Outcome("cancelled").Increment();
+      Record(BuildEvent("cancelled", 499),
+             [self = shared_from_this()](bool) { self->Enter(RelayPhase::kDone); });
+      return;
+    }
+    case AttemptOutcome::kClientError: {
+      // The upstream refused the request itself: its answer goes to the client as it is.
+      ctx.metrics.Outcome("rejected").Increment();
+      net::HttpResponse response;
+      response.status = upstream_status_;
+      response.body = body_;
+      response.headers.Set("Content-Type", "application/json");
+      AddServedHeaders(response.headers);
+      (void)exchange_->Respond(std::move(response));
+      Record(BuildEvent("upstream_rejected", upstream_status_),
+             [self = shared_from_this()](bool) { self->Enter(RelayPhase::kDone); });
+      return;
+    }
+    default:
+      return ConcludeFailure(outcome);
+  }
+}
+
+void RequestRelay::SendLastPart(bool durable) {
+  const api::ApiError not_recorded =
+      api::MakeApiError(500, "The answer could not be recorded; it is not billed. Please retry.",
+                        "server_error", "ledger_unavailable");
+  if (mode_ == Mode::kStream) {
+    if (EnsureStreamStarted()) {
+      (void)exchange_->WriteSseData(durable ? std::string("[DONE]")
+                                            : api::ApiErrorJson(not_recorded));
+    }
+    (void)exchange_->Finish();
+    return;
+  }
+  net::HttpResponse response = durable ? net::HttpResponse::Json(upstream_status_, body_)
+                                       : api::ApiErrorResponse(not_recorded);
+  AddServedHeaders(response.headers);
+  (void)exchange_->Respond(std::move(response));
+}
+
+void RequestRelay::ConcludeFailure(AttemptOutcome outcome) {
+  GatewayContext& ctx = *context_;
+  ctx.metrics.Outcome("error").Increment();
+  auto self = shared_from_this();
+  if (!client_saw_bytes_) {
+    net::HttpResponse response =
+        outcome == AttemptOutcome::kServerError && !body_.empty()
+            ? net::HttpResponse::Json(upstream_status_, body_)  // the upstream's own words
+            : FailureAnswer(outcome, last_failure_);
+    AddServedHeaders(response.headers);
+    const int status = response.status;
+    (void)exchange_->Respond(std::move(response));
+    Record(BuildEvent("error", status), [self](bool) { self->Enter(RelayPhase::kDone); });
+    return;
+  }
+  // Cut off mid-stream: bill what was delivered, then tell the client the answer is incomplete.
+  Record(BuildEvent("aborted", 200), [self](bool) {
+    (void)self->exchange_->WriteSseData(api::ApiErrorJson(api::MakeApiError(
+        500,
+        fmt::format("The upstream stopped in the middle of the answer ({}).", self->last_failure_),
+        "server_error", "upstream_aborted")));
+    (void)self->exchange_->Finish();
+    self->Enter(RelayPhase::kDone);
+  });
 }
 
 }  // namespace tokenfab::gateway

@@ -4,7 +4,7 @@
 
 namespace tokenfab::gateway {
 
-TimerQueue::TimerQueue() : thread_([this] { Loop(); }) {
+TimerQueue::TimerQueue(const base::Clock& clock) : clock_(clock), thread_([this] { Loop(); }) {
   pthread_setname_np(thread_.native_handle(), "gw-timer");
 }
 
@@ -19,7 +19,7 @@ TimerQueue::~TimerQueue() {
 }
 
 uint64_t TimerQueue::RunAfter(std::chrono::microseconds delay, std::function<void()> fn) {
-  const auto due = std::chrono::steady_clock::now() + delay;
+  const int64_t due = clock_.NowMicros() + delay.count();
   uint64_t id;
   {
     std::lock_guard lock(mu_);
@@ -42,6 +42,11 @@ bool TimerQueue::Cancel(uint64_t id) {
   return false;
 }
 
+void TimerQueue::Wake() {
+  { std::lock_guard lock(mu_); }  // a Loop() between its clock reading and its wait sees this
+  cv_.notify_all();
+}
+
 void TimerQueue::Loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
@@ -49,9 +54,11 @@ void TimerQueue::Loop() {
       cv_.wait(lock);
       continue;
     }
-    const auto due = queue_.begin()->first;
-    if (std::chrono::steady_clock::now() < due) {
-      cv_.wait_until(lock, due);
+    const int64_t left = queue_.begin()->first - clock_.NowMicros();
+    if (left > 0) {
+      // The wait is on the real clock (a Clock cannot wake a thread); every time value comes
+      // from clock_, re-read after the wait.
+      cv_.wait_for(lock, std::chrono::microseconds(left));
       continue;
     }
     std::function<void()> fn = std::move(queue_.begin()->second.second);

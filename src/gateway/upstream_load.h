@@ -1,9 +1,10 @@
 // What an upstream says about its own load when the gateway polls it, read from each kind's own
 // endpoint:
-//   - tokenfab nodes and gateways: GET /load, a JSON object (the node/gateway contract: running,
-//     waiting, KV use, queue delay, measured rates, TPOT and the cached prefix-block hashes);
+//   - tokenfab nodes and gateways: GET /load, an api::LoadReport (include/tokenfab/api/
+//     load_report.h: running, waiting, KV use, queue delay, measured rates, TPOT and the cached
+//     prefix-block hashes), read by ParseTokenfabLoad;
 //   - vLLM, SGLang and llama.cpp: GET /metrics in the Prometheus text format, with each server's
-//     own metric names (see LoadFromMetrics);
+//     own metric names (see MetricsLoadReader);
 //   - any other OpenAI-compatible server: GET /v1/models, which only says it is alive.
 #pragma once
 

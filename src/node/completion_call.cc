@@ -28,7 +28,7 @@ bool CleanEnd(engine::FinishReason reason) {
 
 }  // namespace
 
-CompletionCall::CompletionCall(NodeServer::State& node, std::shared_ptr<net::HttpExchange> exchange,
+CompletionCall::CompletionCall(NodeContext& node, std::shared_ptr<net::HttpExchange> exchange,
                                api::CompletionRequest request, std::vector<PreparedPrompt> prompts,
                                api::ResponseMeta meta, CallContext context)
     : node_(node),

@@ -8,8 +8,8 @@
 // scheduled by the engine's on_events notifier; cancellation callbacks come from the I/O thread.
 // The call's own mutex serialises Drain() runs.
 //
-// Ownership: the node's call registry holds the call from Start() until it has answered; the
-// engine's notifiers and the cancellation subscription hold weak references only.
+// Ownership: the node's call registry (NodeContext::Register) holds the call from Start() until it
+// has answered; the engine's notifiers and the cancellation subscription hold weak references only.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "node/node_state.h"
+#include "node/node_context.h"
 #include "node/prompt_preparer.h"
 #include "tokenfab/api/completion_request.h"
 #include "tokenfab/api/completion_response.h"
@@ -27,7 +27,8 @@
 
 namespace tokenfab::node {
 
-// Scheduling facts from the request's headers (load_schema: x-tokenfab-*, x-request-id).
+// Scheduling facts from the request's headers (x-tokenfab-tenant, x-tokenfab-priority and
+// x-request-id, which a tokenfab gateway sets on its upstream calls).
 struct CallContext {
   std::string request_id;  // x-request-id, or the response id
   std::string tenant;      // x-tokenfab-tenant; empty: the shared prefix-cache namespace
@@ -36,7 +37,7 @@ struct CallContext {
 
 class CompletionCall : public std::enable_shared_from_this<CompletionCall> {
  public:
-  CompletionCall(NodeServer::State& node, std::shared_ptr<net::HttpExchange> exchange,
+  CompletionCall(NodeContext& node, std::shared_ptr<net::HttpExchange> exchange,
                  api::CompletionRequest request, std::vector<PreparedPrompt> prompts,
                  api::ResponseMeta meta, CallContext context);
   ~CompletionCall();
@@ -51,7 +52,7 @@ class CompletionCall : public std::enable_shared_from_this<CompletionCall> {
     int32_t prompt_index = 0;  // which prompt
     engine::RequestHandle handle;
     bool finished = false;
-    std::string text;  // non-streaming: the whole text so far (echo first)
+    std::string text;                         // non-streaming: the whole text so far (echo first)
     std::vector<api::LogprobEntry> logprobs;  // not yet written (streaming) or all
     int64_t token_offset = 0;  // bytes of token text so far (completions' text_offset)
     engine::FinishReason finish_reason = engine::FinishReason::kNone;
@@ -78,7 +79,7 @@ class CompletionCall : public std::enable_shared_from_this<CompletionCall> {
   void CancelAll();
   void RespondError(const api::ApiError& error);
 
-  NodeServer::State& node_;
+  NodeContext& node_;
   const std::shared_ptr<net::HttpExchange> exchange_;
   const api::CompletionRequest request_;
   const std::vector<PreparedPrompt> prompts_;
@@ -91,7 +92,7 @@ class CompletionCall : public std::enable_shared_from_this<CompletionCall> {
   std::vector<Choice> choices_;  // fixed once Start() submitted them
   uint64_t registry_id_ = 0;
   uint64_t cancel_subscription_ = 0;
-  bool aborted_ = false;   // guarded by mu_: the stream could not be written; choices cancelled
+  bool aborted_ = false;    // guarded by mu_: the stream could not be written; choices cancelled
   bool completed_ = false;  // guarded by mu_
   std::vector<engine::EngineEvent> events_;  // guarded by mu_: Drain()'s scratch
 };

@@ -34,14 +34,14 @@ StatusOr<CallContext> ReadHeaders(const net::HttpHeaders& headers) {
     const char* end = priority->data() + priority->size();
     auto [ptr, ec] = std::from_chars(priority->data(), end, context.priority);
     if (ec != std::errc() || ptr != end) {
-      return absl::InvalidArgumentError(fmt::format(
-          "x-tokenfab-priority must be an integer, not '{}'", priority->substr(0, 64)));
+      return absl::InvalidArgumentError(
+          fmt::format("x-tokenfab-priority must be an integer, not '{}'", priority->substr(0, 64)));
     }
   }
   return context;
 }
 
-void RespondError(NodeServer::State& node, net::HttpExchange& exchange, std::string_view handler,
+void RespondError(NodeContext& node, net::HttpExchange& exchange, std::string_view handler,
                   const api::ApiError& error) {
   net::HttpResponse response = api::ApiErrorResponse(error);
   if (std::optional<std::string_view> id = exchange.request().headers.Get("x-request-id")) {
@@ -52,7 +52,7 @@ void RespondError(NodeServer::State& node, net::HttpExchange& exchange, std::str
 
 }  // namespace
 
-void HandleCompletion(NodeServer::State& node, api::Endpoint endpoint,
+void HandleCompletion(NodeContext& node, api::Endpoint endpoint,
                       std::shared_ptr<net::HttpExchange> exchange) {
   const std::string_view handler = api::EndpointPath(endpoint);
   const net::HttpRequest& http = exchange->request();
@@ -97,9 +97,9 @@ void HandleCompletion(NodeServer::State& node, api::Endpoint endpoint,
   meta.created = node.clock.WallMicros() / 1'000'000;
   meta.model = host->served_model_name();
   if (context->request_id.empty()) context->request_id = meta.id;
-  auto call = std::make_shared<CompletionCall>(node, std::move(exchange), *std::move(request),
-                                               *std::move(prompts), std::move(meta),
-                                               *std::move(context));
+  auto call =
+      std::make_shared<CompletionCall>(node, std::move(exchange), *std::move(request),
+                                       *std::move(prompts), std::move(meta), *std::move(context));
   call->Start(*host);
 }
 

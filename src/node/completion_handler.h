@@ -6,13 +6,13 @@
 
 #include <memory>
 
-#include "node/node_state.h"
+#include "node/node_context.h"
 #include "tokenfab/api/completion_request.h"
 #include "tokenfab/net/http_exchange.h"
 
 namespace tokenfab::node {
 
-void HandleCompletion(NodeServer::State& node, api::Endpoint endpoint,
+void HandleCompletion(NodeContext& node, api::Endpoint endpoint,
                       std::shared_ptr<net::HttpExchange> exchange);
 
 }  // namespace tokenfab::node

@@ -6,7 +6,7 @@
 
 #include "node/completion_handler.h"
 #include "node/load_json.h"
-#include "node/node_state.h"
+#include "node/node_context.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/model_list.h"
 #include "tokenfab/base/logging.h"
@@ -16,9 +16,7 @@
 namespace tokenfab::node {
 namespace {
 
-using State = NodeServer::State;
-
-void HandleHealth(State& node, net::HttpExchange& exchange) {
+void HandleHealth(NodeContext& node, net::HttpExchange& exchange) {
   std::string_view status = "ok";
   int code = 200;
   if (node.stopping.load(std::memory_order_acquire)) {
@@ -37,7 +35,7 @@ void HandleHealth(State& node, net::HttpExchange& exchange) {
   node.Answer(exchange, "/health", std::move(response));
 }
 
-void HandleMetrics(State& node, net::HttpExchange& exchange) {
+void HandleMetrics(NodeContext& node, net::HttpExchange& exchange) {
   if (node.http != nullptr) node.metrics.UpdateServerStats(node.http->stats());
   net::HttpResponse response;
   response.status = 200;
@@ -46,7 +44,7 @@ void HandleMetrics(State& node, net::HttpExchange& exchange) {
   node.Answer(exchange, "/metrics", std::move(response));
 }
 
-void HandleLoad(State& node, net::HttpExchange& exchange) {
+void HandleLoad(NodeContext& node, net::HttpExchange& exchange) {
   ModelHost* host = node.ready_host();
   if (host == nullptr)
     return node.Answer(exchange, "/load", api::ApiErrorResponse(node.NotReadyError()));
@@ -55,7 +53,7 @@ void HandleLoad(State& node, net::HttpExchange& exchange) {
               net::HttpResponse::Json(200, LoadJson(host->served_model_name(), *load)));
 }
 
-api::ModelCard CardOf(const State& node, const ModelHost& host) {
+api::ModelCard CardOf(const NodeContext& node, const ModelHost& host) {
   api::ModelCard card;
   card.id = host.served_model_name();
   card.created = node.started_unix_s;
@@ -63,7 +61,7 @@ api::ModelCard CardOf(const State& node, const ModelHost& host) {
   return card;
 }
 
-void HandleModels(State& node, net::HttpExchange& exchange, bool one) {
+void HandleModels(NodeContext& node, net::HttpExchange& exchange, bool one) {
   const std::string_view handler = one ? "/v1/models/{id}" : "/v1/models";
   if (std::optional<api::ApiError> error = node.KeyError(exchange.request())) {
     return node.Answer(exchange, handler, api::ApiErrorResponse(*error));
@@ -75,14 +73,16 @@ void HandleModels(State& node, net::HttpExchange& exchange, bool one) {
     return node.Answer(exchange, handler,
                        net::HttpResponse::Json(200, api::ModelListJson({CardOf(node, *host)})));
   }
-  const std::string_view id = exchange.request().path().substr(std::string_view("/v1/models/").size());
+  const std::string_view id =
+      exchange.request().path().substr(std::string_view("/v1/models/").size());
   if (id != host->served_model_name()) {
     return node.Answer(exchange, handler, api::ApiErrorResponse(api::ModelNotFoundError(id)));
   }
-  node.Answer(exchange, handler, net::HttpResponse::Json(200, api::ModelCardJson(CardOf(node, *host))));
+  node.Answer(exchange, handler,
+              net::HttpResponse::Json(200, api::ModelCardJson(CardOf(node, *host))));
 }
 
-net::Router MakeRouter(State& node) {
+net::Router MakeRouter(NodeContext& node) {
   net::Router router;
   for (api::Endpoint endpoint : {api::Endpoint::kCompletions, api::Endpoint::kChatCompletions}) {
     router.Handle("POST", api::EndpointPath(endpoint),
@@ -131,50 +131,51 @@ net::HttpServerOptions HttpOptions(const NodeOptions& options, base::Clock& cloc
 
 }  // namespace
 
-StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(const NodeOptions& options) {
+StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(const NodeOptions& options,
+                                                        base::Clock& clock) {
   if (options.stream_threads < 1) {
     return absl::InvalidArgumentError("stream_threads must be at least 1");
   }
-  auto state = std::make_shared<State>(options);
+  auto context = std::make_shared<NodeContext>(options, clock);
   // ThreadPool(n) runs n - 1 workers; the engine thread must never run a task inline.
-  state->stream_pool = std::make_unique<base::ThreadPool>(options.stream_threads + 1);
-  TF_ASSIGN_OR_RETURN(state->http, net::HttpServer::Start(HttpOptions(options, state->clock),
-                                                          MakeRouter(*state)));
-  return std::unique_ptr<NodeServer>(new NodeServer(std::move(state)));
+  context->stream_pool = std::make_unique<base::ThreadPool>(options.stream_threads + 1);
+  TF_ASSIGN_OR_RETURN(context->http, net::HttpServer::Start(HttpOptions(options, context->clock),
+                                                            MakeRouter(*context)));
+  return std::unique_ptr<NodeServer>(new NodeServer(std::move(context)));
 }
 
-NodeServer::NodeServer(std::shared_ptr<State> state) : state_(std::move(state)) {}
+NodeServer::NodeServer(std::shared_ptr<NodeContext> context) : context_(std::move(context)) {}
 
 NodeServer::~NodeServer() { Stop(); }
 
-base::MetricsRegistry& NodeServer::metrics_registry() { return state_->registry; }
-base::Clock& NodeServer::clock() { return state_->clock; }
+base::MetricsRegistry& NodeServer::metrics_registry() { return context_->registry; }
+base::Clock& NodeServer::clock() { return context_->clock; }
 
 void NodeServer::Serve(std::unique_ptr<ModelHost> host) {
-  std::lock_guard<std::mutex> lock(state_->stop_mu);
-  if (state_->stopping.load() || state_->host != nullptr) return;
+  std::lock_guard<std::mutex> lock(context_->stop_mu);
+  if (context_->stopping.load() || context_->host != nullptr) return;
   TF_LOG_INFO("serving: {}", host->description());
-  state_->host = std::move(host);
-  state_->host_ptr.store(state_->host.get(), std::memory_order_release);
+  context_->host = std::move(host);
+  context_->host_ptr.store(context_->host.get(), std::memory_order_release);
 }
 
-bool NodeServer::ready() const { return state_->ready_host() != nullptr; }
-uint16_t NodeServer::port() const { return state_->http->port(); }
-std::string NodeServer::address() const { return state_->http->address(); }
+bool NodeServer::ready() const { return context_->ready_host() != nullptr; }
+uint16_t NodeServer::port() const { return context_->http->port(); }
+std::string NodeServer::address() const { return context_->http->address(); }
 
 void NodeServer::Stop(std::chrono::milliseconds grace) {
-  std::lock_guard<std::mutex> lock(state_->stop_mu);
-  if (state_->stopping.exchange(true)) return;
+  std::lock_guard<std::mutex> lock(context_->stop_mu);
+  if (context_->stopping.exchange(true)) return;
   // New requests now get 503; those in progress have `grace` to finish, then are cancelled
   // (their handlers see the cancellation and cancel their engine requests).
-  state_->http->Stop(grace);
+  context_->http->Stop(grace);
   // Ends whatever is still live; the last events reach the stream pool, which drains them.
-  if (state_->host != nullptr) state_->host->engine().Shutdown();
-  state_->stream_pool.reset();
-  state_->host_ptr.store(nullptr, std::memory_order_release);
-  state_->host.reset();
-  if (state_->num_calls() != 0) {
-    TF_LOG_WARN("{} requests were still registered after shutdown", state_->num_calls());
+  if (context_->host != nullptr) context_->host->engine().Shutdown();
+  context_->stream_pool.reset();
+  context_->host_ptr.store(nullptr, std::memory_order_release);
+  context_->host.reset();
+  if (context_->num_calls() != 0) {
+    TF_LOG_WARN("{} requests were still registered after shutdown", context_->num_calls());
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "node/node_test_util.h"
 #include "tokenfab/api/api_error.h"
+#include "tokenfab/base/clock.h"
 #include "tokenfab/engine/block_hash.h"
 
 namespace tokenfab::node {
@@ -88,7 +89,7 @@ TEST_F(NodeServerTest, LoadingAnswers503ThenServes) {
   NodeOptions options;
   options.io_threads = 2;
   options.loading_retry_after_s = 7;
-  auto server = NodeServer::Start(options);
+  auto server = NodeServer::Start(options, base::RealClock::Get());
   ASSERT_TRUE(server.ok()) << server.status();
   NodeClient client((*server)->port());
   Answer health = client.Get("/health");

@@ -19,7 +19,7 @@ ModelHostOptions FastSyntheticHost(const std::string& vocab) {
 
 std::unique_ptr<NodeServer> StartNode(NodeOptions options, const ModelHostOptions& host) {
   options.io_threads = 2;
-  StatusOr<std::unique_ptr<NodeServer>> server = NodeServer::Start(options);
+  StatusOr<std::unique_ptr<NodeServer>> server = NodeServer::Start(options, base::RealClock::Get());
   EXPECT_TRUE(server.ok()) << server.status();
   if (!server.ok()) return nullptr;
   StatusOr<std::unique_ptr<ModelHost>> loaded =

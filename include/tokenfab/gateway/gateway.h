@@ -90,12 +90,13 @@ struct GatewayOptions {
   std::chrono::milliseconds price_refresh{10'000};
 };
 
-// Counters since start. Plain data.
+// Counters since start. completed, rejected, failed and cancelled are the outcomes the
+// tokenfab_gateway_requests_total metric counts (ok, rejected, error, cancelled). Plain data.
 struct GatewayStats {
   int64_t requests = 0;         // inference requests received
   int64_t completed = 0;        // answered in full
-  int64_t rejected = 0;         // refused before routing: auth, admission, bad request
-  int64_t failed = 0;           // no upstream could serve it
+  int64_t rejected = 0;         // refused with a 4xx: key, body, admission, the upstream's own
+  int64_t failed = 0;           // ended in a 5xx: no upstream served it, or no ledger/admission
   int64_t cancelled = 0;        // the client left
   int64_t retries = 0;          // attempts after the first
   int64_t recorded = 0;         // usage events made durable

@@ -36,19 +36,19 @@
 namespace tokenfab::node {
 
 struct NodeOptions {
-  std::string host = "127.0.0.1";  // address to bind
-  uint16_t port = 0;               // 0: an ephemeral port (see port())
-  int io_threads = 0;              // HTTP loops; 0: one per core
+  std::string host = "127.0.0.1";      // address to bind
+  uint16_t port = 0;                   // 0: an ephemeral port (see port())
+  int io_threads = 0;                  // HTTP loops; 0: one per core
   net::IoContextPool* pool = nullptr;  // run on these loops instead (shared with a gateway)
-  int stream_threads = 1;          // threads that turn engine events into HTTP writes
+  int stream_threads = 1;              // threads that turn engine events into HTTP writes
 
   // Bearer token required on /v1/* (401 otherwise); empty: no check.
   std::string api_key;
 
   // Transport limits (see net::HttpServerOptions).
-  size_t max_body_bytes = 8 << 20;    // over: 413
-  size_t max_header_bytes = 16 << 10;  // over: 431
-  int max_connections = 10000;         // over: 503 with Retry-After
+  size_t max_body_bytes = 8 << 20;                     // over: 413
+  size_t max_header_bytes = 16 << 10;                  // over: 431
+  int max_connections = 10000;                         // over: 503 with Retry-After
   std::chrono::milliseconds idle_timeout{60'000};      // keep-alive wait for a request
   std::chrono::milliseconds read_timeout{30'000};      // receiving one request
   std::chrono::milliseconds write_timeout{30'000};     // a client not reading its stream
@@ -56,14 +56,16 @@ struct NodeOptions {
 
   api::RequestLimits request_limits;
   int loading_retry_after_s = 5;  // Retry-After of the 503 answered while loading
-
-  base::Clock* clock = nullptr;  // null: the real clock
 };
+
+class NodeContext;  // what the node's requests share (src/node/node_context.h)
 
 class NodeServer {
  public:
-  // Binds and starts answering (not ready until Serve()). Errors: the address, the port.
-  [[nodiscard]] static StatusOr<std::unique_ptr<NodeServer>> Start(const NodeOptions& options);
+  // Binds and starts answering (not ready until Serve()); requests are timed with `clock`, which
+  // it borrows: it must outlive the server. Errors: the address, the port.
+  [[nodiscard]] static StatusOr<std::unique_ptr<NodeServer>> Start(const NodeOptions& options,
+                                                                   base::Clock& clock);
   // Stop() with no grace period when still running.
   ~NodeServer();
   NodeServer(const NodeServer&) = delete;
@@ -85,11 +87,9 @@ class NodeServer {
   // the rest, shuts the engine down and closes every connection. Idempotent.
   void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
 
-  struct State;
-
  private:
-  explicit NodeServer(std::shared_ptr<State> state);
-  std::shared_ptr<State> state_;
+  explicit NodeServer(std::shared_ptr<NodeContext> context);
+  std::shared_ptr<NodeContext> context_;
 };
 
 }  // namespace tokenfab::node

@@ -1,5 +1,6 @@
 // RoutingRequest: what routing knows about one request. The gateway fills it from the HTTP
-// request, the tenant's record and its tier; the simulator from a trace row.
+// request, the tenant's record and its tier (see src/gateway/request_intake.cc); tests fill it
+// by hand.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +26,7 @@ struct RoutingRequest {
   int32_t priority = 0;                // higher is more urgent; carried for policies and logs
   int32_t prompt_tokens = 0;           // prompt length estimate, tokens
   int32_t expected_output_tokens = 0;  // output length estimate (max_tokens or a tier mean)
-  // Chained hashes of the prompt's full KV blocks (engine::ComputeBlockHashes): hash i covers
+  // Chained hashes of the prompt's full KV blocks (engine::HashFullBlocks): hash i covers
   // blocks 0..i. kv-aware matches them with the blocks upstreams report cached; prefix-affinity
   // keys its index on them.
   std::span<const uint64_t> block_hashes;

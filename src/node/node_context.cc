@@ -1,4 +1,4 @@
-#include "node/node_state.h"
+#include "node/node_context.h"
 
 #include "node/completion_call.h"
 #include "tokenfab/api/bearer_token.h"
@@ -6,36 +6,36 @@
 #include "tokenfab/base/splitmix64.h"
 
 namespace tokenfab::node {
-NodeServer::State::State(const NodeOptions& options)
+NodeContext::NodeContext(const NodeOptions& options, base::Clock& clock)
     : options(options),
-      clock(options.clock != nullptr ? *options.clock : base::RealClock::Get()),
+      clock(clock),
       started_unix_s(clock.WallMicros() / 1'000'000),
       metrics(registry, {}),
-      id_seed_(static_cast<uint64_t>(clock.WallMicros()) ^
-               static_cast<uint64_t>(clock.NowMicros()) << 20) {}
+      id_seed_(static_cast<uint64_t>(clock.WallMicros()) ^ static_cast<uint64_t>(clock.NowMicros())
+                                                               << 20) {}
 
-NodeServer::State::~State() = default;
+NodeContext::~NodeContext() = default;
 
-void NodeServer::State::Answer(net::HttpExchange& exchange, std::string_view handler,
-                               net::HttpResponse response) {
+void NodeContext::Answer(net::HttpExchange& exchange, std::string_view handler,
+                         net::HttpResponse response) {
   const int code = response.status;
   const bool sent = exchange.Respond(std::move(response)).ok();
   metrics.CountResponse(handler, sent ? code : 499);
 }
 
-ModelHost* NodeServer::State::ready_host() const {
+ModelHost* NodeContext::ready_host() const {
   if (stopping.load(std::memory_order_acquire)) return nullptr;
   return host_ptr.load(std::memory_order_acquire);
 }
 
-api::ApiError NodeServer::State::NotReadyError() const {
+api::ApiError NodeContext::NotReadyError() const {
   if (stopping.load(std::memory_order_acquire)) {
     return api::OverloadedError(503, "the node is shutting down", options.loading_retry_after_s);
   }
   return api::OverloadedError(503, "the model is still loading", options.loading_retry_after_s);
 }
 
-std::optional<api::ApiError> NodeServer::State::KeyError(const net::HttpRequest& request) const {
+std::optional<api::ApiError> NodeContext::KeyError(const net::HttpRequest& request) const {
   if (options.api_key.empty()) return std::nullopt;
   std::optional<std::string_view> key =
       api::ParseBearerToken(request.headers.Get("Authorization").value_or(""));
@@ -44,7 +44,7 @@ std::optional<api::ApiError> NodeServer::State::KeyError(const net::HttpRequest&
   return std::nullopt;
 }
 
-uint64_t NodeServer::State::Register(std::shared_ptr<CompletionCall> call) {
+uint64_t NodeContext::Register(std::shared_ptr<CompletionCall> call) {
   std::lock_guard<std::mutex> lock(calls_mu_);
   const uint64_t id = next_call_id_++;
   calls_.emplace(id, std::move(call));
@@ -52,7 +52,7 @@ uint64_t NodeServer::State::Register(std::shared_ptr<CompletionCall> call) {
   return id;
 }
 
-void NodeServer::State::Unregister(uint64_t id) {
+void NodeContext::Unregister(uint64_t id) {
   std::shared_ptr<CompletionCall> call;  // released after the lock
   std::lock_guard<std::mutex> lock(calls_mu_);
   auto it = calls_.find(id);
@@ -62,12 +62,12 @@ void NodeServer::State::Unregister(uint64_t id) {
   metrics.SetStreamsOpen(static_cast<int64_t>(calls_.size()));
 }
 
-size_t NodeServer::State::num_calls() const {
+size_t NodeContext::num_calls() const {
   std::lock_guard<std::mutex> lock(calls_mu_);
   return calls_.size();
 }
 
-uint64_t NodeServer::State::NextIdBits() {
+uint64_t NodeContext::NextIdBits() {
   return base::SplitMix64(id_seed_ + id_counter_.fetch_add(1, std::memory_order_relaxed));
 }
 

@@ -1,5 +1,6 @@
-// NodeServer::State: what the node's handlers, its in-flight requests and the server object
-// share. Internal to the node layer.
+// NodeContext: the services and state every request of a node shares: what the node's handlers,
+// its in-flight requests and the server object use (the node's counterpart of the gateway's
+// GatewayContext). Internal to the node layer.
 //
 // Ownership: the NodeServer owns it (through a shared_ptr that the stream tasks do not hold: the
 // server stops the HTTP side, the engine and the stream pool before it goes). Thread-safe as
@@ -26,9 +27,11 @@ namespace tokenfab::node {
 
 class CompletionCall;
 
-struct NodeServer::State {
-  explicit State(const NodeOptions& options);
-  ~State();
+class NodeContext {
+ public:
+  // Borrows `clock`: it must outlive the context.
+  NodeContext(const NodeOptions& options, base::Clock& clock);
+  ~NodeContext();
 
   // Answers and counts a response for `handler`.
   void Answer(net::HttpExchange& exchange, std::string_view handler, net::HttpResponse response);
@@ -56,10 +59,10 @@ struct NodeServer::State {
   base::MetricsRegistry registry;
   NodeMetrics metrics;
 
-  std::unique_ptr<net::HttpServer> http;            // set by Start()
-  std::unique_ptr<base::ThreadPool> stream_pool;    // the engine events' writers
-  std::unique_ptr<ModelHost> host;                  // set by Serve()
-  std::atomic<ModelHost*> host_ptr{nullptr};        // host.get() once ready
+  std::unique_ptr<net::HttpServer> http;          // set by Start()
+  std::unique_ptr<base::ThreadPool> stream_pool;  // the engine events' writers
+  std::unique_ptr<ModelHost> host;                // set by Serve()
+  std::atomic<ModelHost*> host_ptr{nullptr};      // host.get() once ready
   std::atomic<bool> stopping{false};
   std::mutex stop_mu;  // serialises Serve() and Stop()
 

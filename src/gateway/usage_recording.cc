@@ -1,0 +1,106 @@
+#include "usage_recording.h"
+
+#include "request_energy.h"
+#include "tokenfab/base/logging.h"
+
+namespace tokenfab::gateway {
+
+namespace {
+
+// The energy, carbon and price of an event that used tokens, on the upstream of `attempt`; the
+// energy and its cost also go to the region's metrics.
+void AddEnergyAndCost(GatewayContext& ctx, const AdmittedRequest& admitted,
+                      const ServedAttempt& attempt, ledger::UsageEvent& e) {
+  const fleet::FleetConfig& config = *admitted.generation->config;
+  const fleet::Upstream& up = config.upstreams()[attempt.upstream_index];
+  const RequestEnergy energy = EstimateRequestEnergy(
+      config, attempt.upstream_index, attempt.state_at_dispatch, attempt.runtime->max_running(),
+      ctx.clock.NowMicros() - attempt.dispatch_micros);
+  e.energy_wh = energy.facility_wh;
+  e.carbon_g = energy.carbon_g;
+  const double energy_cost =
+      energy.facility_wh / 1000.0 * admitted.snapshot->SitePrice(up.site_index);
+  ctx.metrics.RegionEnergy(e.region, e.energy_wh, energy_cost, e.total_tokens());
+  StatusOr<ledger::Cost> cost = ctx.prices.Get()->Quote(
+      e.model, e.region, e.finished_micros, e.prompt_tokens, e.cached_tokens, e.completion_tokens);
+  if (cost.ok()) {
+    e.cost = cost->amount;
+    e.currency = cost->currency;
+  }
+}
+
+}  // namespace
+
+ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& admitted,
+                                   const RequestArrival& arrival, const ServedAttempt& attempt,
+                                   std::string_view status, int http_status) {
+  const fleet::FleetConfig& config = *admitted.generation->config;
+  ledger::UsageEvent e;
+  e.request_id = admitted.request_id;
+  e.tenant = admitted.principal.tenant.name;
+  e.key_id = admitted.principal.key_id;
+  e.model = admitted.request.model;
+  e.status = std::string(status);
+  e.http_status = http_status;
+  e.started_micros = arrival.wall_micros;
+  e.finished_micros = ctx.clock.WallMicros();
+  e.currency = config.currency();
+  if (attempt.runtime == nullptr) return e;
+  const ResponseMeter& meter = *attempt.meter;
+  const fleet::Upstream& up = config.upstreams()[attempt.upstream_index];
+  const fleet::Site& site = config.SiteOf(up);
+  const fleet::Region& region = config.RegionOf(site);
+  e.upstream = up.name;
+  e.site = site.name;
+  e.region = region.name;
+  const std::optional<ReportedUsage>& usage = meter.usage();
+  if (usage) {
+    e.prompt_tokens = usage->prompt_tokens;
+    e.cached_tokens = usage->cached_tokens;
+    e.completion_tokens = usage->completion_tokens;
+  } else if (meter.content_events() > 0) {
+    e.prompt_tokens = admitted.generation->vocabularies->CountPrompt(admitted.request);
+    e.completion_tokens =
+        admitted.generation->vocabularies->CountText(admitted.request.model, meter.text());
+  }
+  if (meter.first_content_micros() > 0) {
+    e.ttft_micros = meter.first_content_micros() - arrival.micros;
+    if (e.completion_tokens > 1) {
+      e.tpot_micros =
+          (meter.last_content_micros() - meter.first_content_micros()) / (e.completion_tokens - 1);
+    }
+  }
+  if (e.total_tokens() > 0) AddEnergyAndCost(ctx, admitted, attempt, e);
+  ctx.metrics.prompt_tokens.Increment(static_cast<double>(e.prompt_tokens));
+  ctx.metrics.completion_tokens.Increment(static_cast<double>(e.completion_tokens));
+  ctx.metrics.cached_tokens.Increment(static_cast<double>(e.cached_tokens));
+  ctx.metrics.energy_wh.Increment(e.energy_wh);
+  return e;
+}
+
+void RecordUsage(std::shared_ptr<GatewayContext> context, ledger::UsageEvent event,
+                 std::function<void(bool durable)> then) {
+  auto done = [context, request_id = event.request_id,
+               then = std::move(then)](StatusOr<ledger::InsertOutcome> outcome) {
+    if (outcome.ok()) {
+      context->counters.recorded.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      context->counters.record_failures.fetch_add(1, std::memory_order_relaxed);
+      TF_LOG_ERROR("request {}: usage event not recorded: {}", request_id,
+                   outcome.status().message());
+    }
+    then(outcome.ok());
+  };
+  Status queued = context->recorder.TryRecord(event, done);
+  if (absl::IsResourceExhausted(queued)) {
+    // The ledger is behind: wait for room on a control worker, not on an I/O loop.
+    context->control.Schedule([context, event = std::move(event), done]() mutable {
+      Status s = context->recorder.Record(std::move(event), done);
+      if (!s.ok()) done(s);
+    });
+    return;
+  }
+  if (!queued.ok()) done(queued);
+}
+
+}  // namespace tokenfab::gateway

@@ -1,0 +1,52 @@
+// Usage recording: the end of an inference request in the ledger. BuildUsageEvent() turns what
+// the request used (tokens as the upstream reported or as counted, latency, energy, carbon and
+// price) into its ledger::UsageEvent; RecordUsage() commits it to the ledger's recorder, off the
+// I/O loops. Runs in RelayPhase::kRecording (relay_phase.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "gateway_context.h"
+#include "request_intake.h"
+#include "response_meter.h"
+#include "tokenfab/fleet/upstream_state.h"
+#include "tokenfab/ledger/usage_event.h"
+#include "upstream_runtime.h"
+
+namespace tokenfab::gateway {
+
+// When the request arrived. Plain data.
+struct RequestArrival {
+  int64_t micros = 0;       // monotonic (Clock::NowMicros)
+  int64_t wall_micros = 0;  // µs since the epoch (Clock::WallMicros)
+};
+
+// The attempt the request ended with, as its usage event needs it. Borrows the runtime and the
+// meter. Plain data.
+struct ServedAttempt {
+  const UpstreamRuntime* runtime = nullptr;  // null: no upstream was called
+  uint32_t upstream_index = 0;               // in the generation's fleet
+  fleet::UpstreamState state_at_dispatch;
+  int64_t dispatch_micros = 0;           // monotonic, when the attempt started
+  const ResponseMeter* meter = nullptr;  // REQUIRES: set when `runtime` is
+};
+
+// The usage event of `admitted`, ended with `status` ("ok", "cancelled", "upstream_rejected",
+// "error", "aborted") and `http_status`. Tokens: as the upstream reported them, else counted;
+// none when it produced nothing. Energy, carbon and price only for a request that used tokens.
+// Also adds its tokens and energy to the gateway's metrics.
+ledger::UsageEvent BuildUsageEvent(GatewayContext& context, const AdmittedRequest& admitted,
+                                   const RequestArrival& arrival, const ServedAttempt& attempt,
+                                   std::string_view status, int http_status);
+
+// Commits `event` through the context's recorder and calls `then(durable)` once the ledger
+// answered (on the recorder's thread, or a control worker). When the recorder's queue is full it
+// waits for room on a control worker, never on the caller's thread (an I/O loop). Counts the
+// event as recorded or failed. Holds `context` until `then` ran.
+void RecordUsage(std::shared_ptr<GatewayContext> context, ledger::UsageEvent event,
+                 std::function<void(bool durable)> then);
+
+}  // namespace tokenfab::gateway
