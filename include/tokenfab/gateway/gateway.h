@@ -3,9 +3,10 @@
 // vLLM / SGLang / llama.cpp servers, any OpenAI-compatible server). Each request goes
 //
 //   auth (API key -> tenant, tier)            ledger::Authenticator
-//   -> admission (residency, budget,          ledger::AdmissionController: 429 in OpenAI's error
-//      concurrency, RPM, TPM)                 shape with Retry-After, 403 for residency
 //   -> routing (ranked upstreams)             routing::Policy over the live FleetSnapshot
+//   -> admission (residency of the ranked     ledger::AdmissionController: 429 in OpenAI's error
+//      upstreams, budget, concurrency,        shape with Retry-After, 403 for residency
+//      RPM, TPM)
 //   -> relay (streamed chunk by chunk)        net::HttpClient; retries the next candidate on a
 //                                             connect failure or 5xx before the client saw a byte;
 //                                             a circuit breaker per upstream; a client that
