@@ -94,8 +94,8 @@ void SimNode::EndStep() {
   in_step_ = false;
 }
 
-std::vector<std::unique_ptr<engine::Request>> SimNode::TakeTerminated() {
-  std::vector<std::unique_ptr<engine::Request>> ended = scheduler_.TakeTerminated();
+std::vector<std::unique_ptr<engine::ScheduledRequest>> SimNode::TakeTerminated() {
+  std::vector<std::unique_ptr<engine::ScheduledRequest>> ended = scheduler_.TakeTerminated();
   if (!ended.empty()) {
     std::erase_if(live_ids_,
                   [this](engine::RequestId id) { return scheduler_.Find(id) == nullptr; });

@@ -256,7 +256,7 @@ void Simulation::Impl::RunNode(uint32_t node_index) {
 }
 
 void Simulation::Impl::CollectTerminated(uint32_t node_index) {
-  for (std::unique_ptr<engine::Request>& request : nodes_[node_index]->TakeTerminated()) {
+  for (std::unique_ptr<engine::ScheduledRequest>& request : nodes_[node_index]->TakeTerminated()) {
     const uint64_t index = request->id() - 1;
     RequestOutcome& outcome = outcomes_[index];
     const Flight& flight = flights_[index];
