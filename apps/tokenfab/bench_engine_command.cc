@@ -1,6 +1,9 @@
 // `tokenfab bench engine`: the serving engine in process on a model file: aggregate decode
 // throughput and TTFT/TPOT at several concurrencies, and TTFT on a shared-system-prompt workload
-// with the prefix cache on and off (bench/engine_bench.h).
+// with the prefix cache on and off (bench/engine_bench.h); with --profile OUT.json, the step-time
+// profile the twin reads instead: CalibratePerformanceModel's fit of the runner's step time by
+// prefill tokens, decode sequences and KV length (sim/step_profile.h).
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,10 +12,15 @@
 #include <boost/json.hpp>
 
 #include "bench_command.h"
+#include "tokenfab/base/clock.h"
 #include "tokenfab/base/thread_pool.h"
 #include "tokenfab/bench/engine_bench.h"
+#include "tokenfab/engine/kv_cache_storage.h"
+#include "tokenfab/engine/model_runner.h"
+#include "tokenfab/engine/performance_model.h"
 #include "tokenfab/kernels/cpu_features.h"
 #include "tokenfab/model/model.h"
+#include "tokenfab/sim/step_profile.h"
 
 namespace tokenfab::cli {
 namespace {
@@ -30,6 +38,8 @@ struct EngineBenchFlags {
   int batch_tokens = 0;
   bool batch_invariant = false;
   bool json = false;
+  std::string profile;  // --profile OUT.json
+  int profile_repetitions = 3;
 };
 
 int Fail(const Status& status) {
@@ -58,11 +68,36 @@ StatusOr<bench::EngineBenchOptions> BenchOptions(const EngineBenchFlags& flags) 
   return options;
 }
 
+// Measures the runner's step time on a KV pool of up to 4096 tokens and writes the profile.
+int RunProfile(const EngineBenchFlags& flags, const bench::EngineBenchOptions& options,
+               const model::Model& model) {
+  const model::ModelConfig& config = model.config();
+  engine::KvCacheShape shape;
+  shape.n_layer = config.n_layer;
+  shape.n_head_kv = config.n_head_kv;
+  shape.head_dim = config.head_dim;
+  shape.block_tokens = 16;
+  shape.n_blocks = std::max<int64_t>(4, std::min<int64_t>(config.n_ctx_train, 4096) / 16);
+  shape.type = options.executor.kv_type;
+  engine::KvCacheStorage storage(shape);
+  engine::ModelRunner runner(model, storage, options.executor.num_threads, options.executor.isa);
+  StatusOr<engine::CalibrationResult> result = engine::CalibratePerformanceModel(
+      runner, shape, base::RealClock::Get(), flags.profile_repetitions);
+  if (!result.ok()) return Fail(result.status());
+  const Status written = sim::WriteStepProfile(flags.profile, *result, flags.model);
+  if (!written.ok()) return Fail(written);
+  std::printf("step-time profile %s: %s (%zu shapes, max relative error %.1f%%)\n",
+              flags.profile.c_str(), result->model.ToString().c_str(), result->points.size(),
+              result->max_relative_error * 100);
+  return kExitOk;
+}
+
 int Run(const EngineBenchFlags& flags) {
   const StatusOr<bench::EngineBenchOptions> options = BenchOptions(flags);
   if (!options.ok()) return Fail(options.status());
   StatusOr<std::unique_ptr<model::Model>> model = model::Model::Load(flags.model);
   if (!model.ok()) return Fail(model.status());
+  if (!flags.profile.empty()) return RunProfile(flags, *options, **model);
   const bool throughput = flags.workload != "shared-prefix";
   const bool shared = flags.workload != "throughput";
   boost::json::array json;
@@ -190,6 +225,13 @@ Command AddBenchEngineSubcommand(CLI::App& bench) {
   app->add_flag("--batch-invariant", flags->batch_invariant,
                 "Batch-invariant kernels (a request's output independent of its batch)");
   app->add_flag("--json", flags->json, "Print one JSON list of results on stdout");
+  app->add_option("--profile", flags->profile,
+                  "Instead of the workloads, measure the step time by prefill tokens, decode "
+                  "sequences and KV length and write the twin's step-time profile (JSON) here");
+  app->add_option("--profile-repetitions", flags->profile_repetitions,
+                  "Runs per measured shape for --profile (the fastest counts)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   return Command{app, [flags] { return Run(*flags); }};
 }
 

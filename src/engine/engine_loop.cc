@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "tokenfab/base/check.h"
+#include "tokenfab/engine/queue_delay.h"
 
 namespace tokenfab::engine::internal {
 
@@ -237,27 +238,12 @@ void EngineLoop::DeliverTouched() {
 }
 
 double EngineLoop::QueueDelayMs(const EngineLoad& load) const {
-  // The waiting requests' tokens at the prefill rate, plus, when every running slot is taken,
-  // the time until the first running request is due to end.
-  int64_t waiting_tokens = 0;
-  int32_t soonest_end = INT32_MAX;
+  QueueDelayInputs inputs;
   for (const auto& [id, live] : live_) {
-    const ScheduledRequest* r = scheduler_.Find(id);
-    if (r == nullptr) continue;
-    if (IsWaiting(r->state())) {
-      waiting_tokens += r->num_tokens();
-    } else {
-      soonest_end = std::min(soonest_end, r->max_new_tokens() - r->num_generated_tokens());
-    }
+    if (const ScheduledRequest* r = scheduler_.Find(id)) inputs.Add(*r);
   }
-  double delay_ms = 0;
-  if (load.prefill_tokens_per_s > 0) {
-    delay_ms += 1000.0 * static_cast<double>(waiting_tokens) / load.prefill_tokens_per_s;
-  }
-  if (load.running >= load.max_running && soonest_end != INT32_MAX) {
-    delay_ms += soonest_end * load.tpot_ms;
-  }
-  return delay_ms;
+  return EstimateQueueDelayMs(inputs, load.prefill_tokens_per_s, load.tpot_ms, load.running,
+                              load.max_running);
 }
 
 void EngineLoop::PublishLoad() {

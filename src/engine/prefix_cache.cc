@@ -55,7 +55,7 @@ bool PrefixCache::Insert(BlockId block, BlockHash hash, BlockHash parent, uint64
   e.parent = parent;
   e.salt = tenant_salt;
   e.cached = true;
-  e.last_use = ++use_clock_;
+  PushRecent(block);
   std::copy(tokens.begin(), tokens.end(),
             tokens_.begin() + static_cast<ptrdiff_t>(block) * block_size_);
   ++stats_.inserted_blocks;
@@ -110,6 +110,7 @@ BlockId PrefixCache::EvictLru() {
   Unlink(block);
   Entry& e = entries_[block];
   index_.erase(e.hash);
+  UnlinkRecent(block);
   e.cached = false;
   ++stats_.evicted_blocks;
   return block;
@@ -122,27 +123,45 @@ std::vector<BlockHash> PrefixCache::CachedHashes() const {
   return hashes;
 }
 
+void PrefixCache::PushRecent(BlockId block) {
+  Entry& e = entries_[block];
+  e.recent_prev = kNoBlock;
+  e.recent_next = recent_head_;
+  if (recent_head_ != kNoBlock) entries_[recent_head_].recent_prev = block;
+  recent_head_ = block;
+}
+
+void PrefixCache::UnlinkRecent(BlockId block) {
+  Entry& e = entries_[block];
+  if (e.recent_prev != kNoBlock) {
+    entries_[e.recent_prev].recent_next = e.recent_next;
+  } else {
+    recent_head_ = e.recent_next;
+  }
+  if (e.recent_next != kNoBlock) entries_[e.recent_next].recent_prev = e.recent_prev;
+  e.recent_prev = e.recent_next = kNoBlock;
+}
+
 void PrefixCache::Touch(std::span<const BlockId> blocks) {
-  ++use_clock_;
-  for (BlockId b : blocks) {
-    TF_CHECK(entries_[b].cached) << "block " << b << " is not cached";
-    entries_[b].last_use = use_clock_;
+  // The blocks become the most recent, together: in hash order, the lowest hash first.
+  touched_.assign(blocks.begin(), blocks.end());
+  for (BlockId b : touched_) TF_CHECK(entries_[b].cached) << "block " << b << " is not cached";
+  std::sort(touched_.begin(), touched_.end(),
+            [this](BlockId a, BlockId b) { return entries_[a].hash > entries_[b].hash; });
+  touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+  for (BlockId b : touched_) {
+    UnlinkRecent(b);
+    PushRecent(b);
   }
 }
 
 std::vector<BlockHash> PrefixCache::RecentHashes(int32_t max) const {
-  std::vector<std::pair<uint64_t, BlockHash>> by_use;
-  by_use.reserve(index_.size());
-  for (const auto& [hash, block] : index_) by_use.emplace_back(entries_[block].last_use, hash);
-  const size_t n = std::min(by_use.size(), static_cast<size_t>(std::max(max, 0)));
-  // Most recent first; equal stamps (blocks reused together) in hash order, deterministically.
-  std::partial_sort(by_use.begin(), by_use.begin() + static_cast<ptrdiff_t>(n), by_use.end(),
-                    [](const auto& a, const auto& b) {
-                      return a.first != b.first ? a.first > b.first : a.second < b.second;
-                    });
   std::vector<BlockHash> hashes;
-  hashes.reserve(n);
-  for (size_t i = 0; i < n; ++i) hashes.push_back(by_use[i].second);
+  hashes.reserve(static_cast<size_t>(std::clamp(max, 0, num_cached_blocks())));
+  for (BlockId b = recent_head_; b != kNoBlock && std::ssize(hashes) < max;
+       b = entries_[b].recent_next) {
+    hashes.push_back(entries_[b].hash);
+  }
   return hashes;
 }
 
@@ -185,6 +204,15 @@ void PrefixCache::CheckInvariants() const {
   }
   TF_CHECK_EQ(prev, lru_tail_);
   TF_CHECK_EQ(walked, num_evictable_);
+  int32_t recent = 0;
+  prev = kNoBlock;
+  for (BlockId b = recent_head_; b != kNoBlock; b = entries_[b].recent_next) {
+    TF_CHECK(entries_[b].cached) << "block " << b << " on the recency list but not cached";
+    TF_CHECK_EQ(entries_[b].recent_prev, prev);
+    prev = b;
+    TF_CHECK(++recent <= num_cached_blocks()) << "recency list longer than the cache (a cycle?)";
+  }
+  TF_CHECK_EQ(recent, num_cached_blocks());
 }
 
 }  // namespace tokenfab::engine

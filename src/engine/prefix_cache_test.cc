@@ -1,9 +1,13 @@
 #include "tokenfab/engine/prefix_cache.h"
 
 #include <algorithm>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "tokenfab/base/random.h"
 
 namespace tokenfab::engine {
 namespace {
@@ -131,6 +135,58 @@ TEST(PrefixCacheTest, RecentHashesPutTheLastInsertedOrReusedFirst) {
   cache.PushEvictable(3);
   EXPECT_EQ(cache.EvictLru(), 3);
   EXPECT_EQ(cache.RecentHashes(10).size(), 3u);
+  cache.CheckInvariants();
+}
+
+// The recency list against a brute-force model: every cached hash with the stamp of its last
+// insertion or reuse, sorted by stamp (newest first) then hash, over random inserts, reuses,
+// evictions and reference changes.
+TEST(PrefixCacheTest, RecentHashesEqualABruteForceScanOverRandomOperations) {
+  constexpr int kBlocks = 64;
+  PrefixCache cache(kBlocks, 2);
+  base::Random rng(7);
+  std::map<BlockId, std::pair<uint64_t, BlockHash>> model;  // cached block -> (stamp, hash)
+  uint64_t clock = 0;
+  Token next_token = 0;
+  for (int op = 0; op < 5000; ++op) {
+    const BlockId b = static_cast<BlockId>(rng.Below(kBlocks));
+    const uint64_t kind = rng.Below(4);
+    if (kind == 0 && !cache.IsCached(b)) {
+      const std::vector<Token> tokens = {next_token, next_token + 1};
+      next_token += 2;
+      const BlockHash hash = rng.NextU64();
+      ASSERT_TRUE(cache.Insert(b, hash, kRootBlockHash, 0, tokens));
+      model[b] = {++clock, hash};
+    } else if (kind == 1 && !model.empty()) {
+      std::vector<BlockId> touched;
+      for (const auto& [block, entry] : model) {
+        if (rng.Below(8) == 0) touched.push_back(block);
+      }
+      cache.Touch(touched);
+      ++clock;
+      for (BlockId t : touched) model[t].first = clock;
+    } else if (kind == 2 && cache.IsCached(b) && !cache.IsEvictable(b)) {
+      cache.PushEvictable(b);
+    } else if (kind == 3 && cache.IsEvictable(b)) {
+      if (rng.Below(2) == 0) {
+        cache.RemoveEvictable(b);
+      } else {
+        const BlockId evicted = cache.EvictLru();
+        model.erase(evicted);
+      }
+    }
+    std::vector<std::pair<uint64_t, BlockHash>> scan;
+    for (const auto& [block, entry] : model) scan.push_back(entry);
+    std::sort(scan.begin(), scan.end(), [](const auto& x, const auto& y) {
+      return x.first != y.first ? x.first > y.first : x.second < y.second;
+    });
+    const int32_t max = static_cast<int32_t>(rng.Below(kBlocks + 4));
+    std::vector<BlockHash> expected;
+    for (size_t i = 0; i < scan.size() && static_cast<int32_t>(i) < max; ++i) {
+      expected.push_back(scan[i].second);
+    }
+    ASSERT_EQ(cache.RecentHashes(max), expected) << "after operation " << op;
+  }
   cache.CheckInvariants();
 }
 

@@ -131,6 +131,10 @@ StatusOr<Upstream> ReadUpstream(const toml::table& table, const std::string& pat
   TF_ASSIGN_OR_RETURN(const toml::table* throughput, reader.OptionalTable("throughput"));
   TF_ASSIGN_OR_RETURN(up.throughput,
                       ReadThroughput(throughput, reader.FieldPath("throughput"), map));
+  TF_ASSIGN_OR_RETURN(up.profile, reader.String("profile", ""));
+  if (!up.profile.empty() && std::filesystem::path(up.profile).is_relative()) {
+    up.profile = (std::filesystem::path(map.file()).parent_path() / up.profile).string();
+  }
   TF_RETURN_IF_ERROR(reader.Finish());
   return up;
 }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "tokenfab/base/check.h"
+#include "tokenfab/engine/queue_delay.h"
 #include "tokenfab/fleet/energy.h"
 
 namespace tokenfab::sim {
@@ -94,8 +95,8 @@ void SimNode::EndStep() {
   in_step_ = false;
 }
 
-std::vector<std::unique_ptr<engine::Request>> SimNode::TakeTerminated() {
-  std::vector<std::unique_ptr<engine::Request>> ended = scheduler_.TakeTerminated();
+std::vector<std::unique_ptr<engine::ScheduledRequest>> SimNode::TakeTerminated() {
+  std::vector<std::unique_ptr<engine::ScheduledRequest>> ended = scheduler_.TakeTerminated();
   if (!ended.empty()) {
     std::erase_if(live_ids_,
                   [this](engine::RequestId id) { return scheduler_.Find(id) == nullptr; });
@@ -139,13 +140,19 @@ gateway::UpstreamLoad SimNode::Load(int64_t now_us) {
   load.prefill_tokens_per_s = rates_.prefill_tokens_per_s();
   load.decode_tokens_per_s = rates_.decode_tokens_per_s();
   load.tpot_ms = rates_.tpot_us() / 1000.0;
+  engine::QueueDelayInputs queue;
+  for (engine::RequestId id : live_ids_) {
+    if (const engine::ScheduledRequest* r = scheduler_.Find(id)) queue.Add(*r);
+  }
+  load.queue_delay_ms = engine::EstimateQueueDelayMs(queue, load.prefill_tokens_per_s,
+                                                     load.tpot_ms, load.running, load.max_running);
   if (kv.prefix_caching()) {
     const engine::PrefixCache& cache = kv.prefix_cache();
     load.prefix_hit_rate = cache.stats().TokenHitRate();
     load.block_tokens = kv.block_size();
     const int64_t now = std::max(now_us, clock_.NowMicros());
-    // RecentHashes scans every cached block: skip it when nothing was inserted, evicted or
-    // reused since the last call (the answer would be the same).
+    // Skip the copy when nothing was inserted, evicted or reused since the last call (the
+    // answer would be the same).
     const engine::PrefixCacheStats& stats = cache.stats();
     const std::array<int64_t, 3> version = {stats.inserted_blocks, stats.evicted_blocks,
                                             stats.queries};

@@ -23,7 +23,7 @@
 #include "engine/rate_tracker.h"
 #include "gateway/upstream_load.h"
 #include "tokenfab/base/clock.h"
-#include "tokenfab/engine/request.h"
+#include "tokenfab/engine/scheduled_request.h"
 #include "tokenfab/engine/scheduler.h"
 #include "tokenfab/fleet/fleet_config.h"
 #include "tokenfab/sim/step_time_model.h"
@@ -76,7 +76,7 @@ class SimNode {
 
   // Requests that ended since the last call (the engine's usage hand-off); their tokens are
   // added to totals().
-  std::vector<std::unique_ptr<engine::Request>> TakeTerminated();
+  std::vector<std::unique_ptr<engine::ScheduledRequest>> TakeTerminated();
 
   // Takes the node down at `now_us` (a failure or maintenance: it draws no power, answers no
   // poll, refuses new requests; the requests it holds fail once the step in flight, if any, is

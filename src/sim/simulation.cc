@@ -10,6 +10,7 @@
 #include "tokenfab/engine/block_hash.h"
 #include "tokenfab/routing/policy_registry.h"
 #include "tokenfab/sim/network_model.h"
+#include "tokenfab/sim/step_profile.h"
 
 namespace tokenfab::sim {
 namespace {
@@ -59,6 +60,18 @@ Status Simulation::Impl::Init() {
   return absl::OkStatus();
 }
 
+StatusOr<StepTimeModel> Simulation::Impl::NodeModel(const fleet::Upstream& up,
+                                                    const ModelShape& shape) const {
+  if (auto profile = spec_.profiles.find(up.name); profile != spec_.profiles.end()) {
+    return StepTimeModel::Measured(profile->second);
+  }
+  if (!up.profile.empty()) {
+    TF_ASSIGN_OR_RETURN(const engine::PerformanceModel measured, LoadStepProfile(up.profile));
+    return StepTimeModel::Measured(measured);
+  }
+  return StepTimeModel::Roofline(up.hardware, shape, spec_.roofline);
+}
+
 Status Simulation::Impl::BuildNodes() {
   TF_ASSIGN_OR_RETURN(const ModelShape shape, spec_.Shape());
   SimNodeOptions node_options;
@@ -80,11 +93,7 @@ Status Simulation::Impl::BuildNodes() {
     scheduler->max_prefill_chunk_tokens = scheduler->max_batch_tokens;
     TF_RETURN_IF_ERROR(scheduler->Validate());
     node_options.scheduler = *scheduler;
-    auto profile = spec_.profiles.find(up.name);
-    StatusOr<StepTimeModel> model =
-        profile != spec_.profiles.end()
-            ? StepTimeModel::Measured(profile->second)
-            : StepTimeModel::Roofline(up.hardware, shape, spec_.roofline);
+    StatusOr<StepTimeModel> model = NodeModel(up, shape);
     if (!model.ok()) {
       return absl::InvalidArgumentError(
           fmt::format("upstream {}: {}", up.name, model.status().message()));
@@ -256,7 +265,7 @@ void Simulation::Impl::RunNode(uint32_t node_index) {
 }
 
 void Simulation::Impl::CollectTerminated(uint32_t node_index) {
-  for (std::unique_ptr<engine::Request>& request : nodes_[node_index]->TakeTerminated()) {
+  for (std::unique_ptr<engine::ScheduledRequest>& request : nodes_[node_index]->TakeTerminated()) {
     const uint64_t index = request->id() - 1;
     RequestOutcome& outcome = outcomes_[index];
     const Flight& flight = flights_[index];

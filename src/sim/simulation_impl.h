@@ -45,6 +45,10 @@ class Simulation::Impl final : public EventHandler {
   };
 
   [[nodiscard]] Status BuildNodes();
+  // An upstream's step-time model: the workload spec's [profiles] entry, else the fleet file's
+  // `profile` (a step-profile JSON file), else the roofline from its hardware.
+  [[nodiscard]] StatusOr<StepTimeModel> NodeModel(const fleet::Upstream& up,
+                                                  const ModelShape& shape) const;
   [[nodiscard]] Status ResolveTimeline();
   void OnTimeline(uint64_t index);
   void OnStepEnd(uint32_t node);

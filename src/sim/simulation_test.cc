@@ -70,7 +70,7 @@ TEST(SimulationTest, OneRequestTtftIsRttPlusRooflinePrefill) {
   fleet.sites = {site};
   fleet::Upstream up;
   up.name = "n";
-  auto url = fleet::ParseHttpUrl("http://127.0.0.1:1");
+  auto url = net::ParseHttpUrl("http://127.0.0.1:1");
   ASSERT_TRUE(url.ok());
   up.url = *url;
   up.models = {"m"};

@@ -1,11 +1,13 @@
 #include "tokenfab/sim/workload_spec.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "fleet/toml_reader.h"
+#include "tokenfab/sim/step_profile.h"
 
 namespace tokenfab::sim {
 namespace {
@@ -127,12 +129,21 @@ Status ReadShape(const toml::table& table, SourceMap& map, const std::string& mo
   return reader.Finish();
 }
 
+// A profile is the PerformanceModel text, or the path of a step-profile JSON file
+// (step_profile.h; relative to the spec's directory).
+StatusOr<engine::PerformanceModel> ReadProfile(const std::string& text, const SourceMap& map) {
+  if (!text.ends_with(".json")) return engine::PerformanceModel::Parse(text);
+  std::filesystem::path path(text);
+  if (path.is_relative()) path = std::filesystem::path(map.file()).parent_path() / path;
+  return LoadStepProfile(path.string());
+}
+
 Status ReadProfiles(const toml::table& table, SourceMap& map, SimWorkloadSpec& spec) {
   for (const auto& [key, node] : table) {
     const auto* text = node.as_string();
-    auto model = text ? engine::PerformanceModel::Parse(text->get())
+    auto model = text ? ReadProfile(text->get(), map)
                       : StatusOr<engine::PerformanceModel>(absl::InvalidArgumentError(
-                            "expected a string \"base=..,prefill=..,decode=..,kv=..\""));
+                            "expected \"base=..,prefill=..,decode=..,kv=..\" or a .json profile"));
     if (!model.ok()) {
       return map.Error(fmt::format("profiles.{}", key.str()),
                        std::string(model.status().message()));

@@ -83,8 +83,9 @@ class PrefixCache {
   std::vector<BlockHash> CachedHashes() const;
   // Marks cached blocks as just used (a sequence reused them), for RecentHashes().
   void Touch(std::span<const BlockId> blocks);
-  // The hashes of up to `max` cached blocks, most recently used (inserted or reused) first:
-  // what a node reports to routers when it cannot report them all.
+  // The hashes of up to `max` cached blocks, most recently used (inserted or reused) first;
+  // blocks reused by one Touch() in hash order: what a node reports to routers when it cannot
+  // report them all. O(hashes returned): the cache keeps every cached block on a recency list.
   std::vector<BlockHash> RecentHashes(int32_t max) const;
   // The evictable blocks, least recently used first (tests and debugging).
   std::vector<BlockId> EvictionOrder() const;
@@ -103,12 +104,16 @@ class PrefixCache {
     uint64_t salt = 0;
     bool cached = false;
     bool evictable = false;
-    BlockId lru_prev = kNoBlock;  // towards the least recently used end
-    BlockId lru_next = kNoBlock;  // towards the most recently used end
-    uint64_t last_use = 0;        // use_clock_ when last inserted or reused
+    BlockId lru_prev = kNoBlock;     // towards the least recently used end
+    BlockId lru_next = kNoBlock;     // towards the most recently used end
+    BlockId recent_prev = kNoBlock;  // towards the most recently used cached block
+    BlockId recent_next = kNoBlock;  // towards the least recently used cached block
   };
 
   void Unlink(BlockId block);
+  // The recency list of every cached block, most recently inserted or reused first.
+  void PushRecent(BlockId block);
+  void UnlinkRecent(BlockId block);
 
   const int32_t num_blocks_;
   const int32_t block_size_;
@@ -118,7 +123,8 @@ class PrefixCache {
   BlockId lru_head_ = kNoBlock;                    // least recently used evictable block
   BlockId lru_tail_ = kNoBlock;                    // most recently used evictable block
   int32_t num_evictable_ = 0;
-  uint64_t use_clock_ = 0;  // counts insertions and reuses, for last_use
+  BlockId recent_head_ = kNoBlock;  // most recently inserted or reused cached block
+  std::vector<BlockId> touched_;    // Touch() scratch
   PrefixCacheStats stats_;
 };
 

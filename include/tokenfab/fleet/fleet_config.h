@@ -83,6 +83,10 @@ struct Upstream {
   Hardware hardware;
   // Full-load throughput as configured; zero fields are unknown.
   Throughput throughput;
+  // Optional `profile = "path"`: a measured step-time profile (`tokenfab bench engine --profile`)
+  // the fleet twin uses for this upstream instead of its roofline; a relative path is resolved
+  // against the fleet file's directory by the loader. Production ignores it.
+  std::string profile;
 
   // Derived by FleetConfig::Create.
   uint32_t site_index = 0;

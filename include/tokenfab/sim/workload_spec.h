@@ -33,6 +33,8 @@
 //   context = 8192; bytes_per_weight = 2
 //   [profiles]                     # optional measured step-time models by upstream name
 //   "hub-node-1" = "base=5000,prefill=20,decode=300,kv=0.01"
+//   "hub-node-2" = "node2.json"    # or `tokenfab bench engine --profile` output (step_profile.h),
+//                                  # relative to this file
 //   [gateway]
 //   poll_interval_ms = 200
 //   [[events]]                     # a timeline: failures and maintenance
