@@ -144,8 +144,8 @@ gateway::UpstreamLoad SimNode::Load(int64_t now_us) {
   for (engine::RequestId id : live_ids_) {
     if (const engine::ScheduledRequest* r = scheduler_.Find(id)) queue.Add(*r);
   }
-  load.queue_delay_ms = engine::EstimateQueueDelayMs(queue, load.prefill_tokens_per_s,
-                                                     load.tpot_ms, load.running, load.max_running);
+  load.queue_delay_ms = engine::EstimateQueueDelayMs(queue, load.prefill_tokens_per_s, load.tpot_ms,
+                                                     load.running, load.max_running);
   if (kv.prefix_caching()) {
     const engine::PrefixCache& cache = kv.prefix_cache();
     load.prefix_hit_rate = cache.stats().TokenHitRate();
