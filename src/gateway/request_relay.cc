@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/base/random.h"
@@ -56,7 +58,7 @@ void RequestRelay::Enter(Phase next) {
 void RequestRelay::RunOnCall(const std::function<void(net::ClientCall&)>& fn) {
   std::shared_ptr<net::ClientCall> call;
   {
-    std::lock_guard lock(call_mu_);
+    absl::MutexLock lock(&call_mu_);
     call = call_;
   }
   if (call) fn(*call);
@@ -125,7 +127,7 @@ void RequestRelay::StartAttempt() {
   callbacks.on_data = [self](std::string_view data) { self->OnData(data); };
   callbacks.on_done = [self](Status status) { self->OnDone(std::move(status)); };
   std::shared_ptr<net::ClientCall> handle = ctx.client.Stream(std::move(call), std::move(callbacks));
-  std::lock_guard lock(call_mu_);
+  absl::MutexLock lock(&call_mu_);
   call_ = std::move(handle);
 }
 
@@ -236,7 +238,7 @@ AttemptOutcome RequestRelay::Classify(const Status& status) const {
 void RequestRelay::OnDone(Status status) {
   GatewayContext& ctx = *context_;
   {
-    std::lock_guard lock(call_mu_);
+    absl::MutexLock lock(&call_mu_);
     call_.reset();
   }
   runtime_->AddInFlight(-1);

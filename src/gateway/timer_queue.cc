@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include "absl/synchronization/mutex.h"
+
 namespace tokenfab::gateway {
 
 TimerQueue::TimerQueue() : thread_([this] { Loop(); }) {
@@ -10,11 +12,11 @@ TimerQueue::TimerQueue() : thread_([this] { Loop(); }) {
 
 TimerQueue::~TimerQueue() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
     queue_.clear();
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
@@ -22,17 +24,17 @@ uint64_t TimerQueue::RunAfter(std::chrono::microseconds delay, std::function<voi
   const auto due = std::chrono::steady_clock::now() + delay;
   uint64_t id;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_) return 0;
     id = next_id_++;
     queue_.emplace(due, std::make_pair(id, std::move(fn)));
   }
-  cv_.notify_one();
+  cv_.Signal();
   return id;
 }
 
 bool TimerQueue::Cancel(uint64_t id) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
     if (it->second.first == id) {
       queue_.erase(it);
@@ -43,23 +45,24 @@ bool TimerQueue::Cancel(uint64_t id) {
 }
 
 void TimerQueue::Loop() {
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   while (!stopping_) {
     if (queue_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait(&mu_);
       continue;
     }
     const auto due = queue_.begin()->first;
     if (std::chrono::steady_clock::now() < due) {
-      cv_.wait_until(lock, due);
+      cv_.WaitWithTimeout(&mu_, absl::FromChrono(due - std::chrono::steady_clock::now()));
       continue;
     }
     std::function<void()> fn = std::move(queue_.begin()->second.second);
     queue_.erase(queue_.begin());
-    lock.unlock();
+    mu_.Unlock();
     fn();
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 }  // namespace tokenfab::gateway

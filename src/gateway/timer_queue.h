@@ -7,12 +7,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
+
+#include "absl/synchronization/mutex.h"
 
 namespace tokenfab::gateway {
 
@@ -31,13 +31,13 @@ class TimerQueue {
  private:
   void Loop();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  // due time -> (id, callback); guarded by mu_
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  // due time -> (id, callback)
   std::multimap<std::chrono::steady_clock::time_point, std::pair<uint64_t, std::function<void()>>>
-      queue_;
-  uint64_t next_id_ = 1;  // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
+      queue_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -4,6 +4,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "absl/synchronization/mutex.h"
+
 #include "node/completion_handler.h"
 #include "node/load_json.h"
 #include "node/node_state.h"
@@ -151,7 +153,7 @@ base::MetricsRegistry& NodeServer::metrics_registry() { return state_->registry;
 base::Clock& NodeServer::clock() { return state_->clock; }
 
 void NodeServer::Serve(std::unique_ptr<ModelHost> host) {
-  std::lock_guard<std::mutex> lock(state_->stop_mu);
+  absl::MutexLock lock(&state_->stop_mu);
   if (state_->stopping.load() || state_->host != nullptr) return;
   TF_LOG_INFO("serving: {}", host->description());
   state_->host = std::move(host);
@@ -163,7 +165,7 @@ uint16_t NodeServer::port() const { return state_->http->port(); }
 std::string NodeServer::address() const { return state_->http->address(); }
 
 void NodeServer::Stop(std::chrono::milliseconds grace) {
-  std::lock_guard<std::mutex> lock(state_->stop_mu);
+  absl::MutexLock lock(&state_->stop_mu);
   if (state_->stopping.exchange(true)) return;
   // New requests now get 503; those in progress have `grace` to finish, then are cancelled
   // (their handlers see the cancellation and cancel their engine requests).

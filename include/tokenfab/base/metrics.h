@@ -11,11 +11,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 namespace tokenfab::base {
 
@@ -97,10 +98,10 @@ class MetricsRegistry {
   };
 
   Family& FamilyFor(std::string_view name, std::string_view help, Type type,
-                    const std::vector<double>& bounds);
+                    const std::vector<double>& bounds) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::string, Family, std::less<>> families_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::map<std::string, Family, std::less<>> families_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tokenfab::base

@@ -18,12 +18,13 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/status.h"
@@ -157,10 +158,10 @@ class AdmissionController {
   Store* const store_;
   const AdmissionOptions options_;
 
-  std::mutex mu_;
-  std::unordered_map<std::string, BudgetState> budgets_;  // by tenant; guarded by mu_
+  absl::Mutex mu_;
+  std::unordered_map<std::string, BudgetState> budgets_ ABSL_GUARDED_BY(mu_);  // by tenant
   std::string instance_id_;  // random, names this controller's concurrency leases
-  uint64_t next_lease_ = 0;  // guarded by mu_
+  uint64_t next_lease_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tokenfab::ledger

@@ -16,11 +16,12 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/status.h"
@@ -76,9 +77,9 @@ class Authenticator {
   const RandomBytesFn random_;
   const AuthenticatorOptions options_;
 
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> cache_;  // key id -> entry; guarded by mu_
-  int64_t cache_hits_ = 0;                        // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::unordered_map<std::string, Entry> cache_ ABSL_GUARDED_BY(mu_);  // key id -> entry
+  int64_t cache_hits_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tokenfab::ledger
