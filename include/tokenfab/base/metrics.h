@@ -77,13 +77,16 @@ class MetricsRegistry {
   // Each returns the metric for (name, labels), creating it on first use. A name is one type
   // with one help text (and, for histograms, one set of bounds): asking for it as another type,
   // or with a malformed name or label name, is a programming error (TF_CHECK).
-  Counter& GetCounter(std::string_view name, std::string_view help, const MetricLabels& labels = {});
-  Gauge& GetGauge(std::string_view name, std::string_view help, const MetricLabels& labels = {});
+  Counter& GetCounter(std::string_view name, std::string_view help, const MetricLabels& labels = {})
+      ABSL_LOCKS_EXCLUDED(mu_);
+  Gauge& GetGauge(std::string_view name, std::string_view help, const MetricLabels& labels = {})
+      ABSL_LOCKS_EXCLUDED(mu_);
   Histogram& GetHistogram(std::string_view name, std::string_view help,
-                          const std::vector<double>& bounds, const MetricLabels& labels = {});
+                          const std::vector<double>& bounds, const MetricLabels& labels = {})
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Every metric, families sorted by name, in the Prometheus text format.
-  std::string WritePrometheusText() const;
+  std::string WritePrometheusText() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   enum class Type { kCounter, kGauge, kHistogram };

@@ -28,7 +28,7 @@ class ThreadPool {
   int num_threads() const { return num_threads_; }
 
   // Runs `task` on a worker some time later (inline when the pool has no workers).
-  void Schedule(std::function<void()> task);
+  void Schedule(std::function<void()> task) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Calls fn(begin, end) over disjoint ranges covering [0, n), at most one range per thread,
   // each range at least `min_chunk` long (except the last). Returns when every call returned.

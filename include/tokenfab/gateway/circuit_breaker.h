@@ -34,20 +34,20 @@ class CircuitBreaker {
   CircuitBreaker(const base::Clock& clock, CircuitBreakerOptions options = {});
 
   // The state now: an open circuit whose period is over reads as half-open.
-  fleet::CircuitState State() const;
+  fleet::CircuitState State() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Asks to send one request. True when closed, or half-open with a probe slot free (the slot is
   // taken). Every true must be followed by one Record*() call.
-  bool TryAcquire();
-  void RecordSuccess();
-  void RecordFailure();
+  bool TryAcquire() ABSL_LOCKS_EXCLUDED(mu_);
+  void RecordSuccess() ABSL_LOCKS_EXCLUDED(mu_);
+  void RecordFailure() ABSL_LOCKS_EXCLUDED(mu_);
   // The request ended without saying anything about the upstream (e.g. the client left).
-  void RecordNeutral();
+  void RecordNeutral() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Failures in a row so far (for metrics and tests).
-  int consecutive_failures() const;
+  int consecutive_failures() const ABSL_LOCKS_EXCLUDED(mu_);
   // Times the circuit opened since construction.
-  int64_t times_opened() const;
+  int64_t times_opened() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Moves an open circuit whose time is up to half-open.

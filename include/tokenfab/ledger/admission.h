@@ -116,7 +116,7 @@ class AdmissionController {
 
   // Errors only when the counters or the store fail (the gateway decides to fail open or
   // closed); a refusal is an Admission with a rejection.
-  [[nodiscard]] StatusOr<Admission> Admit(const AdmissionRequest& request);
+  [[nodiscard]] StatusOr<Admission> Admit(const AdmissionRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The regions the tenant may be served in (empty: all), for the router's filter.
   static const std::vector<std::string>& AllowedRegions(const Tenant& tenant) {
@@ -149,7 +149,8 @@ class AdmissionController {
                                                int64_t reserve, int64_t wall,
                                                AdmissionTicket& ticket);
 
-  Status Release(AdmissionTicket& ticket, std::optional<int64_t> actual_tokens);
+  Status Release(AdmissionTicket& ticket, std::optional<int64_t> actual_tokens)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Refreshes the ledger total when stale; returns used tokens. Takes mu_ itself.
   StatusOr<int64_t> RefreshBudget(const std::string& tenant, const PeriodBounds& period);
 

@@ -54,14 +54,15 @@ class Authenticator {
   // Every key, or the tenant's when non-empty.
   [[nodiscard]] StatusOr<std::vector<ApiKeyRecord>> ListKeys(std::string_view tenant = "");
   // NotFound for an unknown key id.
-  [[nodiscard]] Status RevokeKey(std::string_view key_id);
+  [[nodiscard]] Status RevokeKey(std::string_view key_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The principal for a presented key (the `Authorization: Bearer` value). Unauthenticated for
   // any bad key; other errors (Unavailable) when the store cannot be read.
-  [[nodiscard]] StatusOr<Principal> Authenticate(std::string_view presented_key);
+  [[nodiscard]] StatusOr<Principal> Authenticate(std::string_view presented_key)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Number of Authenticate() calls answered from the cache (for tests and metrics).
-  int64_t cache_hits() const;
+  int64_t cache_hits() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Entry {

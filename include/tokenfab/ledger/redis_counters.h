@@ -58,7 +58,7 @@ class RedisCounters final : public RateCounters {
 
   const RedisOptions options_;
   absl::Mutex mu_;
-  redisContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;  // owned
+  redisContext* context_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_) = nullptr;  // owned
   std::vector<std::string> shas_ ABSL_GUARDED_BY(mu_);    // loaded script hashes
 };
 

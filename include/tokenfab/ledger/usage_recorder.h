@@ -70,9 +70,9 @@ class UsageRecorder {
 
   // Stops accepting events, writes every queued one, runs their callbacks and joins the writer.
   // Idempotent.
-  void Shutdown();
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
-  Stats stats() const;
+  Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Pending {
@@ -80,7 +80,7 @@ class UsageRecorder {
     RecordCallback done;
   };
 
-  Status Enqueue(UsageEvent event, RecordCallback done, bool block);
+  Status Enqueue(UsageEvent event, RecordCallback done, bool block) ABSL_LOCKS_EXCLUDED(mu_);
   void WriterLoop();
   void WriteBatch(std::vector<Pending>& batch);
 
