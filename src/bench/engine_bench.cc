@@ -45,7 +45,7 @@ class Completions {
  private:
   absl::Mutex mu_;
   absl::CondVar cv_;
-  int done_ = 0;
+  int done_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // One request's stream, drained on the engine thread by its notifier.
