@@ -1,10 +1,10 @@
 // Micro-benchmarks of the net layer over loopback: a keep-alive request round trip, request
 // throughput from several callers, and the hop of one streamed event from a producer thread to
 // the client callback.
-#include <condition_variable>
-#include <mutex>
 
 #include <benchmark/benchmark.h>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/check.h"
 #include "tokenfab/net/http_client.h"
@@ -23,9 +23,9 @@ struct Fixture {
     });
     router.Handle("GET", "/stream", [this](std::shared_ptr<HttpExchange> exchange) {
       (void)exchange->StartSse();
-      std::lock_guard lock(mu);
+      absl::MutexLock lock(&mu);
       stream = exchange;
-      cv.notify_all();
+      cv.SignalAll();
     });
     HttpServerOptions options;
     options.io_threads = 2;
@@ -46,9 +46,9 @@ struct Fixture {
   IoContextPool client_pool{2};
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<HttpClient> client;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::shared_ptr<HttpExchange> stream;  // guarded by mu
+  absl::Mutex mu;
+  absl::CondVar cv;
+  std::shared_ptr<HttpExchange> stream ABSL_GUARDED_BY(mu);
 };
 
 Fixture& Shared() {
@@ -71,28 +71,28 @@ BENCHMARK(BM_KeepAliveRoundTrip)->UseRealTime()->Threads(1)->Threads(4)->Threads
 // A producer thread writes one SSE event; the client's callback wakes it for the next one.
 void BM_StreamEventHop(benchmark::State& state) {
   Fixture& f = Shared();
-  std::mutex mu;
-  std::condition_variable cv;
+  absl::Mutex mu;
+  absl::CondVar cv;
   int64_t received = 0;
   StreamCallbacks callbacks;
   callbacks.on_data = [&](std::string_view) {
-    std::lock_guard lock(mu);
+    absl::MutexLock lock(&mu);
     ++received;
-    cv.notify_all();
+    cv.SignalAll();
   };
   auto call = f.client->Stream(f.Get("/stream"), callbacks);
   std::shared_ptr<HttpExchange> exchange;
   {
-    std::unique_lock lock(f.mu);
-    f.cv.wait(lock, [&] { return f.stream != nullptr; });
+    absl::MutexLock lock(&f.mu);
+    while (f.stream == nullptr) f.cv.Wait(&f.mu);
     exchange = std::move(f.stream);
   }
   int64_t sent = 0;
   for (auto _ : state) {
     (void)exchange->WriteSseData(R"({"choices":[{"text":"tok"}]})");
     ++sent;
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return received == sent; });
+    absl::MutexLock lock(&mu);
+    while (received != sent) cv.Wait(&mu);
   }
   (void)exchange->Finish();
   call->Cancel();

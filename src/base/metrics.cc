@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/base/check.h"
 
 namespace tokenfab::base {
@@ -128,7 +130,7 @@ MetricsRegistry::Family& MetricsRegistry::FamilyFor(std::string_view name, std::
 
 Counter& MetricsRegistry::GetCounter(std::string_view name, std::string_view help,
                                      const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto& slot = FamilyFor(name, help, Type::kCounter, {}).counters[RenderLabels(labels)];
   if (!slot) slot = std::make_unique<Counter>();
   return *slot;
@@ -136,7 +138,7 @@ Counter& MetricsRegistry::GetCounter(std::string_view name, std::string_view hel
 
 Gauge& MetricsRegistry::GetGauge(std::string_view name, std::string_view help,
                                  const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto& slot = FamilyFor(name, help, Type::kGauge, {}).gauges[RenderLabels(labels)];
   if (!slot) slot = std::make_unique<Gauge>();
   return *slot;
@@ -145,14 +147,14 @@ Gauge& MetricsRegistry::GetGauge(std::string_view name, std::string_view help,
 Histogram& MetricsRegistry::GetHistogram(std::string_view name, std::string_view help,
                                          const std::vector<double>& bounds,
                                          const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto& slot = FamilyFor(name, help, Type::kHistogram, bounds).histograms[RenderLabels(labels)];
   if (!slot) slot = std::make_unique<Histogram>(bounds);
   return *slot;
 }
 
 std::string MetricsRegistry::WritePrometheusText() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::string out;
   for (const auto& [name, family] : families_) {
     static constexpr const char* kTypeNames[] = {"counter", "gauge", "histogram"};

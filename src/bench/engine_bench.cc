@@ -1,13 +1,13 @@
 #include "tokenfab/bench/engine_bench.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/random.h"
@@ -31,26 +31,26 @@ class Completions {
  public:
   void Add() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       ++done_;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   // Blocks until at least `n` requests ended.
   void WaitFor(int n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return done_ >= n; });
+    absl::MutexLock lock(&mu_);
+    while (done_ < n) cv_.Wait(&mu_);
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int done_ = 0;
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  int done_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // One request's stream, drained on the engine thread by its notifier.
 struct Tracked {
-  std::mutex mu;
+  absl::Mutex mu;
   RequestHandle handle;           // set once Submit() returned
   std::vector<int64_t> token_us;  // delivery time of each token event (engine clock)
   EngineEvent finish;
@@ -61,7 +61,7 @@ void Drain(Tracked& t, const base::Clock& clock, Completions& completions) {
   std::vector<EngineEvent> events;
   bool ended = false;
   {
-    std::lock_guard<std::mutex> lock(t.mu);
+    absl::MutexLock lock(&t.mu);
     if (!t.handle.valid()) return;  // Submit() has not returned yet; it drains then
     t.handle.Poll(&events);
     const int64_t now = clock.NowMicros();
@@ -89,7 +89,7 @@ StatusOr<std::shared_ptr<Tracked>> SubmitTracked(Engine& engine, EngineRequest r
   };
   TF_ASSIGN_OR_RETURN(RequestHandle handle, engine.Submit(std::move(request)));
   {
-    std::lock_guard<std::mutex> lock(tracked->mu);
+    absl::MutexLock lock(&tracked->mu);
     tracked->handle = std::move(handle);
   }
   Drain(*tracked, clock, *completions);

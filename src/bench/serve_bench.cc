@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 
 #include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/logging.h"
 #include "tokenfab/net/http_client.h"
@@ -93,12 +93,12 @@ struct ServeBench::Impl {
   net::HttpUrl request_url;
   std::string model;
 
-  std::mutex mu;
-  std::condition_variable cv;  // signalled when a request ends
-  int64_t in_flight = 0;       // guarded by mu
-  int64_t done = 0;            // guarded by mu
-  int64_t failed = 0;          // guarded by mu
-  int64_t output_tokens = 0;   // guarded by mu
+  absl::Mutex mu;
+  absl::CondVar cv;  // signalled when a request ends
+  int64_t in_flight ABSL_GUARDED_BY(mu) = 0;
+  int64_t done ABSL_GUARDED_BY(mu) = 0;
+  int64_t failed ABSL_GUARDED_BY(mu) = 0;
+  int64_t output_tokens ABSL_GUARDED_BY(mu) = 0;
 };
 
 Status ServeBench::Impl::ResolveModel() {
@@ -219,7 +219,7 @@ void ServeBench::Impl::OnDone(CallContext& context, const Status& status) {
     record.error_message = "the stream ended without any generated text";
   }
   {
-    std::lock_guard lock(mu);
+    absl::MutexLock lock(&mu);
     --in_flight;
     ++done;
     if (!record.ok()) {
@@ -228,11 +228,11 @@ void ServeBench::Impl::OnDone(CallContext& context, const Status& status) {
       output_tokens += record.OutputTokens();
     }
   }
-  cv.notify_all();
+  cv.SignalAll();
 }
 
 ProgressState ServeBench::Impl::Snapshot(int64_t total) {
-  std::lock_guard lock(mu);
+  absl::MutexLock lock(&mu);
   return ProgressState{done, failed, in_flight, total, output_tokens};
 }
 
@@ -254,42 +254,45 @@ int64_t ServeBench::Impl::Dispatch(size_t count, const std::function<int64_t(siz
     while (!stopped()) {
       const int64_t now = clock.NowMicros();
       if (now >= due) break;
-      std::unique_lock lock(mu);
-      cv.wait_for(lock, std::chrono::microseconds(std::min(due - now, kPollMicros)));
-      lock.unlock();
+      {
+        absl::MutexLock lock(&mu);
+        cv.WaitWithTimeout(&mu, absl::Microseconds(std::min(due - now, kPollMicros)));
+      }
       show(false);
     }
-    {
-      std::unique_lock lock(mu);
-      while (concurrency > 0 && in_flight >= concurrency && !stopped()) {
-        cv.wait_for(lock, std::chrono::microseconds(kPollMicros));
-        lock.unlock();
-        show(false);
-        lock.lock();
-      }
-      if (stopped()) break;
-      ++in_flight;
+    mu.Lock();
+    while (concurrency > 0 && in_flight >= concurrency && !stopped()) {
+      cv.WaitWithTimeout(&mu, absl::Microseconds(kPollMicros));
+      mu.Unlock();
+      show(false);
+      mu.Lock();
     }
+    if (stopped()) {
+      mu.Unlock();
+      break;
+    }
+    ++in_flight;
+    mu.Unlock();
     records[i].scheduled_us = due;
     calls.push_back(Send(std::move(body), &records[i]));
     ++sent;
   }
   bool cancelled = false;
-  std::unique_lock lock(mu);
+  mu.Lock();
   while (done < sent) {
     if (stopped() && !cancelled) {
       cancelled = true;
-      lock.unlock();
+      mu.Unlock();
       for (const auto& call : calls) call->Cancel();
-      lock.lock();
+      mu.Lock();
       continue;
     }
-    cv.wait_for(lock, std::chrono::microseconds(kPollMicros));
-    lock.unlock();
+    cv.WaitWithTimeout(&mu, absl::Microseconds(kPollMicros));
+    mu.Unlock();
     show(false);
-    lock.lock();
+    mu.Lock();
   }
-  lock.unlock();
+  mu.Unlock();
   *interrupted = stopped();
   return sent;
 }
@@ -346,7 +349,7 @@ StatusOr<ServeBenchResult> ServeBench::Run(const std::vector<PlannedRequest>& pl
   ServeBenchResult result;
   bool interrupted = false;
   {
-    std::lock_guard lock(impl.mu);
+    absl::MutexLock lock(&impl.mu);
     impl.in_flight = impl.done = impl.failed = impl.output_tokens = 0;
   }
 
@@ -371,7 +374,7 @@ StatusOr<ServeBenchResult> ServeBench::Run(const std::vector<PlannedRequest>& pl
                                                 count, first.error_kind,
                                                 first.error_message.substr(0, 300)));
     }
-    std::lock_guard lock(impl.mu);
+    absl::MutexLock lock(&impl.mu);
     impl.done = impl.failed = impl.output_tokens = 0;
   }
 

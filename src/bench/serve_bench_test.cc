@@ -5,13 +5,14 @@
 
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include "absl/synchronization/mutex.h"
 
 #include "net/test_util.h"
 #include "tokenfab/base/check.h"
@@ -62,22 +63,22 @@ class FakeOpenAiServer {
   std::string url() const { return fmt::format("http://127.0.0.1:{}", server_->port()); }
 
   std::vector<json::value> bodies() {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return bodies_;
   }
 
   std::vector<std::string> authorizations() {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return authorizations_;
   }
 
   std::vector<std::string> tenants() {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return tenants_;
   }
 
   int64_t requests() {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return static_cast<int64_t>(bodies_.size());
   }
 
@@ -87,7 +88,7 @@ class FakeOpenAiServer {
     json::value body = json::parse(exchange->request().body, ec);
     int64_t count;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       bodies_.push_back(body);
       authorizations_.emplace_back(exchange->request().headers.Get("Authorization").value_or(""));
       tenants_.emplace_back(exchange->request().headers.Get("X-Tenant").value_or(""));
@@ -135,10 +136,10 @@ class FakeOpenAiServer {
   const Config config_;
   net::testing::EventThread events_;
   std::unique_ptr<net::HttpServer> server_;
-  std::mutex mu_;
-  std::vector<json::value> bodies_;          // guarded by mu_
-  std::vector<std::string> authorizations_;  // guarded by mu_
-  std::vector<std::string> tenants_;         // guarded by mu_
+  absl::Mutex mu_;
+  std::vector<json::value> bodies_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> authorizations_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> tenants_ ABSL_GUARDED_BY(mu_);
 };
 
 ServeBenchOptions Options(const FakeOpenAiServer& server) {

@@ -6,12 +6,13 @@
 #include <fmt/format.h>
 
 #include "absl/strings/cord.h"
+#include "absl/synchronization/mutex.h"
 
 namespace tokenfab::engine::internal {
 
 Status EngineInbox::PushSubmit(Submission submission) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("the engine is shutting down");
     const int64_t waiting = engine_waiting_ + static_cast<int64_t>(submissions_.size());
     if (waiting >= max_waiting_) {
@@ -23,21 +24,21 @@ Status EngineInbox::PushSubmit(Submission submission) {
     }
     submissions_.push_back(std::move(submission));
   }
-  cv_.notify_one();
+  cv_.Signal();
   return absl::OkStatus();
 }
 
 void EngineInbox::PushCancel(RequestId id) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (closed_) return;
     cancels_.push_back(id);
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 void EngineInbox::Take(std::vector<Submission>* submissions, std::vector<RequestId>* cancels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   engine_waiting_ += static_cast<int32_t>(submissions_.size());
   for (Submission& s : submissions_) submissions->push_back(std::move(s));
   submissions_.clear();
@@ -46,26 +47,26 @@ void EngineInbox::Take(std::vector<Submission>* submissions, std::vector<Request
 }
 
 void EngineInbox::WaitForWork() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return closed_ || !submissions_.empty() || !cancels_.empty(); });
+  absl::MutexLock lock(&mu_);
+  while (!closed_ && submissions_.empty() && cancels_.empty()) cv_.Wait(&mu_);
 }
 
 void EngineInbox::SetEngineWaiting(int32_t waiting, int64_t retry_after_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   engine_waiting_ = waiting;
   retry_after_ms_ = retry_after_ms;
 }
 
 void EngineInbox::Close() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     closed_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 bool EngineInbox::closed() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return closed_;
 }
 

@@ -8,11 +8,11 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/status.h"
 #include "tokenfab/engine/scheduled_request.h"
@@ -54,13 +54,13 @@ class EngineInbox {
 
  private:
   const int32_t max_waiting_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Submission> submissions_;  // guarded by mu_
-  std::vector<RequestId> cancels_;       // guarded by mu_
-  int32_t engine_waiting_ = 0;           // guarded by mu_
-  int64_t retry_after_ms_ = 1000;        // guarded by mu_
-  bool closed_ = false;                  // guarded by mu_
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::vector<Submission> submissions_ ABSL_GUARDED_BY(mu_);
+  std::vector<RequestId> cancels_ ABSL_GUARDED_BY(mu_);
+  int32_t engine_waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t retry_after_ms_ ABSL_GUARDED_BY(mu_) = 1000;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The payload key under which a ResourceExhausted from Submit() carries its retry estimate.

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/base/check.h"
 #include "tokenfab/engine/queue_delay.h"
 
@@ -32,7 +34,7 @@ EngineLoop::EngineLoop(const EngineOptions& options, std::unique_ptr<Executor> e
 EngineLoop::~EngineLoop() { Shutdown(); }
 
 std::shared_ptr<const EngineLoad> EngineLoop::Load() const {
-  std::lock_guard<std::mutex> lock(load_mu_);
+  absl::MutexLock lock(&load_mu_);
   return load_;
 }
 
@@ -281,7 +283,7 @@ void EngineLoop::PublishLoad() {
   const int64_t retry_ms =
       std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::max(load->queue_delay_ms, load->tpot_ms))));
   inbox_->SetEngineWaiting(load->waiting, retry_ms);
-  std::lock_guard<std::mutex> lock(load_mu_);
+  absl::MutexLock lock(&load_mu_);
   load_ = std::move(load);
 }
 

@@ -10,11 +10,11 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "engine/engine_inbox.h"
 #include "engine/rate_tracker.h"
 #include "engine/request_channel.h"
@@ -105,8 +105,8 @@ class EngineLoop {
   int64_t hashes_refreshed_us_ = -1;
   bool shutting_down_ = false;
 
-  mutable std::mutex load_mu_;
-  std::shared_ptr<const EngineLoad> load_;  // guarded by load_mu_
+  mutable absl::Mutex load_mu_;
+  std::shared_ptr<const EngineLoad> load_ ABSL_GUARDED_BY(load_mu_);
 
   std::thread thread_;
 };

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/base/check.h"
 
 namespace tokenfab::engine::internal {
@@ -10,7 +12,7 @@ void RequestChannel::Deliver(std::vector<EngineEvent>* events) {
   if (events->empty()) return;
   bool notify = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     TF_CHECK(!finished_) << "events delivered to request " << id_ << " after its end";
     notify = queue_.empty();
     for (EngineEvent& event : *events) {
@@ -20,12 +22,12 @@ void RequestChannel::Deliver(std::vector<EngineEvent>* events) {
     }
   }
   events->clear();
-  cv_.notify_all();
+  cv_.SignalAll();
   if (notify && on_events_) on_events_();
 }
 
 size_t RequestChannel::Poll(std::vector<EngineEvent>* events) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const size_t n = queue_.size();
   for (EngineEvent& event : queue_) {
     if (event.finished()) done_ = true;
@@ -36,9 +38,9 @@ size_t RequestChannel::Poll(std::vector<EngineEvent>* events) {
 }
 
 EngineEvent RequestChannel::Next() {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   TF_CHECK(!done_) << "Next() on request " << id_ << " after its finished event";
-  cv_.wait(lock, [this] { return !queue_.empty(); });
+  while (queue_.empty()) cv_.Wait(&mu_);
   EngineEvent event = std::move(queue_.front());
   queue_.pop_front();
   if (event.finished()) done_ = true;
@@ -46,8 +48,8 @@ EngineEvent RequestChannel::Next() {
 }
 
 std::vector<EngineEvent> RequestChannel::Wait() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return finished_; });
+  absl::MutexLock lock(&mu_);
+  while (!finished_) cv_.Wait(&mu_);
   std::vector<EngineEvent> events;
   events.reserve(queue_.size());
   for (EngineEvent& event : queue_) events.push_back(std::move(event));
@@ -57,18 +59,18 @@ std::vector<EngineEvent> RequestChannel::Wait() {
 }
 
 bool RequestChannel::done() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return done_;
 }
 
 bool RequestChannel::finished() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return finished_;
 }
 
 void RequestChannel::Cancel() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_ || cancel_requested_) return;
     cancel_requested_ = true;
   }
@@ -76,7 +78,7 @@ void RequestChannel::Cancel() {
 }
 
 bool RequestChannel::cancel_requested() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return cancel_requested_;
 }
 

@@ -8,13 +8,13 @@
 // lock held.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "engine/engine_inbox.h"
 #include "tokenfab/engine/engine_event.h"
@@ -51,12 +51,12 @@ class RequestChannel {
   const std::function<void()> on_events_;
   const std::shared_ptr<EngineInbox> inbox_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<EngineEvent> queue_;  // guarded by mu_
-  bool finished_ = false;          // the kFinished event was delivered; guarded by mu_
-  bool done_ = false;              // ... and taken; guarded by mu_
-  bool cancel_requested_ = false;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::deque<EngineEvent> queue_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // the kFinished event was delivered
+  bool done_ ABSL_GUARDED_BY(mu_) = false;      // ... and taken
+  bool cancel_requested_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace tokenfab::engine::internal

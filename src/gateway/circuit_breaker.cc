@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/base/check.h"
 
 namespace tokenfab::gateway {
@@ -32,13 +34,13 @@ void CircuitBreaker::Open(int64_t now) {
 }
 
 CircuitState CircuitBreaker::State() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   Refresh(clock_.NowMicros());
   return state_;
 }
 
 bool CircuitBreaker::TryAcquire() {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   Refresh(clock_.NowMicros());
   switch (state_) {
     case CircuitState::kClosed:
@@ -54,7 +56,7 @@ bool CircuitBreaker::TryAcquire() {
 }
 
 void CircuitBreaker::RecordSuccess() {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   failures_ = 0;
   if (state_ != CircuitState::kHalfOpen) return;
   probes_in_flight_ = std::max(0, probes_in_flight_ - 1);
@@ -66,7 +68,7 @@ void CircuitBreaker::RecordSuccess() {
 }
 
 void CircuitBreaker::RecordFailure() {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   const int64_t now = clock_.NowMicros();
   Refresh(now);
   ++failures_;
@@ -87,17 +89,17 @@ void CircuitBreaker::RecordFailure() {
 }
 
 void CircuitBreaker::RecordNeutral() {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (state_ == CircuitState::kHalfOpen) probes_in_flight_ = std::max(0, probes_in_flight_ - 1);
 }
 
 int CircuitBreaker::consecutive_failures() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return failures_;
 }
 
 int64_t CircuitBreaker::times_opened() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return times_opened_;
 }
 

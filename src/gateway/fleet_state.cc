@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "absl/synchronization/mutex.h"
+
 namespace tokenfab::gateway {
 
 FleetState::FleetState(const base::Clock& clock, CircuitBreakerOptions breaker_options)
@@ -10,7 +12,7 @@ FleetState::FleetState(const base::Clock& clock, CircuitBreakerOptions breaker_o
 std::shared_ptr<const FleetGeneration> FleetState::Install(
     std::shared_ptr<const fleet::FleetConfig> config,
     std::shared_ptr<const ModelVocabularies> vocab, std::shared_ptr<routing::Policy> policy) {
-  std::lock_guard lock(install_mu_);
+  absl::MutexLock lock(&install_mu_);
   auto next = std::make_shared<FleetGeneration>();
   std::shared_ptr<const FleetGeneration> previous = generation();
   next->number = previous ? previous->number + 1 : 1;
@@ -41,7 +43,7 @@ std::shared_ptr<const FleetGeneration> FleetState::Install(
 }
 
 void FleetState::Publish() {
-  std::lock_guard lock(install_mu_);
+  absl::MutexLock lock(&install_mu_);
   std::shared_ptr<const FleetGeneration> current = generation();
   if (!current) return;
   std::vector<fleet::UpstreamState> states;

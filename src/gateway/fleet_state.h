@@ -19,8 +19,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "model_vocabularies.h"
 #include "tokenfab/base/clock.h"
@@ -67,7 +68,7 @@ class FleetState {
  private:
   const base::Clock& clock_;
   const CircuitBreakerOptions breaker_options_;
-  std::mutex install_mu_;  // serialises Install and Publish
+  absl::Mutex install_mu_;  // serialises Install and Publish
   std::atomic<std::shared_ptr<const FleetGeneration>> generation_;
   fleet::FleetSnapshotCell published_;
   std::atomic<uint64_t> version_{0};

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "fleet_state.h"
 #include "gateway_context.h"
 #include "model_vocabularies.h"
@@ -28,7 +30,7 @@ struct Gateway::Impl {
         policy_random(options.seed) {}
 
   StatusOr<std::shared_ptr<routing::Policy>> BuildPolicy() {
-    std::lock_guard lock(policy_mu);
+    absl::MutexLock lock(&policy_mu);
     TF_ASSIGN_OR_RETURN(std::unique_ptr<routing::Policy> policy,
                         routing::PolicyRegistry::Default().Create(
                             options.policy, options.policy_options, policy_random));
@@ -44,9 +46,9 @@ struct Gateway::Impl {
   ledger::Store& store;
   ledger::RateCounters& counters;
   base::Clock& clock;
-  std::mutex policy_mu;
-  base::Random policy_random;  // guarded by policy_mu
-  std::mutex reload_mu;        // one reload at a time
+  absl::Mutex policy_mu;
+  base::Random policy_random ABSL_GUARDED_BY(policy_mu);
+  absl::Mutex reload_mu;  // one reload at a time
 
   base::MetricsRegistry registry;
   std::unique_ptr<net::IoContextPool> pool;
@@ -63,8 +65,8 @@ struct Gateway::Impl {
   std::shared_ptr<GatewayContext> context;
   std::unique_ptr<net::HttpServer> server;
   std::atomic<bool> stopping{false};
-  std::mutex stop_mu;
-  bool stopped = false;  // guarded by stop_mu
+  absl::Mutex stop_mu;
+  bool stopped ABSL_GUARDED_BY(stop_mu) = false;
 };
 
 void Gateway::Impl::SchedulePriceRefresh() {
@@ -219,7 +221,7 @@ std::string Gateway::address() const { return impl_->server->address(); }
 Status Gateway::Reload(std::shared_ptr<const fleet::FleetConfig> fleet) {
   if (fleet == nullptr) return absl::InvalidArgumentError("no fleet configuration");
   Impl& g = *impl_;
-  std::lock_guard lock(g.reload_mu);
+  absl::MutexLock lock(&g.reload_mu);
   std::shared_ptr<const FleetGeneration> current = g.fleet->generation();
   TF_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVocabularies> vocab,
                       ModelVocabularies::Load(*fleet, current->vocabularies.get()));
@@ -257,7 +259,7 @@ GatewayStats Gateway::stats() const {
 
 void Gateway::Stop(std::chrono::milliseconds grace) {
   Impl& g = *impl_;
-  std::lock_guard lock(g.stop_mu);
+  absl::MutexLock lock(&g.stop_mu);
   if (g.stopped) return;
   g.stopped = true;
   g.stopping.store(true);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "absl/synchronization/mutex.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/logging.h"
@@ -72,7 +73,7 @@ void RequestRelay::Reject(net::HttpResponse response) {
 void RequestRelay::RunOnCall(const std::function<void(net::ClientCall&)>& fn) {
   std::shared_ptr<net::ClientCall> call;
   {
-    std::lock_guard lock(call_mu_);
+    absl::MutexLock lock(&call_mu_);
     call = call_;
   }
   if (call) fn(*call);
@@ -155,7 +156,7 @@ void RequestRelay::Dispatch(net::ClientRequest call) {
   callbacks.on_done = [self](Status status) { self->OnDone(std::move(status)); };
   std::shared_ptr<net::ClientCall> handle =
       context_->client.Stream(std::move(call), std::move(callbacks));
-  std::lock_guard lock(call_mu_);
+  absl::MutexLock lock(&call_mu_);
   call_ = std::move(handle);
 }
 
@@ -267,7 +268,7 @@ AttemptOutcome RequestRelay::Classify(const Status& status) const {
 void RequestRelay::OnDone(Status status) {
   GatewayContext& ctx = *context_;
   {
-    std::lock_guard lock(call_mu_);
+    absl::MutexLock lock(&call_mu_);
     call_.reset();
   }
   runtime_->AddInFlight(-1);

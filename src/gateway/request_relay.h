@@ -27,10 +27,11 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "fleet_state.h"
 #include "gateway_context.h"
@@ -117,8 +118,8 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   uint32_t upstream_index_ = 0;
   fleet::UpstreamState state_at_dispatch_;
   int64_t dispatch_micros_ = 0;  // monotonic, when the current attempt started
-  std::mutex call_mu_;
-  std::shared_ptr<net::ClientCall> call_;  // guarded by call_mu_
+  absl::Mutex call_mu_;
+  std::shared_ptr<net::ClientCall> call_ ABSL_GUARDED_BY(call_mu_);
   Mode mode_ = Mode::kNone;
   int upstream_status_ = 0;
   std::optional<net::SseParser> parser_;  // kStream: the answer's event parser

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include "absl/synchronization/mutex.h"
+
 namespace tokenfab::gateway {
 
 TimerQueue::TimerQueue(const base::Clock& clock) : clock_(clock), thread_([this] { Loop(); }) {
@@ -10,11 +12,11 @@ TimerQueue::TimerQueue(const base::Clock& clock) : clock_(clock), thread_([this]
 
 TimerQueue::~TimerQueue() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
     queue_.clear();
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
@@ -22,17 +24,17 @@ uint64_t TimerQueue::RunAfter(std::chrono::microseconds delay, std::function<voi
   const int64_t due = clock_.NowMicros() + delay.count();
   uint64_t id;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_) return 0;
     id = next_id_++;
     queue_.emplace(due, std::make_pair(id, std::move(fn)));
   }
-  cv_.notify_one();
+  cv_.Signal();
   return id;
 }
 
 bool TimerQueue::Cancel(uint64_t id) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
     if (it->second.first == id) {
       queue_.erase(it);
@@ -43,30 +45,31 @@ bool TimerQueue::Cancel(uint64_t id) {
 }
 
 void TimerQueue::Wake() {
-  { std::lock_guard lock(mu_); }  // a Loop() between its clock reading and its wait sees this
-  cv_.notify_all();
+  { absl::MutexLock lock(&mu_); }  // a Loop() between its clock reading and its wait sees this
+  cv_.SignalAll();
 }
 
 void TimerQueue::Loop() {
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   while (!stopping_) {
     if (queue_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait(&mu_);
       continue;
     }
     const int64_t left = queue_.begin()->first - clock_.NowMicros();
     if (left > 0) {
       // The wait is on the real clock (a Clock cannot wake a thread); every time value comes
       // from clock_, re-read after the wait.
-      cv_.wait_for(lock, std::chrono::microseconds(left));
+      cv_.WaitWithTimeout(&mu_, absl::Microseconds(left));
       continue;
     }
     std::function<void()> fn = std::move(queue_.begin()->second.second);
     queue_.erase(queue_.begin());
-    lock.unlock();
+    mu_.Unlock();
     fn();
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 }  // namespace tokenfab::gateway

@@ -13,13 +13,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "tokenfab/base/clock.h"
 
 namespace tokenfab::gateway {
@@ -43,12 +42,12 @@ class TimerQueue {
   void Loop();
 
   const base::Clock& clock_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  // due time (clock_.NowMicros()) -> (id, callback); guarded by mu_
-  std::multimap<int64_t, std::pair<uint64_t, std::function<void()>>> queue_;
-  uint64_t next_id_ = 1;   // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  // due time (clock_.NowMicros()) -> (id, callback)
+  std::multimap<int64_t, std::pair<uint64_t, std::function<void()>>> queue_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

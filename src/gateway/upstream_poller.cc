@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/base/logging.h"
 
 namespace tokenfab::gateway {
@@ -17,7 +19,7 @@ void UpstreamPoller::Sync() {
   if (!generation) return;
   std::vector<std::shared_ptr<UpstreamRuntime>> fresh;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_) return;
     for (const auto& runtime : generation->upstreams) {
       if (cycling_.insert(runtime.get()).second) fresh.push_back(runtime);
@@ -29,7 +31,7 @@ void UpstreamPoller::Sync() {
 void UpstreamPoller::PollNow(std::shared_ptr<UpstreamRuntime> runtime) {
   net::ClientRequest request;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_ || runtime->retired()) {
       cycling_.erase(runtime.get());
       return;
@@ -47,7 +49,7 @@ void UpstreamPoller::PollNow(std::shared_ptr<UpstreamRuntime> runtime) {
       std::move(request), [this, runtime, started](StatusOr<net::HttpResponse> answer) {
         OnPolled(runtime, std::move(answer), started);
       });
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!call->done()) calls_.insert(call);
   // Calls that ended meanwhile are dropped from the set in OnPolled's sweep.
 }
@@ -89,7 +91,7 @@ void UpstreamPoller::OnPolled(const std::shared_ptr<UpstreamRuntime>& runtime,
     }
   }
   state_.Publish();
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   ++polls_;
   --in_flight_;
   for (auto it = calls_.begin(); it != calls_.end();) {
@@ -97,14 +99,14 @@ void UpstreamPoller::OnPolled(const std::shared_ptr<UpstreamRuntime>& runtime,
   }
   if (stopping_ || runtime->retired()) {
     cycling_.erase(runtime.get());
-    if (in_flight_ == 0) idle_.notify_all();
+    if (in_flight_ == 0) idle_.SignalAll();
     return;
   }
   // The timer callback may run before this function returns; it takes mu_ first.
   auto id_slot = std::make_shared<uint64_t>(0);
   const uint64_t id = timers_.RunAfter(options_.interval, [this, runtime, id_slot] {
     {
-      std::lock_guard inner(mu_);
+      absl::MutexLock inner(&mu_);
       timers_pending_.erase(*id_slot);
     }
     PollNow(runtime);
@@ -117,7 +119,7 @@ void UpstreamPoller::Stop() {
   std::unordered_set<std::shared_ptr<net::ClientCall>> calls;
   std::unordered_set<uint64_t> pending;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_ && in_flight_ == 0 && timers_pending_.empty()) return;
     stopping_ = true;
     calls = calls_;
@@ -125,17 +127,17 @@ void UpstreamPoller::Stop() {
   }
   for (uint64_t id : pending) {
     if (timers_.Cancel(id)) {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       timers_pending_.erase(id);
     }
   }
   for (const auto& call : calls) call->Cancel();
-  std::unique_lock lock(mu_);
-  idle_.wait(lock, [this] { return in_flight_ == 0; });
+  absl::MutexLock lock(&mu_);
+  while (in_flight_ != 0) idle_.Wait(&mu_);
 }
 
 int64_t UpstreamPoller::polls() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return polls_;
 }
 

@@ -9,11 +9,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <unordered_set>
+
+#include "absl/synchronization/mutex.h"
 
 #include "fleet_state.h"
 #include "timer_queue.h"
@@ -56,14 +56,14 @@ class UpstreamPoller {
   const base::Clock& clock_;
   const PollOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable idle_;
-  bool stopping_ = false;                           // guarded by mu_
+  mutable absl::Mutex mu_;
+  absl::CondVar idle_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int in_flight_ = 0;                               // polls started, not ended; mu_
   std::unordered_set<UpstreamRuntime*> cycling_;    // runtimes with a cycle; mu_
   std::unordered_set<std::shared_ptr<net::ClientCall>> calls_;  // polls in flight; mu_
   std::unordered_set<uint64_t> timers_pending_;     // scheduled next polls; mu_
-  int64_t polls_ = 0;                               // guarded by mu_
+  int64_t polls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tokenfab::gateway

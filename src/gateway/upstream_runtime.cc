@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/synchronization/mutex.h"
+
 namespace tokenfab::gateway {
 
 std::optional<net::HttpUrl> ClientUrl(const net::HttpUrl& url) {
@@ -20,7 +22,7 @@ UpstreamRuntime::UpstreamRuntime(const fleet::Upstream& upstream, const base::Cl
 
 bool UpstreamRuntime::ReportPoll(const StatusOr<UpstreamLoad>& load, int64_t rtt_micros,
                                  int64_t wall_micros, const HealthOptions& options) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   const bool was_healthy = polled_.healthy;
   if (!load.ok()) {
     successes_ = 0;
@@ -60,7 +62,7 @@ bool UpstreamRuntime::ReportPoll(const StatusOr<UpstreamLoad>& load, int64_t rtt
 }
 
 fleet::UpstreamState UpstreamRuntime::polled() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return polled_;
 }
 
@@ -68,7 +70,7 @@ fleet::UpstreamState UpstreamRuntime::Current() const {
   fleet::UpstreamState state;
   int32_t at_poll, max_running;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     state = polled_;
     at_poll = in_flight_at_poll_;
     max_running = max_running_;
@@ -94,22 +96,22 @@ fleet::UpstreamState UpstreamRuntime::Current() const {
 }
 
 int32_t UpstreamRuntime::max_running() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return max_running_;
 }
 
 int32_t UpstreamRuntime::block_tokens() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return block_tokens_;
 }
 
 std::shared_ptr<const std::vector<uint64_t>> UpstreamRuntime::recent_block_hashes() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return recent_hashes_;
 }
 
 std::string UpstreamRuntime::last_error() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return last_error_;
 }
 

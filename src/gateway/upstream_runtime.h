@@ -8,10 +8,11 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/fleet/fleet_config.h"
@@ -82,15 +83,15 @@ class UpstreamRuntime {
   std::atomic<bool> retired_{false};
   MetricsLoadReader metrics_reader_;
 
-  mutable std::mutex mu_;
-  fleet::UpstreamState polled_;       // guarded by mu_
+  mutable absl::Mutex mu_;
+  fleet::UpstreamState polled_ ABSL_GUARDED_BY(mu_);
   int32_t in_flight_at_poll_ = 0;     // in_flight() when the last load report arrived; mu_
-  int32_t max_running_ = 0;           // guarded by mu_
-  int32_t block_tokens_ = 0;          // guarded by mu_
-  std::shared_ptr<const std::vector<uint64_t>> recent_hashes_;  // guarded by mu_
-  int failures_ = 0;                  // polls failed in a row; guarded by mu_
-  int successes_ = 0;                 // polls succeeded in a row; guarded by mu_
-  std::string last_error_;            // guarded by mu_
+  int32_t max_running_ ABSL_GUARDED_BY(mu_) = 0;
+  int32_t block_tokens_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<const std::vector<uint64_t>> recent_hashes_ ABSL_GUARDED_BY(mu_);
+  int failures_ ABSL_GUARDED_BY(mu_) = 0;   // polls failed in a row
+  int successes_ ABSL_GUARDED_BY(mu_) = 0;  // polls succeeded in a row
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
 };
 
 // The HTTP client's form of an upstream URL; nullopt for https (no TLS in the client).

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/random.h"
 #include "tokenfab/ledger/api_key.h"
@@ -76,7 +78,7 @@ StatusOr<int64_t> AdmissionController::RefreshBudget(const std::string& tenant,
   const int64_t now = clock_.NowMicros();
   int64_t finished_before_read;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     BudgetState& s = budgets_[tenant];
     const bool fresh = s.period_start == period.start_micros &&
                        now - s.read_micros < options_.budget_refresh_micros;
@@ -87,7 +89,7 @@ StatusOr<int64_t> AdmissionController::RefreshBudget(const std::string& tenant,
   // is in `total`.
   TF_ASSIGN_OR_RETURN(int64_t total,
                       store_->TenantTokens(tenant, period.start_micros, period.end_micros));
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   BudgetState& s = budgets_[tenant];
   s.period_start = period.start_micros;
   s.base = total;
@@ -126,7 +128,7 @@ StatusOr<Admission> AdmissionController::Admit(const AdmissionRequest& request) 
   if (out.rejection) return out;
 
   if (limits.token_budget && store_) {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     budgets_[tenant.name].in_flight += reserve;
     ticket.in_budget_ = true;
   }
@@ -163,7 +165,7 @@ StatusOr<std::optional<Rejection>> AdmissionController::AcquireSlot(const Tenant
                                                                     AdmissionTicket& ticket) {
   if (!limits.max_concurrency) return std::nullopt;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     ticket.lease_id_ = fmt::format("{}-{}", instance_id_, next_lease_++);
   }
   const std::string key = "conc:" + tenant.name;
@@ -221,7 +223,7 @@ Status AdmissionController::Release(AdmissionTicket& ticket,
     status.Update(counters_.Adjust(*ticket.tpm_bucket_, used - ticket.reserved_tokens_, wall));
   }
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = budgets_.find(ticket.tenant_);
     if (it != budgets_.end()) {
       if (ticket.in_budget_) it->second.in_flight -= ticket.reserved_tokens_;

@@ -1,5 +1,7 @@
 #include "tokenfab/ledger/authenticator.h"
 
+#include "absl/synchronization/mutex.h"
+
 namespace tokenfab::ledger {
 namespace {
 
@@ -33,7 +35,7 @@ StatusOr<std::vector<ApiKeyRecord>> Authenticator::ListKeys(std::string_view ten
 
 Status Authenticator::RevokeKey(std::string_view key_id) {
   TF_RETURN_IF_ERROR(store_.RevokeApiKey(key_id, clock_.WallMicros()));
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   cache_.erase(std::string(key_id));
   return absl::OkStatus();
 }
@@ -54,7 +56,7 @@ StatusOr<Principal> Authenticator::Authenticate(std::string_view presented_key) 
   const int64_t now = clock_.NowMicros();
   std::optional<Entry> entry;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = cache_.find(*key_id);
     if (it != cache_.end() && now - it->second.fetched_micros < options_.cache_ttl_micros) {
       entry = it->second;
@@ -64,7 +66,7 @@ StatusOr<Principal> Authenticator::Authenticate(std::string_view presented_key) 
   if (!entry) {
     TF_ASSIGN_OR_RETURN(Entry loaded, Load(*key_id));
     entry = loaded;
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (cache_.size() >= options_.cache_capacity) cache_.clear();
     if (options_.cache_ttl_micros > 0) cache_.insert_or_assign(*key_id, std::move(loaded));
   }
@@ -75,7 +77,7 @@ StatusOr<Principal> Authenticator::Authenticate(std::string_view presented_key) 
 }
 
 int64_t Authenticator::cache_hits() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return cache_hits_;
 }
 

@@ -13,11 +13,9 @@
 #include <libpq-fe.h>
 
 #include <charconv>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -27,6 +25,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "absl/synchronization/mutex.h"
 
 #include "row_mapping.h"
 #include "schema.h"
@@ -229,11 +229,11 @@ class PostgresStore final : public internal::SqlStore {
 
   const std::string conninfo_;
   const PostgresOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  int open_ = 0;                                   // connections idle or leased; guarded by mu_
-  std::map<std::string, std::string> statement_names_;  // sql -> name; guarded by mu_
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // connections idle or leased
+  std::map<std::string, std::string> statement_names_ ABSL_GUARDED_BY(mu_);  // sql -> name
 };
 
 Lease::~Lease() {
@@ -299,8 +299,8 @@ StatusOr<ResultPtr> Lease::Check(ResultPtr result, std::string_view sql) {
 
 StatusOr<std::unique_ptr<Lease>> PostgresStore::Acquire() {
   {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !idle_.empty() || open_ < options_.pool_size; });
+    absl::MutexLock lock(&mu_);
+    while (idle_.empty() && open_ >= options_.pool_size) cv_.Wait(&mu_);
     if (!idle_.empty()) {
       std::unique_ptr<Connection> conn = std::move(idle_.back());
       idle_.pop_back();
@@ -324,18 +324,18 @@ StatusOr<std::unique_ptr<Lease>> PostgresStore::Acquire() {
 
 void PostgresStore::Release(std::unique_ptr<Connection> conn) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (conn) {
       idle_.push_back(std::move(conn));
     } else {
       --open_;
     }
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 std::string PostgresStore::StatementName(const std::string& sql) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto [it, inserted] = statement_names_.try_emplace(sql, "");
   if (inserted) it->second = fmt::format("tf{}", statement_names_.size());
   return it->second;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/base/check.h"
 
 namespace tokenfab::ledger {
@@ -34,7 +36,7 @@ LocalCounters::Bucket& LocalCounters::Refill(const BucketSpec& spec, int64_t now
 
 StatusOr<TakeResult> LocalCounters::TryTake(std::span<const BucketTake> takes,
                                             int64_t now_micros) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   TakeResult result{true, 0, -1};
   for (size_t i = 0; i < takes.size(); ++i) {
     const BucketTake& take = takes[i];
@@ -55,7 +57,7 @@ StatusOr<TakeResult> LocalCounters::TryTake(std::span<const BucketTake> takes,
 }
 
 Status LocalCounters::Adjust(const BucketSpec& bucket, int64_t delta, int64_t now_micros) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   Bucket& b = Refill(bucket, now_micros);
   b.scaled_level = std::min(b.scaled_level - delta * bucket.window_micros,
                             bucket.capacity * bucket.window_micros);
@@ -63,7 +65,7 @@ Status LocalCounters::Adjust(const BucketSpec& bucket, int64_t delta, int64_t no
 }
 
 int64_t LocalCounters::Level(const BucketSpec& bucket, int64_t now_micros) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   const int64_t scaled = Refill(bucket, now_micros).scaled_level;
   // Floor division (levels may be negative).
   return scaled >= 0 ? scaled / bucket.window_micros
@@ -72,7 +74,7 @@ int64_t LocalCounters::Level(const BucketSpec& bucket, int64_t now_micros) {
 
 StatusOr<bool> LocalCounters::AcquireSlot(std::string_view key, int64_t limit,
                                           std::string_view lease_id, int64_t now_micros) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto& leases = slots_[std::string(key)];
   std::erase_if(leases, [&](const auto& lease) { return lease.second <= now_micros; });
   if (static_cast<int64_t>(leases.size()) >= limit) return false;
@@ -81,7 +83,7 @@ StatusOr<bool> LocalCounters::AcquireSlot(std::string_view key, int64_t limit,
 }
 
 Status LocalCounters::ReleaseSlot(std::string_view key, std::string_view lease_id) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = slots_.find(std::string(key));
   if (it != slots_.end()) {
     it->second.erase(std::string(lease_id));

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 
 namespace tokenfab::ledger {
 namespace {
@@ -144,7 +145,7 @@ StatusOr<RedisOptions> ParseRedisUrl(std::string_view url) {
 
 StatusOr<std::unique_ptr<RedisCounters>> RedisCounters::Connect(RedisOptions options) {
   std::unique_ptr<RedisCounters> counters(new RedisCounters(std::move(options)));
-  std::lock_guard lock(counters->mu_);
+  absl::MutexLock lock(&counters->mu_);
   TF_RETURN_IF_ERROR(counters->EnsureConnected());
   return counters;
 }
@@ -186,7 +187,7 @@ Status RedisCounters::EnsureConnected() {
 
 StatusOr<std::vector<int64_t>> RedisCounters::Eval(int index, const std::vector<std::string>& keys,
                                                    const std::vector<std::string>& args) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (int attempt = 0; attempt < 2; ++attempt) {
     TF_RETURN_IF_ERROR(EnsureConnected());
     std::vector<std::string> argv = {"EVALSHA", shas_[index], std::to_string(keys.size())};

@@ -12,10 +12,11 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include <fmt/format.h>
+
+#include "absl/synchronization/mutex.h"
 
 #include "row_mapping.h"
 #include "schema.h"
@@ -150,10 +151,16 @@ class Connection {
   std::map<std::string, std::unique_ptr<Stmt>> statements_;
 };
 
-// The connection, locked for one store call.
-class Session final : public SqlSession {
+// The connection, locked for one store call: holds `mu` from construction to destruction (a
+// scoped lock the analysis follows on the stack; OpenSession hands one out on the heap).
+class ABSL_SCOPED_LOCKABLE Session final : public SqlSession {
  public:
-  Session(std::mutex& mu, Connection& connection) : lock_(mu), connection_(connection) {}
+  Session(absl::Mutex* mu, Connection* connection)
+      ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) ABSL_NO_THREAD_SAFETY_ANALYSIS : mu_(*mu),
+                                                                        connection_(*connection) {
+    mu_.Lock();
+  }
+  ~Session() override ABSL_UNLOCK_FUNCTION() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Unlock(); }
 
   StatusOr<int64_t> Execute(const std::string& sql, const SqlParams& params) override {
     return connection_.Execute(sql, params);
@@ -180,7 +187,7 @@ class Session final : public SqlSession {
   }
 
  private:
-  std::lock_guard<std::mutex> lock_;
+  absl::Mutex& mu_;
   Connection& connection_;
 };
 
@@ -189,7 +196,7 @@ class SqliteStore final : public internal::SqlStore {
   explicit SqliteStore(sqlite3* db) : connection_(db) {}
 
   Status Init() {
-    Session session(mu_, connection_);
+    Session session(&mu_, &connection_);
     TF_RETURN_IF_ERROR(session.Exec("PRAGMA journal_mode=WAL"));
     TF_RETURN_IF_ERROR(session.Exec("PRAGMA synchronous=FULL"));
     TF_RETURN_IF_ERROR(session.Exec("PRAGMA foreign_keys=ON"));
@@ -204,7 +211,7 @@ class SqliteStore final : public internal::SqlStore {
   std::string_view kind() const override { return "sqlite"; }
 
   StatusOr<std::vector<InsertOutcome>> InsertUsage(std::span<const UsageEvent> events) override {
-    Session session(mu_, connection_);
+    Session session(&mu_, &connection_);
     return session.InTransaction([&]() -> StatusOr<std::vector<InsertOutcome>> {
       const std::string sql = fmt::format(
           "INSERT INTO usage_events ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
@@ -222,7 +229,7 @@ class SqliteStore final : public internal::SqlStore {
 
  protected:
   StatusOr<std::unique_ptr<SqlSession>> OpenSession() override {
-    return std::unique_ptr<SqlSession>(std::make_unique<Session>(mu_, connection_));
+    return std::unique_ptr<SqlSession>(std::make_unique<Session>(&mu_, &connection_));
   }
 
  private:
@@ -241,8 +248,8 @@ class SqliteStore final : public internal::SqlStore {
         .status();
   }
 
-  std::mutex mu_;
-  Connection connection_;  // guarded by mu_
+  absl::Mutex mu_;
+  Connection connection_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/base/check.h"
 
 namespace tokenfab::ledger {
@@ -36,9 +38,9 @@ std::future<StatusOr<InsertOutcome>> UsageRecorder::Record(UsageEvent event) {
 Status UsageRecorder::Enqueue(UsageEvent event, RecordCallback done, bool block) {
   TF_RETURN_IF_ERROR(ValidateUsageEvent(event));
   {
-    std::unique_lock lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (block) {
-      has_space_.wait(lock, [&] { return stopping_ || queue_.size() < options_.queue_capacity; });
+      while (!stopping_ && queue_.size() >= options_.queue_capacity) has_space_.Wait(&mu_);
     }
     if (stopping_) return absl::FailedPreconditionError("the usage recorder is shut down");
     if (queue_.size() >= options_.queue_capacity) {
@@ -46,22 +48,22 @@ Status UsageRecorder::Enqueue(UsageEvent event, RecordCallback done, bool block)
     }
     queue_.push_back({std::move(event), std::move(done)});
   }
-  has_work_.notify_one();
+  has_work_.Signal();
   return absl::OkStatus();
 }
 
 void UsageRecorder::Shutdown() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  has_work_.notify_all();
-  has_space_.notify_all();
+  has_work_.SignalAll();
+  has_space_.SignalAll();
   if (writer_.joinable()) writer_.join();
 }
 
 UsageRecorder::Stats UsageRecorder::stats() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return stats_;
 }
 
@@ -69,8 +71,8 @@ void UsageRecorder::WriterLoop() {
   std::vector<Pending> batch;
   while (true) {
     {
-      std::unique_lock lock(mu_);
-      has_work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) has_work_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping, and everything is written
       const size_t n = std::min(queue_.size(), options_.max_batch);
       batch.clear();
@@ -79,7 +81,7 @@ void UsageRecorder::WriterLoop() {
         queue_.pop_front();
       }
     }
-    has_space_.notify_all();
+    has_space_.SignalAll();
     WriteBatch(batch);
     batch.clear();  // release the callbacks (and what they hold) now, not at the next batch
   }
@@ -99,7 +101,7 @@ void UsageRecorder::WriteBatch(std::vector<Pending>& batch) {
   }
   // Statistics first, so that whoever a callback wakes sees them.
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     ++stats_.batches;
     const int64_t size = static_cast<int64_t>(batch.size());
     if (outcomes.ok()) {

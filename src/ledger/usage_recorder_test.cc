@@ -2,14 +2,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "absl/synchronization/mutex.h"
 
 namespace tokenfab::ledger {
 namespace {
@@ -21,40 +21,40 @@ class ObservedStore final : public Store {
   explicit ObservedStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
 
   bool Committed(const std::string& id) {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return committed_.contains(id);
   }
   void CloseGate() {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     gate_open_ = false;
   }
   void OpenGate() {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       gate_open_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   // Blocks until a batch is waiting at the closed gate.
   void WaitUntilHeld() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return held_; });
+    absl::MutexLock lock(&mu_);
+    while (!held_) cv_.Wait(&mu_);
   }
   void FailNextBatch() {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     fail_next_ = true;
   }
   std::vector<size_t> batch_sizes() {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return batch_sizes_;
   }
 
   StatusOr<std::vector<InsertOutcome>> InsertUsage(std::span<const UsageEvent> events) override {
     {
-      std::unique_lock lock(mu_);
+      absl::MutexLock lock(&mu_);
       held_ = true;
-      cv_.notify_all();
-      cv_.wait(lock, [&] { return gate_open_; });
+      cv_.SignalAll();
+      while (!gate_open_) cv_.Wait(&mu_);
       held_ = false;
       batch_sizes_.push_back(events.size());
       if (fail_next_) {
@@ -64,7 +64,7 @@ class ObservedStore final : public Store {
     }
     StatusOr<std::vector<InsertOutcome>> outcomes = inner_->InsertUsage(events);
     if (outcomes.ok()) {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       for (const UsageEvent& e : events) committed_.insert(e.request_id);
     }
     return outcomes;
@@ -99,8 +99,8 @@ class ObservedStore final : public Store {
 
  private:
   std::unique_ptr<Store> inner_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  absl::Mutex mu_;
+  absl::CondVar cv_;
   std::set<std::string> committed_;
   std::vector<size_t> batch_sizes_;
   bool gate_open_ = true;

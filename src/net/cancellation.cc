@@ -1,9 +1,10 @@
 #include "tokenfab/net/cancellation.h"
 
 #include <atomic>
-#include <mutex>
 #include <utility>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/check.h"
 
@@ -12,9 +13,9 @@ namespace internal {
 
 struct CancellationState {
   std::atomic<CancelReason> reason{CancelReason::kNone};
-  std::mutex mu;
-  uint64_t next_id = 1;                                                           // guarded by mu
-  std::vector<std::pair<uint64_t, std::function<void(CancelReason)>>> callbacks;  // guarded by mu
+  absl::Mutex mu;
+  uint64_t next_id ABSL_GUARDED_BY(mu) = 1;
+  std::vector<std::pair<uint64_t, std::function<void(CancelReason)>>> callbacks ABSL_GUARDED_BY(mu);
 };
 
 }  // namespace internal
@@ -48,7 +49,7 @@ CancelReason CancellationToken::reason() const {
 
 uint64_t CancellationToken::Subscribe(std::function<void(CancelReason)> callback) const {
   {
-    std::lock_guard lock(state_->mu);
+    absl::MutexLock lock(&state_->mu);
     const CancelReason reason = state_->reason.load(std::memory_order_acquire);
     if (reason == CancelReason::kNone) {
       const uint64_t id = state_->next_id++;
@@ -62,7 +63,7 @@ uint64_t CancellationToken::Subscribe(std::function<void(CancelReason)> callback
 
 void CancellationToken::Unsubscribe(uint64_t id) const {
   if (id == 0) return;
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   std::erase_if(state_->callbacks, [id](const auto& entry) { return entry.first == id; });
 }
 
@@ -73,7 +74,7 @@ bool CancellationSource::Cancel(CancelReason reason) const {
   TF_CHECK(reason != CancelReason::kNone);
   std::vector<std::pair<uint64_t, std::function<void(CancelReason)>>> callbacks;
   {
-    std::lock_guard lock(state_->mu);
+    absl::MutexLock lock(&state_->mu);
     CancelReason expected = CancelReason::kNone;
     if (!state_->reason.compare_exchange_strong(expected, reason, std::memory_order_acq_rel)) {
       return false;

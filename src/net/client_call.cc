@@ -1,7 +1,6 @@
 #include "client_call.h"
 
 #include <future>
-#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -19,6 +18,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+
+#include "absl/synchronization/mutex.h"
 
 #include "coroutines.h"
 #include "http_wire.h"
@@ -40,7 +41,7 @@ constexpr size_t kReadChunkBytes = 16 << 10;
 // How long a resolved host name is reused before resolving it again.
 constexpr std::chrono::seconds kResolveTtl{60};
 
-void Poke(const std::shared_ptr<CallState>& state) {
+void Poke(const std::shared_ptr<CallState>& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(state->mu) {
   if (state->poke) state->poke();
 }
 
@@ -125,7 +126,7 @@ asio::awaitable<void> CallRuntime::Run() {
     std::weak_ptr<CallState> weak_state = state_;
     subscription_ = request_.cancellation.Subscribe([weak_state](CancelReason) {
       if (auto state = weak_state.lock()) {
-        std::lock_guard lock(state->mu);
+        absl::MutexLock lock(&state->mu);
         state->cancel_requested = true;
         Poke(state);
       }
@@ -149,7 +150,7 @@ void CallRuntime::Finish(Status status) {
   if (finished_) return;
   finished_ = true;
   {
-    std::lock_guard lock(state_->mu);
+    absl::MutexLock lock(&state_->mu);
     state_->done = true;
     state_->poke = nullptr;
   }
@@ -166,7 +167,7 @@ void CallRuntime::OnPoke() {
 
 bool CallRuntime::CancelRequested() {
   if (!cancelled_) {
-    std::lock_guard lock(state_->mu);
+    absl::MutexLock lock(&state_->mu);
     cancelled_ = state_->cancel_requested;
   }
   return cancelled_;
@@ -319,7 +320,7 @@ asio::awaitable<Status> CallRuntime::ReadBody(http::response_parser<http::buffer
     while (true) {
       if (CancelRequested()) co_return Failure("", {}, absl::StatusCode::kCancelled);
       {
-        std::lock_guard lock(state_->mu);
+        absl::MutexLock lock(&state_->mu);
         if (!state_->paused) break;
       }
       co_await pause_timer_.async_wait(kToken);  // Resume() or Cancel() wakes it
@@ -391,7 +392,7 @@ std::shared_ptr<ClientCall> StartCall(const std::shared_ptr<HttpClient::Core>& c
                                                std::move(callbacks), max_body_bytes);
   {
     std::weak_ptr<CallRuntime> weak = runtime;
-    std::lock_guard lock(state->mu);
+    absl::MutexLock lock(&state->mu);
     state->poke = [weak, executor = pool->context(loop).get_executor()] {
       asio::post(executor, [weak] {
         if (auto self = weak.lock()) self->OnPoke();
@@ -407,26 +408,26 @@ std::shared_ptr<ClientCall> StartCall(const std::shared_ptr<HttpClient::Core>& c
 ClientCall::ClientCall(std::shared_ptr<internal::CallState> state) : state_(std::move(state)) {}
 
 void ClientCall::Cancel() {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   if (state_->done) return;
   state_->cancel_requested = true;
   Poke(state_);
 }
 
 void ClientCall::Pause() {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   state_->paused = true;
 }
 
 void ClientCall::Resume() {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   if (!state_->paused) return;
   state_->paused = false;
   Poke(state_);
 }
 
 bool ClientCall::done() const {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   return state_->done;
 }
 

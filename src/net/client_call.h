@@ -7,7 +7,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
+
+#include "absl/synchronization/mutex.h"
 
 #include "http_client_core.h"
 #include "tokenfab/net/http_client.h"
@@ -19,11 +20,11 @@ namespace internal {
 // What a ClientCall handle shares with its call's coroutine. No Boost types: the coroutine
 // installs `poke`, which posts to its loop.
 struct CallState {
-  std::mutex mu;
-  bool done = false;              // guarded by mu; on_done has run
-  bool cancel_requested = false;  // guarded by mu
-  bool paused = false;            // guarded by mu
-  std::function<void()> poke;     // guarded by mu; wakes the coroutine; null once done
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;  // on_done has run
+  bool cancel_requested ABSL_GUARDED_BY(mu) = false;
+  bool paused ABSL_GUARDED_BY(mu) = false;
+  std::function<void()> poke ABSL_GUARDED_BY(mu);  // wakes the coroutine; null once done
 };
 
 }  // namespace internal

@@ -8,10 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/net/cancellation.h"
 #include "tokenfab/net/http_message.h"
@@ -37,13 +38,12 @@ struct ExchangeState {
         low_water_bytes(low_water_bytes_in) {}
 
   // Moves the stage forward; TF_CHECKs that the step is one of the allowed ones.
-  // REQUIRES: mu held.
-  void Transition(AnswerStage to);
-  // Posts a wake to the connection if it is waiting for news. REQUIRES: mu held.
-  void WakeLocked();
+  void Transition(AnswerStage to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Posts a wake to the connection if it is waiting for news.
+  void WakeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Detaches the connection: no more wakes; drain callbacks are returned to be run (outside the
-  // lock). REQUIRES: mu held.
-  std::vector<std::function<void()>> DetachLocked();
+  // lock).
+  std::vector<std::function<void()>> DetachLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
   const HttpRequest request;
   const int loop;
@@ -52,17 +52,17 @@ struct ExchangeState {
   const size_t low_water_bytes;
   CancellationSource cancel;
 
-  std::mutex mu;
-  AnswerStage stage = AnswerStage::kNone;  // guarded by mu
-  std::optional<HttpResponse> response;    // guarded by mu; kWhole until taken
-  int stream_status = 200;                 // guarded by mu
-  HttpHeaders stream_headers;              // guarded by mu
-  std::string pending;                     // guarded by mu; stream bytes not yet taken
-  size_t in_flight = 0;                    // guarded by mu; taken, being written
-  bool attached = true;                    // guarded by mu; the connection still serves it
-  bool connection_waiting = false;         // guarded by mu; it waits for a wake
-  std::function<void()> waker;             // guarded by mu; posts a wake to the loop
-  std::vector<std::function<void()>> drain_callbacks;  // guarded by mu
+  absl::Mutex mu;
+  AnswerStage stage ABSL_GUARDED_BY(mu) = AnswerStage::kNone;
+  std::optional<HttpResponse> response ABSL_GUARDED_BY(mu);  // kWhole until taken
+  int stream_status ABSL_GUARDED_BY(mu) = 200;
+  HttpHeaders stream_headers ABSL_GUARDED_BY(mu);
+  std::string pending ABSL_GUARDED_BY(mu);              // stream bytes not yet taken
+  size_t in_flight ABSL_GUARDED_BY(mu) = 0;             // taken, being written
+  bool attached ABSL_GUARDED_BY(mu) = true;             // the connection still serves it
+  bool connection_waiting ABSL_GUARDED_BY(mu) = false;  // it waits for a wake
+  std::function<void()> waker ABSL_GUARDED_BY(mu);      // posts a wake to the loop
+  std::vector<std::function<void()>> drain_callbacks ABSL_GUARDED_BY(mu);
 };
 
 }  // namespace tokenfab::net::internal

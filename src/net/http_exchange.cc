@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "exchange_state.h"
 #include "tokenfab/base/check.h"
 
@@ -53,7 +55,7 @@ HttpExchange::HttpExchange(std::shared_ptr<internal::ExchangeState> state)
     : state_(std::move(state)) {}
 
 HttpExchange::~HttpExchange() {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   if (state_->stage == AnswerStage::kNone || state_->stage == AnswerStage::kStreaming) {
     state_->Transition(AnswerStage::kAbandoned);
     state_->WakeLocked();
@@ -67,7 +69,7 @@ int HttpExchange::loop() const { return state_->loop; }
 int64_t HttpExchange::arrival_micros() const { return state_->arrival_micros; }
 
 Status HttpExchange::Respond(HttpResponse response) {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   if (state_->stage != AnswerStage::kNone) {
     return absl::FailedPreconditionError("the request was already answered");
   }
@@ -82,7 +84,7 @@ Status HttpExchange::Respond(HttpResponse response) {
 }
 
 Status HttpExchange::StartStream(int status, HttpHeaders headers) {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   if (state_->stage != AnswerStage::kNone) {
     return absl::FailedPreconditionError("the request was already answered");
   }
@@ -106,7 +108,7 @@ Status HttpExchange::StartSse(HttpHeaders extra) {
 }
 
 Status HttpExchange::Write(std::string_view data) {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   if (state_->stage != AnswerStage::kStreaming) {
     return absl::FailedPreconditionError("Write() needs a started, unfinished stream");
   }
@@ -130,7 +132,7 @@ Status HttpExchange::WriteSse(const SseEvent& event) { return Write(FormatSseEve
 Status HttpExchange::WriteSseData(std::string_view data) { return Write(FormatSseData(data)); }
 
 Status HttpExchange::Finish() {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   if (state_->stage != AnswerStage::kStreaming) {
     return absl::FailedPreconditionError("Finish() needs a started, unfinished stream");
   }
@@ -140,13 +142,13 @@ Status HttpExchange::Finish() {
 }
 
 size_t HttpExchange::buffered_bytes() const {
-  std::lock_guard lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   return state_->pending.size() + state_->in_flight;
 }
 
 void HttpExchange::OnDrained(std::function<void()> callback) {
   {
-    std::lock_guard lock(state_->mu);
+    absl::MutexLock lock(&state_->mu);
     const bool drained = state_->pending.size() + state_->in_flight <= state_->low_water_bytes;
     if (state_->attached && !drained) {
       state_->drain_callbacks.push_back(std::move(callback));

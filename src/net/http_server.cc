@@ -12,6 +12,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "absl/synchronization/mutex.h"
+
 #include "coroutines.h"
 #include "http_wire.h"
 #include "io_context_pool_internal.h"
@@ -76,15 +78,20 @@ void ServerCore::Unregister(int loop, ServerConnection* connection) {
 }
 
 bool ServerCore::WaitForNoConnections(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(open_mu_);
-  return open_cv_.wait_for(
-      lock, timeout, [this] { return connections_open.load(std::memory_order_acquire) == 0; });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  absl::MutexLock lock(&open_mu_);
+  while (connections_open.load(std::memory_order_acquire) != 0) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return false;
+    open_cv_.WaitWithTimeout(&open_mu_, absl::FromChrono(left));
+  }
+  return true;
 }
 
 void ServerCore::ConnectionClosed() {
   if (connections_open.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    std::lock_guard lock(open_mu_);
-    open_cv_.notify_all();
+    absl::MutexLock lock(&open_mu_);
+    open_cv_.SignalAll();
   }
 }
 

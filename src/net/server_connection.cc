@@ -20,6 +20,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "absl/synchronization/mutex.h"
+
 #include "coroutines.h"
 #include "http_wire.h"
 #include "tokenfab/base/logging.h"
@@ -212,7 +214,7 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::Dispatch(HttpReques
                                                options.stream_low_water_bytes);
   {
     std::weak_ptr<ServerConnection> weak = weak_from_this();
-    std::lock_guard lock(state->mu);
+    absl::MutexLock lock(&state->mu);
     state->waker = [weak, executor = socket_.get_executor()] {
       asio::post(executor, [weak] {
         if (auto self = weak.lock()) self->wake_timer_.cancel();
@@ -246,7 +248,7 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::Dispatch(HttpReques
   phase_ = Phase::kIdle;
   std::vector<std::function<void()>> drained;
   {
-    std::lock_guard lock(state->mu);
+    absl::MutexLock lock(&state->mu);
     drained = state->DetachLocked();
   }
   for (auto& callback : drained) callback();
@@ -256,7 +258,7 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::Dispatch(HttpReques
 ServerConnection::Step ServerConnection::TakeNextStep(ExchangeState& state,
                                                       const AnswerFrame& frame, bool& head_written,
                                                       std::string& out) {
-  std::lock_guard lock(state.mu);
+  absl::MutexLock lock(&state.mu);
   const CancelReason reason = state.cancel.reason();
   if (reason != CancelReason::kNone) {
     return reason == CancelReason::kDeadlineExceeded && !head_written ? Step::kTimedOut
@@ -332,7 +334,7 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::ServeExchange(
         phase_ = Phase::kHandling;
         std::vector<std::function<void()>> drained;
         {
-          std::lock_guard lock(state->mu);
+          absl::MutexLock lock(&state->mu);
           state->in_flight = 0;
           if (state->pending.size() <= state->low_water_bytes) drained.swap(state->drain_callbacks);
         }
@@ -343,7 +345,12 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::ServeExchange(
         }
         if (step == Step::kWriteLast) {
           // A body delimited by closing the connection (HTTP/1.0 stream) ends the connection.
-          const bool delimited = frame.chunked || state->stage == AnswerStage::kWhole;
+          bool whole = false;
+          {
+            absl::MutexLock lock(&state->mu);
+            whole = state->stage == AnswerStage::kWhole;
+          }
+          const bool delimited = frame.chunked || whole;
           co_return keep_alive&& delimited ? Outcome::kKeepAlive : Outcome::kClose;
         }
         if (co_await WasCancelled()) co_return Outcome::kClose;

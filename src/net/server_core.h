@@ -6,13 +6,13 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "io_context_pool_internal.h"
 #include "tokenfab/net/http_server.h"
@@ -54,8 +54,8 @@ struct ServerCore {
   std::vector<std::unordered_set<ServerConnection*>> connections;
 
  private:
-  std::mutex open_mu_;
-  std::condition_variable open_cv_;  // notified when connections_open drops to zero
+  absl::Mutex open_mu_;
+  absl::CondVar open_cv_;  // notified when connections_open drops to zero
 };
 
 }  // namespace tokenfab::net

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "absl/synchronization/mutex.h"
+
 namespace tokenfab::net::testing {
 
 RawConnection::RawConnection(uint16_t port, std::chrono::milliseconds timeout) {
@@ -182,7 +184,7 @@ RawListener::RawListener(std::function<void(int fd)> serve) {
     const int fd = ::accept(listen_fd, nullptr, nullptr);
     if (fd < 0) return;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       ::close(listen_fd_);
       listen_fd_ = -1;
     }
@@ -193,11 +195,11 @@ RawListener::RawListener(std::function<void(int fd)> serve) {
 
 RawListener::~RawListener() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // wakes a blocked accept()
   }
   thread_.join();
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (listen_fd_ >= 0) ::close(listen_fd_);
 }
 
@@ -232,39 +234,40 @@ EventThread::EventThread() : thread_([this] { Loop(); }) {}
 
 EventThread::~EventThread() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
 void EventThread::RunAfter(std::chrono::microseconds delay, std::function<void()> fn) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     queue_.emplace(std::chrono::steady_clock::now() + delay, std::move(fn));
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void EventThread::Loop() {
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   while (!stopping_) {
     if (queue_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait(&mu_);
       continue;
     }
     const auto due = queue_.begin()->first;
     if (std::chrono::steady_clock::now() < due) {
-      cv_.wait_until(lock, due);
+      cv_.WaitWithTimeout(&mu_, absl::FromChrono(due - std::chrono::steady_clock::now()));
       continue;
     }
     std::function<void()> fn = std::move(queue_.begin()->second);
     queue_.erase(queue_.begin());
-    lock.unlock();
+    mu_.Unlock();
     fn();
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 }  // namespace tokenfab::net::testing

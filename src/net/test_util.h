@@ -5,14 +5,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/status.h"
 #include "tokenfab/net/http_message.h"
@@ -74,8 +74,8 @@ class RawListener {
   static void WriteAll(int fd, std::string_view bytes);
 
  private:
-  std::mutex mu_;
-  int listen_fd_ = -1;  // guarded by mu_; -1 once closed
+  absl::Mutex mu_;
+  int listen_fd_ ABSL_GUARDED_BY(mu_) = -1;  // -1 once closed
   uint16_t port_ = 0;
   std::thread thread_;
 };
@@ -93,10 +93,11 @@ class EventThread {
 
  private:
   void Loop();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> queue_;
-  bool stopping_ = false;
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> queue_
+      ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/engine/block_hash.h"
@@ -43,7 +45,7 @@ CompletionCall::~CompletionCall() = default;
 
 void CompletionCall::Start(ModelHost& host) {
   tokenizer_ = &host.tokenizer();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (int32_t p = 0; p < static_cast<int32_t>(prompts_.size()); ++p) {
     for (int32_t j = 0; j < request_.n; ++j) {
       Choice choice;
@@ -123,7 +125,7 @@ void CompletionCall::ScheduleDrain() {
 }
 
 void CompletionCall::Drain() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (completed_) return;
   bool all_finished = true;
   for (Choice& choice : choices_) {

@@ -14,9 +14,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "node/node_context.h"
 #include "node/prompt_preparer.h"
@@ -63,16 +64,18 @@ class CompletionCall : public std::enable_shared_from_this<CompletionCall> {
   engine::EngineRequest MakeEngineRequest(const Choice& choice);
   // Submits every choice. Not OK: nothing stays submitted.
   Status SubmitAll(engine::Engine& engine);
-  void StartAnswer();
+  void StartAnswer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleDrain();
-  void Drain();
+  void Drain() ABSL_LOCKS_EXCLUDED(mu_);
   // Takes one choice's ready events into it; streams them when streaming.
-  void DrainChoice(Choice& choice, std::vector<engine::EngineEvent>& events);
+  void DrainChoice(Choice& choice, std::vector<engine::EngineEvent>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteChunk(const Choice& choice, std::string_view text, bool first,
-                  std::string_view finish_reason, const std::vector<api::LogprobEntry>* logprobs);
-  void WriteData(std::string_view data);
+                  std::string_view finish_reason, const std::vector<api::LogprobEntry>* logprobs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteData(std::string_view data) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Every choice ended: the closing chunks or the whole response; then unregisters.
-  void Complete();
+  void Complete() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The error the call ended with (a failed or engine-cancelled choice), if any.
   std::optional<api::ApiError> EndError() const;
   api::Usage TotalUsage() const;
@@ -88,13 +91,13 @@ class CompletionCall : public std::enable_shared_from_this<CompletionCall> {
   const tokenizer::Tokenizer* tokenizer_ = nullptr;
   const std::string_view handler_;  // the route, for metrics (a static string)
 
-  std::mutex mu_;
+  absl::Mutex mu_;
   std::vector<Choice> choices_;  // fixed once Start() submitted them
   uint64_t registry_id_ = 0;
   uint64_t cancel_subscription_ = 0;
-  bool aborted_ = false;    // guarded by mu_: the stream could not be written; choices cancelled
-  bool completed_ = false;  // guarded by mu_
-  std::vector<engine::EngineEvent> events_;  // guarded by mu_: Drain()'s scratch
+  bool aborted_ ABSL_GUARDED_BY(mu_) = false;  // the stream could not be written; choices cancelled
+  bool completed_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<engine::EngineEvent> events_ ABSL_GUARDED_BY(mu_);  // Drain()'s scratch
 };
 
 }  // namespace tokenfab::node

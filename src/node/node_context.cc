@@ -5,6 +5,8 @@
 #include "tokenfab/base/constant_time.h"
 #include "tokenfab/base/splitmix64.h"
 
+#include "absl/synchronization/mutex.h"
+
 namespace tokenfab::node {
 NodeContext::NodeContext(const NodeOptions& options, base::Clock& clock)
     : options(options),
@@ -45,7 +47,7 @@ std::optional<api::ApiError> NodeContext::KeyError(const net::HttpRequest& reque
 }
 
 uint64_t NodeContext::Register(std::shared_ptr<CompletionCall> call) {
-  std::lock_guard<std::mutex> lock(calls_mu_);
+  absl::MutexLock lock(&calls_mu_);
   const uint64_t id = next_call_id_++;
   calls_.emplace(id, std::move(call));
   metrics.SetStreamsOpen(static_cast<int64_t>(calls_.size()));
@@ -54,7 +56,7 @@ uint64_t NodeContext::Register(std::shared_ptr<CompletionCall> call) {
 
 void NodeContext::Unregister(uint64_t id) {
   std::shared_ptr<CompletionCall> call;  // released after the lock
-  std::lock_guard<std::mutex> lock(calls_mu_);
+  absl::MutexLock lock(&calls_mu_);
   auto it = calls_.find(id);
   if (it == calls_.end()) return;
   call = std::move(it->second);
@@ -63,7 +65,7 @@ void NodeContext::Unregister(uint64_t id) {
 }
 
 size_t NodeContext::num_calls() const {
-  std::lock_guard<std::mutex> lock(calls_mu_);
+  absl::MutexLock lock(&calls_mu_);
   return calls_.size();
 }
 

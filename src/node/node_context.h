@@ -10,10 +10,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+
+#include "absl/synchronization/mutex.h"
 
 #include "node/node_metrics.h"
 #include "tokenfab/api/api_error.h"
@@ -64,12 +65,12 @@ class NodeContext {
   std::unique_ptr<ModelHost> host;                // set by Serve()
   std::atomic<ModelHost*> host_ptr{nullptr};      // host.get() once ready
   std::atomic<bool> stopping{false};
-  std::mutex stop_mu;  // serialises Serve() and Stop()
+  absl::Mutex stop_mu;  // serialises Serve() and Stop()
 
  private:
-  mutable std::mutex calls_mu_;
-  std::unordered_map<uint64_t, std::shared_ptr<CompletionCall>> calls_;  // guarded by calls_mu_
-  uint64_t next_call_id_ = 1;                                            // guarded by calls_mu_
+  mutable absl::Mutex calls_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<CompletionCall>> calls_ ABSL_GUARDED_BY(calls_mu_);
+  uint64_t next_call_id_ ABSL_GUARDED_BY(calls_mu_) = 1;
   std::atomic<uint64_t> id_counter_{0};
   const uint64_t id_seed_;
 };

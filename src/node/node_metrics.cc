@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/synchronization/mutex.h"
+
 namespace tokenfab::node {
 namespace {
 
@@ -59,7 +61,7 @@ void NodeMetrics::ObserveRequest(int64_t prompt_tokens, int64_t generation_token
 
 void NodeMetrics::UpdateServerStats(const net::HttpServerStats& stats) {
   connections_open_.Set(static_cast<double>(stats.connections_open));
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (stats.client_disconnects > disconnects_seen_) {
     client_disconnects_.Increment(static_cast<double>(stats.client_disconnects - disconnects_seen_));
     disconnects_seen_ = stats.client_disconnects;

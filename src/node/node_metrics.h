@@ -13,8 +13,9 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string_view>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/metrics.h"
 #include "tokenfab/net/http_server.h"
@@ -42,8 +43,8 @@ class NodeMetrics {
   base::Gauge& connections_open_;
   base::Counter& client_disconnects_;
   base::Gauge& streams_open_;
-  std::mutex mu_;
-  int64_t disconnects_seen_ = 0;  // guarded by mu_: the server's count already added
+  absl::Mutex mu_;
+  int64_t disconnects_seen_ ABSL_GUARDED_BY(mu_) = 0;  // the server's count already added
 };
 
 }  // namespace tokenfab::node

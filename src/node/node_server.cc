@@ -4,6 +4,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "absl/synchronization/mutex.h"
+
 #include "node/completion_handler.h"
 #include "node/load_json.h"
 #include "node/node_context.h"
@@ -152,7 +154,7 @@ base::MetricsRegistry& NodeServer::metrics_registry() { return context_->registr
 base::Clock& NodeServer::clock() { return context_->clock; }
 
 void NodeServer::Serve(std::unique_ptr<ModelHost> host) {
-  std::lock_guard<std::mutex> lock(context_->stop_mu);
+  absl::MutexLock lock(&context_->stop_mu);
   if (context_->stopping.load() || context_->host != nullptr) return;
   TF_LOG_INFO("serving: {}", host->description());
   context_->host = std::move(host);
@@ -164,7 +166,7 @@ uint16_t NodeServer::port() const { return context_->http->port(); }
 std::string NodeServer::address() const { return context_->http->address(); }
 
 void NodeServer::Stop(std::chrono::milliseconds grace) {
-  std::lock_guard<std::mutex> lock(context_->stop_mu);
+  absl::MutexLock lock(&context_->stop_mu);
   if (context_->stopping.exchange(true)) return;
   // New requests now get 503; those in progress have `grace` to finish, then are cancelled
   // (their handlers see the cancellation and cancel their engine requests).

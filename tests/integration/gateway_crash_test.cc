@@ -6,8 +6,9 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <thread>
+
+#include "absl/synchronization/mutex.h"
 
 #include "child_process.h"
 #include "gateway/testing/fake_upstream.h"
@@ -58,7 +59,7 @@ TEST_P(GatewayCrashTest, KillDashNineLosesNoFinishedAnswer) {
   ASSERT_TRUE(gw.ok()) << gw.status();
   const uint16_t port = static_cast<uint16_t>((*gw)->port());
 
-  std::mutex mu;
+  absl::Mutex mu;
   std::map<std::string, SeenUsage> finished;  // request id -> usage the client saw
   int64_t cut_off = 0;
   std::atomic<bool> killed{false};
@@ -72,7 +73,7 @@ TEST_P(GatewayCrashTest, KillDashNineLosesNoFinishedAnswer) {
                         ChatBody("m", fmt::format("client {} request {} says hello", c, i), true,
                                  /*include_usage=*/true),
                         {.api_key = key});
-        std::lock_guard lock(mu);
+        absl::MutexLock lock(&mu);
         if (r.saw_done() && r.usage()) {
           finished[r.header("x-request-id")] = *r.usage();
         } else {
@@ -83,7 +84,7 @@ TEST_P(GatewayCrashTest, KillDashNineLosesNoFinishedAnswer) {
   }
   while (true) {
     {
-      std::lock_guard lock(mu);
+      absl::MutexLock lock(&mu);
       if (finished.size() >= kKillAfter) break;
     }
     ASSERT_TRUE((*gw)->running()) << (*gw)->Log();

@@ -19,6 +19,8 @@
 #include <boost/json.hpp>
 #include <gmock/gmock.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "child_process.h"
 #include "gateway/testing/test_client.h"
 #include "gateway_test_env.h"
@@ -349,7 +351,7 @@ TEST_P(GatewayFleetTest, FailsOverWhenANodeDiesMidRunAndBillsWhatClientsSaw) {
   StartGateway("round-robin");
   constexpr int kRequests = 90;
   std::atomic<int> next{0};
-  std::mutex mu;
+  absl::Mutex mu;
   std::vector<ClientResult> results(kRequests);
   std::vector<std::thread> clients;
   std::atomic<bool> killed{false};

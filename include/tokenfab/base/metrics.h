@@ -11,11 +11,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 namespace tokenfab::base {
 
@@ -76,13 +77,16 @@ class MetricsRegistry {
   // Each returns the metric for (name, labels), creating it on first use. A name is one type
   // with one help text (and, for histograms, one set of bounds): asking for it as another type,
   // or with a malformed name or label name, is a programming error (TF_CHECK).
-  Counter& GetCounter(std::string_view name, std::string_view help, const MetricLabels& labels = {});
-  Gauge& GetGauge(std::string_view name, std::string_view help, const MetricLabels& labels = {});
+  Counter& GetCounter(std::string_view name, std::string_view help, const MetricLabels& labels = {})
+      ABSL_LOCKS_EXCLUDED(mu_);
+  Gauge& GetGauge(std::string_view name, std::string_view help, const MetricLabels& labels = {})
+      ABSL_LOCKS_EXCLUDED(mu_);
   Histogram& GetHistogram(std::string_view name, std::string_view help,
-                          const std::vector<double>& bounds, const MetricLabels& labels = {});
+                          const std::vector<double>& bounds, const MetricLabels& labels = {})
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Every metric, families sorted by name, in the Prometheus text format.
-  std::string WritePrometheusText() const;
+  std::string WritePrometheusText() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   enum class Type { kCounter, kGauge, kHistogram };
@@ -97,10 +101,10 @@ class MetricsRegistry {
   };
 
   Family& FamilyFor(std::string_view name, std::string_view help, Type type,
-                    const std::vector<double>& bounds);
+                    const std::vector<double>& bounds) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::string, Family, std::less<>> families_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::map<std::string, Family, std::less<>> families_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tokenfab::base

@@ -6,13 +6,13 @@
 // The destructor runs every task already scheduled, then joins the workers.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 namespace tokenfab::base {
 
@@ -28,7 +28,7 @@ class ThreadPool {
   int num_threads() const { return num_threads_; }
 
   // Runs `task` on a worker some time later (inline when the pool has no workers).
-  void Schedule(std::function<void()> task);
+  void Schedule(std::function<void()> task) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Calls fn(begin, end) over disjoint ranges covering [0, n), at most one range per thread,
   // each range at least `min_chunk` long (except the last). Returns when every call returned.
@@ -42,10 +42,10 @@ class ThreadPool {
   void WorkerLoop();
 
   const int num_threads_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 

@@ -12,7 +12,8 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/fleet/upstream_state.h"
@@ -33,37 +34,37 @@ class CircuitBreaker {
   CircuitBreaker(const base::Clock& clock, CircuitBreakerOptions options = {});
 
   // The state now: an open circuit whose period is over reads as half-open.
-  fleet::CircuitState State() const;
+  fleet::CircuitState State() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Asks to send one request. True when closed, or half-open with a probe slot free (the slot is
   // taken). Every true must be followed by one Record*() call.
-  bool TryAcquire();
-  void RecordSuccess();
-  void RecordFailure();
+  bool TryAcquire() ABSL_LOCKS_EXCLUDED(mu_);
+  void RecordSuccess() ABSL_LOCKS_EXCLUDED(mu_);
+  void RecordFailure() ABSL_LOCKS_EXCLUDED(mu_);
   // The request ended without saying anything about the upstream (e.g. the client left).
-  void RecordNeutral();
+  void RecordNeutral() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Failures in a row so far (for metrics and tests).
-  int consecutive_failures() const;
+  int consecutive_failures() const ABSL_LOCKS_EXCLUDED(mu_);
   // Times the circuit opened since construction.
-  int64_t times_opened() const;
+  int64_t times_opened() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // Moves an open circuit whose time is up to half-open. REQUIRES: mu_ held.
-  void Refresh(int64_t now) const;
-  void Open(int64_t now);  // REQUIRES: mu_ held
+  // Moves an open circuit whose time is up to half-open.
+  void Refresh(int64_t now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Open(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const base::Clock& clock_;
   const CircuitBreakerOptions options_;
 
-  mutable std::mutex mu_;
-  mutable fleet::CircuitState state_ = fleet::CircuitState::kClosed;  // guarded by mu_
-  int64_t open_until_ = 0;       // monotonic µs; guarded by mu_
-  int64_t open_period_ = 0;      // the current open period, µs; guarded by mu_
-  int failures_ = 0;             // in a row; guarded by mu_
-  int probe_successes_ = 0;      // while half-open; guarded by mu_
-  mutable int probes_in_flight_ = 0;  // while half-open; guarded by mu_
-  int64_t times_opened_ = 0;     // guarded by mu_
+  mutable absl::Mutex mu_;
+  mutable fleet::CircuitState state_ ABSL_GUARDED_BY(mu_) = fleet::CircuitState::kClosed;
+  int64_t open_until_ ABSL_GUARDED_BY(mu_) = 0;            // monotonic µs
+  int64_t open_period_ ABSL_GUARDED_BY(mu_) = 0;           // the current open period, µs
+  int failures_ ABSL_GUARDED_BY(mu_) = 0;                  // in a row
+  int probe_successes_ ABSL_GUARDED_BY(mu_) = 0;           // while half-open
+  mutable int probes_in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // while half-open
+  int64_t times_opened_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tokenfab::gateway

@@ -18,12 +18,13 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/status.h"
@@ -115,7 +116,7 @@ class AdmissionController {
 
   // Errors only when the counters or the store fail (the gateway decides to fail open or
   // closed); a refusal is an Admission with a rejection.
-  [[nodiscard]] StatusOr<Admission> Admit(const AdmissionRequest& request);
+  [[nodiscard]] StatusOr<Admission> Admit(const AdmissionRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The regions the tenant may be served in (empty: all), for the router's filter.
   static const std::vector<std::string>& AllowedRegions(const Tenant& tenant) {
@@ -148,7 +149,8 @@ class AdmissionController {
                                                int64_t reserve, int64_t wall,
                                                AdmissionTicket& ticket);
 
-  Status Release(AdmissionTicket& ticket, std::optional<int64_t> actual_tokens);
+  Status Release(AdmissionTicket& ticket, std::optional<int64_t> actual_tokens)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Refreshes the ledger total when stale; returns used tokens. Takes mu_ itself.
   StatusOr<int64_t> RefreshBudget(const std::string& tenant, const PeriodBounds& period);
 
@@ -157,10 +159,10 @@ class AdmissionController {
   Store* const store_;
   const AdmissionOptions options_;
 
-  std::mutex mu_;
-  std::unordered_map<std::string, BudgetState> budgets_;  // by tenant; guarded by mu_
+  absl::Mutex mu_;
+  std::unordered_map<std::string, BudgetState> budgets_ ABSL_GUARDED_BY(mu_);  // by tenant
   std::string instance_id_;  // random, names this controller's concurrency leases
-  uint64_t next_lease_ = 0;  // guarded by mu_
+  uint64_t next_lease_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tokenfab::ledger

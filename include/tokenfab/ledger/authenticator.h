@@ -16,11 +16,12 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/status.h"
@@ -53,14 +54,15 @@ class Authenticator {
   // Every key, or the tenant's when non-empty.
   [[nodiscard]] StatusOr<std::vector<ApiKeyRecord>> ListKeys(std::string_view tenant = "");
   // NotFound for an unknown key id.
-  [[nodiscard]] Status RevokeKey(std::string_view key_id);
+  [[nodiscard]] Status RevokeKey(std::string_view key_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The principal for a presented key (the `Authorization: Bearer` value). Unauthenticated for
   // any bad key; other errors (Unavailable) when the store cannot be read.
-  [[nodiscard]] StatusOr<Principal> Authenticate(std::string_view presented_key);
+  [[nodiscard]] StatusOr<Principal> Authenticate(std::string_view presented_key)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Number of Authenticate() calls answered from the cache (for tests and metrics).
-  int64_t cache_hits() const;
+  int64_t cache_hits() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Entry {
@@ -76,9 +78,9 @@ class Authenticator {
   const RandomBytesFn random_;
   const AuthenticatorOptions options_;
 
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> cache_;  // key id -> entry; guarded by mu_
-  int64_t cache_hits_ = 0;                        // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::unordered_map<std::string, Entry> cache_ ABSL_GUARDED_BY(mu_);  // key id -> entry
+  int64_t cache_hits_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tokenfab::ledger

@@ -16,12 +16,13 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/status.h"
 
@@ -89,14 +90,15 @@ class LocalCounters final : public RateCounters {
     int64_t scaled_level;  // tokens * window_micros
     int64_t updated_micros;
   };
-  // The bucket refilled up to now (created full). REQUIRES: mu_ held.
-  Bucket& Refill(const BucketSpec& spec, int64_t now_micros);
+  // The bucket refilled up to now (created full).
+  Bucket& Refill(const BucketSpec& spec, int64_t now_micros) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const int64_t lease_ttl_micros_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
-  // key -> lease id -> expiry (µs); guarded by mu_
-  std::unordered_map<std::string, std::unordered_map<std::string, int64_t>> slots_;
+  absl::Mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
+  // key -> lease id -> expiry (µs)
+  std::unordered_map<std::string, std::unordered_map<std::string, int64_t>> slots_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // Shared arithmetic of the token bucket, used by LocalCounters and mirrored by the Redis script.

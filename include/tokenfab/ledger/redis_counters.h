@@ -13,9 +13,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/status.h"
 #include "tokenfab/ledger/rate_counters.h"
@@ -53,12 +54,12 @@ class RedisCounters final : public RateCounters {
   // Runs script `index` (see the .cc) with keys and args; reconnects and reloads as needed.
   StatusOr<std::vector<int64_t>> Eval(int index, const std::vector<std::string>& keys,
                                       const std::vector<std::string>& args);
-  Status EnsureConnected();  // REQUIRES: mu_ held
+  Status EnsureConnected() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RedisOptions options_;
-  std::mutex mu_;
-  redisContext* context_ = nullptr;  // owned; guarded by mu_
-  std::vector<std::string> shas_;    // loaded script hashes; guarded by mu_
+  absl::Mutex mu_;
+  redisContext* context_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_) = nullptr;  // owned
+  std::vector<std::string> shas_ ABSL_GUARDED_BY(mu_);    // loaded script hashes
 };
 
 }  // namespace tokenfab::ledger

@@ -21,13 +21,13 @@
 // must be quick (post to the caller's executor). The store and clock must outlive the recorder.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
-#include <mutex>
 #include <thread>
+
+#include "absl/synchronization/mutex.h"
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/status.h"
@@ -70,9 +70,9 @@ class UsageRecorder {
 
   // Stops accepting events, writes every queued one, runs their callbacks and joins the writer.
   // Idempotent.
-  void Shutdown();
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
-  Stats stats() const;
+  Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Pending {
@@ -80,7 +80,7 @@ class UsageRecorder {
     RecordCallback done;
   };
 
-  Status Enqueue(UsageEvent event, RecordCallback done, bool block);
+  Status Enqueue(UsageEvent event, RecordCallback done, bool block) ABSL_LOCKS_EXCLUDED(mu_);
   void WriterLoop();
   void WriteBatch(std::vector<Pending>& batch);
 
@@ -88,12 +88,12 @@ class UsageRecorder {
   base::Clock& clock_;
   const UsageRecorderOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable has_work_;   // writer waits: queue non-empty or stopping
-  std::condition_variable has_space_;  // producers wait: queue below capacity or stopping
-  std::deque<Pending> queue_;          // guarded by mu_
-  bool stopping_ = false;              // guarded by mu_
-  Stats stats_;                        // guarded by mu_
+  mutable absl::Mutex mu_;
+  absl::CondVar has_work_;   // writer waits: queue non-empty or stopping
+  absl::CondVar has_space_;  // producers wait: queue below capacity or stopping
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;
 };
 

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "absl/synchronization/mutex.h"
+
 #include "net/test_util.h"
 #include "tokenfab/net/http_exchange.h"
 #include "tokenfab/net/io_context_pool.h"
@@ -30,13 +32,13 @@ struct FakeUpstream::Impl {
   std::unique_ptr<net::HttpServer> server;
   std::unique_ptr<net::testing::EventThread> events;
 
-  mutable std::mutex mu;
-  FailMode fail = FailMode::kNone;  // guarded by mu
-  int cut_after = 0;                // guarded by mu
-  std::string load_json;            // guarded by mu
-  std::string metrics_text;         // guarded by mu
-  bool healthy = true;              // guarded by mu
-  std::vector<ReceivedRequest> received;  // guarded by mu
+  mutable absl::Mutex mu;
+  FailMode fail ABSL_GUARDED_BY(mu) = FailMode::kNone;
+  int cut_after ABSL_GUARDED_BY(mu) = 0;
+  std::string load_json ABSL_GUARDED_BY(mu);
+  std::string metrics_text ABSL_GUARDED_BY(mu);
+  bool healthy ABSL_GUARDED_BY(mu) = true;
+  std::vector<ReceivedRequest> received ABSL_GUARDED_BY(mu);
 
   std::atomic<int64_t> requests{0};
   std::atomic<int64_t> polls{0};
@@ -180,7 +182,7 @@ void FakeUpstream::Impl::Serve(std::shared_ptr<net::HttpExchange> exchange, bool
   FailMode mode;
   int cut;
   {
-    std::lock_guard lock(mu);
+    absl::MutexLock lock(&mu);
     received.push_back({std::string(http.path()), http.headers, http.body});
     mode = fail;
     cut = cut_after;
@@ -264,7 +266,7 @@ StatusOr<std::unique_ptr<FakeUpstream>> FakeUpstream::Start(FakeUpstreamOptions 
   });
   router.Handle("GET", "/load", [raw](std::shared_ptr<net::HttpExchange> e) {
     raw->polls.fetch_add(1);
-    std::lock_guard lock(raw->mu);
+    absl::MutexLock lock(&raw->mu);
     if (!raw->healthy) {
       (void)e->Respond(net::HttpResponse::Text(503, "down"));
       return;
@@ -279,7 +281,7 @@ StatusOr<std::unique_ptr<FakeUpstream>> FakeUpstream::Start(FakeUpstreamOptions 
   });
   router.Handle("GET", "/metrics", [raw](std::shared_ptr<net::HttpExchange> e) {
     raw->polls.fetch_add(1);
-    std::lock_guard lock(raw->mu);
+    absl::MutexLock lock(&raw->mu);
     if (!raw->healthy) {
       (void)e->Respond(net::HttpResponse::Text(503, "down"));
       return;
@@ -308,20 +310,20 @@ uint16_t FakeUpstream::port() const { return impl_->server->port(); }
 std::string FakeUpstream::url() const { return fmt::format("http://127.0.0.1:{}", port()); }
 
 void FakeUpstream::SetFailure(FailMode mode, int cut_after) {
-  std::lock_guard lock(impl_->mu);
+  absl::MutexLock lock(&impl_->mu);
   impl_->fail = mode;
   impl_->cut_after = cut_after;
 }
 void FakeUpstream::SetLoadJson(std::string json) {
-  std::lock_guard lock(impl_->mu);
+  absl::MutexLock lock(&impl_->mu);
   impl_->load_json = std::move(json);
 }
 void FakeUpstream::SetMetricsText(std::string text) {
-  std::lock_guard lock(impl_->mu);
+  absl::MutexLock lock(&impl_->mu);
   impl_->metrics_text = std::move(text);
 }
 void FakeUpstream::SetHealthy(bool healthy) {
-  std::lock_guard lock(impl_->mu);
+  absl::MutexLock lock(&impl_->mu);
   impl_->healthy = healthy;
 }
 
@@ -330,7 +332,7 @@ int64_t FakeUpstream::load_polls() const { return impl_->polls.load(); }
 int64_t FakeUpstream::open_streams() const { return impl_->open.load(); }
 int64_t FakeUpstream::cancelled_streams() const { return impl_->cancelled.load(); }
 std::vector<ReceivedRequest> FakeUpstream::received() const {
-  std::lock_guard lock(impl_->mu);
+  absl::MutexLock lock(&impl_->mu);
   return impl_->received;
 }
 
