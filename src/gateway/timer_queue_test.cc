@@ -3,41 +3,39 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "tokenfab/base/clock.h"
 
 namespace tokenfab::gateway {
 namespace {
 
 using std::chrono::hours;
-using std::chrono::minutes;
 
 // Records which callbacks ran, in order, and lets the test wait for a count of them.
 class Ran {
  public:
   std::function<void()> Mark(int value) {
     return [this, value] {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       values_.push_back(value);
-      cv_.notify_all();
     };
   }
   // The values once `count` callbacks ran; what ran so far when they do not within a minute of
   // real time (a bound for a broken queue, not a wait for time to pass).
   std::vector<int> WaitFor(size_t count) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, minutes(1), [&] { return values_.size() >= count; });
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return values_.size() >= count; };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Minutes(1));
     return values_;
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<int> values_;
+  absl::Mutex mu_;
+  std::vector<int> values_ ABSL_GUARDED_BY(mu_);
 };
 
 TEST(TimerQueueTest, RunsCallbacksWhenTheGivenClockReachesThem) {
