@@ -239,10 +239,14 @@ def forward(model, tokens, swap_rope_style=False, routing=None, wrong_routing=Fa
 
     swap_rope_style computes a deliberately wrong model (the other RoPE pairing), with which the
     test shows that its error measure tells a wrong forward pass from a right one. routing (a
-    Routing) lets the reference follow the runtime's expert choices on near-ties.
+    Routing) lets the reference follow the runtime's expert choices on near-ties. wrong_routing
+    (the same purpose for experts) ignores the selection bias or, without one, the weight
+    normalisation.
     """
     hp = Hparams(model)
     hp.neox ^= swap_rope_style
+    hp.ignore_bias = wrong_routing and model.has("blk.1.exp_probs_b.bias")
+    hp.norm_w ^= wrong_routing and not hp.ignore_bias
     tokens = np.asarray(tokens, dtype=np.int64)
     positions = np.arange(len(tokens), dtype=np.float64)
     x = model.tensor("token_embd.weight")[tokens]
