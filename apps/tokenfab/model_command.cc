@@ -34,8 +34,8 @@ struct CreateFlags {
   int threads = base::ThreadPool::HardwareThreads();
   std::string output;
   // Set when the flag was given, so it overrides the shape.
-  CLI::Option *arch_opt, *vocab_opt, *dim_opt, *layers_opt, *heads_opt, *kv_heads_opt, *ffn_opt,
-      *context_opt, *rope_theta_opt;
+  CLI::Option *shape_opt, *arch_opt, *vocab_opt, *dim_opt, *layers_opt, *heads_opt, *kv_heads_opt,
+      *ffn_opt, *context_opt, *rope_theta_opt;
 };
 
 struct InfoFlags {
@@ -56,9 +56,15 @@ void Override(const CLI::Option* option, const T& value, T& target) {
   if (option->count() > 0) target = value;
 }
 
-// The spec and the vocabulary name the flags describe: the named shape, then explicit flags.
+// The spec and the vocabulary name the flags describe: the named shape (with --arch alone, that
+// architecture's small default shape), then explicit flags.
 StatusOr<model::ModelSpec> BuildSpec(const CreateFlags& f, std::string* vocab_name) {
-  TF_ASSIGN_OR_RETURN(model::NamedShape named, model::FindNamedShape(f.shape));
+  std::string shape_name = f.shape;
+  if (f.shape_opt->count() == 0 && f.arch_opt->count() > 0) {
+    TF_ASSIGN_OR_RETURN(model::Architecture arch, model::ParseArchitecture(f.arch));
+    shape_name = std::string(model::DefaultShapeName(arch));
+  }
+  TF_ASSIGN_OR_RETURN(model::NamedShape named, model::FindNamedShape(shape_name));
   model::ModelSpec spec;
   spec.arch = named.arch;
   spec.shape = named.shape;
@@ -91,7 +97,7 @@ StatusOr<model::ModelSpec> BuildSpec(const CreateFlags& f, std::string* vocab_na
   spec.name = !f.name.empty()
                   ? f.name
                   : fmt::format("tokenfab {} {} random ({} vocab, seed {})",
-                                custom ? std::string("custom") : f.shape,
+                                custom ? std::string("custom") : shape_name,
                                 model::ArchitectureName(spec.arch), *vocab_name, f.seed);
   TF_RETURN_IF_ERROR(spec.Validate());
   return spec;
@@ -143,8 +149,12 @@ CLI::App* AddCreate(CLI::App& model, CreateFlags& f) {
   for (const model::NamedShape& s : model::NamedShapes()) {
     shapes += fmt::format("{}{} ({})", shapes.empty() ? "" : ", ", s.name, s.description);
   }
-  create->add_option("--shape", f.shape, "Named shape: " + shapes)->capture_default_str();
-  f.arch_opt = create->add_option("--arch", f.arch, "Architecture: llama or qwen2");
+  f.shape_opt =
+      create->add_option("--shape", f.shape, "Named shape: " + shapes)->capture_default_str();
+  f.arch_opt =
+      create->add_option("--arch", f.arch,
+                         "Architecture: " + model::KnownArchitectureNames() +
+                             " (alone: that architecture's small default shape, tiny-<arch>)");
   f.vocab_opt = create->add_option("--vocab", f.vocab, "Vocabulary: llama3, llama2, qwen3, gpt2");
   f.dim_opt = create->add_option("--dim", f.dim, "Embedding length");
   f.layers_opt = create->add_option("--layers", f.layers, "Transformer blocks");

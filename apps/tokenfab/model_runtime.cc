@@ -39,13 +39,9 @@ StatusOr<Runtime> LoadRuntime(const RuntimeFlags& flags, int64_t default_context
   const model::ModelConfig& config = runtime.model->config();
   const int64_t wanted = flags.context > 0 ? flags.context : default_context;
   runtime.context = std::min(wanted, config.n_ctx_train);
-  engine::KvCacheShape shape;
-  shape.n_layer = config.n_layer;
-  shape.n_head_kv = config.n_head_kv;
-  shape.head_dim = config.head_dim;
-  shape.block_tokens = 16;
-  shape.n_blocks = (runtime.context + shape.block_tokens - 1) / shape.block_tokens;
-  shape.type = flags.kv_type == "f32" ? kernels::GgmlType::kF32 : kernels::GgmlType::kF16;
+  const engine::KvCacheShape shape = engine::KvCacheShape::ForModel(
+      config, 16, (runtime.context + 15) / 16,
+      flags.kv_type == "f32" ? kernels::GgmlType::kF32 : kernels::GgmlType::kF16);
   runtime.kv = std::make_unique<engine::KvCacheStorage>(shape);
   runtime.runner =
       std::make_unique<engine::ModelRunner>(*runtime.model, *runtime.kv, threads, level);

@@ -15,6 +15,7 @@ KvModelShape KvModelShapeOf(const model::ModelConfig& config, kernels::GgmlType 
   shape.head_dim = static_cast<int32_t>(config.head_dim);
   shape.n_ctx_train = static_cast<int32_t>(config.n_ctx_train);
   shape.bytes_per_element = kv_type == kernels::GgmlType::kF32 ? 4 : 2;
+  shape.value_dim = static_cast<int32_t>(config.kv_value_head_dim());
   return shape;
 }
 
@@ -38,13 +39,8 @@ StatusOr<std::unique_ptr<ModelExecutor>> ModelExecutor::Create(
         fmt::format("a context of {} tokens exceeds the model's training context of {}",
                     scheduler.max_context_tokens, config.n_ctx_train));
   }
-  KvCacheShape shape;
-  shape.n_layer = config.n_layer;
-  shape.n_head_kv = config.n_head_kv;
-  shape.head_dim = config.head_dim;
-  shape.block_tokens = scheduler.block_size;
-  shape.n_blocks = scheduler.num_kv_blocks;
-  shape.type = options.kv_type;
+  const KvCacheShape shape = KvCacheShape::ForModel(config, scheduler.block_size,
+                                                    scheduler.num_kv_blocks, options.kv_type);
   auto kv = std::make_unique<KvCacheStorage>(shape);
   return std::unique_ptr<ModelExecutor>(new ModelExecutor(model, std::move(kv), options));
 }

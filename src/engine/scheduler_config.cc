@@ -12,7 +12,9 @@ Status Invalid(std::string message) { return absl::InvalidArgumentError(std::mov
 }  // namespace
 
 int64_t KvBytesPerToken(const KvModelShape& model) {
-  return int64_t{2} * model.n_layer * model.n_head_kv * model.head_dim * model.bytes_per_element;
+  const int64_t value_dim = model.value_dim < 0 ? model.head_dim : model.value_dim;
+  return int64_t{model.n_layer} * model.n_head_kv * (model.head_dim + value_dim) *
+         model.bytes_per_element;
 }
 
 Status SchedulerConfig::Validate() const {

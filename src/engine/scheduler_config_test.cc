@@ -19,6 +19,10 @@ KvModelShape Llama3_8B() {
 
 TEST(SchedulerConfigTest, BytesPerTokenFollowTheModelShape) {
   EXPECT_EQ(KvBytesPerToken(Llama3_8B()), 131072);  // 128 KiB per token
+  // DeepSeek-V3's latent rows: 61 layers x (512 + 64) x 2 bytes, no separate values.
+  KvModelShape latent{.n_layer = 61, .n_head_kv = 1, .head_dim = 576, .n_ctx_train = 163840};
+  latent.value_dim = 0;
+  EXPECT_EQ(KvBytesPerToken(latent), 70272);
 }
 
 TEST(SchedulerConfigTest, TheCacheStorageSizesTokensAlike) {

@@ -74,6 +74,14 @@ bool GgufWriter::HasKey(std::string_view key) const {
                      [key](const Entry& entry) { return entry.key == key; });
 }
 
+bool GgufWriter::Remove(std::string_view key) {
+  const auto it = std::find_if(metadata_.begin(), metadata_.end(),
+                               [key](const Entry& entry) { return entry.key == key; });
+  if (it == metadata_.end() || key == kAlignmentKey) return false;
+  metadata_.erase(it);
+  return true;
+}
+
 Status GgufWriter::AddTensor(std::string name, kernels::GgmlType type, std::vector<int64_t> dims,
                              TensorDataFn data) {
   if (name.empty()) return absl::InvalidArgumentError("tensor with an empty name");

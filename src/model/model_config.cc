@@ -4,35 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "gguf_keys.h"
+
 namespace tokenfab::model {
 namespace {
 
-// A positive integer key, or `fallback` when the key is absent and fallback >= 0.
-StatusOr<int64_t> PositiveInt(const GgufFile& file, const std::string& key, int64_t fallback) {
-  if (!file.HasKey(key)) {
-    if (fallback >= 0) return fallback;
-    return absl::InvalidArgumentError(fmt::format("key {} missing", key));
-  }
-  TF_ASSIGN_OR_RETURN(int64_t value, file.GetInt(key));
-  if (value <= 0 || value > (int64_t{1} << 31)) {
-    return absl::InvalidArgumentError(fmt::format("{} = {} is out of range", key, value));
-  }
-  return value;
-}
-
-// A positive finite float key, or `fallback` when the key is absent and fallback > 0.
-StatusOr<float> PositiveFloat(const GgufFile& file, const std::string& key, double fallback) {
-  double value = fallback;
-  if (file.HasKey(key)) {
-    TF_ASSIGN_OR_RETURN(value, file.GetFloat(key));
-  } else if (fallback <= 0) {
-    return absl::InvalidArgumentError(fmt::format("key {} missing", key));
-  }
-  if (!std::isfinite(value) || value <= 0) {
-    return absl::InvalidArgumentError(fmt::format("{} = {} must be positive", key, value));
-  }
-  return static_cast<float>(value);
-}
+using internal::PositiveFloat;
+using internal::PositiveInt;
 
 Status ReadRopeScaling(const GgufFile& file, const std::string& prefix, ModelConfig& config) {
   const std::string type_key = prefix + "rope.scaling.type";
@@ -54,37 +32,28 @@ Status CheckConsistency(const std::string& prefix, const ModelConfig& c) {
         "{0}attention.head_count_kv = {1} does not divide {0}attention.head_count = {2}", prefix,
         c.n_head_kv, c.n_head));
   }
-  if (c.head_dim % 2 != 0) {
+  if (!c.mla.enabled() && c.head_dim % 2 != 0) {
     return absl::InvalidArgumentError(
         fmt::format("head dimension {} is odd: RoPE rotates pairs", c.head_dim));
   }
   if (c.n_rot % 2 != 0 || c.n_rot > c.head_dim) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{}rope.dimension_count = {} must be even and at most the head dimension {}", prefix,
-        c.n_rot, c.head_dim));
+    return absl::InvalidArgumentError(
+        fmt::format("{}rope.dimension_count = {} must be even and at most the head dimension {}",
+                    prefix, c.n_rot, c.head_dim));
   }
   return absl::OkStatus();
 }
 
-}  // namespace
-
-StatusOr<ModelConfig> ModelConfig::FromGguf(const GgufFile& file) {
-  ModelConfig c;
-  TF_ASSIGN_OR_RETURN(std::string_view arch_name, file.GetString("general.architecture"));
-  StatusOr<Architecture> arch = ParseArchitecture(arch_name);
-  if (!arch.ok()) {
-    return absl::UnimplementedError(fmt::format(
-        "general.architecture = \"{}\" is not supported (llama, qwen2)", arch_name));
-  }
-  c.arch = *arch;
-  if (file.HasKey("general.name")) {
-    TF_ASSIGN_OR_RETURN(std::string_view name, file.GetString("general.name"));
-    c.name = std::string(name);
-  }
-  const std::string p = std::string(arch_name) + ".";
-  TF_ASSIGN_OR_RETURN(c.n_embd, PositiveInt(file, p + "embedding_length", -1));
-  TF_ASSIGN_OR_RETURN(c.n_layer, PositiveInt(file, p + "block_count", -1));
+// The attention heads: plain (key_length / value_length) or, for deepseek2, latent.
+Status ReadHeads(const GgufFile& file, const std::string& p, ModelConfig& c) {
   TF_ASSIGN_OR_RETURN(c.n_head, PositiveInt(file, p + "attention.head_count", -1));
+  if (c.arch == Architecture::kDeepseek2) {
+    TF_ASSIGN_OR_RETURN(c.mla, MlaConfig::FromGguf(file, p));
+    c.n_head_kv = 1;
+    c.head_dim = c.mla.latent_dim();
+    c.n_rot = c.mla.qk_rope;
+    return absl::OkStatus();
+  }
   TF_ASSIGN_OR_RETURN(c.n_head_kv, PositiveInt(file, p + "attention.head_count_kv", c.n_head));
   if (!file.HasKey(p + "attention.key_length") && c.n_embd % c.n_head != 0) {
     return absl::InvalidArgumentError(
@@ -96,18 +65,65 @@ StatusOr<ModelConfig> ModelConfig::FromGguf(const GgufFile& file) {
   TF_ASSIGN_OR_RETURN(int64_t value_length,
                       PositiveInt(file, p + "attention.value_length", c.head_dim));
   if (value_length != c.head_dim) {
-    return absl::UnimplementedError(fmt::format(
-        "{}attention.value_length = {} differs from the key length {}", p, value_length,
-        c.head_dim));
+    return absl::UnimplementedError(
+        fmt::format("{}attention.value_length = {} differs from the key length {}", p, value_length,
+                    c.head_dim));
   }
+  TF_ASSIGN_OR_RETURN(c.n_rot, PositiveInt(file, p + "rope.dimension_count", c.head_dim));
+  return absl::OkStatus();
+}
+
+Status ReadBlocks(const GgufFile& file, const std::string& p, ModelConfig& c) {
+  TF_ASSIGN_OR_RETURN(int64_t block_count, PositiveInt(file, p + "block_count", -1));
+  TF_ASSIGN_OR_RETURN(c.n_layer_nextn,
+                      internal::NonNegativeInt(file, p + "nextn_predict_layers", 0));
+  if (c.n_layer_nextn >= block_count) {
+    return absl::InvalidArgumentError(
+        fmt::format("{0}nextn_predict_layers = {1} leaves no block of {0}block_count = {2}", p,
+                    c.n_layer_nextn, block_count));
+  }
+  c.n_layer = block_count - c.n_layer_nextn;
+  return absl::OkStatus();
+}
+
+bool IsMoe(Architecture arch) {
+  return arch == Architecture::kQwen3Moe || arch == Architecture::kDeepseek2 ||
+         arch == Architecture::kGlm4Moe;
+}
+
+}  // namespace
+
+StatusOr<ModelConfig> ModelConfig::FromGguf(const GgufFile& file) {
+  ModelConfig c;
+  TF_ASSIGN_OR_RETURN(std::string_view arch_name, file.GetString("general.architecture"));
+  StatusOr<Architecture> arch = ParseArchitecture(arch_name);
+  if (!arch.ok()) {
+    return absl::UnimplementedError(
+        fmt::format("general.architecture = \"{}\" is not supported ({})", arch_name,
+                    KnownArchitectureNames()));
+  }
+  c.arch = *arch;
+  if (file.HasKey("general.name")) {
+    TF_ASSIGN_OR_RETURN(std::string_view name, file.GetString("general.name"));
+    c.name = std::string(name);
+  }
+  const std::string p = std::string(arch_name) + ".";
+  TF_ASSIGN_OR_RETURN(c.n_embd, PositiveInt(file, p + "embedding_length", -1));
+  TF_RETURN_IF_ERROR(ReadBlocks(file, p, c));
+  TF_RETURN_IF_ERROR(ReadHeads(file, p, c));
   TF_ASSIGN_OR_RETURN(c.n_ff, PositiveInt(file, p + "feed_forward_length", -1));
   TF_ASSIGN_OR_RETURN(c.n_ctx_train, PositiveInt(file, p + "context_length", -1));
   TF_ASSIGN_OR_RETURN(c.rms_eps, PositiveFloat(file, p + "attention.layer_norm_rms_epsilon", -1));
-  TF_ASSIGN_OR_RETURN(c.n_rot, PositiveInt(file, p + "rope.dimension_count", c.head_dim));
   TF_ASSIGN_OR_RETURN(c.rope_freq_base, PositiveFloat(file, p + "rope.freq_base", 10000.0));
   TF_RETURN_IF_ERROR(ReadRopeScaling(file, p, c));
-  c.rope_style = c.arch == Architecture::kQwen2 ? RopeStyle::kNeox : RopeStyle::kNormal;
+  c.rope_style = UsesNeoxRope(c.arch) ? RopeStyle::kNeox : RopeStyle::kNormal;
   c.has_qkv_bias = file.FindTensor("blk.0.attn_q.bias") != nullptr;
+  c.has_qk_norm =
+      c.arch == Architecture::kQwen3 || c.arch == Architecture::kQwen3Moe ||
+      (c.arch == Architecture::kGlm4Moe && file.FindTensor("blk.0.attn_q_norm.weight") != nullptr);
+  if (IsMoe(c.arch)) {
+    TF_ASSIGN_OR_RETURN(c.moe, MoeConfig::FromGguf(file, arch_name, c.n_layer, c.n_ff));
+  }
   c.tied_output = file.FindTensor("output.weight") == nullptr;
   TF_ASSIGN_OR_RETURN(const GgufTensorInfo* embd, file.GetTensor("token_embd.weight"));
   if (embd->dims.size() != 2) {

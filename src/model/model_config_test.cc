@@ -88,7 +88,8 @@ TEST_F(ModelConfigTest, MissingOrContradictoryMetadataIsAClearError) {
   EXPECT_EQ(Error(Build(spec, [](GgufWriter& w) {
               w.Set("general.architecture", GgufValue::String("mamba"));
             })),
-            "general.architecture = \"mamba\" is not supported (llama, qwen2)");
+            "general.architecture = \"mamba\" is not supported (llama, qwen2, qwen3, qwen3moe, "
+      "deepseek2, glm4moe)");
   EXPECT_EQ(Error(Build(spec, [](GgufWriter& w) {
               w.Set("general.architecture", GgufValue::String("qwen2"));
             })),

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cinttypes>
+#include <cstdio>
 #include <map>
 
 #include <fmt/format.h>
@@ -9,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "tokenfab/model/gguf_vocab.h"
+#include "tokenfab/model/model_config.h"
 
 namespace tokenfab::model {
 namespace {
@@ -125,8 +128,7 @@ void AppendLine(std::string& out, std::string_view label, std::string_view value
 void FormatShape(const ModelSummary& s, std::string& out) {
   auto num = [](const std::optional<int64_t>& v) { return v ? fmt::format("{}", *v) : "?"; };
   if (s.dim || s.layers || s.heads) {
-    std::string head_dim = "?";
-    if (s.dim && s.heads && *s.heads > 0) head_dim = fmt::format("{}", *s.dim / *s.heads);
+    const std::string head_dim = num(s.head_dim);
     AppendLine(out, "shape",
                fmt::format("dim {}, {} layers, {} heads ({} kv, head_dim {}), ffn {}, context {}",
                            num(s.dim), num(s.layers), num(s.heads), num(s.kv_heads), head_dim,
@@ -237,6 +239,24 @@ std::string FileTypeName(uint32_t file_type) {
   return std::string(it->second);
 }
 
+// Active parameters and KV bytes per token, from the loadable configuration when there is one.
+void SummarizeActive(const GgufFile& file, ModelSummary& s) {
+  s.active_parameters = s.parameters;
+  StatusOr<ModelConfig> config = ModelConfig::FromGguf(file);
+  if (!config.ok()) return;
+  const ModelConfig& c = *config;
+  s.kv_bytes_per_token = c.n_layer * c.n_head_kv * (c.head_dim + c.kv_value_head_dim()) * 2;
+  for (const GgufTensorInfo& tensor : file.tensors()) {
+    int64_t block = -1;
+    if (std::sscanf(tensor.name.c_str(), "blk.%" SCNd64 ".", &block) == 1 && block >= c.n_layer) {
+      s.active_parameters -= tensor.num_elements();  // multi-token prediction, not run
+    } else if (c.moe.enabled() && tensor.name.find("_exps.") != std::string::npos) {
+      s.active_parameters -=
+          tensor.num_elements() / c.moe.n_expert * (c.moe.n_expert - c.moe.n_expert_used);
+    }
+  }
+}
+
 ModelSummary SummarizeModel(const GgufFile& file) {
   ModelSummary s;
   s.version = file.version();
@@ -264,8 +284,15 @@ ModelSummary SummarizeModel(const GgufFile& file) {
     s.rope_dimensions = i("rope.dimension_count");
     s.rope_theta = f("rope.freq_base");
     s.rms_epsilon = f("attention.layer_norm_rms_epsilon");
+    s.head_dim = i("attention.key_length_mla");
+    if (!s.head_dim) s.head_dim = i("attention.key_length");
+    if (!s.head_dim && s.dim && s.heads && *s.heads > 0) s.head_dim = *s.dim / *s.heads;
+    s.experts = i("expert_count");
+    s.experts_used = i("expert_used_count");
+    s.shared_experts = i("expert_shared_count");
   }
   SummarizeTensors(file, s);
+  SummarizeActive(file, s);
   if (file.HasKey("tokenizer.ggml.model")) {
     StatusOr<tokenizer::Vocab> vocab = ReadVocab(file);
     if (vocab.ok()) {
@@ -290,6 +317,20 @@ std::string FormatModelSummary(const ModelSummary& s) {
   AppendLine(out, "embeddings",
              s.tied_embeddings ? "tied (output reuses token_embd)" : "separate output");
   AppendLine(out, "parameters", fmt::format("{} ({})", HumanCount(s.parameters), s.parameters));
+  if (s.experts) {
+    AppendLine(out, "experts",
+               fmt::format("{} routed, {} per token, {} shared", *s.experts,
+                           s.experts_used.value_or(0), s.shared_experts.value_or(0)));
+  }
+  if (s.active_parameters != s.parameters) {
+    AppendLine(
+        out, "active",
+        fmt::format("{} ({}) per token", HumanCount(s.active_parameters), s.active_parameters));
+  }
+  if (s.kv_bytes_per_token) {
+    AppendLine(out, "kv cache",
+               fmt::format("{} per token (f16)", HumanBytes(*s.kv_bytes_per_token)));
+  }
   AppendLine(out, "tensors", fmt::format("{}, {}", s.tensors, HumanBytes(s.tensor_bytes)));
   for (const TensorTypeCount& t : s.types) {
     AppendLine(out, "",
@@ -323,6 +364,11 @@ std::string ModelSummaryToJson(const ModelSummary& s) {
   shape["tied_embeddings"] = s.tied_embeddings;
   o["shape"] = std::move(shape);
   o["parameters"] = s.parameters;
+  o["active_parameters"] = s.active_parameters;
+  o["experts"] = Optional(s.experts);
+  o["experts_used"] = Optional(s.experts_used);
+  o["shared_experts"] = Optional(s.shared_experts);
+  o["kv_bytes_per_token"] = Optional(s.kv_bytes_per_token);
   o["tensors"] = s.tensors;
   o["tensor_bytes"] = s.tensor_bytes;
   json::array types;

@@ -107,7 +107,10 @@ StatusOr<WeightScheme> ParseWeightScheme(std::string_view name) {
 }
 
 GgmlType ChooseTensorType(WeightScheme scheme, const TensorTypeQuery& query) {
-  if (query.role == TensorRole::kNorm || query.role == TensorRole::kBias) return GgmlType::kF32;
+  if (query.role == TensorRole::kNorm || query.role == TensorRole::kBias ||
+      query.role == TensorRole::kRouter) {
+    return GgmlType::kF32;
+  }
   GgmlType type = scheme == WeightScheme::kQ4_K_M ? MixType(query) : Info(scheme).base;
   const int64_t block = kernels::GetGgmlTypeInfo(type).block_elements;
   if (query.row_length % block != 0) {

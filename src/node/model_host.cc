@@ -106,13 +106,9 @@ StatusOr<engine::PerformanceModel> SyntheticPerformance(const ModelHostOptions& 
       return absl::InvalidArgumentError("calibrating the synthetic engine needs --model");
     }
     const model::ModelConfig& config = model->config();
-    engine::KvCacheShape shape;
-    shape.n_layer = config.n_layer;
-    shape.n_head_kv = config.n_head_kv;
-    shape.head_dim = config.head_dim;
-    shape.block_tokens = 16;
-    shape.n_blocks = std::max<int64_t>(4, std::min<int64_t>(config.n_ctx_train, 4096) / 16);
-    shape.type = KvType(options);
+    const engine::KvCacheShape shape = engine::KvCacheShape::ForModel(
+        config, 16, std::max<int64_t>(4, std::min<int64_t>(config.n_ctx_train, 4096) / 16),
+        KvType(options));
     engine::KvCacheStorage storage(shape);
     engine::ModelRunner runner(*model, storage, ComputeThreads(options));
     TF_ASSIGN_OR_RETURN(engine::CalibrationResult result,

@@ -236,15 +236,7 @@ TEST_P(EngineGreedyTest, WithChunkedPrefillAtAnyChunkSize) {
 
 TEST_P(EngineGreedyTest, MatchesTheSingleSequenceGenerator) {
   // Generator on its own storage and runner, prompt in one pass.
-  KvCacheShape shape;
-  const model::ModelConfig& config = model_->config();
-  shape.n_layer = config.n_layer;
-  shape.n_head_kv = config.n_head_kv;
-  shape.head_dim = config.head_dim;
-  shape.block_tokens = 16;
-  shape.n_blocks = 16;
-  shape.type = kernels::GgmlType::kF32;
-  KvCacheStorage kv(shape);
+  KvCacheStorage kv(KvCacheShape::ForModel(model_->config(), 16, 16, kernels::GgmlType::kF32));
   ModelRunner runner(*model_, kv, 2);
   runner.SetBatchInvariant(GetParam().batch_invariant);
   Generator generator(runner, kv, clock_);
@@ -270,7 +262,12 @@ INSTANTIATE_TEST_SUITE_P(Models, EngineGreedyTest,
                                            Case{Architecture::kQwen2, WeightScheme::kF32, false},
                                            Case{Architecture::kLlama, WeightScheme::kF16, false},
                                            Case{Architecture::kLlama, WeightScheme::kQ8_0, true},
-                                           Case{Architecture::kQwen2, WeightScheme::kQ4_0, true}),
+                                           Case{Architecture::kQwen2, WeightScheme::kQ4_0, true},
+                                           // Mixture of experts, latent attention.
+                                           Case{Architecture::kQwen3Moe, WeightScheme::kF32, false},
+                                           Case{Architecture::kDeepseek2, WeightScheme::kF32, false},
+                                           Case{Architecture::kDeepseek2, WeightScheme::kQ8_0, true},
+                                           Case{Architecture::kGlm4Moe, WeightScheme::kQ4_0, true}),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            const WeightScheme w = info.param.weights;
                            return fmt::format("{}_{}{}", model::ArchitectureName(info.param.arch),

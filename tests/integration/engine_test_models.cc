@@ -52,7 +52,7 @@ const model::Model* TinyModel(model::Architecture arch, model::WeightScheme weig
   model::ModelSpec spec;
   spec.name = "engine test model";
   spec.arch = arch;
-  spec.shape = model::FindNamedShape("tiny").value().shape;
+  spec.shape = model::FindNamedShape(model::DefaultShapeName(arch)).value().shape;
   spec.weights = weights;
   spec.seed = 11;
   spec.init_std = 0.3;  // peaked enough that greedy choices are rarely near ties

@@ -13,7 +13,9 @@
 
 namespace tokenfab::engine::testing {
 
-// The tiny shape ("tiny": 2 layers of dim 64, context 256) of `arch` with `weights`, loaded.
+// The tiny shape of `arch` (model::DefaultShapeName: "tiny", 2 layers of dim 64, context 256, for
+// llama and qwen2; tiny-<arch> with the architecture's structure for the others) with `weights`,
+// loaded.
 // Fails the calling test (and returns null) when the model cannot be made.
 const model::Model* TinyModel(model::Architecture arch, model::WeightScheme weights);
 

@@ -16,10 +16,12 @@ struct KvModelShape {
   int32_t head_dim = 0;           // elements per head, for K and for V
   int32_t n_ctx_train = 0;        // tokens the model was trained on; 0 = unknown
   int32_t bytes_per_element = 2;  // of the KV cache's element type: 2 for F16/BF16, 4 for F32
+  int32_t value_dim = -1;  // elements per value head: -1 = head_dim, 0 = none (latent attention)
 };
 
-// Bytes one token occupies in the KV cache: 2 (K and V) * n_layer * n_head_kv * head_dim *
-// bytes_per_element. Llama 3 8B in F16: 2 * 32 * 8 * 128 * 2 = 131,072.
+// Bytes one token occupies in the KV cache: n_layer * n_head_kv * (head_dim + value head dim) *
+// bytes_per_element. Llama 3 8B in F16: 2 * 32 * 8 * 128 * 2 = 131,072; DeepSeek-V3's latent
+// rows: 61 * 1 * 576 * 2 = 70,272.
 int64_t KvBytesPerToken(const KvModelShape& model);
 
 struct SchedulerConfig {

@@ -41,6 +41,8 @@ class GgufWriter {
   // Same as Set("general.alignment", GgufValue::Uint32(alignment)).
   void SetAlignment(uint32_t alignment);
   bool HasKey(std::string_view key) const;
+  // Removes `key` (not general.alignment); false when it was not there.
+  bool Remove(std::string_view key);
   uint32_t alignment() const { return alignment_; }
 
   // Adds a tensor after those already added. `dims` is ne[0] first (1 to 4 of them, each >= 1);

@@ -11,7 +11,17 @@
 //   blk.N.attn_output.weight [dim, dim]
 //   blk.N.ffn_gate.weight [dim, ffn]  blk.N.ffn_up.weight [dim, ffn]  blk.N.ffn_down.weight [ffn,
 //   dim]
-// where kv_dim = kv_heads * head_dim. Values: weights and biases N(0, 1) * init_std; norm weights
+// where kv_dim = kv_heads * head_dim. qwen3/qwen3moe (and glm4moe with qk_norm) add
+// blk.N.attn_q_norm.weight / attn_k_norm.weight [head_dim]. MoE blocks replace the ffn_* trio by
+//   blk.N.ffn_gate_inp.weight [dim, experts] (F32)  blk.N.exp_probs_b.bias [experts] (sigmoid)
+//   blk.N.ffn_{gate,up}_exps.weight [dim, expert_ffn, experts]
+//   blk.N.ffn_down_exps.weight [expert_ffn, dim, experts]
+//   blk.N.ffn_{gate,up}_shexp.weight [dim, shared * expert_ffn], ffn_down_shexp (transposed)
+// glm4moe names ffn_norm post_attention_norm. deepseek2 attention (current llama.cpp layout):
+//   attn_q_a [dim, q_lora] attn_q_a_norm [q_lora] attn_q_b [q_lora, heads * (nope + rope)]
+//   (or attn_q [dim, heads * (nope + rope)]), attn_kv_a_mqa [dim, kv_lora + rope],
+//   attn_kv_a_norm [kv_lora], attn_k_b [nope, kv_lora, heads], attn_v_b [kv_lora, v, heads],
+//   attn_output [heads * v, dim]. Values: weights and biases N(0, 1) * init_std; norm weights
 // 1 + N(0, 1) * 0.02. Every row draws from its own generator, seeded from (seed, tensor name, row),
 // so the bytes depend on the spec alone, never on the thread count. Rows are generated and
 // quantised in parallel on the pool, one tensor at a time, and streamed to the file.

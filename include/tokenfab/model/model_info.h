@@ -44,9 +44,19 @@ struct ModelSummary {
   std::optional<uint32_t> file_type;  // general.file_type
   // <arch>.* hyperparameters; nullopt when absent.
   std::optional<int64_t> dim, layers, heads, kv_heads, ffn, context, rope_dimensions;
+  // Query/key head length: attention.key_length_mla, else key_length, else dim / heads.
+  std::optional<int64_t> head_dim;
   std::optional<double> rope_theta, rms_epsilon;
   bool tied_embeddings = false;  // token_embd.weight present, output.weight absent
   int64_t parameters = 0;        // elements of every tensor
+  // Mixture of experts (<arch>.expert_count ...); nullopt for dense models.
+  std::optional<int64_t> experts, experts_used, shared_experts;
+  // Parameters one token computes with: all, less the routed experts it is not sent to
+  // ((1 - used / experts) of every *_exps tensor) and multi-token-prediction blocks.
+  int64_t active_parameters = 0;
+  // KV cache bytes per token at F16 (latent attention: the compressed row); nullopt when the
+  // file is not a model tokenfab can load.
+  std::optional<int64_t> kv_bytes_per_token;
   uint64_t tensor_bytes = 0;
   int64_t tensors = 0;
   std::vector<TensorTypeCount> types;  // most bytes first

@@ -3,7 +3,8 @@
 // function that turns a scheme into each tensor's type.
 //
 // Rules of ChooseTensorType:
-//   - 1-D tensors (norm weights, biases) are always F32;
+//   - 1-D tensors (norm weights, biases) and the MoE router (ffn_gate_inp, which llama.cpp's
+//     quantizer leaves alone) are always F32;
 //   - a plain scheme gives every 2-D weight its type;
 //   - q4_K_M gives Q4_K, except Q6_K for the output projection (and the token embedding when it
 //     is tied to it), and for attn_v and ffn_down in the layers llama.cpp's Q4_K_M gives more bits
@@ -53,6 +54,7 @@ enum class TensorRole {
   kFfnGate,
   kFfnUp,
   kFfnDown,
+  kRouter,  // blk.N.ffn_gate_inp.weight (MoE expert router)
 };
 
 struct TensorTypeQuery {

@@ -5,6 +5,10 @@
 //
 // MODE: "prefill" (all tokens in one forward pass), "decode" (one token per pass, through the
 // KV cache), or "chunked" (passes of 5 tokens). KV_TYPE: f32 (default) or f16.
+// For mixture-of-experts models, OUT.experts receives the experts each MoE block chose as
+// int32 [moe blocks, n_tokens, n_expert_used] (best first), for the reference to follow on
+// near-ties.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <numeric>
@@ -34,10 +38,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   const model::ModelConfig& config = (*model)->config();
-  engine::KvCacheShape shape{config.n_layer, config.n_head_kv, config.head_dim, 16,
-                             static_cast<int64_t>(tokens.size() + 15) / 16,
-                             argc > 5 && std::string(argv[5]) == "f16" ? kernels::GgmlType::kF16
-                                                                       : kernels::GgmlType::kF32};
+  const engine::KvCacheShape shape = engine::KvCacheShape::ForModel(
+      config, 16, static_cast<int64_t>(tokens.size() + 15) / 16,
+      argc > 5 && std::string(argv[5]) == "f16" ? kernels::GgmlType::kF16
+                                                : kernels::GgmlType::kF32);
   engine::KvCacheStorage kv(shape);
   engine::ModelRunner runner(**model, kv, 2);
   std::vector<int32_t> block_table(shape.n_blocks);
@@ -48,6 +52,11 @@ int main(int argc, char** argv) {
   std::ofstream out(argv[3], std::ios::binary);
   engine::ForwardBatch batch;
   std::vector<float> logits;
+  const int64_t k = config.moe.n_expert_used;
+  int64_t moe_blocks = 0;
+  for (int64_t l = 0; l < config.n_layer; ++l) moe_blocks += config.moe.IsMoeLayer(l) ? 1 : 0;
+  std::vector<int32_t> experts(moe_blocks * tokens.size() * k), trace;
+  runner.TraceExperts(&trace);
   for (size_t begin = 0; begin < tokens.size(); begin += step) {
     batch.Clear();
     for (size_t p = begin; p < std::min(tokens.size(), begin + step); ++p) {
@@ -58,6 +67,17 @@ int main(int argc, char** argv) {
       return 1;
     }
     out.write(reinterpret_cast<const char*>(logits.data()), logits.size() * sizeof(float));
+    // The trace is [block][token of this pass][k]: place it at the passes' positions.
+    const int64_t n = batch.size();
+    for (int64_t b = 0; b < moe_blocks; ++b) {
+      std::copy_n(trace.begin() + b * n * k, n * k,
+                  experts.begin() + (b * static_cast<int64_t>(tokens.size()) + begin) * k);
+    }
+    trace.clear();
+  }
+  if (moe_blocks > 0) {
+    std::ofstream routes(std::string(argv[3]) + ".experts", std::ios::binary);
+    routes.write(reinterpret_cast<const char*>(experts.data()), experts.size() * sizeof(int32_t));
   }
   return out.good() ? 0 : 1;
 }

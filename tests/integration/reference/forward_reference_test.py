@@ -5,7 +5,7 @@ fixed token sequence by both; the logits must agree within the type's tolerance 
 position, in each of tokenfab's execution paths (whole-prompt prefill, token-by-token decode
 through the KV cache, and chunks of 5).
 
-    /usr/bin/python3 forward_reference_test.py TOKENFAB DUMP_LOGITS WORK_DIR
+    /usr/bin/python3 forward_reference_test.py TOKENFAB DUMP_LOGITS WORK_DIR [ARCH,...]
 
 Error measure, per position: RMS(ours - reference) / standard deviation of the reference logits
 (a scale-free "fraction of the logit spread"); the test takes the worst position.
@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gguf_numpy import GgufModel  # noqa: E402
-from reference_forward import forward  # noqa: E402
+from reference_forward import Routing, forward  # noqa: E402
 
 # Tolerance on the worst position's relative RMS error. F32 and F16 weights differ from float64
 # only by float32 rounding. Quantised weights are dequantised exactly by both sides, but tokenfab
@@ -38,10 +38,20 @@ TOLERANCE = {
 }
 # A reference with the other RoPE pairing must be this far off, or the measure proves nothing.
 DISCRIMINATION = 0.3
-MODELS = [("llama", "gpt2"), ("qwen2", "qwen3")]
+# Mixture of experts: the same rounding can flip a token's expert choice where two experts score
+# almost alike, which moves that token's logits far more than the tolerance. On such near-ties
+# (scores within TIE_FACTOR * tolerance standard deviations of the k-th best) the reference
+# follows the runtime's choice; every other choice must be the reference's own.
+TIE_FACTOR = 5
 MODES = ["prefill", "decode", "chunked"]
 SHAPE = ["--dim", "256", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--ffn", "512",
          "--context", "256", "--init-std", "0.05"]
+# The newer architectures keep their small default shape's structure (QK-norm, experts, shared
+# experts, leading dense layer, latent attention, expert groups) and widen the embedding so that
+# the K-quant types apply to the matrices that read it.
+WIDE = ["--dim", "256", "--ffn", "512", "--context", "256", "--init-std", "0.05"]
+MODELS = [("llama", "gpt2", SHAPE), ("qwen2", "qwen3", SHAPE), ("qwen3", "qwen3", WIDE),
+          ("qwen3moe", "qwen3", WIDE), ("deepseek2", "qwen3", WIDE), ("glm4moe", "qwen3", WIDE)]
 
 
 def relative_error(ours, ref):
@@ -50,26 +60,34 @@ def relative_error(ours, ref):
     return float(np.max(diff / spread))
 
 
-def run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab):
-    """tokenfab's logits [len(tokens), n_vocab] for one execution path."""
+def run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab, model):
+    """tokenfab's logits [len(tokens), n_vocab] for one execution path, and its expert choices
+    [moe block][token][k] (None for a dense model)."""
     out = os.path.join(work, f"{arch}-{wtype}-{mode}.bin")
     subprocess.run([dump_logits, path, ",".join(map(str, tokens)), out, mode], check=True)
-    return np.fromfile(out, dtype=np.float32).reshape(len(tokens), n_vocab).astype(np.float64)
+    logits = np.fromfile(out, dtype=np.float32).reshape(len(tokens), n_vocab).astype(np.float64)
+    routes = None
+    if os.path.exists(out + ".experts"):
+        k = model.kv[f"{arch}.expert_used_count"]
+        routes = np.fromfile(out + ".experts", dtype=np.int32).reshape(-1, len(tokens), k)
+        os.remove(out + ".experts")
+    return logits, routes
 
 
-def reference_perplexity(model, tokens, context):
-    """llama-perplexity's definition (bench/perplexity.h) over reference logits (no BOS here)."""
+def reference_perplexity(model, tokens, context, routing_of=None):
+    """llama-perplexity's definition (bench/perplexity.h) over reference logits (no BOS here).
+    routing_of(chunk) gives a Routing to follow the runtime's near-tie expert choices."""
     nll = []
     for start in range(0, len(tokens) // context * context, context):
         chunk = tokens[start:start + context]
-        logits = forward(model, chunk)
+        logits = forward(model, chunk, routing=routing_of(chunk) if routing_of else None)
         for j in range(context // 2, context - 1):
             row = logits[j] - logits[j].max()
             nll.append(np.log(np.exp(row).sum()) - row[chunk[j + 1]])
     return float(np.exp(np.mean(nll)))
 
 
-def check_perplexity(tokenfab, path, model, work):
+def check_perplexity(tokenfab, dump_logits, path, model, work, arch):
     """`tokenfab perplexity` against the reference on a short text, context 16."""
     text = os.path.join(work, "text.txt")
     with open(text, "w") as f:
@@ -80,7 +98,13 @@ def check_perplexity(tokenfab, path, model, work):
     out = subprocess.run([tokenfab, "perplexity", "-m", path, "-f", text, "-c", "16", "--json",
                           "--kv-type", "f32"], capture_output=True, text=True, check=True).stdout
     ours = float(out.split('"perplexity": ')[1].split(",")[0])
-    ref = reference_perplexity(model, tokens, 16)
+    n_vocab = model.tensor("token_embd.weight").shape[0]
+
+    def routing_of(chunk):
+        _, routes = run(dump_logits, path, chunk, work, arch, "ppl", "prefill", n_vocab, model)
+        return Routing(routes, TIE_FACTOR * TOLERANCE["f32"]) if routes is not None else None
+
+    ref = reference_perplexity(model, tokens, 16, routing_of)
     print(f"perplexity (context 16): tokenfab {ours:.4f}, reference {ref:.4f}")
     return abs(ours - ref) / ref
 
@@ -89,12 +113,15 @@ def main():
     tokenfab, dump_logits, work = sys.argv[1:4]
     os.makedirs(work, exist_ok=True)
     failures = []
-    print(f"{'arch':6} {'type':7} {'mode':8} {'rel. error':>10} {'tolerance':>9}  top-1 agree")
-    for arch, vocab in MODELS:
+    print(f"{'arch':9} {'type':7} {'mode':8} {'rel. error':>10} {'tolerance':>9}  top-1 agree")
+    only = set(sys.argv[4].split(",")) if len(sys.argv) > 4 else None
+    for arch, vocab, shape in MODELS:
+        if only and arch not in only:
+            continue
         for wtype, tolerance in TOLERANCE.items():
             path = os.path.join(work, f"{arch}-{wtype}.gguf")
             subprocess.run([tokenfab, "model", "create", "--arch", arch, "--vocab", vocab,
-                            "--type", wtype, "--seed", "11", "--output", path] + SHAPE,
+                            "--type", wtype, "--seed", "11", "--output", path] + shape,
                            check=True, stdout=subprocess.DEVNULL)
             model = GgufModel(path)
             n_vocab = model.tensor("token_embd.weight").shape[0]
@@ -103,20 +130,39 @@ def main():
             ref = forward(model, tokens)
             if wtype == "f32":
                 wrong = forward(model, tokens, swap_rope_style=True)
-                ours_prefill = run(dump_logits, path, tokens, work, arch, wtype, "prefill", n_vocab)
+                ours_prefill, routes = run(dump_logits, path, tokens, work, arch, wtype,
+                                           "prefill", n_vocab, model)
                 off = relative_error(ours_prefill, wrong)
                 print(f"{arch:6} f32     (reference with the wrong RoPE pairing: {off:.2f})")
                 if off < DISCRIMINATION:
                     failures.append(f"{arch}: a wrong RoPE is only {off:.3f} off")
-                ppl_error = check_perplexity(tokenfab, path, model, work)
+                if routes is not None:
+                    # The routing check can fail: a reference routing otherwise must disagree.
+                    routing = Routing(routes, TIE_FACTOR * tolerance)
+                    wrong = forward(model, tokens, routing=routing, wrong_routing=True)
+                    off = relative_error(ours_prefill, wrong)
+                    print(f"{arch:9} f32     (reference routing otherwise: {off:.2f}, "
+                          f"{len(routing.mismatches)} choices differ)")
+                    if off < DISCRIMINATION and not routing.mismatches:
+                        failures.append(f"{arch}: a wrong routing is only {off:.3f} off")
+                ppl_error = check_perplexity(tokenfab, dump_logits, path, model, work, arch)
                 if ppl_error > 1e-4:
                     failures.append(f"{arch}: perplexity differs by {ppl_error:.2e}")
             for mode in MODES:
-                ours = run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab)
+                ours, routes = run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab,
+                                   model)
+                routed = ""
+                if routes is not None:
+                    routing = Routing(routes, TIE_FACTOR * tolerance)
+                    ref = forward(model, tokens, routing=routing)
+                    routed = f" ({routing.adopted} near-ties followed)"
+                    for where, own, theirs in routing.mismatches:
+                        failures.append(f"{arch} {wtype} {mode}: {where} routed to {theirs}, "
+                                        f"the reference chooses {own}")
                 error = relative_error(ours, ref)
                 agree = float(np.mean(np.argmax(ours, axis=1) == np.argmax(ref, axis=1)))
                 status = "ok" if error <= tolerance else "FAIL"
-                print(f"{arch:6} {wtype:7} {mode:8} {error:10.2e} {tolerance:9.0e}  {agree:5.2f} {status}")
+                print(f"{arch:9} {wtype:7} {mode:8} {error:10.2e} {tolerance:9.0e}  {agree:5.2f} {status}{routed}")
                 if error > tolerance:
                     failures.append(f"{arch} {wtype} {mode}: {error:.3e} > {tolerance:.0e}")
     if failures:
