@@ -71,14 +71,8 @@ StatusOr<bench::EngineBenchOptions> BenchOptions(const EngineBenchFlags& flags) 
 // Measures the runner's step time on a KV pool of up to 4096 tokens and writes the profile.
 int RunProfile(const EngineBenchFlags& flags, const bench::EngineBenchOptions& options,
                const model::Model& model) {
-  const model::ModelConfig& config = model.config();
-  engine::KvCacheShape shape;
-  shape.n_layer = config.n_layer;
-  shape.n_head_kv = config.n_head_kv;
-  shape.head_dim = config.head_dim;
-  shape.block_tokens = 16;
-  shape.n_blocks = std::max<int64_t>(4, std::min<int64_t>(config.n_ctx_train, 4096) / 16);
-  shape.type = options.executor.kv_type;
+  const engine::KvCacheShape shape =
+      engine::CalibrationKvShape(model.config(), options.executor.kv_type);
   engine::KvCacheStorage storage(shape);
   engine::ModelRunner runner(model, storage, options.executor.num_threads, options.executor.isa);
   StatusOr<engine::CalibrationResult> result = engine::CalibratePerformanceModel(

@@ -203,6 +203,13 @@ void FitModel(CalibrationResult& result) {
 
 }  // namespace
 
+KvCacheShape CalibrationKvShape(const model::ModelConfig& config, kernels::GgmlType kv_type) {
+  constexpr int64_t kBlockTokens = 16;
+  const int64_t tokens = std::min<int64_t>(config.n_ctx_train, 4096);
+  return KvCacheShape::ForModel(config, kBlockTokens,
+                                std::max<int64_t>(4, tokens / kBlockTokens), kv_type);
+}
+
 StatusOr<CalibrationResult> CalibratePerformanceModel(ModelRunner& runner,
                                                       const KvCacheShape& kv_shape,
                                                       const base::Clock& clock, int repetitions) {

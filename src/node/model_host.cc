@@ -105,10 +105,8 @@ StatusOr<engine::PerformanceModel> SyntheticPerformance(const ModelHostOptions& 
     if (model == nullptr) {
       return absl::InvalidArgumentError("calibrating the synthetic engine needs --model");
     }
-    const model::ModelConfig& config = model->config();
-    const engine::KvCacheShape shape = engine::KvCacheShape::ForModel(
-        config, 16, std::max<int64_t>(4, std::min<int64_t>(config.n_ctx_train, 4096) / 16),
-        KvType(options));
+    const engine::KvCacheShape shape =
+        engine::CalibrationKvShape(model->config(), KvType(options));
     engine::KvCacheStorage storage(shape);
     engine::ModelRunner runner(*model, storage, ComputeThreads(options));
     TF_ASSIGN_OR_RETURN(engine::CalibrationResult result,

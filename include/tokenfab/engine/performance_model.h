@@ -16,6 +16,7 @@
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/status.h"
+#include "tokenfab/engine/kv_cache_storage.h"
 #include "tokenfab/engine/model_runner.h"
 #include "tokenfab/engine/scheduled_batch.h"
 
@@ -60,6 +61,10 @@ struct CalibrationResult {
   std::vector<CalibrationPoint> points;
   double max_relative_error = 0;  // of the fitted model over the points
 };
+
+// The KV pool calibration runs on for `config`: 16-token blocks holding the training context, at
+// least 64 and at most 4,096 tokens of it.
+KvCacheShape CalibrationKvShape(const model::ModelConfig& config, kernels::GgmlType kv_type);
 
 // Measures `runner` on prefill batches (one sequence, 32..512 tokens), decode batches (1..32
 // sequences at several context lengths) and mixed ones, with throw-away KV contents (the blocks
