@@ -206,8 +206,8 @@ void FitModel(CalibrationResult& result) {
 KvCacheShape CalibrationKvShape(const model::ModelConfig& config, kernels::GgmlType kv_type) {
   constexpr int64_t kBlockTokens = 16;
   const int64_t tokens = std::min<int64_t>(config.n_ctx_train, 4096);
-  return KvCacheShape::ForModel(config, kBlockTokens,
-                                std::max<int64_t>(4, tokens / kBlockTokens), kv_type);
+  return KvCacheShape::ForModel(config, kBlockTokens, std::max<int64_t>(4, tokens / kBlockTokens),
+                                kv_type);
 }
 
 StatusOr<CalibrationResult> CalibratePerformanceModel(ModelRunner& runner,

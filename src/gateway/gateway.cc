@@ -26,7 +26,10 @@ namespace tokenfab::gateway {
 struct Gateway::Impl {
   Impl(GatewayOptions options_in, ledger::Store& store_in, ledger::RateCounters& counters_in,
        base::Clock& clock_in)
-      : options(std::move(options_in)), store(store_in), counters(counters_in), clock(clock_in),
+      : options(std::move(options_in)),
+        store(store_in),
+        counters(counters_in),
+        clock(clock_in),
         policy_random(options.seed) {}
 
   StatusOr<std::shared_ptr<routing::Policy>> BuildPolicy() {
@@ -189,7 +192,6 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   server_options.pool = g.pool.get();
   server_options.max_body_bytes = g.options.max_body_bytes;
   server_options.server_name = "tokenfab-gateway";
-  server_options.clock = &clock;
   server_options.idle_timeout = std::chrono::milliseconds(120'000);
   server_options.write_timeout = std::chrono::milliseconds(120'000);
   // Errors the transport answers itself (413, 431, 404, 405, 408, 503), as the node answers them.
@@ -197,7 +199,7 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
     return api::ApiErrorResponse(api::ApiErrorForHttpStatus(status, message));
   };
   StatusOr<std::unique_ptr<net::HttpServer>> server =
-      net::HttpServer::Start(std::move(server_options), MakeRouter(g.context));
+      net::HttpServer::Start(std::move(server_options), MakeRouter(g.context), clock);
   if (!server.ok()) {
     g.poller->Stop();
     return server.status();
@@ -232,8 +234,7 @@ Status Gateway::Reload(std::shared_ptr<const fleet::FleetConfig> fleet) {
   g.fleet->Install(std::move(fleet), std::move(vocab), std::move(policy));
   g.poller->Sync();
   g.context->counters.reloads.fetch_add(1, std::memory_order_relaxed);
-  TF_LOG_INFO("fleet reloaded (generation {}): {}", g.fleet->generation()->number,
-              diff.ToString());
+  TF_LOG_INFO("fleet reloaded (generation {}): {}", g.fleet->generation()->number, diff.ToString());
   return absl::OkStatus();
 }
 
@@ -266,8 +267,7 @@ void Gateway::Stop(std::chrono::milliseconds grace) {
   // No new requests; those in flight finish (or are cancelled after the grace period) and
   // record their usage.
   g.server->Stop(grace);
-  for (int waited_ms = 0; g.context->counters.open.load() > 0 && waited_ms < 30'000;
-       ++waited_ms) {
+  for (int waited_ms = 0; g.context->counters.open.load() > 0 && waited_ms < 30'000; ++waited_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (const int64_t open = g.context->counters.open.load(); open > 0) {

@@ -52,11 +52,12 @@ Status ValidateOptions(const HttpServerOptions& options) {
 
 }  // namespace
 
-ServerCore::ServerCore(HttpServerOptions options_in, Router router_in, IoContextPool::Impl* pool_in)
+ServerCore::ServerCore(HttpServerOptions options_in, Router router_in, IoContextPool::Impl* pool_in,
+                       base::Clock& clock_in)
     : options(std::move(options_in)),
       router(std::move(router_in)),
       pool(pool_in),
-      clock(options.clock != nullptr ? options.clock : &base::RealClock::Get()),
+      clock(&clock_in),
       connections(pool_in->size()) {}
 
 HttpResponse ServerCore::ErrorResponse(int status, std::string_view message) {
@@ -261,7 +262,8 @@ void HttpServer::Impl::Stop(std::chrono::milliseconds grace) {
   if (own_pool_ != nullptr) own_pool_->Stop();
 }
 
-StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, Router router) {
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, Router router,
+                                                        base::Clock& clock) {
   TF_RETURN_IF_ERROR(ValidateOptions(options));
   std::unique_ptr<IoContextPool> own_pool;
   IoContextPool* pool = options.pool;
@@ -269,7 +271,8 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions option
     own_pool = std::make_unique<IoContextPool>(options.io_threads);
     pool = own_pool.get();
   }
-  auto core = std::make_shared<ServerCore>(std::move(options), std::move(router), &pool->impl());
+  auto core =
+      std::make_shared<ServerCore>(std::move(options), std::move(router), &pool->impl(), clock);
   auto impl = std::make_unique<Impl>(std::move(own_pool), &pool->impl(), std::move(core));
   TF_RETURN_IF_ERROR(impl->Listen());
   impl->StartAccepting();

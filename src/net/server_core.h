@@ -22,7 +22,8 @@ namespace tokenfab::net {
 class ServerConnection;
 
 struct ServerCore {
-  ServerCore(HttpServerOptions options_in, Router router_in, IoContextPool::Impl* pool_in);
+  ServerCore(HttpServerOptions options_in, Router router_in, IoContextPool::Impl* pool_in,
+             base::Clock& clock_in);
 
   // The error answer the server gives itself, in the configured format. Counts it.
   HttpResponse ErrorResponse(int status, std::string_view message);

@@ -72,9 +72,9 @@ StatusOr<engine::SchedulerConfig> SchedulerConfigFor(const ModelHostOptions& opt
   const int64_t pool_tokens = int64_t{config.num_kv_blocks} * config.block_size;
   if (options.context > 0) {
     if (shape.n_ctx_train > 0 && options.context > shape.n_ctx_train) {
-      return absl::InvalidArgumentError(fmt::format(
-          "--context {} exceeds the model's training context {}", options.context,
-          shape.n_ctx_train));
+      return absl::InvalidArgumentError(
+          fmt::format("--context {} exceeds the model's training context {}", options.context,
+                      shape.n_ctx_train));
     }
     config.max_context_tokens = static_cast<int32_t>(std::min(options.context, pool_tokens));
   }
@@ -105,8 +105,7 @@ StatusOr<engine::PerformanceModel> SyntheticPerformance(const ModelHostOptions& 
     if (model == nullptr) {
       return absl::InvalidArgumentError("calibrating the synthetic engine needs --model");
     }
-    const engine::KvCacheShape shape =
-        engine::CalibrationKvShape(model->config(), KvType(options));
+    const engine::KvCacheShape shape = engine::CalibrationKvShape(model->config(), KvType(options));
     engine::KvCacheStorage storage(shape);
     engine::ModelRunner runner(*model, storage, ComputeThreads(options));
     TF_ASSIGN_OR_RETURN(engine::CalibrationResult result,
@@ -142,7 +141,8 @@ StatusOr<std::unique_ptr<ModelHost>> ModelHost::Load(const ModelHostOptions& opt
                                                      base::Clock& clock,
                                                      base::MetricsRegistry* registry) {
   if (options.kv_type != "f16" && options.kv_type != "f32") {
-    return absl::InvalidArgumentError(fmt::format("--kv-type '{}': use f16 or f32", options.kv_type));
+    return absl::InvalidArgumentError(
+        fmt::format("--kv-type '{}': use f16 or f32", options.kv_type));
   }
   std::unique_ptr<ModelHost> host(new ModelHost());
   const bool synthetic = options.engine == EngineKind::kSynthetic;
@@ -220,8 +220,6 @@ ModelHost::~ModelHost() {
   if (engine_ != nullptr) engine_->Shutdown();
 }
 
-int64_t ModelHost::max_model_len() const {
-  return engine_->options().scheduler.max_context_tokens;
-}
+int64_t ModelHost::max_model_len() const { return engine_->options().scheduler.max_context_tokens; }
 
 }  // namespace tokenfab::node

@@ -110,7 +110,7 @@ net::Router MakeRouter(NodeContext& node) {
   return router;
 }
 
-net::HttpServerOptions HttpOptions(const NodeOptions& options, base::Clock& clock) {
+net::HttpServerOptions HttpOptions(const NodeOptions& options) {
   net::HttpServerOptions http;
   http.host = options.host;
   http.port = options.port;
@@ -123,7 +123,6 @@ net::HttpServerOptions HttpOptions(const NodeOptions& options, base::Clock& cloc
   http.read_timeout = options.read_timeout;
   http.write_timeout = options.write_timeout;
   http.request_timeout = options.request_timeout;
-  http.clock = &clock;
   // Errors the transport answers itself (413, 431, 404, 405, 408, 503) in OpenAI's shape.
   http.error_responder = [](int status, std::string_view message) {
     return api::ApiErrorResponse(api::ApiErrorForHttpStatus(status, message));
@@ -141,8 +140,8 @@ StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(const NodeOptions& optio
   auto context = std::make_shared<NodeContext>(options, clock);
   // ThreadPool(n) runs n - 1 workers; the engine thread must never run a task inline.
   context->stream_pool = std::make_unique<base::ThreadPool>(options.stream_threads + 1);
-  TF_ASSIGN_OR_RETURN(context->http, net::HttpServer::Start(HttpOptions(options, context->clock),
-                                                            MakeRouter(*context)));
+  TF_ASSIGN_OR_RETURN(context->http, net::HttpServer::Start(HttpOptions(options),
+                                                            MakeRouter(*context), context->clock));
   return std::unique_ptr<NodeServer>(new NodeServer(std::move(context)));
 }
 

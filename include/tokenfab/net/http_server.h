@@ -56,7 +56,6 @@ struct HttpServerOptions {
 
   std::string server_name = "tokenfab";  // the `Server` field; empty for none
   ErrorResponder error_responder;        // null: plain text
-  base::Clock* clock = nullptr;          // for HttpExchange::arrival_micros; null: RealClock
 };
 
 // Counters, for tests and /metrics. Monotonic except the `open_` ones.
@@ -73,9 +72,10 @@ struct HttpServerStats {
 class HttpServer {
  public:
   // Binds, listens and starts accepting. Errors: the address does not resolve, the port is
-  // taken, or the options are invalid.
-  [[nodiscard]] static StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
-                                                                   Router router);
+  // taken, or the options are invalid. `clock` (for HttpExchange::arrival_micros) must outlive
+  // the server.
+  [[nodiscard]] static StatusOr<std::unique_ptr<HttpServer>> Start(
+      HttpServerOptions options, Router router, base::Clock& clock = base::RealClock::Get());
   // Stop()s with a zero grace period when still running.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
