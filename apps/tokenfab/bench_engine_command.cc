@@ -86,82 +86,94 @@ int RunProfile(const EngineBenchFlags& flags, const bench::EngineBenchOptions& o
   return kExitOk;
 }
 
+// The throughput workload at each concurrency: a table row each, or JSON objects into `json`.
+Status RunThroughput(const EngineBenchFlags& flags, const bench::EngineBenchOptions& options,
+                     const model::Model& model, boost::json::array& json) {
+  if (!flags.json) {
+    std::printf("throughput: %d prompt + %d generated tokens per request, %d threads\n",
+                flags.prompt_tokens, flags.gen_tokens, options.executor.num_threads);
+    std::printf("%11s %14s %14s %9s %9s %9s\n", "concurrency", "decode tok/s", "e2e gen tok/s",
+                "TTFT ms", "TTFT p90", "TPOT ms");
+  }
+  for (int n : flags.concurrency) {
+    std::fprintf(stderr, "running concurrency %d...\n", n);
+    const StatusOr<bench::ThroughputResult> r =
+        bench::RunThroughputBench(model, options, n, flags.prompt_tokens, flags.gen_tokens);
+    if (!r.ok()) return r.status();
+    if (flags.json) {
+      json.push_back(boost::json::object{{"workload", "throughput"},
+                                         {"concurrency", r->concurrency},
+                                         {"prompt_tokens", r->prompt_tokens},
+                                         {"gen_tokens", r->gen_tokens},
+                                         {"decode_tokens_per_s", r->decode_tokens_per_s},
+                                         {"generated_tokens_per_s", r->generated_tokens_per_s},
+                                         {"ttft_ms", r->ttft_ms},
+                                         {"ttft_p90_ms", r->ttft_p90_ms},
+                                         {"tpot_ms", r->tpot_ms},
+                                         {"wall_s", r->wall_s}});
+    } else {
+      std::printf("%11d %14.1f %14.1f %9.1f %9.1f %9.2f\n", r->concurrency, r->decode_tokens_per_s,
+                  r->generated_tokens_per_s, r->ttft_ms, r->ttft_p90_ms, r->tpot_ms);
+      std::fflush(stdout);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The shared-prefix workload with the prefix cache on, then off.
+Status RunSharedPrefix(const EngineBenchFlags& flags, const bench::EngineBenchOptions& options,
+                       const model::Model& model, boost::json::array& json) {
+  const bench::SharedPrefixOptions& w = flags.shared;
+  if (!flags.json) {
+    std::printf(
+        "shared prefix: %d requests, %d in flight, %d-token system prompt + %d own tokens, "
+        "%d generated\n",
+        w.requests, w.concurrency, w.prefix_tokens, w.suffix_tokens, w.gen_tokens);
+    std::printf("%13s %9s %9s %9s %13s %8s\n", "prefix cache", "TTFT ms", "p50", "p90",
+                "cached share", "wall s");
+  }
+  double ttft[2] = {0, 0};
+  for (bool caching : {true, false}) {
+    std::fprintf(stderr, "running shared prefix, prefix cache %s...\n", caching ? "on" : "off");
+    const StatusOr<bench::SharedPrefixResult> r =
+        bench::RunSharedPrefixBench(model, options, w, caching);
+    if (!r.ok()) return r.status();
+    ttft[caching ? 0 : 1] = r->ttft_ms;
+    if (flags.json) {
+      json.push_back(boost::json::object{{"workload", "shared-prefix"},
+                                         {"concurrency", w.concurrency},
+                                         {"prefix_caching", caching},
+                                         {"ttft_ms", r->ttft_ms},
+                                         {"ttft_p50_ms", r->ttft_p50_ms},
+                                         {"ttft_p90_ms", r->ttft_p90_ms},
+                                         {"cached_prompt_fraction", r->cached_prompt_fraction},
+                                         {"wall_s", r->wall_s}});
+    } else {
+      std::printf("%13s %9.1f %9.1f %9.1f %12.1f%% %8.1f\n", caching ? "on" : "off", r->ttft_ms,
+                  r->ttft_p50_ms, r->ttft_p90_ms, 100 * r->cached_prompt_fraction, r->wall_s);
+      std::fflush(stdout);
+    }
+  }
+  if (!flags.json && ttft[0] > 0) {
+    std::printf("TTFT without / with the prefix cache: %.1fx\n", ttft[1] / ttft[0]);
+  }
+  return absl::OkStatus();
+}
+
 int Run(const EngineBenchFlags& flags) {
   const StatusOr<bench::EngineBenchOptions> options = BenchOptions(flags);
   if (!options.ok()) return Fail(options.status());
   StatusOr<std::unique_ptr<model::Model>> model = model::Model::Load(flags.model);
   if (!model.ok()) return Fail(model.status());
   if (!flags.profile.empty()) return RunProfile(flags, *options, **model);
-  const bool throughput = flags.workload != "shared-prefix";
-  const bool shared = flags.workload != "throughput";
   boost::json::array json;
-
-  if (throughput) {
-    if (!flags.json) {
-      std::printf("throughput: %d prompt + %d generated tokens per request, %d threads\n",
-                  flags.prompt_tokens, flags.gen_tokens, options->executor.num_threads);
-      std::printf("%11s %14s %14s %9s %9s %9s\n", "concurrency", "decode tok/s", "e2e gen tok/s",
-                  "TTFT ms", "TTFT p90", "TPOT ms");
-    }
-    for (int n : flags.concurrency) {
-      std::fprintf(stderr, "running concurrency %d...\n", n);
-      const StatusOr<bench::ThroughputResult> r =
-          bench::RunThroughputBench(**model, *options, n, flags.prompt_tokens, flags.gen_tokens);
-      if (!r.ok()) return Fail(r.status());
-      if (flags.json) {
-        json.push_back(boost::json::object{{"workload", "throughput"},
-                                           {"concurrency", r->concurrency},
-                                           {"prompt_tokens", r->prompt_tokens},
-                                           {"gen_tokens", r->gen_tokens},
-                                           {"decode_tokens_per_s", r->decode_tokens_per_s},
-                                           {"generated_tokens_per_s", r->generated_tokens_per_s},
-                                           {"ttft_ms", r->ttft_ms},
-                                           {"ttft_p90_ms", r->ttft_p90_ms},
-                                           {"tpot_ms", r->tpot_ms},
-                                           {"wall_s", r->wall_s}});
-      } else {
-        std::printf("%11d %14.1f %14.1f %9.1f %9.1f %9.2f\n", r->concurrency,
-                    r->decode_tokens_per_s, r->generated_tokens_per_s, r->ttft_ms, r->ttft_p90_ms,
-                    r->tpot_ms);
-        std::fflush(stdout);
-      }
-    }
+  if (flags.workload != "shared-prefix") {
+    const Status status = RunThroughput(flags, *options, **model, json);
+    if (!status.ok()) return Fail(status);
   }
-  if (shared) {
-    const bench::SharedPrefixOptions& w = flags.shared;
-    if (!flags.json) {
-      std::printf(
-          "shared prefix: %d requests, %d in flight, %d-token system prompt + %d own tokens, "
-          "%d generated\n",
-          w.requests, w.concurrency, w.prefix_tokens, w.suffix_tokens, w.gen_tokens);
-      std::printf("%13s %9s %9s %9s %13s %8s\n", "prefix cache", "TTFT ms", "p50", "p90",
-                  "cached share", "wall s");
-    }
-    double ttft[2] = {0, 0};
-    for (bool caching : {true, false}) {
-      std::fprintf(stderr, "running shared prefix, prefix cache %s...\n", caching ? "on" : "off");
-      const StatusOr<bench::SharedPrefixResult> r =
-          bench::RunSharedPrefixBench(**model, *options, w, caching);
-      if (!r.ok()) return Fail(r.status());
-      ttft[caching ? 0 : 1] = r->ttft_ms;
-      if (flags.json) {
-        json.push_back(boost::json::object{{"workload", "shared-prefix"},
-                                           {"concurrency", w.concurrency},
-                                           {"prefix_caching", caching},
-                                           {"ttft_ms", r->ttft_ms},
-                                           {"ttft_p50_ms", r->ttft_p50_ms},
-                                           {"ttft_p90_ms", r->ttft_p90_ms},
-                                           {"cached_prompt_fraction", r->cached_prompt_fraction},
-                                           {"wall_s", r->wall_s}});
-      } else {
-        std::printf("%13s %9.1f %9.1f %9.1f %12.1f%% %8.1f\n", caching ? "on" : "off", r->ttft_ms,
-                    r->ttft_p50_ms, r->ttft_p90_ms, 100 * r->cached_prompt_fraction, r->wall_s);
-        std::fflush(stdout);
-      }
-    }
-    if (!flags.json && ttft[0] > 0) {
-      std::printf("TTFT without / with the prefix cache: %.1fx\n", ttft[1] / ttft[0]);
-    }
+  if (flags.workload != "throughput") {
+    const Status status = RunSharedPrefix(flags, *options, **model, json);
+    if (!status.ok()) return Fail(status);
   }
   if (flags.json) std::printf("%s\n", boost::json::serialize(json).c_str());
   return kExitOk;
