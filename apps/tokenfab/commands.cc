@@ -18,6 +18,7 @@ Command AddPricesCommand(CLI::App& app);
 Command AddGatewayCommand(CLI::App& app);
 Command AddServeCommand(CLI::App& app);
 Command AddSimCommand(CLI::App& app);
+Command AddPlanCommand(CLI::App& app);
 
 std::vector<Command> AddAllCommands(CLI::App& app) {
   std::vector<Command> commands;
@@ -34,6 +35,7 @@ std::vector<Command> AddAllCommands(CLI::App& app) {
   commands.push_back(AddGatewayCommand(app));
   commands.push_back(AddServeCommand(app));
   commands.push_back(AddSimCommand(app));
+  commands.push_back(AddPlanCommand(app));
   return commands;
 }
 

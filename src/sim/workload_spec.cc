@@ -172,6 +172,39 @@ Status ReadEvent(const toml::table& table, const std::string& path, SourceMap& m
   return reader.Finish();
 }
 
+Status ReadPlanGroup(const toml::table& table, const std::string& path, SourceMap& map,
+                     PlanSpec& plan) {
+  TableReader reader(table, path, map);
+  PlanGroupBounds group;
+  double min = 0, max = -1;
+  TF_ASSIGN_OR_RETURN(group.site, reader.String("site"));
+  TF_ASSIGN_OR_RETURN(group.hardware, reader.String("hardware", ""));
+  TF_ASSIGN_OR_RETURN(min, reader.Number("min", 0));
+  TF_ASSIGN_OR_RETURN(max, reader.Number("max", -1));
+  TF_ASSIGN_OR_RETURN(group.node_cost_per_hour, reader.Number("node_cost_per_hour", -1));
+  if (!(min >= 0)) return reader.Error("min", "must be >= 0");
+  if (max >= 0 && max < min) return reader.Error("max", "must be >= min");
+  group.min = static_cast<int32_t>(min);
+  group.max = max < 0 ? -1 : static_cast<int32_t>(max);
+  plan.groups.push_back(std::move(group));
+  return reader.Finish();
+}
+
+Status ReadPlan(const toml::table& table, SourceMap& map, PlanSpec& plan) {
+  TableReader reader(table, "plan", map);
+  TF_ASSIGN_OR_RETURN(plan.node_cost_per_hour, reader.Number("node_cost_per_hour", 0));
+  TF_ASSIGN_OR_RETURN(plan.max_factor, reader.Number("max_factor", plan.max_factor));
+  if (!(plan.node_cost_per_hour >= 0)) return reader.Error("node_cost_per_hour", "must be >= 0");
+  if (!(plan.max_factor > 0)) return reader.Error("max_factor", "must be positive");
+  const toml::array* groups = nullptr;
+  TF_ASSIGN_OR_RETURN(groups, reader.OptionalArray("groups"));
+  TF_RETURN_IF_ERROR(
+      ForEachTable(groups, "plan.groups", map, [&](const toml::table& t, const std::string& path) {
+        return ReadPlanGroup(t, path, map, plan);
+      }));
+  return reader.Finish();
+}
+
 Status ReadSections(TableReader& root, SourceMap& map, SimWorkloadSpec& spec) {
   const toml::table* table = nullptr;
   TF_ASSIGN_OR_RETURN(table, root.OptionalTable("arrivals"));
@@ -204,6 +237,8 @@ Status ReadSections(TableReader& root, SourceMap& map, SimWorkloadSpec& spec) {
   if (table) TF_RETURN_IF_ERROR(ReadShape(*table, map, spec.model, spec.model_shape));
   TF_ASSIGN_OR_RETURN(table, root.OptionalTable("profiles"));
   if (table) TF_RETURN_IF_ERROR(ReadProfiles(*table, map, spec));
+  TF_ASSIGN_OR_RETURN(table, root.OptionalTable("plan"));
+  if (table) TF_RETURN_IF_ERROR(ReadPlan(*table, map, spec.plan));
   TF_ASSIGN_OR_RETURN(table, root.OptionalTable("gateway"));
   if (table) {
     TableReader reader(*table, "gateway", map);

@@ -41,6 +41,11 @@
 //   at_s = 120                     # simulated seconds from the start
 //   action = "down"                # "down" or "up"
 //   upstream = "hub-node-1"        # one upstream, or: site = "hub-west" (all its upstreams)
+//   [plan]                         # `tokenfab plan` (fleet_plan.h): search bounds and capital
+//   node_cost_per_hour = 2.5       # capital per node-hour, fleet currency (default 0)
+//   max_factor = 4                 # default max nodes of a group = fleet file's count x this
+//   [[plan.groups]]                # bounds for a site's nodes (of one hardware model, if given)
+//   site = "hub-west"; hardware = "NVIDIA H800 SXM5"; min = 1; max = 16; node_cost_per_hour = 3
 //
 // Every section is optional; a misspelt key is an error naming its line. Plain data.
 #pragma once
@@ -85,6 +90,21 @@ struct TimelineEvent {
   std::string site;
 };
 
+// Bounds for `tokenfab plan` on the nodes of a site (all hardware, or one hardware model).
+struct PlanGroupBounds {
+  std::string site;
+  std::string hardware;  // Hardware::model; empty: every model at the site
+  int32_t min = 0;
+  int32_t max = -1;                // -1: the fleet file's count x max_factor
+  double node_cost_per_hour = -1;  // -1: PlanSpec::node_cost_per_hour
+};
+
+struct PlanSpec {
+  double node_cost_per_hour = 0;  // capital per node-hour, fleet currency
+  double max_factor = 4;
+  std::vector<PlanGroupBounds> groups;
+};
+
 struct SimWorkloadSpec {
   std::string model = "qwen3-8b";
   double duration_s = 600;
@@ -101,6 +121,7 @@ struct SimWorkloadSpec {
   std::map<std::string, engine::PerformanceModel> profiles;  // by upstream name
   int64_t poll_interval_ms = 200;
   std::vector<TimelineEvent> events;
+  PlanSpec plan;
 
   // The model shape to simulate: [model_shape], else KnownModelShape(model); NotFound else.
   [[nodiscard]] StatusOr<ModelShape> Shape() const;
