@@ -151,7 +151,7 @@ struct Q4_KKernel {
     for (int64_t b = 0; b < k / 256; ++b) {
       const BlockQ4_K& x = w[b];
       avx2::PrefetchAhead(&x, 3);
-      alignas(16) int16_t sm[16];
+      alignas(32) int16_t sm[16];  // a 32-byte aligned store fills it
       const __m128i sm8 = avx2::Q4KScalesMins(x.scales);
       _mm256_store_si256(reinterpret_cast<__m256i*>(sm), _mm256_cvtepu8_epi16(sm8));
       const __m128i mins = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sm + 8));
