@@ -46,6 +46,8 @@ class GgufModel:
         alignment = self.kv.get("general.alignment", 32)
         data_start = (self.pos + alignment - 1) // alignment * alignment
         self.tensors = {name: (dims, t, data_start + off) for name, dims, t, off in infos}
+        # Dequantised once: a forward pass reads every tensor, and the test runs several.
+        self._dequantized = {}
 
     def _take(self, n):
         out = self.data[self.pos:self.pos + n]
@@ -66,21 +68,45 @@ class GgufModel:
             return self._string()
         if value_type == 9:
             item_type = self._scalar(4)
-            return [self._value(item_type) for _ in range(self._scalar(10))]
+            return self._array(item_type, self._scalar(10))
         return self._scalar(value_type)
+
+    def _array(self, item_type, count):
+        # Vocabularies hold ~150k strings: read them in one tight loop, scalars in one buffer.
+        if item_type in _SCALARS:
+            dtype = np.dtype(_SCALARS[item_type])
+            return np.frombuffer(self._take(count * dtype.itemsize), dtype).tolist()
+        if item_type != 8:
+            return [self._value(item_type) for _ in range(count)]
+        data, pos, out = self.data, self.pos, []
+        for _ in range(count):
+            length = int.from_bytes(data[pos:pos + 8], "little")
+            pos += 8
+            out.append(data[pos:pos + length].decode("utf-8", errors="surrogateescape"))
+            pos += length
+        if pos > len(data):
+            raise ValueError("truncated GGUF file")
+        self.pos = pos
+        return out
 
     def has(self, name):
         return name in self.tensors
 
     def tensor(self, name):
-        """The tensor as float64, numpy shape = reversed GGUF dims (rows, row_length)."""
+        """The tensor as float64, numpy shape = reversed GGUF dims (rows, row_length); read-only."""
+        if name not in self._dequantized:
+            self._dequantized[name] = self._dequantize(name)
+        return self._dequantized[name]
+
+    def _dequantize(self, name):
         dims, ggml_type, start = self.tensors[name]
         _, block, block_bytes = TYPES[ggml_type]
         count = int(np.prod(dims))
         raw = np.frombuffer(self.data, dtype=np.uint8, count=count // block * block_bytes,
                             offset=start)
-        values = dequantize(ggml_type, raw, count)
-        return values.reshape(list(reversed(dims)))
+        values = dequantize(ggml_type, raw, count).reshape(list(reversed(dims)))
+        values.flags.writeable = False
+        return values
 
 
 def _half(raw_u8_pairs):
