@@ -13,17 +13,21 @@ constexpr int64_t kSecond = 1'000'000;
 class AdmissionTest : public testing::Test {
  protected:
   void SetUp() override {
-    const std::filesystem::path dir =
-        std::filesystem::path(testing::TempDir()) / fmt::format("admission-{}", getpid());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore((dir / "ledger.sqlite").string());
+    dir_ = std::filesystem::path(testing::TempDir()) / fmt::format("admission-{}", getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore((dir_ / "ledger.sqlite").string());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     tier_.name = "standard";
     tier_.priority = 3;
     tenant_.name = "acme";
     tenant_.tier = "standard";
+  }
+
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
   }
 
   StatusOr<Admission> Admit(AdmissionController& c, int64_t prompt, int64_t max_output,
@@ -50,6 +54,7 @@ class AdmissionTest : public testing::Test {
   // Starts at 2024-03-10 12:00 UTC.
   base::ManualClock clock_{0, 1'710'072'000'000'000};
   LocalCounters counters_;
+  std::filesystem::path dir_;
   std::unique_ptr<Store> store_;
   Tier tier_;
   Tenant tenant_;

@@ -11,11 +11,10 @@ namespace {
 class AuthenticatorTest : public testing::Test {
  protected:
   void SetUp() override {
-    const std::filesystem::path dir =
-        std::filesystem::path(testing::TempDir()) / fmt::format("auth-{}", getpid());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    path_ = (dir / "ledger.sqlite").string();
+    dir_ = std::filesystem::path(testing::TempDir()) / fmt::format("auth-{}", getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "ledger.sqlite").string();
     StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -26,7 +25,13 @@ class AuthenticatorTest : public testing::Test {
     ASSERT_TRUE(store_->CreateTenant(acme).ok());
   }
 
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
   std::string path_;
+  std::filesystem::path dir_;
   std::unique_ptr<Store> store_;
   base::ManualClock clock_;
 };

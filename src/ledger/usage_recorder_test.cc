@@ -111,13 +111,17 @@ class ObservedStore final : public Store {
 class UsageRecorderTest : public testing::Test {
  protected:
   void SetUp() override {
-    const std::filesystem::path dir =
-        std::filesystem::path(testing::TempDir()) / fmt::format("recorder-{}", getpid());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    StatusOr<std::unique_ptr<Store>> inner = OpenSqliteStore((dir / "ledger.sqlite").string());
+    dir_ = std::filesystem::path(testing::TempDir()) / fmt::format("recorder-{}", getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    StatusOr<std::unique_ptr<Store>> inner = OpenSqliteStore((dir_ / "ledger.sqlite").string());
     ASSERT_TRUE(inner.ok()) << inner.status();
     store_ = std::make_unique<ObservedStore>(std::move(*inner));
+  }
+
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
   }
 
   static UsageEvent Event(int i) {
@@ -131,6 +135,7 @@ class UsageRecorderTest : public testing::Test {
   }
 
   base::ManualClock clock_{0, 1'700'000'000'000'000};
+  std::filesystem::path dir_;
   std::unique_ptr<ObservedStore> store_;
 };
 
