@@ -21,7 +21,9 @@ if(TOKENFAB_THREAD_SAFETY)
   list(APPEND TOKENFAB_WARNINGS ${TOKENFAB_THREAD_SAFETY_FLAGS})
 endif()
 
-if(TOKENFAB_SANITIZE)
+# The fuzz targets run under the same sanitizers, so one sanitizer build serves the unit tests and
+# the fuzzers (CI builds the libraries once for both).
+if(TOKENFAB_SANITIZE OR TOKENFAB_FUZZ)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
@@ -30,7 +32,6 @@ if(TOKENFAB_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "TOKENFAB_FUZZ needs clang (libFuzzer)")
   endif()
-  # Instrument the libraries for coverage; only fuzz targets link the libFuzzer main.
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=address,undefined)
+  # Coverage instrumentation everywhere; only the fuzz targets link libFuzzer's main.
+  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
