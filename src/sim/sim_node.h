@@ -12,7 +12,8 @@
 // at most every `hashes_refresh_us`, as the engine does).
 //
 // Ownership: owns its clock, scheduler and models; borrows the upstream and site descriptions
-// (from the FleetConfig, which must outlive it). Not thread-safe.
+// (from the FleetConfig, which must outlive it; SetSite moves to another config's site, which
+// must outlive it too). Not thread-safe.
 #pragma once
 
 #include <array>
@@ -83,6 +84,10 @@ class SimNode {
   // over: see FailAll) or brings it back up, empty.
   void SetDown(bool down, int64_t now_us);
   bool down() const { return down_; }
+  // The site's energy terms from `now_us` on (a price change): idle time up to now is accounted
+  // at the old terms; a step in flight is accounted at its end, at the new ones. `site` must
+  // outlive the node.
+  void SetSite(const fleet::Site& site, int64_t now_us);
   // Fails every live request (the node was lost). REQUIRES: !in_step().
   void FailAll(int64_t now_us);
 
@@ -102,7 +107,7 @@ class SimNode {
   void Account(int64_t start_us, int64_t duration_us, double utilisation);
 
   const fleet::Upstream& upstream_;
-  const fleet::Site& site_;
+  const fleet::Site* site_;
   const StepTimeModel model_;
   const SimNodeOptions options_;
   base::ManualClock clock_;

@@ -106,30 +106,6 @@ Status Simulation::Impl::BuildNodes() {
   return absl::OkStatus();
 }
 
-Status Simulation::Impl::ResolveTimeline() {
-  for (const TimelineEvent& event : spec_.events) {
-    std::vector<uint32_t> hit;
-    if (!event.upstream.empty()) {
-      std::optional<uint32_t> up = config_->FindUpstream(event.upstream);
-      if (!up) {
-        return absl::InvalidArgumentError(
-            fmt::format("timeline: unknown upstream \"{}\"", event.upstream));
-      }
-      hit.push_back(*up);
-    } else {
-      std::optional<uint32_t> site = config_->FindSite(event.site);
-      if (!site) {
-        return absl::InvalidArgumentError(fmt::format("timeline: unknown site \"{}\"", event.site));
-      }
-      for (uint32_t u = 0; u < config_->upstreams().size(); ++u) {
-        if (config_->upstreams()[u].site_index == *site) hit.push_back(u);
-      }
-    }
-    timeline_nodes_.push_back(std::move(hit));
-  }
-  return absl::OkStatus();
-}
-
 SimResult Simulation::Impl::Run(const ProgressFn& progress) {
   const auto start = std::chrono::steady_clock::now();
   const auto wall = [&] {
@@ -187,18 +163,6 @@ void Simulation::Impl::OnStepEnd(uint32_t node_index) {
   if (node.down()) node.FailAll(core_.now_us());  // it went down during the step
   CollectTerminated(node_index);
   RunNode(node_index);
-}
-
-void Simulation::Impl::OnTimeline(uint64_t index) {
-  const TimelineEvent& event = spec_.events[index];
-  for (uint32_t n : timeline_nodes_[index]) {
-    SimNode& node = *nodes_[n];
-    node.SetDown(event.down, core_.now_us());
-    if (event.down && !node.in_step()) {
-      node.FailAll(core_.now_us());
-      CollectTerminated(n);
-    }
-  }
 }
 
 void Simulation::Impl::OnArrival(uint64_t index) {

@@ -171,7 +171,7 @@ TEST(SimulationTest, ASiteDownFailsItsRequestsAndRoutingAvoidsItUntilItIsBack) {
   down.site = "hub-west";
   TimelineEvent up = down;
   up.at_s = 40;
-  up.down = false;
+  up.action = TimelineEvent::Action::kUp;
   spec.events = {down, up};
   base::Random random(4);
   auto plan = PlanSyntheticWorkload(spec, {2.0, 0}, random);
