@@ -25,7 +25,9 @@ SimNode::SimNode(const fleet::Upstream& upstream, const fleet::Site& site, StepT
       options_(options),
       clock_(0, options.wall_origin_us),
       scheduler_(options.scheduler, clock_),
-      rates_(options.rate_time_constant_us) {}
+      rates_(options.rate_time_constant_us) {
+  series_.bucket_us = options.series_bucket_us;
+}
 
 Status SimNode::Submit(engine::RequestSpec spec, int64_t now_us) {
   if (now_us > clock_.NowMicros()) clock_.Set(now_us);
@@ -79,6 +81,7 @@ int64_t SimNode::BeginStep(int64_t now_us) {
   in_step_ = true;
   step_start_us_ = now;
   step_end_us_ = now + duration;
+  step_waiting_ = scheduler_.num_waiting();
   return step_end_us_;
 }
 
@@ -91,6 +94,8 @@ void SimNode::EndStep() {
     if (batch_.sequences[i].logits) results_[i].token = kSimToken;
   }
   totals_.kv_usage_us += scheduler_.kv().Usage() * static_cast<double>(duration);
+  series_.AddStep(step_start_us_, step_end_us_, scheduler_.kv().Usage(), step_waiting_,
+                  int64_t{batch_.num_prefill_tokens} + batch_.num_decode_tokens);
   scheduler_.Update(batch_, results_);
   rates_.Record(duration, batch_.num_prefill_tokens, batch_.num_decode_tokens);
   ++totals_.steps;

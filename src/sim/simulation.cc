@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -72,10 +73,19 @@ StatusOr<StepTimeModel> Simulation::Impl::NodeModel(const fleet::Upstream& up,
   return StepTimeModel::Roofline(up.hardware, shape, spec_.roofline);
 }
 
+int64_t Simulation::Impl::SeriesIntervalMicros() const {
+  if (options_.series_interval_s > 0) {
+    return std::max<int64_t>(1, static_cast<int64_t>(options_.series_interval_s * 1e6));
+  }
+  const double window_s = plan_.empty() ? spec_.duration_s : plan_.back().arrival_us / 1e6;
+  return static_cast<int64_t>(std::max(1.0, std::ceil(window_s / 60))) * 1'000'000;
+}
+
 Status Simulation::Impl::BuildNodes() {
   TF_ASSIGN_OR_RETURN(const ModelShape shape, spec_.Shape());
   SimNodeOptions node_options;
   node_options.wall_origin_us = core_.clock().WallMicros();
+  node_options.series_bucket_us = SeriesIntervalMicros();
   max_prompt_tokens_ = INT32_MAX;
   for (const fleet::Upstream& up : config_->upstreams()) {
     const double memory =
@@ -289,6 +299,7 @@ SimResult Simulation::Impl::Collect(double wall_s) {
   result.policy = policy_spec_;
   result.end_us = core_.now_us();
   result.events = core_.events_handled();
+  result.series_interval_us = SeriesIntervalMicros();
   result.wall_s = wall_s;
   for (const std::unique_ptr<SimNode>& node : nodes_) {
     node->CloseAccounts(result.end_us);
@@ -310,6 +321,7 @@ SimResult Simulation::Impl::Collect(double wall_s) {
     r.co2_g = t.co2_g;
     r.kv_blocks_used_at_end = node->scheduler().kv().num_used_blocks();
     r.live_requests_at_end = node->scheduler().num_live();
+    r.series = node->series();
     result.nodes.push_back(std::move(r));
   }
   result.outcomes = outcomes_;

@@ -45,6 +45,8 @@ class Simulation::Impl final : public EventHandler {
   };
 
   [[nodiscard]] Status BuildNodes();
+  // The per-site time series' bucket width (SimOptions::series_interval_s).
+  int64_t SeriesIntervalMicros() const;
   // An upstream's step-time model: the workload spec's [profiles] entry, else the fleet file's
   // `profile` (a step-profile JSON file), else the roofline from its hardware.
   [[nodiscard]] StatusOr<StepTimeModel> NodeModel(const fleet::Upstream& up,
