@@ -106,10 +106,8 @@ TEST(TimelineTest, ADrainedNodeGetsNoNewRequestAndFinishesWhatItHas) {
   for (const NodeResult& node : result.nodes) EXPECT_EQ(node.kv_blocks_used_at_end, 0);
 }
 
-// One idle node at a flat 0.4 per kWh, PUE 1, 100 W idle, for 200 s (the last event, a no-op,
-// ends the run). At 100 s the price triples: 100 s x 100 W = 2.7778 Wh at 0.4 and as much at 1.2,
-// 0.0044444 in all (0.0022222 at 0.4 throughout; 0.0066667 if the whole span took the new price).
-TEST(TimelineTest, APriceChangeReachesTheEnergyAccountAtItsTime) {
+// One node at site "s": a flat 0.4 per kWh, PUE 1, 100 W idle and 500 W busy.
+std::shared_ptr<const fleet::FleetConfig> OneNodeFleet() {
   fleet::FleetSpec fleet;
   fleet.currency = "CNY";
   fleet::Region region;
@@ -124,7 +122,7 @@ TEST(TimelineTest, APriceChangeReachesTheEnergyAccountAtItsTime) {
   fleet::Upstream node;
   node.name = "n";
   auto url = net::ParseHttpUrl("http://127.0.0.1:1");
-  ASSERT_TRUE(url.ok());
+  TF_CHECK(url.ok());
   node.url = *url;
   node.models = {"qwen3-8b"};
   node.site = "s";
@@ -135,36 +133,76 @@ TEST(TimelineTest, APriceChangeReachesTheEnergyAccountAtItsTime) {
   node.hardware.power_max_w = 500;
   fleet.upstreams = {node};
   auto config = fleet::FleetConfig::Create(fleet);
-  ASSERT_TRUE(config.ok()) << config.status();
-  auto shared = std::make_shared<const fleet::FleetConfig>(*std::move(config));
-  const auto run = [&](std::vector<TimelineEvent> events) {
-    SimWorkloadSpec spec;
-    spec.model = "qwen3-8b";
-    spec.duration_s = 1;
-    spec.node.memory_gib = 24;  // a small KV pool: 24 x 0.9 GiB less 16.4 GB of weights
-    spec.tiers = {DefaultTier()};
-    TimelineEvent end;
-    end.at_s = 200;
-    end.action = Action::kUp;
-    end.site = "s";
-    events.push_back(end);
-    spec.events = std::move(events);
-    auto sim = Simulation::Create(shared, spec, {}, {});
-    TF_CHECK(sim.ok()) << sim.status().ToString();
-    const SimResult result = (*sim)->Run();
-    TF_CHECK(result.end_us == 200'000'000) << result.end_us;
-    return result.nodes[0].cost;
-  };
+  TF_CHECK(config.ok()) << config.status().ToString();
+  return std::make_shared<const fleet::FleetConfig>(*std::move(config));
+}
+
+// Runs `plan` on OneNodeFleet with `events` for 200 s (a last, no-op event ends the run there);
+// every step takes 1 ms (a measured profile of base = 1000 µs). Returns the node's figures.
+NodeResult RunOneNode(std::vector<TimelineEvent> events, std::vector<SimRequest> plan) {
+  SimWorkloadSpec spec;
+  spec.model = "qwen3-8b";
+  spec.duration_s = 1;
+  spec.node.memory_gib = 24;  // a small KV pool: 24 x 0.9 GiB less 16.4 GB of weights
+  spec.tiers = {DefaultTier()};
+  spec.profiles["n"] = engine::PerformanceModel{.base_us = 1000};
+  TimelineEvent end;
+  end.at_s = 200;
+  end.action = Action::kUp;
+  end.site = "s";
+  events.push_back(end);
+  spec.events = std::move(events);
+  auto sim = Simulation::Create(OneNodeFleet(), spec, std::move(plan), {});
+  TF_CHECK(sim.ok()) << sim.status().ToString();
+  SimResult result = (*sim)->Run();
+  TF_CHECK(result.end_us == 200'000'000) << result.end_us;
+  return std::move(result.nodes[0]);
+}
+
+TimelineEvent TriplePriceAt100s() {
   TimelineEvent price;
   price.at_s = 100;
   price.action = Action::kPrice;
   price.site = "s";
   price.price_factor = 3;
-  EXPECT_NEAR(run({}), 0.0022222, 1e-6);
-  EXPECT_NEAR(run({price}), 0.0044444, 1e-6);
+  return price;
+}
+
+// The node idle for 200 s; at 100 s the price triples: 100 s x 100 W = 2.7778 Wh at 0.4 and as
+// much at 1.2, 0.0044444 in all (0.0022222 at 0.4 throughout; 0.0066667 if the whole span took
+// the new price).
+TEST(TimelineTest, APriceChangeReachesTheEnergyAccountAtItsTime) {
+  EXPECT_NEAR(RunOneNode({}, {}).cost, 0.0022222, 1e-6);
+  TimelineEvent price = TriplePriceAt100s();
+  EXPECT_NEAR(RunOneNode({price}, {}).cost, 0.0044444, 1e-6);
   price.price_factor = -1;
   price.price = 0.4;  // a flat price equal to the old one changes nothing
-  EXPECT_NEAR(run({price}), 0.0022222, 1e-6);
+  EXPECT_NEAR(RunOneNode({price}, {}).cost, 0.0022222, 1e-6);
+}
+
+// Two requests of 16 + 1000 tokens, at 10 s and at 150 s: each runs 1000 steps of 1 ms (one
+// prefill, 999 decodes), 1 s at 500 W, 400 W above idle: 0.11111 Wh over its idle cost. At 0.4
+// throughout they add 2 x 0.11111 Wh x 0.4 = 8.8889e-5 to the idle run's cost, 4.3745e-8 per
+// token (of 1016 each); with the price tripled at 100 s, the second costs three times the first:
+// 0.11111 Wh x (0.4 + 1.2) = 1.7778e-4, the second's tokens 1.3123e-7 each.
+TEST(TimelineTest, APriceChangeTriplesTheEnergyCostOfTokensServedAfterIt) {
+  std::vector<SimRequest> plan(2);
+  for (SimRequest& request : plan) {
+    request.input_tokens = 16;
+    request.output_tokens = 1000;
+  }
+  plan[0].arrival_us = 10'000'000;
+  plan[1].arrival_us = 150'000'000;
+  const NodeResult flat = RunOneNode({}, plan);
+  ASSERT_EQ(flat.generated_tokens, 2000);
+  ASSERT_EQ(flat.busy_us, 2'000'000);
+  EXPECT_NEAR(flat.cost - RunOneNode({}, {}).cost, 8.8888889e-5, 1e-11);
+  const NodeResult changed = RunOneNode({TriplePriceAt100s()}, plan);
+  ASSERT_EQ(changed.busy_us, 2'000'000);
+  const double served = changed.cost - RunOneNode({TriplePriceAt100s()}, {}).cost;
+  EXPECT_NEAR(served, 1.7777778e-4, 1e-11);
+  // Per token: the first request's share is the flat run's half.
+  EXPECT_NEAR((served - (flat.cost - RunOneNode({}, {}).cost) / 2) / 1016, 1.312336e-7, 1e-12);
 }
 
 }  // namespace
