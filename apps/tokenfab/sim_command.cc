@@ -4,7 +4,7 @@
 //
 //   tokenfab sim --fleet FILE (--trace FILE --trace-format azure|mooncake | --workload SPEC.toml)
 //       [--policy SPEC]... [--rate-scale X] [--duration S] [--seed N] [--exact-steps] [--json]
-//       [--compare NEW.toml] [--html OUT]
+//       [--compare NEW.toml] [--html OUT] [--series-interval S]
 //
 // With both --trace and --workload, the spec supplies tiers, node and model settings and the
 // trace the arrivals. Several --policy flags run the same workload and seed once per policy and
@@ -40,6 +40,7 @@ struct SimFlags {
   std::vector<std::string> policies;
   double rate_scale = 1.0;
   double duration_s = 0;
+  double series_interval_s = 0;
   uint64_t seed = 1;
   bool exact_steps = false;
   bool json = false;
@@ -86,6 +87,7 @@ StatusOr<std::vector<sim::PolicyReport>> RunPolicies(
     options.policy = policy;
     options.seed = flags.seed;
     options.exact_steps = flags.exact_steps;
+    options.series_interval_s = flags.series_interval_s;
     TF_ASSIGN_OR_RETURN(std::unique_ptr<sim::Simulation> simulation,
                         sim::Simulation::Create(config, spec, plan, options));
     sim::SimResult result = simulation->Run(tty ? sim::ProgressFn(ShowProgress) : nullptr);
@@ -154,6 +156,8 @@ Command AddSimCommand(CLI::App& app) {
   cmd->add_flag("--exact-steps", flags->exact_steps, "One event per engine step");
   cmd->add_flag("--json", flags->json, "Print JSON");
   cmd->add_option("--html", flags->html, "Also write a self-contained HTML report with plots");
+  cmd->add_option("--series-interval", flags->series_interval_s,
+                  "Seconds per point of the per-site time series (default: window / 60)");
   cmd->add_option("--compare", flags->compare,
                   "Second fleet file: run both on the same workload and seed, print differences");
   return {cmd, [flags] { return Run(*flags); }};

@@ -23,6 +23,10 @@ SimGateway::SimGateway(std::shared_ptr<const fleet::FleetConfig> config,
   }
 }
 
+void SimGateway::Install(std::shared_ptr<const fleet::FleetConfig> config) {
+  generation_ = fleet_.Install(std::move(config), nullptr, generation_->policy);
+}
+
 std::shared_ptr<const fleet::FleetSnapshot> SimGateway::Snapshot() const {
   return fleet_.Snapshot(*generation_);
 }

@@ -50,6 +50,11 @@ class SimGateway {
   void ReportPoll(uint32_t upstream, const StatusOr<gateway::UpstreamLoad>& load,
                   int64_t rtt_micros);
 
+  // Reloads the fleet file as the gateway does (FleetState::Install), with the same policy:
+  // upstreams keep their polled state, in-flight counts and breakers (names and URLs must not
+  // change). The timeline's drains and price changes come this way.
+  void Install(std::shared_ptr<const fleet::FleetConfig> config);
+
   // What routing sees now.
   std::shared_ptr<const fleet::FleetSnapshot> Snapshot() const;
   routing::Policy& policy() { return *generation_->policy; }

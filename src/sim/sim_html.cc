@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -95,6 +96,57 @@ std::string Cdf(const std::string& title, const std::string& x_label,
   return svg + "</svg>\n";
 }
 
+// Lines over time, one per series (values by bucket of `interval_s`), with the y scale.
+std::string Lines(const std::string& title, double interval_s,
+                  const std::vector<const std::vector<double>*>& series) {
+  size_t buckets = 1;
+  double y_max = 0;
+  for (const std::vector<double>* s : series) {
+    buckets = std::max(buckets, s->size());
+    for (double v : *s) y_max = std::max(y_max, v);
+  }
+  y_max = y_max > 0 ? y_max * 1.05 : 1;
+  std::string svg = Frame(title, "simulated s", interval_s * static_cast<double>(buckets));
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.3g}</text>\n", kLeft - 4,
+                     kTop + 8, y_max);
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">0</text>\n", kLeft - 4,
+                     kHeight - kBottom);
+  const double w = kWidth - kLeft - 10, h = kHeight - kTop - kBottom;
+  for (size_t i = 0; i < series.size(); ++i) {
+    std::string points;
+    for (size_t b = 0; b < series[i]->size(); ++b) {
+      const double x = kLeft + w * (static_cast<double>(b) + 0.5) / static_cast<double>(buckets);
+      points += fmt::format("{:.1f},{:.1f} ", x, kTop + h * (1.0 - (*series[i])[b] / y_max));
+    }
+    svg +=
+        fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
+                    Colour(i), points);
+  }
+  return svg + "</svg>\n";
+}
+
+// Per site over time, for one policy: a plot per measure, a line per site.
+std::string SiteSeries(const PolicyReport& report) {
+  std::string html = "<h3>" + Escape(report.policy) + "</h3>\n<p>";
+  for (size_t s = 0; s < report.sites.size(); ++s) {
+    html += fmt::format("<span style=\"color:{}\">&#9632;</span> {} &nbsp; ", Colour(s),
+                        Escape(report.sites[s].site));
+  }
+  html += "</p>\n";
+  using Member = std::vector<double> SiteReport::*;
+  const std::pair<const char*, Member> plots[] = {
+      {"compute utilisation", &SiteReport::compute_series},
+      {"KV utilisation", &SiteReport::kv_series},
+      {"waiting requests", &SiteReport::queue_series},
+      {"tokens/s", &SiteReport::tokens_per_s_series}};
+  for (const auto& [title, member] : plots) {
+    std::vector<const std::vector<double>*> series;
+    for (const SiteReport& site : report.sites) series.push_back(&(site.*member));
+    html += Lines(title, report.series_interval_s, series);
+  }
+  return html;
+}
+
 // One bar per policy.
 std::string Bars(const std::string& title, const std::vector<PolicyReport>& reports,
                  const std::function<double(const PolicyReport&)>& value) {
@@ -156,6 +208,8 @@ std::string FormatHtml(const std::vector<PolicyReport>& reports,
     html += Bars(reports[0].sites[s].site, reports,
                  [s](const PolicyReport& r) { return r.sites[s].compute_utilisation; });
   }
+  html += "<h2>Sites over time</h2>\n";
+  for (const PolicyReport& report : reports) html += SiteSeries(report);
   return html + "</body></html>\n";
 }
 

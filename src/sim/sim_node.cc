@@ -20,12 +20,14 @@ constexpr engine::Token kSimToken = 1;
 SimNode::SimNode(const fleet::Upstream& upstream, const fleet::Site& site, StepTimeModel model,
                  const SimNodeOptions& options)
     : upstream_(upstream),
-      site_(site),
+      site_(&site),
       model_(std::move(model)),
       options_(options),
       clock_(0, options.wall_origin_us),
       scheduler_(options.scheduler, clock_),
-      rates_(options.rate_time_constant_us) {}
+      rates_(options.rate_time_constant_us) {
+  series_.bucket_us = options.series_bucket_us;
+}
 
 Status SimNode::Submit(engine::RequestSpec spec, int64_t now_us) {
   if (now_us > clock_.NowMicros()) clock_.Set(now_us);
@@ -48,6 +50,11 @@ void SimNode::SetDown(bool down, int64_t now_us) {
     accounted_until_us_ = std::max(accounted_until_us_, now_us);
   }
   down_ = down;
+}
+
+void SimNode::SetSite(const fleet::Site& site, int64_t now_us) {
+  if (!in_step_) CloseAccounts(now_us);
+  site_ = &site;
 }
 
 void SimNode::FailAll(int64_t now_us) {
@@ -74,6 +81,7 @@ int64_t SimNode::BeginStep(int64_t now_us) {
   in_step_ = true;
   step_start_us_ = now;
   step_end_us_ = now + duration;
+  step_waiting_ = scheduler_.num_waiting();
   return step_end_us_;
 }
 
@@ -86,6 +94,8 @@ void SimNode::EndStep() {
     if (batch_.sequences[i].logits) results_[i].token = kSimToken;
   }
   totals_.kv_usage_us += scheduler_.kv().Usage() * static_cast<double>(duration);
+  series_.AddStep(step_start_us_, step_end_us_, scheduler_.kv().Usage(), step_waiting_,
+                  int64_t{batch_.num_prefill_tokens} + batch_.num_decode_tokens);
   scheduler_.Update(batch_, results_);
   rates_.Record(duration, batch_.num_prefill_tokens, batch_.num_decode_tokens);
   ++totals_.steps;
@@ -113,14 +123,14 @@ void SimNode::Account(int64_t start_us, int64_t duration_us, double utilisation)
   if (duration_us <= 0) return;
   const double hours = static_cast<double>(duration_us) / 3.6e9;
   const double it_wh = upstream_.hardware.PowerW(utilisation) * hours;
-  const double facility_wh = fleet::FacilityEnergyWh(site_.energy, it_wh);
+  const double facility_wh = fleet::FacilityEnergyWh(site_->energy, it_wh);
   // Price at the middle of the interval (idle gaps may span an hour boundary).
   const int64_t wall = options_.wall_origin_us + start_us + duration_us / 2;
   totals_.it_wh += it_wh;
   totals_.facility_wh += facility_wh;
   totals_.cost +=
-      facility_wh / 1000.0 * fleet::PriceAt(site_.energy, site_.utc_offset_minutes, wall);
-  totals_.co2_g += fleet::CarbonGrams(site_.energy, facility_wh);
+      facility_wh / 1000.0 * fleet::PriceAt(site_->energy, site_->utc_offset_minutes, wall);
+  totals_.co2_g += fleet::CarbonGrams(site_->energy, facility_wh);
   accounted_until_us_ = std::max(accounted_until_us_, start_us + duration_us);
 }
 

@@ -12,7 +12,8 @@
 // at most every `hashes_refresh_us`, as the engine does).
 //
 // Ownership: owns its clock, scheduler and models; borrows the upstream and site descriptions
-// (from the FleetConfig, which must outlive it). Not thread-safe.
+// (from the FleetConfig, which must outlive it; SetSite moves to another config's site, which
+// must outlive it too). Not thread-safe.
 #pragma once
 
 #include <array>
@@ -26,6 +27,7 @@
 #include "tokenfab/engine/scheduled_request.h"
 #include "tokenfab/engine/scheduler.h"
 #include "tokenfab/fleet/fleet_config.h"
+#include "tokenfab/sim/node_series.h"
 #include "tokenfab/sim/step_time_model.h"
 
 namespace tokenfab::sim {
@@ -36,7 +38,8 @@ struct SimNodeOptions {
   int32_t max_reported_block_hashes = 4096;  // as EngineOptions
   int64_t hashes_refresh_us = 100'000;       // as EngineOptions::load_hashes_refresh_us
   int64_t rate_time_constant_us = 2'000'000;
-  int64_t wall_origin_us = 0;  // wall time (µs since the epoch) at simulated time 0
+  int64_t wall_origin_us = 0;    // wall time (µs since the epoch) at simulated time 0
+  int64_t series_bucket_us = 0;  // series() bucket width; 0: no series kept
 };
 
 // Energy and work totals of one node. Plain data.
@@ -83,6 +86,10 @@ class SimNode {
   // over: see FailAll) or brings it back up, empty.
   void SetDown(bool down, int64_t now_us);
   bool down() const { return down_; }
+  // The site's energy terms from `now_us` on (a price change): idle time up to now is accounted
+  // at the old terms; a step in flight is accounted at its end, at the new ones. `site` must
+  // outlive the node.
+  void SetSite(const fleet::Site& site, int64_t now_us);
   // Fails every live request (the node was lost). REQUIRES: !in_step().
   void FailAll(int64_t now_us);
 
@@ -94,6 +101,8 @@ class SimNode {
 
   const engine::Scheduler& scheduler() const { return scheduler_; }
   const NodeTotals& totals() const { return totals_; }
+  // The node's steps by time bucket (options.series_bucket_us).
+  const NodeSeries& series() const { return series_; }
   const fleet::Upstream& upstream() const { return upstream_; }
   const StepTimeModel& model() const { return model_; }
 
@@ -102,7 +111,7 @@ class SimNode {
   void Account(int64_t start_us, int64_t duration_us, double utilisation);
 
   const fleet::Upstream& upstream_;
-  const fleet::Site& site_;
+  const fleet::Site* site_;
   const StepTimeModel model_;
   const SimNodeOptions options_;
   base::ManualClock clock_;
@@ -113,6 +122,7 @@ class SimNode {
   bool in_step_ = false;
   int64_t step_start_us_ = 0;
   int64_t step_end_us_ = 0;
+  int32_t step_waiting_ = 0;        // requests left waiting when the step in flight began
   int64_t accounted_until_us_ = 0;  // energy accounted up to here
   int64_t hashes_at_us_ = -1;       // when cached_hashes_ was taken
   std::vector<uint64_t> cached_hashes_;
@@ -120,6 +130,7 @@ class SimNode {
   std::vector<engine::RequestId> live_ids_;  // submitted, not yet handed back (any order)
   bool down_ = false;
   NodeTotals totals_;
+  NodeSeries series_;
 };
 
 }  // namespace tokenfab::sim

@@ -88,8 +88,51 @@ void SummarizeSites(const SimResult& result, const fleet::FleetConfig& config,
   }
 }
 
+// Each site's series: its nodes' buckets summed, over the bucket's length (the last one ends
+// with the run) and, for utilisation, its node count.
+void SummarizeSeries(const SimResult& result, PolicyReport& report) {
+  const int64_t bucket = result.series_interval_us;
+  report.series_interval_s = static_cast<double>(bucket) / 1e6;
+  if (bucket <= 0 || result.end_us <= 0) return;
+  const auto buckets = static_cast<size_t>((result.end_us + bucket - 1) / bucket);
+  std::vector<int32_t> nodes(report.sites.size(), 0);
+  for (SiteReport& site : report.sites) {
+    for (auto* series :
+         {&site.compute_series, &site.kv_series, &site.queue_series, &site.tokens_per_s_series}) {
+      series->assign(buckets, 0.0);
+    }
+  }
+  for (const NodeResult& node : result.nodes) {
+    SiteReport& site = report.sites[node.site];
+    ++nodes[node.site];
+    const size_t n = std::min(buckets, node.series.busy_us.size());
+    for (size_t b = 0; b < n; ++b) {
+      site.compute_series[b] += node.series.busy_us[b];
+      site.kv_series[b] += node.series.kv_usage_us[b];
+      site.queue_series[b] += node.series.waiting_us[b];
+      site.tokens_per_s_series[b] += node.series.tokens[b];
+    }
+  }
+  for (size_t s = 0; s < report.sites.size(); ++s) {
+    SiteReport& site = report.sites[s];
+    for (size_t b = 0; b < buckets; ++b) {
+      const auto start = static_cast<int64_t>(b) * bucket;
+      const auto width = static_cast<double>(std::min(bucket, result.end_us - start));
+      const double node_us = width * std::max(1, nodes[s]);
+      site.compute_series[b] /= node_us;
+      site.kv_series[b] /= node_us;
+      site.queue_series[b] /= width;
+      site.tokens_per_s_series[b] /= width / 1e6;
+    }
+  }
+}
+
 json::object PercentilesJson(const Percentiles& p) {
   return {{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}};
+}
+
+json::array Array(const std::vector<double>& values) {
+  return json::array(values.begin(), values.end());
 }
 
 json::object TierJson(const TierReport& t) {
@@ -115,7 +158,12 @@ json::object PolicyJson(const PolicyReport& r) {
                      {"kv_utilisation", s.kv_utilisation},
                      {"tokens_per_s", s.tokens_per_s},
                      {"kwh", s.kwh},
-                     {"energy_cost", s.energy_cost}});
+                     {"energy_cost", s.energy_cost},
+                     {"series",
+                      {{"compute", Array(s.compute_series)},
+                       {"kv", Array(s.kv_series)},
+                       {"queue", Array(s.queue_series)},
+                       {"tokens_per_s", Array(s.tokens_per_s_series)}}}});
   }
   for (const TierReport& t : r.tiers) tiers.push_back(TierJson(t));
   json::object totals = {{"requests", r.all.requests},
@@ -139,6 +187,7 @@ json::object PolicyJson(const PolicyReport& r) {
           {"tokens_per_s", r.tokens_per_s},
           {"tiers", std::move(tiers)},
           {"sites", std::move(sites)},
+          {"series_interval_s", r.series_interval_s},
           {"totals", std::move(totals)}};
 }
 
@@ -164,6 +213,7 @@ PolicyReport Summarize(const SimResult& result, const fleet::FleetConfig& config
   for (TierAccumulator& t : tiers) report.tiers.push_back(t.Finish(window_s));
   report.all = all.Finish(window_s);
   SummarizeSites(result, config, report);
+  SummarizeSeries(result, report);
   report.sim_s = static_cast<double>(result.end_us) / 1e6;
   const double tokens = static_cast<double>(report.prompt_tokens + report.generated_tokens);
   report.tokens_per_s = report.sim_s > 0 ? tokens / report.sim_s : 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -72,10 +73,19 @@ StatusOr<StepTimeModel> Simulation::Impl::NodeModel(const fleet::Upstream& up,
   return StepTimeModel::Roofline(up.hardware, shape, spec_.roofline);
 }
 
+int64_t Simulation::Impl::SeriesIntervalMicros() const {
+  if (options_.series_interval_s > 0) {
+    return std::max<int64_t>(1, static_cast<int64_t>(options_.series_interval_s * 1e6));
+  }
+  const double window_s = plan_.empty() ? spec_.duration_s : plan_.back().arrival_us / 1e6;
+  return static_cast<int64_t>(std::max(1.0, std::ceil(window_s / 60))) * 1'000'000;
+}
+
 Status Simulation::Impl::BuildNodes() {
   TF_ASSIGN_OR_RETURN(const ModelShape shape, spec_.Shape());
   SimNodeOptions node_options;
   node_options.wall_origin_us = core_.clock().WallMicros();
+  node_options.series_bucket_us = SeriesIntervalMicros();
   max_prompt_tokens_ = INT32_MAX;
   for (const fleet::Upstream& up : config_->upstreams()) {
     const double memory =
@@ -103,30 +113,6 @@ Status Simulation::Impl::BuildNodes() {
     max_prompt_tokens_ = std::min(max_prompt_tokens_, scheduler->max_context_tokens - 1);
   }
   polled_.assign(nodes_.size(), absl::UnavailableError("not polled yet"));
-  return absl::OkStatus();
-}
-
-Status Simulation::Impl::ResolveTimeline() {
-  for (const TimelineEvent& event : spec_.events) {
-    std::vector<uint32_t> hit;
-    if (!event.upstream.empty()) {
-      std::optional<uint32_t> up = config_->FindUpstream(event.upstream);
-      if (!up) {
-        return absl::InvalidArgumentError(
-            fmt::format("timeline: unknown upstream \"{}\"", event.upstream));
-      }
-      hit.push_back(*up);
-    } else {
-      std::optional<uint32_t> site = config_->FindSite(event.site);
-      if (!site) {
-        return absl::InvalidArgumentError(fmt::format("timeline: unknown site \"{}\"", event.site));
-      }
-      for (uint32_t u = 0; u < config_->upstreams().size(); ++u) {
-        if (config_->upstreams()[u].site_index == *site) hit.push_back(u);
-      }
-    }
-    timeline_nodes_.push_back(std::move(hit));
-  }
   return absl::OkStatus();
 }
 
@@ -187,18 +173,6 @@ void Simulation::Impl::OnStepEnd(uint32_t node_index) {
   if (node.down()) node.FailAll(core_.now_us());  // it went down during the step
   CollectTerminated(node_index);
   RunNode(node_index);
-}
-
-void Simulation::Impl::OnTimeline(uint64_t index) {
-  const TimelineEvent& event = spec_.events[index];
-  for (uint32_t n : timeline_nodes_[index]) {
-    SimNode& node = *nodes_[n];
-    node.SetDown(event.down, core_.now_us());
-    if (event.down && !node.in_step()) {
-      node.FailAll(core_.now_us());
-      CollectTerminated(n);
-    }
-  }
 }
 
 void Simulation::Impl::OnArrival(uint64_t index) {
@@ -325,6 +299,7 @@ SimResult Simulation::Impl::Collect(double wall_s) {
   result.policy = policy_spec_;
   result.end_us = core_.now_us();
   result.events = core_.events_handled();
+  result.series_interval_us = SeriesIntervalMicros();
   result.wall_s = wall_s;
   for (const std::unique_ptr<SimNode>& node : nodes_) {
     node->CloseAccounts(result.end_us);
@@ -346,6 +321,7 @@ SimResult Simulation::Impl::Collect(double wall_s) {
     r.co2_g = t.co2_g;
     r.kv_blocks_used_at_end = node->scheduler().kv().num_used_blocks();
     r.live_requests_at_end = node->scheduler().num_live();
+    r.series = node->series();
     result.nodes.push_back(std::move(r));
   }
   result.outcomes = outcomes_;

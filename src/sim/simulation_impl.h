@@ -45,12 +45,18 @@ class Simulation::Impl final : public EventHandler {
   };
 
   [[nodiscard]] Status BuildNodes();
+  // The per-site time series' bucket width (SimOptions::series_interval_s).
+  int64_t SeriesIntervalMicros() const;
   // An upstream's step-time model: the workload spec's [profiles] entry, else the fleet file's
   // `profile` (a step-profile JSON file), else the roofline from its hardware.
   [[nodiscard]] StatusOr<StepTimeModel> NodeModel(const fleet::Upstream& up,
                                                   const ModelShape& shape) const;
+  // Timeline (sim_timeline.cc): the nodes each event hits, checked against the fleet.
   [[nodiscard]] Status ResolveTimeline();
   void OnTimeline(uint64_t index);
+  // Installs the fleet as the operator's reload would make it now: live_fleet_ (prices as
+  // changed so far) with no model listed on a drained upstream; returns the new config.
+  const fleet::FleetConfig& Reconfigure();
   void OnStepEnd(uint32_t node);
   void OnArrival(uint64_t index);
   void OnReachNode(uint32_t node, uint64_t index);
@@ -75,6 +81,9 @@ class Simulation::Impl final : public EventHandler {
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::vector<StatusOr<gateway::UpstreamLoad>> polled_;  // sampled, not yet reported
   std::vector<std::vector<uint32_t>> timeline_nodes_;    // nodes each timeline event hits
+  fleet::FleetSpec live_fleet_;  // the fleet file with the timeline's price changes so far
+  std::vector<bool> drained_;    // by node
+  std::vector<std::shared_ptr<const fleet::FleetConfig>> reloads_;  // kept for the nodes' sites
   std::vector<Flight> flights_;
   std::vector<RequestOutcome> outcomes_;
   int32_t max_prompt_tokens_ = 0;

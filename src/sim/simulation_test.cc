@@ -171,7 +171,7 @@ TEST(SimulationTest, ASiteDownFailsItsRequestsAndRoutingAvoidsItUntilItIsBack) {
   down.site = "hub-west";
   TimelineEvent up = down;
   up.at_s = 40;
-  up.down = false;
+  up.action = TimelineEvent::Action::kUp;
   spec.events = {down, up};
   base::Random random(4);
   auto plan = PlanSyntheticWorkload(spec, {2.0, 0}, random);
@@ -179,6 +179,7 @@ TEST(SimulationTest, ASiteDownFailsItsRequestsAndRoutingAvoidsItUntilItIsBack) {
   SimOptions options;
   options.policy = "least-load";
   options.seed = 4;
+  options.series_interval_s = 5;
   auto sim = Simulation::Create(config, spec, *std::move(plan), options);
   ASSERT_TRUE(sim.ok()) << sim.status();
   const SimResult result = (*sim)->Run();
@@ -197,6 +198,24 @@ TEST(SimulationTest, ASiteDownFailsItsRequestsAndRoutingAvoidsItUntilItIsBack) {
   EXPECT_EQ(hub_while_down, 0);
   EXPECT_GT(hub_after, 0);
   for (const NodeResult& node : result.nodes) EXPECT_EQ(node.kv_blocks_used_at_end, 0);
+  // hub-west's series (5 s buckets): busy before 20 s, idle over [25, 40) (a step in flight at
+  // 20 s may end in [20, 25)), busy again after.
+  const PolicyReport report = Summarize(result, *config, spec);
+  EXPECT_EQ(report.series_interval_s, 5);
+  const SiteReport& hub = report.sites[0];
+  ASSERT_EQ(hub.site, "hub-west");
+  ASSERT_GE(hub.compute_series.size(), 12u);
+  for (size_t b : {0u, 1u, 2u, 3u, 9u, 10u}) {
+    EXPECT_GT(hub.compute_series[b], 0) << b;
+    EXPECT_GT(hub.tokens_per_s_series[b], 0) << b;
+  }
+  for (size_t b : {5u, 6u, 7u}) {
+    EXPECT_EQ(hub.compute_series[b], 0) << b;
+    EXPECT_EQ(hub.kv_series[b], 0) << b;
+    EXPECT_EQ(hub.tokens_per_s_series[b], 0) << b;
+  }
+  // The other sites took the load meanwhile.
+  EXPECT_GT(report.sites[1].tokens_per_s_series[6] + report.sites[2].tokens_per_s_series[6], 0);
 }
 
 }  // namespace

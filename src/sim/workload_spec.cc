@@ -153,6 +153,14 @@ Status ReadProfiles(const toml::table& table, SourceMap& map, SimWorkloadSpec& s
   return absl::OkStatus();
 }
 
+StatusOr<TimelineEvent::Action> ParseAction(const std::string& action) {
+  if (action == "down") return TimelineEvent::Action::kDown;
+  if (action == "up") return TimelineEvent::Action::kUp;
+  if (action == "drain") return TimelineEvent::Action::kDrain;
+  if (action == "price") return TimelineEvent::Action::kPrice;
+  return absl::InvalidArgumentError("\"down\", \"up\", \"drain\" or \"price\"");
+}
+
 Status ReadEvent(const toml::table& table, const std::string& path, SourceMap& map,
                  SimWorkloadSpec& spec) {
   TableReader reader(table, path, map);
@@ -162,12 +170,23 @@ Status ReadEvent(const toml::table& table, const std::string& path, SourceMap& m
   TF_ASSIGN_OR_RETURN(action, reader.String("action"));
   TF_ASSIGN_OR_RETURN(event.upstream, reader.String("upstream", ""));
   TF_ASSIGN_OR_RETURN(event.site, reader.String("site", ""));
-  if (action != "down" && action != "up") return reader.Error("action", "\"down\" or \"up\"");
-  event.down = action == "down";
+  TF_ASSIGN_OR_RETURN(event.price, reader.Number("price", -1.0));
+  TF_ASSIGN_OR_RETURN(event.price_factor, reader.Number("price_factor", -1.0));
+  StatusOr<TimelineEvent::Action> parsed = ParseAction(action);
+  if (!parsed.ok()) return reader.Error("action", std::string(parsed.status().message()));
+  event.action = *parsed;
   if (event.upstream.empty() == event.site.empty()) {
     return reader.Error("action", "give exactly one of upstream and site");
   }
   if (!(event.at_s >= 0)) return reader.Error("at_s", "must be >= 0");
+  if (event.action == TimelineEvent::Action::kPrice) {
+    if (event.site.empty()) return reader.Error("action", "a price change names a site");
+    if ((event.price >= 0) == (event.price_factor >= 0)) {
+      return reader.Error("action", "a price change gives one of price and price_factor (>= 0)");
+    }
+  } else if (event.price >= 0 || event.price_factor >= 0) {
+    return reader.Error("price", "only a \"price\" event takes a price");
+  }
   spec.events.push_back(std::move(event));
   return reader.Finish();
 }

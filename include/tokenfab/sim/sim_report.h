@@ -5,7 +5,8 @@
 // included; goodput = met / arrival window); per site compute utilisation (busy share of the
 // simulated span), KV utilisation (time-averaged share of blocks in use) and tokens/s; totals:
 // tokens, facility kWh, energy cost (fleet currency, idle power included), gCO2 and energy cost
-// per million tokens (prompt + completion).
+// per million tokens (prompt + completion); per site over time, in buckets: compute and KV
+// utilisation, waiting requests and tokens/s.
 // Tables for people and JSON for machines. Pure functions.
 #pragma once
 
@@ -39,6 +40,11 @@ struct SiteReport {
   double tokens_per_s = 0;         // prompt + completion
   double kwh = 0;                  // facility
   double energy_cost = 0;          // fleet currency
+  // Over time, one value per bucket of PolicyReport::series_interval_s (the last bucket ends
+  // with the run, so it may be shorter): compute and KV utilisation (as above, over the
+  // bucket), mean waiting requests (the site's nodes together, as queued behind their steps)
+  // and tokens/s its nodes computed (prefill + decode; cached prompt tokens are not computed).
+  std::vector<double> compute_series, kv_series, queue_series, tokens_per_s_series;
 };
 
 struct PolicyReport {
@@ -47,8 +53,9 @@ struct PolicyReport {
   TierReport all;  // every tier together
   std::vector<SiteReport> sites;
   int64_t prompt_tokens = 0, cached_tokens = 0, generated_tokens = 0;
-  double sim_s = 0;         // simulated span
-  double tokens_per_s = 0;  // prompt + completion over the simulated span
+  double sim_s = 0;              // simulated span
+  double series_interval_s = 0;  // the sites' series bucket width
+  double tokens_per_s = 0;       // prompt + completion over the simulated span
   double kwh = 0, energy_cost = 0, co2_g = 0, energy_cost_per_mtok = 0;
   std::string currency;
   // Wall-clock figures (differ between identical runs).
@@ -61,7 +68,8 @@ PolicyReport Summarize(const SimResult& result, const fleet::FleetConfig& config
 
 // {"policies": [{"policy", "ttft_ms": {"p50","p90","p99"}, "tpot_ms", "e2e_ms", "goodput_rps",
 // "slo_attainment", "energy_cost_per_mtok", "utilisation": {site: {"compute","kv"}},
-// "tokens_per_s", "tiers": [...], "sites": [...], "totals": {...}}, ...],
+// "tokens_per_s", "tiers": [...], "sites": [{..., "series": {"compute", "kv", "queue",
+// "tokens_per_s"}: arrays by bucket}], "series_interval_s", "totals": {...}}, ...],
 // "events_per_s", "sim_seconds_per_wall_second"}: the last two are the only wall-clock fields.
 std::string FormatJson(const std::vector<PolicyReport>& reports);
 // A side-by-side table, one column per policy.

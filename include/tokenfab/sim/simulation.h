@@ -24,6 +24,7 @@
 #include "tokenfab/base/status.h"
 #include "tokenfab/fleet/fleet_config.h"
 #include "tokenfab/routing/policy_options.h"
+#include "tokenfab/sim/node_series.h"
 #include "tokenfab/sim/sim_workload.h"
 #include "tokenfab/sim/workload_spec.h"
 
@@ -37,6 +38,9 @@ struct SimOptions {
   // Requests still running this long after the arrival window end unfinished (an overloaded
   // fleet would otherwise run for ever); 0: as long as the window, at least 600 s.
   double drain_s = 0;
+  // Bucket width of the per-site time series (NodeResult::series); 0: the arrival window / 60
+  // rounded up to whole seconds, at least 1 s.
+  double series_interval_s = 0;
   bool check_invariants = false;  // audit every node's scheduler after each step (tests)
 };
 
@@ -67,6 +71,7 @@ struct NodeResult {
   double it_wh = 0, facility_wh = 0, cost = 0, co2_g = 0;
   int32_t kv_blocks_used_at_end = 0;  // conservation: 0
   int32_t live_requests_at_end = 0;
+  NodeSeries series;  // its steps by time bucket (SimResult::series_interval_us)
 };
 
 struct SimResult {
@@ -75,6 +80,7 @@ struct SimResult {
   std::vector<NodeResult> nodes;         // by upstream index
   double window_s = 0;                   // arrival window (goodput's denominator)
   int64_t end_us = 0;                    // the last event's time
+  int64_t series_interval_us = 0;        // the nodes' series bucket width
   uint64_t events = 0;
   double wall_s = 0;  // wall-clock seconds the run took
 };

@@ -37,10 +37,18 @@
 //                                  # relative to this file
 //   [gateway]
 //   poll_interval_ms = 200
-//   [[events]]                     # a timeline: failures and maintenance
+//   [[events]]                     # a timeline: failures, maintenance, prices
 //   at_s = 120                     # simulated seconds from the start
-//   action = "down"                # "down" or "up"
+//   action = "down"                # "down", "up", "drain" or "price"
 //   upstream = "hub-node-1"        # one upstream, or: site = "hub-west" (all its upstreams)
+//   # "down": the node fails (its requests fail, it refuses new ones, draws no power) until
+//   # "up". "drain": the gateway stops routing to it (as a fleet-file reload that no longer
+//   # lists the model on it); the node finishes what it holds (what was routed before the
+//   # drain included) and idles; "up" ends a drain too. "price" (a site only) replaces the
+//   # site's tariff from then on, for the energy account and for the gateway (as a reload of
+//   # the fleet file with the new prices), with one of:
+//   price = 0.9                    # flat, in the site's energy currency per kWh
+//   price_factor = 2               # every hour of the site's tariff times this
 //   [plan]                         # `tokenfab plan` (fleet_plan.h): search bounds and capital
 //   node_cost_per_hour = 2.5       # capital per node-hour, fleet currency (default 0)
 //   max_factor = 4                 # default max nodes of a group = fleet file's count x this
@@ -84,10 +92,13 @@ struct NodeSpec {
 
 // One timeline event. Plain data.
 struct TimelineEvent {
+  enum class Action { kDown, kUp, kDrain, kPrice };
   double at_s = 0;
-  bool down = true;      // "down" (true) or "up"
-  std::string upstream;  // exactly one of upstream and site
+  Action action = Action::kDown;
+  std::string upstream;  // exactly one of upstream and site (kPrice: site)
   std::string site;
+  double price = -1;         // kPrice: flat price from then on (site currency per kWh); or
+  double price_factor = -1;  // kPrice: the site's tariff times this
 };
 
 // Bounds for `tokenfab plan` on the nodes of a site (all hardware, or one hardware model).
