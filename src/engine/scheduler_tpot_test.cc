@@ -138,6 +138,27 @@ TEST(SchedulerTpotTest, TightestDecodingRequestsSloWins) {
   EXPECT_LE(d.max_step_us(), 20'000);
 }
 
+TEST(SchedulerTpotTest, PrefillKeepsItsFloorWhenTheDecodesAloneOutlastTheSlo) {
+  // An 11 ms SLO is below the eight decodes' 12,000 µs: nothing fits, yet the prompt still gets
+  // its 64 tokens per step (a step of 12,000 + 64 * 20 = 13,280 µs) and completes.
+  Driver d(Config(11'000));
+  d.StartDecoders();
+  d.Submit(Spec(100, 200, 3));
+  EXPECT_EQ(d.PrefillChunks(100), (std::vector<int>{64, 64, 64, 8}));
+  EXPECT_EQ(d.max_step_us(), 13'280);
+}
+
+TEST(SchedulerTpotTest, WithoutTheFloorTheSloStarvesThePrompt) {
+  // The same case with min_prefill_tokens = 0: the decodes take every step and the prompt waits.
+  SchedulerConfig config = Config(11'000);
+  config.min_prefill_tokens = 0;
+  Driver d(config);
+  d.StartDecoders();
+  d.Submit(Spec(100, 200, 3));
+  EXPECT_EQ(d.PrefillChunks(100), std::vector<int>{});
+  EXPECT_EQ(d.max_step_us(), 12'000);
+}
+
 TEST(SchedulerTpotTest, NothingDecodingGivesPrefillTheWholeBudget) {
   // Alone, the prompt takes full 2,048-token chunks although such a step costs 50,960 µs.
   Driver d(Config(30'000));
