@@ -196,6 +196,16 @@ void AddEngineFlags(CLI::App& cmd, NodeFlags& f) {
                  "Tokens computed per step, decode and prefill chunks (0: default)")
       ->capture_default_str();
   cmd.add_flag("--no-prefix-caching", f.no_prefix_caching, "Turn the prefix cache off");
+  cmd.add_option("--tpot-slo-ms", h.tpot_slo_ms,
+                 "Cut prefill chunks so running decodes keep this time per output token "
+                 "(0: the fixed --max-batch-tokens budget; x-tokenfab-tpot-slo-ms overrides)")
+      ->capture_default_str();
+  cmd.add_option("--min-prefill-tokens", h.min_prefill_tokens,
+                 "Prompt tokens per step that --tpot-slo-ms never takes away")
+      ->capture_default_str();
+  cmd.add_option("--step-model", h.step_model,
+                 "Step-time coefficients for --tpot-slo-ms 'base=..,prefill=..,decode=..,kv=..' "
+                 "(µs; default: the synthetic model, or a calibration of the real runner)");
   cmd.add_option("--seed", h.seed, "Seeds requests that bring no seed");
 }
 

@@ -119,6 +119,7 @@ StatusOr<RequestHandle> Engine::Submit(EngineRequest request) {
   submission.spec.prompt = std::move(request.prompt);
   submission.spec.priority = request.priority;
   submission.spec.deadline_us = request.deadline_us;
+  submission.spec.tpot_slo_us = request.tpot_slo_us;
   submission.spec.arrival_us = clock_.NowMicros();
   submission.spec.sampling = std::move(request.sampling);
   std::shared_ptr<internal::RequestChannel> channel = submission.channel;

@@ -43,6 +43,9 @@ int32_t Scheduler::num_waiting() const { return capacity_->num_waiting(); }
 Status Scheduler::Submit(RequestSpec spec) {
   TF_RETURN_IF_ERROR(spec.sampling.Validate());
   if (spec.prompt.empty()) return absl::InvalidArgumentError("the prompt has no tokens");
+  if (spec.tpot_slo_us < 0) {
+    return absl::InvalidArgumentError(fmt::format("negative TPOT SLO {} µs", spec.tpot_slo_us));
+  }
   for (Token t : spec.prompt) {
     if (t < 0) return absl::InvalidArgumentError(fmt::format("negative token id {} in prompt", t));
   }
@@ -112,6 +115,25 @@ void Scheduler::Terminate(ScheduledRequest* request, RequestState state, FinishR
   live_.erase(it);
 }
 
+std::vector<MicroBatchEntry> Scheduler::PlanTokens(
+    std::span<ScheduledRequest* const> running) const {
+  std::vector<MicroBatchCandidate> candidates;
+  candidates.reserve(running.size());
+  int64_t tightest_slo_us = 0;  // among the decoding requests; 0: none has one
+  for (const ScheduledRequest* r : running) {
+    const bool decoding = r->state() == RequestState::kDecoding;
+    candidates.push_back(
+        {r->num_tokens() - r->num_computed_tokens(), decoding, r->num_computed_tokens()});
+    const int64_t slo = r->spec().tpot_slo_us > 0 ? r->spec().tpot_slo_us : config_.tpot_slo_us;
+    if (decoding && slo > 0 && (tightest_slo_us == 0 || slo < tightest_slo_us)) {
+      tightest_slo_us = slo;
+    }
+  }
+  StepTimeLimit limit{config_.step_model, static_cast<double>(tightest_slo_us),
+                      config_.min_prefill_tokens};
+  return micro_batch_->Plan(candidates, tightest_slo_us > 0 ? &limit : nullptr);
+}
+
 ScheduledBatch Scheduler::Schedule() {
   TF_CHECK(!in_flight_) << "Schedule() before Update() of step " << step_;
   const int64_t now = clock_.NowMicros();
@@ -131,13 +153,7 @@ ScheduledBatch Scheduler::Schedule() {
     metrics_->CountPreemptions(static_cast<int32_t>(decision.preempted.size()));
   }
 
-  std::vector<MicroBatchCandidate> candidates;
-  candidates.reserve(decision.running.size());
-  for (const ScheduledRequest* r : decision.running) {
-    candidates.push_back(
-        {r->num_tokens() - r->num_computed_tokens(), r->state() == RequestState::kDecoding});
-  }
-  const std::vector<MicroBatchEntry> plan = micro_batch_->Plan(candidates);
+  const std::vector<MicroBatchEntry> plan = PlanTokens(decision.running);
   batch.sequences.reserve(plan.size());
   for (const MicroBatchEntry& entry : plan) {
     const ScheduledRequest* r = decision.running[entry.index];

@@ -45,6 +45,11 @@ Status SchedulerConfig::Validate() const {
     return Invalid(fmt::format("admission_reserve_blocks {} is not in [0, num_kv_blocks {})",
                                admission_reserve_blocks, num_kv_blocks));
   }
+  if (tpot_slo_us < 0) return Invalid(fmt::format("tpot_slo_us {} < 0", tpot_slo_us));
+  if (min_prefill_tokens < 0) {
+    return Invalid(fmt::format("min_prefill_tokens {} < 0", min_prefill_tokens));
+  }
+  TF_RETURN_IF_ERROR(step_model.Validate());
   return absl::OkStatus();
 }
 

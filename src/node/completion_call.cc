@@ -83,6 +83,7 @@ engine::EngineRequest CompletionCall::MakeEngineRequest(const Choice& choice) {
   if (r.sampling.seed.has_value()) r.sampling.seed = *r.sampling.seed + static_cast<uint64_t>(j);
   r.ignore_eos = request_.ignore_eos;
   r.priority = context_.priority;
+  r.tpot_slo_us = context_.tpot_slo_us;
   std::weak_ptr<CompletionCall> weak = weak_from_this();
   r.on_events = [weak] {
     if (std::shared_ptr<CompletionCall> self = weak.lock()) self->ScheduleDrain();

@@ -28,12 +28,13 @@
 
 namespace tokenfab::node {
 
-// Scheduling facts from the request's headers (x-tokenfab-tenant, x-tokenfab-priority and
-// x-request-id, which a tokenfab gateway sets on its upstream calls).
+// Scheduling facts from the request's headers (x-tokenfab-tenant, x-tokenfab-priority,
+// x-tokenfab-tpot-slo-ms and x-request-id, which a tokenfab gateway sets on its upstream calls).
 struct CallContext {
-  std::string request_id;  // x-request-id, or the response id
-  std::string tenant;      // x-tokenfab-tenant; empty: the shared prefix-cache namespace
-  int32_t priority = 0;    // x-tokenfab-priority
+  std::string request_id;   // x-request-id, or the response id
+  std::string tenant;       // x-tokenfab-tenant; empty: the shared prefix-cache namespace
+  int32_t priority = 0;     // x-tokenfab-priority
+  int64_t tpot_slo_us = 0;  // x-tokenfab-tpot-slo-ms (the tier's TPOT objective); 0: the node's
 };
 
 class CompletionCall : public std::enable_shared_from_this<CompletionCall> {

@@ -1,5 +1,6 @@
 #include "node/completion_handler.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -37,6 +38,17 @@ StatusOr<CallContext> ReadHeaders(const net::HttpHeaders& headers) {
       return absl::InvalidArgumentError(
           fmt::format("x-tokenfab-priority must be an integer, not '{}'", priority->substr(0, 64)));
     }
+  }
+  if (std::optional<std::string_view> slo = headers.Get("x-tokenfab-tpot-slo-ms")) {
+    double ms = 0;
+    const char* end = slo->data() + slo->size();
+    auto [ptr, ec] = std::from_chars(slo->data(), end, ms);
+    if (ec != std::errc() || ptr != end || !(ms > 0) || ms > 3.6e6) {
+      return absl::InvalidArgumentError(fmt::format(
+          "x-tokenfab-tpot-slo-ms must be a number of milliseconds in (0, 3600000], not '{}'",
+          slo->substr(0, 64)));
+    }
+    context.tpot_slo_us = std::max<int64_t>(1, static_cast<int64_t>(ms * 1000));
   }
   return context;
 }

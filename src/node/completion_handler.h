@@ -1,7 +1,8 @@
 // The handler of POST /v1/completions and POST /v1/chat/completions: checks the API key and
 // readiness, parses and validates the body, checks the model name, reads the gateway's headers
-// (x-request-id, x-tokenfab-tenant, x-tokenfab-priority), prepares the prompts, and hands the
-// request to a CompletionCall. Runs on the connection's I/O thread and never blocks.
+// (x-request-id, x-tokenfab-tenant, x-tokenfab-priority, x-tokenfab-tpot-slo-ms), prepares the
+// prompts, and hands the request to a CompletionCall. Runs on the connection's I/O thread and
+// never blocks.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,7 @@
 #include "tokenfab/node/model_host.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -93,6 +94,20 @@ StatusOr<engine::SchedulerConfig> SchedulerConfigFor(const ModelHostOptions& opt
   return config;
 }
 
+// Measures the model's real runner on a few batch shapes and fits the step-time model.
+StatusOr<engine::PerformanceModel> CalibrateRunner(const ModelHostOptions& options,
+                                                   const model::Model& model,
+                                                   const base::Clock& clock) {
+  const engine::KvCacheShape shape = engine::CalibrationKvShape(model.config(), KvType(options));
+  engine::KvCacheStorage storage(shape);
+  engine::ModelRunner runner(model, storage, ComputeThreads(options));
+  TF_ASSIGN_OR_RETURN(engine::CalibrationResult result,
+                      engine::CalibratePerformanceModel(runner, shape, clock));
+  TF_LOG_INFO("calibrated performance model: {} (max relative error {:.1f}%)",
+              result.model.ToString(), result.max_relative_error * 100);
+  return result.model;
+}
+
 // The synthetic engine's step-time model: explicit coefficients, a calibration of the real
 // runner, or the TTFT/TPOT targets.
 StatusOr<engine::PerformanceModel> SyntheticPerformance(const ModelHostOptions& options,
@@ -105,17 +120,39 @@ StatusOr<engine::PerformanceModel> SyntheticPerformance(const ModelHostOptions& 
     if (model == nullptr) {
       return absl::InvalidArgumentError("calibrating the synthetic engine needs --model");
     }
-    const engine::KvCacheShape shape = engine::CalibrationKvShape(model->config(), KvType(options));
-    engine::KvCacheStorage storage(shape);
-    engine::ModelRunner runner(*model, storage, ComputeThreads(options));
-    TF_ASSIGN_OR_RETURN(engine::CalibrationResult result,
-                        engine::CalibratePerformanceModel(runner, shape, clock));
-    TF_LOG_INFO("calibrated performance model: {} (max relative error {:.1f}%)",
-                result.model.ToString(), result.max_relative_error * 100);
-    return result.model;
+    return CalibrateRunner(options, *model, clock);
   }
   return engine::PerformanceModel::FromLatencies(
       options.synthetic_ttft_ms, options.synthetic_prompt_tokens, options.synthetic_tpot_ms);
+}
+
+// Sets the scheduler's TPOT SLO and the step-time model its prefill budget uses (see
+// ModelHostOptions::step_model); `synthetic` is the synthetic engine's model, else null.
+Status ApplyTpotBudget(const ModelHostOptions& options, const engine::PerformanceModel* synthetic,
+                       const model::Model* model, const base::Clock& clock,
+                       engine::SchedulerConfig* config) {
+  if (!(options.tpot_slo_ms >= 0) || options.tpot_slo_ms > 3.6e6) {
+    return absl::InvalidArgumentError(
+        fmt::format("--tpot-slo-ms {} is not in [0, 3600000]", options.tpot_slo_ms));
+  }
+  if (options.min_prefill_tokens < 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("--min-prefill-tokens {} < 0", options.min_prefill_tokens));
+  }
+  config->tpot_slo_us = std::llround(options.tpot_slo_ms * 1000);
+  config->min_prefill_tokens = options.min_prefill_tokens;
+  if (!options.step_model.empty()) {
+    StatusOr<engine::PerformanceModel> parsed = engine::PerformanceModel::Parse(options.step_model);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(fmt::format("--step-model: {}", parsed.status().message()));
+    }
+    config->step_model = *parsed;
+  } else if (synthetic != nullptr) {
+    config->step_model = *synthetic;
+  } else if (config->tpot_slo_us > 0 && model != nullptr) {
+    TF_ASSIGN_OR_RETURN(config->step_model, CalibrateRunner(options, *model, clock));
+  }
+  return config->Validate();
 }
 
 std::string DefaultServedName(const ModelHostOptions& options) {
@@ -184,12 +221,16 @@ StatusOr<std::unique_ptr<ModelHost>> ModelHost::Load(const ModelHostOptions& opt
   engine_options.seed = options.seed;
   engine_options.metric_labels = {{"model_name", host->served_model_name_}};
 
-  std::unique_ptr<engine::Executor> executor;
+  engine::SyntheticExecutorOptions synthetic_options;
   if (synthetic) {
-    engine::SyntheticExecutorOptions synthetic_options;
     TF_ASSIGN_OR_RETURN(synthetic_options.performance,
                         SyntheticPerformance(options, host->model_.get(), clock));
     TF_RETURN_IF_ERROR(synthetic_options.performance.Validate());
+  }
+  TF_RETURN_IF_ERROR(ApplyTpotBudget(options, synthetic ? &synthetic_options.performance : nullptr,
+                                     host->model_.get(), clock, &engine_options.scheduler));
+  std::unique_ptr<engine::Executor> executor;
+  if (synthetic) {
     synthetic_options.stop_probability = options.synthetic_stop_probability;
     host->pacer_ = std::make_unique<engine::RealStepPacer>(clock);
     executor = std::make_unique<engine::SyntheticExecutor>(synthetic_options, *host->tokenizer_,
@@ -213,6 +254,10 @@ StatusOr<std::unique_ptr<ModelHost>> ModelHost::Load(const ModelHostOptions& opt
       static_cast<double>(engine::KvBytesPerToken(shape)) * s.num_kv_blocks * s.block_size /
           (1 << 20),
       s.max_context_tokens, s.max_running_sequences, options.max_waiting, s.max_batch_tokens);
+  if (s.tpot_slo_us > 0) {
+    host->description_ += fmt::format(", prefill sized for a TPOT of {} ms by step model {}",
+                                      s.tpot_slo_us / 1000.0, s.step_model.ToString());
+  }
   return host;
 }
 

@@ -57,6 +57,32 @@ TEST(ModelHostTest, LimitsReachTheEngine) {
   EXPECT_EQ((*host)->max_model_len(), 1000);
 }
 
+TEST(ModelHostTest, TpotSloSizesPrefillWithTheSyntheticModel) {
+  ModelHostOptions options = testing::FastSyntheticHost();
+  options.synthetic_performance = "base=4000,prefill=40,decode=200,kv=0.002";
+  options.tpot_slo_ms = 50;
+  options.min_prefill_tokens = 32;
+  auto host = Load(options);
+  ASSERT_TRUE(host.ok()) << host.status();
+  const engine::SchedulerConfig& s = (*host)->engine().options().scheduler;
+  EXPECT_EQ(s.tpot_slo_us, 50'000);
+  EXPECT_EQ(s.min_prefill_tokens, 32);
+  EXPECT_EQ(s.step_model.ToString(), "base=4000,prefill=40,decode=200,kv=0.002");
+  EXPECT_THAT((*host)->description(), HasSubstr("TPOT of 50 ms"));
+}
+
+TEST(ModelHostTest, ExplicitStepModelWinsOverTheSyntheticOne) {
+  ModelHostOptions options = testing::FastSyntheticHost();
+  options.tpot_slo_ms = 30;
+  options.step_model = "base=1000,prefill=10,decode=100,kv=0";
+  auto host = Load(options);
+  ASSERT_TRUE(host.ok()) << host.status();
+  const engine::PerformanceModel& m = (*host)->engine().options().scheduler.step_model;
+  EXPECT_EQ(m.base_us, 1000);
+  EXPECT_EQ(m.per_prefill_token_us, 10);
+  EXPECT_EQ(m.per_decode_sequence_us, 100);
+}
+
 TEST(ModelHostTest, ContextIsCutToThePool) {
   ModelHostOptions options = testing::FastSyntheticHost();
   options.kv_blocks = 10;  // 160 tokens
@@ -85,6 +111,15 @@ TEST(ModelHostTest, Errors) {
   ModelHostOptions performance = testing::FastSyntheticHost();
   performance.synthetic_performance = "base=abc";
   EXPECT_FALSE(Load(performance).ok());
+  ModelHostOptions slo = testing::FastSyntheticHost();
+  slo.tpot_slo_ms = -1;
+  EXPECT_THAT(std::string(Load(slo).status().message()), HasSubstr("--tpot-slo-ms"));
+  ModelHostOptions floor = testing::FastSyntheticHost();
+  floor.min_prefill_tokens = -1;
+  EXPECT_THAT(std::string(Load(floor).status().message()), HasSubstr("--min-prefill-tokens"));
+  ModelHostOptions step_model = testing::FastSyntheticHost();
+  step_model.step_model = "base=-3";
+  EXPECT_THAT(std::string(Load(step_model).status().message()), HasSubstr("--step-model"));
   ModelHostOptions calibrate = testing::FastSyntheticHost();
   calibrate.synthetic_calibrate = true;  // needs a model file
   EXPECT_THAT(std::string(Load(calibrate).status().message()), HasSubstr("--model"));

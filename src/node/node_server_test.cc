@@ -310,6 +310,16 @@ TEST_F(NodeServerTest, RequestErrorsInOpenAiShape) {
   EXPECT_EQ(bad_priority.status, 400);
   EXPECT_THAT(std::string(ErrorOf(bad_priority).at("message").as_string()),
               HasSubstr("x-tokenfab-priority"));
+  for (const char* slo : {"fast", "0", "-5", "20ms", "4e6"}) {
+    Answer bad_slo =
+        client_->Post("/v1/completions", R"({"prompt": "x"})", {{"x-tokenfab-tpot-slo-ms", slo}});
+    EXPECT_EQ(bad_slo.status, 400) << slo;
+    EXPECT_THAT(std::string(ErrorOf(bad_slo).at("message").as_string()),
+                HasSubstr("x-tokenfab-tpot-slo-ms"));
+  }
+  Answer good_slo = client_->Post("/v1/completions", R"({"prompt": "x", "max_tokens": 2})",
+                                  {{"x-tokenfab-tpot-slo-ms", "25.5"}});
+  EXPECT_EQ(good_slo.status, 200) << good_slo.body;
 
   Answer min_tokens = client_->Post("/v1/completions", R"({"prompt": "x", "min_tokens": 3})");
   EXPECT_EQ(min_tokens.status, 400);

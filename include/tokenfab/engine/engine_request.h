@@ -33,6 +33,9 @@ struct EngineRequest {
   int32_t priority = 0;
   // Hint: engine-clock time (monotonic µs) by which the client wants the answer; 0 = none.
   int64_t deadline_us = 0;
+  // The tier's time-per-output-token objective, µs; 0 = the engine's default. While this
+  // request decodes, the engine cuts prefill chunks so that its steps stay within it.
+  int64_t tpot_slo_us = 0;
 
   // Optional. Called on the engine thread whenever events were added to this request's handle
   // while none were waiting to be taken (so at most once per Poll() that emptied it), and once

@@ -34,6 +34,9 @@ struct RequestSpec {
   // When the request reached the engine (engine clock, µs), if earlier than the Scheduler's
   // Submit(): queue time and TTFT count from here. -1 = at Submit().
   int64_t arrival_us = -1;
+  // Time per output token this request's tier is promised, µs; 0 = the scheduler's default
+  // (SchedulerConfig::tpot_slo_us). While it decodes, steps are sized to keep it.
+  int64_t tpot_slo_us = 0;
   SamplingParams sampling;
 };
 

@@ -4,7 +4,9 @@
 //                      preemption by recomputation when the cache runs out
 //                      (capacity_scheduler.h);
 //   micro-batch stage  how many tokens each computes this step within the token budget: every
-//                      decode first, then prefill chunks (micro_batch_scheduler.h).
+//                      decode first, then prefill chunks (micro_batch_scheduler.h), cut, while
+//                      requests with a TPOT SLO decode, to what the step-time model says the
+//                      SLO leaves (SchedulerConfig::tpot_slo_us).
 // It performs no computation: the engine's loop (or the simulator) runs
 //
 //   for (;;) {
@@ -40,6 +42,7 @@ namespace tokenfab::engine {
 
 class CapacityScheduler;
 class MicroBatchScheduler;
+struct MicroBatchEntry;
 
 class Scheduler {
  public:
@@ -103,6 +106,9 @@ class Scheduler {
   // Applies one sampled token; returns the update to report.
   RequestUpdate ApplyToken(ScheduledRequest* request, const SequenceResult& result, int64_t now_us);
   void PublishGauges();
+  // The micro-batch stage's plan for `running`, under the tightest TPOT SLO of its decoding
+  // requests when one has an SLO.
+  std::vector<MicroBatchEntry> PlanTokens(std::span<ScheduledRequest* const> running) const;
 
   const SchedulerConfig config_;
   base::Clock& clock_;

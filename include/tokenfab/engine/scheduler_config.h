@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "tokenfab/base/status.h"
+#include "tokenfab/engine/performance_model.h"
 
 namespace tokenfab::engine {
 
@@ -42,6 +43,15 @@ struct SchedulerConfig {
   // Blocks a waiting request must leave available when admitted while others run, so that
   // running streams can grow for a few steps before anyone is preempted.
   int32_t admission_reserve_blocks = 0;
+
+  // TPOT-sized prefill (decode-first, as Sarathi-Serve): while sequences decode, each step's
+  // prefill chunks are cut so that step_model predicts the step within the tightest TPOT SLO
+  // among the decoding requests (a request's RequestSpec::tpot_slo_us, else this default);
+  // prefill still gets min_prefill_tokens per step. A step that decodes nothing, or whose
+  // decoding requests have no SLO, keeps the fixed max_batch_tokens budget.
+  int64_t tpot_slo_us = 0;  // default TPOT SLO, µs; 0: none
+  PerformanceModel step_model;
+  int32_t min_prefill_tokens = 64;  // within the token budget; 0: prefill may wait out decodes
 
   // InvalidArgument naming the first inconsistent field.
   [[nodiscard]] Status Validate() const;

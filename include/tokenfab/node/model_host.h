@@ -61,6 +61,17 @@ struct ModelHostOptions {
   bool prefix_caching = true;
   uint64_t seed = 0x746f6b656e666162ULL;  // draws the seeds of requests that bring none
 
+  // TPOT-sized prefill (SchedulerConfig::tpot_slo_us): while requests decode, each step's
+  // prefill is cut so that the step-time model predicts the step within the tightest TPOT SLO
+  // of the decoding requests (their x-tokenfab-tpot-slo-ms, else tpot_slo_ms; 0: none).
+  double tpot_slo_ms = 0;
+  int32_t min_prefill_tokens = 64;  // prefill tokens per step the SLO never takes away
+  // The step-time model the budget uses: coefficients "base=..,prefill=..,decode=..,kv=.."
+  // (µs); empty: the synthetic engine's own model, or, for the real engine with tpot_slo_ms > 0,
+  // a calibration of its runner at start (a few seconds). Without one (real engine, no SLO)
+  // requests' own SLOs do not cut prefill.
+  std::string step_model;
+
   // Synthetic engine: explicit coefficients ("base=..,prefill=..,decode=..,kv=..", µs) win over
   // a calibration, which wins over the TTFT/TPOT targets.
   std::string synthetic_performance;
