@@ -34,6 +34,7 @@ struct GatewayFlags {
   int max_attempts = 3;
   bool trust_request_ids = false;
   uint64_t seed = 1;
+  int flex_max_wait_ms = 10'000;
   std::chrono::milliseconds drain{10'000};
 
   StatusOr<gateway::GatewayOptions> ToOptions() const {
@@ -62,6 +63,7 @@ struct GatewayFlags {
     options.retry.max_attempts = max_attempts;
     options.trust_request_ids = trust_request_ids;
     options.seed = seed;
+    options.flex_max_wait = std::chrono::milliseconds(flex_max_wait_ms);
     return options;
   }
 
@@ -99,6 +101,9 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_flag("--trust-request-ids", flags.trust_request_ids,
                 "take request ids from x-request-id (a hub behind trusted edge gateways)");
   app->add_option("--seed", flags.seed, "seed of the policies that draw and of retry jitter")
+      ->capture_default_str();
+  app->add_option("--flex-max-wait-ms", flags.flex_max_wait_ms,
+                  "how long a service_tier \"flex\" request waits for spare capacity before a 429")
       ->capture_default_str();
 }
 

@@ -103,6 +103,7 @@ std::optional<net::HttpResponse> RequestIntake::ReadRequest() {
         api::MakeApiError(400, std::string(parsed.status().message()), "invalid_request_error"));
   }
   admitted_.request = *std::move(parsed);
+  admitted_.tier = DecideServiceTier(admitted_.request.service_tier, admitted_.principal.tier);
   admitted_.generation = context_.fleet.generation();
   if (admitted_.generation->config->UpstreamsServing(admitted_.request.model).empty()) {
     return api::ApiErrorResponse(api::ModelNotFoundError(admitted_.request.model));
@@ -147,7 +148,7 @@ std::optional<net::HttpResponse> RequestIntake::Route() {
   admitted_.routing.allowed_regions = admitted_.allowed_regions;
   admitted_.routing.slo = {static_cast<double>(tier.ttft_slo_ms),
                            static_cast<double>(tier.tpot_slo_ms)};
-  admitted_.routing.priority = tier.priority;
+  admitted_.routing.priority = admitted_.tier.priority;
   admitted_.routing.prompt_tokens =
       static_cast<int32_t>(std::min<int64_t>(prompt_tokens_, INT32_MAX));
   admitted_.routing.expected_output_tokens =

@@ -12,6 +12,7 @@
 #include "fleet_state.h"
 #include "gateway_context.h"
 #include "inference_request.h"
+#include "spare_capacity.h"
 #include "tokenfab/api/endpoint.h"
 #include "tokenfab/fleet/fleet_snapshot.h"
 #include "tokenfab/ledger/admission.h"
@@ -42,6 +43,7 @@ struct AdmittedRequest {
   std::vector<uint64_t> text_hashes;
   std::vector<uint64_t> block_hashes;
   std::optional<ledger::AdmissionTicket> ticket;  // released once the usage event is recorded
+  TierDecision tier;  // served and billed tier, and the node priority
 };
 
 class RequestIntake {

@@ -79,9 +79,20 @@ VALUES ('free', 2000, 100, 0, 20, 40000, 2, 1000000, 'month'),
 ON CONFLICT (name) DO NOTHING;
 )sql";
 
+// Service tiers: the tier each request was served and billed at, and the tiers' prices as
+// percentages of the default tier's. Existing rows read as the default tier and OpenAI's ratios.
+constexpr std::string_view kV3ServiceTiers = R"sql(
+ALTER TABLE usage_events ADD COLUMN service_tier TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE usage_events ADD COLUMN billed_tier TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE price_books ADD COLUMN flex_percent BIGINT NOT NULL DEFAULT 50;
+ALTER TABLE price_books ADD COLUMN batch_percent BIGINT NOT NULL DEFAULT 50;
+ALTER TABLE price_books ADD COLUMN priority_percent BIGINT NOT NULL DEFAULT 200;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1Tables},
     {2, kV2DefaultTiers},
+    {3, kV3ServiceTiers},
 };
 
 }  // namespace

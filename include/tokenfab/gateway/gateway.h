@@ -89,6 +89,9 @@ struct GatewayOptions {
   bool trust_request_ids = false;
   // How often the price book is re-read from the ledger.
   std::chrono::milliseconds price_refresh{10'000};
+
+  // Flex (service_tier "flex"): how long a request waits for a free upstream slot before a 429.
+  std::chrono::milliseconds flex_max_wait{10'000};
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the
