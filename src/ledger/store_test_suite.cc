@@ -47,7 +47,7 @@ Tenant MakeTenant(std::string name, std::string tier = "standard") {
 }
 
 TEST_P(StoreTest, MigratesOnceAndSeedsDefaultTiers) {
-  EXPECT_EQ(*store_->SchemaVersion(), 3);
+  EXPECT_EQ(*store_->SchemaVersion(), 4);
   StatusOr<std::vector<Tier>> tiers = store_->ListTiers();
   ASSERT_TRUE(tiers.ok()) << tiers.status();
   ASSERT_EQ(tiers->size(), 3u);
@@ -61,7 +61,7 @@ TEST_P(StoreTest, MigratesOnceAndSeedsDefaultTiers) {
   ASSERT_TRUE(store_->CreateTenant(MakeTenant("acme")).ok());
   StatusOr<std::unique_ptr<Store>> again = OpenStore(location_);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(*(*again)->SchemaVersion(), 3);
+  EXPECT_EQ(*(*again)->SchemaVersion(), 4);
   EXPECT_EQ((*again)->ListTiers()->size(), 3u);
   EXPECT_TRUE((*again)->GetTenant("acme").ok());
 }
