@@ -58,7 +58,7 @@ void RequestRelay::Intake() {
   std::optional<net::HttpResponse> refusal =
       RequestIntake(*context_, *exchange_, endpoint_, admitted_).Run();
   if (refusal) return Reject(*std::move(refusal));
-  if (admitted_.tier.served == ledger::ServiceTier::kFlex) {
+  if (admitted_.tier.served == ledger::ServiceTier::kFlex && !admitted_.batch_line) {
     flex_deadline_micros_ =
         context_->clock.NowMicros() +
         std::chrono::duration_cast<std::chrono::microseconds>(context_->options.flex_max_wait)

@@ -1,6 +1,7 @@
 #include "spare_capacity.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tokenfab::gateway {
 
@@ -11,9 +12,14 @@ int32_t FreeSlots(const fleet::UpstreamState& state, int32_t max_running) {
   return std::max(0, slots - state.outstanding());
 }
 
-TierDecision DecideServiceTier(std::string_view requested, const ledger::Tier& tier) {
+TierDecision DecideServiceTier(std::string_view requested, const ledger::Tier& tier,
+                               bool batch_line) {
   TierDecision d;
-  if (requested == "flex") {
+  if (batch_line) {
+    d.served = ledger::ServiceTier::kFlex;
+    d.billed = ledger::ServiceTier::kBatch;
+    d.priority = kFlexPriority;
+  } else if (requested == "flex") {
     d.served = d.billed = ledger::ServiceTier::kFlex;
     d.priority = kFlexPriority;
   } else if (requested == "priority") {
@@ -24,6 +30,20 @@ TierDecision DecideServiceTier(std::string_view requested, const ledger::Tier& t
     d.priority = tier.priority;
   }
   return d;
+}
+
+int64_t BatchConcurrency(int64_t free_slots, int64_t own_in_flight, double window_used,
+                         int64_t max_in_flight) {
+  if (max_in_flight <= 0) return 0;
+  const double used = std::clamp(window_used, 0.0, 1.0);
+  int64_t floor = 1;
+  if (used > 0.5) {
+    floor = std::max<int64_t>(
+        1,
+        static_cast<int64_t>(std::ceil((used - 0.5) / 0.5 * static_cast<double>(max_in_flight))));
+  }
+  const int64_t want = std::max(own_in_flight + std::max<int64_t>(0, free_slots), floor);
+  return std::min(want, max_in_flight);
 }
 
 }  // namespace tokenfab::gateway
