@@ -303,8 +303,12 @@ void BatchRunner::OnLineDone(ledger::BatchLine line, StatusOr<net::HttpResponse>
     absl::MutexLock lock(&self->mu_);
     self->running_[line.batch_id].lines.erase(line.line);
     --self->in_flight_total_;
-    self->wake_ = true;
-    self->wake_cv_.Signal();
+    // A finished line makes room at once; a line to retry waits for the next tick (100 ms), so
+    // a fleet or a tenant limit that refuses lines is not hammered.
+    if (!retry) {
+      self->wake_ = true;
+      self->wake_cv_.Signal();
+    }
   });
 }
 
