@@ -34,6 +34,9 @@ struct GatewayFlags {
   int max_attempts = 3;
   bool trust_request_ids = false;
   uint64_t seed = 1;
+  int flex_max_wait_ms = 10'000;
+  std::string files_dir;
+  size_t max_file_bytes = 32 << 20;
   std::chrono::milliseconds drain{10'000};
 
   StatusOr<gateway::GatewayOptions> ToOptions() const {
@@ -62,6 +65,9 @@ struct GatewayFlags {
     options.retry.max_attempts = max_attempts;
     options.trust_request_ids = trust_request_ids;
     options.seed = seed;
+    options.flex_max_wait = std::chrono::milliseconds(flex_max_wait_ms);
+    options.files_dir = files_dir;
+    options.max_file_bytes = max_file_bytes;
     return options;
   }
 
@@ -99,6 +105,13 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_flag("--trust-request-ids", flags.trust_request_ids,
                 "take request ids from x-request-id (a hub behind trusted edge gateways)");
   app->add_option("--seed", flags.seed, "seed of the policies that draw and of retry jitter")
+      ->capture_default_str();
+  app->add_option("--flex-max-wait-ms", flags.flex_max_wait_ms,
+                  "how long a service_tier \"flex\" request waits for spare capacity before a 429")
+      ->capture_default_str();
+  app->add_option("--files-dir", flags.files_dir,
+                  "directory of the Files and Batches APIs' files (unset: those APIs answer 503)");
+  app->add_option("--max-file-bytes", flags.max_file_bytes, "largest file upload, in bytes")
       ->capture_default_str();
 }
 

@@ -128,6 +128,10 @@ Status EnsureFirstKey(ledger::Store& store) {
 int Run(ServeFlags& flags) {
   StatusOr<gateway::GatewayOptions> options = flags.gateway.ToOptions();
   if (!options.ok()) return Fail("serve", options.status());
+  // The Files and Batches APIs keep their files in the data folder unless told otherwise.
+  if (options->files_dir.empty()) {
+    options->files_dir = (fs::path(flags.ledger.data_dir) / "files").string();
+  }
   StatusOr<std::unique_ptr<ledger::Store>> store = OpenLedger(flags.ledger);
   if (!store.ok()) return Fail("serve", store.status());
   if (Status s = EnsureFirstKey(**store); !s.ok()) return Fail("serve", s);

@@ -1,11 +1,15 @@
 #include "tokenfab/gateway/gateway.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "absl/synchronization/mutex.h"
 
+#include "batch_runner.h"
+#include "batches_api.h"
+#include "files_api.h"
 #include "fleet_state.h"
 #include "gateway_context.h"
 #include "model_vocabularies.h"
@@ -40,6 +44,8 @@ struct Gateway::Impl {
     return std::shared_ptr<routing::Policy>(std::move(policy));
   }
   void SchedulePriceRefresh();
+  // The batch runner, when files_dir is set and the store keeps batches (needs the bound port).
+  void StartBatches();
   // Builds every service the requests share (threads, clients, ledger objects, live state).
   void StartServices(std::shared_ptr<const fleet::FleetConfig> fleet_config,
                      std::shared_ptr<const ModelVocabularies> vocab,
@@ -84,6 +90,22 @@ void Gateway::Impl::SchedulePriceRefresh() {
                        SchedulePriceRefresh();
                      });
                    });
+}
+
+void Gateway::Impl::StartBatches() {
+  if (options.files_dir.empty() || store.batches() == nullptr) return;
+  std::string host = options.host;
+  if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  StatusOr<net::HttpUrl> self =
+      net::ParseBaseUrl(fmt::format("http://{}:{}", host, server->port()));
+  if (!self.ok()) {
+    TF_LOG_WARN("batches disabled: {}", self.status().message());
+    return;
+  }
+  context->batch_runner = std::make_shared<BatchRunner>(context, *std::move(self));
+  context->batch_runner->Start();
 }
 
 namespace {
@@ -154,6 +176,9 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
       .counters = {},
       .metrics = GatewayMetrics(registry),
       .request_id_prefix = RandomPrefix(),
+      .store = &store,
+      .batch_secret = NewObjectId("bs"),
+      .batch_runner = nullptr,
   });
 }
 
@@ -168,6 +193,8 @@ net::Router MakeRouter(const std::shared_ptr<GatewayContext>& context) {
                   });
   }
   AddStatusRoutes(context, router);
+  AddFilesRoutes(context, router);
+  AddBatchRoutes(context, router);
   return router;
 }
 
@@ -190,7 +217,12 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   server_options.host = g.options.host;
   server_options.port = g.options.port;
   server_options.pool = g.pool.get();
-  server_options.max_body_bytes = g.options.max_body_bytes;
+  // With the Files API on, a body may be an upload of up to max_file_bytes (and its multipart
+  // framing); the Files API answers an oversized file with its own 413.
+  server_options.max_body_bytes =
+      g.options.files_dir.empty()
+          ? g.options.max_body_bytes
+          : std::max(g.options.max_body_bytes, g.options.max_file_bytes + (64 << 10));
   server_options.server_name = "tokenfab-gateway";
   server_options.idle_timeout = std::chrono::milliseconds(120'000);
   server_options.write_timeout = std::chrono::milliseconds(120'000);
@@ -205,6 +237,7 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
     return server.status();
   }
   g.server = *std::move(server);
+  g.StartBatches();
   g.poller->Sync();
   g.SchedulePriceRefresh();
   TF_LOG_INFO("gateway {} listening on {} ({} upstreams, policy {})", g.context->name,
@@ -264,14 +297,20 @@ void Gateway::Stop(std::chrono::milliseconds grace) {
   if (g.stopped) return;
   g.stopped = true;
   g.stopping.store(true);
-  // No new requests; those in flight finish (or are cancelled after the grace period) and
-  // record their usage.
+  // No new batch lines; no new requests; those in flight finish (or are cancelled after the
+  // grace period) and record their usage.
+  if (g.context->batch_runner) g.context->batch_runner->StopLaunching();
   g.server->Stop(grace);
   for (int waited_ms = 0; g.context->counters.open.load() > 0 && waited_ms < 30'000; ++waited_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (const int64_t open = g.context->counters.open.load(); open > 0) {
     TF_LOG_WARN("gateway stopping with {} requests still open", open);
+  }
+  if (g.context->batch_runner) {
+    // Its lines in flight have answered (or been cancelled): store their outcomes, then stop.
+    g.context->batch_runner->Stop(std::chrono::milliseconds(5'000));
+    g.context->batch_runner.reset();  // it holds the context: break the cycle
   }
   g.poller->Stop();
   g.timers.reset();  // joins the timer thread: no callback runs after this

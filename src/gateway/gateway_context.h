@@ -23,6 +23,8 @@
 
 namespace tokenfab::gateway {
 
+class BatchRunner;
+
 // How requests ended is counted once, in GatewayMetrics::Outcome(), not here.
 struct GatewayCounters {
   std::atomic<int64_t> requests{0};
@@ -70,6 +72,13 @@ struct GatewayContext {
   std::string request_id_prefix;  // random per process
   std::atomic<uint64_t> next_request{0};
   std::atomic<uint64_t> seed_counter{0};
+  // The ledger (files and batches; internal batch-line principals). Set before serving.
+  ledger::Store* store = nullptr;
+  // Random per process: the batch runner's calls to this gateway carry it (x-tokenfab-batch) to
+  // act for a batch's tenant under a per-line request id. Never leaves the process.
+  std::string batch_secret;
+  // Runs the Batch API's batches; null when the Files and Batches APIs are off.
+  std::shared_ptr<BatchRunner> batch_runner;
 };
 
 }  // namespace tokenfab::gateway

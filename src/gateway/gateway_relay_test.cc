@@ -136,6 +136,42 @@ class GatewayRelayTest : public ::testing::Test {
   TestClient client_;
 };
 
+TEST_F(GatewayRelayTest, ServiceTiersAreEchoedPrioritisedAndBilledAtTheirPrice) {
+  FakeUpstream& up = AddUpstream({.tokens = 6});
+  StartGateway();
+  // 6 prompt and 6 completion tokens: 6 * 1 + 6 * 2 = 18 micro-CNY at the default tier.
+  struct Case {
+    const char* asked;
+    const char* served;
+    const char* node_priority;
+    int64_t cost;
+  };
+  for (const Case& c : {Case{"auto", "default", "1", 18}, Case{"flex", "flex", "-1", 9},
+                        Case{"priority", "priority", "2", 36}}) {
+    json::value body = json::parse(ChatBody("m", "one two three four five six", false));
+    body.as_object()["service_tier"] = c.asked;
+    const ClientResult r = client_.Post(gateway_->port(), "/v1/chat/completions",
+                                        json::serialize(body), {.api_key = key_});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json::parse(r.body).at("service_tier"), c.served);
+    EXPECT_EQ(up.received().back().headers.Get("x-tokenfab-priority"), c.node_priority);
+    const ledger::UsageEvent e = Recorded(r);
+    EXPECT_EQ(e.service_tier, c.served);
+    EXPECT_EQ(e.billed_tier, c.served);
+    EXPECT_EQ(e.cost, c.cost) << c.asked;
+  }
+  // A stream names the tier in every chunk.
+  json::value body = json::parse(ChatBody("m", "one two", true));
+  body.as_object()["service_tier"] = "flex";
+  const ClientResult r = client_.Post(gateway_->port(), "/v1/chat/completions",
+                                      json::serialize(body), {.api_key = key_});
+  ASSERT_TRUE(r.saw_done());
+  ASSERT_GE(r.events.size(), 2u);
+  for (size_t i = 0; i + 1 < r.events.size(); ++i) {
+    EXPECT_EQ(json::parse(r.events[i]).at("service_tier"), "flex") << r.events[i];
+  }
+}
+
 TEST_F(GatewayRelayTest, StreamsChunkByChunkAndRecordsWhatTheClientWasServed) {
   FakeUpstream& up = AddUpstream({.tokens = 6, .cached_tokens = 2});
   StartGateway();

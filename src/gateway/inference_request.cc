@@ -141,6 +141,15 @@ StatusOr<InferenceRequest> ParseInferenceRequest(api::Endpoint endpoint, std::st
   }
   out.max_tokens = IntegerOr(o, "max_completion_tokens", IntegerOr(o, "max_tokens", 0));
   if (out.max_tokens < 0) return absl::InvalidArgumentError("'max_tokens' must be positive");
+  if (const json::value* tier = o.if_contains("service_tier"); tier && !tier->is_null()) {
+    const json::string* name = tier->if_string();
+    if (name == nullptr ||
+        (*name != "auto" && *name != "default" && *name != "flex" && *name != "priority")) {
+      return absl::InvalidArgumentError(
+          "'service_tier' must be one of 'auto', 'default', 'flex' or 'priority'");
+    }
+    out.service_tier = std::string(*name);
+  }
   if (endpoint == api::Endpoint::kChatCompletions) {
     TF_RETURN_IF_ERROR(ReadMessages(o, out));
   } else {

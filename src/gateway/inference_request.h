@@ -34,8 +34,9 @@ struct InferenceRequest {
   std::vector<tokenizer::ChatMessage> messages;  // chat: the conversation (text parts joined)
   std::vector<std::string> prompts;              // completions: the prompt text(s)
   std::vector<int32_t> prompt_ids;               // completions: a prompt given as token ids
-  size_t prompt_bytes = 0;  // bytes of prompt text (messages' contents or prompts)
-  boost::json::object body;  // the whole body as parsed
+  std::string service_tier = "auto";  // as asked: "auto", "default", "flex" or "priority"
+  size_t prompt_bytes = 0;            // bytes of prompt text (messages' contents or prompts)
+  boost::json::object body;           // the whole body as parsed
 
   // The prompt as one text, for prefix hashing: chat messages as "role\n content\n" in order,
   // completion prompts concatenated.
@@ -43,8 +44,8 @@ struct InferenceRequest {
 };
 
 // Parses `body`. InvalidArgument, with a message fit for the client (OpenAI's 400
-// invalid_request_error), when it is not a JSON object, has no model, or its messages/prompt are
-// malformed.
+// invalid_request_error), when it is not a JSON object, has no model, its messages/prompt are
+// malformed, or its service_tier is not one of OpenAI's four.
 [[nodiscard]] StatusOr<InferenceRequest> ParseInferenceRequest(api::Endpoint endpoint,
                                                                std::string_view body);
 

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 namespace tokenfab::gateway {
 namespace {
 
@@ -41,6 +43,26 @@ TEST(InferenceRequestTest, ReadsCompletionPromptsAsTextOrTokenIds) {
   EXPECT_EQ(ids->prompt_ids, (std::vector<int32_t>{1, 2, 3}));
 }
 
+TEST(InferenceRequestTest, ReadsTheServiceTier) {
+  auto absent =
+      ParseInferenceRequest(api::Endpoint::kCompletions, R"({"model": "m", "prompt": "a"})");
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_EQ(absent->service_tier, "auto");
+  for (const char* tier : {"auto", "default", "flex", "priority"}) {
+    auto r = ParseInferenceRequest(
+        api::Endpoint::kChatCompletions,
+        fmt::format(
+            R"({{"model": "m", "service_tier": "{}", "messages": [{{"role": "user", "content": "x"}}]}})",
+            tier));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->service_tier, tier);
+  }
+  auto null_tier = ParseInferenceRequest(api::Endpoint::kCompletions,
+                                         R"({"model": "m", "prompt": "a", "service_tier": null})");
+  ASSERT_TRUE(null_tier.ok());
+  EXPECT_EQ(null_tier->service_tier, "auto");
+}
+
 TEST(InferenceRequestTest, BadBodiesAreClientErrors) {
   struct Case {
     api::Endpoint endpoint;
@@ -62,6 +84,10 @@ TEST(InferenceRequestTest, BadBodiesAreClientErrors) {
            Case{api::Endpoint::kCompletions, R"({"model": "m"})", "'prompt' is required"},
            Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": ["a", 1]})", "mixes"},
            Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": [-1]})", "bad token id"},
+           Case{api::Endpoint::kCompletions,
+                R"({"model": "m", "prompt": "a", "service_tier": "scale"})", "'service_tier'"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": "a", "service_tier": 1})",
+                "'service_tier'"},
        }) {
     auto r = ParseInferenceRequest(c.endpoint, c.body);
     ASSERT_FALSE(r.ok()) << c.body;

@@ -6,6 +6,7 @@
 #include "model_vocabularies.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/bearer_token.h"
+#include "tokenfab/base/constant_time.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/engine/block_hash.h"
 #include "tokenfab/routing/prefix_hash.h"
@@ -68,8 +69,13 @@ std::optional<net::HttpResponse> RequestIntake::Run() {
 
 void RequestIntake::AssignRequestId() {
   GatewayContext& ctx = context_;
-  std::optional<std::string_view> given = exchange_.request().headers.Get("x-request-id");
-  if (ctx.options.trust_request_ids && given && IsAcceptableRequestId(*given)) {
+  const net::HttpHeaders& headers = exchange_.request().headers;
+  std::optional<std::string_view> given = headers.Get("x-request-id");
+  const std::optional<std::string_view> batch = headers.Get("x-tokenfab-batch");
+  admitted_.batch_line =
+      batch && !ctx.batch_secret.empty() && base::ConstantTimeEquals(*batch, ctx.batch_secret);
+  if ((ctx.options.trust_request_ids || admitted_.batch_line) && given &&
+      IsAcceptableRequestId(*given)) {
     admitted_.request_id = std::string(*given);
   } else {
     admitted_.request_id = fmt::format("{}-{:x}", ctx.request_id_prefix,
@@ -77,7 +83,26 @@ void RequestIntake::AssignRequestId() {
   }
 }
 
+std::optional<net::HttpResponse> RequestIntake::AuthenticateBatchLine() {
+  const net::HttpHeaders& headers = exchange_.request().headers;
+  const std::string tenant(headers.Get("x-tokenfab-tenant").value_or(""));
+  StatusOr<ledger::Tenant> found = context_.store->GetTenant(tenant);
+  StatusOr<ledger::Tier> tier =
+      found.ok() ? context_.store->GetTier(found->tier) : StatusOr<ledger::Tier>(found.status());
+  if (!tier.ok()) {
+    TF_LOG_ERROR("batch line {}: tenant '{}': {}", admitted_.request_id, tenant,
+                 tier.status().message());
+    return api::ApiErrorResponse(api::MakeApiError(503, "The batch's tenant cannot be read.",
+                                                   "server_error", "ledger_unavailable", 1));
+  }
+  admitted_.principal.key_id = std::string(headers.Get("x-tokenfab-key-id").value_or("batch"));
+  admitted_.principal.tenant = *std::move(found);
+  admitted_.principal.tier = *std::move(tier);
+  return std::nullopt;
+}
+
 std::optional<net::HttpResponse> RequestIntake::Authenticate() {
+  if (admitted_.batch_line) return AuthenticateBatchLine();
   const std::optional<std::string_view> key =
       api::ParseBearerToken(exchange_.request().headers.Get("Authorization").value_or(""));
   if (!key) return api::ApiErrorResponse(api::MissingApiKeyError());
@@ -103,6 +128,8 @@ std::optional<net::HttpResponse> RequestIntake::ReadRequest() {
         api::MakeApiError(400, std::string(parsed.status().message()), "invalid_request_error"));
   }
   admitted_.request = *std::move(parsed);
+  admitted_.tier = DecideServiceTier(admitted_.request.service_tier, admitted_.principal.tier,
+                                     admitted_.batch_line);
   admitted_.generation = context_.fleet.generation();
   if (admitted_.generation->config->UpstreamsServing(admitted_.request.model).empty()) {
     return api::ApiErrorResponse(api::ModelNotFoundError(admitted_.request.model));
@@ -147,7 +174,7 @@ std::optional<net::HttpResponse> RequestIntake::Route() {
   admitted_.routing.allowed_regions = admitted_.allowed_regions;
   admitted_.routing.slo = {static_cast<double>(tier.ttft_slo_ms),
                            static_cast<double>(tier.tpot_slo_ms)};
-  admitted_.routing.priority = tier.priority;
+  admitted_.routing.priority = admitted_.tier.priority;
   admitted_.routing.prompt_tokens =
       static_cast<int32_t>(std::min<int64_t>(prompt_tokens_, INT32_MAX));
   admitted_.routing.expected_output_tokens =

@@ -12,6 +12,7 @@
 #include "fleet_state.h"
 #include "gateway_context.h"
 #include "inference_request.h"
+#include "spare_capacity.h"
 #include "tokenfab/api/endpoint.h"
 #include "tokenfab/fleet/fleet_snapshot.h"
 #include "tokenfab/ledger/admission.h"
@@ -42,6 +43,8 @@ struct AdmittedRequest {
   std::vector<uint64_t> text_hashes;
   std::vector<uint64_t> block_hashes;
   std::optional<ledger::AdmissionTicket> ticket;  // released once the usage event is recorded
+  bool batch_line = false;  // sent by this gateway's batch runner (x-tokenfab-batch)
+  TierDecision tier;        // served and billed tier, and the node priority
 };
 
 class RequestIntake {
@@ -57,6 +60,8 @@ class RequestIntake {
  private:
   void AssignRequestId();
   std::optional<net::HttpResponse> Authenticate();
+  // The batch runner's own call: the tenant and key named in its headers (batch_line set).
+  std::optional<net::HttpResponse> AuthenticateBatchLine();
   std::optional<net::HttpResponse> ReadRequest();
   std::optional<net::HttpResponse> Route();
   std::optional<net::HttpResponse> Admit();

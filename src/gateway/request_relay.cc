@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "absl/synchronization/mutex.h"
+#include "service_tier_echo.h"
+#include "spare_capacity.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/logging.h"
@@ -56,6 +58,50 @@ void RequestRelay::Intake() {
   std::optional<net::HttpResponse> refusal =
       RequestIntake(*context_, *exchange_, endpoint_, admitted_).Run();
   if (refusal) return Reject(*std::move(refusal));
+  if (admitted_.tier.served == ledger::ServiceTier::kFlex && !admitted_.batch_line) {
+    flex_deadline_micros_ =
+        context_->clock.NowMicros() +
+        std::chrono::duration_cast<std::chrono::microseconds>(context_->options.flex_max_wait)
+            .count();
+    return WaitForRoom();
+  }
+  Enter(RelayPhase::kCalling);
+  StartAttempt();
+}
+
+bool RequestRelay::RankedHaveRoom() const {
+  for (const routing::RankedUpstream& r : admitted_.decision.ranked) {
+    const std::shared_ptr<UpstreamRuntime>& up = admitted_.generation->upstreams[r.index];
+    if (FreeSlots(up->Current(), up->max_running()) > 0) return true;
+  }
+  return false;
+}
+
+void RequestRelay::WaitForRoom() {
+  GatewayContext& ctx = *context_;
+  if (!RankedHaveRoom()) {
+    if (exchange_->cancelled()) {
+      FinishTicket(0);
+      ctx.metrics.Outcome("cancelled").Increment();
+      return Enter(RelayPhase::kDone);
+    }
+    if (ctx.clock.NowMicros() >= flex_deadline_micros_) {
+      FinishTicket(0);
+      return Reject(api::ApiErrorResponse(api::MakeApiError(
+          429,
+          "Flex capacity is short right now; the request waited for spare capacity and was not "
+          "served. Retry later or use the default service tier.",
+          "rate_limit_error", "flex_capacity_unavailable", 5)));
+    }
+    auto self = shared_from_this();
+    ctx.timers.RunAfter(std::chrono::milliseconds(20), [self] { self->WaitForRoom(); });
+    return;
+  }
+  // Rank again on the state that made room.
+  admitted_.snapshot = ctx.fleet.Snapshot(*admitted_.generation);
+  routing::RoutingDecision decision =
+      admitted_.generation->policy->Rank(admitted_.routing, *admitted_.snapshot);
+  if (!decision.empty()) admitted_.decision = std::move(decision);
   Enter(RelayPhase::kCalling);
   StartAttempt();
 }
@@ -132,7 +178,7 @@ net::ClientRequest RequestRelay::UpstreamCall() const {
   call.headers.Add("x-request-id", admitted_.request_id);
   if (kind == fleet::UpstreamKind::kTokenfabNode || kind == fleet::UpstreamKind::kTokenfabGateway) {
     call.headers.Add("x-tokenfab-tenant", admitted_.principal.tenant.name);
-    call.headers.Add("x-tokenfab-priority", std::to_string(admitted_.ticket->priority()));
+    call.headers.Add("x-tokenfab-priority", std::to_string(admitted_.tier.priority));
   }
   if (kind == fleet::UpstreamKind::kTokenfabGateway) {
     // A hub gateway authenticates the same key (edge and hub share the tenants' keys).
@@ -206,6 +252,7 @@ void RequestRelay::OnEvent(net::SseEvent&& event) {
     case ResponseMeter::Action::kForward:
       break;
   }
+  event.data = WithServiceTier(event.data, ledger::ServiceTierName(admitted_.tier.served));
   if (first_content && meter_->first_content_micros() != 0) {
     context_->metrics.ttft_seconds.Observe(static_cast<double>(now - arrival_.micros) / 1e6);
   }
@@ -410,8 +457,11 @@ void RequestRelay::SendLastPart(bool durable) {
     (void)exchange_->Finish();
     return;
   }
-  net::HttpResponse response = durable ? net::HttpResponse::Json(upstream_status_, body_)
-                                       : api::ApiErrorResponse(not_recorded);
+  net::HttpResponse response =
+      durable ? net::HttpResponse::Json(
+                    upstream_status_,
+                    WithServiceTier(body_, ledger::ServiceTierName(admitted_.tier.served)))
+              : api::ApiErrorResponse(not_recorded);
   AddServedHeaders(response.headers);
   (void)exchange_->Respond(std::move(response));
 }

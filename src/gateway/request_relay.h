@@ -69,6 +69,10 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   // Intake: RequestIntake's steps; on a refusal, Reject() answers and ends the request.
   void Intake();
   void Reject(net::HttpResponse response);
+  // Flex: waits (re-checking on the timer) until a ranked upstream has a free slot, then starts
+  // the calls; past options.flex_max_wait, a 429 with Retry-After.
+  void WaitForRoom();
+  bool RankedHaveRoom() const;
 
   // Calls: one attempt, then its answer as it comes.
   void StartAttempt();
@@ -109,7 +113,8 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   const api::Endpoint endpoint_;
   RelayPhase phase_ = RelayPhase::kIntake;
   RequestArrival arrival_;
-  AdmittedRequest admitted_;  // filled by the intake
+  AdmittedRequest admitted_;          // filled by the intake
+  int64_t flex_deadline_micros_ = 0;  // monotonic: a flex request waits for room until then
 
   // Attempts.
   size_t next_rank_ = 0;  // into admitted_.decision.ranked

@@ -21,8 +21,9 @@ void AddEnergyAndCost(GatewayContext& ctx, const AdmittedRequest& admitted,
   const double energy_cost =
       energy.facility_wh / 1000.0 * admitted.snapshot->SitePrice(up.site_index);
   ctx.metrics.RegionEnergy(e.region, e.energy_wh, energy_cost, e.total_tokens());
-  StatusOr<ledger::Cost> cost = ctx.prices.Get()->Quote(
-      e.model, e.region, e.finished_micros, e.prompt_tokens, e.cached_tokens, e.completion_tokens);
+  StatusOr<ledger::Cost> cost =
+      ctx.prices.Get()->Quote(e.model, e.region, e.finished_micros, e.prompt_tokens,
+                              e.cached_tokens, e.completion_tokens, admitted.tier.billed);
   if (cost.ok()) {
     e.cost = cost->amount;
     e.currency = cost->currency;
@@ -45,6 +46,8 @@ ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& a
   e.started_micros = arrival.wall_micros;
   e.finished_micros = ctx.clock.WallMicros();
   e.currency = config.currency();
+  e.service_tier = std::string(ledger::ServiceTierName(admitted.tier.served));
+  e.billed_tier = std::string(ledger::ServiceTierName(admitted.tier.billed));
   if (attempt.runtime == nullptr) return e;
   const ResponseMeter& meter = *attempt.meter;
   const fleet::Upstream& up = config.upstreams()[attempt.upstream_index];

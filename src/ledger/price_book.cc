@@ -17,6 +17,11 @@ Status ValidatePriceEntry(const PriceEntry& entry) {
       entry.output_per_million < 0) {
     return absl::InvalidArgumentError("prices must not be negative");
   }
+  for (int64_t percent : {entry.flex_percent, entry.batch_percent, entry.priority_percent}) {
+    if (percent < 0 || percent > 10'000) {
+      return absl::InvalidArgumentError("tier percentages must be within 0..10000");
+    }
+  }
   if (entry.currency.size() != 3 ||
       !std::all_of(entry.currency.begin(), entry.currency.end(),
                    [](char c) { return c >= 'A' && c <= 'Z'; })) {
@@ -28,14 +33,34 @@ Status ValidatePriceEntry(const PriceEntry& entry) {
 
 Micros PriceTokens(const PriceEntry& entry, int64_t prompt_tokens, int64_t cached_tokens,
                    int64_t completion_tokens) {
+  return PriceTokens(entry, ServiceTier::kDefault, prompt_tokens, cached_tokens, completion_tokens);
+}
+
+int64_t TierPercent(const PriceEntry& entry, ServiceTier tier) {
+  switch (tier) {
+    case ServiceTier::kDefault:
+      return 100;
+    case ServiceTier::kFlex:
+      return entry.flex_percent;
+    case ServiceTier::kBatch:
+      return entry.batch_percent;
+    case ServiceTier::kPriority:
+      return entry.priority_percent;
+  }
+  return 100;
+}
+
+Micros PriceTokens(const PriceEntry& entry, ServiceTier tier, int64_t prompt_tokens,
+                   int64_t cached_tokens, int64_t completion_tokens) {
   TF_CHECK(cached_tokens >= 0 && cached_tokens <= prompt_tokens && completion_tokens >= 0)
       << "token counts " << prompt_tokens << "/" << cached_tokens << "/" << completion_tokens;
   using i128 = __int128;
   const i128 scaled = i128(prompt_tokens - cached_tokens) * entry.input_per_million +
                       i128(cached_tokens) * entry.cached_input_per_million +
                       i128(completion_tokens) * entry.output_per_million;
-  // Round half up (amounts are never negative).
-  return static_cast<Micros>((scaled + 500'000) / 1'000'000);
+  // Scaled by the tier's percentage, then rounded half up once (amounts are never negative).
+  const i128 percent = TierPercent(entry, tier);
+  return static_cast<Micros>((scaled * percent + 50'000'000) / 100'000'000);
 }
 
 PriceBook::PriceBook(std::vector<PriceEntry> entries) : entries_(std::move(entries)) {
@@ -70,14 +95,14 @@ StatusOr<PriceEntry> PriceBook::Lookup(std::string_view model, std::string_view 
 
 StatusOr<Cost> PriceBook::Quote(std::string_view model, std::string_view region,
                                 int64_t wall_micros, int64_t prompt_tokens, int64_t cached_tokens,
-                                int64_t completion_tokens) const {
+                                int64_t completion_tokens, ServiceTier tier) const {
   if (cached_tokens < 0 || cached_tokens > prompt_tokens || completion_tokens < 0) {
     return absl::InvalidArgumentError(
         fmt::format("impossible token counts: prompt {}, cached {}, completion {}", prompt_tokens,
                     cached_tokens, completion_tokens));
   }
   TF_ASSIGN_OR_RETURN(PriceEntry entry, Lookup(model, region, wall_micros));
-  return Cost{PriceTokens(entry, prompt_tokens, cached_tokens, completion_tokens),
+  return Cost{PriceTokens(entry, tier, prompt_tokens, cached_tokens, completion_tokens),
               entry.currency};
 }
 

@@ -38,6 +38,34 @@ TEST(PriceBookTest, RoundsHalfUpOncePerRequest) {
   EXPECT_EQ(PriceTokens(p, 0, 0, 5), 3);   // 3.0
 }
 
+TEST(PriceBookTest, TiersScaleTheDefaultPriceAndRoundOnce) {
+  PriceEntry p = Price("m", "eu", 2'500'000, 1'250'000, 10'000'000);
+  // Default 7000 micro-USD (see above); flex and batch half, priority double.
+  EXPECT_EQ(PriceTokens(p, ServiceTier::kDefault, 1000, 400, 500), 7000);
+  EXPECT_EQ(PriceTokens(p, ServiceTier::kFlex, 1000, 400, 500), 3500);
+  EXPECT_EQ(PriceTokens(p, ServiceTier::kBatch, 1000, 400, 500), 3500);
+  EXPECT_EQ(PriceTokens(p, ServiceTier::kPriority, 1000, 400, 500), 14'000);
+  // Rounded once after scaling: 3 tokens at $0.50/M is 1.5 micro at default (-> 2), and 0.75 at
+  // half price (-> 1), not half of the rounded 2 (-> 1) nor 0.
+  p = Price("m", "eu", 500'000, 0, 0);
+  EXPECT_EQ(PriceTokens(p, ServiceTier::kDefault, 3, 0, 0), 2);
+  EXPECT_EQ(PriceTokens(p, ServiceTier::kBatch, 3, 0, 0), 1);
+  // 1 token at $0.50/M: 0.5 -> 1 at default, 0.25 -> 0 at flex.
+  EXPECT_EQ(PriceTokens(p, ServiceTier::kFlex, 1, 0, 0), 0);
+  // An entry's own percentages.
+  p.batch_percent = 40;
+  p.priority_percent = 125;
+  EXPECT_EQ(PriceTokens(p, ServiceTier::kBatch, 1'000'000, 0, 0), 200'000);
+  EXPECT_EQ(PriceTokens(p, ServiceTier::kPriority, 1'000'000, 0, 0), 625'000);
+}
+
+TEST(PriceBookTest, QuoteAtATier) {
+  PriceBook book({Price("m", "*", 0, 0, 2'000'000)});
+  EXPECT_EQ(book.Quote("m", "eu", 0, 0, 0, 1000)->amount, 2000);
+  EXPECT_EQ(book.Quote("m", "eu", 0, 0, 0, 1000, ServiceTier::kFlex)->amount, 1000);
+  EXPECT_EQ(book.Quote("m", "eu", 0, 0, 0, 1000, ServiceTier::kPriority)->amount, 4000);
+}
+
 TEST(PriceBookTest, ExactForHugeCounts) {
   // 128-bit intermediate: 1e12 tokens at $1000 per million = $1e9 exactly.
   const PriceEntry p = Price("m", "eu", 0, 0, 1'000'000'000);
@@ -73,6 +101,9 @@ TEST(PriceBookTest, ValidatesEntries) {
   bad_currency.currency = "usd";
   EXPECT_FALSE(ValidatePriceEntry(bad_currency).ok());
   EXPECT_FALSE(ValidatePriceEntry(Price("bad model", "eu", 1, 1, 1)).ok());
+  PriceEntry bad_percent = Price("m", "eu", 1, 1, 1);
+  bad_percent.flex_percent = -1;
+  EXPECT_FALSE(ValidatePriceEntry(bad_percent).ok());
 }
 
 }  // namespace

@@ -62,21 +62,36 @@ SqlParams PriceParams(const PriceEntry& entry) {
           entry.input_per_million,
           entry.cached_input_per_million,
           entry.output_per_million,
-          entry.currency};
+          entry.currency,
+          entry.flex_percent,
+          entry.batch_percent,
+          entry.priority_percent};
 }
 
 SqlParams UsageParams(const UsageEvent& e) {
-  return {e.request_id,     e.tenant,
-          e.key_id,         e.model,
-          e.region,         e.site,
-          e.upstream,       e.prompt_tokens,
-          e.cached_tokens,  e.completion_tokens,
-          e.ttft_micros,    e.tpot_micros,
-          e.status,         int64_t{e.http_status},
-          e.energy_wh,      e.carbon_g,
-          e.cost,           e.currency,
-          e.started_micros, e.finished_micros,
-          e.recorded_micros};
+  return {e.request_id,
+          e.tenant,
+          e.key_id,
+          e.model,
+          e.region,
+          e.site,
+          e.upstream,
+          e.prompt_tokens,
+          e.cached_tokens,
+          e.completion_tokens,
+          e.ttft_micros,
+          e.tpot_micros,
+          e.status,
+          int64_t{e.http_status},
+          e.energy_wh,
+          e.carbon_g,
+          e.cost,
+          e.currency,
+          e.started_micros,
+          e.finished_micros,
+          e.recorded_micros,
+          e.service_tier,
+          e.billed_tier};
 }
 
 Tier ReadTier(const SqlRow& row) {
@@ -119,6 +134,9 @@ PriceEntry ReadPrice(const SqlRow& row) {
   entry.cached_input_per_million = row.Int(4);
   entry.output_per_million = row.Int(5);
   entry.currency = row.Text(6);
+  entry.flex_percent = row.Int(7);
+  entry.batch_percent = row.Int(8);
+  entry.priority_percent = row.Int(9);
   return entry;
 }
 
@@ -145,6 +163,8 @@ UsageEvent ReadUsage(const SqlRow& row) {
   e.started_micros = row.Int(18);
   e.finished_micros = row.Int(19);
   e.recorded_micros = row.Int(20);
+  e.service_tier = row.Text(21);
+  e.billed_tier = row.Text(22);
   return e;
 }
 

@@ -79,9 +79,71 @@ VALUES ('free', 2000, 100, 0, 20, 40000, 2, 1000000, 'month'),
 ON CONFLICT (name) DO NOTHING;
 )sql";
 
+// Service tiers: the tier each request was served and billed at, and the tiers' prices as
+// percentages of the default tier's. Existing rows read as the default tier and OpenAI's ratios.
+constexpr std::string_view kV3ServiceTiers = R"sql(
+ALTER TABLE usage_events ADD COLUMN service_tier TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE usage_events ADD COLUMN billed_tier TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE price_books ADD COLUMN flex_percent BIGINT NOT NULL DEFAULT 50;
+ALTER TABLE price_books ADD COLUMN batch_percent BIGINT NOT NULL DEFAULT 50;
+ALTER TABLE price_books ADD COLUMN priority_percent BIGINT NOT NULL DEFAULT 200;
+)sql";
+
+// The Files and Batches APIs: file metadata (bytes on disk), batches and their lines.
+constexpr std::string_view kV4Batches = R"sql(
+CREATE TABLE files (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  bytes BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX files_by_tenant ON files (tenant, created_at);
+CREATE TABLE batches (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  input_file_id TEXT NOT NULL,
+  completion_window TEXT NOT NULL,
+  status TEXT NOT NULL,
+  output_file_id TEXT NOT NULL,
+  error_file_id TEXT NOT NULL,
+  errors_json TEXT NOT NULL,
+  metadata_json TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  in_progress_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  finalizing_at BIGINT NOT NULL,
+  completed_at BIGINT NOT NULL,
+  failed_at BIGINT NOT NULL,
+  expired_at BIGINT NOT NULL,
+  cancelling_at BIGINT NOT NULL,
+  cancelled_at BIGINT NOT NULL,
+  seq BIGINT NOT NULL
+);
+CREATE INDEX batches_by_tenant ON batches (tenant, seq);
+CREATE INDEX batches_by_status ON batches (status, seq);
+CREATE TABLE batch_lines (
+  batch_id TEXT NOT NULL,
+  line BIGINT NOT NULL,
+  custom_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  status_code INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  response TEXT NOT NULL,
+  PRIMARY KEY (batch_id, line)
+);
+CREATE INDEX batch_lines_by_state ON batch_lines (batch_id, state, line);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1Tables},
     {2, kV2DefaultTiers},
+    {3, kV3ServiceTiers},
+    {4, kV4Batches},
 };
 
 }  // namespace

@@ -47,8 +47,8 @@ std::vector<std::string> SplitRegions(std::string_view stored);
 inline constexpr std::string_view kUsageColumns =
     "request_id, tenant, key_id, model, region, site, upstream, prompt_tokens, cached_tokens, "
     "completion_tokens, ttft_us, tpot_us, status, http_status, energy_wh, carbon_g, "
-    "cost_micros, currency, started_us, finished_us, recorded_us";
-inline constexpr int kUsageColumnCount = 21;
+    "cost_micros, currency, started_us, finished_us, recorded_us, service_tier, billed_tier";
+inline constexpr int kUsageColumnCount = 23;
 
 inline constexpr std::string_view kTierColumns =
     "name, ttft_slo_ms, tpot_slo_ms, priority, rpm, tpm, max_concurrency, token_budget, "
@@ -60,6 +60,6 @@ inline constexpr std::string_view kApiKeyColumns =
     "key_id, tenant, salt_hex, hash_hex, created_us, revoked_us";
 inline constexpr std::string_view kPriceColumns =
     "model, region, effective_from_us, input_per_million, cached_input_per_million, "
-    "output_per_million, currency";
+    "output_per_million, currency, flex_percent, batch_percent, priority_percent";
 
 }  // namespace tokenfab::ledger::internal

@@ -176,7 +176,8 @@ Status SqlStore::AddPrice(const PriceEntry& entry) {
   TF_ASSIGN_OR_RETURN(std::unique_ptr<SqlSession> session, OpenSession());
   TF_ASSIGN_OR_RETURN(int64_t changed,
                       session->Execute(fmt::format("INSERT INTO price_books ({}) VALUES (?1, ?2, "
-                                                   "?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                                                   "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT "
+                                                   "DO NOTHING",
                                                    kPriceColumns),
                                        PriceParams(entry)));
   if (changed == 0) {

@@ -4,6 +4,7 @@
 // databases. Internal to the ledger layer.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -15,8 +16,10 @@
 
 namespace tokenfab::ledger::internal {
 
-class SqlStore : public Store {
+class SqlStore : public Store, public BatchStore {
  public:
+  BatchStore* batches() override { return this; }
+
   StatusOr<int> SchemaVersion() override;
 
   Status PutTier(const Tier& tier) override;
@@ -41,7 +44,30 @@ class SqlStore : public Store {
   StatusOr<int64_t> TenantTokens(std::string_view tenant, int64_t from_micros,
                                  int64_t to_micros) override;
 
+  // BatchStore (sql_batch_store.cc).
+  Status InsertFile(const FileRecord& file) override;
+  StatusOr<FileRecord> GetFile(std::string_view tenant, std::string_view id) override;
+  StatusOr<std::vector<FileRecord>> ListFiles(std::string_view tenant,
+                                              std::string_view purpose) override;
+  Status DeleteFile(std::string_view tenant, std::string_view id) override;
+  Status InsertBatch(const BatchRecord& batch) override;
+  Status UpdateBatch(const BatchRecord& batch) override;
+  StatusOr<BatchRecord> GetBatch(std::string_view tenant, std::string_view id) override;
+  StatusOr<std::vector<BatchRecord>> ListBatches(std::string_view tenant, std::string_view after,
+                                                 int64_t limit) override;
+  StatusOr<std::vector<BatchRecord>> ListUnfinishedBatches() override;
+  Status InsertLines(const std::vector<BatchLine>& lines) override;
+  StatusOr<std::vector<BatchLine>> PendingLines(std::string_view batch_id, int64_t after,
+                                                int64_t limit) override;
+  Status FinishLine(const BatchLine& line) override;
+  StatusOr<std::vector<BatchLine>> ListLines(std::string_view batch_id) override;
+  StatusOr<LineCounts> CountLines(std::string_view batch_id) override;
+
  protected:
+  // Runs `body` in one transaction on `session` (BEGIN ... COMMIT, ROLLBACK on an error).
+  [[nodiscard]] static Status InTransaction(SqlSession& session,
+                                            const std::function<Status()>& body);
+
   // A session for one store call; the connection is the caller's until the session is destroyed.
   [[nodiscard]] virtual StatusOr<std::unique_ptr<SqlSession>> OpenSession() = 0;
 };

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "schema.h"
 #include "store_test_suite.h"
 
 namespace tokenfab::ledger {
@@ -73,6 +74,53 @@ TEST(SqliteStoreTest, NoPlaintextKeyAnywhereInTheFile) {
   }
   ASSERT_NE(bytes.find(key->record.hash_hex), std::string::npos);  // we did read the table
   EXPECT_EQ(bytes.find(key->plaintext.substr(3 + kApiKeyIdChars)), std::string::npos);
+}
+
+// Runs `sql` with the plain SQLite API; the error text, empty on success.
+std::string Exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  char* error = nullptr;
+  sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  std::string out = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(SqliteStoreTest, ALedgerOfSchemaTwoMigratesAndKeepsItsRowsReadable) {
+  // A ledger written before service tiers: migrations 1 and 2 only, one price and one event.
+  const std::string path = FreshSqlitePath();
+  std::string sql(internal::kCreateMigrationsTable);
+  sql += ";\n";
+  for (const internal::Migration& m : internal::Migrations()) {
+    if (m.version > 2) break;
+    sql += fmt::format("{}\nINSERT INTO schema_migrations VALUES ({}, 0);\n", m.sql, m.version);
+  }
+  sql +=
+      "INSERT INTO price_books (model, region, effective_from_us, input_per_million, "
+      "cached_input_per_million, output_per_million, currency) VALUES ('m', '*', 0, 1, 1, 1, "
+      "'USD');"
+      "INSERT INTO usage_events (request_id, tenant, key_id, model, region, site, upstream, "
+      "prompt_tokens, cached_tokens, completion_tokens, ttft_us, tpot_us, status, http_status, "
+      "energy_wh, carbon_g, cost_micros, currency, started_us, finished_us, recorded_us) VALUES "
+      "('old-1', 'acme', 'k', 'm', 'eu', 's', 'u', 10, 0, 5, 1, 1, 'ok', 200, 0.1, 0.1, 42, "
+      "'USD', 1, 2, 3);";
+  ASSERT_EQ(Exec(path, sql), "");
+  StatusOr<std::unique_ptr<Store>> store = OpenStore(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(*(*store)->SchemaVersion(), 4);
+  StatusOr<UsageEvent> old = (*store)->GetUsage("old-1");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->cost, 42);
+  EXPECT_EQ(old->service_tier, "default");
+  EXPECT_EQ(old->billed_tier, "default");
+  StatusOr<std::vector<PriceEntry>> prices = (*store)->ListPrices();
+  ASSERT_TRUE(prices.ok()) << prices.status();
+  ASSERT_EQ(prices->size(), 1u);
+  EXPECT_EQ((*prices)[0].flex_percent, 50);
+  EXPECT_EQ((*prices)[0].batch_percent, 50);
+  EXPECT_EQ((*prices)[0].priority_percent, 200);
 }
 
 TEST(SqliteStoreTest, UnopenablePathIsAnError) {

@@ -47,7 +47,7 @@ Tenant MakeTenant(std::string name, std::string tier = "standard") {
 }
 
 TEST_P(StoreTest, MigratesOnceAndSeedsDefaultTiers) {
-  EXPECT_EQ(*store_->SchemaVersion(), 2);
+  EXPECT_EQ(*store_->SchemaVersion(), 4);
   StatusOr<std::vector<Tier>> tiers = store_->ListTiers();
   ASSERT_TRUE(tiers.ok()) << tiers.status();
   ASSERT_EQ(tiers->size(), 3u);
@@ -61,7 +61,7 @@ TEST_P(StoreTest, MigratesOnceAndSeedsDefaultTiers) {
   ASSERT_TRUE(store_->CreateTenant(MakeTenant("acme")).ok());
   StatusOr<std::unique_ptr<Store>> again = OpenStore(location_);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(*(*again)->SchemaVersion(), 2);
+  EXPECT_EQ(*(*again)->SchemaVersion(), 4);
   EXPECT_EQ((*again)->ListTiers()->size(), 3u);
   EXPECT_TRUE((*again)->GetTenant("acme").ok());
 }
@@ -156,6 +156,9 @@ TEST_P(StoreTest, PricesRoundTrip) {
   PriceEntry later = p;
   later.effective_from_micros = 200;
   later.output_per_million = 700'000;
+  later.flex_percent = 45;  // the tiers' percentages round-trip too
+  later.batch_percent = 30;
+  later.priority_percent = 175;
   ASSERT_TRUE(store_->AddPrice(later).ok());
   StatusOr<std::vector<PriceEntry>> prices = store_->ListPrices();
   ASSERT_EQ(prices->size(), 2u);
@@ -171,6 +174,8 @@ TEST_P(StoreTest, UsageEventsRoundTripAndAreIdempotent) {
   a.request_id = "req-\"quoted\",\\{odd}";  // survives array and SQL quoting
   a.energy_wh = 0.1 + 0.2;
   UsageEvent b = Event("req-2");
+  b.service_tier = "flex";  // the tiers round-trip
+  b.billed_tier = "batch";
   UsageEvent a_again = a;
   a_again.completion_tokens = 999;  // a retry with different numbers must not overwrite
   StatusOr<std::vector<InsertOutcome>> outcomes =

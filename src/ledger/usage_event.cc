@@ -6,6 +6,7 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "tokenfab/ledger/service_tier.h"
 
 namespace tokenfab::ledger {
 
@@ -32,6 +33,8 @@ Status ValidateUsageEvent(const UsageEvent& e) {
   if (e.currency.size() != 3) {
     return absl::InvalidArgumentError("usage event: currency must be a three-letter code");
   }
+  TF_RETURN_IF_ERROR(ParseServiceTier(e.service_tier).status());
+  TF_RETURN_IF_ERROR(ParseServiceTier(e.billed_tier).status());
   return absl::OkStatus();
 }
 

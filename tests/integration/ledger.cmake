@@ -8,6 +8,7 @@ add_executable(ledger_integration_test
   ${CMAKE_CURRENT_LIST_DIR}/ledger_crash_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/ledger_cli_test.cc
   ${PROJECT_SOURCE_DIR}/src/ledger/store_test_suite.cc
+  ${PROJECT_SOURCE_DIR}/src/ledger/batch_store_test_suite.cc
   ${PROJECT_SOURCE_DIR}/src/ledger/rate_counters_test_suite.cc)
 target_include_directories(ledger_integration_test PRIVATE ${PROJECT_SOURCE_DIR}/src)
 target_compile_options(ledger_integration_test PRIVATE ${TOKENFAB_WARNINGS})

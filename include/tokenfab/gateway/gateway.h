@@ -89,6 +89,15 @@ struct GatewayOptions {
   bool trust_request_ids = false;
   // How often the price book is re-read from the ledger.
   std::chrono::milliseconds price_refresh{10'000};
+
+  // Flex (service_tier "flex"): how long a request waits for a free upstream slot before a 429.
+  std::chrono::milliseconds flex_max_wait{10'000};
+  // Files and Batches APIs: where uploaded and output files live (empty: those APIs answer 503),
+  // the largest upload, the most lines a batch may have, and batch lines in flight at most.
+  std::string files_dir{};
+  size_t max_file_bytes = 32 << 20;
+  int64_t max_batch_lines = 50'000;
+  int64_t max_batch_in_flight = 64;
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the

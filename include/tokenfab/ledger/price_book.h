@@ -14,6 +14,7 @@
 
 #include "tokenfab/base/status.h"
 #include "tokenfab/ledger/money.h"
+#include "tokenfab/ledger/service_tier.h"
 
 namespace tokenfab::ledger {
 
@@ -28,6 +29,11 @@ struct PriceEntry {
   Micros output_per_million = 0;        // completion tokens
   std::string currency = "USD";         // ISO 4217 code
   int64_t effective_from_micros = 0;    // wall clock, µs since the epoch
+  // The other service tiers' prices, as percentages of the three prices above (the default
+  // tier's): OpenAI sells flex and batch at half price and priority processing dearer.
+  int64_t flex_percent = 50;
+  int64_t batch_percent = 50;
+  int64_t priority_percent = 200;
 
   bool operator==(const PriceEntry&) const = default;
 };
@@ -46,6 +52,12 @@ struct Cost {
 // the stored per-request amounts.) REQUIRES: 0 <= cached <= prompt, completion >= 0.
 Micros PriceTokens(const PriceEntry& entry, int64_t prompt_tokens, int64_t cached_tokens,
                    int64_t completion_tokens);
+// The same at `tier`'s price: the default tier's amount scaled by the tier's percentage before the
+// one rounding (so a flex request at 50 % costs half the unrounded default amount, rounded once).
+Micros PriceTokens(const PriceEntry& entry, ServiceTier tier, int64_t prompt_tokens,
+                   int64_t cached_tokens, int64_t completion_tokens);
+// The entry's percentage for `tier` (100 for the default tier).
+int64_t TierPercent(const PriceEntry& entry, ServiceTier tier);
 
 class PriceBook {
  public:
@@ -57,10 +69,11 @@ class PriceBook {
   [[nodiscard]] StatusOr<PriceEntry> Lookup(std::string_view model, std::string_view region,
                                             int64_t wall_micros) const;
 
-  // Lookup + PriceTokens. InvalidArgument for impossible token counts.
+  // Lookup + PriceTokens at `tier`. InvalidArgument for impossible token counts.
   [[nodiscard]] StatusOr<Cost> Quote(std::string_view model, std::string_view region,
                                      int64_t wall_micros, int64_t prompt_tokens,
-                                     int64_t cached_tokens, int64_t completion_tokens) const;
+                                     int64_t cached_tokens, int64_t completion_tokens,
+                                     ServiceTier tier = ServiceTier::kDefault) const;
 
   const std::vector<PriceEntry>& entries() const { return entries_; }
 

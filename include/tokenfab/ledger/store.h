@@ -18,6 +18,7 @@
 
 #include "tokenfab/base/status.h"
 #include "tokenfab/ledger/api_key.h"
+#include "tokenfab/ledger/batch_store.h"
 #include "tokenfab/ledger/price_book.h"
 #include "tokenfab/ledger/tenant.h"
 #include "tokenfab/ledger/usage_event.h"
@@ -77,6 +78,9 @@ class Store {
   [[nodiscard]] virtual StatusOr<int64_t> TenantTokens(std::string_view tenant,
                                                        int64_t from_micros,
                                                        int64_t to_micros) = 0;
+
+  // Files and batches in the same database (batch_store.h); null for a store without them.
+  virtual BatchStore* batches() { return nullptr; }
 };
 
 // True for "postgresql://..." and "postgres://..." locations, and libpq "key=value" strings

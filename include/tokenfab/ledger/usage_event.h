@@ -32,9 +32,11 @@ struct UsageEvent {
   double carbon_g = 0;            // grams CO2e, from the site's carbon intensity
   Micros cost = 0;                // price, micro-units of `currency`
   std::string currency = "USD";
-  int64_t started_micros = 0;     // wall clock when the request arrived, µs since the epoch
-  int64_t finished_micros = 0;    // wall clock when its last token was produced
-  int64_t recorded_micros = 0;    // set by the ledger when the event is written
+  int64_t started_micros = 0;            // wall clock when the request arrived, µs since the epoch
+  int64_t finished_micros = 0;           // wall clock when its last token was produced
+  int64_t recorded_micros = 0;           // set by the ledger when the event is written
+  std::string service_tier = "default";  // the tier it was served at (ServiceTierName)
+  std::string billed_tier = "default";   // the tier it was priced at ("batch" for batch lines)
 
   int64_t total_tokens() const { return prompt_tokens + completion_tokens; }
   bool operator==(const UsageEvent&) const = default;

@@ -1,0 +1,69 @@
+#include "spare_capacity.h"
+
+#include <gtest/gtest.h>
+
+namespace tokenfab::gateway {
+namespace {
+
+using ledger::ServiceTier;
+
+TEST(SpareCapacityTest, TheRequestedTierDecidesPriorityAndPrice) {
+  ledger::Tier standard;
+  standard.priority = 1;
+  for (const char* asked : {"auto", "default"}) {
+    const TierDecision d = DecideServiceTier(asked, standard, false);
+    EXPECT_EQ(d.served, ServiceTier::kDefault) << asked;
+    EXPECT_EQ(d.billed, ServiceTier::kDefault) << asked;
+    EXPECT_EQ(d.priority, 1) << asked;
+  }
+  const TierDecision flex = DecideServiceTier("flex", standard, false);
+  EXPECT_EQ(flex.served, ServiceTier::kFlex);
+  EXPECT_EQ(flex.billed, ServiceTier::kFlex);
+  EXPECT_LT(flex.priority, 0);  // below every tier's own traffic
+  const TierDecision priority = DecideServiceTier("priority", standard, false);
+  EXPECT_EQ(priority.served, ServiceTier::kPriority);
+  EXPECT_EQ(priority.priority, 2);
+}
+
+TEST(SpareCapacityTest, ABatchLineIsServedAsFlexAndBilledAtTheBatchPrice) {
+  ledger::Tier premium;
+  premium.priority = 2;
+  // Whatever the line's body asks for.
+  for (const char* asked : {"auto", "priority"}) {
+    const TierDecision d = DecideServiceTier(asked, premium, true);
+    EXPECT_EQ(d.served, ServiceTier::kFlex);
+    EXPECT_EQ(d.billed, ServiceTier::kBatch);
+    EXPECT_EQ(d.priority, kFlexPriority);
+  }
+}
+
+TEST(SpareCapacityTest, BatchConcurrencyFillsFreeSlotsAndSpeedsUpNearTheDeadline) {
+  // Early in the window: what is in flight plus the free slots, capped.
+  EXPECT_EQ(BatchConcurrency(3, 2, 0.1, 64), 5);
+  EXPECT_EQ(BatchConcurrency(100, 2, 0.1, 64), 64);
+  // No room: one line at a time until half the window is gone...
+  EXPECT_EQ(BatchConcurrency(0, 0, 0.4, 64), 1);
+  // ...then a floor growing to the cap at the deadline.
+  EXPECT_EQ(BatchConcurrency(0, 0, 0.75, 64), 32);
+  EXPECT_EQ(BatchConcurrency(0, 0, 1.0, 64), 64);
+  EXPECT_EQ(BatchConcurrency(0, 0, 3.0, 64), 64);
+  EXPECT_EQ(BatchConcurrency(5, 0, 0.5, 0), 0);
+}
+
+TEST(SpareCapacityTest, FreeSlotsOnlyOnAHealthyIdleUpstream) {
+  fleet::UpstreamState state;
+  state.healthy = true;
+  EXPECT_EQ(FreeSlots(state, 4), 4);
+  EXPECT_EQ(FreeSlots(state, 0), kDefaultSlots);
+  state.running = 3;
+  EXPECT_EQ(FreeSlots(state, 4), 1);
+  state.running = 0;
+  state.waiting = 1;
+  EXPECT_EQ(FreeSlots(state, 4), 0);  // it queues: no room
+  state.waiting = 0;
+  state.healthy = false;
+  EXPECT_EQ(FreeSlots(state, 4), 0);
+}
+
+}  // namespace
+}  // namespace tokenfab::gateway
