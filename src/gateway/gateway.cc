@@ -6,6 +6,7 @@
 
 #include "absl/synchronization/mutex.h"
 
+#include "dashboard_routes.h"
 #include "fleet_state.h"
 #include "gateway_context.h"
 #include "model_vocabularies.h"
@@ -40,6 +41,7 @@ struct Gateway::Impl {
     return std::shared_ptr<routing::Policy>(std::move(policy));
   }
   void SchedulePriceRefresh();
+  void ScheduleOpsSample();
   // Builds every service the requests share (threads, clients, ledger objects, live state).
   void StartServices(std::shared_ptr<const fleet::FleetConfig> fleet_config,
                      std::shared_ptr<const ModelVocabularies> vocab,
@@ -65,6 +67,7 @@ struct Gateway::Impl {
   std::unique_ptr<ledger::AdmissionController> admission;
   std::unique_ptr<ledger::UsageRecorder> recorder;
   std::unique_ptr<PriceCache> prices;
+  std::unique_ptr<OpsHistory> ops;
   std::shared_ptr<GatewayContext> context;
   std::unique_ptr<net::HttpServer> server;
   std::atomic<bool> stopping{false};
@@ -84,6 +87,19 @@ void Gateway::Impl::SchedulePriceRefresh() {
                        SchedulePriceRefresh();
                      });
                    });
+}
+
+void Gateway::Impl::ScheduleOpsSample() {
+  if (stopping.load()) return;
+  timers->RunAfter(
+      std::chrono::duration_cast<std::chrono::microseconds>(options.ops_sample_interval), [this] {
+        if (stopping.load()) return;
+        control->Schedule([this] {
+          if (stopping.load()) return;
+          SampleOpsHistory(*context);
+          ScheduleOpsSample();
+        });
+      });
 }
 
 namespace {
@@ -135,6 +151,13 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   if (Status s = prices->Refresh(); !s.ok()) {
     TF_LOG_WARN("price book not read ({}); requests are priced 0 until it is", s.message());
   }
+  const int64_t sample_micros = std::max<int64_t>(
+      1000,
+      std::chrono::duration_cast<std::chrono::microseconds>(options.ops_sample_interval).count());
+  const int64_t history_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(options.ops_history).count();
+  ops = std::make_unique<OpsHistory>(static_cast<size_t>(history_micros / sample_micros),
+                                     sample_micros);
   std::string name = options.name;
   if (name.empty()) name = fleet_config->gateway().empty() ? "gateway" : fleet_config->gateway();
   context = std::shared_ptr<GatewayContext>(new GatewayContext{
@@ -150,6 +173,7 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
       .admission = *admission,
       .recorder = *recorder,
       .prices = *prices,
+      .ops = *ops,
       .retry = RetryPolicy(options.retry),
       .counters = {},
       .metrics = GatewayMetrics(registry),
@@ -168,6 +192,7 @@ net::Router MakeRouter(const std::shared_ptr<GatewayContext>& context) {
                   });
   }
   AddStatusRoutes(context, router);
+  AddDashboardRoutes(context, router);
   return router;
 }
 
@@ -207,6 +232,7 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   g.server = *std::move(server);
   g.poller->Sync();
   g.SchedulePriceRefresh();
+  g.ScheduleOpsSample();
   TF_LOG_INFO("gateway {} listening on {} ({} upstreams, policy {})", g.context->name,
               g.server->address(), fleet->upstreams().size(),
               g.fleet->generation()->policy->spec());

@@ -122,11 +122,11 @@ try {
     for (let i = 0; i < 100; ++i) {
       text = await (await fetch(metricsUrl)).text();
       if (metric(text, 'tokenfab_gateway_completion_tokens_total') === seen.completion &&
-          metric(text, 'tokenfab_gateway_energy_wh_total') > 0) break;
+          metric(text, 'tokenfab_gateway_energy_joules_total') > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.equal(metric(text, 'tokenfab_gateway_completion_tokens_total'), seen.completion, text);
-    seen.energyWh = metric(text, 'tokenfab_gateway_energy_wh_total');
+    seen.energyWh = metric(text, 'tokenfab_gateway_energy_joules_total') / 3600;
     assert.ok(seen.energyWh > 0, `energy ${seen.energyWh} Wh`);
     const ceilingWh = 65 * 1.2 * seen.seconds / 3600;
     assert.ok(seen.energyWh <= ceilingWh,
