@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
