@@ -105,27 +105,52 @@ json::array ErrorsJson(const OpsHistory::View& view) {
   return out;
 }
 
-// Regions, their sites (energy now and the economics metered so far) and upstreams (live state).
+// What the page shows of a site: its upstreams (healthy, total) and their power draw now.
+struct SiteLive {
+  int healthy = 0;
+  int upstreams = 0;
+  double power_w = 0;
+};
+
+// One site: its energy now, its live state, and the economics metered so far.
+json::object SiteJson(const fleet::Site& site, const SiteLive& live, const SiteTotals& totals,
+                      int64_t now) {
+  const double mtok = static_cast<double>(totals.tokens) / 1e6;
+  return {{"name", View(site.name)},
+          {"region", View(site.region)},
+          {"upstreams", live.upstreams},
+          {"healthy", live.healthy},
+          {"price_kwh", fleet::PriceAt(site.energy, site.utc_offset_minutes, now)},
+          {"green_share", site.energy.green_share},
+          {"pue", site.energy.pue},
+          {"carbon_g_per_kwh", site.energy.carbon_g_per_kwh},
+          {"power_w", live.power_w},
+          {"tokens", totals.tokens},
+          {"energy_wh", totals.energy_wh},
+          {"energy_cost", totals.energy_cost},
+          {"carbon_g", totals.carbon_g},
+          {"cost_per_mtok", mtok > 0 ? json::value(totals.energy_cost / mtok) : nullptr},
+          {"gco2_per_mtok", mtok > 0 ? json::value(totals.carbon_g / mtok) : nullptr}};
+}
+
+// Regions, their sites and upstreams (live state).
 json::object FleetJson(const GatewayContext& context, const OpsHistory::View& view) {
   std::shared_ptr<const FleetGeneration> generation = context.fleet.generation();
   std::shared_ptr<const fleet::FleetSnapshot> snapshot = context.fleet.Snapshot(*generation);
   const fleet::FleetConfig& config = *generation->config;
-  const int64_t now = context.clock.WallMicros();
   json::array upstreams;
-  std::map<std::string, std::pair<int, int>> site_health;  // healthy, total
-  std::map<std::string, double> site_power;
+  std::map<std::string, SiteLive> live;
   for (size_t i = 0; i < generation->upstreams.size(); ++i) {
     const fleet::Upstream& up = config.upstreams()[i];
     const fleet::Site& site = config.SiteOf(up);
     const UpstreamRuntime& runtime = *generation->upstreams[i];
     const fleet::UpstreamState& s = snapshot->state(static_cast<uint32_t>(i));
-    const bool serving = s.healthy && s.circuit != fleet::CircuitState::kOpen;
     const double util = UpstreamUtilisation(s, runtime.max_running());
     const double power = up.hardware.PowerW(util) * site.energy.pue;
-    auto& [healthy, total] = site_health[site.name];
-    healthy += serving ? 1 : 0;
-    ++total;
-    site_power[site.name] += power;
+    SiteLive& at = live[site.name];
+    at.healthy += s.healthy && s.circuit != fleet::CircuitState::kOpen ? 1 : 0;
+    ++at.upstreams;
+    at.power_w += power;
     upstreams.push_back(json::object{{"name", View(up.name)},
                                      {"site", View(site.name)},
                                      {"region", View(config.RegionOf(site).name)},
@@ -141,27 +166,12 @@ json::object FleetJson(const GatewayContext& context, const OpsHistory::View& vi
                                      {"power_w", power},
                                      {"last_error", View(runtime.last_error())}});
   }
+  const int64_t now = context.clock.WallMicros();
   json::array sites;
   for (const fleet::Site& site : config.sites()) {
-    const SiteTotals totals =
-        view.sites.contains(site.name) ? view.sites.at(site.name) : SiteTotals{};
-    const double mtok = static_cast<double>(totals.tokens) / 1e6;
-    sites.push_back(
-        json::object{{"name", View(site.name)},
-                     {"region", View(site.region)},
-                     {"upstreams", site_health[site.name].second},
-                     {"healthy", site_health[site.name].first},
-                     {"price_kwh", fleet::PriceAt(site.energy, site.utc_offset_minutes, now)},
-                     {"green_share", site.energy.green_share},
-                     {"pue", site.energy.pue},
-                     {"carbon_g_per_kwh", site.energy.carbon_g_per_kwh},
-                     {"power_w", site_power[site.name]},
-                     {"tokens", totals.tokens},
-                     {"energy_wh", totals.energy_wh},
-                     {"energy_cost", totals.energy_cost},
-                     {"carbon_g", totals.carbon_g},
-                     {"cost_per_mtok", mtok > 0 ? json::value(totals.energy_cost / mtok) : nullptr},
-                     {"gco2_per_mtok", mtok > 0 ? json::value(totals.carbon_g / mtok) : nullptr}});
+    auto totals = view.sites.find(site.name);
+    sites.push_back(SiteJson(site, live[site.name],
+                             totals == view.sites.end() ? SiteTotals{} : totals->second, now));
   }
   json::array regions;
   for (const fleet::Region& region : config.regions()) {
