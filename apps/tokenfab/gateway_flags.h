@@ -31,6 +31,7 @@ struct GatewayFlags {
   int io_threads = 0;
   int control_threads = 2;
   int poll_interval_ms = 200;
+  int ops_sample_ms = 5000;  // the operations page's sampling period
   int max_attempts = 3;
   bool trust_request_ids = false;
   uint64_t seed = 1;
@@ -62,6 +63,7 @@ struct GatewayFlags {
     options.io_threads = io_threads;
     options.control_threads = control_threads;
     options.poll_interval = std::chrono::milliseconds(poll_interval_ms);
+    options.ops_sample_interval = std::chrono::milliseconds(ops_sample_ms);
     options.retry.max_attempts = max_attempts;
     options.trust_request_ids = trust_request_ids;
     options.seed = seed;
@@ -96,6 +98,10 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
       ->capture_default_str();
   app->add_option("--control-threads", flags.control_threads,
                   "workers for key lookups and admission")
+      ->capture_default_str();
+  app->add_option("--ops-sample-ms", flags.ops_sample_ms,
+                  "sampling period of the operations page's history (GET /dashboard)")
+      ->check(CLI::Range(100, 600'000))
       ->capture_default_str();
   app->add_option("--poll-interval-ms", flags.poll_interval_ms, "upstream polling period")
       ->capture_default_str();

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "embedded_default.h"
 #include "gateway_flags.h"
 #include "ledger_flags.h"
 #include "serve_nodes.h"
@@ -70,36 +71,23 @@ StatusOr<std::string> EnsureDemoModel(const std::string& data_dir) {
   return path.string();
 }
 
-// One region, one site, one CPU node on this machine: the fleet of the embedded default.
+// One region, one site, one CPU node on this machine: the fleet of the embedded default
+// (embedded_default.h has its energy figures and demo prices).
 StatusOr<fleet::FleetConfig> LocalFleet(const std::string& model_name, const std::string& gguf,
                                         uint16_t node_port) {
   fleet::FleetSpec spec;
   spec.source = "tokenfab serve";
-  spec.currency = "CNY";
+  spec.currency = kEmbeddedCurrency;
   spec.gateway = "local";
   spec.regions.push_back({.name = "local", .residency = "", .description = "this machine"});
-  fleet::Site site;
-  site.name = "local";
-  site.region = "local";
-  site.energy.currency = "CNY";
-  site.energy.prices = fleet::PriceSchedule::Flat(0.398);
-  site.energy.pue = 1.2;
-  site.energy.green_share = 0.55;
-  site.energy.carbon_g_per_kwh = 250;
-  spec.sites.push_back(site);
+  spec.sites.push_back(EmbeddedSite());
   fleet::Upstream up;
   up.name = "local-node";
   TF_ASSIGN_OR_RETURN(up.url, net::ParseBaseUrl(fmt::format("http://127.0.0.1:{}", node_port)));
   up.kind = fleet::UpstreamKind::kTokenfabNode;
   up.models = {model_name};
   up.site = "local";
-  up.hardware = {.kind = fleet::DeviceKind::kCpu,
-                 .model = "this machine",
-                 .count = 1,
-                 .peak_tflops = 1,
-                 .mem_bandwidth_gbps = 50,
-                 .power_idle_w = 10,
-                 .power_max_w = 65};
+  up.hardware = EmbeddedNodeHardware();
   spec.upstreams.push_back(up);
   spec.models.push_back({.name = model_name, .vocab = "", .gguf = gguf});
   return fleet::FleetConfig::Create(std::move(spec));
@@ -150,6 +138,7 @@ int Run(ServeFlags& flags) {
     nodes = *std::move(started);
     fleet = std::make_shared<const fleet::FleetConfig>(*std::move(config));
   } else {
+    if (Status s = EnsureDemoPrices(**store); !s.ok()) return Fail("serve", s);
     std::string gguf = flags.model;
     std::string name = std::string(kDemoModel);
     if (gguf.empty()) {

@@ -131,7 +131,7 @@ for p in policies:
     s, m = r["summary"], r["metrics"]
     text = open(os.path.join(out, p + ".metrics")).read()
     cost = metric(text, "tokenfab_gateway_region_energy_cost_total")
-    wh = metric(text, "tokenfab_gateway_region_energy_wh_total")
+    wh = {k: j / 3600 for k, j in metric(text, "tokenfab_gateway_region_energy_joules_total").items()}
     tokens = metric(text, "tokenfab_gateway_region_tokens_total")
     total_tokens = sum(tokens.values()) or 1
     cached = s["cached_tokens"] / max(1, s["cache_reported_input_tokens"])

@@ -9,6 +9,7 @@
 
 #include "batch_runner.h"
 #include "batches_api.h"
+#include "dashboard_routes.h"
 #include "files_api.h"
 #include "fleet_state.h"
 #include "gateway_context.h"
@@ -46,6 +47,7 @@ struct Gateway::Impl {
   void SchedulePriceRefresh();
   // The batch runner, when files_dir is set and the store keeps batches (needs the bound port).
   void StartBatches();
+  void ScheduleOpsSample();
   // Builds every service the requests share (threads, clients, ledger objects, live state).
   void StartServices(std::shared_ptr<const fleet::FleetConfig> fleet_config,
                      std::shared_ptr<const ModelVocabularies> vocab,
@@ -71,6 +73,7 @@ struct Gateway::Impl {
   std::unique_ptr<ledger::AdmissionController> admission;
   std::unique_ptr<ledger::UsageRecorder> recorder;
   std::unique_ptr<PriceCache> prices;
+  std::unique_ptr<OpsHistory> ops;
   std::shared_ptr<GatewayContext> context;
   std::unique_ptr<net::HttpServer> server;
   std::atomic<bool> stopping{false};
@@ -106,6 +109,19 @@ void Gateway::Impl::StartBatches() {
   }
   context->batch_runner = std::make_shared<BatchRunner>(context, *std::move(self));
   context->batch_runner->Start();
+}
+
+void Gateway::Impl::ScheduleOpsSample() {
+  if (stopping.load()) return;
+  timers->RunAfter(
+      std::chrono::duration_cast<std::chrono::microseconds>(options.ops_sample_interval), [this] {
+        if (stopping.load()) return;
+        control->Schedule([this] {
+          if (stopping.load()) return;
+          SampleOpsHistory(*context);
+          ScheduleOpsSample();
+        });
+      });
 }
 
 namespace {
@@ -157,6 +173,13 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   if (Status s = prices->Refresh(); !s.ok()) {
     TF_LOG_WARN("price book not read ({}); requests are priced 0 until it is", s.message());
   }
+  const int64_t sample_micros = std::max<int64_t>(
+      1000,
+      std::chrono::duration_cast<std::chrono::microseconds>(options.ops_sample_interval).count());
+  const int64_t history_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(options.ops_history).count();
+  ops = std::make_unique<OpsHistory>(static_cast<size_t>(history_micros / sample_micros),
+                                     sample_micros);
   std::string name = options.name;
   if (name.empty()) name = fleet_config->gateway().empty() ? "gateway" : fleet_config->gateway();
   context = std::shared_ptr<GatewayContext>(new GatewayContext{
@@ -172,6 +195,7 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
       .admission = *admission,
       .recorder = *recorder,
       .prices = *prices,
+      .ops = *ops,
       .retry = RetryPolicy(options.retry),
       .counters = {},
       .metrics = GatewayMetrics(registry),
@@ -195,6 +219,7 @@ net::Router MakeRouter(const std::shared_ptr<GatewayContext>& context) {
   AddStatusRoutes(context, router);
   AddFilesRoutes(context, router);
   AddBatchRoutes(context, router);
+  AddDashboardRoutes(context, router);
   return router;
 }
 
@@ -240,6 +265,7 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   g.StartBatches();
   g.poller->Sync();
   g.SchedulePriceRefresh();
+  g.ScheduleOpsSample();
   TF_LOG_INFO("gateway {} listening on {} ({} upstreams, policy {})", g.context->name,
               g.server->address(), fleet->upstreams().size(),
               g.fleet->generation()->policy->spec());

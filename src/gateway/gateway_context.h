@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fleet_state.h"
+#include "ops_history.h"
 #include "price_cache.h"
 #include "timer_queue.h"
 #include "tokenfab/base/clock.h"
@@ -43,14 +44,27 @@ struct GatewayMetrics {
   base::Counter& prompt_tokens;
   base::Counter& completion_tokens;
   base::Counter& cached_tokens;
-  base::Counter& energy_wh;
+  base::Counter& energy_joules;       // facility energy (the ledger's energy_wh times 3600)
   base::Histogram& dispatch_seconds;  // arrival to upstream call started
   base::Histogram& ttft_seconds;      // arrival to first content relayed
   // Requests by how they ended: ok, rejected, error, cancelled. The one count of outcomes:
   // Gateway::stats() reads it too.
   base::Counter& Outcome(std::string_view outcome);
-  // Facility energy (Wh), its cost at the site's price (fleet currency) and tokens, by region.
-  void RegionEnergy(const std::string& region, double energy_wh, double cost, int64_t tokens);
+  // Facility energy (recorded in J), its cost at the site's price (fleet currency), its carbon
+  // and tokens, by region.
+  void RegionEnergy(const std::string& region, double energy_wh, double cost, double carbon_g,
+                    int64_t tokens);
+  // Tokens and price charged (currency units) of a tenant's request.
+  void TenantUsage(const std::string& tenant, int64_t tokens, double spend,
+                   const std::string& currency);
+  // A request that produced content, by its tenant's tier: its TTFT and TPOT (µs; 0 unknown,
+  // not observed), whether each met the tier's objective (an objective of 0 is not checked), and
+  // how far routing's TTFT prediction was off (|observed - predicted| / predicted; negative:
+  // no prediction).
+  void ObserveServed(const std::string& tier, int64_t ttft_micros, int64_t tpot_micros,
+                     int64_t ttft_slo_ms, int64_t tpot_slo_ms, double ttft_prediction_error);
+  // A usage event the ledger made durable (ok) or refused.
+  void LedgerEvent(bool ok);
 };
 
 struct GatewayContext {
@@ -66,6 +80,7 @@ struct GatewayContext {
   ledger::AdmissionController& admission;
   ledger::UsageRecorder& recorder;
   PriceCache& prices;
+  OpsHistory& ops;  // what the operations page shows over time
   RetryPolicy retry;
   GatewayCounters counters;
   GatewayMetrics metrics;

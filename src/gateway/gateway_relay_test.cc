@@ -515,7 +515,9 @@ TEST_F(GatewayRelayTest, StatusRoutesDescribeTheFleet) {
   (void)Chat("a", true);
   r = client_.Get(gateway_->port(), "/metrics");
   EXPECT_THAT(r.body, HasSubstr("tokenfab_gateway_requests_total{outcome=\"ok\"} 1"));
-  EXPECT_THAT(r.body, HasSubstr("tokenfab_gateway_upstream_healthy{upstream=\"u1\"} 1"));
+  EXPECT_THAT(
+      r.body,
+      HasSubstr("tokenfab_gateway_upstream_healthy{upstream=\"u1\",site=\"s1\",region=\"r1\"} 1"));
 }
 
 TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) {

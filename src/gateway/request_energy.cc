@@ -6,6 +6,13 @@
 
 namespace tokenfab::gateway {
 
+double UpstreamUtilisation(const fleet::UpstreamState& state, int32_t max_running) {
+  if (max_running > 0) {
+    return std::clamp(static_cast<double>(std::max(0, state.running)) / max_running, 0.0, 1.0);
+  }
+  return std::clamp(state.kv_usage, 0.0, 1.0);
+}
+
 RequestEnergy EstimateRequestEnergy(const fleet::FleetConfig& config, uint32_t upstream,
                                     const fleet::UpstreamState& state, int32_t max_running,
                                     int64_t served_micros) {

@@ -27,6 +27,10 @@ struct RequestEnergy {
   double carbon_g = 0;
 };
 
+// The upstream's utilisation now, u above without an added request: running / max_running when
+// the limit is known, else its KV-cache use; [0, 1].
+double UpstreamUtilisation(const fleet::UpstreamState& state, int32_t max_running);
+
 // `state` is the upstream's state when the request was sent (without the request itself);
 // `max_running` its reported limit (0 unknown); `served_micros` the time from sending the request
 // to its last byte.

@@ -111,6 +111,8 @@ void RequestRelay::Reject(net::HttpResponse response) {
   response.headers.Set("x-tokenfab-upstream", context_->name);
   response.headers.Set("x-tokenfab-region", "-");
   response.headers.Set("x-request-id", admitted_.request_id);
+  context_->ops.OnRefusal(context_->clock.WallMicros(), response.status, response.body,
+                          admitted_.principal.tenant.name, admitted_.request.model);
   (void)exchange_->Respond(std::move(response));
   context_->metrics.Outcome(outcome).Increment();
   Enter(RelayPhase::kDone);

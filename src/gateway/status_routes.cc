@@ -6,9 +6,11 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "request_energy.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/bearer_token.h"
 #include "tokenfab/api/load_report.h"
+#include "tokenfab/fleet/energy.h"
 #include "tokenfab/net/http_exchange.h"
 
 namespace tokenfab::gateway {
@@ -71,6 +73,57 @@ json::object UpstreamJson(const fleet::FleetConfig& config, size_t index,
   o["cached_blocks"] = state.cached_blocks ? state.cached_blocks->size() : 0;
   o["last_error"] = View(runtime.last_error());
   return o;
+}
+
+// The live state of every upstream and the energy terms of every site, as gauges, set at each
+// scrape.
+void UpdateFleetGauges(GatewayContext& ctx, const FleetGeneration& generation,
+                       const fleet::FleetSnapshot& snapshot) {
+  base::MetricsRegistry& r = ctx.metrics.registry;
+  for (size_t i = 0; i < generation.upstreams.size(); ++i) {
+    const UpstreamRuntime& runtime = *generation.upstreams[i];
+    const fleet::UpstreamState& s = snapshot.state(static_cast<uint32_t>(i));
+    const fleet::Upstream& up = generation.config->upstreams()[i];
+    const fleet::Site& site = generation.config->SiteOf(up);
+    const base::MetricLabels labels{
+        {"upstream", runtime.name()}, {"site", site.name}, {"region", site.region}};
+    r.GetGauge("tokenfab_gateway_upstream_in_flight", "Requests sent and not ended", labels)
+        .Set(runtime.in_flight());
+    r.GetGauge("tokenfab_gateway_upstream_healthy", "1 when polls succeed", labels)
+        .Set(s.healthy ? 1 : 0);
+    r.GetGauge("tokenfab_gateway_upstream_circuit_open", "1 when the circuit is open", labels)
+        .Set(s.circuit == fleet::CircuitState::kOpen ? 1 : 0);
+    const double util = UpstreamUtilisation(s, runtime.max_running());
+    r.GetGauge("tokenfab_gateway_upstream_running", "Requests the upstream is running", labels)
+        .Set(s.running);
+    r.GetGauge("tokenfab_gateway_upstream_waiting", "Requests queued at the upstream", labels)
+        .Set(s.waiting);
+    r.GetGauge("tokenfab_gateway_upstream_utilisation_ratio",
+               "Running over the upstream's limit (KV use when the limit is unknown)", labels)
+        .Set(util);
+    r.GetGauge("tokenfab_gateway_upstream_kv_usage_ratio", "Share of KV-cache blocks in use",
+               labels)
+        .Set(s.kv_usage);
+    r.GetGauge("tokenfab_gateway_upstream_power_watts",
+               "Facility power at that utilisation (hardware power times PUE), W", labels)
+        .Set(up.hardware.PowerW(util) * site.energy.pue);
+    r.GetGauge("tokenfab_gateway_upstream_rtt_seconds",
+               "Measured round trip, s (-1: not measured yet)", labels)
+        .Set(s.rtt_ms < 0 ? -1.0 : s.rtt_ms / 1e3);
+  }
+  const int64_t now = ctx.clock.WallMicros();
+  for (const fleet::Site& site : generation.config->sites()) {
+    const base::MetricLabels labels{{"site", site.name}, {"region", site.region}};
+    r.GetGauge("tokenfab_gateway_site_energy_price_per_kwh",
+               "Price of a facility kWh at the site this hour, fleet currency", labels)
+        .Set(fleet::PriceAt(site.energy, site.utc_offset_minutes, now));
+    r.GetGauge("tokenfab_gateway_site_green_share_ratio",
+               "Share of the site's supply from renewables", labels)
+        .Set(site.energy.green_share);
+    r.GetGauge("tokenfab_gateway_site_carbon_grams_per_kwh",
+               "Carbon intensity of the site's grid, g CO2 per kWh", labels)
+        .Set(site.energy.carbon_g_per_kwh);
+  }
 }
 
 }  // namespace
@@ -171,21 +224,9 @@ void AddStatusRoutes(std::shared_ptr<GatewayContext> context, net::Router& route
     std::shared_ptr<const FleetGeneration> generation = ctx.fleet.generation();
     std::shared_ptr<const fleet::FleetSnapshot> snapshot = ctx.fleet.Snapshot(*generation);
     base::MetricsRegistry& r = ctx.metrics.registry;
-    for (size_t i = 0; i < generation->upstreams.size(); ++i) {
-      const UpstreamRuntime& runtime = *generation->upstreams[i];
-      const fleet::UpstreamState& s = snapshot->state(static_cast<uint32_t>(i));
-      const base::MetricLabels labels{{"upstream", runtime.name()}};
-      r.GetGauge("tokenfab_gateway_upstream_in_flight", "Requests sent and not ended", labels)
-          .Set(runtime.in_flight());
-      r.GetGauge("tokenfab_gateway_upstream_healthy", "1 when polls succeed", labels)
-          .Set(s.healthy ? 1 : 0);
-      r.GetGauge("tokenfab_gateway_upstream_circuit_open", "1 when the circuit is open", labels)
-          .Set(s.circuit == fleet::CircuitState::kOpen ? 1 : 0);
-      r.GetGauge("tokenfab_gateway_upstream_rtt_ms", "Measured round trip, ms", labels)
-          .Set(s.rtt_ms);
-    }
-    r.GetGauge("tokenfab_gateway_requests_open", "Requests being served").Set(
-        static_cast<double>(ctx.counters.open.load()));
+    UpdateFleetGauges(ctx, *generation, *snapshot);
+    r.GetGauge("tokenfab_gateway_requests_open", "Requests being served")
+        .Set(static_cast<double>(ctx.counters.open.load()));
     net::HttpResponse response = net::HttpResponse::Text(200, r.WritePrometheusText());
     response.headers.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     (void)exchange->Respond(std::move(response));

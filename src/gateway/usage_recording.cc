@@ -1,7 +1,10 @@
 #include "usage_recording.h"
 
+#include <cmath>
+
 #include "request_energy.h"
 #include "tokenfab/base/logging.h"
+#include "tokenfab/routing/estimates.h"
 
 namespace tokenfab::gateway {
 
@@ -20,13 +23,43 @@ void AddEnergyAndCost(GatewayContext& ctx, const AdmittedRequest& admitted,
   e.carbon_g = energy.carbon_g;
   const double energy_cost =
       energy.facility_wh / 1000.0 * admitted.snapshot->SitePrice(up.site_index);
-  ctx.metrics.RegionEnergy(e.region, e.energy_wh, energy_cost, e.total_tokens());
+  ctx.metrics.RegionEnergy(e.region, e.energy_wh, energy_cost, e.carbon_g, e.total_tokens());
   StatusOr<ledger::Cost> cost =
       ctx.prices.Get()->Quote(e.model, e.region, e.finished_micros, e.prompt_tokens,
                               e.cached_tokens, e.completion_tokens, admitted.tier.billed);
   if (cost.ok()) {
     e.cost = cost->amount;
     e.currency = cost->currency;
+  }
+}
+
+// What operators watch: the operations page's history and the per-tier latency, SLO and
+// prediction metrics.
+void ReportToOperations(GatewayContext& ctx, const AdmittedRequest& admitted,
+                        const ServedAttempt& attempt, const ledger::UsageEvent& e) {
+  const ledger::Tier& tier = admitted.principal.tier;
+  double energy_price = 0;
+  double prediction_error = -1;
+  if (attempt.runtime != nullptr) {
+    const fleet::Upstream& up = admitted.generation->config->upstreams()[attempt.upstream_index];
+    energy_price = admitted.snapshot->SitePrice(up.site_index);
+    if (e.ttft_micros > 0) {
+      const routing::UpstreamEstimate estimate =
+          routing::EstimateRequest(admitted.routing, *admitted.snapshot, attempt.upstream_index);
+      if (estimate.ttft_ms > 0) {
+        prediction_error = std::fabs(static_cast<double>(e.ttft_micros) / 1e3 - estimate.ttft_ms) /
+                           estimate.ttft_ms;
+      }
+    }
+  }
+  ctx.ops.OnEvent(e, tier, energy_price);
+  if (e.total_tokens() > 0) {
+    ctx.metrics.TenantUsage(e.tenant, e.total_tokens(), static_cast<double>(e.cost) / 1e6,
+                            e.currency);
+  }
+  if (e.status == "ok") {
+    ctx.metrics.ObserveServed(tier.name, e.ttft_micros, e.tpot_micros, tier.ttft_slo_ms,
+                              tier.tpot_slo_ms, prediction_error);
   }
 }
 
@@ -48,7 +81,10 @@ ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& a
   e.currency = config.currency();
   e.service_tier = std::string(ledger::ServiceTierName(admitted.tier.served));
   e.billed_tier = std::string(ledger::ServiceTierName(admitted.tier.billed));
-  if (attempt.runtime == nullptr) return e;
+  if (attempt.runtime == nullptr) {
+    ReportToOperations(ctx, admitted, attempt, e);
+    return e;
+  }
   const ResponseMeter& meter = *attempt.meter;
   const fleet::Upstream& up = config.upstreams()[attempt.upstream_index];
   const fleet::Site& site = config.SiteOf(up);
@@ -77,7 +113,8 @@ ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& a
   ctx.metrics.prompt_tokens.Increment(static_cast<double>(e.prompt_tokens));
   ctx.metrics.completion_tokens.Increment(static_cast<double>(e.completion_tokens));
   ctx.metrics.cached_tokens.Increment(static_cast<double>(e.cached_tokens));
-  ctx.metrics.energy_wh.Increment(e.energy_wh);
+  ctx.metrics.energy_joules.Increment(e.energy_wh * 3600.0);
+  ReportToOperations(ctx, admitted, attempt, e);
   return e;
 }
 
@@ -85,6 +122,7 @@ void RecordUsage(std::shared_ptr<GatewayContext> context, ledger::UsageEvent eve
                  std::function<void(bool durable)> then) {
   auto done = [context, request_id = event.request_id,
                then = std::move(then)](StatusOr<ledger::InsertOutcome> outcome) {
+    context->metrics.LedgerEvent(outcome.ok());
     if (outcome.ok()) {
       context->counters.recorded.fetch_add(1, std::memory_order_relaxed);
     } else {

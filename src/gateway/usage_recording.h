@@ -37,7 +37,8 @@ struct ServedAttempt {
 // The usage event of `admitted`, ended with `status` ("ok", "cancelled", "upstream_rejected",
 // "error", "aborted") and `http_status`. Tokens: as the upstream reported them, else counted;
 // none when it produced nothing. Energy, carbon and price only for a request that used tokens.
-// Also adds its tokens and energy to the gateway's metrics.
+// Also adds its tokens and energy to the gateway's metrics, and reports it to the operations
+// page's history (context.ops) and the per-tier latency and SLO metrics.
 ledger::UsageEvent BuildUsageEvent(GatewayContext& context, const AdmittedRequest& admitted,
                                    const RequestArrival& arrival, const ServedAttempt& attempt,
                                    std::string_view status, int http_status);

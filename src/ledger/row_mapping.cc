@@ -172,8 +172,16 @@ UsageRow ReadUsageRow(const SqlRow& row, const UsageQuery& query) {
   UsageRow out;
   const int n = static_cast<int>(query.group_by.size());
   for (int k = 0; k < n; ++k) {
-    out.keys.push_back(query.group_by[k] == UsageDimension::kDay ? FormatUtcDay(row.Int(k))
-                                                                 : row.Text(k));
+    switch (query.group_by[k]) {
+      case UsageDimension::kDay:
+        out.keys.push_back(FormatUtcDay(row.Int(k)));
+        break;
+      case UsageDimension::kHour:
+        out.keys.push_back(FormatUtcHour(row.Int(k)));
+        break;
+      default:
+        out.keys.push_back(row.Text(k));
+    }
   }
   out.currency = row.Text(n);
   out.requests = row.Int(n + 1);

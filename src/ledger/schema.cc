@@ -158,8 +158,20 @@ UsageSql BuildUsageQuery(const UsageQuery& query) {
   };
   std::vector<std::string> keys;
   for (UsageDimension d : query.group_by) {
-    keys.push_back(d == UsageDimension::kDay ? "(finished_us / 86400000000)"
-                                             : std::string(UsageDimensionName(d)));
+    switch (d) {
+      case UsageDimension::kDay:
+        keys.push_back("(finished_us / 86400000000)");
+        break;
+      case UsageDimension::kHour:
+        keys.push_back("(finished_us / 3600000000)");
+        break;
+      case UsageDimension::kTier:
+        keys.push_back(
+            "COALESCE((SELECT tier FROM tenants WHERE tenants.name = usage_events.tenant), '')");
+        break;
+      default:
+        keys.push_back(std::string(UsageDimensionName(d)));
+    }
   }
   keys.push_back("currency");
   std::vector<std::string> where;

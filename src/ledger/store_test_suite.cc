@@ -253,6 +253,34 @@ TEST_P(StoreTest, UsageQueriesGroupAndFilter) {
   EXPECT_EQ(*store_->TenantTokens("ghost", 0, INT64_MAX), 0);
 }
 
+TEST_P(StoreTest, UsageGroupsBySiteTierAndHour) {
+  ASSERT_TRUE(store_->CreateTenant(MakeTenant("acme", "premium")).ok());
+  const int64_t hour0 = 19'700 * kMicrosPerDay + 5 * kMicrosPerHour;
+  std::vector<UsageEvent> events;
+  auto add = [&](std::string id, std::string tenant, std::string site, int64_t finished) {
+    UsageEvent e = Event(std::move(id), std::move(tenant), finished);
+    e.site = std::move(site);
+    events.push_back(e);
+  };
+  add("1", "acme", "paris-1", hour0 + 1);
+  add("2", "acme", "paris-1", hour0 + kMicrosPerHour - 1);
+  add("3", "acme", "lyon-2", hour0 + kMicrosPerHour);
+  add("4", "gone", "paris-1", hour0 + 2);  // a tenant no longer in the tenants table
+  ASSERT_TRUE(store_->InsertUsage(events).ok());
+
+  UsageQuery query;
+  query.group_by = {UsageDimension::kTier, UsageDimension::kHour, UsageDimension::kSite};
+  StatusOr<std::vector<UsageRow>> rows = store_->QueryUsage(query);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].keys, (std::vector<std::string>{"", "2023-12-09T05", "paris-1"}));
+  EXPECT_EQ((*rows)[0].requests, 1);
+  EXPECT_EQ((*rows)[1].keys, (std::vector<std::string>{"premium", "2023-12-09T05", "paris-1"}));
+  EXPECT_EQ((*rows)[1].requests, 2);
+  EXPECT_EQ((*rows)[2].keys, (std::vector<std::string>{"premium", "2023-12-09T06", "lyon-2"}));
+  EXPECT_EQ(*ParseUtcHour("2023-12-09T06"), hour0 + kMicrosPerHour);
+}
+
 TEST_P(StoreTest, ConcurrentDuplicateSubmissionsRecordOnce) {
   // 8 threads each submit the same 50 request ids through a recorder, and 8 more through
   // direct batches: every id must be inserted exactly once in total.

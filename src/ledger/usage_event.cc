@@ -48,22 +48,45 @@ std::string_view UsageDimensionName(UsageDimension dimension) {
       return "region";
     case UsageDimension::kDay:
       return "day";
+    case UsageDimension::kSite:
+      return "site";
+    case UsageDimension::kTier:
+      return "tier";
+    case UsageDimension::kHour:
+      return "hour";
   }
   return "tenant";
 }
 
 StatusOr<UsageDimension> ParseUsageDimension(std::string_view name) {
-  for (UsageDimension d : {UsageDimension::kTenant, UsageDimension::kModel,
-                           UsageDimension::kRegion, UsageDimension::kDay}) {
+  for (UsageDimension d : {UsageDimension::kTenant, UsageDimension::kModel, UsageDimension::kRegion,
+                           UsageDimension::kDay, UsageDimension::kSite, UsageDimension::kTier,
+                           UsageDimension::kHour}) {
     if (UsageDimensionName(d) == name) return d;
   }
-  return absl::InvalidArgumentError(
-      fmt::format("unknown usage dimension '{}': expected tenant, model, region or day", name));
+  return absl::InvalidArgumentError(fmt::format(
+      "unknown usage dimension '{}': expected tenant, model, region, site, tier, day or hour",
+      name));
 }
 
 std::string FormatUtcDay(int64_t day) {
   const absl::CivilDay civil = absl::CivilDay(1970, 1, 1) + day;
   return fmt::format("{:04}-{:02}-{:02}", civil.year(), civil.month(), civil.day());
+}
+
+std::string FormatUtcHour(int64_t hour) {
+  const absl::CivilHour civil = absl::CivilHour(1970, 1, 1, 0) + hour;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}", civil.year(), civil.month(), civil.day(),
+                     civil.hour());
+}
+
+StatusOr<int64_t> ParseUtcHour(std::string_view hour) {
+  absl::CivilHour civil;
+  if (!absl::ParseCivilTime(absl::string_view(hour.data(), hour.size()), &civil)) {
+    return absl::InvalidArgumentError(
+        fmt::format("invalid hour '{}': expected YYYY-MM-DDTHH", hour));
+  }
+  return absl::ToUnixMicros(absl::FromCivil(civil, absl::UTCTimeZone()));
 }
 
 StatusOr<int64_t> ParseUtcDate(std::string_view date) {

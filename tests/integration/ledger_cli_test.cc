@@ -75,9 +75,9 @@ TEST_P(LedgerCliTest, KeysAndUsageEndToEnd) {
   ASSERT_EQ(rc, 0);
   EXPECT_EQ(csv,
             "model,currency,requests,prompt_tokens,cached_tokens,completion_tokens,total_tokens,"
-            "cost,energy_wh,carbon_g\r\n"
-            "llama3-8b,USD,3,600,0,60,660,4.500000,0.000,0.000\r\n"
-            "qwen3-4b,USD,2,900,0,90,990,3.000000,0.000,0.000\r\n");
+            "cost,energy_wh,energy_cost,margin,green_share,carbon_g\r\n"
+            "llama3-8b,USD,3,600,0,60,660,4.500000,0,0,,0.0000,0\r\n"
+            "qwen3-4b,USD,2,900,0,90,990,3.000000,0,0,,0.0000,0\r\n");
   const std::string day = RunTokenfab("usage --by day --from 2024-03-11 " + flag, &rc);
   EXPECT_NE(day.find("(no usage)"), std::string::npos);
 

@@ -10,3 +10,31 @@ if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES)
     set_tests_properties(${name}_test PROPERTIES LABELS integration TIMEOUT 600)
   endforeach()
 endif()
+
+# The gateway's operations page (GET /dashboard) in headless Chromium (Debian's package, driven by
+# playwright-core from npm) against a three-site test fleet with traffic; saves a screenshot.
+find_program(TOKENFAB_CHROMIUM NAMES chromium chromium-browser)
+if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES AND TOKENFAB_CHROMIUM)
+  add_test(NAME dashboard_browser_test
+    COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/dashboard_browser_test.mjs
+            $<TARGET_FILE:tokenfab> ${CMAKE_CURRENT_BINARY_DIR}/dashboard.png
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(dashboard_browser_test PROPERTIES LABELS integration TIMEOUT 120)
+elseif(NODE_EXECUTABLE)
+  message(STATUS "chromium not found: the operations page's browser test is not run")
+endif()
+
+# deploy/prometheus and deploy/grafana against Debian's prometheus: the shipped configuration and
+# rules pass promtool, and every panel query of the dashboard returns data from a scraped test
+# fleet with traffic.
+find_program(TOKENFAB_PROMETHEUS prometheus)
+find_program(TOKENFAB_PROMTOOL promtool)
+if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES AND TOKENFAB_PROMETHEUS AND TOKENFAB_PROMTOOL)
+  add_test(NAME prometheus_dashboard_test
+    COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/prometheus_dashboard_test.mjs
+            $<TARGET_FILE:tokenfab>
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(prometheus_dashboard_test PROPERTIES LABELS integration TIMEOUT 120)
+elseif(NODE_EXECUTABLE)
+  message(STATUS "prometheus not found: the Grafana dashboard's query test is not run")
+endif()

@@ -45,7 +45,16 @@ function startServe(dataDir) {
 }
 
 const dataDir = path.join(tempDir('tokenfab-serve-'), 'data');
-let seen = { requests: 0, prompt: 0, completion: 0, seconds: 0, energyWh: 0 };
+let seen = { requests: 0, prompt: 0, completion: 0, seconds: 0, energyWh: 0, costMicros: 0 };
+
+// The embedded default's demo price book (apps/tokenfab/embedded_default.h): CNY per million tokens, 2.00 for
+// uncached prompt tokens, 0.50 for cached ones, 8.00 for completion tokens; the ledger rounds
+// each request's cost half up to a micro-yuan. In micro-yuan per token: 2, 0.5 and 8.
+function demoCostMicros(usage) {
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  return Math.floor((usage.prompt_tokens - cached) * 2 + cached * 0.5 +
+                    usage.completion_tokens * 8 + 0.5);
+}
 
 const first = await startServe(dataDir);
 try {
@@ -75,6 +84,7 @@ try {
     seen.requests += 1;
     seen.prompt += data.usage.prompt_tokens;
     seen.completion += data.usage.completion_tokens;
+    seen.costMicros += demoCostMicros(data.usage);
   });
 
   await check('a stream relays chunk by chunk and ends with usage', async () => {
@@ -95,6 +105,7 @@ try {
     seen.requests += 1;
     seen.prompt += usage.prompt_tokens;
     seen.completion += usage.completion_tokens;
+    seen.costMicros += demoCostMicros(usage);
   });
 
   await check('the gateway meters energy within the local site\'s power envelope', async () => {
@@ -111,11 +122,11 @@ try {
     for (let i = 0; i < 100; ++i) {
       text = await (await fetch(metricsUrl)).text();
       if (metric(text, 'tokenfab_gateway_completion_tokens_total') === seen.completion &&
-          metric(text, 'tokenfab_gateway_energy_wh_total') > 0) break;
+          metric(text, 'tokenfab_gateway_energy_joules_total') > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.equal(metric(text, 'tokenfab_gateway_completion_tokens_total'), seen.completion, text);
-    seen.energyWh = metric(text, 'tokenfab_gateway_energy_wh_total');
+    seen.energyWh = metric(text, 'tokenfab_gateway_energy_joules_total') / 3600;
     assert.ok(seen.energyWh > 0, `energy ${seen.energyWh} Wh`);
     const ceilingWh = 65 * 1.2 * seen.seconds / 3600;
     assert.ok(seen.energyWh <= ceilingWh,
@@ -144,9 +155,50 @@ await check('the ledger holds the usage the client saw, token for token', async 
   assert.equal(Number(values.requests), seen.requests);
   assert.equal(Number(values.prompt_tokens), seen.prompt);
   assert.equal(Number(values.completion_tokens), seen.completion);
-  // The ledger holds the energy the gateway metered (printed to the Wh's third decimal).
-  assert.ok(Math.abs(Number(values.energy_wh) - seen.energyWh) <= 0.0005 + 1e-9,
+  // The ledger holds the energy the gateway metered, printed to nine significant digits.
+  assert.ok(Math.abs(Number(values.energy_wh) - seen.energyWh) <= 1e-8 * seen.energyWh,
             `ledger ${values.energy_wh} Wh, metered ${seen.energyWh} Wh`);
+});
+
+await check('usage shows the demo price book and the site\'s energy economics', async () => {
+  const usage = spawnSync(tokenfab, ['usage', '--data-dir', dataDir, '--by', 'tenant,site,tier',
+                                     '--format', 'json']);
+  assert.equal(usage.status, 0, usage.stderr.toString());
+  const report = JSON.parse(usage.stdout.toString());
+  assert.equal(report.energy_currency, 'CNY');
+  assert.equal(report.rows.length, 1, usage.stdout.toString());
+  const row = report.rows[0];
+  assert.deepEqual([row.tenant, row.site, row.tier], ['default', 'local', 'standard']);
+  assert.equal(row.currency, 'CNY');
+  // The price: the demo book applied to the token counts the client saw.
+  assert.ok(seen.costMicros > 0);
+  assert.equal(row.cost_micros, seen.costMicros);
+  // The energy: within the local CPU's 10-65 W envelope (PUE 1.2) over the time served; its
+  // carbon at 250 g/kWh, its cost at 0.398 CNY/kWh, 55 % of it green.
+  const wh = row.energy_wh;
+  assert.ok(wh > 0 && wh <= 65 * 1.2 * seen.seconds / 3600, `energy ${wh} Wh`);
+  const near = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-12);
+  assert.ok(near(row.carbon_g, wh / 1000 * 250), `carbon ${row.carbon_g} g for ${wh} Wh`);
+  assert.ok(near(row.energy_cost, wh / 1000 * 0.398), `energy cost ${row.energy_cost}`);
+  assert.ok(near(row.margin, seen.costMicros / 1e6 - wh / 1000 * 0.398), `margin ${row.margin}`);
+  assert.ok(near(row.green_share, 0.55), `green share ${row.green_share}`);
+
+  // The table for people: no figure rounds away to zero.
+  const table = spawnSync(tokenfab, ['usage', '--data-dir', dataDir]);
+  assert.equal(table.status, 0, table.stderr.toString());
+  const text = table.stdout.toString();
+  assert.match(text, /[0-9.]+ (µWh|mWh|Wh)/, text);
+  assert.doesNotMatch(text, / 0\.000 Wh| 0\.000000  /, text);
+
+  // The HTML report: self-contained, with the report's data.
+  const chart = path.join(path.dirname(dataDir), 'usage.html');
+  const charted = spawnSync(tokenfab, ['usage', '--data-dir', dataDir, '--by', 'model',
+                                       '--chart', chart]);
+  assert.equal(charted.status, 0, charted.stderr.toString());
+  const html = fs.readFileSync(chart, 'utf8');
+  assert.match(html, /uPlot/);
+  assert.match(html, /"model":"tokenfab-demo"/);
+  assert.doesNotMatch(html, /src="http/);
 });
 
 const second = await startServe(dataDir);

@@ -28,7 +28,8 @@
 //
 // Other routes: GET /v1/models (models of the fleet), /health, /metrics (Prometheus), /load (the
 // fleet's aggregate load in the node's /load format, so that another gateway can route to this
-// one: gateway hierarchy), /fleet (the live state of every upstream, JSON).
+// one: gateway hierarchy), /fleet (the live state of every upstream, JSON), /dashboard (the live
+// operations page; dashboard_routes.h) and /dashboard/data (its JSON).
 //
 // Threads: `io_threads` event loops carry every connection (the server's and the upstream
 // calls', a stream never changes thread); `control_threads` workers run what may block (key
@@ -98,6 +99,9 @@ struct GatewayOptions {
   size_t max_file_bytes = 32 << 20;
   int64_t max_batch_lines = 50'000;
   int64_t max_batch_in_flight = 64;
+  // The operations page's history (GET /dashboard): a sample this often, this far back.
+  std::chrono::milliseconds ops_sample_interval{5'000};
+  std::chrono::minutes ops_history{180};
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the

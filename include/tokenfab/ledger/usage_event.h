@@ -45,8 +45,9 @@ struct UsageEvent {
 // InvalidArgument for an empty or over-long id, negative counts, cached > prompt, and the like.
 [[nodiscard]] Status ValidateUsageEvent(const UsageEvent& event);
 
-// Dimensions a usage report groups by.
-enum class UsageDimension { kTenant, kModel, kRegion, kDay };
+// Dimensions a usage report groups by. A tier is the tenant's tier now (the tenants table), not
+// when the request was served; a tenant since deleted has tier "".
+enum class UsageDimension { kTenant, kModel, kRegion, kDay, kSite, kTier, kHour };
 std::string_view UsageDimensionName(UsageDimension dimension);  // "tenant", "model", ...
 [[nodiscard]] StatusOr<UsageDimension> ParseUsageDimension(std::string_view name);
 
@@ -58,7 +59,8 @@ struct UsageQuery {
 };
 
 struct UsageRow {
-  // One value per UsageQuery::group_by entry, in that order; days as "YYYY-MM-DD" (UTC).
+  // One value per UsageQuery::group_by entry, in that order; days as "YYYY-MM-DD" and hours as
+  // "YYYY-MM-DDTHH" (UTC).
   std::vector<std::string> keys;
   std::string currency;
   int64_t requests = 0;
@@ -74,9 +76,14 @@ struct UsageRow {
 
 // "YYYY-MM-DD" of the UTC day number `day` (days since 1970-01-01).
 std::string FormatUtcDay(int64_t day);
+// "YYYY-MM-DDTHH" of the UTC hour number `hour` (hours since 1970-01-01T00), and back to the
+// wall-clock µs at that hour's start.
+std::string FormatUtcHour(int64_t hour);
+[[nodiscard]] StatusOr<int64_t> ParseUtcHour(std::string_view hour);
 // The wall-clock µs at the start of "YYYY-MM-DD" (UTC), for --from/--to flags.
 [[nodiscard]] StatusOr<int64_t> ParseUtcDate(std::string_view date);
 
 inline constexpr int64_t kMicrosPerDay = 86'400'000'000;
+inline constexpr int64_t kMicrosPerHour = 3'600'000'000;
 
 }  // namespace tokenfab::ledger
