@@ -190,6 +190,7 @@ StatusOr<std::unique_ptr<ModelHost>> ModelHost::Load(const ModelHostOptions& opt
     TF_ASSIGN_OR_RETURN(synthetic_options.performance,
                         SyntheticPerformance(options, host->model_.get(), clock));
     TF_RETURN_IF_ERROR(synthetic_options.performance.Validate());
+    host->step_model_ = synthetic_options.performance;
     synthetic_options.stop_probability = options.synthetic_stop_probability;
     host->pacer_ = std::make_unique<engine::RealStepPacer>(clock);
     executor = std::make_unique<engine::SyntheticExecutor>(synthetic_options, *host->tokenizer_,
