@@ -78,4 +78,12 @@ LatencyPrediction PredictLatency(const RoutingRequest& request,
   return p;
 }
 
+bool PredictedToMeet(const LatencyPrediction& prediction, const SloTarget& slo, double headroom) {
+  if (slo.ttft_ms > 0 && prediction.ttft_ms > headroom * slo.ttft_ms) return false;
+  if (slo.tpot_ms > 0 && prediction.tpot_ms > 0 && prediction.tpot_ms > headroom * slo.tpot_ms) {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace tokenfab::routing

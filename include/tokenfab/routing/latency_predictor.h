@@ -54,4 +54,8 @@ LatencyPrediction PredictLatency(const RoutingRequest& request,
 double RetransmitDelayMs(const fleet::NetworkPath& path, double rtt_ms, int32_t prompt_tokens,
                          const PredictorOptions& options = {});
 
+// Whether `prediction` meets `slo` with `headroom` (<= 1): predicted <= headroom x SLO. A zero
+// SLO term is always met; an unknown TPOT (0) meets any TPOT SLO.
+bool PredictedToMeet(const LatencyPrediction& prediction, const SloTarget& slo, double headroom);
+
 }  // namespace tokenfab::routing
