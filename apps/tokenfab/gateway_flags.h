@@ -83,7 +83,7 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--policy", flags.policy,
                   "routing policy spec: names joined by '+', each with an optional ':weight' "
                   "(round-robin, least-load, power-of-two, prefix-affinity, kv-aware, cost-slo, "
-                  "green-first)")
+                  "green-first, goodput-cost)")
       ->capture_default_str();
   app->add_option("--name", flags.name, "this gateway's name (default: the fleet file's)");
   app->add_option("--io-threads", flags.io_threads, "event loops (0: one per core)")
