@@ -35,11 +35,11 @@ void StepModelLearner::DecodeCoefficients(double& base_us, double& per_sequence_
 
 void StepModelLearner::ObserveTtft(double ttft_less_rtt_ms, double tokens, double sequences) {
   if (!(tokens > 0)) return;
-  double base_us, per_sequence_us;
-  DecodeCoefficients(base_us, per_sequence_us);
-  const double y = ttft_less_rtt_ms * 1000.0 - (base_us + per_sequence_us * sequences);
-  prefill_xx_ = prefill_xx_ * forgetting_ + tokens * tokens;
-  prefill_xy_ = prefill_xy_ * forgetting_ + tokens * y;
+  const double y = ttft_less_rtt_ms * 1000.0;
+  prefill_.tt = prefill_.tt * forgetting_ + tokens * tokens;
+  prefill_.ty = prefill_.ty * forgetting_ + tokens * y;
+  prefill_.t = prefill_.t * forgetting_ + tokens;
+  prefill_.ts = prefill_.ts * forgetting_ + tokens * sequences;
   ++ttft_n_;
 }
 
@@ -47,7 +47,12 @@ fleet::StepModel StepModelLearner::Model(int64_t min_observations) const {
   if (tpot_n_ < min_observations || ttft_n_ < min_observations) return {};
   fleet::StepModel m;
   DecodeCoefficients(m.base_us, m.decode_sequence_us);
-  m.prefill_token_us = prefill_xx_ > 0 ? std::max(0.0, prefill_xy_ / prefill_xx_) : 0;
+  // y - (base + per_sequence x s) = prefill_token x t, fitted through the origin with the
+  // decode coefficients known now (the sums are linear in them).
+  if (prefill_.tt > 0) {
+    const double ty = prefill_.ty - m.base_us * prefill_.t - m.decode_sequence_us * prefill_.ts;
+    m.prefill_token_us = std::max(0.0, ty / prefill_.tt);
+  }
   return m;
 }
 

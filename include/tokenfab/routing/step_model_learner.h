@@ -5,7 +5,8 @@
 //   - decode: observed TPOT = base + decode_sequence x sequences decoding alongside it
 //     (the running requests at dispatch, plus itself);
 //   - prefill: observed TTFT - RTT - one decode step = prefill_token x tokens to prefill
-//     (the tokens ahead of it plus its own uncached prompt).
+//     (the tokens ahead of it plus its own uncached prompt), the decode step taken from the
+//     decode fit as it stands when the model is read.
 // The result is a fleet::StepModel that PredictLatency reads like a published one (without the
 // K/V term). Pure arithmetic, no clock.
 // Not thread-safe: the owner serializes calls (UpstreamRuntime holds it behind its mutex).
@@ -46,8 +47,10 @@ class StepModelLearner {
 
   double forgetting_;
   LineFit decode_;
-  double prefill_xx_ = 0;  // weighted sums for y = b x through the origin
-  double prefill_xy_ = 0;
+  struct PrefillSums {  // weighted sums over (tokens t, TTFT y, sequences s)
+    double tt = 0, ty = 0, t = 0, ts = 0;
+  };
+  PrefillSums prefill_;
   int64_t tpot_n_ = 0;
   int64_t ttft_n_ = 0;
 };
