@@ -26,6 +26,7 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ChatBody;
 using testing::ClientResult;
 using testing::FailMode;
@@ -480,6 +481,13 @@ TEST_F(GatewayRelayTest, StatusRoutesDescribeTheFleet) {
   r = client_.Get(gateway_->port(), "/metrics");
   EXPECT_THAT(r.body, HasSubstr("tokenfab_gateway_requests_total{outcome=\"ok\"} 1"));
   EXPECT_THAT(r.body, HasSubstr("tokenfab_gateway_upstream_healthy{upstream=\"u1\"} 1"));
+  // The streamed request went to the idle u1: only it has a prediction error so far.
+  EXPECT_THAT(r.body, HasSubstr("tokenfab_gateway_upstream_prediction_error_p50{upstream=\"u0\","
+                                "latency=\"ttft\"} -1"));
+  EXPECT_THAT(r.body, HasSubstr("tokenfab_gateway_upstream_prediction_error_p50{upstream=\"u1\","
+                                "latency=\"ttft\"} "));
+  EXPECT_THAT(r.body, Not(HasSubstr("tokenfab_gateway_upstream_prediction_error_p50{upstream="
+                                    "\"u1\",latency=\"ttft\"} -1")));
 }
 
 TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) {

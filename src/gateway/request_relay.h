@@ -45,6 +45,7 @@
 #include "tokenfab/net/http_exchange.h"
 #include "tokenfab/net/sse.h"
 #include "tokenfab/routing/decision.h"
+#include "tokenfab/routing/latency_predictor.h"
 #include "tokenfab/routing/routing_request.h"
 #include "usage_recording.h"
 
@@ -100,6 +101,9 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   // Records `event` (usage_recording.h), releases the admission ticket, then `then(durable)`.
   void Record(ledger::UsageEvent event, std::function<void(bool durable)> then);
   void FinishTicket(int64_t tokens);
+  // A streamed answer ended well: what it saw, against what was predicted at dispatch, goes to
+  // the upstream's learner and prediction error.
+  void ObserveLatency(const ledger::UsageEvent& event);
   // x-tokenfab-upstream, x-tokenfab-region, x-request-id (and x-tokenfab-attempts).
   net::HttpHeaders ServedHeaders() const;
   void AddServedHeaders(net::HttpHeaders& headers) const;
@@ -118,6 +122,7 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   uint32_t upstream_index_ = 0;
   fleet::UpstreamState state_at_dispatch_;
   int64_t dispatch_micros_ = 0;  // monotonic, when the current attempt started
+  routing::LatencyPrediction predicted_;  // of the current attempt, at dispatch
   absl::Mutex call_mu_;
   std::shared_ptr<net::ClientCall> call_ ABSL_GUARDED_BY(call_mu_);
   Mode mode_ = Mode::kNone;

@@ -183,6 +183,15 @@ void AddStatusRoutes(std::shared_ptr<GatewayContext> context, net::Router& route
           .Set(s.circuit == fleet::CircuitState::kOpen ? 1 : 0);
       r.GetGauge("tokenfab_gateway_upstream_rtt_ms", "Measured round trip, ms", labels)
           .Set(s.rtt_ms);
+      const PredictionErrors errors = runtime.prediction_errors();
+      constexpr std::string_view kErrorHelp =
+          "Median |predicted - observed| / observed of recent requests; -1 none";
+      r.GetGauge("tokenfab_gateway_upstream_prediction_error_p50", kErrorHelp,
+                 {{"upstream", runtime.name()}, {"latency", "ttft"}})
+          .Set(errors.ttft_p50);
+      r.GetGauge("tokenfab_gateway_upstream_prediction_error_p50", kErrorHelp,
+                 {{"upstream", runtime.name()}, {"latency", "tpot"}})
+          .Set(errors.tpot_p50);
     }
     r.GetGauge("tokenfab_gateway_requests_open", "Requests being served").Set(
         static_cast<double>(ctx.counters.open.load()));
