@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -33,6 +34,8 @@ struct GatewayFlags {
   int poll_interval_ms = 200;
   int max_attempts = 3;
   bool trust_request_ids = false;
+  bool no_slo_admission = false;
+  std::vector<std::string> best_effort_tiers;
   uint64_t seed = 1;
   std::chrono::milliseconds drain{10'000};
 
@@ -61,6 +64,8 @@ struct GatewayFlags {
     options.poll_interval = std::chrono::milliseconds(poll_interval_ms);
     options.retry.max_attempts = max_attempts;
     options.trust_request_ids = trust_request_ids;
+    options.slo_admission = !no_slo_admission;
+    options.best_effort_tiers = best_effort_tiers;
     options.seed = seed;
     return options;
   }
@@ -98,6 +103,11 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
       ->capture_default_str();
   app->add_flag("--trust-request-ids", flags.trust_request_ids,
                 "take request ids from x-request-id (a hub behind trusted edge gateways)");
+  app->add_flag("--no-slo-admission", flags.no_slo_admission,
+                "send every admitted request at once, even when no upstream is predicted to meet "
+                "its tier's TTFT objective (by default it waits, or is refused 429/503)");
+  app->add_option("--best-effort-tier", flags.best_effort_tiers,
+                  "a tier whose requests never wait for their TTFT objective (repeatable)");
   app->add_option("--seed", flags.seed, "seed of the policies that draw and of retry jitter")
       ->capture_default_str();
 }

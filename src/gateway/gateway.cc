@@ -154,6 +154,11 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
       .counters = {},
       .metrics = GatewayMetrics(registry),
       .request_id_prefix = RandomPrefix(),
+      .next_request = {},
+      .seed_counter = {},
+      .slo_queue = SloQueue(
+          {.max_queued = options.slo_queue_max, .max_per_tenant = options.slo_queue_per_tenant}),
+      .slo_pump_scheduled = {},
   });
 }
 

@@ -10,6 +10,7 @@
 
 #include "fleet_state.h"
 #include "price_cache.h"
+#include "slo_queue.h"
 #include "timer_queue.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/metrics.h"
@@ -44,6 +45,7 @@ struct GatewayMetrics {
   base::Counter& energy_wh;
   base::Histogram& dispatch_seconds;  // arrival to upstream call started
   base::Histogram& ttft_seconds;      // arrival to first content relayed
+  base::Counter& slo_queued;          // requests that waited in the SLO queue
   // Requests by how they ended: ok, rejected, error, cancelled. The one count of outcomes:
   // Gateway::stats() reads it too.
   base::Counter& Outcome(std::string_view outcome);
@@ -70,6 +72,9 @@ struct GatewayContext {
   std::string request_id_prefix;  // random per process
   std::atomic<uint64_t> next_request{0};
   std::atomic<uint64_t> seed_counter{0};
+  // Requests no upstream is predicted to serve within their TTFT SLO yet (slo_pump.h).
+  SloQueue slo_queue;
+  std::atomic<bool> slo_pump_scheduled{false};
 };
 
 }  // namespace tokenfab::gateway

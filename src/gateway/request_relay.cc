@@ -56,6 +56,7 @@ void RequestRelay::Intake() {
   std::optional<net::HttpResponse> refusal =
       RequestIntake(*context_, *exchange_, endpoint_, admitted_).Run();
   if (refusal) return Reject(*std::move(refusal));
+  if (MayWaitForSlo() && !SomeoneMeetsTtft(context_->clock.NowMicros())) return WaitForSlo();
   Enter(RelayPhase::kCalling);
   StartAttempt();
 }

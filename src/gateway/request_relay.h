@@ -3,6 +3,9 @@
 //
 //   kIntake     (control worker) RequestIntake: key -> principal, body parsed, upstreams ranked,
 //               admission (request_intake.h); a refusal is answered and ends the request
+//   kWaiting    (timer) no ranked upstream is predicted to meet the tier's TTFT SLO: the request
+//               waits in the SLO queue (slo_queue.h), re-ranked on each pump, until one is, or
+//               is refused (429/503 with Retry-After) when it cannot wait (relay_slo_wait.cc)
 //   kCalling    (the client's I/O loop) one attempt at one upstream; its answer relayed as it
 //               comes: each SSE event passed on at once (or dropped: the usage chunk the client
 //               did not ask for; or held: the final [DONE])
@@ -70,6 +73,21 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   // Intake: RequestIntake's steps; on a refusal, Reject() answers and ends the request.
   void Intake();
   void Reject(net::HttpResponse response);
+
+  // SLO admission (relay_slo_wait.cc). Whether the request may be held for its TTFT SLO (the
+  // gateway's SLO admission is on, its tier has a TTFT SLO and is not best-effort).
+  bool MayWaitForSlo() const;
+  // Whether some ranked upstream is predicted to give the first token within the SLO, counting
+  // the time already spent since arrival.
+  bool SomeoneMeetsTtft(int64_t now_micros) const;
+  // Time until the best ranked upstream is predicted to meet the SLO (0: one does now), µs.
+  int64_t PredictedDrainMicros(int64_t now_micros) const;
+  // kIntake -> kWaiting: offers the request to the SLO queue; refuses it when it cannot wait.
+  void WaitForSlo();
+  // From the queue's pump: re-ranks on the fleet's state now and dispatches when someone meets
+  // the SLO. True when the request left the queue.
+  bool TryRelease(int64_t now_micros);
+  void ExpireFromQueue(int retry_after_s);
 
   // Calls: one attempt, then its answer as it comes.
   void StartAttempt();
