@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -34,6 +35,8 @@ struct GatewayFlags {
   int ops_sample_ms = 5000;  // the operations page's sampling period
   int max_attempts = 3;
   bool trust_request_ids = false;
+  bool no_slo_admission = false;
+  std::vector<std::string> best_effort_tiers;
   uint64_t seed = 1;
   int flex_max_wait_ms = 10'000;
   std::string files_dir;
@@ -66,6 +69,8 @@ struct GatewayFlags {
     options.ops_sample_interval = std::chrono::milliseconds(ops_sample_ms);
     options.retry.max_attempts = max_attempts;
     options.trust_request_ids = trust_request_ids;
+    options.slo_admission = !no_slo_admission;
+    options.best_effort_tiers = best_effort_tiers;
     options.seed = seed;
     options.flex_max_wait = std::chrono::milliseconds(flex_max_wait_ms);
     options.files_dir = files_dir;
@@ -91,7 +96,7 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--policy", flags.policy,
                   "routing policy spec: names joined by '+', each with an optional ':weight' "
                   "(round-robin, least-load, power-of-two, prefix-affinity, kv-aware, cost-slo, "
-                  "green-first)")
+                  "green-first, goodput-cost)")
       ->capture_default_str();
   app->add_option("--name", flags.name, "this gateway's name (default: the fleet file's)");
   app->add_option("--io-threads", flags.io_threads, "event loops (0: one per core)")
@@ -110,6 +115,11 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
       ->capture_default_str();
   app->add_flag("--trust-request-ids", flags.trust_request_ids,
                 "take request ids from x-request-id (a hub behind trusted edge gateways)");
+  app->add_flag("--no-slo-admission", flags.no_slo_admission,
+                "send every admitted request at once, even when no upstream is predicted to meet "
+                "its tier's TTFT objective (by default it waits, or is refused 429/503)");
+  app->add_option("--best-effort-tier", flags.best_effort_tiers,
+                  "a tier whose requests never wait for their TTFT objective (repeatable)");
   app->add_option("--seed", flags.seed, "seed of the policies that draw and of retry jitter")
       ->capture_default_str();
   app->add_option("--flex-max-wait-ms", flags.flex_max_wait_ms,

@@ -28,7 +28,7 @@ slo_tpot_ms=100
 # leading blocks, so prefix reuse stays) and answers to 1,000.
 max_input=7000
 max_output=1000
-policies="round-robin least-load power-of-two prefix-affinity kv-aware cost-slo green-first default"
+policies="round-robin least-load power-of-two prefix-affinity kv-aware cost-slo green-first goodput-cost default"
 out="build/bench-results/policies"
 while [ $# -gt 0 ]; do
   case "$1" in

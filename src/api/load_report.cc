@@ -25,15 +25,16 @@ std::optional<double> Number(const json::object& object, std::string_view key) {
   return std::nullopt;
 }
 
-int64_t ClampCount(double value) {
+int64_t ClampCount(double value, double max = 1e9) {
   if (!(value > 0)) return 0;
-  return value > 1e9 ? 1'000'000'000 : static_cast<int64_t>(value + 0.5);
+  return value > max ? static_cast<int64_t>(max) : static_cast<int64_t>(value + 0.5);
 }
 
-std::optional<int64_t> OptionalCount(const json::object& object, std::string_view key) {
+std::optional<int64_t> OptionalCount(const json::object& object, std::string_view key,
+                                     double max = 1e9) {
   std::optional<double> value = Number(object, key);
   if (!value) return std::nullopt;
-  return ClampCount(*value);
+  return ClampCount(*value, max);
 }
 
 int64_t Count(const json::object& object, std::string_view key) {
@@ -96,6 +97,41 @@ Status ReadPrefixCache(const json::object& cache, LoadReport& report) {
   return absl::OkStatus();
 }
 
+void WriteQueueTokens(const LoadReport& report, json::object& out) {
+  if (!report.prefill_tokens_queued && !report.decode_sequences && !report.kv_tokens) return;
+  json::object queue;
+  if (report.prefill_tokens_queued) queue["prefill"] = *report.prefill_tokens_queued;
+  if (report.decode_sequences) queue["decode_sequences"] = *report.decode_sequences;
+  if (report.kv_tokens) queue["kv"] = *report.kv_tokens;
+  out["queue_tokens"] = std::move(queue);
+}
+
+void WriteStepModel(const LoadReport& report, json::object& out) {
+  if (!report.step_model) return;
+  const LoadStepModel& m = *report.step_model;
+  out["step_model"] = json::object{{"base_us", m.base_us},
+                                   {"prefill_token_us", m.prefill_token_us},
+                                   {"decode_sequence_us", m.decode_sequence_us},
+                                   {"kv_token_us", m.kv_token_us}};
+}
+
+void ReadQueueAndModel(const json::object& o, LoadReport& report) {
+  constexpr double kMaxTokens = 1e12;
+  if (const json::value* queue = o.if_contains("queue_tokens"); queue && queue->is_object()) {
+    const json::object& q = queue->get_object();
+    report.prefill_tokens_queued = OptionalCount(q, "prefill", kMaxTokens);
+    report.decode_sequences = OptionalCount(q, "decode_sequences");
+    report.kv_tokens = OptionalCount(q, "kv", kMaxTokens);
+  }
+  if (const json::value* model = o.if_contains("step_model"); model && model->is_object()) {
+    const json::object& m = model->get_object();
+    report.step_model = LoadStepModel{.base_us = Rate(m, "base_us"),
+                                      .prefill_token_us = Rate(m, "prefill_token_us"),
+                                      .decode_sequence_us = Rate(m, "decode_sequence_us"),
+                                      .kv_token_us = Rate(m, "kv_token_us")};
+  }
+}
+
 }  // namespace
 
 std::string LoadReportJson(const LoadReport& report) {
@@ -113,6 +149,8 @@ std::string LoadReportJson(const LoadReport& report) {
   out["decode_tokens_per_s"] = report.decode_tokens_per_s;
   out["tpot_ms"] = report.tpot_ms;
   if (report.upstreams_healthy) out["upstreams_healthy"] = *report.upstreams_healthy;
+  WriteQueueTokens(report, out);
+  WriteStepModel(report, out);
   out["prefix_cache"] = PrefixCacheJson(report);
   return json::serialize(out);
 }
@@ -141,6 +179,7 @@ StatusOr<LoadReport> ParseLoadReport(std::string_view text) {
   report.tpot_ms = Rate(o, "tpot_ms");
   report.upstreams_healthy = OptionalCount(o, "upstreams_healthy");
   report.block_tokens = static_cast<int32_t>(Count(o, "block_tokens"));
+  ReadQueueAndModel(o, report);
   if (const json::value* cache = o.if_contains("prefix_cache"); cache && cache->is_object()) {
     TF_RETURN_IF_ERROR(ReadPrefixCache(cache->get_object(), report));
   }

@@ -1,5 +1,7 @@
 #include "tokenfab/api/load_report.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -28,6 +30,11 @@ LoadReport Full() {
   r.prefix_hit_rate = 0.375;
   r.prefix_cached_blocks = 11;
   r.block_hashes = {0x9f3c1a0000000001ULL, 0xffULL, 0xffffffffffffffffULL};
+  r.prefill_tokens_queued = 3072;
+  r.decode_sequences = 2;
+  r.kv_tokens = 9100;
+  r.step_model = LoadStepModel{
+      .base_us = 3000, .prefill_token_us = 90.5, .decode_sequence_us = 400, .kv_token_us = 0.25};
   return r;
 }
 
@@ -38,7 +45,8 @@ TEST(LoadReportTest, EveryFieldIsSetInTheFullReport) {
   const LoadReport none;
   const auto& [model, running, waiting, kv_usage, kv_blocks_total, kv_blocks_free, max_running,
                queue_delay_ms, prefill, decode, tpot_ms, upstreams_healthy, block_tokens, hit_rate,
-               cached_blocks, block_hashes] = full;
+               cached_blocks, block_hashes, prefill_tokens_queued, decode_sequences, kv_tokens,
+               step_model] = full;
   EXPECT_NE(model, none.model);
   EXPECT_NE(running, none.running);
   EXPECT_NE(waiting, none.waiting);
@@ -55,6 +63,15 @@ TEST(LoadReportTest, EveryFieldIsSetInTheFullReport) {
   EXPECT_NE(hit_rate, none.prefix_hit_rate);
   EXPECT_NE(cached_blocks, none.prefix_cached_blocks);
   EXPECT_NE(block_hashes, none.block_hashes);
+  EXPECT_NE(prefill_tokens_queued, none.prefill_tokens_queued);
+  EXPECT_NE(decode_sequences, none.decode_sequences);
+  EXPECT_NE(kv_tokens, none.kv_tokens);
+  EXPECT_NE(step_model, none.step_model);
+  // Each coefficient differs from the others, so a swapped key cannot round-trip.
+  const LoadStepModel& m = *step_model;
+  EXPECT_EQ(
+      (std::set<double>{m.base_us, m.prefill_token_us, m.decode_sequence_us, m.kv_token_us}).size(),
+      4u);
 }
 
 TEST(LoadReportTest, RoundTripsEveryField) {
@@ -72,6 +89,15 @@ TEST(LoadReportTest, UnsetOptionalFieldsAreLeftOutAndStayUnset) {
   EXPECT_TRUE(written.as_object().contains("kv_blocks_total"));
   EXPECT_EQ(*ParseLoadReport(LoadReportJson(node)), node);
   EXPECT_EQ(*ParseLoadReport(LoadReportJson(LoadReport{})), LoadReport{});
+  LoadReport gateway = Full();
+  gateway.step_model.reset();
+  gateway.prefill_tokens_queued.reset();
+  gateway.decode_sequences.reset();
+  gateway.kv_tokens.reset();
+  const json::object gateway_written = json::parse(LoadReportJson(gateway)).as_object();
+  EXPECT_FALSE(gateway_written.contains("step_model"));
+  EXPECT_FALSE(gateway_written.contains("queue_tokens"));
+  EXPECT_EQ(*ParseLoadReport(LoadReportJson(gateway)), gateway);
 }
 
 // Each key the writer writes is one the reader reads: dropping it changes what is read.
@@ -82,7 +108,10 @@ TEST(LoadReportTest, EveryWrittenKeyIsRead) {
     const std::string key(entry.key());
     // block_tokens is written twice (either copy suffices; MissingFieldsKeepTheirDefaults reads
     // each); prefix_cache's keys are dropped one by one below.
-    if (key == "block_tokens" || key == "prefix_cache") continue;
+    if (key == "block_tokens" || key == "prefix_cache" || key == "queue_tokens" ||
+        key == "step_model") {
+      continue;
+    }
     json::object without = written;
     without.erase(key);
     EXPECT_NE(*ParseLoadReport(json::serialize(without)), full) << key << " is not read";
@@ -96,6 +125,27 @@ TEST(LoadReportTest, EveryWrittenKeyIsRead) {
     EXPECT_NE(*ParseLoadReport(json::serialize(without)), full)
         << "prefix_cache." << key << " is not read";
   }
+  for (const char* object : {"queue_tokens", "step_model"}) {
+    for (const auto& entry : written.at(object).as_object()) {
+      json::object without = written;
+      without[object].as_object().erase(entry.key());
+      EXPECT_NE(*ParseLoadReport(json::serialize(without)), full)
+          << object << "." << std::string(entry.key()) << " is not read";
+    }
+  }
+}
+
+TEST(LoadReportTest, QueueTokensAndStepModelAreTamed) {
+  StatusOr<LoadReport> r = ParseLoadReport(R"({
+    "queue_tokens": {"prefill": 5e13, "decode_sequences": -2, "kv": "lots"},
+    "step_model": {"base_us": -5, "prefill_token_us": 12.5}})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->prefill_tokens_queued, 1'000'000'000'000);
+  EXPECT_EQ(r->decode_sequences, 0);
+  EXPECT_FALSE(r->kv_tokens.has_value());
+  ASSERT_TRUE(r->step_model.has_value());
+  EXPECT_EQ(*r->step_model, (LoadStepModel{.prefill_token_us = 12.5}));
+  EXPECT_FALSE(ParseLoadReport(R"({"step_model": 3})")->step_model.has_value());
 }
 
 TEST(LoadReportTest, MissingFieldsKeepTheirDefaults) {

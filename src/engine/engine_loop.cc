@@ -239,11 +239,14 @@ void EngineLoop::DeliverTouched() {
   ended_.clear();
 }
 
-double EngineLoop::QueueDelayMs(const EngineLoad& load) const {
+double EngineLoop::QueueDelayMs(EngineLoad& load) const {
   QueueDelayInputs inputs;
   for (const auto& [id, live] : live_) {
     if (const ScheduledRequest* r = scheduler_.Find(id)) inputs.Add(*r);
   }
+  load.prefill_tokens_queued = inputs.prefill_tokens;
+  load.decode_sequences = inputs.decode_sequences;
+  load.kv_tokens = inputs.kv_tokens;
   return EstimateQueueDelayMs(inputs, load.prefill_tokens_per_s, load.tpot_ms, load.running,
                               load.max_running);
 }

@@ -81,7 +81,8 @@ class EngineLoop {
   void PublishLoad();
   // Estimated wait before a request submitted now starts computing (ms), given the rest of
   // `load`.
-  double QueueDelayMs(const EngineLoad& load) const;
+  // Also fills the queue-as-tokens fields of `load`.
+  double QueueDelayMs(EngineLoad& load) const;
 
   const EngineOptions options_;
   const tokenizer::Tokenizer& tokenizer_;

@@ -277,6 +277,11 @@ TEST_F(SyntheticEngineTest, RetryEstimateGrowsWithTheQueue) {
   EXPECT_EQ(load->waiting, 3);
   EXPECT_GT(load->prefill_tokens_per_s, 0);
   EXPECT_GT(load->queue_delay_ms, 0);
+  // The queue as tokens: three waiting prompts of 64 are ahead; the running one decodes over
+  // its prompt and first generated token.
+  EXPECT_EQ(load->prefill_tokens_queued, 3 * 64);
+  EXPECT_EQ(load->decode_sequences, 1);
+  EXPECT_EQ(load->kv_tokens, 65);
   const StatusOr<RequestHandle> rejected = engine_->Submit(ScheduledRequest(8, 4));
   ASSERT_TRUE(absl::IsResourceExhausted(rejected.status()));
   EXPECT_GE(*RetryAfterMillis(rejected.status()), static_cast<int64_t>(load->queue_delay_ms));

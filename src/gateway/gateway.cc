@@ -200,9 +200,14 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
       .counters = {},
       .metrics = GatewayMetrics(registry),
       .request_id_prefix = RandomPrefix(),
+      .next_request = {},
+      .seed_counter = {},
       .store = &store,
       .batch_secret = NewObjectId("bs"),
       .batch_runner = nullptr,
+      .slo_queue = SloQueue(
+          {.max_queued = options.slo_queue_max, .max_per_tenant = options.slo_queue_per_tenant}),
+      .slo_pump_scheduled = {},
   });
 }
 

@@ -17,7 +17,10 @@ GatewayMetrics::GatewayMetrics(base::MetricsRegistry& r)
                                       base::ExponentialBuckets(25e-6, 2, 16))),
       ttft_seconds(r.GetHistogram("tokenfab_gateway_ttft_seconds",
                                   "Time from a request's arrival to its first content",
-                                  base::ExponentialBuckets(1e-3, 2, 16))) {}
+                                  base::ExponentialBuckets(1e-3, 2, 16))),
+      slo_queued(r.GetCounter("tokenfab_gateway_slo_queued_total",
+                              "Requests that waited for an upstream predicted to meet their "
+                              "TTFT objective")) {}
 
 base::Counter& GatewayMetrics::Outcome(std::string_view outcome) {
   return registry.GetCounter("tokenfab_gateway_requests_total",

@@ -11,6 +11,7 @@
 #include "fleet_state.h"
 #include "ops_history.h"
 #include "price_cache.h"
+#include "slo_queue.h"
 #include "timer_queue.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/metrics.h"
@@ -47,6 +48,7 @@ struct GatewayMetrics {
   base::Counter& energy_joules;       // facility energy (the ledger's energy_wh times 3600)
   base::Histogram& dispatch_seconds;  // arrival to upstream call started
   base::Histogram& ttft_seconds;      // arrival to first content relayed
+  base::Counter& slo_queued;          // requests that waited in the SLO queue
   // Requests by how they ended: ok, rejected, error, cancelled. The one count of outcomes:
   // Gateway::stats() reads it too.
   base::Counter& Outcome(std::string_view outcome);
@@ -94,6 +96,9 @@ struct GatewayContext {
   std::string batch_secret;
   // Runs the Batch API's batches; null when the Files and Batches APIs are off.
   std::shared_ptr<BatchRunner> batch_runner;
+  // Requests no upstream is predicted to serve within their TTFT SLO yet (slo_pump.h).
+  SloQueue slo_queue;
+  std::atomic<bool> slo_pump_scheduled{false};
 };
 
 }  // namespace tokenfab::gateway

@@ -6,6 +6,8 @@ std::string_view RelayPhaseName(RelayPhase phase) {
   switch (phase) {
     case RelayPhase::kIntake:
       return "intake";
+    case RelayPhase::kWaiting:
+      return "waiting";
     case RelayPhase::kCalling:
       return "calling";
     case RelayPhase::kBackoff:
@@ -21,6 +23,8 @@ std::string_view RelayPhaseName(RelayPhase phase) {
 bool IsValidTransition(RelayPhase from, RelayPhase to) {
   switch (from) {
     case RelayPhase::kIntake:
+      return to == RelayPhase::kCalling || to == RelayPhase::kWaiting || to == RelayPhase::kDone;
+    case RelayPhase::kWaiting:
       return to == RelayPhase::kCalling || to == RelayPhase::kDone;
     case RelayPhase::kCalling:
       return to == RelayPhase::kBackoff || to == RelayPhase::kRecording;

@@ -10,13 +10,14 @@ namespace {
 
 using P = RelayPhase;
 
-constexpr P kAll[] = {P::kIntake, P::kCalling, P::kBackoff, P::kRecording, P::kDone};
+constexpr P kAll[] = {P::kIntake, P::kWaiting, P::kCalling, P::kBackoff, P::kRecording, P::kDone};
 
 TEST(RelayPhaseTest, EveryDocumentedMoveIsAllowed) {
   const std::pair<P, P> documented[] = {
       {P::kIntake, P::kCalling},  {P::kIntake, P::kDone},       {P::kCalling, P::kBackoff},
       {P::kBackoff, P::kCalling}, {P::kCalling, P::kRecording}, {P::kBackoff, P::kRecording},
-      {P::kRecording, P::kDone},
+      {P::kRecording, P::kDone},  {P::kIntake, P::kWaiting},    {P::kWaiting, P::kCalling},
+      {P::kWaiting, P::kDone},
   };
   for (const auto& [from, to] : documented) {
     EXPECT_TRUE(IsValidTransition(from, to))
@@ -32,6 +33,8 @@ TEST(RelayPhaseTest, UndocumentedMovesAreRefused) {
       {P::kDone, P::kCalling},      {P::kDone, P::kIntake},         {P::kRecording, P::kCalling},
       {P::kRecording, P::kBackoff}, {P::kIntake, P::kRecording},    {P::kIntake, P::kBackoff},
       {P::kCalling, P::kCalling},   {P::kRecording, P::kRecording}, {P::kDone, P::kDone},
+      {P::kWaiting, P::kRecording}, {P::kWaiting, P::kBackoff},     {P::kCalling, P::kWaiting},
+      {P::kWaiting, P::kWaiting},
   };
   for (const auto& [from, to] : refused) {
     EXPECT_FALSE(IsValidTransition(from, to))

@@ -65,6 +65,7 @@ void RequestRelay::Intake() {
             .count();
     return WaitForRoom();
   }
+  if (MayWaitForSlo() && !SomeoneMeetsTtft(context_->clock.NowMicros())) return WaitForSlo();
   Enter(RelayPhase::kCalling);
   StartAttempt();
 }
@@ -163,6 +164,8 @@ void RequestRelay::BeginAttempt() {
   paused_ = false;
   admitted_.generation->policy->OnRouted(admitted_.routing, *admitted_.snapshot, upstream_index_);
   runtime_->AddInFlight(1);
+  predicted_ = routing::PredictLatency(admitted_.routing, *admitted_.snapshot, upstream_index_);
+  runtime_->AddSentTokens(std::max(0, admitted_.routing.prompt_tokens - predicted_.cached_tokens));
   dispatch_micros_ = ctx.clock.NowMicros();
   if (attempts_ == 1) {
     ctx.metrics.dispatch_seconds.Observe(static_cast<double>(dispatch_micros_ - arrival_.micros) /
@@ -404,6 +407,19 @@ void RequestRelay::Record(ledger::UsageEvent event, std::function<void(bool dura
               });
 }
 
+void RequestRelay::ObserveLatency(const ledger::UsageEvent& event) {
+  if (mode_ != Mode::kStream || meter_->first_content_micros() <= 0) return;
+  LatencyObservation o;
+  o.at_dispatch = state_at_dispatch_;
+  o.predicted_ttft_ms = predicted_.ttft_ms;
+  o.predicted_tpot_ms = predicted_.tpot_ms;
+  o.ttft_ms = static_cast<double>(meter_->first_content_micros() - dispatch_micros_) / 1000.0;
+  o.tpot_ms = static_cast<double>(event.tpot_micros) / 1000.0;
+  o.prompt_tokens = admitted_.routing.prompt_tokens;
+  o.cached_tokens = predicted_.cached_tokens;
+  runtime_->Observe(o);
+}
+
 void RequestRelay::FinishTicket(int64_t tokens) {
   if (!admitted_.ticket) return;
   Status s = admitted_.ticket->Finish(tokens);
@@ -417,7 +433,9 @@ void RequestRelay::Conclude(AttemptOutcome outcome) {
     case AttemptOutcome::kSuccess: {
       ctx.metrics.Outcome("ok").Increment();
       auto self = shared_from_this();
-      Record(BuildEvent("ok", 200), [self](bool durable) {
+      ledger::UsageEvent event = BuildEvent("ok", 200);
+      ObserveLatency(event);
+      Record(std::move(event), [self](bool durable) {
         self->SendLastPart(durable);
         self->Enter(RelayPhase::kDone);
       });

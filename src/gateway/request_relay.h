@@ -3,6 +3,9 @@
 //
 //   kIntake     (control worker) RequestIntake: key -> principal, body parsed, upstreams ranked,
 //               admission (request_intake.h); a refusal is answered and ends the request
+//   kWaiting    (timer) no ranked upstream is predicted to meet the tier's TTFT SLO: the request
+//               waits in the SLO queue (slo_queue.h), re-ranked on each pump, until one is, or
+//               is refused (429/503 with Retry-After) when it cannot wait (relay_slo_wait.cc)
 //   kCalling    (the client's I/O loop) one attempt at one upstream; its answer relayed as it
 //               comes: each SSE event passed on at once (or dropped: the usage chunk the client
 //               did not ask for; or held: the final [DONE])
@@ -45,6 +48,7 @@
 #include "tokenfab/net/http_exchange.h"
 #include "tokenfab/net/sse.h"
 #include "tokenfab/routing/decision.h"
+#include "tokenfab/routing/latency_predictor.h"
 #include "tokenfab/routing/routing_request.h"
 #include "usage_recording.h"
 
@@ -73,6 +77,21 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   // the calls; past options.flex_max_wait, a 429 with Retry-After.
   void WaitForRoom();
   bool RankedHaveRoom() const;
+
+  // SLO admission (relay_slo_wait.cc). Whether the request may be held for its TTFT SLO (the
+  // gateway's SLO admission is on, its tier has a TTFT SLO and is not best-effort).
+  bool MayWaitForSlo() const;
+  // Whether some ranked upstream is predicted to give the first token within the SLO, counting
+  // the time already spent since arrival.
+  bool SomeoneMeetsTtft(int64_t now_micros) const;
+  // Time until the best ranked upstream is predicted to meet the SLO (0: one does now), µs.
+  int64_t PredictedDrainMicros(int64_t now_micros) const;
+  // kIntake -> kWaiting: offers the request to the SLO queue; refuses it when it cannot wait.
+  void WaitForSlo();
+  // From the queue's pump: re-ranks on the fleet's state now and dispatches when someone meets
+  // the SLO. True when the request left the queue.
+  bool TryRelease(int64_t now_micros);
+  void ExpireFromQueue(int retry_after_s);
 
   // Calls: one attempt, then its answer as it comes.
   void StartAttempt();
@@ -104,6 +123,9 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   // Records `event` (usage_recording.h), releases the admission ticket, then `then(durable)`.
   void Record(ledger::UsageEvent event, std::function<void(bool durable)> then);
   void FinishTicket(int64_t tokens);
+  // A streamed answer ended well: what it saw, against what was predicted at dispatch, goes to
+  // the upstream's learner and prediction error.
+  void ObserveLatency(const ledger::UsageEvent& event);
   // x-tokenfab-upstream, x-tokenfab-region, x-request-id (and x-tokenfab-attempts).
   net::HttpHeaders ServedHeaders() const;
   void AddServedHeaders(net::HttpHeaders& headers) const;
@@ -123,6 +145,7 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   uint32_t upstream_index_ = 0;
   fleet::UpstreamState state_at_dispatch_;
   int64_t dispatch_micros_ = 0;  // monotonic, when the current attempt started
+  routing::LatencyPrediction predicted_;  // of the current attempt, at dispatch
   absl::Mutex call_mu_;
   std::shared_ptr<net::ClientCall> call_ ABSL_GUARDED_BY(call_mu_);
   Mode mode_ = Mode::kNone;

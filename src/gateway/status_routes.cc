@@ -110,6 +110,16 @@ void UpdateFleetGauges(GatewayContext& ctx, const FleetGeneration& generation,
     r.GetGauge("tokenfab_gateway_upstream_rtt_seconds",
                "Measured round trip, s (-1: not measured yet)", labels)
         .Set(s.rtt_ms < 0 ? -1.0 : s.rtt_ms / 1e3);
+    const PredictionErrors errors = runtime.prediction_errors();
+    for (const auto& [latency, error] : {std::pair{"ttft", errors.ttft_p50}, {"tpot", errors.tpot_p50}}) {
+      base::MetricLabels error_labels = labels;
+      error_labels.push_back({"latency", latency});
+      error_labels.push_back({"quantile", "0.5"});
+      r.GetGauge("tokenfab_gateway_upstream_prediction_error_ratio",
+                 "Median |predicted - observed| / observed of recent requests (-1: none yet)",
+                 error_labels)
+          .Set(error);
+    }
   }
   const int64_t now = ctx.clock.WallMicros();
   for (const fleet::Site& site : generation.config->sites()) {

@@ -46,6 +46,16 @@ StatusOr<UpstreamLoad> ParseTokenfabLoad(std::string_view text) {
   load.prefill_tokens_per_s = report.prefill_tokens_per_s;
   load.decode_tokens_per_s = report.decode_tokens_per_s;
   load.tpot_ms = report.tpot_ms;
+  load.prefill_tokens_queued = report.prefill_tokens_queued.value_or(-1);
+  load.decode_sequences =
+      report.decode_sequences ? static_cast<int32_t>(*report.decode_sequences) : -1;
+  load.kv_tokens = report.kv_tokens.value_or(-1);
+  if (report.step_model) {
+    load.step_model = {.base_us = report.step_model->base_us,
+                       .prefill_token_us = report.step_model->prefill_token_us,
+                       .decode_sequence_us = report.step_model->decode_sequence_us,
+                       .kv_token_us = report.step_model->kv_token_us};
+  }
   load.prefix_hit_rate = report.prefix_hit_rate;
   load.block_tokens = report.block_tokens;
   load.cached_block_hashes = std::move(report.block_hashes);

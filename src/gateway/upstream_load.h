@@ -16,6 +16,7 @@
 
 #include "tokenfab/base/status.h"
 #include "tokenfab/fleet/fleet_config.h"
+#include "tokenfab/fleet/upstream_state.h"
 
 namespace tokenfab::gateway {
 
@@ -33,6 +34,11 @@ struct UpstreamLoad {
   double prefill_tokens_per_s = 0;  // measured prefill speed (aggregate); 0 unknown
   double decode_tokens_per_s = 0;   // measured decode speed (aggregate); 0 unknown
   double tpot_ms = 0;               // recent mean time per output token; 0 unknown
+  // The queue as tokens and the step-time model (api::LoadReport); < 0 / unknown when not said.
+  int64_t prefill_tokens_queued = -1;
+  int32_t decode_sequences = -1;
+  int64_t kv_tokens = -1;
+  fleet::StepModel step_model;
   double prefix_hit_rate = -1;      // cached prompt tokens / prompt tokens; < 0 unknown
   int32_t block_tokens = 0;         // tokens per block of `cached_block_hashes`
   std::vector<uint64_t> cached_block_hashes;  // most recently used first

@@ -47,6 +47,9 @@ TEST(TokenfabLoadTest, ReadsTheNodeContract) {
     "kv_blocks_total": 4096, "kv_blocks_free": 2370, "block_tokens": 16, "max_running": 64,
     "queue_delay_ms": 12.5, "prefill_tokens_per_s": 5300.0, "decode_tokens_per_s": 410.0,
     "tpot_ms": 24.1,
+    "queue_tokens": {"prefill": 3072, "decode_sequences": 2, "kv": 9100},
+    "step_model": {"base_us": 3000, "prefill_token_us": 90, "decode_sequence_us": 400,
+                   "kv_token_us": 0.25},
     "prefix_cache": {"block_tokens": 32, "hit_rate": 0.37, "cached_blocks": 2,
                      "block_hashes": ["9f3c1a0000000001", "00000000000000ff"]}})");
   ASSERT_TRUE(load.ok()) << load.status();
@@ -62,6 +65,13 @@ TEST(TokenfabLoadTest, ReadsTheNodeContract) {
   EXPECT_DOUBLE_EQ(load->prefix_hit_rate, 0.37);
   EXPECT_EQ(load->block_tokens, 32);
   EXPECT_THAT(load->cached_block_hashes, ElementsAre(0x9f3c1a0000000001ULL, 0xffULL));
+  EXPECT_EQ(load->prefill_tokens_queued, 3072);
+  EXPECT_EQ(load->decode_sequences, 2);
+  EXPECT_EQ(load->kv_tokens, 9100);
+  EXPECT_EQ(load->step_model, (fleet::StepModel{.base_us = 3000,
+                                                .prefill_token_us = 90,
+                                                .decode_sequence_us = 400,
+                                                .kv_token_us = 0.25}));
 }
 
 TEST(TokenfabLoadTest, RejectsWhatIsNotTheContract) {
@@ -72,6 +82,9 @@ TEST(TokenfabLoadTest, RejectsWhatIsNotTheContract) {
   auto minimal = ParseTokenfabLoad("{}");
   ASSERT_TRUE(minimal.ok());
   EXPECT_EQ(minimal->queue_delay_ms, -1) << "unknown";
+  EXPECT_EQ(minimal->prefill_tokens_queued, -1) << "unknown";
+  EXPECT_EQ(minimal->decode_sequences, -1) << "unknown";
+  EXPECT_FALSE(minimal->step_model.known());
 }
 
 // vLLM 0.6 (V0 engine) as it writes /metrics.

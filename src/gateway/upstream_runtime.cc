@@ -48,6 +48,11 @@ bool UpstreamRuntime::ReportPoll(const StatusOr<UpstreamLoad>& load, int64_t rtt
   polled_.prefill_tokens_per_s = load->prefill_tokens_per_s;
   polled_.decode_tokens_per_s = load->decode_tokens_per_s;
   polled_.tpot_ms = load->tpot_ms;
+  polled_.prefill_tokens_queued = load->prefill_tokens_queued;
+  polled_.decode_sequences = load->decode_sequences;
+  polled_.kv_tokens = load->kv_tokens;
+  polled_.step_model = load->step_model;
+  sent_tokens_at_poll_ = sent_tokens_.load(std::memory_order_relaxed);
   if (!load->cached_block_hashes.empty()) {
     polled_.cached_blocks = std::make_shared<const fleet::BlockHashSet>(load->cached_block_hashes);
     recent_hashes_ = std::make_shared<const std::vector<uint64_t>>(load->cached_block_hashes);
@@ -69,13 +74,20 @@ fleet::UpstreamState UpstreamRuntime::polled() const {
 fleet::UpstreamState UpstreamRuntime::Current() const {
   fleet::UpstreamState state;
   int32_t at_poll, max_running;
+  int64_t sent_at_poll;
   {
     absl::MutexLock lock(&mu_);
     state = polled_;
     at_poll = in_flight_at_poll_;
     max_running = max_running_;
+    sent_at_poll = sent_tokens_at_poll_;
+    if (!state.step_model.known()) state.step_model = learner_.Model();
   }
   state.circuit = breaker_.State();
+  if (state.prefill_tokens_queued >= 0) {
+    state.prefill_tokens_queued +=
+        std::max<int64_t>(0, sent_tokens_.load(std::memory_order_relaxed) - sent_at_poll);
+  }
   int32_t delta = in_flight() - at_poll;
   if (delta > 0) {
     // Sent since the upstream last reported: they run while there is room, else they queue.
@@ -93,6 +105,35 @@ fleet::UpstreamState UpstreamRuntime::Current() const {
     state.running = std::max(0, state.running - (delta - from_waiting));
   }
   return state;
+}
+
+void UpstreamRuntime::Observe(const LatencyObservation& o) {
+  const fleet::UpstreamState& s = o.at_dispatch;
+  const double prompt = std::max(o.prompt_tokens, 0);
+  const double ahead = s.prefill_tokens_queued >= 0
+                           ? static_cast<double>(s.prefill_tokens_queued)
+                           : static_cast<double>(std::max(s.waiting, 0)) * prompt;
+  const double decoding = s.decode_sequences >= 0 ? s.decode_sequences : std::max(s.running, 0);
+  // As PredictLatency counts them: running and queued ahead decode alongside it, and itself.
+  const double sequences =
+      std::max<double>(decoding, std::max(s.running, 0)) + std::max(s.waiting, 0) + 1;
+  absl::MutexLock lock(&mu_);
+  ttft_error_.Add(o.predicted_ttft_ms, o.ttft_ms);
+  tpot_error_.Add(o.predicted_tpot_ms, o.tpot_ms);
+  if (polled_.step_model.known()) return;  // the upstream publishes its own
+  if (o.tpot_ms > 0) learner_.ObserveTpot(o.tpot_ms, sequences);
+  if (o.ttft_ms > 0) {
+    learner_.ObserveTtft(o.ttft_ms - std::max(s.rtt_ms, 0.0),
+                         ahead + std::max(0.0, prompt - o.cached_tokens), decoding);
+  }
+}
+
+PredictionErrors UpstreamRuntime::prediction_errors() const {
+  absl::MutexLock lock(&mu_);
+  return {.ttft_p50 = ttft_error_.P50(),
+          .tpot_p50 = tpot_error_.P50(),
+          .ttft_count = ttft_error_.count(),
+          .tpot_count = tpot_error_.count()};
 }
 
 int32_t UpstreamRuntime::max_running() const {

@@ -3,6 +3,9 @@
 // polls said. One object per (name, URL): a reload that keeps an upstream keeps its runtime (and
 // with it the breaker, the counters and the learned state), so streams in flight are untouched.
 //
+// It also learns, from the requests that end there, a step-time model (for upstreams that
+// publish none) and how far the latency predictor was from what they saw.
+//
 // Thread-safe: counters are atomics, poll figures sit behind a mutex.
 #pragma once
 
@@ -14,11 +17,13 @@
 
 #include "absl/synchronization/mutex.h"
 
+#include "prediction_error.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/fleet/fleet_config.h"
 #include "tokenfab/fleet/upstream_state.h"
 #include "tokenfab/gateway/circuit_breaker.h"
 #include "tokenfab/net/http_url.h"
+#include "tokenfab/routing/step_model_learner.h"
 #include "upstream_load.h"
 
 namespace tokenfab::gateway {
@@ -28,6 +33,25 @@ struct HealthOptions {
   int down_after = 2;          // failed polls in a row that mark an upstream down
   int up_after = 2;            // successful polls in a row that mark a down upstream up again
   double rtt_smoothing = 0.3;  // weight of the newest RTT sample in the moving average, (0, 1]
+};
+
+// What one request saw at an upstream, for learning and for the prediction error. Plain data.
+struct LatencyObservation {
+  fleet::UpstreamState at_dispatch;  // the state routing saw when it was sent
+  double predicted_ttft_ms = 0;      // PredictLatency's, at dispatch (0: none)
+  double predicted_tpot_ms = 0;
+  double ttft_ms = 0;  // observed from dispatch to the first content; 0: none arrived
+  double tpot_ms = 0;  // observed mean over its output; 0: one token or none
+  int32_t prompt_tokens = 0;
+  int32_t cached_tokens = 0;
+};
+
+// The median absolute relative prediction errors, -1 when nothing was observed. Plain data.
+struct PredictionErrors {
+  double ttft_p50 = -1;
+  double tpot_p50 = -1;
+  int64_t ttft_count = 0;
+  int64_t tpot_count = 0;
 };
 
 class UpstreamRuntime {
@@ -47,6 +71,14 @@ class UpstreamRuntime {
   // Requests this gateway sent and that have not ended.
   int32_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   void AddInFlight(int32_t delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
+  // Prompt tokens sent to be prefilled (uncached): until the next poll, Current() counts them in
+  // the queue (the upstream has not reported them yet).
+  void AddSentTokens(int64_t tokens) { sent_tokens_.fetch_add(tokens, std::memory_order_relaxed); }
+
+  // A request ended: learn the step-time model from it (when the upstream publishes none) and
+  // record the prediction error.
+  void Observe(const LatencyObservation& observation);
+  PredictionErrors prediction_errors() const;
 
   // Set once a reload dropped the upstream: polling stops.
   bool retired() const { return retired_.load(std::memory_order_acquire); }
@@ -59,8 +91,9 @@ class UpstreamRuntime {
 
   // The polled state (health, load, RTT) without this gateway's adjustments.
   fleet::UpstreamState polled() const;
-  // The state routing should see now: polled() plus the requests sent since the last poll (the
-  // upstream has not reported them yet) and the breaker's state.
+  // The state routing should see now: polled() plus the requests (and prompt tokens) sent since
+  // the last poll (the upstream has not reported them yet), the breaker's state, and the learned
+  // step-time model when the upstream publishes none.
   fleet::UpstreamState Current() const;
   // The upstream's limit on running requests, 0 unknown.
   int32_t max_running() const;
@@ -81,11 +114,16 @@ class UpstreamRuntime {
   CircuitBreaker breaker_;
   std::atomic<int32_t> in_flight_{0};
   std::atomic<bool> retired_{false};
+  std::atomic<int64_t> sent_tokens_{0};
   MetricsLoadReader metrics_reader_;
 
   mutable absl::Mutex mu_;
   fleet::UpstreamState polled_ ABSL_GUARDED_BY(mu_);
   int32_t in_flight_at_poll_ = 0;     // in_flight() when the last load report arrived; mu_
+  int64_t sent_tokens_at_poll_ ABSL_GUARDED_BY(mu_) = 0;
+  routing::StepModelLearner learner_ ABSL_GUARDED_BY(mu_);
+  PredictionError ttft_error_ ABSL_GUARDED_BY(mu_);
+  PredictionError tpot_error_ ABSL_GUARDED_BY(mu_);
   int32_t max_running_ ABSL_GUARDED_BY(mu_) = 0;
   int32_t block_tokens_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<const std::vector<uint64_t>> recent_hashes_ ABSL_GUARDED_BY(mu_);

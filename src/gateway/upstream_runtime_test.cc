@@ -80,6 +80,50 @@ TEST(UpstreamRuntimeTest, ServersWithoutLoadReportsCountOnlyThisGateway) {
   EXPECT_EQ(runtime.Current().outstanding(), 3);
 }
 
+// A server whose step is 5 ms + 0.5 ms per decoding sequence and whose prefill costs 0.1 ms a
+// token, 10 ms away, publishing no model (as vLLM): requests end there with varied batches and
+// prompts.
+LatencyObservation Ended(int running, int prompt) {
+  LatencyObservation o;
+  o.at_dispatch.running = running;
+  o.at_dispatch.waiting = 0;
+  o.at_dispatch.rtt_ms = 10;
+  o.prompt_tokens = prompt;
+  o.tpot_ms = 5 + 0.5 * (running + 1);                // decoding alongside `running` others
+  o.ttft_ms = 10 + 0.1 * prompt + 5 + 0.5 * running;  // RTT, prefill, one step
+  o.predicted_ttft_ms = o.ttft_ms * 1.1;              // 10 % over
+  o.predicted_tpot_ms = o.tpot_ms * 0.75;             // 25 % under
+  return o;
+}
+
+TEST(UpstreamRuntimeTest, LearnsTheStepModelAndThePredictionErrorFromEndedRequests) {
+  base::ManualClock clock;
+  fleet::Upstream up = Node();
+  up.kind = fleet::UpstreamKind::kVllm;
+  UpstreamRuntime runtime(up, clock, {});
+  ASSERT_FALSE(runtime.ReportPoll(Load(2, 0, 64), 100, 1, {}));
+  EXPECT_FALSE(runtime.Current().step_model.known());
+  EXPECT_EQ(runtime.prediction_errors().ttft_p50, -1);
+  for (int i = 0; i < 12; ++i) runtime.Observe(Ended(i % 6, 200 + 100 * (i % 4)));
+  const fleet::StepModel m = runtime.Current().step_model;
+  EXPECT_NEAR(m.base_us, 5000, 1e-3);
+  EXPECT_NEAR(m.decode_sequence_us, 500, 1e-3);
+  EXPECT_NEAR(m.prefill_token_us, 100, 1e-3);
+  const PredictionErrors errors = runtime.prediction_errors();
+  EXPECT_NEAR(errors.ttft_p50, 0.10, 1e-9);
+  EXPECT_NEAR(errors.tpot_p50, 0.25, 1e-9);
+  EXPECT_EQ(errors.ttft_count, 12);
+
+  // A node that publishes its model: that one is used, and nothing is learned over it.
+  UpstreamRuntime node(Node(), clock, {});
+  UpstreamLoad load = Load(2, 0, 64);
+  load.step_model = {.base_us = 3000, .prefill_token_us = 90};
+  ASSERT_FALSE(node.ReportPoll(load, 100, 1, {}));
+  for (int i = 0; i < 12; ++i) node.Observe(Ended(i % 6, 200 + 100 * (i % 4)));
+  EXPECT_EQ(node.Current().step_model, load.step_model);
+  EXPECT_EQ(node.prediction_errors().tpot_count, 12);
+}
+
 TEST(UpstreamRuntimeTest, ShowsTheBreakerAndCachedBlocks) {
   base::ManualClock clock;
   UpstreamRuntime runtime(Node(), clock, {.failure_threshold = 1});

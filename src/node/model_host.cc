@@ -229,6 +229,13 @@ StatusOr<std::unique_ptr<ModelHost>> ModelHost::Load(const ModelHostOptions& opt
   }
   TF_RETURN_IF_ERROR(ApplyTpotBudget(options, synthetic ? &synthetic_options.performance : nullptr,
                                      host->model_.get(), clock, &engine_options.scheduler));
+  // /load publishes the step-time model whenever the node has one: the synthetic engine's own, or
+  // the real engine's from --step-model or the calibration its TPOT SLO made.
+  if (synthetic) {
+    host->step_model_ = synthetic_options.performance;
+  } else if (!options.step_model.empty() || engine_options.scheduler.tpot_slo_us > 0) {
+    host->step_model_ = engine_options.scheduler.step_model;
+  }
   std::unique_ptr<engine::Executor> executor;
   if (synthetic) {
     synthetic_options.stop_probability = options.synthetic_stop_probability;

@@ -51,8 +51,9 @@ void HandleLoad(NodeContext& node, net::HttpExchange& exchange) {
   if (host == nullptr)
     return node.Answer(exchange, "/load", api::ApiErrorResponse(node.NotReadyError()));
   std::shared_ptr<const engine::EngineLoad> load = host->engine().Load();
-  node.Answer(exchange, "/load",
-              net::HttpResponse::Json(200, LoadJson(host->served_model_name(), *load)));
+  node.Answer(
+      exchange, "/load",
+      net::HttpResponse::Json(200, LoadJson(host->served_model_name(), *load, host->step_model())));
 }
 
 api::ModelCard CardOf(const NodeContext& node, const ModelHost& host) {

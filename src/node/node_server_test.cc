@@ -524,10 +524,21 @@ TEST_F(NodeServerTest, LoadFollowsTheContract) {
                   {{"x-tokenfab-tenant", "busy"}});
     return false;
   });
-  const std::set<std::string> keys = {"model", "running", "waiting", "kv_usage",
-                                      "kv_blocks_total", "kv_blocks_free", "block_tokens",
-                                      "max_running", "queue_delay_ms", "prefill_tokens_per_s",
-                                      "decode_tokens_per_s", "tpot_ms", "prefix_cache"};
+  const std::set<std::string> keys = {"model",
+                                      "running",
+                                      "waiting",
+                                      "kv_usage",
+                                      "kv_blocks_total",
+                                      "kv_blocks_free",
+                                      "block_tokens",
+                                      "max_running",
+                                      "queue_delay_ms",
+                                      "prefill_tokens_per_s",
+                                      "decode_tokens_per_s",
+                                      "tpot_ms",
+                                      "queue_tokens",
+                                      "step_model",
+                                      "prefix_cache"};
   std::set<std::string> got;
   for (const auto& member : load) got.insert(std::string(member.key()));
   EXPECT_EQ(got, keys);
@@ -541,6 +552,13 @@ TEST_F(NodeServerTest, LoadFollowsTheContract) {
     EXPECT_EQ(h.as_string().size(), 16u);
   }
   EXPECT_GT(load.at("decode_tokens_per_s").to_number<double>(), 0.0);
+  // The synthetic engine publishes the step-time model it runs at, and its queue as tokens.
+  const json::object& model = load.at("step_model").as_object();
+  EXPECT_GT(model.at("prefill_token_us").to_number<double>(), 0.0);
+  EXPECT_GT(model.at("decode_sequence_us").to_number<double>(), 0.0);
+  const json::object& queue = load.at("queue_tokens").as_object();
+  EXPECT_TRUE(queue.contains("prefill") && queue.contains("decode_sequences") &&
+              queue.contains("kv"));
 }
 
 TEST_F(NodeServerTest, StopLetsStreamsFinishWithinGrace) {

@@ -1,6 +1,7 @@
 #include "builtin_policies.h"
 
 #include "routing/policies/cost_slo/cost_slo.h"
+#include "routing/policies/goodput_cost/goodput_cost.h"
 #include "routing/policies/green_first/green_first.h"
 #include "routing/policies/kv_aware/kv_aware.h"
 #include "routing/policies/least_load/least_load.h"
@@ -16,7 +17,7 @@ void RegisterBuiltinPolicies(PolicyRegistry& registry) {
   for (Status status :
        {RegisterRoundRobin(registry), RegisterLeastLoad(registry), RegisterPowerOfTwo(registry),
         RegisterPrefixAffinity(registry), RegisterKvAware(registry), RegisterCostSlo(registry),
-        RegisterGreenFirst(registry)}) {
+        RegisterGreenFirst(registry), RegisterGoodputCost(registry)}) {
     TF_CHECK(status.ok()) << status.message();
   }
 }

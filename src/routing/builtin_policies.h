@@ -5,8 +5,8 @@
 
 namespace tokenfab::routing {
 
-// Registers round-robin, least-load, power-of-two, prefix-affinity, kv-aware, cost-slo and
-// green-first. REQUIRES: none of those names is taken in `registry`.
+// Registers round-robin, least-load, power-of-two, prefix-affinity, kv-aware, cost-slo,
+// green-first and goodput-cost. REQUIRES: none of those names is taken in `registry`.
 void RegisterBuiltinPolicies(PolicyRegistry& registry);
 
 }  // namespace tokenfab::routing

@@ -109,5 +109,34 @@ TEST(SloFilterTest, MarksPredictedMissesAsFallback) {
   EXPECT_EQ(filter.name(), "slo");
 }
 
+TEST(SloFilterTest, WithoutMarginKeepsThePredictedMeetsAheadOfThePredictedMisses) {
+  auto config = testing::ThreeSiteFleet();
+  // As above: predicted TTFT hub 612 ms, coast 101.5 ms, edge 138 ms.
+  auto snapshot = MakeSnapshot(config, {Loaded(0, 0, 500), Loaded(0, 0, 0), Loaded(0, 0, 0)});
+  RoutingRequest request;
+  request.model = "m";
+  request.prompt_tokens = 1000;
+  SloFilter filter(SloOptions{.slo_headroom = 0.5});
+  struct Row {
+    double ttft_slo_ms;
+    std::vector<bool> fallback;  // hub, coast, edge
+  };
+  const Row rows[] = {
+      {300, {true, false, false}},  // margin 150: coast and edge have it, the hub misses
+      {200, {true, false, false}},  // margin 100: nobody has it; coast and edge meet 200
+      {120, {true, false, true}},   // only the coast meets 120
+      {90, {true, true, true}},     // nobody meets: all fallback, the scorers still rank
+  };
+  for (const Row& row : rows) {
+    request.slo.ttft_ms = row.ttft_slo_ms;
+    std::vector<Candidate> candidates = {{0, false}, {1, false}, {2, false}};
+    RankContext context(request, *snapshot);
+    filter.Apply(context, candidates);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      EXPECT_EQ(candidates[i].fallback, row.fallback[i]) << row.ttft_slo_ms << " ms, " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tokenfab::routing

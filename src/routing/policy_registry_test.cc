@@ -51,8 +51,9 @@ TEST(PolicySpecTest, RejectsBadSpecsWithAReason) {
 
 TEST(PolicyRegistryTest, DefaultHasEveryBuiltInWithADescription) {
   const PolicyRegistry& registry = PolicyRegistry::Default();
-  EXPECT_THAT(registry.Names(), ElementsAre("cost-slo", "green-first", "kv-aware", "least-load",
-                                            "power-of-two", "prefix-affinity", "round-robin"));
+  EXPECT_THAT(registry.Names(),
+              ElementsAre("cost-slo", "goodput-cost", "green-first", "kv-aware", "least-load",
+                          "power-of-two", "prefix-affinity", "round-robin"));
   for (const std::string& name : registry.Names()) {
     EXPECT_FALSE(registry.Description(name).empty()) << name;
   }
@@ -68,8 +69,8 @@ TEST(PolicyRegistryTest, CreateNormalizesTheSpecAndRejectsUnknownNames) {
   auto unknown = PolicyRegistry::Default().Create("least-load+fastest", {}, random);
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().message(),
-            "unknown routing policy \"fastest\" (known: cost-slo, green-first, kv-aware, "
-            "least-load, power-of-two, prefix-affinity, round-robin)");
+            "unknown routing policy \"fastest\" (known: cost-slo, goodput-cost, green-first, "
+            "kv-aware, least-load, power-of-two, prefix-affinity, round-robin)");
 
   PolicyOptions no_ranks;
   no_ranks.max_ranked = 0;

@@ -19,4 +19,18 @@ const UpstreamEstimate& RankContext::Estimate(uint32_t upstream) {
   return estimates_[slot];
 }
 
+const LatencyPrediction& RankContext::Prediction(uint32_t upstream) {
+  if (prediction_slot_.empty()) {
+    const size_t total = snapshot_.config().upstreams().size();
+    prediction_slot_.assign(total, -1);
+    predictions_.reserve(total);  // never reallocates: returned references stay valid
+  }
+  int32_t& slot = prediction_slot_[upstream];
+  if (slot < 0) {
+    slot = static_cast<int32_t>(predictions_.size());
+    predictions_.push_back(PredictLatency(request_, snapshot_, upstream));
+  }
+  return predictions_[slot];
+}
+
 }  // namespace tokenfab::routing

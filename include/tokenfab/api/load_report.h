@@ -7,6 +7,9 @@
 //    "upstreams_healthy": 2,                                  (a gateway)
 //    "block_tokens": 16, "max_running": 64, "queue_delay_ms": 12.5,
 //    "prefill_tokens_per_s": 5300.0, "decode_tokens_per_s": 410.0, "tpot_ms": 24.1,
+//    "queue_tokens": {"prefill": 3072, "decode_sequences": 2, "kv": 9100},  (a node)
+//    "step_model": {"base_us": 3000, "prefill_token_us": 90, "decode_sequence_us": 400,
+//                   "kv_token_us": 0.02},                     (a node that knows it)
 //    "prefix_cache": {"block_tokens": 16, "hit_rate": 0.37, "cached_blocks": 2,
 //                     "block_hashes": ["9f3c1a0000000001", "00000000000000ff"]}}
 //
@@ -25,6 +28,18 @@
 #include "tokenfab/base/status.h"
 
 namespace tokenfab::api {
+
+// A node's step-time model (engine::PerformanceModel on the wire), µs:
+//   step = base + prefill_token * tokens prefilled + decode_sequence * sequences decoded
+//          + kv_token * K/V positions attended to.
+struct LoadStepModel {
+  double base_us = 0;
+  double prefill_token_us = 0;
+  double decode_sequence_us = 0;
+  double kv_token_us = 0;
+
+  bool operator==(const LoadStepModel&) const = default;
+};
 
 struct LoadReport {
   std::string model;    // the served model; empty from a gateway (it serves several)
@@ -46,6 +61,15 @@ struct LoadReport {
   int64_t prefix_cached_blocks = 0;    // blocks whose contents the cache holds
   std::vector<uint64_t> block_hashes;  // chained hashes of cached blocks, most recent first
 
+  // The queue as tokens (a node; none from a gateway): tokens still to prefill ahead of a new
+  // request (waiting requests' and running ones' uncomputed part), sequences decoding, and the
+  // K/V positions the running requests hold.
+  std::optional<int64_t> prefill_tokens_queued;
+  std::optional<int64_t> decode_sequences;
+  std::optional<int64_t> kv_tokens;
+  // The node's calibrated step-time model; none when the node does not know it.
+  std::optional<LoadStepModel> step_model;
+
   bool operator==(const LoadReport&) const = default;
 };
 
@@ -55,7 +79,8 @@ std::string LoadReportJson(const LoadReport& report);
 // Reads a /load body. DataLoss when it is not a JSON object or a block hash is not a hex string.
 // Lenient otherwise, as a poller must be with servers of other versions: a missing field, or one
 // that is not a number, keeps the default above (optional ones stay unset); counts are rounded
-// and clamped to [0, 1e9], kv_usage to [0, 1], rates and tpot_ms to >= 0.
+// and clamped to [0, 1e9] (queue tokens to [0, 1e12]), kv_usage to [0, 1], rates, tpot_ms and
+// step-model coefficients to >= 0 (a step_model that is not an object stays unset).
 [[nodiscard]] StatusOr<LoadReport> ParseLoadReport(std::string_view json);
 
 }  // namespace tokenfab::api

@@ -27,6 +27,11 @@ struct EngineLoad {
 
   // Estimated wait before a request submitted now starts computing, ms.
   double queue_delay_ms = 0;
+  // The queue as tokens (QueueDelayInputs): tokens to prefill ahead of a new request, sequences
+  // decoding, K/V positions held by the running requests.
+  int64_t prefill_tokens_queued = 0;
+  int32_t decode_sequences = 0;
+  int64_t kv_tokens = 0;
   // Recent measured rates (exponentially weighted over the last seconds of busy steps); 0 until
   // measured. Aggregate over all sequences.
   double prefill_tokens_per_s = 0;

@@ -19,13 +19,27 @@ struct QueueDelayInputs {
   int64_t waiting_tokens = 0;  // tokens of the waiting requests (prompt and any generated)
   // The fewest tokens any running request has left to generate; max() when none runs.
   int32_t soonest_end_tokens = std::numeric_limits<int32_t>::max();
+  // The queue as tokens, for routers that predict with the step-time model: tokens still to
+  // prefill ahead of a new request (the waiting requests' plus the running ones' uncomputed
+  // part), sequences decoding, and the K/V positions the running requests hold.
+  int64_t prefill_tokens = 0;
+  int32_t decode_sequences = 0;
+  int64_t kv_tokens = 0;
 
   void Add(const ScheduledRequest& r) {
     if (IsWaiting(r.state())) {
       waiting_tokens += r.num_tokens();
+      prefill_tokens += r.num_tokens();
     } else {
       soonest_end_tokens =
           std::min(soonest_end_tokens, r.max_new_tokens() - r.num_generated_tokens());
+      // A decoding request's one uncomputed token is its next decode input, not prefill.
+      if (r.state() == RequestState::kDecoding) {
+        ++decode_sequences;
+      } else {
+        prefill_tokens += std::max(0, r.num_tokens() - r.num_computed_tokens());
+      }
+      kv_tokens += r.num_computed_tokens();
     }
   }
 };

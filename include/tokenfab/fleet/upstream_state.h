@@ -39,6 +39,25 @@ class BlockHashSet {
   absl::flat_hash_set<uint64_t> hashes_;
 };
 
+// A step-time model, µs (engine::PerformanceModel's terms):
+//   step = base + prefill_token * tokens prefilled + decode_sequence * sequences decoded
+//          + kv_token * K/V positions attended to.
+// Published by tokenfab nodes in /load, or learned by the gateway from observed latencies.
+// All zero: unknown. Plain data.
+struct StepModel {
+  double base_us = 0;
+  double prefill_token_us = 0;
+  double decode_sequence_us = 0;
+  double kv_token_us = 0;
+
+  bool known() const { return prefill_token_us > 0 || decode_sequence_us > 0 || base_us > 0; }
+  double StepMicros(double prefill_tokens, double decode_sequences, double kv_tokens) const {
+    return base_us + prefill_token_us * prefill_tokens + decode_sequence_us * decode_sequences +
+           kv_token_us * kv_tokens;
+  }
+  bool operator==(const StepModel&) const = default;
+};
+
 // The live figures of one upstream. Negative / zero "unknown" values make routing fall back to
 // the configured figures. Plain data.
 struct UpstreamState {
@@ -52,6 +71,12 @@ struct UpstreamState {
   double prefill_tokens_per_s = 0;  // measured aggregate prefill rate; 0: use nominal
   double decode_tokens_per_s = 0;   // measured aggregate decode rate; 0: use nominal
   double tpot_ms = 0;               // measured recent time per output token, ms; 0 unknown
+  // The queue as tokens (tokenfab nodes; < 0 unknown): tokens to prefill ahead of a new request,
+  // sequences decoding, K/V positions the running requests hold.
+  int64_t prefill_tokens_queued = -1;
+  int32_t decode_sequences = -1;
+  int64_t kv_tokens = -1;
+  StepModel step_model;  // published or learned; unknown: predict from the rates
   std::shared_ptr<const BlockHashSet> cached_blocks;  // prefix blocks reported cached; null: none
   int64_t updated_wall_micros = 0;  // when these figures were measured, µs since epoch
 

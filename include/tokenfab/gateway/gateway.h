@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/status.h"
@@ -102,6 +103,16 @@ struct GatewayOptions {
   // The operations page's history (GET /dashboard): a sample this often, this far back.
   std::chrono::milliseconds ops_sample_interval{5'000};
   std::chrono::minutes ops_history{180};
+  // SLO admission: a request that no ranked upstream is predicted (routing/latency_predictor.h)
+  // to serve within its tier's TTFT SLO waits in a bounded queue, by tier priority then
+  // deadline, instead of being sent to miss; refused with 429 (the tenant's share of the queue
+  // is full) or 503 (the fleet is saturated, or its deadline cannot be met) and a Retry-After
+  // from the predicted drain. Tiers without a TTFT SLO, and those named best-effort, never wait.
+  bool slo_admission = true;
+  size_t slo_queue_max = 1024;                   // requests waiting in all
+  size_t slo_queue_per_tenant = 64;              // requests of one tenant waiting
+  std::chrono::milliseconds slo_queue_tick{5};   // how often waiters re-predict
+  std::vector<std::string> best_effort_tiers{};  // tier names
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the

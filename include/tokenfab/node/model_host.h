@@ -23,6 +23,7 @@
 #include "tokenfab/base/metrics.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/engine/engine.h"
+#include "tokenfab/engine/performance_model.h"
 #include "tokenfab/engine/step_pacer.h"
 #include "tokenfab/model/model.h"
 #include "tokenfab/tokenizer/chat_template.h"
@@ -111,6 +112,10 @@ class ModelHost {
   int64_t max_model_len() const;
   // One line for logs: engine kind, model, KV pool, limits.
   const std::string& description() const { return description_; }
+  // The step-time model the engine runs at, when known: the synthetic engine's (configured,
+  // calibrated or from the TTFT/TPOT targets), or the real engine's from --step-model or from the
+  // calibration a TPOT SLO makes; otherwise none (the measured rates in /load describe it).
+  const std::optional<engine::PerformanceModel>& step_model() const { return step_model_; }
 
  private:
   ModelHost() = default;
@@ -124,6 +129,7 @@ class ModelHost {
   std::unique_ptr<engine::Engine> engine_;
   std::string served_model_name_;
   std::string description_;
+  std::optional<engine::PerformanceModel> step_model_;
 };
 
 }  // namespace tokenfab::node

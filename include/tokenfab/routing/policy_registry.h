@@ -7,7 +7,7 @@
 // SLO filter).
 //
 // Built-in names: round-robin, least-load, power-of-two, prefix-affinity, kv-aware, cost-slo,
-// green-first.
+// green-first, goodput-cost.
 #pragma once
 
 #include <functional>

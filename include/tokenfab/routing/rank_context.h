@@ -7,6 +7,7 @@
 
 #include "tokenfab/fleet/fleet_snapshot.h"
 #include "tokenfab/routing/estimates.h"
+#include "tokenfab/routing/latency_predictor.h"
 #include "tokenfab/routing/routing_request.h"
 
 namespace tokenfab::routing {
@@ -23,12 +24,16 @@ class RankContext {
   // EstimateRequest(request(), snapshot(), upstream), memoized. The reference stays valid for
   // the context's lifetime.
   const UpstreamEstimate& Estimate(uint32_t upstream);
+  // PredictLatency(request(), snapshot(), upstream), memoized likewise.
+  const LatencyPrediction& Prediction(uint32_t upstream);
 
  private:
   const RoutingRequest& request_;
   const fleet::FleetSnapshot& snapshot_;
   std::vector<int32_t> slot_;  // upstream -> index into estimates_, -1 until computed
   std::vector<UpstreamEstimate> estimates_;
+  std::vector<int32_t> prediction_slot_;  // upstream -> index into predictions_, -1 until computed
+  std::vector<LatencyPrediction> predictions_;
 };
 
 }  // namespace tokenfab::routing

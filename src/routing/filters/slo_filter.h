@@ -1,7 +1,9 @@
 // The "slo" filter (added by cost-slo and green-first): moves behind the rest every upstream whose
-// predicted TTFT (RTT + queue delay + prefill time) or measured TPOT misses the request's SLO, so
-// that the SLO decides first and the scorers rank within it. When no upstream meets the SLO, all
-// are fallback and the scorers still rank them.
+// predicted TTFT or TPOT (latency_predictor.h) misses the request's SLO with the configured
+// headroom, so that the SLO decides first and the scorers rank within it. When no upstream meets
+// it with the headroom, those predicted to meet it without are kept ahead of those predicted to
+// miss: a request is never sent to a predicted miss while another upstream is predicted to meet.
+// When none is predicted to meet it, all are fallback and the scorers still rank them.
 #pragma once
 
 #include "tokenfab/routing/filter.h"

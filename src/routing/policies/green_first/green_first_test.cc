@@ -65,10 +65,18 @@ TEST(GreenFirstTest, GreenestAmongThoseMeetingTheSlo) {
       policy->Rank(request, *MakeSnapshot(config, {Loaded(0, 0, 450), Loaded(0), Loaded(0)}));
   EXPECT_THAT(Ranking(decision, *config), ElementsAreArray({"coast-1", "edge-1", "hub-1"}));
   EXPECT_TRUE(decision.ranked[2].fallback);
-  // Nobody meets it: least predicted TTFT first (coast 401.5, edge 438, hub 562).
+  // Nobody meets it with the margin: those within the SLO (coast 401.5, edge 438) still rank
+  // ahead of the hub (562), predicted to miss it.
   decision = policy->Rank(
       request, *MakeSnapshot(config, {Loaded(0, 0, 450), Loaded(0, 0, 300), Loaded(0, 0, 300)}));
   EXPECT_THAT(Ranking(decision, *config), ElementsAreArray({"coast-1", "edge-1", "hub-1"}));
+  EXPECT_FALSE(decision.ranked[1].fallback);
+  EXPECT_TRUE(decision.ranked[2].fallback);
+  // Nobody meets it at all: least predicted TTFT first (coast 551.5, edge 588, hub 562), all
+  // fallback.
+  decision = policy->Rank(
+      request, *MakeSnapshot(config, {Loaded(0, 0, 450), Loaded(0, 0, 450), Loaded(0, 0, 450)}));
+  EXPECT_THAT(Ranking(decision, *config), ElementsAreArray({"coast-1", "hub-1", "edge-1"}));
   EXPECT_TRUE(decision.ranked[0].fallback);
 }
 

@@ -1,0 +1,87 @@
+// SloQueue: the gateway's bounded queue of requests that no upstream is predicted to serve
+// within their tier's TTFT SLO right now. Rather than being sent to miss, such a request waits
+// here, ordered by tier priority (higher first) then deadline (earlier first), and is released as
+// capacity frees; or it is refused, in OpenAI's error shape, with a Retry-After computed from the
+// predicted drain (the time until the fleet's queues have drained enough):
+//
+//   on Offer    the deadline cannot be met (now + drain > latest start)  -> 503 fleet saturated
+//               the tenant already has max_per_tenant requests waiting   -> 429 tenant limit
+//               the queue holds max_queued requests                      -> 503 fleet saturated
+//               otherwise                                                 -> queued
+//   on Pump     each waiter, best first, is asked to try again (it re-predicts with the fleet's
+//               state now and dispatches itself when an upstream is predicted to meet its SLO);
+//               a waiter whose latest start has passed expires (its owner answers 503).
+//
+// Time is passed in (monotonic µs), so tables of offers and pumps run on a manual clock.
+// Thread-safe: callbacks run outside the lock, on the caller of Pump().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+
+namespace tokenfab::gateway {
+
+struct SloQueueOptions {
+  size_t max_queued = 1024;    // requests waiting in all
+  size_t max_per_tenant = 64;  // requests of one tenant waiting
+};
+
+// One waiting request. Plain data with callbacks.
+struct SloWaiter {
+  std::string tenant;
+  int32_t priority = 0;         // the tier's; higher first
+  int64_t latest_start_us = 0;  // monotonic: dispatched later, it cannot meet its TTFT SLO
+  // Called by Pump: true when the request left the queue (dispatched, or its client went away).
+  std::function<bool(int64_t now_us)> try_release;
+  // Called once when it expires; `retry_after_s` for the 503.
+  std::function<void(int retry_after_s)> expire;
+};
+
+enum class SloVerdict { kQueued, kTenantLimit, kSaturated };
+
+// Plain data.
+struct SloOffer {
+  SloVerdict verdict = SloVerdict::kQueued;
+  int http_status = 0;    // 429 (kTenantLimit) or 503 (kSaturated); 0 when queued
+  int retry_after_s = 0;  // for a refusal
+};
+
+// Seconds a client should wait for `drain_us` to pass: ceil, at least 1.
+int RetryAfterSeconds(int64_t drain_us);
+
+class SloQueue {
+ public:
+  explicit SloQueue(SloQueueOptions options = {}) : options_(options) {}
+
+  // `drain_us`: the predicted time until some upstream could meet the request's SLO.
+  SloOffer Offer(SloWaiter waiter, int64_t now_us, int64_t drain_us) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Expires the waiters past their latest start (Retry-After from `drain_us`, the predicted
+  // drain now), then lets the others try again, best first. Returns how many left the queue.
+  size_t Pump(int64_t now_us, int64_t drain_us) ABSL_LOCKS_EXCLUDED(mu_);
+
+  size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
+  size_t queued_for(const std::string& tenant) const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Entry {
+    SloWaiter waiter;
+    uint64_t seq = 0;  // arrival order: the last tie-break
+  };
+  void Remove(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const SloQueueOptions options_;
+  mutable absl::Mutex mu_;
+  std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, size_t> per_tenant_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  bool pumping_ ABSL_GUARDED_BY(mu_) = false;  // one Pump at a time
+};
+
+}  // namespace tokenfab::gateway
