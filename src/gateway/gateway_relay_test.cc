@@ -8,15 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "testing/fake_upstream.h"
-#include "testing/test_client.h"
-#include "testing/test_fleet.h"
-#include "tokenfab/base/clock.h"
-#include "tokenfab/fleet/fleet_config_loader.h"
-#include "tokenfab/gateway/gateway.h"
-#include "tokenfab/ledger/authenticator.h"
-#include "tokenfab/ledger/rate_counters.h"
-#include "tokenfab/ledger/store.h"
+#include "gateway_relay_fixture.h"
 #include "tokenfab/tokenizer/tokenizer.h"
 #include "tokenfab/tokenizer/vocab_source.h"
 
@@ -36,106 +28,6 @@ using testing::PostOptions;
 using testing::TestClient;
 using testing::TestFleetToml;
 using testing::TestUpstream;
-
-// Waits (polling) until `ready` holds, at most `limit`.
-bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return ready();
-}
-
-class GatewayRelayTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           fmt::format("gateway-relay-{}-{}", getpid(), counter_++);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto store = ledger::OpenSqliteStore((dir_ / "ledger.sqlite").string());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    ledger::Tenant acme;
-    acme.name = "acme";
-    acme.tier = "standard";
-    ASSERT_TRUE(store_->CreateTenant(acme).ok());
-    ledger::Authenticator auth(*store_, base::RealClock::Get());
-    auto key = auth.CreateKey("acme");
-    ASSERT_TRUE(key.ok());
-    key_ = key->plaintext;
-    ledger::PriceEntry price{.model = "m",
-                             .region = "*",
-                             .input_per_million = 1'000'000,
-                             .cached_input_per_million = 500'000,
-                             .output_per_million = 2'000'000,
-                             .currency = "CNY"};
-    ASSERT_TRUE(store_->AddPrice(price).ok());
-  }
-  void TearDown() override {
-    if (gateway_) gateway_->Stop();
-    gateway_.reset();
-    upstreams_.clear();
-    std::filesystem::remove_all(dir_);
-  }
-
-  FakeUpstream& AddUpstream(FakeUpstreamOptions options = {}) {
-    options.name = fmt::format("u{}x", upstreams_.size());
-    auto up = FakeUpstream::Start(options);
-    EXPECT_TRUE(up.ok()) << up.status();
-    upstreams_.push_back(*std::move(up));
-    return *upstreams_.back();
-  }
-
-  std::shared_ptr<const fleet::FleetConfig> Fleet(const std::string& extra = "") {
-    std::vector<TestUpstream> list;
-    for (const auto& up : upstreams_) list.push_back({.url = up->url()});
-    auto config = fleet::ParseFleetConfig(TestFleetToml(list, extra), "test.toml");
-    EXPECT_TRUE(config.ok()) << config.status();
-    return std::make_shared<const fleet::FleetConfig>(*std::move(config));
-  }
-
-  void StartGateway(GatewayOptions options = {}, const std::string& extra = "") {
-    options.port = 0;
-    options.io_threads = 2;
-    if (options.poll_interval == GatewayOptions{}.poll_interval) options.poll_interval = 20ms;
-    if (options.policy == routing::kDefaultPolicySpec) options.policy = "least-load";
-    auto gw = Gateway::Start(options, Fleet(extra), *store_, counters_, base::RealClock::Get());
-    ASSERT_TRUE(gw.ok()) << gw.status();
-    gateway_ = *std::move(gw);
-  }
-
-  ClientResult Chat(std::string_view content, bool stream, bool include_usage = false,
-                    PostOptions options = {}) {
-    if (options.api_key.empty()) options.api_key = key_;
-    return client_.Post(gateway_->port(), "/v1/chat/completions",
-                        ChatBody("m", content, stream, include_usage), options);
-  }
-
-  ledger::UsageEvent Recorded(const ClientResult& result) {
-    const std::string id = result.header("x-request-id");
-    EXPECT_FALSE(id.empty());
-    StatusOr<ledger::UsageEvent> event = absl::NotFoundError("not yet");
-    // The event is durable before the answer ends, except for answers the gateway gives without
-    // waiting (errors): allow those a moment.
-    WaitFor([&] {
-      event = store_->GetUsage(id);
-      return event.ok();
-    });
-    EXPECT_TRUE(event.ok()) << event.status();
-    return event.ok() ? *event : ledger::UsageEvent{};
-  }
-
-  static inline int counter_ = 0;
-  std::filesystem::path dir_;
-  std::unique_ptr<ledger::Store> store_;
-  ledger::LocalCounters counters_;
-  std::string key_;
-  std::vector<std::unique_ptr<FakeUpstream>> upstreams_;
-  std::unique_ptr<Gateway> gateway_;
-  TestClient client_;
-};
 
 TEST_F(GatewayRelayTest, ServiceTiersAreEchoedPrioritisedAndBilledAtTheirPrice) {
   FakeUpstream& up = AddUpstream({.tokens = 6});
@@ -495,7 +387,11 @@ TEST_F(GatewayRelayTest, StatusRoutesDescribeTheFleet) {
                      "block_hashes":["00000000000000aa","00000000000000bb"]}})");
   AddUpstream();
   StartGateway();
-  ASSERT_TRUE(WaitFor([&] { return gateway_->Snapshot()->state(0).running == 3; }));
+  // Both polled: the second's queue (0 ms) is the shortest only once it is known.
+  ASSERT_TRUE(WaitFor([&] {
+    const auto snapshot = gateway_->Snapshot();
+    return snapshot->state(0).running == 3 && snapshot->state(1).queue_delay_ms == 0;
+  }));
   ClientResult r = client_.Get(gateway_->port(), "/health");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body).at("upstreams_healthy"), 2);
@@ -526,68 +422,6 @@ TEST_F(GatewayRelayTest, StatusRoutesDescribeTheFleet) {
   EXPECT_THAT(r.body, HasSubstr(error + "{upstream=\"u1\",site=\"s1\",region=\"r1\"" + ttft));
   EXPECT_THAT(r.body,
               Not(HasSubstr(error + "{upstream=\"u1\",site=\"s1\",region=\"r1\"" + ttft + "-1")));
-}
-
-// A node whose /load says `prefill` tokens wait ahead, at 100 µs each (steps of 1 ms base plus
-// 0.1 ms for its one decoding sequence): a new prompt waits about prefill x 0.1 ms.
-std::string QueuedLoad(int prefill) {
-  return fmt::format(
-      R"({{"running":1,"waiting":4,"max_running":64,
-          "queue_tokens":{{"prefill":{},"decode_sequences":1,"kv":0}},
-          "step_model":{{"base_us":1000,"prefill_token_us":100,"decode_sequence_us":100,
-                         "kv_token_us":0}}}})",
-      prefill);
-}
-
-TEST_F(GatewayRelayTest, SloAdmissionRefusesWhatCannotMeetTheTtftAndHoldsWhatCan) {
-  FakeUpstream& up = AddUpstream({.tokens = 2});
-  // 20,000 tokens ahead: 2,000 ms + 10 steps of 1.1 ms: the standard tier's 1,000 ms TTFT cannot
-  // be met by waiting either (the drain, about 1.01 s, outlasts the request's latest start).
-  up.SetLoadJson(QueuedLoad(20'000));
-  GatewayOptions options;
-  options.slo_queue_per_tenant = 1;
-  StartGateway(options);
-  ASSERT_TRUE(
-      WaitFor([&] { return gateway_->Snapshot()->state(0).prefill_tokens_queued == 20'000; }));
-  const ClientResult refused = Chat("a", true);
-  EXPECT_EQ(refused.status, 503) << refused.body;
-  EXPECT_THAT(refused.body, HasSubstr("slo_capacity_exhausted"));
-  EXPECT_EQ(refused.header("Retry-After"), "2");  // ceil of the ~1.01 s drain
-  EXPECT_TRUE(up.received().empty()) << "nothing is sent to miss";
-
-  // 10,800 tokens ahead: 1,086.6 ms, some 90 ms over: the request waits in the SLO queue.
-  up.SetLoadJson(QueuedLoad(10'800));
-  ASSERT_TRUE(
-      WaitFor([&] { return gateway_->Snapshot()->state(0).prefill_tokens_queued == 10'800; }));
-  std::future<ClientResult> held = std::async(std::launch::async, [&] { return Chat("b", true); });
-  ASSERT_TRUE(WaitFor([&] {
-    return client_.Get(gateway_->port(), "/metrics")
-               .body.find("tokenfab_gateway_slo_queued_total 1") != std::string::npos;
-  }));
-  // The tenant's one place in the queue is taken: the next is refused with 429.
-  const ClientResult over = Chat("c", true);
-  EXPECT_EQ(over.status, 429) << over.body;
-  EXPECT_THAT(over.body, HasSubstr("rate_limit_exceeded"));
-  EXPECT_EQ(over.header("Retry-After"), "1");
-  // The node drains: the held request goes out and is served.
-  up.SetLoadJson(R"({"running":0,"waiting":0,"max_running":64})");
-  const ClientResult served = held.get();
-  EXPECT_EQ(served.status, 200);
-  EXPECT_TRUE(served.saw_done());
-  EXPECT_EQ(up.received().size(), 1u);
-}
-
-TEST_F(GatewayRelayTest, BestEffortTiersAreSentWithoutWaiting) {
-  FakeUpstream& up = AddUpstream({.tokens = 2});
-  up.SetLoadJson(QueuedLoad(20'000));  // about 2 s ahead: the 1,000 ms TTFT would be refused
-  GatewayOptions options;
-  options.best_effort_tiers = {"standard"};
-  StartGateway(options);
-  ASSERT_TRUE(
-      WaitFor([&] { return gateway_->Snapshot()->state(0).prefill_tokens_queued == 20'000; }));
-  const ClientResult sent = Chat("a", true);
-  EXPECT_EQ(sent.status, 200) << sent.body;
-  EXPECT_EQ(up.received().size(), 1u);
 }
 
 TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) {
