@@ -41,4 +41,4 @@ target_compile_definitions(gateway_integration_test PRIVATE
                            TOKENFAB_LLAMA_SERVER="${TOKENFAB_LLAMA_SERVER}")
 add_dependencies(gateway_integration_test tokenfab)
 add_test(NAME gateway_integration_test COMMAND gateway_integration_test)
-set_tests_properties(gateway_integration_test PROPERTIES LABELS integration TIMEOUT 1200)
+set_tests_properties(gateway_integration_test PROPERTIES LABELS integration TIMEOUT 1200 COST 200)
