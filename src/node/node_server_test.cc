@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "node/node_server_fixture.h"
 #include "node/node_test_util.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/base/clock.h"
@@ -26,64 +27,6 @@ using testing::FastSyntheticHost;
 using testing::NodeClient;
 using testing::StartNode;
 using testing::StreamAnswer;
-
-class NodeServerTest : public ::testing::Test {
- protected:
-  void Start(NodeOptions options = {}, ModelHostOptions host = FastSyntheticHost()) {
-    node_ = StartNode(options, host);
-    ASSERT_NE(node_, nullptr);
-    client_ = std::make_unique<NodeClient>(node_->port());
-  }
-  void TearDown() override {
-    client_.reset();
-    if (node_ != nullptr) node_->Stop();
-  }
-
-  // The OpenAI error object of a failed answer, checking its shape.
-  static json::object ErrorOf(const Answer& answer) {
-    EXPECT_TRUE(answer.json.is_object()) << answer.body;
-    if (!answer.json.is_object()) return {};
-    const json::value* error = answer.json.as_object().if_contains("error");
-    EXPECT_TRUE(error != nullptr && error->is_object()) << answer.body;
-    if (error == nullptr || !error->is_object()) return {};
-    const json::object& e = error->as_object();
-    EXPECT_TRUE(e.contains("message") && e.at("message").is_string()) << answer.body;
-    EXPECT_TRUE(e.contains("type") && e.at("type").is_string()) << answer.body;
-    EXPECT_TRUE(e.contains("param")) << answer.body;
-    EXPECT_TRUE(e.contains("code")) << answer.body;
-    return e;
-  }
-
-  // The parsed data of every event but [DONE], which must come last.
-  static std::vector<json::object> Chunks(const StreamAnswer& answer) {
-    EXPECT_TRUE(answer.done.ok()) << answer.done;
-    EXPECT_FALSE(answer.events.empty());
-    if (answer.events.empty()) return {};
-    EXPECT_EQ(answer.events.back(), "[DONE]");
-    std::vector<json::object> chunks;
-    for (size_t i = 0; i + 1 < answer.events.size(); ++i) {
-      json::value v = json::parse(answer.events[i]);
-      chunks.push_back(v.as_object());
-    }
-    return chunks;
-  }
-
-  // Polls /load until `done` holds for it (bounded: fails after many tries).
-  json::object WaitForLoad(const std::function<bool(const json::object&)>& done) {
-    json::object load;
-    for (int i = 0; i < 5000; ++i) {
-      Answer answer = client_->Get("/load");
-      if (answer.status != 200) continue;
-      load = answer.json.as_object();
-      if (done(load)) return load;
-    }
-    ADD_FAILURE() << "the load never reached the expected state: " << json::serialize(load);
-    return load;
-  }
-
-  std::unique_ptr<NodeServer> node_;
-  std::unique_ptr<NodeClient> client_;
-};
 
 TEST_F(NodeServerTest, LoadingAnswers503ThenServes) {
   NodeOptions options;
@@ -559,50 +502,6 @@ TEST_F(NodeServerTest, LoadFollowsTheContract) {
   const json::object& queue = load.at("queue_tokens").as_object();
   EXPECT_TRUE(queue.contains("prefill") && queue.contains("decode_sequences") &&
               queue.contains("kv"));
-}
-
-TEST_F(NodeServerTest, StopLetsStreamsFinishWithinGrace) {
-  Start();
-  std::promise<void> started;
-  std::atomic<bool> seen{false};
-  std::promise<StreamAnswer> result;
-  auto answer = std::make_shared<StreamAnswer>();
-  auto call = client_->StartStream(
-      "/v1/completions", R"({"prompt": "x", "max_tokens": 40, "ignore_eos": true, "stream": true})",
-      [&, answer](const std::string& data) {
-        answer->events.push_back(data);
-        if (!seen.exchange(true)) started.set_value();
-      },
-      [&, answer](Status status) {
-        answer->done = status;
-        result.set_value(*answer);
-      });
-  started.get_future().wait();
-  node_->Stop(std::chrono::seconds(10));
-  StreamAnswer finished = result.get_future().get();
-  EXPECT_TRUE(finished.done.ok()) << finished.done;
-  ASSERT_FALSE(finished.events.empty());
-  EXPECT_EQ(finished.events.back(), "[DONE]");
-  EXPECT_FALSE(node_->ready());
-}
-
-TEST_F(NodeServerTest, StopWithoutGraceCancelsStreams) {
-  Start();
-  std::promise<void> started, done;
-  std::atomic<bool> seen{false};
-  std::atomic<bool> got_done_marker{false};
-  auto call = client_->StartStream(
-      "/v1/completions",
-      R"({"prompt": "x", "max_tokens": 5000, "ignore_eos": true, "stream": true})",
-      [&](const std::string& data) {
-        if (data == "[DONE]") got_done_marker = true;
-        if (!seen.exchange(true)) started.set_value();
-      },
-      [&](Status) { done.set_value(); });
-  started.get_future().wait();
-  node_->Stop(std::chrono::milliseconds(0));
-  done.get_future().wait();
-  EXPECT_FALSE(got_done_marker);  // the client sees the stream cut, not a clean end
 }
 
 }  // namespace
