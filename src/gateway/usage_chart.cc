@@ -2,47 +2,10 @@
 
 #include <boost/json.hpp>
 
-#include "gateway/web_assets.h"
+#include "tokenfab/gateway/chart_page.h"
 #include "tokenfab/gateway/usage_economics_report.h"
 
 namespace tokenfab::gateway {
-namespace {
-
-// JSON safe inside a <script> element: no "</" can close it.
-std::string ScriptSafe(std::string text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '<') {
-      out += "\\u003c";
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string UsageChartHtml(const UsageEconomics& grouped, const UsageEconomics& hourly,
                            std::string_view title) {
@@ -54,27 +17,14 @@ std::string UsageChartHtml(const UsageEconomics& grouped, const UsageEconomics& 
   }
   data["group_by"] = std::move(group_by);
   data["title"] = boost::json::string_view(title.data(), title.size());
-  std::string html =
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<link rel=\"icon\" "
-      "href=\"data:,\">\n<title>";
-  html += HtmlEscape(title);
-  html += "</title>\n<style>";
-  html += WebAsset("uplot.css");
-  html += "\n";
-  html += WebAsset("dashboard.css");
-  html +=
-      "</style>\n</head><body>\n<h1 id=\"title\"></h1>\n"
-      "<div id=\"charts\" class=\"grid\"></div>\n<h2>By group</h2><div id=\"table\"></div>\n"
-      "<script>";
-  html += WebAsset("uplot.js");
-  html += "</script>\n<script>";
-  html += WebAsset("charts.js");
-  html += "</script>\n<script>window.USAGE = ";
-  html += ScriptSafe(boost::json::serialize(data));
-  html += ";</script>\n<script>";
-  html += WebAsset("usage_report.js");
-  html += "</script>\n</body></html>\n";
-  return html;
+  const std::string json = boost::json::serialize(data);
+  return ChartPageHtml({.title = title,
+                        .body_html = "<h1 id=\"title\"></h1>\n<div id=\"charts\" "
+                                     "class=\"grid\"></div>\n<h2>By group</h2><div "
+                                     "id=\"table\"></div>",
+                        .data_json = json,
+                        .data_name = "USAGE",
+                        .script = "usage_report.js"});
 }
 
 }  // namespace tokenfab::gateway

@@ -3,36 +3,22 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
+#include <optional>
 #include <utility>
 
-#include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "tokenfab/base/check.h"
+#include "tokenfab/gateway/chart_page.h"
 
 namespace tokenfab::sim {
 namespace {
 
-constexpr const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
-                                    "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"};
-constexpr int kWidth = 520, kHeight = 260, kLeft = 56, kBottom = 36, kTop = 24;
+namespace json = boost::json;
 
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '&') {
-      out += "&amp;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-const char* Colour(size_t i) { return kColours[i % std::size(kColours)]; }
+// Points kept per CDF line: enough for a smooth curve, few enough for a small page.
+constexpr size_t kCdfPoints = 400;
 
 // Values of completed requests of `tier` (all tiers when tier < 0), sorted.
 std::vector<double> Sorted(const SimResult& result, int tier, bool tpot) {
@@ -51,141 +37,121 @@ std::vector<double> Sorted(const SimResult& result, int tier, bool tpot) {
   return values;
 }
 
-std::string Frame(const std::string& title, const std::string& x_label, double x_max) {
-  std::string svg = fmt::format(
-      "<svg width=\"{}\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" "
-      "font-family=\"sans-serif\" font-size=\"11\">\n<text x=\"{}\" y=\"14\" "
-      "font-weight=\"bold\">{}</text>\n<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
-      "fill=\"none\" stroke=\"#999\"/>\n",
-      kWidth, kHeight, kLeft, Escape(title), kLeft, kTop, kWidth - kLeft - 10,
-      kHeight - kTop - kBottom);
-  for (int i = 0; i <= 4; ++i) {
-    const double x = kLeft + (kWidth - kLeft - 10) * i / 4.0;
-    svg += fmt::format("<text x=\"{:.0f}\" y=\"{}\" text-anchor=\"middle\">{:.3g}</text>\n", x,
-                       kHeight - kBottom + 14, x_max * i / 4.0);
-  }
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                     (kWidth + kLeft) / 2, kHeight - 4, Escape(x_label));
-  return svg;
+json::array Strings(const std::vector<std::string>& names) {
+  json::array out;
+  for (const std::string& n : names) out.emplace_back(n);
+  return out;
 }
 
-// One CDF line per policy.
-std::string Cdf(const std::string& title, const std::string& x_label,
-                const std::vector<std::vector<double>>& series) {
-  double x_max = 0;
-  for (const auto& s : series) {
-    if (!s.empty()) x_max = std::max(x_max, s[static_cast<size_t>(0.99 * (s.size() - 1))]);
-  }
-  x_max = x_max > 0 ? x_max * 1.05 : 1;
-  std::string svg = Frame(title, x_label, x_max);
-  const double w = kWidth - kLeft - 10, h = kHeight - kTop - kBottom;
+// A number, or null (a gap in the chart) where it is not finite: JSON has no NaN.
+json::value Number(double v) { return std::isfinite(v) ? json::value(v) : json::value(nullptr); }
+
+json::array Numbers(const std::vector<double>& values) {
+  json::array out;
+  for (double v : values) out.emplace_back(Number(v));
+  return out;
+}
+
+// {"options": {...TF.lineChart options}, "data": [xs, ys...]}.
+json::object Chart(json::object options, json::array data) {
+  return {{"options", std::move(options)}, {"data", std::move(data)}};
+}
+
+// One CDF line per policy (x: latency in ms, y: fraction of requests at or below it). The lines
+// are sampled at different xs; uPlot needs one x array, so each line is null where it has no
+// point and the chart spans the gaps.
+json::object Cdf(const std::string& title, const std::vector<std::string>& policies,
+                 const std::vector<std::vector<double>>& series) {
+  std::map<double, std::vector<std::optional<double>>> rows;  // x -> fraction per policy
   for (size_t p = 0; p < series.size(); ++p) {
-    const auto& s = series[p];
-    if (s.empty()) continue;
-    std::string points;
-    const size_t step = std::max<size_t>(1, s.size() / 400);
+    const std::vector<double>& s = series[p];
+    const size_t step = std::max<size_t>(1, s.size() / kCdfPoints);
     for (size_t i = 0; i < s.size(); i += step) {
-      const double x = kLeft + w * std::min(1.0, s[i] / x_max);
-      const double y = kTop + h * (1.0 - static_cast<double>(i + 1) / s.size());
-      points += fmt::format("{:.1f},{:.1f} ", x, y);
+      auto& row = rows.try_emplace(s[i], series.size()).first->second;
+      row[p] = static_cast<double>(i + 1) / static_cast<double>(s.size());
     }
-    svg +=
-        fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
-                    Colour(p), points);
+    if (!s.empty()) rows.try_emplace(s.back(), series.size()).first->second[p] = 1.0;
   }
-  return svg + "</svg>\n";
+  json::array data(series.size() + 1, json::array());
+  for (const auto& [x, fractions] : rows) {
+    data[0].as_array().emplace_back(x);
+    for (size_t p = 0; p < fractions.size(); ++p) {
+      if (fractions[p]) {
+        data[p + 1].as_array().emplace_back(*fractions[p]);
+      } else {
+        data[p + 1].as_array().emplace_back(nullptr);
+      }
+    }
+  }
+  return Chart({{"title", title},
+                {"labels", Strings(policies)},
+                {"unit", "of requests"},
+                {"xLabel", "ms"},
+                {"time", false},
+                {"points", false},
+                {"spanGaps", true}},
+               std::move(data));
 }
 
-// Lines over time, one per series (values by bucket of `interval_s`), with the y scale.
-std::string Lines(const std::string& title, double interval_s,
-                  const std::vector<const std::vector<double>*>& series) {
-  size_t buckets = 1;
-  double y_max = 0;
-  for (const std::vector<double>* s : series) {
-    buckets = std::max(buckets, s->size());
-    for (double v : *s) y_max = std::max(y_max, v);
+// One bar per policy.
+json::object Bars(const std::string& title, const std::vector<PolicyReport>& reports,
+                  const std::function<double(const PolicyReport&)>& value) {
+  std::vector<std::string> policies;
+  std::vector<double> xs, ys;
+  for (const PolicyReport& r : reports) {
+    xs.push_back(static_cast<double>(policies.size()));
+    policies.push_back(r.policy);
+    ys.push_back(value(r));
   }
-  y_max = y_max > 0 ? y_max * 1.05 : 1;
-  std::string svg = Frame(title, "simulated s", interval_s * static_cast<double>(buckets));
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.3g}</text>\n", kLeft - 4,
-                     kTop + 8, y_max);
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">0</text>\n", kLeft - 4,
-                     kHeight - kBottom);
-  const double w = kWidth - kLeft - 10, h = kHeight - kTop - kBottom;
-  for (size_t i = 0; i < series.size(); ++i) {
-    std::string points;
-    for (size_t b = 0; b < series[i]->size(); ++b) {
-      const double x = kLeft + w * (static_cast<double>(b) + 0.5) / static_cast<double>(buckets);
-      points += fmt::format("{:.1f},{:.1f} ", x, kTop + h * (1.0 - (*series[i])[b] / y_max));
-    }
-    svg +=
-        fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
-                    Colour(i), points);
-  }
-  return svg + "</svg>\n";
+  return Chart({{"title", title},
+                {"labels", json::array{json::string(title)}},
+                {"categories", Strings(policies)},
+                {"bars", true}},
+               {Numbers(xs), Numbers(ys)});
 }
 
 // Per site over time, for one policy: a plot per measure, a line per site.
-std::string SiteSeries(const PolicyReport& report) {
-  std::string html = "<h3>" + Escape(report.policy) + "</h3>\n<p>";
-  for (size_t s = 0; s < report.sites.size(); ++s) {
-    html += fmt::format("<span style=\"color:{}\">&#9632;</span> {} &nbsp; ", Colour(s),
-                        Escape(report.sites[s].site));
+json::array SiteSeries(const PolicyReport& report) {
+  std::vector<std::string> sites;
+  size_t buckets = 0;
+  for (const SiteReport& site : report.sites) {
+    sites.push_back(site.site);
+    buckets = std::max(buckets, site.compute_series.size());
   }
-  html += "</p>\n";
+  std::vector<double> xs;  // each bucket's centre
+  for (size_t b = 0; b < buckets; ++b) {
+    xs.push_back(report.series_interval_s * (static_cast<double>(b) + 0.5));
+  }
   using Member = std::vector<double> SiteReport::*;
   const std::pair<const char*, Member> plots[] = {
       {"compute utilisation", &SiteReport::compute_series},
       {"KV utilisation", &SiteReport::kv_series},
       {"waiting requests", &SiteReport::queue_series},
       {"tokens/s", &SiteReport::tokens_per_s_series}};
+  json::array charts;
   for (const auto& [title, member] : plots) {
-    std::vector<const std::vector<double>*> series;
-    for (const SiteReport& site : report.sites) series.push_back(&(site.*member));
-    html += Lines(title, report.series_interval_s, series);
+    json::array data{Numbers(xs)};
+    for (const SiteReport& site : report.sites) {
+      std::vector<double> ys = site.*member;
+      ys.resize(buckets, 0.0);
+      data.emplace_back(Numbers(ys));
+    }
+    charts.emplace_back(Chart(
+        {{"title", title}, {"labels", Strings(sites)}, {"xLabel", "simulated s"}, {"time", false}},
+        std::move(data)));
   }
-  return html;
+  return charts;
 }
 
-// One bar per policy.
-std::string Bars(const std::string& title, const std::vector<PolicyReport>& reports,
-                 const std::function<double(const PolicyReport&)>& value) {
-  double v_max = 0;
-  for (const PolicyReport& r : reports) v_max = std::max(v_max, value(r));
-  v_max = v_max > 0 ? v_max * 1.1 : 1;
-  std::string svg = Frame(title, "", v_max);
-  const double w = kWidth - kLeft - 10, h = kHeight - kTop - kBottom;
-  const double bar = h / std::max<size_t>(1, reports.size());
-  for (size_t p = 0; p < reports.size(); ++p) {
-    const double v = value(reports[p]);
-    svg += fmt::format(
-        "<rect x=\"{}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>\n"
-        "<text x=\"{:.1f}\" y=\"{:.1f}\">{:.4g}</text>\n",
-        kLeft, kTop + p * bar + 2, w * v / v_max, bar - 4, Colour(p), kLeft + w * v / v_max + 3,
-        kTop + p * bar + bar / 2 + 4, v);
-  }
-  return svg + "</svg>\n";
+json::object Section(const std::string& heading, json::array charts) {
+  return {{"heading", heading}, {"charts", std::move(charts)}};
 }
 
-std::string Legend(const std::vector<PolicyReport>& reports) {
-  std::string out = "<p>";
-  for (size_t p = 0; p < reports.size(); ++p) {
-    out += fmt::format("<span style=\"color:{}\">&#9632;</span> {} &nbsp; ", Colour(p),
-                       Escape(reports[p].policy));
-  }
-  return out + "</p>\n";
-}
-
-}  // namespace
-
-std::string FormatHtml(const std::vector<PolicyReport>& reports,
-                       const std::vector<SimResult>& results, const SimWorkloadSpec& spec) {
-  TF_CHECK(reports.size() == results.size());
-  std::string html =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tokenfab sim</title></head>\n"
-      "<body style=\"font-family:sans-serif\">\n<h1>tokenfab sim</h1>\n";
-  html += "<pre>" + Escape(FormatTable(reports)) + "</pre>\n" + Legend(reports);
-  html += "<h2>Latency per tier</h2>\n";
+json::array LatencyCharts(const std::vector<PolicyReport>& reports,
+                          const std::vector<SimResult>& results, const SimWorkloadSpec& spec) {
+  std::vector<std::string> policies;
+  for (const PolicyReport& r : reports) policies.push_back(r.policy);
+  json::array charts;
   for (int tier = -1; tier < static_cast<int>(spec.tiers.size()); ++tier) {
     const std::string name =
         tier < 0 ? "all tiers" : spec.tiers[static_cast<size_t>(tier)].tier.name;
@@ -194,23 +160,47 @@ std::string FormatHtml(const std::vector<PolicyReport>& reports,
       ttft.push_back(Sorted(r, tier, false));
       tpot.push_back(Sorted(r, tier, true));
     }
-    html += Cdf("TTFT CDF, " + name, "ms", ttft) + Cdf("TPOT CDF, " + name, "ms", tpot);
+    charts.emplace_back(Cdf("TTFT CDF, " + name, policies, ttft));
+    charts.emplace_back(Cdf("TPOT CDF, " + name, policies, tpot));
   }
-  html += "<h2>Policies</h2>\n";
-  html +=
-      Bars("goodput, requests/s", reports, [](const PolicyReport& r) { return r.all.goodput_rps; });
-  html +=
-      Bars("SLO attainment", reports, [](const PolicyReport& r) { return r.all.slo_attainment; });
-  html += Bars("energy cost per million tokens", reports,
-               [](const PolicyReport& r) { return r.energy_cost_per_mtok; });
-  html += "<h2>Utilisation per site (compute)</h2>\n";
+  return charts;
+}
+
+json::array PolicyCharts(const std::vector<PolicyReport>& reports) {
+  json::array charts{
+      Bars("goodput, requests/s", reports, [](const PolicyReport& r) { return r.all.goodput_rps; }),
+      Bars("SLO attainment", reports, [](const PolicyReport& r) { return r.all.slo_attainment; }),
+      Bars("energy cost per million tokens", reports,
+           [](const PolicyReport& r) { return r.energy_cost_per_mtok; })};
   for (size_t s = 0; s < reports[0].sites.size(); ++s) {
-    html += Bars(reports[0].sites[s].site, reports,
-                 [s](const PolicyReport& r) { return r.sites[s].compute_utilisation; });
+    charts.emplace_back(
+        Bars("compute utilisation, " + reports[0].sites[s].site, reports,
+             [s](const PolicyReport& r) { return r.sites[s].compute_utilisation; }));
   }
-  html += "<h2>Sites over time</h2>\n";
-  for (const PolicyReport& report : reports) html += SiteSeries(report);
-  return html + "</body></html>\n";
+  return charts;
+}
+
+}  // namespace
+
+std::string FormatHtml(const std::vector<PolicyReport>& reports,
+                       const std::vector<SimResult>& results, const SimWorkloadSpec& spec) {
+  TF_CHECK(reports.size() == results.size());
+  TF_CHECK(!reports.empty());
+  json::array sections{Section("Latency per tier", LatencyCharts(reports, results, spec)),
+                       Section("Policies", PolicyCharts(reports))};
+  for (const PolicyReport& report : reports) {
+    sections.emplace_back(Section("Sites over time, " + report.policy, SiteSeries(report)));
+  }
+  const json::object data{{"title", "tokenfab sim"},
+                          {"table", FormatTable(reports)},
+                          {"sections", std::move(sections)}};
+  const std::string text = json::serialize(data);
+  return gateway::ChartPageHtml(
+      {.title = "tokenfab sim",
+       .body_html = "<h1 id=\"title\"></h1>\n<pre id=\"table\"></pre>\n<div id=\"sections\"></div>",
+       .data_json = text,
+       .data_name = "SIM",
+       .script = "sim_report.js"});
 }
 
 }  // namespace tokenfab::sim

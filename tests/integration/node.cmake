@@ -20,6 +20,12 @@ if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES AND TOKENFAB_CHROMIUM)
             $<TARGET_FILE:tokenfab> ${CMAKE_CURRENT_BINARY_DIR}/dashboard.png
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(dashboard_browser_test PROPERTIES LABELS integration TIMEOUT 120)
+  # The twin's HTML report (`tokenfab sim --html`) opened from its file: every chart drawn.
+  add_test(NAME sim_report_browser_test
+    COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/sim_report_browser_test.mjs
+            $<TARGET_FILE:tokenfab> ${CMAKE_CURRENT_BINARY_DIR}/sim_report.png
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(sim_report_browser_test PROPERTIES LABELS integration TIMEOUT 120)
 elseif(NODE_EXECUTABLE)
   message(STATUS "chromium not found: the operations page's browser test is not run")
 endif()

@@ -1,8 +1,10 @@
 // A self-contained HTML report of one or more simulation runs (one per policy): a summary table,
 // latency CDFs (TTFT and TPOT) per tier with one line per policy, and bars comparing policies
 // (goodput, SLO attainment, energy cost per million tokens, utilisation per site), and per policy
-// each site over time (compute and KV utilisation, waiting requests, tokens/s). Plots are
-// inline SVG; no script, style sheet or font is fetched, so the file opens with no network.
+// each site over time (compute and KV utilisation, waiting requests, tokens/s). The page is
+// gateway::ChartPageHtml's: the plots are drawn by the same built-in uPlot and chart code as the
+// gateway's operations page and `tokenfab usage --chart` (script sim_report.js), from the data
+// inline as window.SIM; nothing is fetched, so the file opens with no network.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
-// Chart helpers shared by the gateway's operations page and `tokenfab usage --chart`: uPlot line
-// charts with the project's colours, a legend, and optional horizontal reference lines (an SLO).
+// Chart helpers shared by the gateway's operations page, `tokenfab usage --chart` and the twin's
+// `tokenfab sim --html`: uPlot line (or bar) charts with the project's colours, a legend, and
+// optional horizontal reference lines (an SLO).
 // Exposes window.TF. Needs uPlot loaded first.
 (function (global) {
   'use strict';
@@ -31,15 +32,20 @@
 
   // A line chart in `el`. opts: {title, labels: [series names], unit, time (x in seconds since
   // the epoch; default true), height, refs: [{label, value}] (dashed horizontal lines),
-  // categories (x labels for a non-time x)}. Returns {update(data)} where data is
-  // [xs, ys0, ys1, ...] with null for a gap.
+  // categories (x labels for a non-time x: x is the index), xLabel (the x axis' title), spanGaps
+  // (draw lines across nulls, for series sampled at different xs), bars (bars, not lines)}.
+  // Returns {update(data)} where data is [xs, ys0, ys1, ...] with null for a gap.
   function lineChart(el, opts) {
     const refs = opts.refs || [];
     const series = [{}];
     opts.labels.forEach((label, i) => {
-      series.push({label, stroke: COLORS[i % COLORS.length], width: 2,
-                   points: {show: opts.points !== false},
-                   value: (u, v) => fmtNum(v) + (opts.unit ? ' ' + opts.unit : '')});
+      const color = COLORS[i % COLORS.length];
+      const s = {label, stroke: color, width: 2, points: {show: opts.points !== false},
+                 spanGaps: !!opts.spanGaps,
+                 value: (u, v) => fmtNum(v) + (opts.unit ? ' ' + opts.unit : '')};
+      if (opts.bars) Object.assign(s, {fill: color + '99', points: {show: false},
+                                       paths: uPlot.paths.bars({size: [0.6, 80]})});
+      series.push(s);
     });
     refs.forEach((ref, i) => {
       series.push({label: ref.label, stroke: COLORS[(opts.labels.length + i) % COLORS.length],
@@ -47,12 +53,17 @@
     });
     const axes = [{}, {label: opts.unit || '', size: 60, values: (u, vals) => vals.map((v) => fmtNum(v))}];
     if (opts.categories) {
-      axes[0] = {values: (u, vals) => vals.map((v) => opts.categories[v] ?? '')};
+      axes[0] = {values: (u, vals) => vals.map((v) => opts.categories[v] ?? ''),
+                 splits: () => opts.categories.map((c, i) => i)};
     }
+    if (opts.xLabel) axes[0].label = opts.xLabel;
+    const x = {time: opts.time !== false && !opts.categories};
+    if (opts.categories) x.range = () => [-0.5, opts.categories.length - 0.5];
+    const y = opts.bars ? {range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1]} : {};
     const width = Math.max(280, (el.clientWidth || 480) - 8);
     const plot = new uPlot({
       title: opts.title, width, height: opts.height || 220, series, axes,
-      scales: {x: {time: opts.time !== false && !opts.categories}},
+      scales: {x, y},
       legend: {live: true},
     }, emptyData(series.length), el);
     function emptyData(n) { return Array.from({length: n}, () => []); }
