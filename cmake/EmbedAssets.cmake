@@ -1,5 +1,6 @@
 # Script mode (cmake -P): turns web assets into a C++ source, so that the gateway serves its
-# operations page and `tokenfab usage --chart` writes its report with no file beside the binary.
+# operations page and `tokenfab usage --chart` and `tokenfab sim --html` write their reports with
+# no file beside the binary.
 #
 #   cmake -DOUTPUT=web_assets.cc -DASSETS="name1=path1;name2=path2" -P EmbedAssets.cmake
 #

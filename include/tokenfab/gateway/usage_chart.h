@@ -1,6 +1,7 @@
-// `tokenfab usage --chart`: a self-contained HTML report (uPlot and the chart code built into the
-// binary, the data inline; it opens with no network) with per-hour plots of tokens, price
-// charged, energy cost, margin, energy, carbon and green share, and the grouped table. Pure.
+// `tokenfab usage --chart`: a self-contained HTML report (a gateway/chart_page: uPlot and the
+// chart code built into the binary, the data inline; it opens with no network) with per-hour plots
+// of tokens, price charged, energy cost, margin, energy, carbon and green share, and the grouped
+// table. Pure.
 #pragma once
 
 #include <string>
