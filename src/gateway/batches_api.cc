@@ -170,8 +170,10 @@ std::string BatchJson(const ledger::BatchRecord& b, const ledger::LineCounts& co
       b.output_file_id.empty() ? json::value(nullptr) : json::value(b.output_file_id);
   out["error_file_id"] =
       b.error_file_id.empty() ? json::value(nullptr) : json::value(b.error_file_id);
-  out["request_counts"] = json::object{
-      {"total", counts.total}, {"completed", counts.succeeded}, {"failed", counts.failed}};
+  // An expired batch's unfinished lines are in its error file (batch_expired): counted failed.
+  const int64_t failed = b.status == "expired" ? counts.total - counts.succeeded : counts.failed;
+  out["request_counts"] =
+      json::object{{"total", counts.total}, {"completed", counts.succeeded}, {"failed", failed}};
   return json::serialize(out);
 }
 

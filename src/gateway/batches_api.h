@@ -13,7 +13,8 @@ namespace tokenfab::gateway {
 
 void AddBatchRoutes(const std::shared_ptr<GatewayContext>& context, net::Router& router);
 
-// The Batches API's JSON for `batch` with its line counts.
+// The Batches API's JSON for `batch` with its line counts. An expired batch counts its unfinished
+// lines as failed (they are in its error file with batch_expired), so completed + failed = total.
 std::string BatchJson(const ledger::BatchRecord& batch, const ledger::LineCounts& counts);
 
 }  // namespace tokenfab::gateway

@@ -93,7 +93,7 @@ class GatewayRelayTest : public ::testing::Test {
     if (options.poll_interval == GatewayOptions{}.poll_interval)
       options.poll_interval = std::chrono::milliseconds(20);
     if (options.policy == routing::kDefaultPolicySpec) options.policy = "least-load";
-    auto gw = Gateway::Start(options, Fleet(extra), *store_, counters_, base::RealClock::Get());
+    auto gw = Gateway::Start(options, Fleet(extra), *store_, counters_, *clock_);
     ASSERT_TRUE(gw.ok()) << gw.status();
     gateway_ = *std::move(gw);
   }
@@ -126,6 +126,7 @@ class GatewayRelayTest : public ::testing::Test {
   std::string key_;
   std::vector<std::unique_ptr<testing::FakeUpstream>> upstreams_;
   std::unique_ptr<Gateway> gateway_;
+  base::Clock* clock_ = &base::RealClock::Get();  // the gateway's clock (set before starting)
   testing::TestClient client_;
 };
 

@@ -12,6 +12,16 @@ int32_t FreeSlots(const fleet::UpstreamState& state, int32_t max_running) {
   return std::max(0, slots - state.outstanding());
 }
 
+void SlotUse::Add(const fleet::UpstreamState& state, int32_t max_running) {
+  const int32_t limit = max_running > 0 ? max_running : kDefaultSlots;
+  running += std::clamp(state.running, 0, limit);
+  slots += limit;
+}
+
+double SlotUse::Ratio() const {
+  return slots > 0 ? static_cast<double>(running) / static_cast<double>(slots) : 0.0;
+}
+
 TierDecision DecideServiceTier(std::string_view requested, const ledger::Tier& tier,
                                bool batch_line) {
   TierDecision d;

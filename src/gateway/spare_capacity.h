@@ -25,6 +25,16 @@ inline constexpr int32_t kFlexPriority = -1;
 // Free request slots of one upstream (0 when it is down, its circuit open, or it queues).
 int32_t FreeSlots(const fleet::UpstreamState& state, int32_t max_running);
 
+// The slot use of a group of upstreams (a site in /metrics): the requests they run over the sum
+// of their limits (max_running, or kDefaultSlots when unreported); an upstream's running counts
+// up to its limit, so the ratio is in [0, 1]; 0 for a group without upstreams. Plain data.
+struct SlotUse {
+  int64_t running = 0;
+  int64_t slots = 0;
+  void Add(const fleet::UpstreamState& state, int32_t max_running);
+  double Ratio() const;
+};
+
 // The tier a request is served at and the priority passed to the node. `requested` is the body's
 // service_tier ("auto", "default", "flex", "priority"); "auto" and "default" are the tenant's
 // tier; "priority" is one band above the tenant's tier (the best it is entitled to: its tier's

@@ -65,5 +65,27 @@ TEST(SpareCapacityTest, FreeSlotsOnlyOnAHealthyIdleUpstream) {
   EXPECT_EQ(FreeSlots(state, 4), 0);
 }
 
+TEST(SpareCapacityTest, SlotUseIsRunningOverTheSumOfTheLimits) {
+  EXPECT_EQ(SlotUse{}.Ratio(), 0.0);  // a site without upstreams
+  SlotUse site;
+  fleet::UpstreamState a;
+  a.running = 3;
+  site.Add(a, 4);
+  fleet::UpstreamState b;
+  b.running = 1;
+  site.Add(b, 12);
+  EXPECT_DOUBLE_EQ(site.Ratio(), 4.0 / 16);  // not the mean of 3/4 and 1/12
+  fleet::UpstreamState unreported;
+  unreported.running = 2;
+  site.Add(unreported, 0);  // counts kDefaultSlots
+  EXPECT_DOUBLE_EQ(site.Ratio(), 6.0 / (16 + kDefaultSlots));
+  SlotUse over;
+  fleet::UpstreamState busy;
+  busy.running = 9;
+  busy.waiting = 5;
+  over.Add(busy, 6);
+  EXPECT_DOUBLE_EQ(over.Ratio(), 1.0);  // running past the limit counts as full
+}
+
 }  // namespace
 }  // namespace tokenfab::gateway

@@ -1,12 +1,14 @@
 #include "status_routes.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "request_energy.h"
+#include "spare_capacity.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/bearer_token.h"
 #include "tokenfab/api/load_report.h"
@@ -43,8 +45,8 @@ void ServeModels(const std::shared_ptr<GatewayContext>& context,
     }
     json::array data;
     for (const std::string& m : models) {
-      data.push_back(json::object{{"id", View(m)}, {"object", "model"}, {"created", 0},
-                                  {"owned_by", "tokenfab"}});
+      data.push_back(json::object{
+          {"id", View(m)}, {"object", "model"}, {"created", 0}, {"owned_by", "tokenfab"}});
     }
     (void)exchange->Respond(net::HttpResponse::Json(
         200, json::serialize(json::object{{"object", "list"}, {"data", std::move(data)}})));
@@ -75,11 +77,14 @@ json::object UpstreamJson(const fleet::FleetConfig& config, size_t index,
   return o;
 }
 
-// The live state of every upstream and the energy terms of every site, as gauges, set at each
-// scrape.
+void UpdateSiteGauges(GatewayContext& ctx, const FleetGeneration& generation,
+                      std::map<std::string, SlotUse>& site_use);
+
+// The live state of every upstream and of every site, as gauges, set at each scrape.
 void UpdateFleetGauges(GatewayContext& ctx, const FleetGeneration& generation,
                        const fleet::FleetSnapshot& snapshot) {
   base::MetricsRegistry& r = ctx.metrics.registry;
+  std::map<std::string, SlotUse> site_use;
   for (size_t i = 0; i < generation.upstreams.size(); ++i) {
     const UpstreamRuntime& runtime = *generation.upstreams[i];
     const fleet::UpstreamState& s = snapshot.state(static_cast<uint32_t>(i));
@@ -94,6 +99,7 @@ void UpdateFleetGauges(GatewayContext& ctx, const FleetGeneration& generation,
     r.GetGauge("tokenfab_gateway_upstream_circuit_open", "1 when the circuit is open", labels)
         .Set(s.circuit == fleet::CircuitState::kOpen ? 1 : 0);
     const double util = UpstreamUtilisation(s, runtime.max_running());
+    site_use[site.name].Add(s, runtime.max_running());
     r.GetGauge("tokenfab_gateway_upstream_running", "Requests the upstream is running", labels)
         .Set(s.running);
     r.GetGauge("tokenfab_gateway_upstream_waiting", "Requests queued at the upstream", labels)
@@ -111,7 +117,8 @@ void UpdateFleetGauges(GatewayContext& ctx, const FleetGeneration& generation,
                "Measured round trip, s (-1: not measured yet)", labels)
         .Set(s.rtt_ms < 0 ? -1.0 : s.rtt_ms / 1e3);
     const PredictionErrors errors = runtime.prediction_errors();
-    for (const auto& [latency, error] : {std::pair{"ttft", errors.ttft_p50}, {"tpot", errors.tpot_p50}}) {
+    for (const auto& [latency, error] :
+         {std::pair{"ttft", errors.ttft_p50}, {"tpot", errors.tpot_p50}}) {
       base::MetricLabels error_labels = labels;
       error_labels.push_back({"latency", latency});
       error_labels.push_back({"quantile", "0.5"});
@@ -121,6 +128,13 @@ void UpdateFleetGauges(GatewayContext& ctx, const FleetGeneration& generation,
           .Set(error);
     }
   }
+  UpdateSiteGauges(ctx, generation, site_use);
+}
+
+// The energy terms and the slot use of every site, as gauges.
+void UpdateSiteGauges(GatewayContext& ctx, const FleetGeneration& generation,
+                      std::map<std::string, SlotUse>& site_use) {
+  base::MetricsRegistry& r = ctx.metrics.registry;
   const int64_t now = ctx.clock.WallMicros();
   for (const fleet::Site& site : generation.config->sites()) {
     const base::MetricLabels labels{{"site", site.name}, {"region", site.region}};
@@ -133,6 +147,9 @@ void UpdateFleetGauges(GatewayContext& ctx, const FleetGeneration& generation,
     r.GetGauge("tokenfab_gateway_site_carbon_grams_per_kwh",
                "Carbon intensity of the site's grid, g CO2 per kWh", labels)
         .Set(site.energy.carbon_g_per_kwh);
+    r.GetGauge("tokenfab_gateway_site_utilisation_ratio",
+               "Requests running at the site over the sum of its upstreams' limits", labels)
+        .Set(site_use[site.name].Ratio());
   }
 }
 

@@ -1,6 +1,7 @@
 // The ledger commands end to end: `tokenfab keys create` prints a key that authenticates,
 // `tokenfab usage` reports what was recorded, `tokenfab keys revoke` stops the key; on the
-// default SQLite ledger and on PostgreSQL through --ledger.
+// default SQLite ledger and on PostgreSQL through --ledger. `tokenfab prices set` stores the
+// service tiers' percentages it is given.
 #include <cstdio>
 #include <filesystem>
 
@@ -89,6 +90,45 @@ TEST_P(LedgerCliTest, KeysAndUsageEndToEnd) {
   EXPECT_TRUE(absl::IsUnauthenticated(auth.Authenticate(key).status()));
   RunTokenfab("keys revoke NOSUCHKEY000 " + flag, &rc);
   EXPECT_EQ(rc, 1);
+}
+
+TEST(LedgerCliPricesTest, PricesSetTakesTheServiceTiersPercentages) {
+  const std::filesystem::path dir =
+      std::filesystem::path(testing::TempDir()) / fmt::format("cli-prices-{}", getpid());
+  std::filesystem::remove_all(dir);
+  const std::string flag = fmt::format("--data-dir '{}'", dir.string());
+  const std::string prices = "prices set --input 1 --cached-input 0.5 --output 2 --currency CNY ";
+  int rc = 0;
+  RunTokenfab(
+      prices + "--model tiered --flex-percent 40 --batch-percent 25 --priority-percent 300 " + flag,
+      &rc);
+  ASSERT_EQ(rc, 0);
+  RunTokenfab(prices + "--model plain " + flag, &rc);
+  ASSERT_EQ(rc, 0);
+  RunTokenfab(prices + "--model negative --flex-percent -10 " + flag, &rc);
+  EXPECT_NE(rc, 0) << "a negative percentage is refused";
+
+  StatusOr<std::unique_ptr<Store>> store = OpenStore((dir / "ledger.sqlite").string());
+  ASSERT_TRUE(store.ok()) << store.status();
+  StatusOr<std::vector<PriceEntry>> entries = (*store)->ListPrices();
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 2u);
+  for (const PriceEntry& e : *entries) {
+    if (e.model == "tiered") {
+      EXPECT_EQ(e.flex_percent, 40);
+      EXPECT_EQ(e.batch_percent, 25);
+      EXPECT_EQ(e.priority_percent, 300);
+    } else {
+      EXPECT_EQ(e.model, "plain");
+      EXPECT_EQ(e.flex_percent, 50);
+      EXPECT_EQ(e.batch_percent, 50);
+      EXPECT_EQ(e.priority_percent, 200);
+    }
+  }
+  const std::string list = RunTokenfab("prices list " + flag, &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_NE(list.find("FLEX%"), std::string::npos) << list;
+  std::filesystem::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, LedgerCliTest, testing::Values("sqlite", "postgresql"),

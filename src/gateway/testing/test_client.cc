@@ -2,8 +2,8 @@
 
 #include <future>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "tokenfab/net/cancellation.h"
 #include "tokenfab/net/sse.h"
@@ -120,7 +120,7 @@ ClientResult TestClient::Post(uint16_t port, std::string_view path, std::string 
   request.url.port = port;
   request.url.target = std::string(path);
   request.headers = options.headers;
-  request.headers.Set("Content-Type", "application/json");
+  if (!request.headers.Get("Content-Type")) request.headers.Set("Content-Type", "application/json");
   if (!options.api_key.empty()) request.headers.Set("Authorization", "Bearer " + options.api_key);
   request.body = std::move(body);
   request.cancellation = leave.token();
@@ -180,11 +180,12 @@ ClientResult TestClient::Get(uint16_t port, std::string_view path, const std::st
 
 std::string ChatBody(std::string_view model, std::string_view content, bool stream,
                      bool include_usage, int max_tokens) {
-  json::object body{{"model", json::string_view(model.data(), model.size())},
-                    {"stream", stream},
-                    {"messages", json::array{json::object{
-                                     {"role", "user"},
-                                     {"content", json::string_view(content.data(), content.size())}}}}};
+  json::object body{
+      {"model", json::string_view(model.data(), model.size())},
+      {"stream", stream},
+      {"messages",
+       json::array{json::object{{"role", "user"},
+                                {"content", json::string_view(content.data(), content.size())}}}}};
   if (include_usage) body["stream_options"] = json::object{{"include_usage", true}};
   if (max_tokens > 0) body["max_tokens"] = max_tokens;
   return json::serialize(body);

@@ -45,8 +45,8 @@ struct ClientResult {
 };
 
 struct PostOptions {
-  std::string api_key{};       // sent as Bearer when not empty
-  net::HttpHeaders headers{};  // more fields
+  std::string api_key{};        // sent as Bearer when not empty
+  net::HttpHeaders headers{};   // more fields (Content-Type: application/json unless given)
   int leave_after_events = -1;  // cancel the call after this many events; -1: read to the end
   std::chrono::milliseconds timeout{30'000};
 };

@@ -1,0 +1,86 @@
+// The flex tier's wait for spare capacity, end to end: a flex request waits while no ranked
+// upstream has a free slot, is served once one frees, and is refused with OpenAI's 429 (with
+// Retry-After) once it has waited options.flex_max_wait.
+#include <future>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include "gateway_relay_fixture.h"
+
+namespace tokenfab::gateway {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using testing::ChatBody;
+using testing::ClientResult;
+using testing::FakeUpstream;
+
+// The upstream's /load: every one of its slots busy, or all free.
+constexpr char kFull[] = R"({"running":2,"waiting":0,"max_running":2})";
+constexpr char kIdle[] = R"({"running":0,"waiting":0,"max_running":2})";
+
+class GatewayFlexTest : public GatewayRelayTest {
+ protected:
+  ClientResult FlexChat(std::string_view content) {
+    json::value body = json::parse(ChatBody("m", content, false));
+    body.as_object()["service_tier"] = "flex";
+    return client_.Post(gateway_->port(), "/v1/chat/completions", json::serialize(body),
+                        {.api_key = key_});
+  }
+  // Until the gateway's view of upstream 0 has `running` requests running.
+  bool SeesRunning(int32_t running) {
+    return WaitFor([&] { return gateway_->Snapshot()->state(0).running == running; });
+  }
+};
+
+TEST_F(GatewayFlexTest, AFlexRequestWaitsForAFreeSlotAndIsServedWhenOneFrees) {
+  FakeUpstream& up = AddUpstream({.tokens = 2});
+  up.SetLoadJson(kFull);
+  GatewayOptions options;
+  options.flex_max_wait = 5s;
+  StartGateway(options);
+  ASSERT_TRUE(SeesRunning(2));
+  std::future<ClientResult> waiting =
+      std::async(std::launch::async, [&] { return FlexChat("one two"); });
+  // Several polls of the full upstream pass: the request is still held at the gateway.
+  EXPECT_EQ(waiting.wait_for(200ms), std::future_status::timeout);
+  EXPECT_EQ(up.requests(), 0) << "a flex request goes out only into a free slot";
+  up.SetLoadJson(kIdle);
+  ASSERT_EQ(waiting.wait_for(3s), std::future_status::ready);
+  const ClientResult served = waiting.get();
+  ASSERT_EQ(served.status, 200) << served.body;
+  EXPECT_EQ(json::parse(served.body).at("service_tier"), "flex");
+  EXPECT_EQ(up.requests(), 1);
+}
+
+TEST_F(GatewayFlexTest, AFlexRequestThatFindsNoRoomInTimeGetsA429WithRetryAfter) {
+  FakeUpstream& up = AddUpstream({.tokens = 2});
+  up.SetLoadJson(kFull);
+  GatewayOptions options;
+  options.flex_max_wait = 150ms;
+  StartGateway(options);
+  ASSERT_TRUE(SeesRunning(2));
+  const auto start = std::chrono::steady_clock::now();
+  const ClientResult refused = FlexChat("one two");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, 150ms) << "it waits the whole flex_max_wait first";
+  EXPECT_LT(waited, 2s);
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.header("Retry-After"), "5");
+  const json::value error = json::parse(refused.body).at("error");
+  EXPECT_EQ(error.at("type"), "rate_limit_error");
+  EXPECT_EQ(error.at("code"), "flex_capacity_unavailable");
+  EXPECT_FALSE(error.at("message").as_string().empty());
+  EXPECT_TRUE(error.as_object().contains("param"));
+  EXPECT_EQ(up.requests(), 0);
+  // A default-tier request is not held back by the missing spare capacity.
+  const ClientResult plain = Chat("one two", false);
+  EXPECT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(up.requests(), 1);
+}
+
+}  // namespace
+}  // namespace tokenfab::gateway
