@@ -192,18 +192,21 @@ try {
   });
 
   await check('cancel stops a running batch; the rest is reported as cancelled', async () => {
-    const file = await upload(client, requests(200, 'cancel', 16));
+    const file = await upload(client, requests(300, 'cancel', 64));
     const created = await client.batches.create({
       input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h',
     });
+    // Running, not still validating (a batch cancelled then has no lines and no files).
+    const running = await waitForStatus(client, created.id, ['in_progress', 'finalizing', 'completed']);
+    assert.equal(running.status, 'in_progress');
     const cancelling = await client.batches.cancel(created.id);
     assert.ok(['cancelling', 'cancelled'].includes(cancelling.status), cancelling.status);
     const batch = await waitForStatus(client, created.id, ['cancelled']);
     assert.ok(batch.cancelled_at >= batch.cancelling_at);
-    assert.ok(batch.request_counts.completed < 200);
+    assert.ok(batch.request_counts.completed < 300);
     const errors = await outputLines(client, batch.error_file_id);
     const notRun = [...errors.values()].filter((l) => l.error?.code === 'batch_cancelled');
-    assert.equal(notRun.length, 200 - batch.request_counts.completed);
+    assert.equal(notRun.length, 300 - batch.request_counts.completed);
     await assert.rejects(client.batches.cancel('batch_nope'),
                          (err) => err instanceof OpenAI.NotFoundError);
   });
