@@ -34,7 +34,13 @@ CapacityDecision CapacityScheduler::Schedule(int64_t now_us) {
   CapacityDecision decision;
   GrowRunning(now_us, &decision);
   AdmitWaiting(now_us, &decision);
-  decision.running.assign(running_.begin(), running_.end());
+  if (decision.admitted.empty() && decision.preempted.empty()) {
+    // Nothing entered or left running_ since GrowRunning copied it in order: reuse that copy
+    // rather than walking the tree again (most steps of a steady decode).
+    decision.running = scratch_;
+  } else {
+    decision.running.assign(running_.begin(), running_.end());
+  }
   return decision;
 }
 

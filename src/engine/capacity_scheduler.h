@@ -81,7 +81,7 @@ class CapacityScheduler {
   KvBlockManager& kv_;
   Queue running_;
   Queue waiting_;
-  std::vector<ScheduledRequest*> scratch_;
+  std::vector<ScheduledRequest*> scratch_;  // running_ in order as GrowRunning began
 };
 
 }  // namespace tokenfab::engine

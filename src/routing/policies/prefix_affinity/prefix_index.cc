@@ -49,17 +49,50 @@ void PrefixIndex::Insert(std::span<const uint64_t> chain, uint64_t upstream) {
     Holders& holders = blocks_[chain[i]];
     auto h = FindHolder(holders, upstream);
     if (h != holders.end() && h->upstream == upstream) {
-      lru_.splice(lru_.begin(), lru_, h->entry);
+      if (h->entry != head_) {
+        Unlink(h->entry);
+        LinkFront(h->entry);
+      }
     } else {
-      lru_.push_front({chain[i], upstream});
-      holders.insert(h, Holder{upstream, lru_.begin()});
+      holders.insert(h, Holder{upstream, NewEntry(chain[i], upstream)});
     }
   }
-  while (lru_.size() > max_entries_) EvictOldest();
+  while (size_ > max_entries_) EvictOldest();
+}
+
+void PrefixIndex::Unlink(uint32_t index) {
+  Entry& e = slab_[index];
+  (e.prev == kNone ? head_ : slab_[e.prev].next) = e.next;
+  (e.next == kNone ? tail_ : slab_[e.next].prev) = e.prev;
+}
+
+void PrefixIndex::LinkFront(uint32_t index) {
+  Entry& e = slab_[index];
+  e.prev = kNone;
+  e.next = head_;
+  (head_ == kNone ? tail_ : slab_[head_].prev) = index;
+  head_ = index;
+}
+
+uint32_t PrefixIndex::NewEntry(uint64_t block, uint64_t upstream) {
+  uint32_t index = free_;
+  if (index != kNone) {
+    free_ = slab_[index].next;
+  } else {
+    TF_CHECK(slab_.size() < kNone) << "prefix index slab full";
+    index = static_cast<uint32_t>(slab_.size());
+    slab_.emplace_back();
+  }
+  slab_[index].block = block;
+  slab_[index].upstream = upstream;
+  LinkFront(index);
+  ++size_;
+  return index;
 }
 
 void PrefixIndex::EvictOldest() {
-  const Entry& oldest = lru_.back();
+  const uint32_t index = tail_;
+  const Entry& oldest = slab_[index];
   auto it = blocks_.find(oldest.block);
   TF_CHECK(it != blocks_.end());
   Holders& holders = it->second;
@@ -67,7 +100,10 @@ void PrefixIndex::EvictOldest() {
   TF_CHECK(h != holders.end() && h->upstream == oldest.upstream);
   holders.erase(h);
   if (holders.empty()) blocks_.erase(it);
-  lru_.pop_back();
+  Unlink(index);
+  slab_[index].next = free_;
+  free_ = index;
+  --size_;
 }
 
 }  // namespace tokenfab::routing

@@ -6,11 +6,11 @@
 // path from the root is implied by the chaining, and a prefix match is a walk down the prompt's
 // hashes until the upstream is missing. Entries are (block, upstream) pairs in one LRU list;
 // inserting touches a prompt's blocks deepest first so that eviction, like a radix cache, drops
-// the deep ends of old prefixes before their roots.
+// the deep ends of old prefixes before their roots. The list is linked by index in one slab
+// (freed slots reused), not a node per entry: no allocation per insert or eviction.
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <span>
 #include <vector>
 
@@ -38,24 +38,33 @@ class PrefixIndex {
   // then evicts least recently used entries beyond max_entries.
   void Insert(std::span<const uint64_t> chain, uint64_t upstream);
 
-  size_t entries() const { return lru_.size(); }
+  size_t entries() const { return size_; }
 
  private:
+  static constexpr uint32_t kNone = UINT32_MAX;
   struct Entry {
     uint64_t block;
     uint64_t upstream;
+    uint32_t prev;  // towards the most recently used; kNone at the head
+    uint32_t next;  // towards the least recently used; kNone at the tail (free list: next free)
   };
-  using Lru = std::list<Entry>;  // front: most recently used
   struct Holder {
     uint64_t upstream;
-    Lru::iterator entry;
+    uint32_t entry;  // index into slab_
   };
   using Holders = absl::InlinedVector<Holder, 2>;  // sorted by upstream
 
+  void Unlink(uint32_t index);
+  void LinkFront(uint32_t index);
+  uint32_t NewEntry(uint64_t block, uint64_t upstream);  // linked at the front
   void EvictOldest();
 
   const size_t max_entries_;
-  Lru lru_;
+  std::vector<Entry> slab_;
+  uint32_t head_ = kNone;  // most recently used
+  uint32_t tail_ = kNone;  // least recently used
+  uint32_t free_ = kNone;  // freed slots, linked by next
+  size_t size_ = 0;
   absl::flat_hash_map<uint64_t, Holders> blocks_;  // block hash -> upstreams sent it
 };
 
