@@ -100,6 +100,9 @@ TEST_F(GatewayRelayTest, StreamsChunkByChunkAndRecordsWhatTheClientWasServed) {
   EXPECT_EQ(e.cost, 3 + 1 + 12);
   EXPECT_EQ(e.currency, "CNY");
   EXPECT_GT(e.energy_wh, 0);
+  // Its energy cost, stored next to the price charged: the energy at s0's 0.1 CNY a kWh.
+  ASSERT_TRUE(e.energy_cost.has_value());
+  EXPECT_NEAR(*e.energy_cost, e.energy_wh / 1000 * 0.1, 1e-15);
   EXPECT_GT(e.carbon_g, 0);
   EXPECT_GT(e.ttft_micros, 0);
   EXPECT_GE(e.finished_micros, e.started_micros);
