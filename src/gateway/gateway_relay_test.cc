@@ -82,7 +82,8 @@ TEST_F(GatewayRelayTest, StreamsChunkByChunkAndRecordsWhatTheClientWasServed) {
   ASSERT_EQ(received.size(), 1u);
   const testing::ReceivedRequest& sent = received[0];
   EXPECT_EQ(sent.headers.Get("x-tokenfab-tenant"), "acme");
-  EXPECT_EQ(sent.headers.Get("x-tokenfab-priority"), "1");  // the standard tier's
+  EXPECT_EQ(sent.headers.Get("x-tokenfab-priority"), "1");      // the standard tier's
+  EXPECT_EQ(sent.headers.Get("x-tokenfab-tpot-slo-ms"), "50");  // and its TPOT objective
   EXPECT_EQ(sent.headers.Get("x-request-id"), r.header("x-request-id"));
   EXPECT_EQ(json::parse(sent.body).at("stream_options").at("include_usage"), true);
 
@@ -100,6 +101,9 @@ TEST_F(GatewayRelayTest, StreamsChunkByChunkAndRecordsWhatTheClientWasServed) {
   EXPECT_EQ(e.cost, 3 + 1 + 12);
   EXPECT_EQ(e.currency, "CNY");
   EXPECT_GT(e.energy_wh, 0);
+  // Its energy cost, stored next to the price charged: the energy at s0's 0.1 CNY a kWh.
+  ASSERT_TRUE(e.energy_cost.has_value());
+  EXPECT_NEAR(*e.energy_cost, e.energy_wh / 1000 * 0.1, 1e-15);
   EXPECT_GT(e.carbon_g, 0);
   EXPECT_GT(e.ttft_micros, 0);
   EXPECT_GE(e.finished_micros, e.started_micros);
@@ -422,6 +426,40 @@ TEST_F(GatewayRelayTest, StatusRoutesDescribeTheFleet) {
   EXPECT_THAT(r.body, HasSubstr(error + "{upstream=\"u1\",site=\"s1\",region=\"r1\"" + ttft));
   EXPECT_THAT(r.body,
               Not(HasSubstr(error + "{upstream=\"u1\",site=\"s1\",region=\"r1\"" + ttft + "-1")));
+}
+
+TEST_F(GatewayRelayTest, TokenfabUpstreamsAreToldTheTiersTpotSlo) {
+  FakeUpstream& up = AddUpstream({.tokens = 3});
+  StatusOr<ledger::Tier> standard = store_->GetTier("standard");  // acme's tier
+  ASSERT_TRUE(standard.ok()) << standard.status();
+  standard->tpot_slo_ms = 35;
+  ASSERT_TRUE(store_->PutTier(*standard).ok());
+  StartGateway();
+  ClientResult r = Chat("one two", /*stream=*/true);
+  ASSERT_TRUE(r.saw_done()) << r.status << r.body;
+  ASSERT_EQ(up.received().size(), 1u);
+  EXPECT_EQ(up.received()[0].headers.Get("x-tokenfab-tpot-slo-ms"), "35");
+  gateway_->Stop();
+  gateway_.reset();
+
+  // Other engines are not sent the header: the same upstream, declared as vLLM.
+  auto config =
+      fleet::ParseFleetConfig(TestFleetToml({{.url = up.url(), .kind = "vllm"}}), "vllm.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  GatewayOptions options;
+  options.port = 0;
+  options.io_threads = 1;
+  options.poll_interval = 20ms;
+  options.policy = "least-load";
+  auto gw = Gateway::Start(options, std::make_shared<const fleet::FleetConfig>(*config), *store_,
+                           counters_, base::RealClock::Get());
+  ASSERT_TRUE(gw.ok()) << gw.status();
+  gateway_ = *std::move(gw);
+  r = Chat("one two", /*stream=*/true);
+  ASSERT_TRUE(r.saw_done()) << r.status << r.body;
+  ASSERT_EQ(up.received().size(), 2u);
+  EXPECT_EQ(up.received()[1].headers.Get("x-tokenfab-tpot-slo-ms"), std::nullopt);
+  EXPECT_EQ(up.received()[1].headers.Get("x-tokenfab-priority"), std::nullopt);
 }
 
 TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) {

@@ -1,5 +1,7 @@
 #include "request_relay.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "absl/synchronization/mutex.h"
@@ -12,6 +14,8 @@
 
 namespace tokenfab::gateway {
 namespace {
+
+constexpr int64_t kMaxNodeTpotSloMs = 3'600'000;  // the longest TPOT objective a node accepts
 
 // What the client is told when no upstream could answer.
 net::HttpResponse FailureAnswer(AttemptOutcome outcome, const std::string& why) {
@@ -184,6 +188,13 @@ net::ClientRequest RequestRelay::UpstreamCall() const {
   if (kind == fleet::UpstreamKind::kTokenfabNode || kind == fleet::UpstreamKind::kTokenfabGateway) {
     call.headers.Add("x-tokenfab-tenant", admitted_.principal.tenant.name);
     call.headers.Add("x-tokenfab-priority", std::to_string(admitted_.tier.priority));
+    // The tier's TPOT objective, which the node keeps its running decodes within; a node takes
+    // (0, 1 h], and a longer objective binds no more than an hour does.
+    const int64_t tpot_slo_ms = admitted_.principal.tier.tpot_slo_ms;
+    if (tpot_slo_ms > 0) {
+      call.headers.Add("x-tokenfab-tpot-slo-ms",
+                       std::to_string(std::min<int64_t>(tpot_slo_ms, kMaxNodeTpotSloMs)));
+    }
   }
   if (kind == fleet::UpstreamKind::kTokenfabGateway) {
     // A hub gateway authenticates the same key (edge and hub share the tenants' keys).

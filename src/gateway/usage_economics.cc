@@ -30,6 +30,8 @@ void Add(ledger::UsageRow& into, const ledger::UsageRow& row) {
   into.cost += row.cost;
   into.energy_wh += row.energy_wh;
   into.carbon_g += row.carbon_g;
+  into.energy_cost += row.energy_cost;
+  into.energy_wh_unpriced += row.energy_wh_unpriced;
 }
 
 }  // namespace
@@ -47,14 +49,16 @@ UsageEconomics ComputeUsageEconomics(const std::vector<ledger::UsageDimension>& 
     if (group.usage.keys.empty() && n > 0) group.usage.keys = keys;
     group.usage.currency = row.currency;
     Add(group.usage, row);
+    group.energy_cost += row.energy_cost;  // as recorded with each event
     const fleet::Site* site = FindSite(sites, row.keys[n]);
     StatusOr<int64_t> hour = ledger::ParseUtcHour(row.keys[n + 1]);
     if (site == nullptr || !hour.ok()) {
-      group.unpriced_wh += row.energy_wh;
+      group.unpriced_wh += row.energy_wh_unpriced;
       continue;
     }
+    // Events recorded without an energy cost: priced from the fleet file.
     const double price = fleet::PriceAt(site->energy, site->utc_offset_minutes, *hour);
-    group.energy_cost += row.energy_wh / 1000.0 * price;
+    group.energy_cost += row.energy_wh_unpriced / 1000.0 * price;
     group.green_wh += row.energy_wh * site->energy.green_share;
   }
   UsageEconomics out;

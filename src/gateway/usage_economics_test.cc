@@ -42,7 +42,18 @@ UsageRow Fine(std::string tenant, std::string site, std::string hour, double ene
           .completion_tokens = 10,
           .cost = cost,
           .energy_wh = energy_wh,
-          .carbon_g = energy_wh / 4};
+          .carbon_g = energy_wh / 4,
+          .energy_wh_unpriced = energy_wh};  // recorded without an energy cost
+}
+
+// A row whose events stored their energy cost when they were recorded, `unpriced_wh` of the
+// energy excepted.
+UsageRow Stored(std::string tenant, std::string site, std::string hour, double energy_wh,
+                double energy_cost, double unpriced_wh, ledger::Micros cost) {
+  UsageRow row = Fine(std::move(tenant), std::move(site), std::move(hour), energy_wh, cost);
+  row.energy_cost = energy_cost;
+  row.energy_wh_unpriced = unpriced_wh;
+  return row;
 }
 
 TEST(UsageEconomicsTest, PricesEachSiteHourAndRollsUp) {
@@ -69,6 +80,30 @@ TEST(UsageEconomicsTest, PricesEachSiteHourAndRollsUp) {
   EXPECT_EQ(beta.energy_cost, 0);
   EXPECT_EQ(beta.unpriced_wh, 300);
   EXPECT_EQ(beta.green_share(), 0);
+}
+
+TEST(UsageEconomicsTest, StoredEnergyCostsAreTheSourceAndOlderEventsArePricedHere) {
+  // 2024-03-01T20 UTC is 04:00 at the hub, where the fleet file now says 0.30 CNY/kWh; the events
+  // were recorded at 0.45 CNY/kWh (2 kWh: 0.90), and that stored figure is what they cost.
+  // 2024-03-02T02 UTC is 10:00 there (0.60): 1 kWh stored at 0.50, plus 0.5 kWh of older events
+  // without a stored cost, priced at 0.60 = 0.30.
+  const std::vector<UsageRow> fine = {
+      Stored("acme", "hub", "2024-03-01T20", 2000, 0.90, 0, 4'000'000),
+      Stored("acme", "hub", "2024-03-02T02", 1500, 0.50, 500, 1'000'000),
+      Stored("beta", "gone", "2024-03-02T02", 300, 0.20, 0, 700'000),  // a site since removed
+  };
+  const UsageEconomics e = ComputeUsageEconomics({UsageDimension::kTenant}, fine, Sites(), "CNY");
+  ASSERT_EQ(e.rows.size(), 2u);
+  const UsageEconomicsRow& acme = e.rows[0];
+  EXPECT_NEAR(acme.energy_cost, 0.90 + 0.50 + 0.30, 1e-12);
+  EXPECT_NEAR(acme.margin(), 5.0 - 1.70, 1e-12);
+  EXPECT_EQ(acme.unpriced_wh, 0);
+  const UsageEconomicsRow& beta = e.rows[1];
+  EXPECT_NEAR(beta.energy_cost, 0.20, 1e-12);  // stored: the site need not be listed any more
+  EXPECT_NEAR(beta.margin(), 0.50, 1e-12);
+  EXPECT_EQ(beta.unpriced_wh, 0);
+  boost::json::value json = boost::json::parse(FormatUsageEconomicsJson(e));
+  EXPECT_NEAR(json.at("rows").at(0).at("margin").as_double(), 3.30, 1e-12);
 }
 
 TEST(UsageEconomicsTest, NoMarginAcrossCurrencies) {
@@ -99,7 +134,8 @@ TEST(UsageEconomicsReportTest, SmallEnergiesStayReadable) {
                                                    .completion_tokens = 3,
                                                    .cost = 30,
                                                    .energy_wh = 0.00017,
-                                                   .carbon_g = 4.25e-5}},
+                                                   .carbon_g = 4.25e-5,
+                                                   .energy_wh_unpriced = 0.00017}},
                                                  Sites(), "CNY");
   const std::string table = FormatUsageEconomicsTable(e);
   EXPECT_THAT(table, HasSubstr("170.000 µWh"));
@@ -117,7 +153,8 @@ TEST(UsageChartTest, SelfContainedWithTheData) {
   const std::vector<UsageRow> by_hour = {{.keys = {"2024-03-02T02", "edge", "2024-03-02T02"},
                                           .currency = "CNY",
                                           .requests = 1,
-                                          .energy_wh = 1000}};
+                                          .energy_wh = 1000,
+                                          .energy_wh_unpriced = 1000}};
   const UsageEconomics hourly =
       ComputeUsageEconomics({UsageDimension::kHour}, by_hour, Sites(), "CNY");
   const std::string html = UsageChartHtml(grouped, hourly, "usage </script> report");

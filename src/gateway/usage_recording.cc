@@ -10,8 +10,8 @@ namespace tokenfab::gateway {
 
 namespace {
 
-// The energy, carbon and price of an event that used tokens, on the upstream of `attempt`; the
-// energy and its cost also go to the region's metrics.
+// The energy, its cost (the site's price at this hour), carbon and price of an event that used
+// tokens, on the upstream of `attempt`; the energy and its cost also go to the region's metrics.
 void AddEnergyAndCost(GatewayContext& ctx, const AdmittedRequest& admitted,
                       const ServedAttempt& attempt, ledger::UsageEvent& e) {
   const fleet::FleetConfig& config = *admitted.generation->config;
@@ -23,6 +23,7 @@ void AddEnergyAndCost(GatewayContext& ctx, const AdmittedRequest& admitted,
   e.carbon_g = energy.carbon_g;
   const double energy_cost =
       energy.facility_wh / 1000.0 * admitted.snapshot->SitePrice(up.site_index);
+  e.energy_cost = energy_cost;
   ctx.metrics.RegionEnergy(e.region, e.energy_wh, energy_cost, e.carbon_g, e.total_tokens());
   StatusOr<ledger::Cost> cost =
       ctx.prices.Get()->Quote(e.model, e.region, e.finished_micros, e.prompt_tokens,

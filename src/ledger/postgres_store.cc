@@ -349,7 +349,8 @@ StatusOr<std::vector<InsertOutcome>> PostgresStore::InsertUsage(
       "?4::text[], ?5::text[], ?6::text[], ?7::text[], ?8::bigint[], ?9::bigint[], "
       "?10::bigint[], ?11::bigint[], ?12::bigint[], ?13::text[], ?14::integer[], "
       "?15::float8[], ?16::float8[], ?17::bigint[], ?18::text[], ?19::bigint[], ?20::bigint[], "
-      "?21::bigint[], ?22::text[], ?23::text[]) AS t({0}) ON CONFLICT (request_id) DO NOTHING "
+      "?21::bigint[], ?22::text[], ?23::text[], ?24::float8[]) AS t({0}) ON CONFLICT (request_id) "
+      "DO NOTHING "
       "RETURNING request_id",
       internal::kUsageColumns);
 

@@ -91,7 +91,8 @@ SqlParams UsageParams(const UsageEvent& e) {
           e.finished_micros,
           e.recorded_micros,
           e.service_tier,
-          e.billed_tier};
+          e.billed_tier,
+          e.energy_cost ? SqlValue(*e.energy_cost) : SqlValue()};
 }
 
 Tier ReadTier(const SqlRow& row) {
@@ -165,6 +166,7 @@ UsageEvent ReadUsage(const SqlRow& row) {
   e.recorded_micros = row.Int(20);
   e.service_tier = row.Text(21);
   e.billed_tier = row.Text(22);
+  if (!row.IsNull(23)) e.energy_cost = row.Double(23);
   return e;
 }
 
@@ -191,6 +193,8 @@ UsageRow ReadUsageRow(const SqlRow& row, const UsageQuery& query) {
   out.cost = row.Int(n + 5);
   out.energy_wh = row.Double(n + 6);
   out.carbon_g = row.Double(n + 7);
+  out.energy_cost = row.Double(n + 8);
+  out.energy_wh_unpriced = row.Double(n + 9);
   return out;
 }
 

@@ -139,11 +139,18 @@ CREATE TABLE batch_lines (
 CREATE INDEX batch_lines_by_state ON batch_lines (batch_id, state, line);
 )sql";
 
+// The energy cost of each request, priced when it is recorded (NULL on older events: reports
+// price their energy from the fleet file instead).
+constexpr std::string_view kV5EnergyCost = R"sql(
+ALTER TABLE usage_events ADD COLUMN energy_cost DOUBLE PRECISION;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1Tables},
     {2, kV2DefaultTiers},
     {3, kV3ServiceTiers},
     {4, kV4Batches},
+    {5, kV5EnergyCost},
 };
 
 }  // namespace
@@ -182,7 +189,9 @@ UsageSql BuildUsageQuery(const UsageQuery& query) {
   out.sql = fmt::format(
       "SELECT {}, COUNT(*), CAST(SUM(prompt_tokens) AS BIGINT), CAST(SUM(cached_tokens) AS "
       "BIGINT), CAST(SUM(completion_tokens) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT), "
-      "SUM(energy_wh), SUM(carbon_g) FROM usage_events{}{} GROUP BY {} ORDER BY {}",
+      "SUM(energy_wh), SUM(carbon_g), COALESCE(SUM(energy_cost), 0), "
+      "COALESCE(SUM(CASE WHEN energy_cost IS NULL THEN energy_wh ELSE 0 END), 0) "
+      "FROM usage_events{}{} GROUP BY {} ORDER BY {}",
       key_list, where.empty() ? "" : " WHERE ", absl::StrJoin(where, " AND "), key_list, key_list);
   return out;
 }

@@ -32,7 +32,8 @@ inline constexpr std::string_view kCreateMigrationsTable =
 // A usage report's SELECT (with "?N" placeholders, see sql_session.h) and its parameters in
 // order. Result columns: one per group_by entry
 // (days as a UTC day number), then currency, requests, prompt, cached, completion, cost,
-// energy_wh, carbon_g.
+// energy_wh, carbon_g, energy_cost (of the events that store one), energy_wh of the events that
+// do not.
 struct UsageSql {
   std::string sql;
   SqlParams params;
@@ -47,8 +48,9 @@ std::vector<std::string> SplitRegions(std::string_view stored);
 inline constexpr std::string_view kUsageColumns =
     "request_id, tenant, key_id, model, region, site, upstream, prompt_tokens, cached_tokens, "
     "completion_tokens, ttft_us, tpot_us, status, http_status, energy_wh, carbon_g, "
-    "cost_micros, currency, started_us, finished_us, recorded_us, service_tier, billed_tier";
-inline constexpr int kUsageColumnCount = 23;
+    "cost_micros, currency, started_us, finished_us, recorded_us, service_tier, billed_tier, "
+    "energy_cost";
+inline constexpr int kUsageColumnCount = 24;
 
 inline constexpr std::string_view kTierColumns =
     "name, ttft_slo_ms, tpot_slo_ms, priority, rpm, tpm, max_concurrency, token_budget, "

@@ -215,7 +215,8 @@ class SqliteStore final : public internal::SqlStore {
     return session.InTransaction([&]() -> StatusOr<std::vector<InsertOutcome>> {
       const std::string sql = fmt::format(
           "INSERT INTO usage_events ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-          "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT (request_id) DO "
+          "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT "
+          "(request_id) DO "
           "NOTHING",
           internal::kUsageColumns);
       std::vector<InsertOutcome> outcomes;

@@ -109,10 +109,16 @@ TEST(SqliteStoreTest, ALedgerOfSchemaTwoMigratesAndKeepsItsRowsReadable) {
   ASSERT_EQ(Exec(path, sql), "");
   StatusOr<std::unique_ptr<Store>> store = OpenStore(path);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(*(*store)->SchemaVersion(), 4);
+  EXPECT_EQ(*(*store)->SchemaVersion(), 5);
   StatusOr<UsageEvent> old = (*store)->GetUsage("old-1");
   ASSERT_TRUE(old.ok()) << old.status();
   EXPECT_EQ(old->cost, 42);
+  EXPECT_EQ(old->energy_cost, std::nullopt);  // priced at report time instead
+  StatusOr<std::vector<UsageRow>> total = (*store)->QueryUsage({});
+  ASSERT_TRUE(total.ok()) << total.status();
+  ASSERT_EQ(total->size(), 1u);
+  EXPECT_DOUBLE_EQ((*total)[0].energy_wh_unpriced, 0.1);
+  EXPECT_EQ((*total)[0].energy_cost, 0);
   EXPECT_EQ(old->service_tier, "default");
   EXPECT_EQ(old->billed_tier, "default");
   StatusOr<std::vector<PriceEntry>> prices = (*store)->ListPrices();

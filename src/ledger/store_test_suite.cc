@@ -47,7 +47,7 @@ Tenant MakeTenant(std::string name, std::string tier = "standard") {
 }
 
 TEST_P(StoreTest, MigratesOnceAndSeedsDefaultTiers) {
-  EXPECT_EQ(*store_->SchemaVersion(), 4);
+  EXPECT_EQ(*store_->SchemaVersion(), 5);
   StatusOr<std::vector<Tier>> tiers = store_->ListTiers();
   ASSERT_TRUE(tiers.ok()) << tiers.status();
   ASSERT_EQ(tiers->size(), 3u);
@@ -61,7 +61,7 @@ TEST_P(StoreTest, MigratesOnceAndSeedsDefaultTiers) {
   ASSERT_TRUE(store_->CreateTenant(MakeTenant("acme")).ok());
   StatusOr<std::unique_ptr<Store>> again = OpenStore(location_);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(*(*again)->SchemaVersion(), 4);
+  EXPECT_EQ(*(*again)->SchemaVersion(), 5);
   EXPECT_EQ((*again)->ListTiers()->size(), 3u);
   EXPECT_TRUE((*again)->GetTenant("acme").ok());
 }
@@ -226,7 +226,8 @@ TEST_P(StoreTest, UsageQueriesGroupAndFilter) {
   EXPECT_EQ((*rows)[0], (UsageRow{.keys = {"acme"}, .currency = "USD", .requests = 3,
                                   .prompt_tokens = 600, .cached_tokens = 0,
                                   .completion_tokens = 60, .cost = 23, .energy_wh = 1.5,
-                                  .carbon_g = 0.75}));
+                                  .carbon_g = 0.75, .energy_cost = 0,
+                                  .energy_wh_unpriced = 1.5}));
   EXPECT_EQ((*rows)[1].keys, std::vector<std::string>{"beta"});
   EXPECT_EQ((*rows)[1].cost, 13);
 
@@ -251,6 +252,35 @@ TEST_P(StoreTest, UsageQueriesGroupAndFilter) {
   EXPECT_EQ(*store_->TenantTokens("acme", day0, day0 + kMicrosPerDay), 110 + 330);
   EXPECT_EQ(*store_->TenantTokens("acme", 0, INT64_MAX), 660);
   EXPECT_EQ(*store_->TenantTokens("ghost", 0, INT64_MAX), 0);
+}
+
+TEST_P(StoreTest, EnergyCostIsStoredPerEventAndSummedPerTenant) {
+  UsageEvent a = Event("e-1", "acme");
+  a.energy_wh = 2.5;
+  a.energy_cost = 0.00045;  // 2.5 Wh at 0.18 a kWh
+  UsageEvent b = Event("e-2", "acme");
+  b.energy_wh = 4.0;
+  b.energy_cost = 0.00032;  // 4 Wh at 0.08 a kWh
+  // Recorded before energy costs were stored.
+  UsageEvent old = Event("e-3", "acme");
+  old.energy_wh = 1.25;
+  UsageEvent other = Event("e-4", "beta");
+  other.energy_wh = 1.0;
+  other.energy_cost = 0.0001;
+  ASSERT_TRUE(store_->InsertUsage(std::vector<UsageEvent>{a, b, old, other}).ok());
+  EXPECT_EQ(store_->GetUsage("e-1")->energy_cost, 0.00045);
+  EXPECT_EQ(store_->GetUsage("e-3")->energy_cost, std::nullopt);
+
+  UsageQuery by_tenant;
+  by_tenant.group_by = {UsageDimension::kTenant};
+  StatusOr<std::vector<UsageRow>> rows = store_->QueryUsage(by_tenant);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_DOUBLE_EQ((*rows)[0].energy_cost, 0.00077);
+  EXPECT_DOUBLE_EQ((*rows)[0].energy_wh, 7.75);
+  EXPECT_DOUBLE_EQ((*rows)[0].energy_wh_unpriced, 1.25);  // only the old event's
+  EXPECT_DOUBLE_EQ((*rows)[1].energy_cost, 0.0001);
+  EXPECT_DOUBLE_EQ((*rows)[1].energy_wh_unpriced, 0);
 }
 
 TEST_P(StoreTest, UsageGroupsBySiteTierAndHour) {

@@ -30,6 +30,9 @@ Status ValidateUsageEvent(const UsageEvent& e) {
       e.carbon_g < 0) {
     return absl::InvalidArgumentError("usage event: energy and carbon must be finite and >= 0");
   }
+  if (e.energy_cost && !std::isfinite(*e.energy_cost)) {
+    return absl::InvalidArgumentError("usage event: energy cost must be finite");
+  }
   if (e.currency.size() != 3) {
     return absl::InvalidArgumentError("usage event: currency must be a three-letter code");
   }

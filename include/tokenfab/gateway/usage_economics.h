@@ -1,16 +1,18 @@
 // The economics of usage: what the ledger records per request (price charged, facility energy,
-// carbon) joined with what the fleet file knows per site (the price of a kWh by local hour, the
-// green share of the supply), so that a report can show, per group:
+// its energy cost, carbon) joined with what the fleet file knows per site (the price of a kWh by
+// local hour, the green share of the supply), so that a report can show, per group:
 //
-//   energy cost  = sum over events of energy_wh / 1000 * site price at the event's hour
+//   energy cost  = sum over events of their stored energy cost (the gateway's facility energy
+//                  times the site's price at the request's local hour, in the fleet currency)
 //   margin       = price charged - energy cost        (when both are in the same currency)
 //   green share  = sum of energy_wh * site green share / sum of energy_wh
 //
-// The ledger does not store an energy cost per event, so it is computed here from events grouped
-// by (site, UTC hour): the price of a bucket is the site's price at the start of that hour, in the
-// fleet currency (fleet::PriceAt). Events of a site the fleet no longer lists carry no energy cost
-// and count as not green; `unpriced_wh` says how much energy that was. Pure functions, plus one
-// that reads the store.
+// The stored energy cost is the single source where it exists. Events recorded before the ledger
+// stored one (UsageRow::energy_wh_unpriced) are priced here from events grouped by (site, UTC
+// hour): the price of a bucket is the site's price at the start of that hour, in the fleet
+// currency (fleet::PriceAt). Such events of a site the fleet no longer lists carry no energy
+// cost, and events of such a site count as not green; `unpriced_wh` says how much energy had no
+// cost. Pure functions, plus one that reads the store.
 #pragma once
 
 #include <span>
@@ -28,7 +30,7 @@ struct UsageEconomicsRow {
   ledger::UsageRow usage;  // keys, tokens, price charged (usage.currency), energy, carbon
   double energy_cost = 0;  // the report's energy currency
   double green_wh = 0;     // the part of usage.energy_wh drawn from renewables
-  double unpriced_wh = 0;  // energy at sites the fleet does not list
+  double unpriced_wh = 0;  // energy without a stored cost, at sites the fleet does not list
 
   double charged() const;      // usage.cost in currency units
   double green_share() const;  // green_wh / energy_wh; 0 without energy

@@ -30,6 +30,9 @@ struct UsageEvent {
   int32_t http_status = 200;
   double energy_wh = 0;           // watt-hours, from the site's hardware and PUE
   double carbon_g = 0;            // grams CO2e, from the site's carbon intensity
+  // What energy_wh cost, in the fleet's energy currency: the facility energy times the site's
+  // price of a kWh at the request's local hour. Absent on events recorded before it was stored.
+  std::optional<double> energy_cost;
   Micros cost = 0;                // price, micro-units of `currency`
   std::string currency = "USD";
   int64_t started_micros = 0;            // wall clock when the request arrived, µs since the epoch
@@ -70,6 +73,8 @@ struct UsageRow {
   Micros cost = 0;
   double energy_wh = 0;
   double carbon_g = 0;
+  double energy_cost = 0;         // sum of the events' stored energy_cost
+  double energy_wh_unpriced = 0;  // the part of energy_wh of events without a stored energy_cost
 
   bool operator==(const UsageRow&) const = default;
 };
