@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './headless_browser.mjs';
 import { check, tempDir } from './node_harness.mjs';
 import { sendTraffic, startOpsFleet } from './ops_fleet.mjs';
 
@@ -17,13 +17,6 @@ if (!tokenfab || !screenshot) {
   console.error('usage: node dashboard_browser_test.mjs TOKENFAB SCREENSHOT.png');
   process.exit(2);
 }
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser']
-    .find((p) => fs.existsSync(p));
-if (!chromiumPath) {
-  console.error('chromium is not installed (scripts/setup installs it)');
-  process.exit(1);
-}
-
 const dir = tempDir('tokenfab-dashboard-');
 const fleet = await startOpsFleet(tokenfab, dir, ['--ops-sample-ms', '250']);
 let browser;
@@ -31,8 +24,7 @@ try {
   const statuses = await sendTraffic(fleet.url, fleet.keys.acme, 24);
   assert.deepEqual([...new Set(statuses)], [200]);
 
-  browser = await chromium.launch({ executablePath: chromiumPath,
-                                    args: ['--no-sandbox', '--disable-gpu'] });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 1900 } });
   const consoleErrors = [];
   const foreign = [];

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './headless_browser.mjs';
 import { check, tempDir } from './node_harness.mjs';
 
 const [tokenfab, screenshot] = process.argv.slice(2);
@@ -18,13 +18,6 @@ if (!tokenfab || !screenshot) {
   console.error('usage: node sim_report_browser_test.mjs TOKENFAB SCREENSHOT.png');
   process.exit(2);
 }
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser']
-    .find((p) => fs.existsSync(p));
-if (!chromiumPath) {
-  console.error('chromium is not installed (scripts/setup installs it)');
-  process.exit(1);
-}
-
 const dir = tempDir('tokenfab-sim-report-');
 const report = path.join(dir, 'report.html');
 execFileSync(tokenfab, ['sim', '--fleet', 'examples/fleet-three-regions.toml',
@@ -34,8 +27,7 @@ execFileSync(tokenfab, ['sim', '--fleet', 'examples/fleet-three-regions.toml',
 const url = pathToFileURL(report).href;
 let browser;
 try {
-  browser = await chromium.launch({ executablePath: chromiumPath,
-                                    args: ['--no-sandbox', '--disable-gpu'] });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
   const consoleErrors = [];
   const foreign = [];
