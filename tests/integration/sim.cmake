@@ -13,5 +13,8 @@ add_dependencies(sim_fidelity_test tokenfab)
 if(TOKENFAB_HAVE_VOCABULARIES)
   add_dependencies(sim_fidelity_test vocabularies)
   add_test(NAME sim_fidelity_test COMMAND sim_fidelity_test)
-  set_tests_properties(sim_fidelity_test PROPERTIES LABELS integration TIMEOUT 180 COST 150)
+  # RUN_SERIAL: it compares wall-clock latencies of real processes, which other tests on a
+  # 2-core machine would inflate (TTFT p90 gap 21 % when run beside the forward-pass reference).
+  set_tests_properties(sim_fidelity_test PROPERTIES LABELS integration TIMEOUT 180 COST 150
+                                                     RUN_SERIAL TRUE)
 endif()
