@@ -44,3 +44,20 @@ if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES AND TOKENFAB_PROMETHEUS AND TO
 elseif(NODE_EXECUTABLE)
   message(STATUS "prometheus not found: the Grafana dashboard's query test is not run")
 endif()
+
+# deploy/kubernetes and deploy/systemd without a cluster or a running systemd: every overlay
+# built (kustomize_lite.mjs, compared with `kubectl kustomize` where installed) and checked
+# against the Kubernetes schemas of the npm package kubernetes-models and for unknown fields,
+# security, probes and references; the flags of every container and unit accepted by the built
+# binary; each overlay's fleet file started by the gateway; `systemd-analyze verify` and
+# `systemd-analyze security` on the units.
+find_program(TOKENFAB_SYSTEMD_ANALYZE systemd-analyze)
+if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES AND TOKENFAB_SYSTEMD_ANALYZE)
+  add_test(NAME deploy_manifests_test
+    COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/deploy_manifests_test.mjs
+            $<TARGET_FILE:tokenfab>
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(deploy_manifests_test PROPERTIES LABELS integration TIMEOUT 60)
+elseif(NODE_EXECUTABLE)
+  message(STATUS "systemd-analyze not found: the deployment manifests' test is not run")
+endif()
