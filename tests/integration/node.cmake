@@ -61,3 +61,14 @@ if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES AND TOKENFAB_SYSTEMD_ANALYZE)
 elseif(NODE_EXECUTABLE)
   message(STATUS "systemd-analyze not found: the deployment manifests' test is not run")
 endif()
+
+# The rolling upgrade of docs/deploy.md on a fleet file (no registry): three synthetic nodes
+# replaced one at a time by SIGTERM and a restart on the same address, under streaming load
+# through a gateway; every request must be served whole.
+if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES)
+  add_test(NAME rolling_upgrade_test
+    COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/rolling_upgrade_test.mjs
+            $<TARGET_FILE:tokenfab>
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(rolling_upgrade_test PROPERTIES LABELS integration TIMEOUT 120)
+endif()
