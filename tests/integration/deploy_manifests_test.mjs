@@ -263,6 +263,14 @@ await check('systemd-analyze verifies the units without a warning; their exposur
   assert.equal(verify.status, 0, verify.stderr);
   // verify reports unknown keys and values it cannot parse as warnings, with status 0.
   assert.equal(verify.stderr, '', 'no warning');
+  // MemoryDenyWriteExecute=yes refuses writable and executable mappings: the binary maps none
+  // (no W+E segment, a non-executable stack), and it generates no code at run time.
+  const headers = spawnSync('readelf', ['-lW', tokenfab], { encoding: 'utf8' });
+  assert.equal(headers.status, 0, headers.stderr);
+  const segments = [...headers.stdout.matchAll(/^\s+(LOAD|GNU_STACK)\s.*\s([RWE ]{3})\s+0x[0-9a-f]+$/gm)];
+  assert.ok(segments.some((s) => s[1] === 'GNU_STACK'), 'readelf lists the stack segment');
+  assert.deepEqual(segments.filter((s) => s[2].includes('W') && s[2].includes('E')).map((s) => s[0].trim()),
+                   [], 'no writable and executable segment');
   for (const unit of installed) {
     const security = spawnSync('systemd-analyze', ['security', '--offline=true', unit], { encoding: 'utf8' });
     const exposure = Number(security.stdout.match(/Overall exposure level for \S+: ([\d.]+)/)?.[1]);
