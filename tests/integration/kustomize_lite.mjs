@@ -77,6 +77,7 @@ function applyImages(objects, images) {
   for (const image of images) {
     for (const spec of objects.flatMap(podSpecs)) {
       for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+        if (!c.image) continue;
         const name = c.image.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
         if (name !== image.name) continue;
         const tag = image.newTag ?? (c.image.slice(name.length).replace(/^:/, '') || undefined);
