@@ -62,28 +62,31 @@ function flagValue(args, flag) {
 }
 const kDefaultShutdownGraceS = 30;  // `tokenfab node --help`: --shutdown-grace-s FLOAT=30
 
-const podTemplateOf = (o) => (['Deployment', 'StatefulSet'].includes(o.kind) ? o.spec.template : null);
+const podTemplateOf = (o) =>
+  (['Deployment', 'StatefulSet'].includes(o.kind) ? o.spec.template : null);
 const selects = (selector, labels) =>
-  Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v) && Object.keys(selector ?? {}).length;
+  Object.keys(selector ?? {}).length > 0 &&
+  Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 
-await check('kubectl kustomize, where installed, builds the objects kustomize_lite builds', async () => {
+await check('kubectl kustomize, where installed, builds what kustomize_lite builds', async () => {
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
   if (kubectl.error || kubectl.status !== 0) {
     console.log('# kubectl is not installed: the overlays are built by kustomize_lite alone');
     return;
   }
   for (const overlay of overlays) {
-    const out = spawnSync('kubectl', ['kustomize', path.join(overlaysDir, overlay)], { encoding: 'utf8' });
+    const out = spawnSync('kubectl', ['kustomize', path.join(overlaysDir, overlay)],
+                          { encoding: 'utf8' });
     assert.equal(out.status, 0, out.stderr);
     const dir = tempDir('tokenfab-kustomize-');
     fs.writeFileSync(path.join(dir, 'out.yaml'), out.stdout);
     const sorted = (objects) => [...objects].sort((a, b) => id(a).localeCompare(id(b)));
-    assert.deepEqual(sorted(built.get(overlay)), sorted(readYamlDocuments(path.join(dir, 'out.yaml'))),
-                     overlay);
+    const theirs = readYamlDocuments(path.join(dir, 'out.yaml'));
+    assert.deepEqual(sorted(built.get(overlay)), sorted(theirs), overlay);
   }
 });
 
-await check('every object passes the Kubernetes schemas and declares no unknown field', async () => {
+await check('every object passes the Kubernetes schemas and has no unknown field', async () => {
   for (const [overlay, objects] of built) {
     const kinds = new Set(objects.map((o) => o.kind));
     for (const kind of ['Namespace', 'StatefulSet', 'Deployment', 'Service', 'PodDisruptionBudget',
@@ -93,7 +96,7 @@ await check('every object passes the Kubernetes schemas and declares no unknown 
     for (const object of objects) {
       // Core objects (apiVersion v1) are in kubernetes-models/v1, the others in GROUP/VERSION.
       const models = await import(`kubernetes-models/${object.apiVersion}`);
-      assert.ok(models[object.kind], `${overlay}: ${id(object)}: no model for ${object.apiVersion}`);
+      assert.ok(models[object.kind], `${overlay}: ${id(object)}: no model`);
       try {
         new models[object.kind](object).validate();
       } catch (e) {
@@ -113,11 +116,13 @@ await check('pods: restricted security, probes on /health, requests, drain time'
                 `${where}: its selector selects its own pods`);
       const pod = template.spec;
       assert.equal(pod.securityContext?.runAsNonRoot, true, `${where}: runAsNonRoot`);
-      assert.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${where}: seccomp`);
+      assert.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault',
+                   `${where}: seccomp`);
       assert.equal(pod.automountServiceAccountToken, false, `${where}: no API token`);
       for (const c of pod.containers) {
         const at = `${where}: container ${c.name}`;
-        assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${at}: privilege escalation`);
+        assert.equal(c.securityContext?.allowPrivilegeEscalation, false,
+                     `${at}: privilege escalation`);
         assert.equal(c.securityContext?.readOnlyRootFilesystem, true, `${at}: read-only root`);
         assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${at}: capabilities`);
         assert.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory, `${at}: requests`);
@@ -125,10 +130,12 @@ await check('pods: restricted security, probes on /health, requests, drain time'
         const ports = new Set((c.ports ?? []).map((p) => p.name));
         for (const probe of ['readinessProbe', 'livenessProbe']) {
           assert.equal(c[probe]?.httpGet?.path, '/health', `${at}: ${probe} on /health`);
-          assert.ok(ports.has(c[probe].httpGet.port), `${at}: ${probe} port ${c[probe].httpGet.port}`);
+          const port = c[probe].httpGet.port;
+          assert.ok(ports.has(port), `${at}: ${probe} port ${port}`);
         }
         const [command, ...args] = c.args;
-        assert.deepEqual(unacceptedFlags(command, args), [], `${at}: flags tokenfab ${command} lacks`);
+        assert.deepEqual(unacceptedFlags(command, args), [],
+                         `${at}: flags tokenfab ${command} lacks`);
         const env = new Set((c.env ?? []).map((e) => e.name));
         for (const m of c.args.join(' ').matchAll(/\$\((\w+)\)/g)) {
           assert.ok(env.has(m[1]), `${at}: $(${m[1]}) in args is not in env`);
@@ -144,7 +151,7 @@ await check('pods: restricted security, probes on /health, requests, drain time'
   }
 });
 
-await check('references: Services, budgets, ConfigMaps and the headless Service resolve', async () => {
+await check('references: Services, budgets, ConfigMaps, the headless Service', async () => {
   for (const [overlay, objects] of built) {
     const workloads = objects.filter(podTemplateOf);
     const labelsOf = (w) => podTemplateOf(w).metadata.labels;
@@ -162,12 +169,14 @@ await check('references: Services, budgets, ConfigMaps and the headless Service 
         }
       }
       if (o.kind === 'PodDisruptionBudget') {
-        assert.equal(workloads.filter((w) => selects(o.spec.selector.matchLabels, labelsOf(w))).length, 1,
-                     `${where} covers exactly one workload`);
+        const covered = workloads.filter((w) => selects(o.spec.selector.matchLabels, labelsOf(w)));
+        assert.equal(covered.length, 1, `${where} covers exactly one workload`);
       }
       if (o.kind === 'StatefulSet') {
-        const service = objects.find((s) => s.kind === 'Service' && s.metadata.name === o.spec.serviceName);
-        assert.equal(service?.spec.clusterIP, 'None', `${where}: serviceName names a headless Service`);
+        const service = objects.find((s) => s.kind === 'Service' &&
+                                            s.metadata.name === o.spec.serviceName);
+        assert.equal(service?.spec.clusterIP, 'None',
+                     `${where}: serviceName is a headless Service`);
       }
     }
     const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap')
@@ -175,11 +184,16 @@ await check('references: Services, budgets, ConfigMaps and the headless Service 
     for (const w of workloads) {
       const pod = podTemplateOf(w).spec;
       for (const v of pod.volumes ?? []) {
-        if (v.configMap) assert.ok(configMaps.has(v.configMap.name), `${overlay}: ${v.configMap.name}`);
+        if (v.configMap) {
+          assert.ok(configMaps.has(v.configMap.name), `${overlay}: ${v.configMap.name}`);
+        }
       }
       for (const e of pod.containers.flatMap((c) => c.env ?? [])) {
         const ref = e.valueFrom?.configMapKeyRef;
-        if (ref) assert.ok(configMaps.get(ref.name)?.[ref.key] !== undefined, `${overlay}: ${ref.name}/${ref.key}`);
+        if (ref) {
+          assert.ok(configMaps.get(ref.name)?.[ref.key] !== undefined,
+                    `${overlay}: ${ref.name}/${ref.key}`);
+        }
       }
     }
   }
@@ -188,7 +202,8 @@ await check('references: Services, budgets, ConfigMaps and the headless Service 
 await check("each overlay's fleet file starts the built gateway", async () => {
   const dir = tempDir('tokenfab-deploy-');
   for (const [overlay, objects] of built) {
-    const fleet = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'tokenfab-fleet');
+    const fleet = objects.find((o) => o.kind === 'ConfigMap' &&
+                                      o.metadata.name === 'tokenfab-fleet');
     const file = path.join(dir, `${overlay}.toml`);
     fs.writeFileSync(file, fleet.data['fleet.toml']);
     const gateway = spawn(tokenfab, ['gateway', '--fleet', file, '--listen', '127.0.0.1:0',
@@ -223,7 +238,7 @@ function envFile(file) {
   return vars;
 }
 
-await check("the units' flags are ones tokenfab accepts, and stopping outlasts the drain", async () => {
+await check("the units' flags are tokenfab's, and stopping outlasts the drain", async () => {
   assert.deepEqual(units, ['tokenfab-gateway.service', 'tokenfab-node@.service']);
   for (const unit of units) {
     const text = fs.readFileSync(path.join(unitsDir, unit), 'utf8');
@@ -236,7 +251,8 @@ await check("the units' flags are ones tokenfab accepts, and stopping outlasts t
       assert.ok(m[1] in env, `${unit}: ${m[1]} is not in ${command}.env.example`);
       args.push(...env[m[1]].split(/\s+/).filter(Boolean));
     }
-    assert.deepEqual(unacceptedFlags(command, args), [], `${unit}: flags tokenfab ${command} lacks`);
+    assert.deepEqual(unacceptedFlags(command, args), [],
+                     `${unit}: flags tokenfab ${command} lacks`);
     const stopS = Number(text.match(/^TimeoutStopSec=(\d+)$/m)?.[1]);
     if (command === 'node') {
       const grace = Number(flagValue(args, '--shutdown-grace-s') ?? kDefaultShutdownGraceS);
@@ -246,7 +262,7 @@ await check("the units' flags are ones tokenfab accepts, and stopping outlasts t
   }
 });
 
-await check('systemd-analyze verifies the units without a warning; their exposure is low', async () => {
+await check('systemd-analyze verifies the units without a warning; exposure is low', async () => {
   // The units as installed, with ExecStart on the built binary (verify checks that it exists)
   // and the node's template as one instance of it.
   const dir = tempDir('tokenfab-units-');
@@ -258,7 +274,8 @@ await check('systemd-analyze verifies the units without a warning; their exposur
     fs.writeFileSync(path.join(dir, name), text);
     installed.push(path.join(dir, name));
   }
-  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', ...installed], { encoding: 'utf8' });
+  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', ...installed],
+                           { encoding: 'utf8' });
   assert.equal(verify.error, undefined, 'systemd-analyze runs');
   assert.equal(verify.status, 0, verify.stderr);
   // verify reports unknown keys and values it cannot parse as warnings, with status 0.
@@ -267,13 +284,16 @@ await check('systemd-analyze verifies the units without a warning; their exposur
   // (no W+E segment, a non-executable stack), and it generates no code at run time.
   const headers = spawnSync('readelf', ['-lW', tokenfab], { encoding: 'utf8' });
   assert.equal(headers.status, 0, headers.stderr);
-  const segments = [...headers.stdout.matchAll(/^\s+(LOAD|GNU_STACK)\s.*\s([RWE ]{3})\s+0x[0-9a-f]+$/gm)];
+  const segments =
+    [...headers.stdout.matchAll(/^\s+(LOAD|GNU_STACK)\s.*\s([RWE ]{3})\s+0x[0-9a-f]+$/gm)];
   assert.ok(segments.some((s) => s[1] === 'GNU_STACK'), 'readelf lists the stack segment');
-  assert.deepEqual(segments.filter((s) => s[2].includes('W') && s[2].includes('E')).map((s) => s[0].trim()),
-                   [], 'no writable and executable segment');
+  const writableCode = segments.filter((s) => s[2].includes('W') && s[2].includes('E'));
+  assert.deepEqual(writableCode.map((s) => s[0].trim()), [], 'no writable and executable segment');
   for (const unit of installed) {
-    const security = spawnSync('systemd-analyze', ['security', '--offline=true', unit], { encoding: 'utf8' });
+    const security = spawnSync('systemd-analyze', ['security', '--offline=true', unit],
+                               { encoding: 'utf8' });
     const exposure = Number(security.stdout.match(/Overall exposure level for \S+: ([\d.]+)/)?.[1]);
-    assert.ok(exposure <= 2.0, `${path.basename(unit)}: exposure ${exposure} (at most 2.0)\n${security.stdout}`);
+    assert.ok(exposure <= 2.0,
+              `${path.basename(unit)}: exposure ${exposure} (at most 2.0)\n${security.stdout}`);
   }
 });

@@ -92,7 +92,7 @@ export function kustomizeBuild(dir) {
   const file = path.join(dir, 'kustomization.yaml');
   const k = readYamlDocuments(file)[0];
   for (const key of Object.keys(k)) {
-    if (!kKnownFields.has(key)) throw new Error(`${file}: ${key} is not resolved by kustomize_lite`);
+    if (!kKnownFields.has(key)) throw new Error(`${file}: ${key}: not resolved by kustomize_lite`);
   }
   let objects = [];
   for (const resource of k.resources ?? []) {
@@ -107,8 +107,8 @@ export function kustomizeBuild(dir) {
     const at = objects.findIndex((o) => o.kind === 'ConfigMap' && o.metadata.name === spec.name);
     const behavior = spec.behavior ?? 'create';
     if ((behavior === 'create') !== (at < 0)) {
-      throw new Error(`${file}: configMapGenerator ${spec.name}: behavior ${behavior} ` +
-                      `${at < 0 ? 'needs a ConfigMap of that name from resources' : 'but it exists'}`);
+      const why = at < 0 ? 'needs a ConfigMap of that name from resources' : 'but it exists';
+      throw new Error(`${file}: configMapGenerator ${spec.name}: behavior ${behavior} ${why}`);
     }
     if (behavior === 'merge') {
       objects[at].data = { ...objects[at].data, ...made.data };
@@ -122,13 +122,16 @@ export function kustomizeBuild(dir) {
     if (!patch.path || patch.target) throw new Error(`${file}: only patches by path are resolved`);
     for (const p of readYamlDocuments(path.join(dir, patch.path))) {
       const at = objects.findIndex((o) => o.kind === p.kind && o.metadata.name === p.metadata.name);
-      if (at < 0) throw new Error(`${file}: patch ${patch.path} matches no ${p.kind} ${p.metadata.name}`);
+      if (at < 0) {
+        throw new Error(`${file}: patch ${patch.path} matches no ${p.kind} ${p.metadata.name}`);
+      }
       objects[at] = strategicMerge(objects[at], p);
     }
   }
   applyImages(objects, k.images ?? []);
   for (const r of k.replicas ?? []) {
-    const matched = objects.filter((o) => o.metadata.name === r.name && o.spec?.replicas !== undefined);
+    const matched =
+      objects.filter((o) => o.metadata.name === r.name && o.spec?.replicas !== undefined);
     if (!matched.length) throw new Error(`${file}: replicas: no workload named ${r.name}`);
     for (const o of matched) o.spec.replicas = r.count;
   }

@@ -28,7 +28,8 @@ function startListening(args) {
   const proc = spawn(tokenfab, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d.toString(); });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited =
+    new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
   const lines = readline.createInterface({ input: proc.stdout });
   return new Promise((resolve, reject) => {
     lines.on('line', (line) => {
@@ -41,8 +42,9 @@ function startListening(args) {
 
 function startNode(port) {
   return startListening(['node', '--engine', 'synthetic', '--vocab', 'llama3',
-                         '--served-model-name', 'demo', '--host', '127.0.0.1', '--port', String(port),
-                         '--io-threads', '1', '--synthetic-ttft-ms', '20', '--synthetic-tpot-ms', '10',
+                         '--served-model-name', 'demo', '--host', '127.0.0.1',
+                         '--port', String(port), '--io-threads', '1',
+                         '--synthetic-ttft-ms', '20', '--synthetic-tpot-ms', '10',
                          '--shutdown-grace-s', String(kShutdownGraceS)]);
 }
 
@@ -112,9 +114,11 @@ await check('every node replaced in turn under load; every request served whole'
       await waitFor(async () => (await upstreams())[i].in_flight > 0, `streams on node-${i}`);
       nodes[i].stop();
       const { code, signal } = await nodes[i].exited;
-      assert.deepEqual({ code, signal }, { code: 0, signal: null }, `node-${i} exits after its drain`);
+      assert.deepEqual({ code, signal }, { code: 0, signal: null },
+                       `node-${i} exits after its drain`);
       nodes[i] = await startNode(ports[i]);  // 4: the new version on the same address
-      await waitFor(async () => (await upstreams())[i].healthy, `the gateway to see node-${i} again`);
+      await waitFor(async () => (await upstreams())[i].healthy,
+                    `the gateway to see node-${i} again`);
       // 6: the new node serves before the next one drains.
       await waitFor(async () => (await (await fetch(`${nodes[i].url}/metrics`)).text())
         .split('\n').some((l) => /^tokenfab:e2e_request_latency_seconds_count\S* [1-9]/.test(l)),
@@ -125,7 +129,8 @@ await check('every node replaced in turn under load; every request served whole'
     sending = false;
     await Promise.all(clients);
     const failed = outcomes.filter((o) => o !== 'ok');
-    console.log(`# ${outcomes.length} requests, ${failed.length} failed${failed.length ? `; first: ${failed[0]}` : ''}`);
+    const first = failed.length ? `; first: ${failed[0]}` : '';
+    console.log(`# ${outcomes.length} requests, ${failed.length} failed${first}`);
   }
   const failed = outcomes.filter((o) => o !== 'ok');
   assert.deepEqual(failed, [], `${failed.length} of ${outcomes.length} requests failed`);
