@@ -44,3 +44,31 @@ if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES AND TOKENFAB_PROMETHEUS AND TO
 elseif(NODE_EXECUTABLE)
   message(STATUS "prometheus not found: the Grafana dashboard's query test is not run")
 endif()
+
+# deploy/kubernetes and deploy/systemd without a cluster or a running systemd: every overlay
+# built (kustomize_lite.mjs, compared with `kubectl kustomize` where installed) and checked
+# against the Kubernetes schemas of the npm package kubernetes-models and for unknown fields,
+# security, probes and references; the flags of every container and unit accepted by the built
+# binary; each overlay's fleet file started by the gateway; `systemd-analyze verify` and
+# `systemd-analyze security` on the units.
+find_program(TOKENFAB_SYSTEMD_ANALYZE systemd-analyze)
+if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES AND TOKENFAB_SYSTEMD_ANALYZE)
+  add_test(NAME deploy_manifests_test
+    COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/deploy_manifests_test.mjs
+            $<TARGET_FILE:tokenfab>
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(deploy_manifests_test PROPERTIES LABELS integration TIMEOUT 60)
+elseif(NODE_EXECUTABLE)
+  message(STATUS "systemd-analyze not found: the deployment manifests' test is not run")
+endif()
+
+# The rolling upgrade of docs/deploy.md on a fleet file (no registry): three synthetic nodes
+# replaced one at a time by SIGTERM and a restart on the same address, under streaming load
+# through a gateway; every request must be served whole.
+if(NODE_EXECUTABLE AND TOKENFAB_HAVE_VOCABULARIES)
+  add_test(NAME rolling_upgrade_test
+    COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/rolling_upgrade_test.mjs
+            $<TARGET_FILE:tokenfab>
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(rolling_upgrade_test PROPERTIES LABELS integration TIMEOUT 120)
+endif()
