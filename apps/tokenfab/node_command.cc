@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "node_registry.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/node/model_host.h"
@@ -40,6 +41,7 @@ struct NodeFlags {
   double write_timeout_s = 30;
   double shutdown_grace_s = 30;
   bool no_prefix_caching = false;
+  NodeRegistryFlags registry;
 };
 
 // "1073741824", "512M", "1G", "1.5GiB" -> bytes (binary multiples).
@@ -93,6 +95,10 @@ int RunNode(NodeFlags& flags) {
                (!kind.ok() ? kind.status() : kv_memory.status()).message());
     return kExitUsage;
   }
+  if (Status s = CheckNodeRegistryFlags(flags.registry); !s.ok()) {
+    fmt::print(stderr, "tokenfab node: {}\n", s.message());
+    return kExitUsage;
+  }
   flags.host.engine = *kind;
   flags.host.kv_memory_bytes = *kv_memory;
   flags.host.prefix_caching = !flags.no_prefix_caching;
@@ -119,21 +125,44 @@ int RunNode(NodeFlags& flags) {
 
   std::atomic<bool> done{false};
   std::atomic<int> signal{0};
-  std::thread waiter([&] { signal = WaitForSignal(signals, done); done = true; });
+  std::thread waiter([&] {
+    signal = WaitForSignal(signals, done);
+    done = true;
+  });
 
-  StatusOr<std::unique_ptr<node::ModelHost>> host = node::ModelHost::Load(
-      flags.host, (*server)->clock(), &(*server)->metrics_registry());
+  StatusOr<std::unique_ptr<node::ModelHost>> host =
+      node::ModelHost::Load(flags.host, (*server)->clock(), &(*server)->metrics_registry());
   int exit_code = kExitOk;
+  std::unique_ptr<registry::NodeRegistration> registration;
   if (!host.ok()) {
     fmt::print(stderr, "tokenfab node: {}\n", host.status().message());
     exit_code = kExitFailure;
     done = true;
   } else {
+    const node::ModelHost& served = **host;
     (*server)->Serve(*std::move(host));
+    // Ready to serve: join the fleet.
+    auto registered = RegisterNode(flags.registry, served, (*server)->address());
+    if (registered.ok()) {
+      registration = *std::move(registered);
+    } else {
+      fmt::print(stderr, "tokenfab node: {}\n", registered.status().message());
+      exit_code = kExitFailure;
+      done = true;
+    }
   }
   waiter.join();
   if (signal != 0) TF_LOG_INFO("signal {}: stopping", signal.load());
+  if (registration) {
+    // Out of routing first (gateways send nothing new), then the streams finish, then the
+    // lease goes.
+    if (Status s = registration->Withdraw(); !s.ok()) {
+      TF_LOG_WARN("registry: withdrawing failed: {}", s.message());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(flags.registry.withdraw_ms));
+  }
   (*server)->Stop(Millis(flags.shutdown_grace_s));
+  if (registration) registration->Stop();
   return exit_code;
 }
 
@@ -211,7 +240,8 @@ void AddEngineFlags(CLI::App& cmd, NodeFlags& f) {
 
 void AddSyntheticFlags(CLI::App& cmd, NodeFlags& f) {
   node::ModelHostOptions& h = f.host;
-  cmd.add_option("--vocab", h.vocab, "Synthetic engine without --model: llama3, llama2, qwen3, gpt2");
+  cmd.add_option("--vocab", h.vocab,
+                 "Synthetic engine without --model: llama3, llama2, qwen3, gpt2");
   cmd.add_option("--synthetic-ttft-ms", h.synthetic_ttft_ms,
                  "Synthetic: time to first token of a lone request")
       ->capture_default_str();
@@ -238,9 +268,11 @@ Command AddNodeCommand(CLI::App& app) {
   AddServerFlags(*cmd, *flags);
   AddEngineFlags(*cmd, *flags);
   AddSyntheticFlags(*cmd, *flags);
+  AddNodeRegistryFlags(*cmd, flags->registry);
   return Command{cmd, [cmd, flags] {
                    if (flags->engine == "real" && flags->host.model_path.empty()) {
-                     fmt::print(stderr, "tokenfab node: give --model FILE (or --engine synthetic)\n{}",
+                     fmt::print(stderr,
+                                "tokenfab node: give --model FILE (or --engine synthetic)\n{}",
                                 cmd->help());
                      return kExitUsage;
                    }
