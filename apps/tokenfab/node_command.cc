@@ -86,6 +86,32 @@ std::chrono::milliseconds Millis(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
 }
 
+// Loads the model, serves it, and (with --registry) joins the fleet: ready to serve.
+Status LoadAndServe(const NodeFlags& flags, node::NodeServer& server,
+                    std::unique_ptr<registry::NodeRegistration>& registration) {
+  TF_ASSIGN_OR_RETURN(
+      std::unique_ptr<node::ModelHost> host,
+      node::ModelHost::Load(flags.host, server.clock(), &server.metrics_registry()));
+  const node::ModelHost& served = *host;
+  server.Serve(std::move(host));
+  TF_ASSIGN_OR_RETURN(registration, RegisterNode(flags.registry, served, server.address()));
+  return absl::OkStatus();
+}
+
+// Graceful stop: out of routing first (gateways send nothing new), then the streams finish,
+// then the registry lease goes.
+void StopNode(node::NodeServer& server, registry::NodeRegistration* registration,
+              const NodeFlags& flags) {
+  if (registration != nullptr) {
+    if (Status s = registration->Withdraw(); !s.ok()) {
+      TF_LOG_WARN("registry: withdrawing failed: {}", s.message());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(flags.registry.withdraw_ms));
+  }
+  server.Stop(Millis(flags.shutdown_grace_s));
+  if (registration != nullptr) registration->Stop();
+}
+
 int RunNode(NodeFlags& flags) {
   StatusOr<node::EngineKind> kind = node::ParseEngineKind(flags.engine);
   StatusOr<int64_t> kv_memory =
@@ -130,39 +156,16 @@ int RunNode(NodeFlags& flags) {
     done = true;
   });
 
-  StatusOr<std::unique_ptr<node::ModelHost>> host =
-      node::ModelHost::Load(flags.host, (*server)->clock(), &(*server)->metrics_registry());
-  int exit_code = kExitOk;
   std::unique_ptr<registry::NodeRegistration> registration;
-  if (!host.ok()) {
-    fmt::print(stderr, "tokenfab node: {}\n", host.status().message());
-    exit_code = kExitFailure;
+  const Status served = LoadAndServe(flags, **server, registration);
+  if (!served.ok()) {
+    fmt::print(stderr, "tokenfab node: {}\n", served.message());
     done = true;
-  } else {
-    const node::ModelHost& served = **host;
-    (*server)->Serve(*std::move(host));
-    // Ready to serve: join the fleet.
-    auto registered = RegisterNode(flags.registry, served, (*server)->address());
-    if (registered.ok()) {
-      registration = *std::move(registered);
-    } else {
-      fmt::print(stderr, "tokenfab node: {}\n", registered.status().message());
-      exit_code = kExitFailure;
-      done = true;
-    }
   }
+  const int exit_code = served.ok() ? kExitOk : kExitFailure;
   waiter.join();
   if (signal != 0) TF_LOG_INFO("signal {}: stopping", signal.load());
-  if (registration) {
-    // Out of routing first (gateways send nothing new), then the streams finish, then the
-    // lease goes.
-    if (Status s = registration->Withdraw(); !s.ok()) {
-      TF_LOG_WARN("registry: withdrawing failed: {}", s.message());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(flags.registry.withdraw_ms));
-  }
-  (*server)->Stop(Millis(flags.shutdown_grace_s));
-  if (registration) registration->Stop();
+  StopNode(**server, registration.get(), flags);
   return exit_code;
 }
 
