@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "node_registry.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/node/model_host.h"
@@ -40,6 +41,7 @@ struct NodeFlags {
   double write_timeout_s = 30;
   double shutdown_grace_s = 30;
   bool no_prefix_caching = false;
+  NodeRegistryFlags registry;
 };
 
 // "1073741824", "512M", "1G", "1.5GiB" -> bytes (binary multiples).
@@ -84,6 +86,32 @@ std::chrono::milliseconds Millis(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
 }
 
+// Loads the model, serves it, and (with --registry) joins the fleet: ready to serve.
+Status LoadAndServe(const NodeFlags& flags, node::NodeServer& server,
+                    std::unique_ptr<registry::NodeRegistration>& registration) {
+  TF_ASSIGN_OR_RETURN(
+      std::unique_ptr<node::ModelHost> host,
+      node::ModelHost::Load(flags.host, server.clock(), &server.metrics_registry()));
+  const node::ModelHost& served = *host;
+  server.Serve(std::move(host));
+  TF_ASSIGN_OR_RETURN(registration, RegisterNode(flags.registry, served, server.address()));
+  return absl::OkStatus();
+}
+
+// Graceful stop: out of routing first (gateways send nothing new), then the streams finish,
+// then the registry lease goes.
+void StopNode(node::NodeServer& server, registry::NodeRegistration* registration,
+              const NodeFlags& flags) {
+  if (registration != nullptr) {
+    if (Status s = registration->Withdraw(); !s.ok()) {
+      TF_LOG_WARN("registry: withdrawing failed: {}", s.message());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(flags.registry.withdraw_ms));
+  }
+  server.Stop(Millis(flags.shutdown_grace_s));
+  if (registration != nullptr) registration->Stop();
+}
+
 int RunNode(NodeFlags& flags) {
   StatusOr<node::EngineKind> kind = node::ParseEngineKind(flags.engine);
   StatusOr<int64_t> kv_memory =
@@ -91,6 +119,10 @@ int RunNode(NodeFlags& flags) {
   if (!kind.ok() || !kv_memory.ok()) {
     fmt::print(stderr, "tokenfab node: {}\n",
                (!kind.ok() ? kind.status() : kv_memory.status()).message());
+    return kExitUsage;
+  }
+  if (Status s = CheckNodeRegistryFlags(flags.registry); !s.ok()) {
+    fmt::print(stderr, "tokenfab node: {}\n", s.message());
     return kExitUsage;
   }
   flags.host.engine = *kind;
@@ -119,21 +151,21 @@ int RunNode(NodeFlags& flags) {
 
   std::atomic<bool> done{false};
   std::atomic<int> signal{0};
-  std::thread waiter([&] { signal = WaitForSignal(signals, done); done = true; });
-
-  StatusOr<std::unique_ptr<node::ModelHost>> host = node::ModelHost::Load(
-      flags.host, (*server)->clock(), &(*server)->metrics_registry());
-  int exit_code = kExitOk;
-  if (!host.ok()) {
-    fmt::print(stderr, "tokenfab node: {}\n", host.status().message());
-    exit_code = kExitFailure;
+  std::thread waiter([&] {
+    signal = WaitForSignal(signals, done);
     done = true;
-  } else {
-    (*server)->Serve(*std::move(host));
+  });
+
+  std::unique_ptr<registry::NodeRegistration> registration;
+  const Status served = LoadAndServe(flags, **server, registration);
+  if (!served.ok()) {
+    fmt::print(stderr, "tokenfab node: {}\n", served.message());
+    done = true;
   }
+  const int exit_code = served.ok() ? kExitOk : kExitFailure;
   waiter.join();
   if (signal != 0) TF_LOG_INFO("signal {}: stopping", signal.load());
-  (*server)->Stop(Millis(flags.shutdown_grace_s));
+  StopNode(**server, registration.get(), flags);
   return exit_code;
 }
 
@@ -211,7 +243,8 @@ void AddEngineFlags(CLI::App& cmd, NodeFlags& f) {
 
 void AddSyntheticFlags(CLI::App& cmd, NodeFlags& f) {
   node::ModelHostOptions& h = f.host;
-  cmd.add_option("--vocab", h.vocab, "Synthetic engine without --model: llama3, llama2, qwen3, gpt2");
+  cmd.add_option("--vocab", h.vocab,
+                 "Synthetic engine without --model: llama3, llama2, qwen3, gpt2");
   cmd.add_option("--synthetic-ttft-ms", h.synthetic_ttft_ms,
                  "Synthetic: time to first token of a lone request")
       ->capture_default_str();
@@ -238,9 +271,11 @@ Command AddNodeCommand(CLI::App& app) {
   AddServerFlags(*cmd, *flags);
   AddEngineFlags(*cmd, *flags);
   AddSyntheticFlags(*cmd, *flags);
+  AddNodeRegistryFlags(*cmd, flags->registry);
   return Command{cmd, [cmd, flags] {
                    if (flags->engine == "real" && flags->host.model_path.empty()) {
-                     fmt::print(stderr, "tokenfab node: give --model FILE (or --engine synthetic)\n{}",
+                     fmt::print(stderr,
+                                "tokenfab node: give --model FILE (or --engine synthetic)\n{}",
                                 cmd->help());
                      return kExitUsage;
                    }

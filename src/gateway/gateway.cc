@@ -306,6 +306,8 @@ std::shared_ptr<const fleet::FleetSnapshot> Gateway::Snapshot() const {
   return impl_->fleet->Snapshot(*impl_->fleet->generation());
 }
 
+base::MetricsRegistry& Gateway::metrics_registry() { return impl_->registry; }
+
 GatewayStats Gateway::stats() const {
   const GatewayCounters& c = impl_->context->counters;
   GatewayStats s;

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "tokenfab/base/clock.h"
+#include "tokenfab/base/metrics.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/fleet/fleet_config.h"
 #include "tokenfab/fleet/fleet_snapshot.h"
@@ -151,6 +152,9 @@ class Gateway {
   // The fleet as routing sees it now.
   std::shared_ptr<const fleet::FleetSnapshot> Snapshot() const;
   GatewayStats stats() const;
+  // The registry behind /metrics: what runs beside the gateway (e.g. the membership registry's
+  // watcher) adds its own gauges here. Thread-safe.
+  base::MetricsRegistry& metrics_registry();
 
   // Stops accepting, lets requests in flight finish for up to `grace`, then cancels the rest,
   // commits every queued usage event and stops. Idempotent.

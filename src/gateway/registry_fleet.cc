@@ -1,0 +1,82 @@
+#include "tokenfab/gateway/registry_fleet.h"
+
+#include <fmt/format.h>
+
+#include "tokenfab/base/logging.h"
+
+namespace tokenfab::gateway {
+
+StatusOr<std::unique_ptr<RegistryFleet>> RegistryFleet::Start(Gateway& gateway,
+                                                              fleet::FleetSpec fixed,
+                                                              const registry::RegistryUrl& url) {
+  std::unique_ptr<RegistryFleet> f(new RegistryFleet(gateway, std::move(fixed)));
+  TF_ASSIGN_OR_RETURN(f->watcher_, registry::MembershipWatcher::Start(
+                                       url, [p = f.get()](const registry::MemberView& view,
+                                                          bool up) { p->OnView(view, up); }));
+  TF_LOG_INFO("registry: watching etcd {} under {}", url.endpoint.HostPort(), url.prefix);
+  return f;
+}
+
+RegistryFleet::RegistryFleet(Gateway& gateway, fleet::FleetSpec fixed)
+    : gateway_(gateway),
+      up_(gateway.metrics_registry().GetGauge(
+          "tokenfab_gateway_registry_up",
+          "1 while the membership registry answers; 0: serving on the last view")),
+      members_(gateway.metrics_registry().GetGauge("tokenfab_gateway_registry_members",
+                                                   "Node records in the gateway's registry view")),
+      joined_gauge_(gateway.metrics_registry().GetGauge(
+          "tokenfab_gateway_registry_joined",
+          "Registered nodes routed to (the view less draining and skipped records)")),
+      fixed_(std::move(fixed)) {}
+
+RegistryFleet::~RegistryFleet() { Stop(); }
+
+void RegistryFleet::Stop() {
+  if (watcher_) watcher_->Stop();
+}
+
+void RegistryFleet::OnView(const registry::MemberView& view, bool up) {
+  up_.Set(up ? 1 : 0);
+  if (!up) return;  // keep serving on the last view
+  absl::MutexLock lock(&mu_);
+  const registry::MemberDiff diff = registry::DiffMembers(view_, view);
+  view_ = view;
+  members_.Set(static_cast<double>(view_.size()));
+  if (!diff.empty()) TF_LOG_INFO("registry: members {}", diff.ToString());
+  if (Status s = ApplyLocked(false); !s.ok()) {
+    TF_LOG_ERROR("registry: membership change refused, keeping the running fleet: {}", s.message());
+  }
+}
+
+Status RegistryFleet::SetStatic(fleet::FleetSpec fixed) {
+  absl::MutexLock lock(&mu_);
+  fixed_ = std::move(fixed);
+  return ApplyLocked(true);
+}
+
+Status RegistryFleet::ApplyLocked(bool force) {
+  registry::MergedFleet merged = registry::MergeMembers(fixed_, view_);
+  if (merged.skipped != skipped_) {
+    for (const std::string& why : merged.skipped) TF_LOG_WARN("registry: skipped {}", why);
+    skipped_ = merged.skipped;
+  }
+  std::vector<fleet::Upstream> members(
+      merged.spec.upstreams.begin() + static_cast<std::ptrdiff_t>(fixed_.upstreams.size()),
+      merged.spec.upstreams.end());
+  if (!force && members == running_members_) return absl::OkStatus();
+  TF_ASSIGN_OR_RETURN(fleet::FleetConfig config,
+                      fleet::FleetConfig::Create(std::move(merged.spec)));
+  TF_RETURN_IF_ERROR(
+      gateway_.Reload(std::make_shared<const fleet::FleetConfig>(std::move(config))));
+  running_members_ = std::move(members);
+  joined_ = std::move(merged.joined);
+  joined_gauge_.Set(static_cast<double>(joined_.size()));
+  return absl::OkStatus();
+}
+
+std::vector<std::string> RegistryFleet::joined() const {
+  absl::MutexLock lock(&mu_);
+  return joined_;
+}
+
+}  // namespace tokenfab::gateway
