@@ -8,8 +8,7 @@
 //   workloads select real pods; ConfigMaps referred to exist with the keys asked for; every
 //   $(VAR) in args is defined), a grace period longer than the node's drain;
 // - every flag in the containers' args and in the units' environment files is one the built
-//   `tokenfab` accepts (`tokenfab node --help`, `tokenfab gateway --help`), but for the flags of
-//   the fleet registry listed below;
+//   `tokenfab` accepts (`tokenfab node --help`, `tokenfab gateway --help`);
 // - each overlay's fleet file, taken from its generated ConfigMap, starts the built gateway;
 // - `systemd-analyze verify` accepts the units without a warning, and `systemd-analyze security`
 //   rates their exposure low.
@@ -29,11 +28,6 @@ if (!tokenfab) {
   process.exit(2);
 }
 
-// Flags that come with the fleet registry (`--registry`, with `--site` and `--name` on nodes).
-// The manifests use them already; until the built binary lists them in --help they are allowed
-// here, and once it does, this list is not needed (a flag the binary lists is always allowed).
-const kRegistryFlags = { node: ['--registry', '--site', '--name'], gateway: ['--registry'] };
-
 const overlaysDir = 'deploy/kubernetes/overlays';
 const overlays = fs.readdirSync(overlaysDir).sort();
 const built = new Map(overlays.map((o) => [o, kustomizeBuild(path.join(overlaysDir, o))]));
@@ -52,7 +46,7 @@ assert.ok(accepted.node.has('--shutdown-grace-s') && accepted.gateway.has('--fle
 function unacceptedFlags(command, args) {
   assert.ok(command in accepted, `tokenfab ${command}: not a deployed command`);
   return args.filter((a) => a.startsWith('-')).map((a) => a.split('=')[0])
-    .filter((f) => !accepted[command].has(f) && !kRegistryFlags[command].includes(f));
+    .filter((f) => !accepted[command].has(f));
 }
 
 function flagValue(args, flag) {
