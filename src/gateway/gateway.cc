@@ -49,6 +49,9 @@ struct Gateway::Impl {
   // The batch runner, when files_dir is set and the store keeps batches (needs the bound port).
   void StartBatches();
   void ScheduleOpsSample();
+  // The main listener, and the operations listener when ops_host is set (the operations routes
+  // then leave the main one).
+  Status StartListeners(net::HttpServerOptions server_options);
   // Builds every service the requests share (threads, clients, ledger objects, live state).
   void StartServices(std::shared_ptr<const fleet::FleetConfig> fleet_config,
                      std::shared_ptr<const ModelVocabularies> vocab,
@@ -245,6 +248,26 @@ net::Router MakeOperationsRouter(const std::shared_ptr<GatewayContext>& context)
 
 }  // namespace
 
+Status Gateway::Impl::StartListeners(net::HttpServerOptions server_options) {
+  const bool separate_operations = !options.ops_host.empty();
+  if (separate_operations) {
+    net::HttpServerOptions ops_options = server_options;
+    ops_options.host = options.ops_host;
+    ops_options.port = options.ops_port;
+    ops_options.max_body_bytes = 64 << 10;  // GET requests only
+    TF_ASSIGN_OR_RETURN(ops_server, net::HttpServer::Start(std::move(ops_options),
+                                                           MakeOperationsRouter(context), clock));
+  }
+  StatusOr<std::unique_ptr<net::HttpServer>> main = net::HttpServer::Start(
+      std::move(server_options), MakeRouter(context, !separate_operations), clock);
+  if (!main.ok()) {
+    if (ops_server) ops_server->Stop(std::chrono::milliseconds(0));
+    return main.status();
+  }
+  server = *std::move(main);
+  return absl::OkStatus();
+}
+
 StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                                                   std::shared_ptr<const fleet::FleetConfig> fleet,
                                                   ledger::Store& store,
@@ -284,28 +307,10 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   server_options.error_responder = [](int status, std::string_view message) {
     return api::ApiErrorResponse(api::ApiErrorForHttpStatus(status, message));
   };
-  const bool separate_operations = !g.options.ops_host.empty();
-  if (separate_operations) {
-    net::HttpServerOptions ops_options = server_options;
-    ops_options.host = g.options.ops_host;
-    ops_options.port = g.options.ops_port;
-    ops_options.max_body_bytes = 64 << 10;  // GET requests only
-    StatusOr<std::unique_ptr<net::HttpServer>> ops =
-        net::HttpServer::Start(std::move(ops_options), MakeOperationsRouter(g.context), clock);
-    if (!ops.ok()) {
-      g.poller->Stop();
-      return ops.status();
-    }
-    g.ops_server = *std::move(ops);
-  }
-  StatusOr<std::unique_ptr<net::HttpServer>> server = net::HttpServer::Start(
-      std::move(server_options), MakeRouter(g.context, !separate_operations), clock);
-  if (!server.ok()) {
-    if (g.ops_server) g.ops_server->Stop(std::chrono::milliseconds(0));
+  if (Status started = g.StartListeners(std::move(server_options)); !started.ok()) {
     g.poller->Stop();
-    return server.status();
+    return started;
   }
-  g.server = *std::move(server);
   g.StartBatches();
   g.poller->Sync();
   g.SchedulePriceRefresh();

@@ -183,8 +183,7 @@ class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
   }
 
   json::value Fleet() {
-    ClientResult r =
-        client_.Get(static_cast<uint16_t>(gateway_->port()), "/fleet", kOperatorToken);
+    ClientResult r = client_.Get(static_cast<uint16_t>(gateway_->port()), "/fleet", kOperatorToken);
     boost::system::error_code ec;
     json::value v = json::parse(r.body, ec);
     return ec ? json::value() : v;
