@@ -15,6 +15,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "secret_flags.h"
+#include "tokenfab/api/operator_auth.h"
+#include "tokenfab/api/prefix_key.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
@@ -42,24 +45,36 @@ struct GatewayFlags {
   std::string files_dir;
   size_t max_file_bytes = 32 << 20;
   std::chrono::milliseconds drain{10'000};
+  std::string operator_token_file;
+  std::string prefix_secret_file;
+  std::string ops_listen;  // HOST:PORT; empty: the operations routes on --listen
+
+  // "HOST:PORT" ("[::1]:8080" for IPv6) into `host` and `port`.
+  static Status ParseHostPort(std::string_view flag, const std::string& value, std::string& host,
+                              uint16_t& port) {
+    const size_t colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError(
+          fmt::format("{} \"{}\" is not HOST:PORT (e.g. 127.0.0.1:8080)", flag, value));
+    }
+    host = value.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    try {
+      const int parsed = std::stoi(value.substr(colon + 1));
+      if (parsed < 0 || parsed > 65535) throw std::out_of_range("port");
+      port = static_cast<uint16_t>(parsed);
+    } catch (const std::exception&) {
+      return absl::InvalidArgumentError(fmt::format("{} \"{}\": bad port", flag, value));
+    }
+    return absl::OkStatus();
+  }
 
   StatusOr<gateway::GatewayOptions> ToOptions() const {
     gateway::GatewayOptions options;
-    const size_t colon = listen.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      return absl::InvalidArgumentError(
-          fmt::format("--listen \"{}\" is not HOST:PORT (e.g. 127.0.0.1:8080)", listen));
-    }
-    options.host = listen.substr(0, colon);
-    if (options.host.size() > 2 && options.host.front() == '[') {
-      options.host = options.host.substr(1, options.host.size() - 2);
-    }
-    try {
-      const int port = std::stoi(listen.substr(colon + 1));
-      if (port < 0 || port > 65535) throw std::out_of_range("port");
-      options.port = static_cast<uint16_t>(port);
-    } catch (const std::exception&) {
-      return absl::InvalidArgumentError(fmt::format("--listen \"{}\": bad port", listen));
+    TF_RETURN_IF_ERROR(ParseHostPort("--listen", listen, options.host, options.port));
+    if (!ops_listen.empty()) {
+      TF_RETURN_IF_ERROR(
+          ParseHostPort("--ops-listen", ops_listen, options.ops_host, options.ops_port));
     }
     options.policy = policy;
     options.name = name;
@@ -75,6 +90,11 @@ struct GatewayFlags {
     options.flex_max_wait = std::chrono::milliseconds(flex_max_wait_ms);
     options.files_dir = files_dir;
     options.max_file_bytes = max_file_bytes;
+    TF_ASSIGN_OR_RETURN(options.operator_token, api::LoadOperatorToken(operator_token_file));
+    if (options.operator_token.empty()) {
+      WarnOpenOperations("gateway", ops_listen.empty() ? options.host : options.ops_host);
+    }
+    TF_ASSIGN_OR_RETURN(options.prefix_key, api::PrefixKey::Load(prefix_secret_file));
     return options;
   }
 
@@ -129,6 +149,10 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
                   "directory of the Files and Batches APIs' files (unset: those APIs answer 503)");
   app->add_option("--max-file-bytes", flags.max_file_bytes, "largest file upload, in bytes")
       ->capture_default_str();
+  AddSecretFlags(app, flags.operator_token_file, flags.prefix_secret_file);
+  app->add_option("--ops-listen", flags.ops_listen,
+                  "serve /load, /fleet, /metrics and the dashboard on this HOST:PORT instead of "
+                  "--listen (the operator token still applies)");
 }
 
 // Blocks SIGHUP, SIGINT and SIGTERM in this thread (and the threads it starts later), so that

@@ -22,6 +22,8 @@
 
 #include "command.h"
 #include "node_registry.h"
+#include "secret_flags.h"
+#include "tokenfab/api/prefix_key.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/node/model_host.h"
@@ -42,6 +44,8 @@ struct NodeFlags {
   double shutdown_grace_s = 30;
   bool no_prefix_caching = false;
   NodeRegistryFlags registry;
+  std::string operator_token_file;
+  std::string prefix_secret_file;
 };
 
 // "1073741824", "512M", "1G", "1.5GiB" -> bytes (binary multiples).
@@ -140,6 +144,17 @@ int RunNode(NodeFlags& flags) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  StatusOr<std::string> operator_token = api::LoadOperatorToken(flags.operator_token_file);
+  StatusOr<api::PrefixKey> prefix_key = api::PrefixKey::Load(flags.prefix_secret_file);
+  for (const Status& s : {operator_token.status(), prefix_key.status()}) {
+    if (!s.ok()) {
+      fmt::print(stderr, "tokenfab node: {}\n", s.message());
+      return kExitFailure;
+    }
+  }
+  flags.server.operator_token = *std::move(operator_token);
+  flags.server.prefix_key = *std::move(prefix_key);
+  if (flags.server.operator_token.empty()) WarnOpenOperations("node", flags.server.host);
   StatusOr<std::unique_ptr<node::NodeServer>> server =
       node::NodeServer::Start(flags.server, base::RealClock::Get());
   if (!server.ok()) {
@@ -170,6 +185,7 @@ int RunNode(NodeFlags& flags) {
 }
 
 void AddServerFlags(CLI::App& cmd, NodeFlags& f) {
+  AddSecretFlags(&cmd, f.operator_token_file, f.prefix_secret_file);
   cmd.add_option("--host", f.server.host, "Address to listen on")->capture_default_str();
   cmd.add_option("--port", f.server.port, "Port (0: any free port; see the first output line)")
       ->capture_default_str();

@@ -126,7 +126,12 @@ int Run(ServeFlags& flags) {
   StatusOr<std::unique_ptr<ledger::RateCounters>> counters = flags.gateway.OpenCounters();
   if (!counters.ok()) return Fail("serve", counters.status());
 
+  // The all-in-one demo prices every model until the price book has entries of its own (a
+  // gateway serves no model without a price).
+  if (Status s = EnsureDemoPrices(**store); !s.ok()) return Fail("serve", s);
   sigset_t signals = BlockServiceSignals();
+  flags.nodes.operator_token = options->operator_token;
+  flags.nodes.prefix_key = options->prefix_key;
   std::vector<std::unique_ptr<node::NodeServer>> nodes;
   std::shared_ptr<const fleet::FleetConfig> fleet;
   if (!flags.fleet.empty()) {
@@ -138,7 +143,6 @@ int Run(ServeFlags& flags) {
     nodes = *std::move(started);
     fleet = std::make_shared<const fleet::FleetConfig>(*std::move(config));
   } else {
-    if (Status s = EnsureDemoPrices(**store); !s.ok()) return Fail("serve", s);
     std::string gguf = flags.model;
     std::string name = std::string(kDemoModel);
     if (gguf.empty()) {

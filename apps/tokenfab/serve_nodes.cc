@@ -20,6 +20,8 @@ StatusOr<std::unique_ptr<node::NodeServer>> StartNode(const std::string& host, u
   server.host = host;
   server.port = port;
   server.io_threads = options.io_threads;
+  server.operator_token = options.operator_token;
+  server.prefix_key = options.prefix_key;
   TF_ASSIGN_OR_RETURN(std::unique_ptr<node::NodeServer> node,
                       node::NodeServer::Start(server, base::RealClock::Get()));
   model.threads = options.compute_threads;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ namespace tokenfab::cli {
 struct LocalNodeOptions {
   int compute_threads = 0;  // per real engine; 0: every core
   int io_threads = 1;       // HTTP loops per node
+  // The gateway's operator token and prefix key: the in-process nodes answer its polls.
+  std::string operator_token;
+  std::optional<api::PrefixKey> prefix_key;
 };
 
 // Starts them and waits until each has loaded its model. Errors name the upstream.

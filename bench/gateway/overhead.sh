@@ -107,6 +107,9 @@ mem_bandwidth_gbps = 3350
 power_idle_w = 90
 power_max_w = 700
 TOML
+      # The gateway serves no model without a price (or a free_models entry).
+      "$tokenfab" prices set --model '*' --input 2 --cached-input 0.5 --output 8 --currency CNY \
+        --from 2020-01-01 --data-dir "$work/ledger" >/dev/null
       start tokenfab "$work/gateway.log" taskset -c "$proxy_cpus" "$tokenfab" gateway \
         --fleet "$work/fleet.toml" --listen 127.0.0.1:0 --data-dir "$work/ledger" \
         --io-threads 2 --control-threads 1 --policy least-load

@@ -101,6 +101,8 @@ for policy in $policies; do
   bench_key="$("$tokenfab" keys create --tenant bench --tier bench --data-dir "$ledger" 2>/dev/null)"
   "$tokenfab" tenants set bench --rpm 100000000 --tpm 100000000000 --max-concurrency 1000000 \
     --data-dir "$ledger" >/dev/null 2>&1
+  "$tokenfab" prices set --model '*' --input 2 --cached-input 0.5 --output 8 --currency CNY \
+    --from 2020-01-01 --data-dir "$ledger" >/dev/null
   start "gateway-$policy" "$work/gateway-$policy.log" "$tokenfab" gateway --fleet "$work/fleet.toml" \
     --listen 127.0.0.1:0 --data-dir "$ledger" "${policy_flag[@]}" --io-threads 1
   gw_port=$started_port

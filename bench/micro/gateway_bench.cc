@@ -75,6 +75,10 @@ class RoundTrip : public benchmark::Fixture {
     TF_CHECK(store_->CreateTenant(tenant).ok());
     ledger::Authenticator auth(*store_, base::RealClock::Get());
     key_ = auth.CreateKey("bench")->plaintext;
+    ledger::PriceEntry price{.model = "*", .region = "*", .currency = "CNY"};
+    price.input_per_million = 2'000'000;
+    price.output_per_million = 8'000'000;
+    TF_CHECK(store_->AddPrice(price).ok());  // the gateway serves no model without a price
     auto up = testing::FakeUpstream::Start({.tokens = 16});
     TF_CHECK(up.ok());
     upstream_ = *std::move(up);

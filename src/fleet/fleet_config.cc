@@ -138,6 +138,13 @@ const ModelSource* FleetConfig::FindModel(std::string_view name) const {
   return nullptr;
 }
 
+bool FleetConfig::IsFree(std::string_view model) const {
+  for (const std::string& free : spec_.free_models) {
+    if (free == model) return true;
+  }
+  return false;
+}
+
 std::span<const uint32_t> FleetConfig::UpstreamsServing(std::string_view model) const {
   auto it = upstreams_by_model_.find(Key(model));
   if (it == upstreams_by_model_.end()) return wildcard_upstreams_;

@@ -9,6 +9,7 @@
 
 #include "fleet_spec_validation.h"
 #include "price_schedule_reader.h"
+#include "tokenfab/base/secret_file.h"
 #include "toml_reader.h"
 
 namespace tokenfab::fleet {
@@ -108,6 +109,36 @@ StatusOr<Throughput> ReadThroughput(const toml::table* table, const std::string&
   return throughput;
 }
 
+// The upstream's key, by reference: `api_key_env` or `api_key_file`, read now; a key written in
+// the file is refused (fleet files are shared, versioned and printed in logs).
+Status ReadApiKey(TableReader& reader, Upstream& up) {
+  if (reader.Has("api_key")) {
+    (void)reader.String("api_key");  // marks it read; its value is never echoed
+    return reader.Error("api_key",
+                        "a key written in the fleet file would be shared with everyone who reads "
+                        "the file: name it with api_key_env = \"VAR\" or api_key_file = \"PATH\"");
+  }
+  TF_ASSIGN_OR_RETURN(up.api_key_env, reader.String("api_key_env", ""));
+  TF_ASSIGN_OR_RETURN(up.api_key_file, reader.String("api_key_file", ""));
+  if (!up.api_key_env.empty() && !up.api_key_file.empty()) {
+    return reader.Error("api_key_file", "give api_key_env or api_key_file, not both");
+  }
+  if (!up.api_key_env.empty()) {
+    StatusOr<std::string> key = base::ReadSecretEnv(up.api_key_env);
+    if (!key.ok()) return reader.Error("api_key_env", std::string(key.status().message()));
+    up.api_key = *std::move(key);
+  } else if (!up.api_key_file.empty()) {
+    if (std::filesystem::path(up.api_key_file).is_relative()) {
+      up.api_key_file =
+          (std::filesystem::path(reader.map().file()).parent_path() / up.api_key_file).string();
+    }
+    StatusOr<std::string> key = base::ReadSecretFile(up.api_key_file);
+    if (!key.ok()) return reader.Error("api_key_file", std::string(key.status().message()));
+    up.api_key = *std::move(key);
+  }
+  return absl::OkStatus();
+}
+
 StatusOr<Upstream> ReadUpstream(const toml::table& table, const std::string& path, SourceMap& map) {
   TableReader reader(table, path, map);
   Upstream up;
@@ -135,6 +166,7 @@ StatusOr<Upstream> ReadUpstream(const toml::table& table, const std::string& pat
   if (!up.profile.empty() && std::filesystem::path(up.profile).is_relative()) {
     up.profile = (std::filesystem::path(map.file()).parent_path() / up.profile).string();
   }
+  TF_RETURN_IF_ERROR(ReadApiKey(reader, up));
   TF_RETURN_IF_ERROR(reader.Finish());
   return up;
 }
@@ -197,6 +229,9 @@ StatusOr<FleetSpec> ReadSpec(const toml::table& root_table, SourceMap& map) {
   TF_RETURN_IF_ERROR(ReadList(root, "upstreams", map, spec.upstreams, with_map(ReadUpstream)));
   TF_RETURN_IF_ERROR(ReadList(root, "network", map, spec.network, with_map(ReadNetworkLink)));
   TF_RETURN_IF_ERROR(ReadList(root, "models", map, spec.models, with_map(ReadModelSource)));
+  if (root.Has("free_models")) {
+    TF_ASSIGN_OR_RETURN(spec.free_models, root.StringArray("free_models"));
+  }
   TF_RETURN_IF_ERROR(root.Finish());
   return spec;
 }

@@ -1,6 +1,7 @@
 #include "tokenfab/fleet/fleet_config_loader.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -329,6 +330,52 @@ TEST(FleetConfigTest, CreateValidatesProgrammaticSpecs) {
   auto config = FleetConfig::Create(spec);
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message(), "upstreams[0].site: unknown site \"elsewhere\"");
+}
+
+}  // namespace
+}  // namespace tokenfab::fleet
+
+namespace tokenfab::fleet {
+namespace {
+
+// An upstream's key is named by reference; the loader reads it.
+TEST(FleetConfigLoaderTest, ReadsUpstreamKeysFromTheEnvironmentOrAFile) {
+  const std::string site_line = "site = \"s1\"\n[upstreams.hardware]";
+  ::setenv("TOKENFAB_FLEET_TEST_KEY", "sk-from-env\n", 1);
+  auto from_env = ParseFleetConfig(
+      Replace(std::string(kValid), site_line,
+              "site = \"s1\"\napi_key_env = \"TOKENFAB_FLEET_TEST_KEY\"\n[upstreams.hardware]"),
+      "fleet.toml");
+  ASSERT_TRUE(from_env.ok()) << from_env.status();
+  EXPECT_EQ(from_env->upstreams()[0].api_key, "sk-from-env");
+
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/upstream.key") << "sk-from-file\n";
+  auto from_file = ParseFleetConfig(
+      Replace(std::string(kValid), site_line,
+              "site = \"s1\"\napi_key_file = \"upstream.key\"\n[upstreams.hardware]"),
+      dir + "/fleet.toml");
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->upstreams()[0].api_key, "sk-from-file");
+
+  ::unsetenv("TOKENFAB_FLEET_TEST_KEY");
+  auto unset = ParseFleetConfig(
+      Replace(std::string(kValid), site_line,
+              "site = \"s1\"\napi_key_env = \"TOKENFAB_FLEET_TEST_KEY\"\n[upstreams.hardware]"),
+      "fleet.toml");
+  ASSERT_FALSE(unset.ok());
+  EXPECT_THAT(unset.status().message(), HasSubstr("TOKENFAB_FLEET_TEST_KEY is not set"));
+}
+
+TEST(FleetConfigLoaderTest, AKeyWrittenInTheFileIsRefusedWithoutEchoingIt) {
+  auto config = ParseFleetConfig(
+      Replace(std::string(kValid), "site = \"s1\"\n[upstreams.hardware]",
+              "site = \"s1\"\napi_key = \"sk-inline-secret\"\n[upstreams.hardware]"),
+      "fleet.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("upstreams[0].api_key"));
+  EXPECT_THAT(config.status().message(), HasSubstr("api_key_env"));
+  EXPECT_THAT(config.status().message(), ::testing::Not(HasSubstr("sk-inline-secret")));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "request_energy.h"
+#include "status_routes.h"
 #include "tokenfab/fleet/energy.h"
 #include "tokenfab/net/http_exchange.h"
 #include "web_assets.h"
@@ -245,14 +246,18 @@ std::string DashboardDataJson(const GatewayContext& context) {
 }
 
 void AddDashboardRoutes(std::shared_ptr<GatewayContext> context, net::Router& router) {
-  router.Handle("GET", "/dashboard", [](std::shared_ptr<net::HttpExchange> exchange) {
+  // Operations routes; the Basic challenge makes a browser ask for the token (as the password).
+  const auto ops = [&router, &context](std::string_view path, net::HttpHandler handler) {
+    router.Handle("GET", path, OperatorOnly(context, std::move(handler), "Basic"));
+  };
+  ops("/dashboard", [](std::shared_ptr<net::HttpExchange> exchange) {
     static const std::string* const kPage = new std::string(DashboardHtml());
     net::HttpResponse response = net::HttpResponse::Text(200, *kPage);
     response.headers.Set("Content-Type", "text/html; charset=utf-8");
     response.headers.Set("Cache-Control", "no-store");
     (void)exchange->Respond(std::move(response));
   });
-  router.Handle("GET", "/dashboard/data", [context](std::shared_ptr<net::HttpExchange> exchange) {
+  ops("/dashboard/data", [context](std::shared_ptr<net::HttpExchange> exchange) {
     net::HttpResponse response = net::HttpResponse::Json(200, DashboardDataJson(*context));
     response.headers.Set("Cache-Control", "no-store");
     (void)exchange->Respond(std::move(response));

@@ -13,6 +13,7 @@
 #include "files_api.h"
 #include "fleet_state.h"
 #include "gateway_context.h"
+#include "model_prices.h"
 #include "model_vocabularies.h"
 #include "price_cache.h"
 #include "request_relay.h"
@@ -48,6 +49,9 @@ struct Gateway::Impl {
   // The batch runner, when files_dir is set and the store keeps batches (needs the bound port).
   void StartBatches();
   void ScheduleOpsSample();
+  // The main listener, and the operations listener when ops_host is set (the operations routes
+  // then leave the main one).
+  Status StartListeners(net::HttpServerOptions server_options);
   // Builds every service the requests share (threads, clients, ledger objects, live state).
   void StartServices(std::shared_ptr<const fleet::FleetConfig> fleet_config,
                      std::shared_ptr<const ModelVocabularies> vocab,
@@ -76,6 +80,7 @@ struct Gateway::Impl {
   std::unique_ptr<OpsHistory> ops;
   std::shared_ptr<GatewayContext> context;
   std::unique_ptr<net::HttpServer> server;
+  std::unique_ptr<net::HttpServer> ops_server;  // GatewayOptions::ops_host; null when unset
   std::atomic<bool> stopping{false};
   absl::Mutex stop_mu;
   bool stopped ABSL_GUARDED_BY(stop_mu) = false;
@@ -165,6 +170,7 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   poll.timeout = options.poll_timeout;
   poll.health.down_after = options.down_after;
   poll.health.up_after = options.up_after;
+  poll.operator_token = options.operator_token;
   poller = std::make_unique<UpstreamPoller>(*fleet, *poll_client, *timers, clock, poll);
   auth = std::make_unique<ledger::Authenticator>(store, clock);
   admission = std::make_unique<ledger::AdmissionController>(clock, counters, &store);
@@ -213,7 +219,8 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
 
 namespace {
 
-net::Router MakeRouter(const std::shared_ptr<GatewayContext>& context) {
+// The routes of the main listener; the operations routes too unless they have their own.
+net::Router MakeRouter(const std::shared_ptr<GatewayContext>& context, bool with_operations) {
   net::Router router;
   for (api::Endpoint endpoint : {api::Endpoint::kChatCompletions, api::Endpoint::kCompletions}) {
     router.Handle("POST", api::EndpointPath(endpoint),
@@ -224,11 +231,42 @@ net::Router MakeRouter(const std::shared_ptr<GatewayContext>& context) {
   AddStatusRoutes(context, router);
   AddFilesRoutes(context, router);
   AddBatchRoutes(context, router);
+  if (with_operations) {
+    AddOperationsRoutes(context, router);
+    AddDashboardRoutes(context, router);
+  }
+  return router;
+}
+
+// The routes of the separate operations listener (GatewayOptions::ops_host).
+net::Router MakeOperationsRouter(const std::shared_ptr<GatewayContext>& context) {
+  net::Router router;
+  AddOperationsRoutes(context, router);
   AddDashboardRoutes(context, router);
   return router;
 }
 
 }  // namespace
+
+Status Gateway::Impl::StartListeners(net::HttpServerOptions server_options) {
+  const bool separate_operations = !options.ops_host.empty();
+  if (separate_operations) {
+    net::HttpServerOptions ops_options = server_options;
+    ops_options.host = options.ops_host;
+    ops_options.port = options.ops_port;
+    ops_options.max_body_bytes = 64 << 10;  // GET requests only
+    TF_ASSIGN_OR_RETURN(ops_server, net::HttpServer::Start(std::move(ops_options),
+                                                           MakeOperationsRouter(context), clock));
+  }
+  StatusOr<std::unique_ptr<net::HttpServer>> main = net::HttpServer::Start(
+      std::move(server_options), MakeRouter(context, !separate_operations), clock);
+  if (!main.ok()) {
+    if (ops_server) ops_server->Stop(std::chrono::milliseconds(0));
+    return main.status();
+  }
+  server = *std::move(main);
+  return absl::OkStatus();
+}
 
 StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                                                   std::shared_ptr<const fleet::FleetConfig> fleet,
@@ -236,6 +274,15 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                                                   ledger::RateCounters& counters,
                                                   base::Clock& clock) {
   if (fleet == nullptr) return absl::InvalidArgumentError("no fleet configuration");
+  if (!options.prefix_key) {
+    TF_ASSIGN_OR_RETURN(options.prefix_key, api::PrefixKey::Random());
+  }
+  {
+    // No model served unbilled by mistake: each is priced, or marked free in the fleet file.
+    TF_ASSIGN_OR_RETURN(std::vector<ledger::PriceEntry> prices, store.ListPrices());
+    TF_RETURN_IF_ERROR(
+        CheckModelPrices(*fleet, ledger::PriceBook(std::move(prices)), clock.WallMicros()));
+  }
   auto impl = std::make_unique<Impl>(std::move(options), store, counters, clock);
   Impl& g = *impl;
   TF_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVocabularies> vocab,
@@ -260,13 +307,10 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   server_options.error_responder = [](int status, std::string_view message) {
     return api::ApiErrorResponse(api::ApiErrorForHttpStatus(status, message));
   };
-  StatusOr<std::unique_ptr<net::HttpServer>> server =
-      net::HttpServer::Start(std::move(server_options), MakeRouter(g.context), clock);
-  if (!server.ok()) {
+  if (Status started = g.StartListeners(std::move(server_options)); !started.ok()) {
     g.poller->Stop();
-    return server.status();
+    return started;
   }
-  g.server = *std::move(server);
   g.StartBatches();
   g.poller->Sync();
   g.SchedulePriceRefresh();
@@ -274,6 +318,7 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   TF_LOG_INFO("gateway {} listening on {} ({} upstreams, policy {})", g.context->name,
               g.server->address(), fleet->upstreams().size(),
               g.fleet->generation()->policy->spec());
+  if (g.ops_server) TF_LOG_INFO("operations routes on {}", g.ops_server->address());
   return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
 }
 
@@ -283,12 +328,20 @@ Gateway::~Gateway() { Stop(); }
 
 uint16_t Gateway::port() const { return impl_->server->port(); }
 std::string Gateway::address() const { return impl_->server->address(); }
+uint16_t Gateway::ops_port() const {
+  return impl_->ops_server ? impl_->ops_server->port() : uint16_t{0};
+}
+std::string Gateway::ops_address() const {
+  return impl_->ops_server ? impl_->ops_server->address() : std::string();
+}
 
 Status Gateway::Reload(std::shared_ptr<const fleet::FleetConfig> fleet) {
   if (fleet == nullptr) return absl::InvalidArgumentError("no fleet configuration");
   Impl& g = *impl_;
   absl::MutexLock lock(&g.reload_mu);
   std::shared_ptr<const FleetGeneration> current = g.fleet->generation();
+  TF_RETURN_IF_ERROR(g.prices->Refresh());
+  TF_RETURN_IF_ERROR(CheckModelPrices(*fleet, *g.prices->Get(), g.clock.WallMicros()));
   TF_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVocabularies> vocab,
                       ModelVocabularies::Load(*fleet, current->vocabularies.get()));
   // A new policy: its learned state (prefix index, rotation) is keyed by upstream index, which
@@ -334,6 +387,7 @@ void Gateway::Stop(std::chrono::milliseconds grace) {
   // grace period) and record their usage.
   if (g.context->batch_runner) g.context->batch_runner->StopLaunching();
   g.server->Stop(grace);
+  if (g.ops_server) g.ops_server->Stop(std::chrono::milliseconds(0));
   for (int waited_ms = 0; g.context->counters.open.load() > 0 && waited_ms < 30'000; ++waited_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

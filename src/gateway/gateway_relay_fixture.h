@@ -81,7 +81,10 @@ class GatewayRelayTest : public ::testing::Test {
 
   std::shared_ptr<const fleet::FleetConfig> Fleet(const std::string& extra = "") {
     std::vector<testing::TestUpstream> list;
-    for (const auto& up : upstreams_) list.push_back({.url = up->url()});
+    for (size_t i = 0; i < upstreams_.size(); ++i) {
+      list.push_back({.url = upstreams_[i]->url(),
+                      .fields = i < upstream_fields_.size() ? upstream_fields_[i] : ""});
+    }
     auto config = fleet::ParseFleetConfig(testing::TestFleetToml(list, extra), "test.toml");
     EXPECT_TRUE(config.ok()) << config.status();
     return std::make_shared<const fleet::FleetConfig>(*std::move(config));
@@ -125,6 +128,7 @@ class GatewayRelayTest : public ::testing::Test {
   ledger::LocalCounters counters_;
   std::string key_;
   std::vector<std::unique_ptr<testing::FakeUpstream>> upstreams_;
+  std::vector<std::string> upstream_fields_;  // TOML lines added to upstream i's table
   std::unique_ptr<Gateway> gateway_;
   base::Clock* clock_ = &base::RealClock::Get();  // the gateway's clock (set before starting)
   testing::TestClient client_;

@@ -159,6 +159,8 @@ void RequestIntake::HashPrompt() {
     admitted_.routing.block_tokens = block_tokens > 0 ? block_tokens : 16;
     admitted_.block_hashes = engine::HashFullBlocks(
         *ids, admitted_.routing.block_tokens, engine::TenantSalt(admitted_.principal.tenant.name));
+    // Keyed as the upstreams publish theirs on /load (api/prefix_key.h).
+    context_.options.prefix_key->PublishAll(admitted_.block_hashes);
   } else if (needs.prefix_hashes) {
     admitted_.text_hashes = routing::HashTextChunks(admitted_.request.PromptText());
   }

@@ -196,7 +196,10 @@ net::ClientRequest RequestRelay::UpstreamCall() const {
                        std::to_string(std::min<int64_t>(tpot_slo_ms, kMaxNodeTpotSloMs)));
     }
   }
-  if (kind == fleet::UpstreamKind::kTokenfabGateway) {
+  if (!runtime_->api_key().empty()) {
+    // The upstream's own key from the fleet file (api_key_env / api_key_file).
+    call.headers.Add("Authorization", "Bearer " + runtime_->api_key());
+  } else if (kind == fleet::UpstreamKind::kTokenfabGateway) {
     // A hub gateway authenticates the same key (edge and hub share the tenants' keys).
     if (auto auth = exchange_->request().headers.Get("Authorization")) {
       call.headers.Add("Authorization", std::string(*auth));

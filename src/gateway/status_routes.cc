@@ -12,6 +12,7 @@
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/bearer_token.h"
 #include "tokenfab/api/load_report.h"
+#include "tokenfab/api/operator_auth.h"
 #include "tokenfab/fleet/energy.h"
 #include "tokenfab/net/http_exchange.h"
 
@@ -213,6 +214,20 @@ std::string FleetLoadJson(const GatewayContext& context) {
   return api::LoadReportJson(report);
 }
 
+net::HttpHandler OperatorOnly(std::shared_ptr<GatewayContext> context, net::HttpHandler handler,
+                              std::string_view challenge) {
+  return [context, handler = std::move(handler),
+          challenge = std::string(challenge)](std::shared_ptr<net::HttpExchange> exchange) {
+    if (auto error = api::OperatorAuthError(exchange->request(), context->options.operator_token)) {
+      net::HttpResponse response = api::ApiErrorResponse(*error);
+      response.headers.Set("WWW-Authenticate", challenge + " realm=\"tokenfab operations\"");
+      (void)exchange->Respond(std::move(response));
+      return;
+    }
+    handler(std::move(exchange));
+  };
+}
+
 void AddStatusRoutes(std::shared_ptr<GatewayContext> context, net::Router& router) {
   router.Handle("GET", "/v1/models", [context](std::shared_ptr<net::HttpExchange> exchange) {
     ServeModels(context, std::move(exchange));
@@ -229,10 +244,17 @@ void AddStatusRoutes(std::shared_ptr<GatewayContext> context, net::Router& route
                    {"upstreams_healthy", healthy}};
     (void)exchange->Respond(net::HttpResponse::Json(healthy > 0 ? 200 : 503, json::serialize(o)));
   });
-  router.Handle("GET", "/load", [context](std::shared_ptr<net::HttpExchange> exchange) {
+}
+
+void AddOperationsRoutes(std::shared_ptr<GatewayContext> context, net::Router& router) {
+  // Only with the operator token.
+  const auto ops = [&router, &context](std::string_view path, net::HttpHandler handler) {
+    router.Handle("GET", path, OperatorOnly(context, std::move(handler)));
+  };
+  ops("/load", [context](std::shared_ptr<net::HttpExchange> exchange) {
     (void)exchange->Respond(net::HttpResponse::Json(200, FleetLoadJson(*context)));
   });
-  router.Handle("GET", "/fleet", [context](std::shared_ptr<net::HttpExchange> exchange) {
+  ops("/fleet", [context](std::shared_ptr<net::HttpExchange> exchange) {
     std::shared_ptr<const FleetGeneration> generation = context->fleet.generation();
     std::shared_ptr<const fleet::FleetSnapshot> snapshot = context->fleet.Snapshot(*generation);
     json::array upstreams;
@@ -246,7 +268,7 @@ void AddStatusRoutes(std::shared_ptr<GatewayContext> context, net::Router& route
                    {"upstreams", std::move(upstreams)}};
     (void)exchange->Respond(net::HttpResponse::Json(200, json::serialize(o)));
   });
-  router.Handle("GET", "/metrics", [context](std::shared_ptr<net::HttpExchange> exchange) {
+  ops("/metrics", [context](std::shared_ptr<net::HttpExchange> exchange) {
     GatewayContext& ctx = *context;
     std::shared_ptr<const FleetGeneration> generation = ctx.fleet.generation();
     std::shared_ptr<const fleet::FleetSnapshot> snapshot = ctx.fleet.Snapshot(*generation);

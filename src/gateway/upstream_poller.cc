@@ -45,6 +45,11 @@ void UpstreamPoller::PollNow(std::shared_ptr<UpstreamRuntime> runtime) {
   }
   request.method = "GET";
   request.url = runtime->url()->WithPath(LoadPath(runtime->kind()));
+  const bool tokenfab = runtime->kind() == fleet::UpstreamKind::kTokenfabNode ||
+                        runtime->kind() == fleet::UpstreamKind::kTokenfabGateway;
+  const std::string& credential =
+      tokenfab && !options_.operator_token.empty() ? options_.operator_token : runtime->api_key();
+  if (!credential.empty()) request.headers.Add("Authorization", "Bearer " + credential);
   std::shared_ptr<net::ClientCall> call = client_.Fetch(
       std::move(request), [this, runtime, started](StatusOr<net::HttpResponse> answer) {
         OnPolled(runtime, std::move(answer), started);

@@ -27,6 +27,9 @@ struct PollOptions {
   std::chrono::milliseconds interval{200};  // from one poll's end to the next one's start
   std::chrono::milliseconds timeout{1000};  // a poll slower than this failed
   HealthOptions health;
+  // Sent as `Authorization: Bearer` on the /load polls of tokenfab upstreams (their operator
+  // token); an upstream without one configured here gets its own API key, when it has one.
+  std::string operator_token;
 };
 
 class UpstreamPoller {

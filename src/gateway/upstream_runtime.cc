@@ -1,6 +1,9 @@
 #include "upstream_runtime.h"
 
 #include <algorithm>
+#include <functional>
+
+#include <fmt/format.h>
 
 #include "absl/synchronization/mutex.h"
 
@@ -14,7 +17,11 @@ std::optional<net::HttpUrl> ClientUrl(const net::HttpUrl& url) {
 UpstreamRuntime::UpstreamRuntime(const fleet::Upstream& upstream, const base::Clock& clock,
                                  CircuitBreakerOptions breaker_options)
     : name_(upstream.name),
-      identity_(upstream.name + " " + upstream.url.ToString()),
+      api_key_(upstream.api_key),
+      identity_(upstream.name + " " + upstream.url.ToString() +
+                (upstream.api_key.empty()
+                     ? std::string()
+                     : fmt::format(" key:{:016x}", std::hash<std::string>{}(upstream.api_key)))),
       kind_(upstream.kind),
       url_(ClientUrl(upstream.url)),
       breaker_(clock, breaker_options),

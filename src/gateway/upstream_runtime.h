@@ -60,11 +60,13 @@ class UpstreamRuntime {
                   CircuitBreakerOptions breaker_options);
 
   const std::string& name() const { return name_; }
-  // Name and URL: what must match for a reload to keep this runtime.
+  // Name, URL and API key (by a digest): what must match for a reload to keep this runtime.
   const std::string& identity() const { return identity_; }
   fleet::UpstreamKind kind() const { return kind_; }
   // The base URL as the HTTP client takes it; nullopt for URLs it cannot reach (https).
   const std::optional<net::HttpUrl>& url() const { return url_; }
+  // The upstream's API key (fleet::Upstream::api_key), sent as a bearer token; "" for none.
+  const std::string& api_key() const { return api_key_; }
   CircuitBreaker& breaker() { return breaker_; }
   const CircuitBreaker& breaker() const { return breaker_; }
 
@@ -108,6 +110,7 @@ class UpstreamRuntime {
 
  private:
   const std::string name_;
+  const std::string api_key_;
   const std::string identity_;
   const fleet::UpstreamKind kind_;
   const std::optional<net::HttpUrl> url_;

@@ -31,6 +31,10 @@ void AddEnergyAndCost(GatewayContext& ctx, const AdmittedRequest& admitted,
   if (cost.ok()) {
     e.cost = cost->amount;
     e.currency = cost->currency;
+  } else if (e.total_tokens() > 0 && !config.IsFree(e.model)) {
+    // A model a wildcard upstream served, or a price removed since the fleet was checked.
+    TF_LOG_WARN("request {}: model {} has no price in region {}: recorded at cost 0 ({})",
+                e.request_id, e.model, e.region, cost.status().message());
   }
 }
 

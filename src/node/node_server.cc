@@ -11,6 +11,7 @@
 #include "node/node_context.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/model_list.h"
+#include "tokenfab/api/operator_auth.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/net/http_exchange.h"
 #include "tokenfab/net/router.h"
@@ -38,6 +39,9 @@ void HandleHealth(NodeContext& node, net::HttpExchange& exchange) {
 }
 
 void HandleMetrics(NodeContext& node, net::HttpExchange& exchange) {
+  if (auto error = api::OperatorAuthError(exchange.request(), node.options.operator_token)) {
+    return node.Answer(exchange, "/metrics", api::ApiErrorResponse(*error));
+  }
   if (node.http != nullptr) node.metrics.UpdateServerStats(node.http->stats());
   net::HttpResponse response;
   response.status = 200;
@@ -47,13 +51,17 @@ void HandleMetrics(NodeContext& node, net::HttpExchange& exchange) {
 }
 
 void HandleLoad(NodeContext& node, net::HttpExchange& exchange) {
+  if (auto error = api::OperatorAuthError(exchange.request(), node.options.operator_token)) {
+    return node.Answer(exchange, "/load", api::ApiErrorResponse(*error));
+  }
   ModelHost* host = node.ready_host();
   if (host == nullptr)
     return node.Answer(exchange, "/load", api::ApiErrorResponse(node.NotReadyError()));
   std::shared_ptr<const engine::EngineLoad> load = host->engine().Load();
-  node.Answer(
-      exchange, "/load",
-      net::HttpResponse::Json(200, LoadJson(host->served_model_name(), *load, host->step_model())));
+  api::LoadReport report = NodeLoadReport(host->served_model_name(), *load, host->step_model());
+  // Published keyed: the engine's own hashes are a public function of (tenant, tokens).
+  node.options.prefix_key->PublishAll(report.block_hashes);
+  node.Answer(exchange, "/load", net::HttpResponse::Json(200, api::LoadReportJson(report)));
 }
 
 api::ModelCard CardOf(const NodeContext& node, const ModelHost& host) {
@@ -138,7 +146,11 @@ StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(const NodeOptions& optio
   if (options.stream_threads < 1) {
     return absl::InvalidArgumentError("stream_threads must be at least 1");
   }
-  auto context = std::make_shared<NodeContext>(options, clock);
+  NodeOptions keyed = options;
+  if (!keyed.prefix_key) {
+    TF_ASSIGN_OR_RETURN(keyed.prefix_key, api::PrefixKey::Random());
+  }
+  auto context = std::make_shared<NodeContext>(keyed, clock);
   // ThreadPool(n) runs n - 1 workers; the engine thread must never run a task inline.
   context->stream_pool = std::make_unique<base::ThreadPool>(options.stream_threads + 1);
   TF_ASSIGN_OR_RETURN(context->http, net::HttpServer::Start(HttpOptions(options),

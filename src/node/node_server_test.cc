@@ -14,6 +14,7 @@
 #include "node/node_server_fixture.h"
 #include "node/node_test_util.h"
 #include "tokenfab/api/api_error.h"
+#include "tokenfab/api/prefix_key.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/engine/block_hash.h"
 
@@ -21,9 +22,9 @@ namespace tokenfab::node {
 namespace {
 
 namespace json = boost::json;
-using ::testing::HasSubstr;
 using testing::Answer;
 using testing::FastSyntheticHost;
+using ::testing::HasSubstr;
 using testing::NodeClient;
 using testing::StartNode;
 using testing::StreamAnswer;
@@ -433,8 +434,27 @@ TEST_F(NodeServerTest, MetricsArePrometheusText) {
               HasSubstr(R"(tokenfab:http_requests_total{handler="/v1/completions",code="200"} 1)"));
 }
 
+TEST_F(NodeServerTest, OperationsRoutesNeedTheOperatorToken) {
+  NodeOptions options;
+  options.operator_token = "op-secret";
+  options.api_key = "tenant-key";
+  Start(options);
+  for (const std::string path : {"/load", "/metrics"}) {
+    EXPECT_EQ(client_->Get(path).status, 401) << path;
+    EXPECT_EQ(client_->Get(path, {{"Authorization", "Bearer op-secreT"}}).status, 401) << path;
+    // A tenant's API key is not the operator token.
+    EXPECT_EQ(client_->Get(path, {{"Authorization", "Bearer tenant-key"}}).status, 401) << path;
+    EXPECT_EQ(client_->Get(path, {{"Authorization", "Bearer op-secret"}}).status, 200) << path;
+  }
+  EXPECT_EQ(client_->Get("/health").status, 200);  // probes need no token
+}
+
 TEST_F(NodeServerTest, LoadFollowsTheContract) {
-  Start();
+  // The deployment's prefix secret keys the published hashes.
+  const api::PrefixKey key = api::PrefixKey::FromSecret("test-deployment-secret");
+  NodeOptions options;
+  options.prefix_key = key;
+  Start(options);
   // 40 prompt tokens: two full blocks of 16, hashed with the tenant's salt.
   std::vector<int32_t> prompt;
   std::string ids;
@@ -456,7 +476,10 @@ TEST_F(NodeServerTest, LoadFollowsTheContract) {
   const std::vector<engine::BlockHash> hashes =
       engine::HashFullBlocks(prompt, 16, engine::TenantSalt("acme"));
   ASSERT_EQ(hashes.size(), 2u);
-  const std::string want = fmt::format("{:016x}", hashes[1]);
+  const std::string want = fmt::format("{:016x}", key.Publish(hashes[1]));
+  // What another tenant can compute from acme's prompt without the secret.
+  const std::set<std::string> unkeyed = {fmt::format("{:016x}", hashes[0]),
+                                         fmt::format("{:016x}", hashes[1])};
   // The engine refreshes the reported hashes at most every 100 ms of its steps: keep it
   // stepping (one-token requests of another tenant) until they show.
   json::object load = WaitForLoad([&](const json::object& l) {
@@ -493,6 +516,7 @@ TEST_F(NodeServerTest, LoadFollowsTheContract) {
   EXPECT_GE(prefix.at("cached_blocks").as_int64(), 2);
   for (const json::value& h : prefix.at("block_hashes").as_array()) {
     EXPECT_EQ(h.as_string().size(), 16u);
+    EXPECT_FALSE(unkeyed.contains(std::string(h.as_string()))) << h;
   }
   EXPECT_GT(load.at("decode_tokens_per_s").to_number<double>(), 0.0);
   // The synthetic engine publishes the step-time model it runs at, and its queue as tokens.

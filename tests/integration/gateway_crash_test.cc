@@ -41,6 +41,7 @@ TEST_P(GatewayCrashTest, KillDashNineLosesNoFinishedAnswer) {
     ASSERT_TRUE(store.ok()) << store.status();
     auto k = AddTenant(**store, "acme", "premium");
     ASSERT_TRUE(k.ok()) << k.status();
+    ASSERT_TRUE(AddCatchAllPrice(**store).ok());
     key = *k;
   }
   std::vector<std::unique_ptr<FakeUpstream>> upstreams;

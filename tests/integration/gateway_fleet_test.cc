@@ -6,6 +6,8 @@
 //   - failover when a node is killed in the middle of a run;
 //   - quotas (rate limits, token budgets) and data residency;
 //   - ledger totals equal to the usage the clients saw, token for token.
+// The deployment runs as in production: an operator token on every operations route (the gateway
+// polls the nodes with it) and one prefix-hash secret shared by the gateway and the nodes.
 #include <signal.h>
 
 #include <atomic>
@@ -61,13 +63,16 @@ struct Site {
   std::unique_ptr<ChildProcess> proxy;
 };
 
+constexpr char kOperatorToken[] = "fleet-test-operator-token";
+
 std::unique_ptr<ChildProcess> StartNode(const std::filesystem::path& dir, const std::string& name,
                                         double tpot_ms) {
   auto node = ChildProcess::Start(
       {TOKENFAB_BINARY, "node", "--engine", "synthetic", "--vocab", "llama3",
        "--served-model-name", kModel, "--port", "0", "--io-threads", "1",
        "--synthetic-ttft-ms", "20", "--synthetic-tpot-ms", fmt::format("{}", tpot_ms),
-       "--max-running", "32"},
+       "--max-running", "32", "--operator-token-file", (dir / "operator-token").string(),
+       "--prefix-secret-file", (dir / "prefix-secret").string()},
       (dir / (name + ".log")).string(), /*port_from_stdout=*/true);
   EXPECT_TRUE(node.ok()) << node.status();
   if (!node.ok()) return nullptr;
@@ -89,6 +94,8 @@ class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = FreshDir("fleet");
+    WriteFile(dir_ / "operator-token", kOperatorToken);
+    WriteFile(dir_ / "prefix-secret", "fleet-test-prefix-secret\n");
     sites_.push_back({"hub-node-1", "cn-west", 8101, 12.5, 2, nullptr, nullptr});
     sites_.push_back({"coast-node-1", "cn-east", 8102, 1.5, 6, nullptr, nullptr});
     sites_.push_back({"edge-node-1", "sg", 8103, 38, 4, nullptr, nullptr});
@@ -107,6 +114,7 @@ class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
     store_ = *std::move(store);
     auto key = AddTenant(*store_, "acme", "premium");
     ASSERT_TRUE(key.ok()) << key.status();
+    ASSERT_TRUE(AddCatchAllPrice(*store_).ok());
     key_ = *key;
   }
 
@@ -152,7 +160,9 @@ class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
     std::vector<std::string> argv = {TOKENFAB_BINARY, "gateway", "--fleet",
                                      (dir_ / "fleet.toml").string(), "--listen", "127.0.0.1:0",
                                      "--ledger", ledger_, "--policy", policy, "--io-threads", "1",
-                                     "--poll-interval-ms", "50"};
+                                     "--poll-interval-ms", "50", "--operator-token-file",
+                                     (dir_ / "operator-token").string(), "--prefix-secret-file",
+                                     (dir_ / "prefix-secret").string()};
     if (GetParam() == "postgresql") {
       argv.push_back("--redis");
       argv.push_back(fmt::format("redis://127.0.0.1:{}", ledger::Servers().redis->port()));
@@ -173,7 +183,7 @@ class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
   }
 
   json::value Fleet() {
-    ClientResult r = client_.Get(static_cast<uint16_t>(gateway_->port()), "/fleet");
+    ClientResult r = client_.Get(static_cast<uint16_t>(gateway_->port()), "/fleet", kOperatorToken);
     boost::system::error_code ec;
     json::value v = json::parse(r.body, ec);
     return ec ? json::value() : v;

@@ -62,6 +62,7 @@ class GatewayLlamaCppTest : public ::testing::Test {
     store_ = *std::move(store);
     auto key = AddTenant(*store_, "acme", "premium");
     ASSERT_TRUE(key.ok());
+    ASSERT_TRUE(AddCatchAllPrice(*store_).ok());
     key_ = *key;
     const std::string toml = gateway::testing::TestFleetToml(
         {{.url = fmt::format("http://127.0.0.1:{}", *port_), .kind = "llama.cpp",

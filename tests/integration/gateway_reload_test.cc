@@ -29,6 +29,7 @@ TEST(GatewayReloadTest, SighupSwapsTheFleetAndKeepsStreams) {
   ASSERT_TRUE(store.ok());
   auto key = AddTenant(**store, "acme", "premium");
   ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(AddCatchAllPrice(**store).ok());
   auto old_up = FakeUpstream::Start({.tokens = 40, .token_interval = 20ms, .name = "old"});
   auto new_up = FakeUpstream::Start({.tokens = 3, .name = "new"});
   ASSERT_TRUE(old_up.ok() && new_up.ok());

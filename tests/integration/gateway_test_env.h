@@ -49,6 +49,19 @@ inline StatusOr<std::string> AddTenant(ledger::Store& store, const std::string& 
   return key.plaintext;
 }
 
+// A price for every model in every region: a gateway refuses to serve a model without one
+// (gateway/model_prices.h).
+inline Status AddCatchAllPrice(ledger::Store& store) {
+  ledger::PriceEntry price;
+  price.model = "*";
+  price.region = "*";
+  price.input_per_million = 2'000'000;
+  price.cached_input_per_million = 500'000;
+  price.output_per_million = 8'000'000;
+  price.currency = "CNY";
+  return store.AddPrice(price);
+}
+
 inline void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   ASSERT_NE(f, nullptr);

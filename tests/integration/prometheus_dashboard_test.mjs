@@ -1,6 +1,6 @@
 // deploy/ as operators run it: promtool checks the shipped Prometheus configuration and alerting
 // rules; Debian's prometheus scrapes a three-site test fleet (`tokenfab serve --fleet`, synthetic
-// engines) with traffic, loads the rules, and every query of every panel of deploy/grafana's
+// engines, an operator token on its operations routes) with the token and with traffic, loads the rules, and every query of every panel of deploy/grafana's
 // dashboard returns data through its HTTP API.
 //
 //   node prometheus_dashboard_test.mjs TOKENFAB
@@ -20,13 +20,21 @@ const rules = path.resolve('deploy/prometheus/tokenfab_alerts.yml');
 const dashboard = JSON.parse(fs.readFileSync('deploy/grafana/tokenfab_fleet.json', 'utf8'));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const dir = tempDir('tokenfab-prometheus-');
+// The operator token, in the file the shipped configuration names beside itself.
+const tokenFile = path.join(dir, 'operator-token');
+fs.writeFileSync(tokenFile, 'prometheus-test-operator-token\n');
+
 await check('promtool accepts the shipped configuration and rules', async () => {
-  const config = spawnSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml']);
+  for (const file of ['prometheus.yml', 'tokenfab_alerts.yml']) {
+    fs.copyFileSync(path.join('deploy/prometheus', file), path.join(dir, file));
+  }
+  const config = spawnSync('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')]);
   assert.equal(config.status, 0, `${config.stdout}${config.stderr}`);
 });
 
-const dir = tempDir('tokenfab-prometheus-');
-const fleet = await startOpsFleet(tokenfab, dir);
+// The fleet's operations routes need the operator token; Prometheus scrapes with it.
+const fleet = await startOpsFleet(tokenfab, dir, ['--operator-token-file', tokenFile]);
 const port = await freePort();
 const api = `http://127.0.0.1:${port}/api/v1`;
 // The shipped rules, scraping the test gateway every second.
@@ -35,6 +43,7 @@ fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
   `rule_files: ["${rules}"]`,
   'scrape_configs:',
   '  - job_name: tokenfab-gateway',
+  `    authorization: {credentials_file: "${tokenFile}"}`,
   `    static_configs: [{targets: ["${new URL(fleet.url).host}"]}]`,
   ''].join('\n'));
 const prometheus = spawn('prometheus', [

@@ -79,7 +79,9 @@ power_max_w = 500
 }
 
 std::string Fleet(int port1, int port2) {
+  // Latency is measured here, not billing: the model is served at no charge.
   return R"(currency = "CNY"
+free_models = ["m"]
 [[regions]]
 name = "r"
 [[sites]]

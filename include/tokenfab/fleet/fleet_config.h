@@ -87,6 +87,13 @@ struct Upstream {
   // the fleet twin uses for this upstream instead of its roofline; a relative path is resolved
   // against the fleet file's directory by the loader. Production ignores it.
   std::string profile;
+  // The key the upstream requires (`Authorization: Bearer`), for vLLM with --api-key or a hosted
+  // OpenAI-compatible provider. The fleet file names where it is, never the key itself:
+  // `api_key_env = "VAR"` (an environment variable of the gateway) or `api_key_file = "PATH"`
+  // (relative to the fleet file); the loader reads it into `api_key`. "" for none.
+  std::string api_key_env;
+  std::string api_key_file;
+  std::string api_key;
 
   // Derived by FleetConfig::Create.
   uint32_t site_index = 0;
@@ -131,6 +138,10 @@ struct FleetSpec {
   std::vector<Upstream> upstreams;
   std::vector<NetworkLink> network;  // at most one per site; a site without one is unknown
   std::vector<ModelSource> models;   // optional; a model without an entry has no vocabulary
+  // Models served at no charge (`free_models = ["..."]`). Every other model an upstream lists
+  // must have a price in the ledger's price book: a gateway refuses to start (or to reload)
+  // with a served model that is neither priced nor listed here.
+  std::vector<std::string> free_models;
 };
 
 // A validated fleet description. Immutable after Create; thread-safe to read.
@@ -157,6 +168,8 @@ class FleetConfig {
   std::optional<uint32_t> FindUpstream(std::string_view name) const;
   // The [[models]] entry named `name`, or null.
   const ModelSource* FindModel(std::string_view name) const;
+  // True when `model` is listed in free_models.
+  bool IsFree(std::string_view model) const;
 
   // Indices (ascending) of the upstreams serving `model`, "*" upstreams included.
   std::span<const uint32_t> UpstreamsServing(std::string_view model) const;

@@ -29,7 +29,9 @@
 // Other routes: GET /v1/models (models of the fleet), /health, /metrics (Prometheus), /load (the
 // fleet's aggregate load in the node's /load format, so that another gateway can route to this
 // one: gateway hierarchy), /fleet (the live state of every upstream, JSON), /dashboard (the live
-// operations page; dashboard_routes.h) and /dashboard/data (its JSON).
+// operations page; dashboard_routes.h) and /dashboard/data (its JSON). /load, /fleet, /metrics
+// and the dashboard are operations routes: behind the operator token when one is set, and on a
+// separate listener when ops_host is.
 //
 // Threads: `io_threads` event loops carry every connection (the server's and the upstream
 // calls', a stream never changes thread); `control_threads` workers run what may block (key
@@ -40,9 +42,11 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "tokenfab/api/prefix_key.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/metrics.h"
 #include "tokenfab/base/status.h"
@@ -114,6 +118,21 @@ struct GatewayOptions {
   size_t slo_queue_per_tenant = 64;              // requests of one tenant waiting
   std::chrono::milliseconds slo_queue_tick{5};   // how often waiters re-predict
   std::vector<std::string> best_effort_tiers{};  // tier names
+
+  // Operations routes (/load, /fleet, /metrics, /dashboard, /dashboard/data) answer 401 without
+  // `Authorization: Bearer <operator_token>` (api/operator_auth.h); empty: they answer anyone.
+  // The poller sends it on its /load polls of tokenfab upstreams.
+  std::string operator_token{};
+  // Keys the prompt block hashes routing compares with the hashes upstreams publish on /load
+  // (api/prefix_key.h): the same secret as the nodes'. Unset: a random key drawn at Start(), so
+  // that routing by cached blocks then matches no node's.
+  std::optional<api::PrefixKey> prefix_key{};
+  // When ops_host is set, the operations routes are served on this separate
+  // address instead of the main one, where they answer 404; the operator token still applies.
+  // (An edge gateway polls a hub's /load at the hub's upstream URL: keep a hub's operations on
+  // its main address.) ops_port 0: an ephemeral port (see ops_port()).
+  std::string ops_host{};
+  uint16_t ops_port = 0;
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the
@@ -143,6 +162,9 @@ class Gateway {
 
   uint16_t port() const;
   std::string address() const;  // "host:port"
+  // The operations listener (GatewayOptions::ops_host); 0 and "" when there is none.
+  uint16_t ops_port() const;
+  std::string ops_address() const;
 
   // Replaces the fleet configuration. Requests in flight finish on the upstreams they started
   // on; upstreams kept (same name and URL) keep their live state. A config whose vocabularies or

@@ -24,9 +24,11 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tokenfab/api/completion_request.h"
+#include "tokenfab/api/prefix_key.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/metrics.h"
 #include "tokenfab/base/status.h"
@@ -44,6 +46,12 @@ struct NodeOptions {
 
   // Bearer token required on /v1/* (401 otherwise); empty: no check.
   std::string api_key;
+  // Bearer token required on the operations routes /load and /metrics (api/operator_auth.h;
+  // 401 otherwise); empty: they answer anyone.
+  std::string operator_token;
+  // Keys the prefix-cache block hashes /load publishes (api/prefix_key.h); the gateways that
+  // route by prefix to this node must hold the same secret. Unset: a random key drawn at Start().
+  std::optional<api::PrefixKey> prefix_key;
 
   // Transport limits (see net::HttpServerOptions).
   size_t max_body_bytes = 8 << 20;                     // over: 413

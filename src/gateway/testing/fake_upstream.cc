@@ -42,6 +42,7 @@ struct FakeUpstream::Impl {
 
   std::atomic<int64_t> requests{0};
   std::atomic<int64_t> polls{0};
+  std::atomic<int64_t> unauthorised{0};
   std::atomic<int64_t> open{0};
   std::atomic<int64_t> cancelled{0};
 
@@ -257,13 +258,32 @@ StatusOr<std::unique_ptr<FakeUpstream>> FakeUpstream::Start(FakeUpstreamOptions 
   impl->pool = std::make_unique<net::IoContextPool>(1);
   impl->events = std::make_unique<net::testing::EventThread>();
   Impl* raw = impl.get();
-  net::Router router;
-  router.Handle("POST", "/v1/chat/completions", [raw](std::shared_ptr<net::HttpExchange> e) {
-    raw->Serve(std::move(e), true);
-  });
-  router.Handle("POST", "/v1/completions", [raw](std::shared_ptr<net::HttpExchange> e) {
-    raw->Serve(std::move(e), false);
-  });
+  net::Router plain;
+  // Every route but /health behind the required key, when one is set.
+  struct KeyedRouter {
+    net::Router& router;
+    Impl* raw;
+    void Handle(std::string_view method, std::string_view path, net::HttpHandler handler) {
+      router.Handle(
+          method, path,
+          [raw = raw, handler = std::move(handler)](std::shared_ptr<net::HttpExchange> e) {
+            const std::string& key = raw->options.required_key;
+            if (!key.empty() &&
+                e->request().headers.Get("Authorization").value_or("") != "Bearer " + key) {
+              raw->unauthorised.fetch_add(1);
+              (void)e->Respond(net::HttpResponse::Json(
+                  401, R"({"error":{"message":"bad key","type":"invalid_request_error",)"
+                       R"("param":null,"code":"invalid_api_key"}})"));
+              return;
+            }
+            handler(std::move(e));
+          });
+    }
+  } router{plain, raw};
+  router.Handle("POST", "/v1/chat/completions",
+                [raw](std::shared_ptr<net::HttpExchange> e) { raw->Serve(std::move(e), true); });
+  router.Handle("POST", "/v1/completions",
+                [raw](std::shared_ptr<net::HttpExchange> e) { raw->Serve(std::move(e), false); });
   router.Handle("GET", "/load", [raw](std::shared_ptr<net::HttpExchange> e) {
     raw->polls.fetch_add(1);
     absl::MutexLock lock(&raw->mu);
@@ -294,12 +314,12 @@ StatusOr<std::unique_ptr<FakeUpstream>> FakeUpstream::Start(FakeUpstreamOptions 
         200, fmt::format(R"({{"object":"list","data":[{{"id":"{}","object":"model"}}]}})",
                          raw->options.model)));
   });
-  router.Handle("GET", "/health", [](std::shared_ptr<net::HttpExchange> e) {
+  plain.Handle("GET", "/health", [](std::shared_ptr<net::HttpExchange> e) {
     (void)e->Respond(net::HttpResponse::Json(200, R"({"status":"ok"})"));
   });
   net::HttpServerOptions server_options;
   server_options.pool = impl->pool.get();
-  TF_ASSIGN_OR_RETURN(impl->server, net::HttpServer::Start(server_options, std::move(router)));
+  TF_ASSIGN_OR_RETURN(impl->server, net::HttpServer::Start(server_options, std::move(plain)));
   return std::unique_ptr<FakeUpstream>(new FakeUpstream(std::move(impl)));
 }
 
@@ -329,6 +349,7 @@ void FakeUpstream::SetHealthy(bool healthy) {
 
 int64_t FakeUpstream::requests() const { return impl_->requests.load(); }
 int64_t FakeUpstream::load_polls() const { return impl_->polls.load(); }
+int64_t FakeUpstream::unauthorised() const { return impl_->unauthorised.load(); }
 int64_t FakeUpstream::open_streams() const { return impl_->open.load(); }
 int64_t FakeUpstream::cancelled_streams() const { return impl_->cancelled.load(); }
 std::vector<ReceivedRequest> FakeUpstream::received() const {

@@ -32,6 +32,9 @@ struct FakeUpstreamOptions {
   bool report_usage = true;                     // honour include_usage / put usage in answers
   int cached_tokens = 0;                        // reported as usage.prompt_tokens_details
   std::string name = "fake";                    // written into each token's text
+  // When set, every route but /health answers 401 without `Authorization: Bearer <required_key>`
+  // (an upstream started with --api-key); unauthorised calls are counted.
+  std::string required_key{};
 };
 
 enum class FailMode {
@@ -69,9 +72,10 @@ class FakeUpstream {
   // The text of token i of an answer.
   std::string TokenText(int i) const;
 
-  int64_t requests() const;         // inference requests received
-  int64_t load_polls() const;       // GET /load and /metrics received
-  int64_t open_streams() const;     // answers in progress
+  int64_t requests() const;           // inference requests received
+  int64_t load_polls() const;         // GET /load and /metrics received
+  int64_t unauthorised() const;       // calls refused for a missing or wrong required_key
+  int64_t open_streams() const;       // answers in progress
   int64_t cancelled_streams() const;  // answers stopped because the peer went away
   std::vector<ReceivedRequest> received() const;
 

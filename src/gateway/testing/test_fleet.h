@@ -16,7 +16,8 @@ struct TestUpstream {
   std::string kind = "tokenfab-node";
   std::string models = "\"m\"";  // TOML array contents
   double rtt_ms = 1;
-  std::string name = "";  // "" for "u<index>"
+  std::string name = "";    // "" for "u<index>"
+  std::string fields = "";  // more TOML lines of the upstream's table (e.g. api_key_env)
 };
 
 inline std::string TestFleetToml(const std::vector<TestUpstream>& upstreams,
@@ -34,10 +35,10 @@ inline std::string TestFleetToml(const std::vector<TestUpstream>& upstreams,
   for (size_t i = 0; i < upstreams.size(); ++i) {
     toml += fmt::format(
         "[[upstreams]]\nname = \"{4}\"\nurl = \"{1}\"\nkind = \"{2}\"\nmodels = [{3}]\n"
-        "site = \"s{0}\"\n[upstreams.hardware]\nkind = \"gpu\"\ncount = 1\npeak_tflops = 100\n"
+        "site = \"s{0}\"\n{5}[upstreams.hardware]\nkind = \"gpu\"\ncount = 1\npeak_tflops = 100\n"
         "mem_bandwidth_gbps = 1000\npower_idle_w = 50\npower_max_w = 300\n",
         i, upstreams[i].url, upstreams[i].kind, upstreams[i].models,
-        upstreams[i].name.empty() ? fmt::format("u{}", i) : upstreams[i].name);
+        upstreams[i].name.empty() ? fmt::format("u{}", i) : upstreams[i].name, upstreams[i].fields);
   }
   for (size_t i = 0; i < upstreams.size(); ++i) {
     toml += fmt::format("[[network]]\nsite = \"s{}\"\nrtt_ms = {}\n", i, upstreams[i].rtt_ms);
