@@ -41,6 +41,9 @@ Status ValidateOptions(const HttpServerOptions& options) {
   if (options.max_header_bytes < 256) {
     return absl::InvalidArgumentError("max_header_bytes must be at least 256");
   }
+  if (!options.tls.client_ca_file.empty() && !options.tls.enabled()) {
+    return absl::InvalidArgumentError("a TLS client CA needs a server certificate and key");
+  }
   if (options.max_connections < 1) {
     return absl::InvalidArgumentError("max_connections must be at least 1");
   }
