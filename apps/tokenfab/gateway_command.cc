@@ -5,7 +5,8 @@
 //       [--policy prefix-affinity+kv-aware:0.5+least-load:0.3]
 //
 // SIGHUP reloads the fleet file (streams in flight continue; a broken file is logged and the old
-// configuration stays); SIGINT / SIGTERM stop it after letting requests in flight finish.
+// configuration stays) and the TLS certificate and key (--tls-cert/--tls-key: HTTPS; new
+// connections use the new ones); SIGINT / SIGTERM stop it after letting requests in flight finish.
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -47,9 +48,13 @@ int Run(const GatewayCommandFlags& flags) {
       *options, std::make_shared<const fleet::FleetConfig>(*std::move(config)), **store,
       **counters, base::RealClock::Get());
   if (!gw.ok()) return Fail("gateway", gw.status());
-  std::printf("tokenfab gateway listening on http://%s\n", (*gw)->address().c_str());
+  std::printf("tokenfab gateway listening on %s://%s\n", ListenScheme(flags.gateway.tls),
+              (*gw)->address().c_str());
   std::fflush(stdout);
-  WaitForStop(signals, [&] { ReloadFleetFile(**gw, flags.fleet); });
+  WaitForStop(signals, [&] {
+    ReloadFleetFile(**gw, flags.fleet);
+    ReloadTlsFiles(**gw, flags.gateway.tls);
+  });
   TF_LOG_INFO("stopping: letting requests in flight finish");
   (*gw)->Stop(flags.gateway.drain);
   const gateway::GatewayStats stats = (*gw)->stats();

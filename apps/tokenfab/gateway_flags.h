@@ -21,6 +21,7 @@
 #include "tokenfab/gateway/gateway.h"
 #include "tokenfab/ledger/rate_counters.h"
 #include "tokenfab/ledger/redis_counters.h"
+#include "tokenfab/net/tls_options.h"
 
 namespace tokenfab::cli {
 
@@ -42,6 +43,8 @@ struct GatewayFlags {
   std::string files_dir;
   size_t max_file_bytes = 32 << 20;
   std::chrono::milliseconds drain{10'000};
+  net::TlsServerOptions tls;           // --tls-cert, --tls-key, --tls-client-ca
+  net::TlsClientOptions upstream_tls;  // --tls-ca, --tls-upstream-cert, --tls-upstream-key
 
   StatusOr<gateway::GatewayOptions> ToOptions() const {
     gateway::GatewayOptions options;
@@ -75,6 +78,14 @@ struct GatewayFlags {
     options.flex_max_wait = std::chrono::milliseconds(flex_max_wait_ms);
     options.files_dir = files_dir;
     options.max_file_bytes = max_file_bytes;
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+      return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+    }
+    if (!tls.client_ca_file.empty() && !tls.enabled()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    options.tls = tls;
+    options.upstream_tls = upstream_tls;
     return options;
   }
 
@@ -87,6 +98,31 @@ struct GatewayFlags {
     return std::unique_ptr<ledger::RateCounters>(std::move(counters));
   }
 };
+
+// --tls-cert, --tls-key, --tls-client-ca: HTTPS on the listening port (gateway, serve, node).
+inline void AddTlsServerFlags(CLI::App* app, net::TlsServerOptions& tls) {
+  app->add_option("--tls-cert", tls.cert_file,
+                  "PEM certificate chain: serve HTTPS (with --tls-key; SIGHUP reloads both)");
+  app->add_option("--tls-key", tls.key_file, "PEM private key of --tls-cert");
+  app->add_option("--tls-client-ca", tls.client_ca_file,
+                  "PEM CA file: require client certificates issued by it (mutual TLS)");
+}
+
+// The scheme clients use to reach a server with `tls`.
+inline const char* ListenScheme(const net::TlsServerOptions& tls) {
+  return tls.enabled() ? "https" : "http";
+}
+
+// SIGHUP: loads the TLS certificate and key again (new connections use them); a broken file is
+// logged and the old ones stay.
+inline void ReloadTlsFiles(gateway::Gateway& gw, const net::TlsServerOptions& tls) {
+  if (!tls.enabled()) return;
+  if (Status s = gw.ReloadTls(); !s.ok()) {
+    TF_LOG_ERROR("TLS reload refused, keeping the running certificate: {}", s.message());
+  } else {
+    TF_LOG_INFO("TLS certificate reloaded");
+  }
+}
 
 inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--listen", flags.listen, "address to serve on, HOST:PORT (port 0: any free)")
@@ -129,6 +165,14 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
                   "directory of the Files and Batches APIs' files (unset: those APIs answer 503)");
   app->add_option("--max-file-bytes", flags.max_file_bytes, "largest file upload, in bytes")
       ->capture_default_str();
+  AddTlsServerFlags(app, flags.tls);
+  app->add_option("--tls-ca", flags.upstream_tls.ca_file,
+                  "PEM file of the CAs that https:// upstreams' certificates must come from "
+                  "(default: the system trust store)");
+  app->add_option("--tls-upstream-cert", flags.upstream_tls.cert_file,
+                  "PEM client certificate shown to https:// upstreams that ask for one (mTLS)");
+  app->add_option("--tls-upstream-key", flags.upstream_tls.key_file,
+                  "PEM key of --tls-upstream-cert");
 }
 
 // Blocks SIGHUP, SIGINT and SIGTERM in this thread (and the threads it starts later), so that

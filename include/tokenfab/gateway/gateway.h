@@ -51,6 +51,7 @@
 #include "tokenfab/gateway/retry_policy.h"
 #include "tokenfab/ledger/rate_counters.h"
 #include "tokenfab/ledger/store.h"
+#include "tokenfab/net/tls_options.h"
 #include "tokenfab/routing/policy_options.h"
 #include "tokenfab/routing/policy_registry.h"
 
@@ -113,6 +114,12 @@ struct GatewayOptions {
   size_t slo_queue_per_tenant = 64;              // requests of one tenant waiting
   std::chrono::milliseconds slo_queue_tick{5};   // how often waiters re-predict
   std::vector<std::string> best_effort_tiers{};  // tier names
+
+  // TLS: serve HTTPS when tls.enabled() (mutual TLS with tls.client_ca_file: the hook for
+  // gateways authenticating each other); https:// upstreams are called with upstream_tls
+  // (trusted CAs, an optional client certificate).
+  net::TlsServerOptions tls{};
+  net::TlsClientOptions upstream_tls{};
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the
@@ -147,6 +154,9 @@ class Gateway {
   // on; upstreams kept (same name and URL) keep their live state. A config whose vocabularies or
   // policy cannot be built is refused (the old one stays).
   [[nodiscard]] Status Reload(std::shared_ptr<const fleet::FleetConfig> fleet);
+  // Loads the TLS certificate and key again for new connections (SIGHUP); on error the old ones
+  // stay. FailedPrecondition when the gateway does not serve TLS.
+  [[nodiscard]] Status ReloadTls();
 
   // The fleet as routing sees it now.
   std::shared_ptr<const fleet::FleetSnapshot> Snapshot() const;
