@@ -164,10 +164,6 @@ StatusOr<Plan> MakePlan(const ServeFlags& flags) {
 StatusOr<bench::ServeBenchOptions> MakeOptions(const ServeFlags& flags) {
   bench::ServeBenchOptions options;
   TF_ASSIGN_OR_RETURN(options.url, net::ParseHttpUrl(flags.url));
-  if (options.url.scheme != "http") {
-    return absl::InvalidArgumentError(
-        fmt::format("URL scheme '{}' is not supported (only http)", options.url.scheme));
-  }
   TF_ASSIGN_OR_RETURN(options.body.endpoint, api::ParseEndpointName(flags.endpoint));
   options.body.model = flags.model;
   options.body.ignore_eos = !flags.no_ignore_eos;

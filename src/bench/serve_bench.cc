@@ -308,7 +308,8 @@ ServeBench::~ServeBench() {
 const std::string& ServeBench::model() const { return impl_->model; }
 
 std::string ServeBench::RequestUrl() const {
-  return fmt::format("http://{}{}", impl_->request_url.HostPort(), impl_->request_url.target);
+  return fmt::format("{}://{}{}", impl_->request_url.scheme, impl_->request_url.HostPort(),
+                     impl_->request_url.target);
 }
 
 Status ServeBench::Prepare() {
