@@ -32,6 +32,7 @@ struct ServeFlags {
   std::string model;
   std::string endpoint = "completions";
   std::string api_key;
+  std::string tls_ca;
   std::vector<std::string> headers;
   std::string trace;
   std::string trace_format = "azure";
@@ -163,10 +164,6 @@ StatusOr<Plan> MakePlan(const ServeFlags& flags) {
 StatusOr<bench::ServeBenchOptions> MakeOptions(const ServeFlags& flags) {
   bench::ServeBenchOptions options;
   TF_ASSIGN_OR_RETURN(options.url, net::ParseHttpUrl(flags.url));
-  if (options.url.scheme != "http") {
-    return absl::InvalidArgumentError(
-        fmt::format("URL scheme '{}' is not supported (only http)", options.url.scheme));
-  }
   TF_ASSIGN_OR_RETURN(options.body.endpoint, api::ParseEndpointName(flags.endpoint));
   options.body.model = flags.model;
   options.body.ignore_eos = !flags.no_ignore_eos;
@@ -178,6 +175,7 @@ StatusOr<bench::ServeBenchOptions> MakeOptions(const ServeFlags& flags) {
   options.prompt.token_id_max = range.second;
   options.prompt.seed = flags.seed;
   options.api_key = flags.api_key;
+  options.tls_ca_file = flags.tls_ca;
   if (options.api_key.empty()) {
     if (const char* key = std::getenv("OPENAI_API_KEY")) options.api_key = key;
   }
@@ -271,6 +269,8 @@ Command AddBenchServeSubcommand(CLI::App& bench) {
   cmd->add_option("--model", flags->model, "Model name (default: the first of GET /v1/models)");
   cmd->add_option("--endpoint", flags->endpoint, "completions or chat")->capture_default_str();
   cmd->add_option("--api-key", flags->api_key, "Bearer token (default: $OPENAI_API_KEY)");
+  cmd->add_option("--tls-ca", flags->tls_ca,
+                  "PEM CA file trusted for an https:// --url (default: the system trust store)");
   cmd->add_option("--header", flags->headers, "Extra request header 'Name: value' (repeatable)");
 
   auto* trace =

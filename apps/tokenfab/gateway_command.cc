@@ -7,7 +7,8 @@
 // With --registry the nodes registered there join the fleet file's upstreams as they come and go
 // (docs/membership.md).
 // SIGHUP reloads the fleet file (streams in flight continue; a broken file is logged and the old
-// configuration stays); SIGINT / SIGTERM stop it after letting requests in flight finish.
+// configuration stays) and the TLS certificate and key (--tls-cert/--tls-key: HTTPS; new
+// connections use the new ones); SIGINT / SIGTERM stop it after letting requests in flight finish.
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -59,7 +60,8 @@ int Run(const GatewayCommandFlags& flags) {
       *options, std::make_shared<const fleet::FleetConfig>(*std::move(config)), **store, **counters,
       base::RealClock::Get());
   if (!gw.ok()) return Fail("gateway", gw.status());
-  std::printf("tokenfab gateway listening on http://%s\n", (*gw)->address().c_str());
+  std::printf("tokenfab gateway listening on %s://%s\n", ListenScheme(flags.gateway.tls),
+              (*gw)->address().c_str());
   std::fflush(stdout);
   std::unique_ptr<gateway::RegistryFleet> members;
   if (registry_url) {
@@ -69,6 +71,7 @@ int Run(const GatewayCommandFlags& flags) {
     members = *std::move(started);
   }
   WaitForStop(signals, [&] {
+    ReloadTlsFiles(**gw, flags.gateway.tls);
     if (!members) return ReloadFleetFile(**gw, flags.fleet);
     StatusOr<fleet::FleetConfig> reloaded = fleet::LoadFleetConfig(flags.fleet);
     Status s = reloaded.ok() ? members->SetStatic(reloaded->spec()) : reloaded.status();

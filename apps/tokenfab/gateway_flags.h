@@ -24,6 +24,7 @@
 #include "tokenfab/gateway/gateway.h"
 #include "tokenfab/ledger/rate_counters.h"
 #include "tokenfab/ledger/redis_counters.h"
+#include "tokenfab/net/tls_options.h"
 
 namespace tokenfab::cli {
 
@@ -45,6 +46,9 @@ struct GatewayFlags {
   std::string files_dir;
   size_t max_file_bytes = 32 << 20;
   std::chrono::milliseconds drain{10'000};
+  net::TlsServerOptions tls;           // --tls-cert, --tls-key, --tls-client-ca
+  net::TlsClientOptions upstream_tls;  // --tls-ca, --tls-upstream-cert, --tls-upstream-key
+
   std::string operator_token_file;
   std::string prefix_secret_file;
   std::string ops_listen;  // HOST:PORT; empty: the operations routes on --listen
@@ -95,6 +99,14 @@ struct GatewayFlags {
       WarnOpenOperations("gateway", ops_listen.empty() ? options.host : options.ops_host);
     }
     TF_ASSIGN_OR_RETURN(options.prefix_key, api::PrefixKey::Load(prefix_secret_file));
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+      return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+    }
+    if (!tls.client_ca_file.empty() && !tls.enabled()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    options.tls = tls;
+    options.upstream_tls = upstream_tls;
     return options;
   }
 
@@ -107,6 +119,31 @@ struct GatewayFlags {
     return std::unique_ptr<ledger::RateCounters>(std::move(counters));
   }
 };
+
+// --tls-cert, --tls-key, --tls-client-ca: HTTPS on the listening port (gateway, serve, node).
+inline void AddTlsServerFlags(CLI::App* app, net::TlsServerOptions& tls) {
+  app->add_option("--tls-cert", tls.cert_file,
+                  "PEM certificate chain: serve HTTPS (with --tls-key; SIGHUP reloads both)");
+  app->add_option("--tls-key", tls.key_file, "PEM private key of --tls-cert");
+  app->add_option("--tls-client-ca", tls.client_ca_file,
+                  "PEM CA file: require client certificates issued by it (mutual TLS)");
+}
+
+// The scheme clients use to reach a server with `tls`.
+inline const char* ListenScheme(const net::TlsServerOptions& tls) {
+  return tls.enabled() ? "https" : "http";
+}
+
+// SIGHUP: loads the TLS certificate and key again (new connections use them); a broken file is
+// logged and the old ones stay.
+inline void ReloadTlsFiles(gateway::Gateway& gw, const net::TlsServerOptions& tls) {
+  if (!tls.enabled()) return;
+  if (Status s = gw.ReloadTls(); !s.ok()) {
+    TF_LOG_ERROR("TLS reload refused, keeping the running certificate: {}", s.message());
+  } else {
+    TF_LOG_INFO("TLS certificate reloaded");
+  }
+}
 
 inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--listen", flags.listen, "address to serve on, HOST:PORT (port 0: any free)")
@@ -153,6 +190,14 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--ops-listen", flags.ops_listen,
                   "serve /load, /fleet, /metrics and the dashboard on this HOST:PORT instead of "
                   "--listen (the operator token still applies)");
+  AddTlsServerFlags(app, flags.tls);
+  app->add_option("--tls-ca", flags.upstream_tls.ca_file,
+                  "PEM file of the CAs that https:// upstreams' certificates must come from "
+                  "(default: the system trust store)");
+  app->add_option("--tls-upstream-cert", flags.upstream_tls.cert_file,
+                  "PEM client certificate shown to https:// upstreams that ask for one (mTLS)");
+  app->add_option("--tls-upstream-key", flags.upstream_tls.key_file,
+                  "PEM key of --tls-upstream-cert");
 }
 
 // Blocks SIGHUP, SIGINT and SIGTERM in this thread (and the threads it starts later), so that

@@ -5,7 +5,8 @@
 //
 // The first line on stdout is the bound address ("listening on http://127.0.0.1:PORT"), so that
 // scripts and launchers can start it with --port 0. Logs go to stderr. SIGINT or SIGTERM stops
-// it gracefully: streams in progress get --shutdown-grace-s to finish, then are cancelled.
+// it gracefully: streams in progress get --shutdown-grace-s to finish, then are cancelled. With
+// --tls-cert/--tls-key it serves HTTPS, and SIGHUP reloads the certificate.
 #include <pthread.h>
 #include <signal.h>
 
@@ -142,6 +143,7 @@ int RunNode(NodeFlags& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   StatusOr<std::string> operator_token = api::LoadOperatorToken(flags.operator_token_file);
@@ -161,13 +163,24 @@ int RunNode(NodeFlags& flags) {
     fmt::print(stderr, "tokenfab node: {}\n", server.status().message());
     return kExitFailure;
   }
-  fmt::print("listening on http://{}\n", (*server)->address());
+  fmt::print("listening on {}://{}\n", flags.server.tls.enabled() ? "https" : "http",
+             (*server)->address());
   std::fflush(stdout);
 
   std::atomic<bool> done{false};
   std::atomic<int> signal{0};
   std::thread waiter([&] {
-    signal = WaitForSignal(signals, done);
+    int sig = WaitForSignal(signals, done);
+    for (; sig == SIGHUP; sig = WaitForSignal(signals, done)) {
+      if (!flags.server.tls.enabled()) continue;
+      Status s = (*server)->ReloadTls();
+      if (s.ok()) {
+        TF_LOG_INFO("TLS certificate reloaded");
+      } else {
+        TF_LOG_ERROR("TLS reload refused, keeping the running certificate: {}", s.message());
+      }
+    }
+    signal = sig;
     done = true;
   });
 
@@ -210,6 +223,11 @@ void AddServerFlags(CLI::App& cmd, NodeFlags& f) {
   cmd.add_option("--write-timeout-s", f.write_timeout_s,
                  "A client not reading its stream this long is dropped")
       ->capture_default_str();
+  cmd.add_option("--tls-cert", f.server.tls.cert_file,
+                 "PEM certificate chain: serve HTTPS (with --tls-key; SIGHUP reloads both)");
+  cmd.add_option("--tls-key", f.server.tls.key_file, "PEM private key of --tls-cert");
+  cmd.add_option("--tls-client-ca", f.server.tls.client_ca_file,
+                 "PEM CA file: require client certificates issued by it (mutual TLS)");
   cmd.add_option("--shutdown-grace-s", f.shutdown_grace_s,
                  "On SIGINT/SIGTERM, time streams get to finish before they are cancelled")
       ->capture_default_str();

@@ -8,7 +8,8 @@
 //   tokenfab serve --fleet fleet.toml      a gateway over the fleet file; its tokenfab-node
 //                                          upstreams on this machine run in-process
 //
-// SIGHUP reloads the fleet file (the gateway's side; in-process nodes keep running);
+// SIGHUP reloads the fleet file (the gateway's side; in-process nodes keep running) and the TLS
+// certificate of --tls-cert/--tls-key;
 // SIGINT / SIGTERM stop after letting requests in flight finish.
 #include <cstdio>
 #include <filesystem>
@@ -162,13 +163,15 @@ int Run(ServeFlags& flags) {
   StatusOr<std::unique_ptr<gateway::Gateway>> gw = gateway::Gateway::Start(
       *options, fleet, **store, **counters, base::RealClock::Get());
   if (!gw.ok()) return Fail("serve", gw.status());
-  std::printf("tokenfab serve: OpenAI-compatible endpoint on http://%s/v1 (%zu local node%s)\n",
-              (*gw)->address().c_str(), nodes.size(), nodes.size() == 1 ? "" : "s");
+  std::printf("tokenfab serve: OpenAI-compatible endpoint on %s://%s/v1 (%zu local node%s)\n",
+              ListenScheme(flags.gateway.tls), (*gw)->address().c_str(), nodes.size(),
+              nodes.size() == 1 ? "" : "s");
   std::fflush(stdout);
   WaitForStop(signals, [&] {
     if (!flags.fleet.empty()) ReloadFleetFile(**gw, flags.fleet);
   });
   (*gw)->Stop(flags.gateway.drain);
+    ReloadTlsFiles(**gw, flags.gateway.tls);
   for (auto& node : nodes) node->Stop(flags.gateway.drain);
   return kExitOk;
 }

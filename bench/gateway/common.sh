@@ -22,7 +22,7 @@ start() {
       cat "$log" >&2
       exit 1
     fi
-    started_port="$(grep -o 'http://[0-9.]*:[0-9]*' "$log" | head -n 1 | sed 's/.*://' || true)"
+    started_port="$(grep -o 'https\?://[0-9.]*:[0-9]*' "$log" | head -n 1 | sed 's/.*://' || true)"
     if [ -n "$started_port" ]; then return 0; fi
     sleep 0.1
   done

@@ -3,6 +3,8 @@
 # (`tokenfab node --engine synthetic`), then the same load through, side by side in one run:
 #   direct    the node itself (the baseline)
 #   tokenfab  `tokenfab gateway` (auth, admission, routing, relay, metering into SQLite)
+#   tokenfab-tls  the same gateway serving HTTPS (a certificate made here with openssl; the
+#             relay to the node stays plain http): what TLS to the client costs
 #   nginx     nginx as a plain reverse proxy (no buffering, keep-alive to the node)
 #   portkey   the Portkey AI gateway (npm @portkey-ai/gateway, @hono/node-server pinned to
 #             1.13.5 so that it streams on Node 20)
@@ -13,7 +15,8 @@
 #
 #   bench/gateway/overhead.sh [--concurrency 500] [--requests 20000] [--rounds 2]
 #                             [--output-len 16] [--performance base=20000,...] [--out DIR]
-#                             [--targets "direct tokenfab nginx portkey"] [--node-binary PATH]
+#                             [--targets "direct tokenfab tokenfab-tls nginx portkey"]
+#                             [--node-binary PATH]
 #
 # nginx (Debian's) and Portkey (npm, into build/bench-tools/portkey) are installed on first use.
 set -euo pipefail
@@ -75,12 +78,13 @@ start node "$work/node.log" "${other[@]}" "$node_binary" node --engine synthetic
 node_port=$started_port
 wait_http "$node_port" /health
 
-declare -A port
+declare -A port key
 port[direct]=$node_port
 for target in $targets; do
   case "$target" in
-    tokenfab)
-      make_ledger "$work/ledger"
+    tokenfab | tokenfab-tls)
+      make_ledger "$work/ledger-$target"
+      key[$target]=$bench_key
       cat >"$work/fleet.toml" <<TOML
 currency = "CNY"
 [[regions]]
@@ -107,13 +111,20 @@ mem_bandwidth_gbps = 3350
 power_idle_w = 90
 power_max_w = 700
 TOML
+      tls=()
+      if [ "$target" = tokenfab-tls ]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+          -keyout "$work/tls.key" -out "$work/tls.pem" -subj /CN=localhost \
+          -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+        tls=(--tls-cert "$work/tls.pem" --tls-key "$work/tls.key")
+      fi
       # The gateway serves no model without a price (or a free_models entry).
       "$tokenfab" prices set --model '*' --input 2 --cached-input 0.5 --output 8 --currency CNY \
-        --from 2020-01-01 --data-dir "$work/ledger" >/dev/null
-      start tokenfab "$work/gateway.log" taskset -c "$proxy_cpus" "$tokenfab" gateway \
-        --fleet "$work/fleet.toml" --listen 127.0.0.1:0 --data-dir "$work/ledger" \
-        --io-threads 2 --control-threads 1 --policy least-load
-      port[tokenfab]=$started_port
+        --from 2020-01-01 --data-dir "$work/ledger-$target" >/dev/null
+      start "$target" "$work/$target.log" taskset -c "$proxy_cpus" "$tokenfab" gateway \
+        --fleet "$work/fleet.toml" --listen 127.0.0.1:0 --data-dir "$work/ledger-$target" \
+        --io-threads 2 --control-threads 1 --policy least-load "${tls[@]}"
+      port[$target]=$started_port
       ;;
     nginx)
       port[nginx]=$(free_port)
@@ -157,13 +168,14 @@ done
 sleep 1
 
 run() {  # run TARGET ROUND
-  local target="$1" round="$2" args=()
+  local target="$1" round="$2" args=() scheme=http
   case "$target" in
-    tokenfab) args=(--api-key "$bench_key") ;;
+    tokenfab) args=(--api-key "${key[tokenfab]}") ;;
+    tokenfab-tls) args=(--api-key "${key[tokenfab-tls]}" --tls-ca "$work/tls.pem"); scheme=https ;;
     portkey) args=(--api-key unused --header "x-portkey-provider: openai"
                    --header "x-portkey-custom-host: http://127.0.0.1:$node_port/v1") ;;
   esac
-  "${other[@]}" "$tokenfab" bench serve --url "http://127.0.0.1:${port[$target]}" --model m \
+  "${other[@]}" "$tokenfab" bench serve --url "$scheme://127.0.0.1:${port[$target]}" --model m \
     --endpoint chat --input-len "$input_len" --output-len "$output_len" \
     --concurrency "$concurrency" --max-requests "$requests" --warmup "$concurrency" \
     --request-timeout 120 --client-threads 2 --no-progress "${args[@]}" \

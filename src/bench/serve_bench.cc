@@ -308,7 +308,8 @@ ServeBench::~ServeBench() {
 const std::string& ServeBench::model() const { return impl_->model; }
 
 std::string ServeBench::RequestUrl() const {
-  return fmt::format("http://{}{}", impl_->request_url.HostPort(), impl_->request_url.target);
+  return fmt::format("{}://{}{}", impl_->request_url.scheme, impl_->request_url.HostPort(),
+                     impl_->request_url.target);
 }
 
 Status ServeBench::Prepare() {
@@ -330,6 +331,7 @@ Status ServeBench::Prepare() {
   client_options.connect_timeout = std::chrono::milliseconds(10'000);
   client_options.total_timeout = std::chrono::milliseconds(options.request_timeout_ms);
   client_options.max_idle_connections_per_upstream = 1 << 16;
+  client_options.tls.ca_file = options.tls_ca_file;
   impl.client = std::make_unique<net::HttpClient>(*impl.pool, client_options);
   impl.request_url = EndpointUrl(options.url, api::EndpointPath(options.body.endpoint));
   impl.model = options.body.model;

@@ -155,11 +155,13 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   relay_options.response_timeout = options.first_byte_timeout;
   relay_options.read_idle_timeout = options.idle_timeout;
   relay_options.max_response_body_bytes = options.max_body_bytes;
+  relay_options.tls = options.upstream_tls;
   client = std::make_unique<net::HttpClient>(*pool, relay_options);
   net::HttpClientOptions poll_options;
   poll_options.connect_timeout = options.poll_timeout;
   poll_options.total_timeout = options.poll_timeout;
   poll_options.max_idle_connections_per_upstream = 2;
+  poll_options.tls = options.upstream_tls;
   poll_client = std::make_unique<net::HttpClient>(*pool, poll_options);
   timers = std::make_unique<TimerQueue>(clock);
   control = std::make_unique<base::ThreadPool>(std::max(1, options.control_threads) + 1);
@@ -289,6 +291,15 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                       ModelVocabularies::Load(*fleet));
   TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
   g.StartServices(fleet, std::move(vocab), std::move(policy));
+  if (Status tls = g.client->tls_status(); !tls.ok()) {
+    const net::TlsClientOptions& upstream_tls = g.options.upstream_tls;
+    if (!upstream_tls.ca_file.empty() || !upstream_tls.cert_file.empty() ||
+        !upstream_tls.key_file.empty()) {
+      g.poller->Stop();
+      return tls;
+    }
+    TF_LOG_WARN("https upstreams cannot be called: {}", tls.message());
+  }
 
   net::HttpServerOptions server_options;
   server_options.host = g.options.host;
@@ -301,6 +312,7 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
           ? g.options.max_body_bytes
           : std::max(g.options.max_body_bytes, g.options.max_file_bytes + (64 << 10));
   server_options.server_name = "tokenfab-gateway";
+  server_options.tls = g.options.tls;
   server_options.idle_timeout = std::chrono::milliseconds(120'000);
   server_options.write_timeout = std::chrono::milliseconds(120'000);
   // Errors the transport answers itself (413, 431, 404, 405, 408, 503), as the node answers them.
@@ -334,6 +346,8 @@ uint16_t Gateway::ops_port() const {
 std::string Gateway::ops_address() const {
   return impl_->ops_server ? impl_->ops_server->address() : std::string();
 }
+
+Status Gateway::ReloadTls() { return impl_->server->ReloadTls(); }
 
 Status Gateway::Reload(std::shared_ptr<const fleet::FleetConfig> fleet) {
   if (fleet == nullptr) return absl::InvalidArgumentError("no fleet configuration");

@@ -40,7 +40,9 @@ void UpstreamPoller::PollNow(std::shared_ptr<UpstreamRuntime> runtime) {
   }
   const int64_t started = clock_.NowMicros();
   if (!runtime->url()) {
-    OnPolled(runtime, absl::InvalidArgumentError("only http:// upstreams can be reached"), started);
+    OnPolled(runtime,
+             absl::InvalidArgumentError("only http:// and https:// upstreams can be reached"),
+             started);
     return;
   }
   request.method = "GET";

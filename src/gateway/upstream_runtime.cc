@@ -10,7 +10,7 @@
 namespace tokenfab::gateway {
 
 std::optional<net::HttpUrl> ClientUrl(const net::HttpUrl& url) {
-  if (url.scheme != "http") return std::nullopt;
+  if (url.scheme != "http" && url.scheme != "https") return std::nullopt;
   return url;
 }
 

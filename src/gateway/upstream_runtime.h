@@ -63,7 +63,8 @@ class UpstreamRuntime {
   // Name, URL and API key (by a digest): what must match for a reload to keep this runtime.
   const std::string& identity() const { return identity_; }
   fleet::UpstreamKind kind() const { return kind_; }
-  // The base URL as the HTTP client takes it; nullopt for URLs it cannot reach (https).
+  // The base URL as the HTTP client takes it; nullopt for URLs it cannot reach (neither http
+  // nor https).
   const std::optional<net::HttpUrl>& url() const { return url_; }
   // The upstream's API key (fleet::Upstream::api_key), sent as a bearer token; "" for none.
   const std::string& api_key() const { return api_key_; }
@@ -135,7 +136,7 @@ class UpstreamRuntime {
   std::string last_error_ ABSL_GUARDED_BY(mu_);
 };
 
-// The HTTP client's form of an upstream URL; nullopt for https (no TLS in the client).
+// The HTTP client's form of an upstream URL (http or https); nullopt for another scheme.
 std::optional<net::HttpUrl> ClientUrl(const net::HttpUrl& url);
 
 }  // namespace tokenfab::gateway

@@ -140,10 +140,14 @@ TEST(UpstreamRuntimeTest, ShowsTheBreakerAndCachedBlocks) {
   EXPECT_EQ(runtime.recent_block_hashes()->size(), 3u);
 }
 
-TEST(UpstreamRuntimeTest, HttpsUpstreamsAreNotReachable) {
+// An https upstream used to load and then never be called (no URL for the client).
+TEST(UpstreamRuntimeTest, HttpsUpstreamsAreReachable) {
   base::ManualClock clock;
   fleet::Upstream up = Node();
   up.url.scheme = "https";
+  ASSERT_TRUE(UpstreamRuntime(up, clock, {}).url().has_value());
+  EXPECT_EQ(UpstreamRuntime(up, clock, {}).url()->scheme, "https");
+  up.url.scheme = "ftp";
   EXPECT_FALSE(UpstreamRuntime(up, clock, {}).url().has_value());
   ASSERT_TRUE(UpstreamRuntime(Node(), clock, {}).url().has_value());
   EXPECT_EQ(UpstreamRuntime(Node(), clock, {}).url()->HostPort(), "127.0.0.1:9001");

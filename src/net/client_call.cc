@@ -24,6 +24,7 @@
 #include "coroutines.h"
 #include "http_wire.h"
 #include "io_context_pool_internal.h"
+#include "tls_context.h"
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/logging.h"
 
@@ -58,7 +59,8 @@ class CallRuntime : public std::enable_shared_from_this<CallRuntime> {
         request_(std::move(request)),
         callbacks_(std::move(callbacks)),
         max_body_bytes_(max_body_bytes),
-        key_(request_.url.HostPort()),
+        key_(request_.url.scheme == "https" ? "https://" + request_.url.HostPort()
+                                            : request_.url.HostPort()),
         watchdog_(executor_, Clock::time_point::max()),
         pause_timer_(executor_, Clock::time_point::max()) {}
 
@@ -76,6 +78,8 @@ class CallRuntime : public std::enable_shared_from_this<CallRuntime> {
   asio::awaitable<Status> ReadBody(http::response_parser<http::buffer_body>& parser,
                                    boost::beast::flat_buffer& buffer);
   asio::awaitable<Status> Connect();
+  // The TLS handshake on a new connection to an https URL (under the connect deadline).
+  asio::awaitable<Status> Handshake();
   asio::awaitable<StatusOr<std::vector<tcp::endpoint>>> Resolve();
   asio::awaitable<void> Watchdog();
   void SetPhaseDeadline(Phase phase, std::chrono::milliseconds timeout);
@@ -88,9 +92,9 @@ class CallRuntime : public std::enable_shared_from_this<CallRuntime> {
   // The status for a failed operation `what`, taking cancellation and timeouts into account.
   Status Failure(std::string_view what, const error_code& ec, absl::StatusCode code);
   void CloseSocket() {
-    if (socket_.has_value()) {
+    if (stream_ != nullptr) {
       error_code ec;
-      socket_->close(ec);
+      stream_->socket().close(ec);
     }
   }
   void Finish(Status status);
@@ -103,7 +107,7 @@ class CallRuntime : public std::enable_shared_from_this<CallRuntime> {
   StreamCallbacks callbacks_;
   const size_t max_body_bytes_;  // 0: no limit
   const std::string key_;
-  std::optional<tcp::socket> socket_;
+  std::unique_ptr<internal::Transport> stream_;
   asio::steady_timer watchdog_;
   asio::steady_timer pause_timer_;  // never expires: cancelled to resume
   Clock::time_point total_deadline_ = Clock::time_point::max();
@@ -219,32 +223,61 @@ asio::awaitable<StatusOr<std::vector<tcp::endpoint>>> CallRuntime::Resolve() {
 }
 
 asio::awaitable<Status> CallRuntime::Connect() {
+  const bool https = request_.url.scheme == "https";
+  if (https && !core_->tls.ok()) co_return core_->tls.status();
   SetPhaseDeadline(Phase::kConnect, core_->options.connect_timeout);
   StatusOr<std::vector<tcp::endpoint>> endpoints = co_await Resolve();
   if (!endpoints.ok()) co_return endpoints.status();
   error_code ec = asio::error::host_not_found;
   for (const tcp::endpoint& endpoint : *endpoints) {
     if (CancelRequested() || timed_out_.has_value()) break;
-    socket_.emplace(executor_);
-    std::tie(ec) = co_await socket_->async_connect(endpoint, kToken);
+    tcp::socket socket(executor_);
+    stream_ = https ? std::make_unique<internal::Transport>(std::move(socket), *core_->tls)
+                    : std::make_unique<internal::Transport>(std::move(socket));
+    std::tie(ec) = co_await stream_->socket().async_connect(endpoint, kToken);
     if (!ec) break;
     CloseSocket();
   }
-  ClearPhaseDeadline();
   if (ec || CancelRequested() || timed_out_.has_value()) {
+    ClearPhaseDeadline();
     co_return Failure("cannot connect to", ec, absl::StatusCode::kUnavailable);
   }
-  socket_->set_option(tcp::no_delay(true), ec);
+  stream_->socket().set_option(tcp::no_delay(true), ec);
+  if (https) {
+    Status handshake = co_await Handshake();
+    if (!handshake.ok()) {
+      ClearPhaseDeadline();
+      co_return handshake;
+    }
+  }
+  ClearPhaseDeadline();
   core_->connections_opened.fetch_add(1, std::memory_order_relaxed);
   co_return absl::OkStatus();
 }
 
+asio::awaitable<Status> CallRuntime::Handshake() {
+  internal::Transport::TlsStream& tls = *stream_->tls();
+  if (Status prepared = internal::PrepareClientSsl(tls.native_handle(), request_.url.host);
+      !prepared.ok()) {
+    co_return prepared;
+  }
+  auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, kToken);
+  if (!ec) co_return absl::OkStatus();
+  if (CancelRequested() || timed_out_.has_value()) {
+    co_return Failure("TLS handshake with", ec, absl::StatusCode::kUnavailable);
+  }
+  // Never a plaintext fallback: the call fails, saying why.
+  const std::string why = internal::HandshakeFailure(tls.native_handle(), ec);
+  TF_LOG_WARN("net: {}: {}", request_.url.HostPort(), why);
+  co_return absl::UnavailableError(fmt::format("{}: {}", request_.url.HostPort(), why));
+}
+
 asio::awaitable<Status> CallRuntime::Attempt(bool allow_reuse, bool* retryable) {
   bool reused = false;
-  socket_.reset();
+  stream_.reset();
   if (allow_reuse) {
-    socket_ = core_->TakeIdle(loop_, key_);
-    reused = socket_.has_value();
+    stream_ = core_->TakeIdle(loop_, key_);
+    reused = stream_ != nullptr;
     if (reused) core_->connections_reused.fetch_add(1, std::memory_order_relaxed);
   }
   if (!reused) {
@@ -257,13 +290,13 @@ asio::awaitable<Status> CallRuntime::Attempt(bool allow_reuse, bool* retryable) 
   RequestHead head;
   head.method = request_.method;
   head.target = request_.url.target;
-  head.host = key_;
+  head.host = request_.url.HostPort();
   head.headers = &request_.headers;
   head.content_length = request_.body.size();
   AppendRequestHead(head, out);
   out.append(request_.body);
   SetPhaseDeadline(Phase::kResponse, core_->options.response_timeout);
-  auto [write_ec, written] = co_await asio::async_write(*socket_, asio::buffer(out), kToken);
+  auto [write_ec, written] = co_await asio::async_write(*stream_, asio::buffer(out), kToken);
   if (write_ec) {
     *retryable = reused && !CancelRequested() && !timed_out_.has_value();
     co_return Failure("cannot send to", write_ec, absl::StatusCode::kUnavailable);
@@ -278,7 +311,7 @@ asio::awaitable<Status> CallRuntime::ReadResponse(bool reused, bool* retryable) 
   parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(
       options.max_response_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   parser.body_limit(boost::none);
-  auto [ec, bytes] = co_await http::async_read_header(*socket_, buffer, parser, kToken);
+  auto [ec, bytes] = co_await http::async_read_header(*stream_, buffer, parser, kToken);
   if (ec) {
     // A kept-alive connection the upstream closed meanwhile fails here without a byte.
     *retryable = reused && !parser.got_some() && !CancelRequested() && !timed_out_.has_value() &&
@@ -306,9 +339,9 @@ asio::awaitable<Status> CallRuntime::ReadResponse(bool reused, bool* retryable) 
   Status body = co_await ReadBody(parser, buffer);
   if (!body.ok()) co_return body;
   if (keep_alive && buffer.size() == 0 && !CancelRequested()) {
-    core_->ReturnIdle(loop_, key_, std::move(*socket_));
+    core_->ReturnIdle(loop_, key_, std::move(stream_));
   }
-  socket_.reset();
+  stream_.reset();
   co_return absl::OkStatus();
 }
 
@@ -328,7 +361,7 @@ asio::awaitable<Status> CallRuntime::ReadBody(http::response_parser<http::buffer
     parser.get().body().data = chunk.get();
     parser.get().body().size = kReadChunkBytes;
     SetPhaseDeadline(Phase::kBody, core_->options.read_idle_timeout);
-    auto [ec, n] = co_await http::async_read_some(*socket_, buffer, parser, kToken);
+    auto [ec, n] = co_await http::async_read_some(*stream_, buffer, parser, kToken);
     ClearPhaseDeadline();  // a pause in between is ours, not the upstream's silence
     if (ec == http::error::need_buffer) ec = {};
     const size_t got = kReadChunkBytes - parser.get().body().size;

@@ -91,6 +91,8 @@ StatusOr<HttpResponse> HttpClient::FetchBlocking(ClientRequest request) {
   return future.get();
 }
 
+Status HttpClient::tls_status() const { return core_->tls.status(); }
+
 HttpClientStats HttpClient::stats() const {
   HttpClientStats stats;
   stats.calls = core_->calls.load(std::memory_order_relaxed);

@@ -1,5 +1,7 @@
 #include "http_client_core.h"
 
+#include "tls_context.h"
+
 namespace tokenfab::net {
 namespace {
 
@@ -9,9 +11,15 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-std::optional<tcp::socket> HttpClient::Core::TakeIdle(int loop, const std::string& key) {
+HttpClient::Core::Core(IoContextPool::Impl* pool_in, HttpClientOptions options_in)
+    : options(std::move(options_in)),
+      tls(internal::MakeClientTlsContext(options.tls)),
+      pool(pool_in),
+      loops(pool_in->size()) {}
+
+std::unique_ptr<internal::Transport> HttpClient::Core::TakeIdle(int loop, const std::string& key) {
   auto it = loops[loop].idle.find(key);
-  if (it == loops[loop].idle.end()) return std::nullopt;
+  if (it == loops[loop].idle.end()) return nullptr;
   std::vector<IdleConnection>& list = it->second;
   const Clock::time_point now = Clock::now();
   while (!list.empty()) {
@@ -19,32 +27,34 @@ std::optional<tcp::socket> HttpClient::Core::TakeIdle(int loop, const std::strin
     list.pop_back();
     error_code ec;
     if (now - idle.since > options.idle_connection_ttl) {
-      idle.socket.close(ec);
+      idle.stream->socket().close(ec);
       continue;
     }
     // An idle connection has nothing to read: readable means closed by the peer (or junk).
     char byte;
-    idle.socket.non_blocking(true, ec);
-    idle.socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    tcp::socket& socket = idle.stream->socket();
+    socket.non_blocking(true, ec);
+    socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
     if (ec != asio::error::would_block) {
-      idle.socket.close(ec);
+      idle.stream->socket().close(ec);
       continue;
     }
-    idle.socket.non_blocking(false, ec);
-    return std::move(idle.socket);
+    socket.non_blocking(false, ec);
+    return std::move(idle.stream);
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-void HttpClient::Core::ReturnIdle(int loop, const std::string& key, tcp::socket socket) {
+void HttpClient::Core::ReturnIdle(int loop, const std::string& key,
+                                  std::unique_ptr<internal::Transport> stream) {
   std::vector<IdleConnection>& list = loops[loop].idle[key];
   if (closed.load(std::memory_order_relaxed) ||
       static_cast<int>(list.size()) >= options.max_idle_connections_per_upstream) {
     error_code ec;
-    socket.close(ec);
+    stream->socket().close(ec);
     return;
   }
-  list.push_back(IdleConnection{std::move(socket), Clock::now()});
+  list.push_back(IdleConnection{std::move(stream), Clock::now()});
 }
 
 }  // namespace tokenfab::net

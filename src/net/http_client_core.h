@@ -9,7 +9,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <optional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -18,12 +18,13 @@
 
 #include "io_context_pool_internal.h"
 #include "tokenfab/net/http_client.h"
+#include "transport.h"
 
 namespace tokenfab::net {
 
 struct HttpClient::Core {
   struct IdleConnection {
-    asio::ip::tcp::socket socket;
+    std::unique_ptr<internal::Transport> stream;
     std::chrono::steady_clock::time_point since;
   };
   struct Resolved {
@@ -36,15 +37,18 @@ struct HttpClient::Core {
     std::unordered_map<std::string, Resolved> resolved;                 // by "host:port"
   };
 
-  Core(IoContextPool::Impl* pool_in, HttpClientOptions options_in)
-      : options(std::move(options_in)), pool(pool_in), loops(pool_in->size()) {}
+  // Builds the TLS context for https:// calls; when the options are broken, every https call
+  // fails with the reason (http calls still work).
+  Core(IoContextPool::Impl* pool_in, HttpClientOptions options_in);
 
-  // An idle connection to `key` that still looks alive, or nullopt. Loop thread only.
-  std::optional<asio::ip::tcp::socket> TakeIdle(int loop, const std::string& key);
-  // Keeps `socket` for reuse, unless the client is closing or enough are kept. Loop thread only.
-  void ReturnIdle(int loop, const std::string& key, asio::ip::tcp::socket socket);
+  // An idle connection to `key` that still looks alive, or null. Loop thread only.
+  std::unique_ptr<internal::Transport> TakeIdle(int loop, const std::string& key);
+  // Keeps `stream` for reuse, unless the client is closing or enough are kept. Loop thread only.
+  void ReturnIdle(int loop, const std::string& key, std::unique_ptr<internal::Transport> stream);
 
   const HttpClientOptions options;
+  // The context of https calls, or why there is none.
+  const StatusOr<std::shared_ptr<asio::ssl::context>> tls;
   IoContextPool::Impl* const pool;
   std::vector<LoopState> loops;
   std::atomic<bool> closed{false};

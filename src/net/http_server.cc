@@ -19,6 +19,7 @@
 #include "io_context_pool_internal.h"
 #include "server_connection.h"
 #include "server_core.h"
+#include "tls_context.h"
 #include "tokenfab/base/logging.h"
 
 namespace tokenfab::net {
@@ -39,6 +40,9 @@ HttpResponse DefaultErrorResponse(int status, std::string_view message) {
 Status ValidateOptions(const HttpServerOptions& options) {
   if (options.max_header_bytes < 256) {
     return absl::InvalidArgumentError("max_header_bytes must be at least 256");
+  }
+  if (!options.tls.client_ca_file.empty() && !options.tls.enabled()) {
+    return absl::InvalidArgumentError("a TLS client CA needs a server certificate and key");
   }
   if (options.max_connections < 1) {
     return absl::InvalidArgumentError("max_connections must be at least 1");
@@ -89,6 +93,16 @@ bool ServerCore::WaitForNoConnections(std::chrono::milliseconds timeout) {
   return true;
 }
 
+std::shared_ptr<asio::ssl::context> ServerCore::tls_context() const {
+  absl::MutexLock lock(&tls_mu_);
+  return tls_context_;
+}
+
+void ServerCore::set_tls_context(std::shared_ptr<asio::ssl::context> context) {
+  absl::MutexLock lock(&tls_mu_);
+  tls_context_ = std::move(context);
+}
+
 void ServerCore::ConnectionClosed() {
   if (connections_open.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     absl::MutexLock lock(&open_mu_);
@@ -113,6 +127,7 @@ class HttpServer::Impl {
   uint16_t port() const { return port_; }
   const std::string& address() const { return address_; }
   const ServerCore& core() const { return *core_; }
+  ServerCore& mutable_core() { return *core_; }
 
  private:
   asio::awaitable<void> AcceptLoop();
@@ -195,6 +210,12 @@ void HttpServer::Impl::Admit(tcp::socket socket, int loop) {
   error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   core_->connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  std::shared_ptr<asio::ssl::context> tls = core_->tls_context();
+  if (core_->connections_open.load(std::memory_order_relaxed) >= core_->options.max_connections &&
+      tls != nullptr) {
+    socket.close(ec);  // no plaintext answer on a TLS port
+    return;
+  }
   if (core_->connections_open.load(std::memory_order_relaxed) >= core_->options.max_connections) {
     // Over the limit: a short 503 and close. The write is small enough for an empty send buffer.
     HttpResponse response = core_->ErrorResponse(503, "too many open connections");
@@ -215,7 +236,7 @@ void HttpServer::Impl::Admit(tcp::socket socket, int loop) {
   }
   core_->connections_open.fetch_add(1, std::memory_order_acq_rel);
   pool_->connection_count(loop).fetch_add(1, std::memory_order_relaxed);
-  std::make_shared<ServerConnection>(core_, std::move(socket), loop)->Start();
+  std::make_shared<ServerConnection>(core_, std::move(socket), std::move(tls), loop)->Start();
 }
 
 void HttpServer::Impl::RunOnEveryLoop(const std::function<void(int loop)>& fn) {
@@ -271,8 +292,13 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions option
     own_pool = std::make_unique<IoContextPool>(options.io_threads);
     pool = own_pool.get();
   }
+  std::shared_ptr<asio::ssl::context> tls;
+  if (options.tls.enabled()) {
+    TF_ASSIGN_OR_RETURN(tls, internal::MakeServerTlsContext(options.tls));
+  }
   auto core =
       std::make_shared<ServerCore>(std::move(options), std::move(router), &pool->impl(), clock);
+  core->set_tls_context(std::move(tls));
   auto impl = std::make_unique<Impl>(std::move(own_pool), &pool->impl(), std::move(core));
   TF_RETURN_IF_ERROR(impl->Listen());
   impl->StartAccepting();
@@ -301,5 +327,16 @@ HttpServerStats HttpServer::stats() const {
 }
 
 void HttpServer::Stop(std::chrono::milliseconds grace) { impl_->Stop(grace); }
+
+Status HttpServer::ReloadTls() {
+  const ServerCore& core = impl_->core();
+  if (!core.options.tls.enabled()) {
+    return absl::FailedPreconditionError("the server does not serve TLS");
+  }
+  TF_ASSIGN_OR_RETURN(std::shared_ptr<asio::ssl::context> tls,
+                      internal::MakeServerTlsContext(core.options.tls));
+  impl_->mutable_core().set_tls_context(std::move(tls));
+  return absl::OkStatus();
+}
 
 }  // namespace tokenfab::net

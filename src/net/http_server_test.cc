@@ -4,9 +4,12 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
 
 #include "test_util.h"
 #include "tokenfab/net/http_exchange.h"
@@ -174,6 +177,41 @@ TEST_F(HttpServerTest, RejectsOversizedBodyWith413BeforeReadingIt) {
   EXPECT_EQ(response->status, 413);
   EXPECT_EQ(response->headers.Get("Connection"), "close");
   EXPECT_TRUE(connection.WaitForClose());
+}
+
+// The server answers 413 as soon as it reads the head, while the client is still sending the
+// body. Closing then would reset the connection and the client would see a broken pipe instead
+// of the answer; the server lingers, draining the body, so every client reads its 413.
+TEST_F(HttpServerTest, EveryClientOfAnOversizedUploadReadsThe413) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1 << 20;
+  StartServer(options);
+  constexpr int kThreads = 4;
+  constexpr int kUploadsPerThread = 25;
+  const std::string body(8 << 20, 'u');
+  std::atomic<int> answered_413{0};
+  std::atomic<int> broken{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kUploadsPerThread; ++i) {
+        RawConnection connection(server_->port());
+        const bool sent =
+            connection.Send(fmt::format(
+                "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.size())) &&
+            connection.Send(body);
+        auto response = connection.ReadResponse();
+        if (sent && response.ok() && response->status == 413) {
+          ++answered_413;
+        } else {
+          ++broken;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(answered_413.load(), kThreads * kUploadsPerThread);
+  EXPECT_EQ(broken.load(), 0);
 }
 
 TEST_F(HttpServerTest, RejectsOversizedChunkedBodyWith413) {

@@ -24,6 +24,7 @@
 
 #include "coroutines.h"
 #include "http_wire.h"
+#include "tls_context.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/net/http_exchange.h"
 
@@ -36,13 +37,11 @@ using internal::AnswerStage;
 using internal::ExchangeState;
 
 using internal::kToken;
+using internal::Transport;
 using internal::WasCancelled;
 // Pipelined request bytes read ahead while a handler works; past this the connection stops reading
 // (and so stops noticing a disconnect) until the answer is done.
 constexpr size_t kMaxReadAheadBytes = 64 << 10;
-// A lingering close drains at most this much, for at most this long.
-constexpr size_t kMaxLingerBytes = 1 << 20;
-constexpr std::chrono::milliseconds kLingerTime{500};
 
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint) {
   if (endpoint.address().is_v6()) {
@@ -54,15 +53,16 @@ std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint) {
 }  // namespace
 
 ServerConnection::ServerConnection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket,
-                                   int loop)
+                                   std::shared_ptr<asio::ssl::context> tls, int loop)
     : core_(std::move(core)),
-      socket_(std::move(socket)),
+      stream_(tls != nullptr ? std::make_unique<Transport>(std::move(socket), std::move(tls))
+                             : std::make_unique<Transport>(std::move(socket))),
       loop_(loop),
       loop_connections_(core_->pool->connection_count(loop)),
-      watchdog_timer_(socket_.get_executor(), Clock::time_point::max()),
-      wake_timer_(socket_.get_executor(), Clock::time_point::max()) {
+      watchdog_timer_(stream_->get_executor(), Clock::time_point::max()),
+      wake_timer_(stream_->get_executor(), Clock::time_point::max()) {
   error_code ec;
-  const asio::ip::tcp::endpoint remote = socket_.remote_endpoint(ec);
+  const asio::ip::tcp::endpoint remote = stream_->socket().remote_endpoint(ec);
   if (!ec) remote_address_ = FormatEndpoint(remote);
 }
 
@@ -74,7 +74,7 @@ ServerConnection::~ServerConnection() {
 
 void ServerConnection::Start() {
   asio::co_spawn(
-      socket_.get_executor(), [self = shared_from_this()] { return self->Run(); },
+      stream_->get_executor(), [self = shared_from_this()] { return self->Run(); },
       internal::LogEscaped("server connection"));
 }
 
@@ -101,7 +101,7 @@ void ServerConnection::Close() {
   if (closed_) return;
   closed_ = true;
   error_code ec;
-  socket_.close(ec);
+  stream_->socket().close(ec);
   watchdog_timer_.cancel();
   wake_timer_.cancel();
 }
@@ -110,9 +110,9 @@ asio::awaitable<void> ServerConnection::Run() {
   core_->Register(loop_, this);
   registered_ = true;
   asio::co_spawn(
-      socket_.get_executor(), [self = shared_from_this()] { return self->Watchdog(); },
+      stream_->get_executor(), [self = shared_from_this()] { return self->Watchdog(); },
       internal::LogEscaped("server connection"));
-  Outcome outcome = Outcome::kKeepAlive;
+  Outcome outcome = co_await Handshake() ? Outcome::kKeepAlive : Outcome::kClose;
   while (!closed_ && outcome == Outcome::kKeepAlive) {
     outcome = co_await ReadAndServe();
     if (core_->draining.load(std::memory_order_relaxed)) break;
@@ -128,7 +128,16 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::ReadAndServe() {
   if (buffer_.size() == 0) {
     phase_ = Phase::kIdle;
     SetIoDeadline(options.idle_timeout);
-    auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kToken);
+    error_code ec;
+    if (stream_->tls() == nullptr) {
+      std::tie(ec) =
+          co_await stream_->socket().async_wait(asio::ip::tcp::socket::wait_read, kToken);
+    } else {
+      // TLS may hold decrypted bytes the socket no longer shows as readable: read instead.
+      size_t n = 0;
+      std::tie(ec, n) = co_await stream_->async_read_some(buffer_.prepare(4096), kToken);
+      buffer_.commit(n);
+    }
     ClearIoDeadline();
     if (ec || closed_) co_return Outcome::kClose;
   }
@@ -139,7 +148,7 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::ReadAndServe() {
   parser.header_limit(static_cast<std::uint32_t>(
       std::min<size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   parser.body_limit(options.max_body_bytes);
-  auto [ec, bytes] = co_await http::async_read_header(socket_, buffer_, parser, kToken);
+  auto [ec, bytes] = co_await http::async_read_header(*stream_, buffer_, parser, kToken);
   if (!ec && !parser.is_done()) {
     const auto& head = parser.get();
     if (head.version() >= 11 && EqualsIgnoreCase(head[http::field::expect], "100-continue")) {
@@ -147,7 +156,7 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::ReadAndServe() {
       phase_ = Phase::kReading;
       SetIoDeadline(options.read_timeout);
     }
-    std::tie(ec, bytes) = co_await http::async_read(socket_, buffer_, parser, kToken);
+    std::tie(ec, bytes) = co_await http::async_read(*stream_, buffer_, parser, kToken);
   }
   ClearIoDeadline();
   if (ec) {
@@ -165,6 +174,7 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::ReadAndServe() {
   }
   request.body = std::move(message.body());
   request.remote_address = remote_address_;
+  request.tls_peer = tls_peer_;
   co_return co_await Dispatch(std::move(request), message.keep_alive());
 }
 
@@ -215,7 +225,7 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::Dispatch(HttpReques
   {
     std::weak_ptr<ServerConnection> weak = weak_from_this();
     absl::MutexLock lock(&state->mu);
-    state->waker = [weak, executor = socket_.get_executor()] {
+    state->waker = [weak, executor = stream_->get_executor()] {
       asio::post(executor, [weak] {
         if (auto self = weak.lock()) self->wake_timer_.cancel();
       });
@@ -372,7 +382,7 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::ServeExchange(
 asio::awaitable<void> ServerConnection::WatchPeer(std::shared_ptr<ExchangeState> state) {
   co_await asio::this_coro::throw_if_cancelled(false);
   while (buffer_.size() < kMaxReadAheadBytes) {
-    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(4096), kToken);
+    auto [ec, n] = co_await stream_->async_read_some(buffer_.prepare(4096), kToken);
     buffer_.commit(n);
     if (co_await WasCancelled()) co_return;  // the answer is done
     if (!ec) continue;                       // pipelined bytes: keep them for the next request
@@ -381,7 +391,7 @@ asio::awaitable<void> ServerConnection::WatchPeer(std::shared_ptr<ExchangeState>
     co_return;
   }
   // Enough read ahead: wait, without reading, until the answer is done.
-  asio::steady_timer never(socket_.get_executor(), Clock::time_point::max());
+  asio::steady_timer never(stream_->get_executor(), Clock::time_point::max());
   co_await never.async_wait(kToken);
 }
 
@@ -439,7 +449,7 @@ void ServerConnection::OnIoTimeout() {
     case Phase::kReading: {
       read_timed_out_ = true;
       error_code ec;
-      socket_.cancel(ec);
+      stream_->socket().cancel(ec);
       break;
     }
     case Phase::kWriting:
@@ -460,7 +470,7 @@ asio::awaitable<bool> ServerConnection::WriteBytes(std::string_view bytes) {
   phase_ = Phase::kWriting;
   SetIoDeadline(core_->options.write_timeout);
   auto [ec, n] =
-      co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), kToken);
+      co_await asio::async_write(*stream_, asio::buffer(bytes.data(), bytes.size()), kToken);
   ClearIoDeadline();
   co_return !ec;
 }
@@ -478,16 +488,39 @@ asio::awaitable<ServerConnection::Outcome> ServerConnection::WriteError(
   co_return ok&& keep_alive ? Outcome::kKeepAlive : Outcome::kClose;
 }
 
+asio::awaitable<bool> ServerConnection::Handshake() {
+  Transport::TlsStream* tls = stream_->tls();
+  if (tls == nullptr) co_return true;
+  phase_ = Phase::kReading;
+  SetIoDeadline(core_->options.read_timeout);
+  auto [ec] = co_await tls->async_handshake(asio::ssl::stream_base::server, kToken);
+  ClearIoDeadline();
+  if (ec) {
+    TF_LOG_DEBUG("net: TLS handshake with {} failed: {}", remote_address_,
+                 internal::HandshakeFailure(tls->native_handle(), ec));
+    co_return false;
+  }
+  tls_peer_ = internal::PeerCommonName(tls->native_handle());
+  co_return true;
+}
+
 asio::awaitable<void> ServerConnection::LingeringClose() {
   error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream_->socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) co_return;
   phase_ = Phase::kClosing;
-  SetIoDeadline(kLingerTime);
-  std::array<char, 4096> sink;
+  const HttpServerOptions& options = core_->options;
+  const Clock::time_point end = Clock::now() + options.linger_timeout;
+  std::array<char, 16384> sink;
   size_t drained = 0;
-  while (!closed_ && drained < kMaxLingerBytes) {
-    auto [read_ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kToken);
+  while (!closed_ && drained < options.max_linger_bytes) {
+    // A client that stops sending for linger_idle_timeout is done (or gone).
+    const Clock::time_point now = Clock::now();
+    if (now >= end) break;
+    io_deadline_ = std::min(end, now + options.linger_idle_timeout);
+    ArmWatchdog(io_deadline_);
+    // Raw bytes: under TLS they are records nobody needs to decrypt.
+    auto [read_ec, n] = co_await stream_->socket().async_read_some(asio::buffer(sink), kToken);
     if (read_ec) break;
     drained += n;
   }

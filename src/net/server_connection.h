@@ -21,12 +21,15 @@
 #include "exchange_state.h"
 #include "http_wire.h"
 #include "server_core.h"
+#include "transport.h"
 
 namespace tokenfab::net {
 
 class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
  public:
-  ServerConnection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket, int loop);
+  // `tls`: the server's TLS context when it serves HTTPS, else null.
+  ServerConnection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket,
+                   std::shared_ptr<asio::ssl::context> tls, int loop);
   ~ServerConnection();
 
   // Spawns the connection's coroutine on its loop. Call once, from any thread.
@@ -58,6 +61,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   };
 
   asio::awaitable<void> Run();
+  // The TLS handshake (under the read timeout) when serving HTTPS; false: close.
+  asio::awaitable<bool> Handshake();
   // Reads one request and serves it; kClose ends the connection.
   asio::awaitable<Outcome> ReadAndServe();
   // Answers a request that could not be read (408, 413, 431, 400) or just closes.
@@ -77,8 +82,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   // Writes an error answer the server gives itself (`Connection: close` unless keep_alive).
   asio::awaitable<Outcome> WriteError(int status, std::string_view message, bool keep_alive,
                                       int version, std::string_view allow = {});
-  // Half-closes and drains what the client still sends for a moment, so an early error answer
-  // is not lost to a TCP reset, then closes.
+  // Half-closes and drains what the client still sends (up to the server's linger limits), so an
+  // early error answer (413 before the body was read) is not lost to a TCP reset, then closes.
   asio::awaitable<void> LingeringClose();
 
   ResponseHead MakeHead(int status, const HttpHeaders* headers, BodyFraming framing,
@@ -92,10 +97,11 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   void CancelExchange(internal::ExchangeState& state, CancelReason reason);
 
   std::shared_ptr<ServerCore> core_;
-  asio::ip::tcp::socket socket_;
+  std::unique_ptr<internal::Transport> stream_;
   const int loop_;
   std::atomic<int>& loop_connections_;  // the pool's count for loop_
   std::string remote_address_;
+  std::string tls_peer_;              // the verified client certificate's common name, if any
   boost::beast::flat_buffer buffer_;  // bytes read and not yet parsed (pipelined requests)
   asio::steady_timer watchdog_timer_;
   asio::steady_timer wake_timer_;  // never expires: cancelled to wake ServeExchange

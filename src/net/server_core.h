@@ -14,6 +14,8 @@
 
 #include "absl/synchronization/mutex.h"
 
+#include <boost/asio/ssl/context.hpp>
+
 #include "io_context_pool_internal.h"
 #include "tokenfab/net/http_server.h"
 
@@ -36,6 +38,10 @@ struct ServerCore {
   // Blocks until no connection is open or `timeout` passes; true when none is open.
   bool WaitForNoConnections(std::chrono::milliseconds timeout);
 
+  // The TLS context new connections use; null when the server speaks plain HTTP. Any thread.
+  std::shared_ptr<asio::ssl::context> tls_context() const;
+  void set_tls_context(std::shared_ptr<asio::ssl::context> context);
+
   const HttpServerOptions options;
   const Router router;
   IoContextPool::Impl* const pool;
@@ -55,6 +61,8 @@ struct ServerCore {
   std::vector<std::unordered_set<ServerConnection*>> connections;
 
  private:
+  mutable absl::Mutex tls_mu_;
+  std::shared_ptr<asio::ssl::context> tls_context_ ABSL_GUARDED_BY(tls_mu_);
   absl::Mutex open_mu_;
   absl::CondVar open_cv_;  // notified when connections_open drops to zero
 };

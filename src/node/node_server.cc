@@ -132,6 +132,7 @@ net::HttpServerOptions HttpOptions(const NodeOptions& options) {
   http.read_timeout = options.read_timeout;
   http.write_timeout = options.write_timeout;
   http.request_timeout = options.request_timeout;
+  http.tls = options.tls;
   // Errors the transport answers itself (413, 431, 404, 405, 408, 503) in OpenAI's shape.
   http.error_responder = [](int status, std::string_view message) {
     return api::ApiErrorResponse(api::ApiErrorForHttpStatus(status, message));
@@ -176,6 +177,8 @@ void NodeServer::Serve(std::unique_ptr<ModelHost> host) {
 bool NodeServer::ready() const { return context_->ready_host() != nullptr; }
 uint16_t NodeServer::port() const { return context_->http->port(); }
 std::string NodeServer::address() const { return context_->http->address(); }
+
+Status NodeServer::ReloadTls() { return context_->http->ReloadTls(); }
 
 void NodeServer::Stop(std::chrono::milliseconds grace) {
   absl::MutexLock lock(&context_->stop_mu);

@@ -66,7 +66,8 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<st
   child->stdout_fd_ = out[0];
   child->log_path_ = log_path;
   if (!port_from_stdout) return child;
-  // Read stdout until a line holds http://HOST:PORT; the rest goes to the log.
+  // Read stdout until a line holds http://HOST:PORT or https://HOST:PORT; the rest goes to the
+  // log.
   std::string seen;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -79,7 +80,8 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<st
     const ssize_t n = read(child->stdout_fd_, buffer, sizeof(buffer));
     if (n <= 0) break;
     seen.append(buffer, static_cast<size_t>(n));
-    const size_t at = seen.find("http://");
+    size_t at = seen.find("http://");
+    if (at == std::string::npos) at = seen.find("https://");
     const size_t eol = at == std::string::npos ? at : seen.find('\n', at);
     if (eol != std::string::npos) {
       const std::string url = seen.substr(at, eol - at);

@@ -1,6 +1,6 @@
 // ChildProcess: a server the integration tests start as a separate process (`tokenfab gateway`,
 // `tokenfab node`, llama.cpp's llama-server), its output going to a log file. The port comes
-// from the first "http://HOST:PORT" the process prints on stdout, or is given. The child gets
+// from the first "http://HOST:PORT" (or https://) the process prints on stdout, or is given. The child gets
 // SIGKILL if the test process dies (parent-death signal), and on destruction.
 // Not thread-safe.
 #pragma once

@@ -39,6 +39,7 @@ struct ServeBenchOptions {
   int warmup = 0;                        // requests sent (and discarded) before the measured run
   int64_t request_timeout_ms = 600'000;  // per request, send to last byte; 0: none
   int io_threads = 2;
+  std::string tls_ca_file;  // CAs trusted for an https:// url; empty: the system trust store
 };
 
 struct ServeBenchResult {

@@ -56,6 +56,7 @@
 #include "tokenfab/gateway/retry_policy.h"
 #include "tokenfab/ledger/rate_counters.h"
 #include "tokenfab/ledger/store.h"
+#include "tokenfab/net/tls_options.h"
 #include "tokenfab/routing/policy_options.h"
 #include "tokenfab/routing/policy_registry.h"
 
@@ -133,6 +134,11 @@ struct GatewayOptions {
   // its main address.) ops_port 0: an ephemeral port (see ops_port()).
   std::string ops_host{};
   uint16_t ops_port = 0;
+  // TLS: serve HTTPS when tls.enabled() (mutual TLS with tls.client_ca_file: the hook for
+  // gateways authenticating each other); https:// upstreams are called with upstream_tls
+  // (trusted CAs, an optional client certificate).
+  net::TlsServerOptions tls{};
+  net::TlsClientOptions upstream_tls{};
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the
@@ -170,6 +176,9 @@ class Gateway {
   // on; upstreams kept (same name and URL) keep their live state. A config whose vocabularies or
   // policy cannot be built is refused (the old one stays).
   [[nodiscard]] Status Reload(std::shared_ptr<const fleet::FleetConfig> fleet);
+  // Loads the TLS certificate and key again for new connections (SIGHUP); on error the old ones
+  // stay. FailedPrecondition when the gateway does not serve TLS.
+  [[nodiscard]] Status ReloadTls();
 
   // The fleet as routing sees it now.
   std::shared_ptr<const fleet::FleetSnapshot> Snapshot() const;

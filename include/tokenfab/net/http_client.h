@@ -1,4 +1,6 @@
-// HttpClient: an asynchronous HTTP/1.1 client for upstream servers (plain http). Keep-alive
+// HttpClient: an asynchronous HTTP/1.1 client for upstream servers, over http:// or https://
+// (TLS: the server's chain and host name verified, see TlsClientOptions; a failed check fails
+// the call with Unavailable and is logged, never a plaintext fallback). Keep-alive
 // connections are pooled per upstream and per I/O loop; a call started on one of the pool's
 // loops (e.g. inside a server handler) runs on that loop, so a relay never hops threads. Response
 // bodies stream to a callback as they arrive (chunked coding removed), with Pause()/Resume() for
@@ -27,6 +29,7 @@
 #include "tokenfab/net/http_url.h"
 #include "tokenfab/net/io_context_pool.h"
 #include "tokenfab/net/sse.h"
+#include "tokenfab/net/tls_options.h"
 
 namespace tokenfab::net {
 
@@ -42,6 +45,7 @@ struct HttpClientOptions {
   size_t max_response_body_bytes = 64 << 20;    // Fetch() only: streams are not accumulated
   int max_idle_connections_per_upstream = 256;  // per upstream, per loop
   std::chrono::milliseconds idle_connection_ttl{30'000};
+  TlsClientOptions tls;  // for https:// URLs
 };
 
 struct ClientRequest {
@@ -116,6 +120,9 @@ class HttpClient {
   [[nodiscard]] StatusOr<HttpResponse> FetchBlocking(ClientRequest request);
 
   HttpClientStats stats() const;
+  // OK when https:// calls can be made; else why not (a TLS file that does not load), which
+  // every https call then fails with.
+  Status tls_status() const;
 
   struct Core;
 

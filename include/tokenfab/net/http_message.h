@@ -48,6 +48,9 @@ struct HttpRequest {
   HttpHeaders headers;
   std::string body;
   std::string remote_address;  // "ip:port" of the peer; empty for client-side requests
+  // The common name of the client's TLS certificate, verified against the server's client CA
+  // (mutual TLS); empty without one.
+  std::string tls_peer;
 
   // The target up to '?' (e.g. "/v1/models").
   std::string_view path() const;

@@ -28,6 +28,7 @@
 #include "tokenfab/net/http_message.h"
 #include "tokenfab/net/io_context_pool.h"
 #include "tokenfab/net/router.h"
+#include "tokenfab/net/tls_options.h"
 
 namespace tokenfab::net {
 
@@ -53,6 +54,18 @@ struct HttpServerOptions {
 
   size_t max_stream_buffer_bytes = 4 << 20;  // per stream, see HttpExchange::Write
   size_t stream_low_water_bytes = 16 << 10;  // see HttpExchange::OnDrained
+
+  // After an error answered before the whole request was read (413, 431, 400, 408), the server
+  // stops sending and reads and discards what the client still sends, up to these limits,
+  // before closing: closing at once would reset the connection and the client would see a
+  // broken pipe instead of the answer. It stops early when the client is silent for
+  // linger_idle_timeout (it has finished sending, or is gone).
+  std::chrono::milliseconds linger_timeout{5'000};
+  std::chrono::milliseconds linger_idle_timeout{500};
+  size_t max_linger_bytes = 256 << 20;
+
+  // HTTPS when tls.enabled(); mutual TLS when tls.client_ca_file is set too.
+  TlsServerOptions tls;
 
   std::string server_name = "tokenfab";  // the `Server` field; empty for none
   ErrorResponder error_responder;        // null: plain text
@@ -86,6 +99,11 @@ class HttpServer {
   // "host:port" as bound, e.g. "127.0.0.1:43817".
   std::string address() const;
   HttpServerStats stats() const;
+
+  // Loads the TLS certificate, key and client CA files again (e.g. on SIGHUP); connections
+  // accepted afterwards use them, open ones keep theirs. On error the old ones stay in use.
+  // FailedPrecondition when the server does not serve TLS.
+  [[nodiscard]] Status ReloadTls();
 
   // Stops accepting, closes idle keep-alive connections, lets requests in progress finish for
   // up to `grace`, then cancels the rest (their handlers see kServerStopping) and closes every

@@ -13,7 +13,7 @@ namespace tokenfab::net {
 
 // Plain data.
 struct HttpUrl {
-  std::string scheme = "http";  // "http" or "https" (the client speaks only http: no TLS yet)
+  std::string scheme = "http";  // "http" or "https"
   std::string host;             // a name, an IPv4 address, or an IPv6 address without brackets
   uint16_t port = 80;           // explicit, or 80 / 443 by scheme
   std::string target = "/";     // path and query, at least "/"; no trailing '/' after "/"

@@ -33,6 +33,7 @@
 #include "tokenfab/base/metrics.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/net/io_context_pool.h"
+#include "tokenfab/net/tls_options.h"
 #include "tokenfab/node/model_host.h"
 
 namespace tokenfab::node {
@@ -64,6 +65,10 @@ struct NodeOptions {
 
   api::RequestLimits request_limits;
   int loading_retry_after_s = 5;  // Retry-After of the 503 answered while loading
+
+  // HTTPS when tls.enabled(); mutual TLS (only gateways with a certificate from the CA) when
+  // tls.client_ca_file is set.
+  net::TlsServerOptions tls;
 };
 
 class NodeContext;  // what the node's requests share (src/node/node_context.h)
@@ -90,6 +95,9 @@ class NodeServer {
 
   uint16_t port() const;
   std::string address() const;  // "host:port" as bound
+  // Loads the TLS certificate and key again for new connections (SIGHUP); on error the old ones
+  // stay. FailedPrecondition without TLS.
+  [[nodiscard]] Status ReloadTls();
 
   // Refuses new requests (503), lets requests in progress finish for up to `grace`, cancels
   // the rest, shuts the engine down and closes every connection. Idempotent.
