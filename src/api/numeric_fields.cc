@@ -1,5 +1,6 @@
 #include "tokenfab/api/numeric_fields.h"
 
+#include <charconv>
 #include <limits>
 
 #include <fmt/format.h>
@@ -95,6 +96,19 @@ Status CheckNumericFields(Endpoint endpoint, const boost::json::object& body) {
     TF_RETURN_IF_ERROR(CheckField(fields, field));
   }
   return absl::OkStatus();
+}
+
+StatusOr<int64_t> ParseIntegerParam(std::string_view name, std::string_view text, int64_t min,
+                                    int64_t max) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  const std::string_view digits = text.starts_with('+') ? text.substr(1) : text;
+  auto [ptr, ec] = std::from_chars(digits.data(), end, value);
+  if (digits.empty() || ec != std::errc() || ptr != end || value < min || value > max) {
+    return InvalidParamError(
+        name, fmt::format("'{}' must be an integer in [{}, {}], got '{}'", name, min, max, text));
+  }
+  return value;
 }
 
 }  // namespace tokenfab::api

@@ -164,5 +164,18 @@ TEST(NumericFieldsTest, MessagesSayWhatWasWrong) {
             "'n' must be an integer, not a boolean");
 }
 
+TEST(NumericFieldsTest, IntegerParamsAreParsedWhole) {
+  EXPECT_EQ(*ParseIntegerParam("limit", "20", 1, 100), 20);
+  EXPECT_EQ(*ParseIntegerParam("limit", "+1", 1, 100), 1);
+  EXPECT_EQ(*ParseIntegerParam("limit", "100", 1, 100), 100);
+  for (const char* bad : {"", "0", "101", "-5", "1.5", "1e2", "20x", " 20", "+", "+-1",
+                          "99999999999999999999999", "abc"}) {
+    StatusOr<int64_t> r = ParseIntegerParam("limit", bad, 1, 100);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(ErrorParam(r.status()).value_or("<none>"), "limit") << bad;
+    EXPECT_EQ(ApiErrorFromStatus(r.status()).http_status, 400);
+  }
+}
+
 }  // namespace
 }  // namespace tokenfab::api

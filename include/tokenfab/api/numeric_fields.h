@@ -47,4 +47,9 @@ std::span<const NumericField> InferenceNumericFields();
 // carries it as its param (InvalidParamError).
 [[nodiscard]] Status CheckNumericFields(Endpoint endpoint, const boost::json::object& body);
 
+// An integer given as text (a query parameter such as `limit`): decimal digits with an optional
+// sign, in [min, max]. Anything else, overflow included, is an InvalidArgument naming `name`.
+[[nodiscard]] StatusOr<int64_t> ParseIntegerParam(std::string_view name, std::string_view text,
+                                                  int64_t min, int64_t max);
+
 }  // namespace tokenfab::api
