@@ -71,9 +71,11 @@ Status ReadTokenIds(const json::array& ids, const std::string& path, InferenceRe
   if (ids.empty()) return api::InvalidParamError(path, fmt::format("'{}' must not be empty", path));
   for (const json::value& item : ids) {
     int64_t id = -1;
-    if (item.is_int64()) id = item.get_int64();
-    if (item.is_uint64())
-      id = item.get_uint64() > INT32_MAX ? -1 : static_cast<int64_t>(item.get_uint64());
+    if (item.is_int64()) {
+      id = item.get_int64();
+    } else if (item.is_uint64() && item.get_uint64() <= INT32_MAX) {
+      id = static_cast<int64_t>(item.get_uint64());
+    }
     if (id < 0 || id > INT32_MAX) {
       return api::InvalidParamError(
           path, fmt::format("'{}' must hold token ids (integers in [0, {}])", path, INT32_MAX));
