@@ -88,7 +88,7 @@ TEST(PostgresLedgerTest, TwoGatewaysOpeningAtOnceMigrateOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(DumpTable(*uri, "SELECT COUNT(*) FROM schema_migrations"), "5|");
+  EXPECT_EQ(DumpTable(*uri, "SELECT COUNT(*) FROM schema_migrations"), "6|");
 }
 
 TEST(SharedLimitsTest, GatewaysSharingRedisShareTheTenantsLimits) {
