@@ -4,6 +4,7 @@
 //   tokenfab tenants set acme --tier premium --regions eu-west,eu-central --rpm 600 --budget 5000000
 //   tokenfab tenants tiers
 //   tokenfab tenants tier-set gold --ttft-ms 300 --tpot-ms 25 --priority 5 --rpm 1000
+//   tokenfab tenants tier-set free --max-tokens 4096
 //
 // `set` creates the tenant when missing. A limit flag overrides the tier's default for the
 // tenant; --clear-limits drops every override first.
@@ -56,6 +57,7 @@ struct TenantsFlags {
   LimitFlags limits;
   std::optional<int64_t> ttft_ms, tpot_ms;
   std::optional<int32_t> priority;
+  std::optional<int64_t> max_tokens;
 };
 
 std::string Opt(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
@@ -103,13 +105,14 @@ int RunSet(ledger::Store& store, const TenantsFlags& flags) {
 int RunTiers(ledger::Store& store) {
   StatusOr<std::vector<ledger::Tier>> tiers = store.ListTiers();
   if (!tiers.ok()) return Fail("tenants tiers", tiers.status());
-  std::printf("%-12s  %8s  %8s  %8s  %8s  %10s  %11s  %s\n", "TIER", "TTFT_MS", "TPOT_MS",
-              "PRIORITY", "RPM", "TPM", "CONCURRENCY", "BUDGET");
+  std::printf("%-12s  %8s  %8s  %8s  %8s  %10s  %11s  %-16s  %s\n", "TIER", "TTFT_MS",
+              "TPOT_MS", "PRIORITY", "RPM", "TPM", "CONCURRENCY", "BUDGET", "MAX_TOKENS");
   for (const ledger::Tier& t : *tiers) {
-    std::printf("%-12s  %8lld  %8lld  %8d  %8s  %10s  %11s  %s\n", t.name.c_str(),
+    std::printf("%-12s  %8lld  %8lld  %8d  %8s  %10s  %11s  %-16s  %s\n", t.name.c_str(),
                 static_cast<long long>(t.ttft_slo_ms), static_cast<long long>(t.tpot_slo_ms),
                 t.priority, Opt(t.limits.rpm).c_str(), Opt(t.limits.tpm).c_str(),
-                Opt(t.limits.max_concurrency).c_str(), Budget(t.limits).c_str());
+                Opt(t.limits.max_concurrency).c_str(), Budget(t.limits).c_str(),
+                Opt(t.max_tokens).c_str());
   }
   return kExitOk;
 }
@@ -124,6 +127,7 @@ int RunTierSet(ledger::Store& store, const TenantsFlags& flags) {
   if (flags.ttft_ms) tier.ttft_slo_ms = *flags.ttft_ms;
   if (flags.tpot_ms) tier.tpot_slo_ms = *flags.tpot_ms;
   if (flags.priority) tier.priority = *flags.priority;
+  if (flags.max_tokens) tier.max_tokens = *flags.max_tokens;
   if (flags.clear_limits) tier.limits = ledger::Limits();
   if (Status s = flags.limits.ApplyTo(tier.limits); !s.ok()) return Fail("tenants tier-set", s);
   if (Status s = store.PutTier(tier); !s.ok()) return Fail("tenants tier-set", s);
@@ -155,6 +159,10 @@ Command AddTenantsCommand(CLI::App& app) {
   tier_set->add_option("--ttft-ms", flags->ttft_ms, "time-to-first-token objective, ms");
   tier_set->add_option("--tpot-ms", flags->tpot_ms, "time-per-output-token objective, ms");
   tier_set->add_option("--priority", flags->priority, "scheduling priority (higher first)");
+  tier_set
+      ->add_option("--max-tokens", flags->max_tokens,
+                   "most output tokens a request may ask for per choice (max_tokens)")
+      ->check(CLI::PositiveNumber);
   tier_set->add_flag("--clear-limits", flags->clear_limits, "drop the tier's default limits");
   LimitFlags& limits = flags->limits;
   limits.Add(tier_set);

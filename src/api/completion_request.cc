@@ -9,6 +9,7 @@
 #include "chat_messages.h"
 #include "json_fields.h"
 #include "tokenfab/api/api_error.h"
+#include "tokenfab/api/numeric_fields.h"
 
 namespace tokenfab::api {
 namespace {
@@ -86,8 +87,8 @@ Status ParseStop(const JsonFields& fields, const RequestLimits& limits,
   } else if (const json::array* array = stop->if_array()) {
     for (const json::value& v : *array) {
       if (!v.is_string()) {
-        return InvalidParamError("stop", fmt::format("'stop' must hold strings, not {}",
-                                                     JsonKindName(v)));
+        return InvalidParamError("stop",
+                                 fmt::format("'stop' must hold strings, not {}", JsonKindName(v)));
       }
       strings.push_back(&v.get_string());
     }
@@ -182,8 +183,8 @@ Status ParseChatFields(const JsonFields& fields, const RequestLimits& limits,
     request.max_tokens_given = true;
   }
   TF_RETURN_IF_ERROR(fields.Bool("logprobs", &request.sampling.logprobs));
-  TF_RETURN_IF_ERROR(fields.Int32("top_logprobs", 0, engine::kMaxTopLogprobs,
-                                  &request.sampling.top_logprobs));
+  TF_RETURN_IF_ERROR(
+      fields.Int32("top_logprobs", 0, engine::kMaxTopLogprobs, &request.sampling.top_logprobs));
   if (fields.Find("top_logprobs") != nullptr && !request.sampling.logprobs) {
     return InvalidParamError("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
   }
@@ -210,8 +211,8 @@ Status ParseCompletionFields(const JsonFields& fields, CompletionRequest& reques
     if (fields.Find("logprobs")->is_bool()) {
       return fields.TypeError("logprobs", "an integer (alternatives per token, 0 to 20)");
     }
-    TF_RETURN_IF_ERROR(fields.Int32("logprobs", 0, engine::kMaxTopLogprobs,
-                                    &request.sampling.top_logprobs));
+    TF_RETURN_IF_ERROR(
+        fields.Int32("logprobs", 0, engine::kMaxTopLogprobs, &request.sampling.top_logprobs));
     request.sampling.logprobs = true;
   }
   TF_RETURN_IF_ERROR(fields.Bool("echo", &request.echo));
@@ -251,9 +252,9 @@ Status ParseFields(const JsonFields& fields, const RequestLimits& limits,
     TF_RETURN_IF_ERROR(ParseCompletionFields(fields, request));
   }
   if (request.max_tokens_given && request.min_tokens > sampling.max_tokens) {
-    return InvalidParamError(
-        "min_tokens", fmt::format("'min_tokens' ({}) must not exceed 'max_tokens' ({})",
-                                  request.min_tokens, sampling.max_tokens));
+    return InvalidParamError("min_tokens",
+                             fmt::format("'min_tokens' ({}) must not exceed 'max_tokens' ({})",
+                                         request.min_tokens, sampling.max_tokens));
   }
   if (request.num_choices() > limits.max_choices) {
     return InvalidParamError("n", fmt::format("'n' times the prompts makes {} choices; at most {}",
@@ -281,11 +282,12 @@ StatusOr<CompletionRequest> ParseCompletionRequest(Endpoint endpoint, std::strin
   }
   const json::object* object = root.if_object();
   if (object == nullptr) {
-    return absl::InvalidArgumentError(fmt::format(
-        "the request body must be a JSON object, not {}", JsonKindName(root)));
+    return absl::InvalidArgumentError(
+        fmt::format("the request body must be a JSON object, not {}", JsonKindName(root)));
   }
   CompletionRequest request;
   request.endpoint = endpoint;
+  TF_RETURN_IF_ERROR(CheckNumericFields(endpoint, *object));
   TF_RETURN_IF_ERROR(ParseFields(JsonFields(*object), limits, request));
   if (Status status = request.sampling.Validate(); !status.ok()) {
     return absl::InvalidArgumentError(status.message());

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 #include "tokenfab/api/api_error.h"
 
@@ -86,16 +87,22 @@ Status JsonFields::Int(std::string_view name, int64_t min, int64_t max, int64_t*
   if (value == nullptr) return absl::OkStatus();
   std::optional<int64_t> i = JsonInteger(*value);
   if (!i.has_value()) {
-    if (value->is_number()) {
-      const std::string field = Name(name);
-      return InvalidParamError(field, fmt::format("'{}' must be an integer", field));
+    if (!value->is_number()) return TypeError(name, "an integer");
+    // A number, but no int64: a decimal with a fraction, a non-finite value, or a whole number
+    // beyond int64's range (1e300, 2^64 - 1), which is out of any integer field's range.
+    const std::string field = Name(name);
+    const double d = value->to_number<double>();
+    if (std::isfinite(d) && std::trunc(d) == d) {
+      return InvalidParamError(field, fmt::format("'{}' must be in [{}, {}], got {}", field, min,
+                                                  max, json::serialize(*value)));
     }
-    return TypeError(name, "an integer");
+    return InvalidParamError(
+        field, fmt::format("'{}' must be an integer, got {}", field, json::serialize(*value)));
   }
   if (*i < min || *i > max) {
     const std::string field = Name(name);
-    return InvalidParamError(
-        field, fmt::format("'{}' must be in [{}, {}], got {}", field, min, max, *i));
+    return InvalidParamError(field,
+                             fmt::format("'{}' must be in [{}, {}], got {}", field, min, max, *i));
   }
   *out = *i;
   return absl::OkStatus();
@@ -108,23 +115,23 @@ Status JsonFields::Int32(std::string_view name, int32_t min, int32_t max, int32_
   return absl::OkStatus();
 }
 
-Status JsonFields::Float(std::string_view name, double min, double max, float* out) const {
+Status JsonFields::Double(std::string_view name, double min, double max, double* out) const {
   const json::value* value = Find(name);
   if (value == nullptr) return absl::OkStatus();
   if (!value->is_number()) return TypeError(name, "a number");
-  double d = 0;
-  if (const double* p = value->if_double()) {
-    d = *p;
-  } else if (const int64_t* i = value->if_int64()) {
-    d = static_cast<double>(*i);
-  } else {
-    d = static_cast<double>(value->get_uint64());
-  }
+  const double d = value->to_number<double>();
   if (!std::isfinite(d) || d < min || d > max) {
     const std::string field = Name(name);
-    return InvalidParamError(field,
-                             fmt::format("'{}' must be in [{}, {}], got {}", field, min, max, d));
+    return InvalidParamError(field, fmt::format("'{}' must be in [{}, {}], got {}", field, min, max,
+                                                json::serialize(*value)));
   }
+  *out = d;
+  return absl::OkStatus();
+}
+
+Status JsonFields::Float(std::string_view name, double min, double max, float* out) const {
+  double d = *out;
+  TF_RETURN_IF_ERROR(Double(name, min, max, &d));
   *out = static_cast<float>(d);
   return absl::OkStatus();
 }

@@ -40,7 +40,8 @@ class JsonFields {
   // Integers in [min, max].
   [[nodiscard]] Status Int(std::string_view name, int64_t min, int64_t max, int64_t* out) const;
   [[nodiscard]] Status Int32(std::string_view name, int32_t min, int32_t max, int32_t* out) const;
-  // Finite numbers in [min, max].
+  // Finite numbers in [min, max]. Float's bounds must lie within float's range.
+  [[nodiscard]] Status Double(std::string_view name, double min, double max, double* out) const;
   [[nodiscard]] Status Float(std::string_view name, double min, double max, float* out) const;
 
   // A wrong-type error: "'<field>' must be <expected>, not <kind>".

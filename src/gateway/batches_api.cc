@@ -7,6 +7,7 @@
 #include "files_api.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/endpoint.h"
+#include "tokenfab/api/numeric_fields.h"
 #include "tokenfab/base/logging.h"
 
 namespace tokenfab::gateway {
@@ -104,7 +105,9 @@ net::HttpResponse List(GatewayContext& ctx, const ledger::Principal& who,
                        const net::HttpRequest& request) {
   int64_t limit = 20;
   if (std::string given = QueryParam(request.query(), "limit"); !given.empty()) {
-    limit = std::clamp<int64_t>(std::atoll(given.c_str()), 1, 100);
+    StatusOr<int64_t> parsed = api::ParseIntegerParam("limit", given, 1, 100);
+    if (!parsed.ok()) return api::ApiErrorResponse(api::ApiErrorFromStatus(parsed.status()));
+    limit = *parsed;
   }
   StatusOr<std::vector<ledger::BatchRecord>> batches = ctx.store->batches()->ListBatches(
       who.tenant.name, QueryParam(request.query(), "after"), limit + 1);

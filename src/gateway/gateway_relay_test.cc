@@ -517,3 +517,47 @@ TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) 
 
 }  // namespace
 }  // namespace tokenfab::gateway
+
+namespace tokenfab::gateway {
+namespace {
+
+// Admission reserves max_tokens for every choice of every prompt, and the tier caps max_tokens.
+TEST_F(GatewayRelayTest, ReservationCountsChoicesAndTheTierCapsMaxTokens) {
+  FakeUpstream& up = AddUpstream({.tokens = 3});
+  StatusOr<ledger::Tier> standard = store_->GetTier("standard");  // acme's tier
+  ASSERT_TRUE(standard.ok()) << standard.status();
+  standard->limits.tpm = 1000;
+  standard->max_tokens = 300;
+  ASSERT_TRUE(store_->PutTier(*standard).ok());
+  StartGateway();
+  PostOptions key{.api_key = key_};
+  auto post = [&](const std::string& body) {
+    return client_.Post(gateway_->port(), "/v1/completions", body, key);
+  };
+  // 3 prompt bytes ≈ 1 token, + 3 prompts × n 2 × 200 = 1201 tokens reserved: more than the TPM
+  // of 1000 can ever grant. (Before, 200 plus the prompt was reserved and the request admitted.)
+  ClientResult many = post(R"({"model": "m", "prompt": ["a", "b", "c"], "n": 2,
+                              "max_tokens": 200})");
+  EXPECT_EQ(many.status, 429) << many.body;
+  EXPECT_THAT(many.body, HasSubstr("1201 tokens requested"));
+  EXPECT_EQ(up.requests(), 0);
+  // One prompt, n 2: 400 and the prompt, admitted.
+  ClientResult two = post(R"({"model": "m", "prompt": "a", "n": 2, "max_tokens": 200})");
+  EXPECT_EQ(two.status, 200) << two.body;
+  // Above the tier's max_tokens: a 400 naming the field.
+  ClientResult over = post(R"({"model": "m", "prompt": "a", "max_tokens": 301})");
+  EXPECT_EQ(over.status, 400) << over.body;
+  EXPECT_THAT(over.body, HasSubstr(R"("param":"max_tokens")"));
+  // None given: the upstream is asked for the tier's cap.
+  ClientResult none = post(R"({"model": "m", "prompt": "a"})");
+  EXPECT_EQ(none.status, 200) << none.body;
+  ASSERT_EQ(up.received().size(), 2u);
+  EXPECT_EQ(boost::json::parse(up.received()[1].body).at("max_tokens"), 300);
+  // Out of range numbers are refused before anything is converted.
+  ClientResult huge = post(R"({"model": "m", "prompt": "a", "max_tokens": 1e300})");
+  EXPECT_EQ(huge.status, 400) << huge.body;
+  EXPECT_THAT(huge.body, HasSubstr(R"("param":"max_tokens")"));
+}
+
+}  // namespace
+}  // namespace tokenfab::gateway

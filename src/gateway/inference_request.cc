@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "tokenfab/api/api_error.h"
+#include "tokenfab/api/numeric_fields.h"
+
 namespace tokenfab::gateway {
 namespace {
 
@@ -17,32 +20,36 @@ StatusOr<std::optional<std::string>> ContentText(const json::value& content, siz
     std::string text;
     for (const json::value& part : content.get_array()) {
       if (!part.is_object()) {
-        return absl::InvalidArgumentError(
-            fmt::format("messages[{}].content: a content part must be an object", index));
+        const std::string param = fmt::format("messages[{}].content", index);
+        return api::InvalidParamError(param,
+                                      fmt::format("{}: a content part must be an object", param));
       }
       const json::value* t = part.get_object().if_contains("text");
       if (t != nullptr && t->is_string()) text += ToString(t->get_string());
     }
     return std::optional<std::string>(std::move(text));
   }
-  return absl::InvalidArgumentError(
-      fmt::format("messages[{}].content must be a string or an array of parts", index));
+  const std::string param = fmt::format("messages[{}].content", index);
+  return api::InvalidParamError(param,
+                                fmt::format("{} must be a string or an array of parts", param));
 }
 
 Status ReadMessages(const json::object& body, InferenceRequest& out) {
   const json::value* messages = body.if_contains("messages");
   if (messages == nullptr || !messages->is_array() || messages->get_array().empty()) {
-    return absl::InvalidArgumentError("'messages' must be a non-empty array");
+    return api::InvalidParamError("messages", "'messages' must be a non-empty array");
   }
   size_t index = 0;
   for (const json::value& m : messages->get_array()) {
     if (!m.is_object()) {
-      return absl::InvalidArgumentError(fmt::format("messages[{}] must be an object", index));
+      const std::string param = fmt::format("messages[{}]", index);
+      return api::InvalidParamError(param, fmt::format("{} must be an object", param));
     }
     const json::object& message = m.get_object();
     const json::value* role = message.if_contains("role");
     if (role == nullptr || !role->is_string()) {
-      return absl::InvalidArgumentError(fmt::format("messages[{}].role must be a string", index));
+      const std::string param = fmt::format("messages[{}].role", index);
+      return api::InvalidParamError(param, fmt::format("{} must be a string", param));
     }
     tokenizer::ChatMessage chat;
     chat.role = ToString(role->get_string());
@@ -59,42 +66,84 @@ Status ReadMessages(const json::object& body, InferenceRequest& out) {
   return absl::OkStatus();
 }
 
+// One prompt given as token ids: each an integer in [0, 2^31).
+Status ReadTokenIds(const json::array& ids, const std::string& path, InferenceRequest& out) {
+  if (ids.empty()) return api::InvalidParamError(path, fmt::format("'{}' must not be empty", path));
+  for (const json::value& item : ids) {
+    int64_t id = -1;
+    if (item.is_int64()) {
+      id = item.get_int64();
+    } else if (item.is_uint64() && item.get_uint64() <= INT32_MAX) {
+      id = static_cast<int64_t>(item.get_uint64());
+    }
+    if (id < 0 || id > INT32_MAX) {
+      return api::InvalidParamError(
+          path, fmt::format("'{}' must hold token ids (integers in [0, {}])", path, INT32_MAX));
+    }
+    out.prompt_ids.push_back(static_cast<int32_t>(id));
+  }
+  return absl::OkStatus();
+}
+
+// `prompt`: a string, an array of token ids, or an array of strings and token-id arrays (one
+// prompt each), as the node reads it.
 Status ReadPrompt(const json::object& body, InferenceRequest& out) {
   const json::value* prompt = body.if_contains("prompt");
-  if (prompt == nullptr) return absl::InvalidArgumentError("'prompt' is required");
+  if (prompt == nullptr || prompt->is_null()) {
+    return api::InvalidParamError("prompt", "'prompt' is required");
+  }
+  constexpr std::string_view kShape =
+      "'prompt' must be a string, an array of token ids or an array of prompts";
   if (prompt->is_string()) {
     out.prompts.push_back(ToString(prompt->get_string()));
-  } else if (prompt->is_array()) {
-    for (const json::value& item : prompt->get_array()) {
-      if (item.is_string()) {
-        out.prompts.push_back(ToString(item.get_string()));
-      } else if (item.is_int64() || item.is_uint64()) {
-        const int64_t id = item.is_int64() ? item.get_int64() : static_cast<int64_t>(item.get_uint64());
-        if (id < 0 || id > INT32_MAX) return absl::InvalidArgumentError("bad token id in 'prompt'");
-        out.prompt_ids.push_back(static_cast<int32_t>(id));
-      } else {
-        return absl::InvalidArgumentError(
-            "'prompt' must be a string, an array of strings or an array of token ids");
+  } else if (const json::array* array = prompt->if_array()) {
+    if (array->empty()) return api::InvalidParamError("prompt", "'prompt' must not be empty");
+    if (array->front().is_number()) {
+      TF_RETURN_IF_ERROR(ReadTokenIds(*array, "prompt", out));
+    } else {
+      for (size_t i = 0; i < array->size(); ++i) {
+        const json::value& item = (*array)[i];
+        const std::string path = fmt::format("prompt[{}]", i);
+        if (item.is_string()) {
+          out.prompts.push_back(ToString(item.get_string()));
+        } else if (const json::array* ids = item.if_array()) {
+          TF_RETURN_IF_ERROR(ReadTokenIds(*ids, path, out));
+        } else {
+          return api::InvalidParamError(
+              path, fmt::format("'{}' must be a string or an array of token ids", path));
+        }
       }
-    }
-    if (!out.prompts.empty() && !out.prompt_ids.empty()) {
-      return absl::InvalidArgumentError("'prompt' mixes strings and token ids");
+      out.prompt_count = static_cast<int64_t>(array->size());
     }
   } else {
-    return absl::InvalidArgumentError(
-        "'prompt' must be a string, an array of strings or an array of token ids");
+    return api::InvalidParamError("prompt", kShape);
   }
   for (const std::string& p : out.prompts) out.prompt_bytes += p.size();
   return absl::OkStatus();
 }
 
-int64_t IntegerOr(const json::object& body, std::string_view key, int64_t fallback) {
+// An integer field that CheckNumericFields has already found integral and in range.
+int64_t CheckedInteger(const json::object& body, std::string_view key, int64_t fallback) {
   const json::value* v = body.if_contains(json::string_view(key.data(), key.size()));
-  if (v == nullptr) return fallback;
+  if (v == nullptr || v->is_null()) return fallback;
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
-  if (v->is_double()) return static_cast<int64_t>(v->get_double());
-  return fallback;
+  return static_cast<int64_t>(v->get_double());
+}
+
+// max_completion_tokens wins over max_tokens (chat), as on the node.
+void ReadMaxTokens(const json::object& body, InferenceRequest& out) {
+  for (std::string_view field : {"max_completion_tokens", "max_tokens"}) {
+    if (field == "max_completion_tokens" && out.endpoint != api::Endpoint::kChatCompletions) {
+      continue;
+    }
+    const int64_t value = CheckedInteger(body, field, 0);
+    if (value > 0) {
+      out.max_tokens = value;
+      out.max_tokens_field = std::string(field);
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -124,29 +173,27 @@ StatusOr<InferenceRequest> ParseInferenceRequest(api::Endpoint endpoint, std::st
   out.endpoint = endpoint;
   out.body = std::move(parsed.get_object());
   const json::object& o = out.body;
+  TF_RETURN_IF_ERROR(api::CheckNumericFields(endpoint, o));
   const json::value* model = o.if_contains("model");
   if (model == nullptr || !model->is_string() || model->get_string().empty()) {
-    return absl::InvalidArgumentError("'model' is required");
+    return api::InvalidParamError("model", "'model' is required");
   }
   out.model = ToString(model->get_string());
   if (const json::value* stream = o.if_contains("stream")) {
-    if (!stream->is_bool() && !stream->is_null()) {
-      return absl::InvalidArgumentError("'stream' must be a boolean");
-    }
-    out.stream = stream->is_bool() && stream->get_bool();
+    out.stream = stream->is_bool() && stream->get_bool();  // a boolean: checked above
   }
   if (const json::value* so = o.if_contains("stream_options"); so && so->is_object()) {
     const json::value* usage = so->get_object().if_contains("include_usage");
     out.client_wants_usage = usage != nullptr && usage->is_bool() && usage->get_bool();
   }
-  out.max_tokens = IntegerOr(o, "max_completion_tokens", IntegerOr(o, "max_tokens", 0));
-  if (out.max_tokens < 0) return absl::InvalidArgumentError("'max_tokens' must be positive");
+  ReadMaxTokens(o, out);
+  out.n = CheckedInteger(o, "n", 1);
   if (const json::value* tier = o.if_contains("service_tier"); tier && !tier->is_null()) {
     const json::string* name = tier->if_string();
     if (name == nullptr ||
         (*name != "auto" && *name != "default" && *name != "flex" && *name != "priority")) {
-      return absl::InvalidArgumentError(
-          "'service_tier' must be one of 'auto', 'default', 'flex' or 'priority'");
+      return api::InvalidParamError(
+          "service_tier", "'service_tier' must be one of 'auto', 'default', 'flex' or 'priority'");
     }
     out.service_tier = std::string(*name);
   }

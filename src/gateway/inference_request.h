@@ -31,9 +31,12 @@ struct InferenceRequest {
   bool stream = false;
   bool client_wants_usage = false;  // stream_options.include_usage as the client sent it
   int64_t max_tokens = 0;           // max_tokens or max_completion_tokens; 0: not given
+  std::string max_tokens_field;     // which of the two gave it (the param of an error about it)
+  int64_t n = 1;                    // choices per prompt
   std::vector<tokenizer::ChatMessage> messages;  // chat: the conversation (text parts joined)
   std::vector<std::string> prompts;              // completions: the prompt text(s)
-  std::vector<int32_t> prompt_ids;               // completions: a prompt given as token ids
+  std::vector<int32_t> prompt_ids;    // completions: the prompts given as token ids, concatenated
+  int64_t prompt_count = 1;           // completions: prompts in the request (each gets n choices)
   std::string service_tier = "auto";  // as asked: "auto", "default", "flex" or "priority"
   size_t prompt_bytes = 0;            // bytes of prompt text (messages' contents or prompts)
   boost::json::object body;           // the whole body as parsed
@@ -41,11 +44,15 @@ struct InferenceRequest {
   // The prompt as one text, for prefix hashing: chat messages as "role\n content\n" in order,
   // completion prompts concatenated.
   std::string PromptText() const;
+  // Choices the answer may hold: n per prompt.
+  int64_t choices() const { return n * prompt_count; }
 };
 
 // Parses `body`. InvalidArgument, with a message fit for the client (OpenAI's 400
-// invalid_request_error), when it is not a JSON object, has no model, its messages/prompt are
-// malformed, or its service_tier is not one of OpenAI's four.
+// invalid_request_error) and the field at fault as its param (api::InvalidParamError), when it
+// is not a JSON object, has no model, its messages/prompt are malformed, its service_tier is not
+// one of OpenAI's four, or a numeric field is of the wrong kind or out of its range
+// (api/numeric_fields.h: the same table the node checks).
 [[nodiscard]] StatusOr<InferenceRequest> ParseInferenceRequest(api::Endpoint endpoint,
                                                                std::string_view body);
 

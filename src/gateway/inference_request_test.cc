@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "tokenfab/api/api_error.h"
+#include "tokenfab/api/numeric_fields.h"
+
 namespace tokenfab::gateway {
 namespace {
 
@@ -82,8 +85,11 @@ TEST(InferenceRequestTest, BadBodiesAreClientErrors) {
            Case{api::Endpoint::kChatCompletions,
                 R"({"model": "m", "stream": "yes", "messages": [{"role": "user"}]})", "'stream'"},
            Case{api::Endpoint::kCompletions, R"({"model": "m"})", "'prompt' is required"},
-           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": ["a", 1]})", "mixes"},
-           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": [-1]})", "bad token id"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": ["a", 1]})", "prompt[1]"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": [1, "a"]})", "token ids"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": [-1]})", "token ids"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": ["a", []]})",
+                "'prompt[1]' must not be empty"},
            Case{api::Endpoint::kCompletions,
                 R"({"model": "m", "prompt": "a", "service_tier": "scale"})", "'service_tier'"},
            Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": "a", "service_tier": 1})",
@@ -94,6 +100,91 @@ TEST(InferenceRequestTest, BadBodiesAreClientErrors) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.message)) << c.body;
   }
+}
+
+// The field at fault travels as the error's param, as OpenAI's 400s carry it.
+TEST(InferenceRequestTest, ErrorsNameTheField) {
+  struct Case {
+    api::Endpoint endpoint;
+    const char* body;
+    const char* param;
+  };
+  for (const Case& c : {
+           Case{api::Endpoint::kChatCompletions, R"({"messages": []})", "model"},
+           Case{api::Endpoint::kChatCompletions,
+                R"({"model": "m", "messages": [{"content": "x"}]})", "messages[0].role"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m"})", "prompt"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": ["a", 1]})", "prompt[1]"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": "a", "service_tier": 1})",
+                "service_tier"},
+           Case{api::Endpoint::kCompletions,
+                R"({"model": "m", "prompt": "a", "max_tokens": 1e300})", "max_tokens"},
+           Case{api::Endpoint::kChatCompletions,
+                R"({"model": "m", "messages": [{"role": "user"}], "max_completion_tokens": 0})",
+                "max_completion_tokens"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": "a", "n": 129})", "n"},
+           Case{api::Endpoint::kCompletions, R"({"model": "m", "prompt": "a", "n": 1.5})", "n"},
+       }) {
+    auto r = ParseInferenceRequest(c.endpoint, c.body);
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(api::ErrorParam(r.status()).value_or("<none>"), c.param) << c.body;
+    const api::ApiError error = api::ApiErrorFromStatus(r.status());
+    EXPECT_EQ(error.http_status, 400);
+    EXPECT_EQ(error.param, c.param);
+  }
+}
+
+// Walks the API's table of numeric fields: the gateway refuses what the node refuses, before
+// converting anything (1e300 in max_tokens was cast to int64 here).
+TEST(InferenceRequestTest, EveryNumericFieldIsRangeChecked) {
+  int cases = 0;
+  for (const api::NumericField& field : api::InferenceNumericFields()) {
+    for (api::Endpoint endpoint : {api::Endpoint::kChatCompletions, api::Endpoint::kCompletions}) {
+      const bool applies =
+          field.scope == api::FieldScope::kBoth ||
+          (field.scope == api::FieldScope::kChat) == (endpoint == api::Endpoint::kChatCompletions);
+      if (!applies) continue;
+      const char* base = endpoint == api::Endpoint::kChatCompletions
+                             ? R"("messages": [{"role": "user", "content": "hi"}])"
+                             : R"("prompt": "hi")";
+      for (const char* value : {"1e300", "-1e300", "\"7\"", "[2]"}) {
+        const std::string body =
+            fmt::format(R"({{"model": "m", {}, "{}": {}}})", base, field.name, value);
+        auto r = ParseInferenceRequest(endpoint, body);
+        ASSERT_FALSE(r.ok()) << body;
+        EXPECT_EQ(api::ErrorParam(r.status()).value_or("<none>"), field.name) << body;
+        EXPECT_THAT(std::string(r.status().message()), HasSubstr(std::string(field.name)));
+        ++cases;
+      }
+    }
+  }
+  EXPECT_GT(cases, 60);
+}
+
+TEST(InferenceRequestTest, CountsChoicesOverPromptsAndN) {
+  auto text = ParseInferenceRequest(api::Endpoint::kCompletions,
+                                    R"({"model": "m", "prompt": ["a", "b", "c"], "n": 4})");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(text->prompt_count, 3);
+  EXPECT_EQ(text->n, 4);
+  EXPECT_EQ(text->choices(), 12);
+  auto ids = ParseInferenceRequest(api::Endpoint::kCompletions,
+                                   R"({"model": "m", "prompt": [[1, 2], [3]], "n": 2})");
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(ids->prompt_ids, (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_EQ(ids->choices(), 4);
+  auto one = ParseInferenceRequest(api::Endpoint::kCompletions,
+                                   R"({"model": "m", "prompt": [5, 6, 7], "n": 3})");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->choices(), 3);  // one prompt of three token ids
+  auto chat =
+      ParseInferenceRequest(api::Endpoint::kChatCompletions,
+                            R"({"model": "m", "n": 5, "max_tokens": 7, "max_completion_tokens": 9,
+          "messages": [{"role": "user", "content": "x"}]})");
+  ASSERT_TRUE(chat.ok()) << chat.status();
+  EXPECT_EQ(chat->choices(), 5);
+  EXPECT_EQ(chat->max_tokens, 9);
+  EXPECT_EQ(chat->max_tokens_field, "max_completion_tokens");
 }
 
 TEST(InferenceRequestTest, UpstreamBodyAsksForUsageAndKeepsEverythingElse) {

@@ -10,7 +10,8 @@ ledger::Tier Tier(std::string name, int64_t ttft_slo_ms) {
           .ttft_slo_ms = ttft_slo_ms,
           .tpot_slo_ms = 50,
           .priority = 0,
-          .limits = {}};
+          .limits = {},
+          .max_tokens = std::nullopt};
 }
 
 ledger::UsageEvent Event(std::string tenant, int64_t tokens, int64_t ttft_ms,

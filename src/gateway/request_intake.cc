@@ -4,6 +4,7 @@
 
 #include "admission_error.h"
 #include "model_vocabularies.h"
+#include "tier_max_tokens.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/bearer_token.h"
 #include "tokenfab/base/constant_time.h"
@@ -123,9 +124,9 @@ std::optional<net::HttpResponse> RequestIntake::Authenticate() {
 
 std::optional<net::HttpResponse> RequestIntake::ReadRequest() {
   StatusOr<InferenceRequest> parsed = ParseInferenceRequest(endpoint_, exchange_.request().body);
-  if (!parsed.ok()) {
-    return api::ApiErrorResponse(
-        api::MakeApiError(400, std::string(parsed.status().message()), "invalid_request_error"));
+  if (!parsed.ok()) return api::ApiErrorResponse(api::ApiErrorFromStatus(parsed.status()));
+  if (Status capped = ApplyTierMaxTokens(admitted_.principal.tier, *parsed); !capped.ok()) {
+    return api::ApiErrorResponse(api::ApiErrorFromStatus(capped));
   }
   admitted_.request = *std::move(parsed);
   admitted_.tier = DecideServiceTier(admitted_.request.service_tier, admitted_.principal.tier,
@@ -202,7 +203,8 @@ std::optional<net::HttpResponse> RequestIntake::Admit() {
   admit.tier = &admitted_.principal.tier;
   admit.region = tenant.AllowsRegion(region.residency) ? region.residency : region.name;
   admit.prompt_tokens = prompt_tokens_;
-  admit.max_output_tokens = admitted_.request.max_tokens;
+  admit.max_output_tokens = admitted_.request.max_tokens;  // per choice
+  admit.choices = admitted_.request.choices();
   StatusOr<ledger::Admission> admission = context_.admission.Admit(admit);
   if (!admission.ok()) {
     TF_LOG_ERROR("request {}: admission failed: {}", admitted_.request_id,

@@ -1,5 +1,7 @@
 #include "response_meter.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 namespace tokenfab::gateway {
@@ -10,9 +12,15 @@ namespace json = boost::json;
 int64_t Count(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
   if (v == nullptr) return 0;
-  if (v->is_int64()) return std::max<int64_t>(0, v->get_int64());
-  if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
-  if (v->is_double()) return std::max<int64_t>(0, static_cast<int64_t>(v->get_double()));
+  // Upstream data: clamped into [0, 2^62] before any conversion (casting 1e300 is undefined).
+  constexpr int64_t kMax = int64_t{1} << 62;
+  if (v->is_int64()) return std::clamp<int64_t>(v->get_int64(), 0, kMax);
+  if (v->is_uint64()) return static_cast<int64_t>(std::min<uint64_t>(v->get_uint64(), kMax));
+  if (v->is_double()) {
+    const double d = v->get_double();
+    if (!(d > 0)) return 0;  // NaN too
+    return d >= static_cast<double>(kMax) ? kMax : static_cast<int64_t>(d);
+  }
   return 0;
 }
 

@@ -82,5 +82,23 @@ TEST(ResponseMeterTest, ReadsAWholeAnswer) {
   EXPECT_EQ(meter.finish_reason(), "stop");
 }
 
+// Usage figures are the upstream's to write: huge, fractional or negative ones are clamped, not
+// cast (casting 1e300 to an integer is undefined behaviour).
+TEST(ResponseMeterTest, OutOfRangeUsageIsClamped) {
+  ResponseMeter meter(api::Endpoint::kChatCompletions, false);
+  meter.OnBody(R"({"choices":[{"index":0,"message":{"role":"assistant","content":"x"}}],
+                   "usage":{"prompt_tokens":1e300,"completion_tokens":-1e300}})",
+               1);
+  ASSERT_TRUE(meter.usage().has_value());
+  EXPECT_EQ(meter.usage()->prompt_tokens, int64_t{1} << 62);
+  EXPECT_EQ(meter.usage()->completion_tokens, 0);
+  ResponseMeter big(api::Endpoint::kChatCompletions, false);
+  big.OnBody(R"({"choices":[],"usage":{"prompt_tokens":18446744073709551615,
+                                        "completion_tokens":2.9}})",
+             1);
+  EXPECT_EQ(big.usage()->prompt_tokens, int64_t{1} << 62);
+  EXPECT_EQ(big.usage()->completion_tokens, 2);
+}
+
 }  // namespace
 }  // namespace tokenfab::gateway

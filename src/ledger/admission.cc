@@ -1,5 +1,7 @@
 #include "tokenfab/ledger/admission.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -16,6 +18,21 @@ namespace {
 int64_t CeilSeconds(int64_t micros) { return std::max<int64_t>(1, (micros + 999'999) / 1'000'000); }
 
 }  // namespace
+
+int64_t ReservedTokens(const AdmissionRequest& request, const AdmissionOptions& options) {
+  int64_t per_choice = request.max_output_tokens;
+  if (per_choice <= 0) {
+    per_choice = options.default_max_output_tokens;
+    if (request.tier != nullptr && request.tier->max_tokens) {
+      per_choice = std::min(per_choice, *request.tier->max_tokens);
+    }
+  }
+  const int64_t choices = std::max<int64_t>(request.choices, 1);
+  const int64_t prompt = std::clamp<int64_t>(request.prompt_tokens, 0, kMaxReservation);
+  per_choice = std::clamp<int64_t>(per_choice, 0, kMaxReservation);
+  if (per_choice > 0 && choices > (kMaxReservation - prompt) / per_choice) return kMaxReservation;
+  return prompt + per_choice * choices;
+}
 
 std::string_view RejectReasonName(RejectReason reason) {
   switch (reason) {
@@ -108,9 +125,7 @@ StatusOr<Admission> AdmissionController::Admit(const AdmissionRequest& request) 
   TF_CHECK(request.tenant != nullptr && request.tier != nullptr);
   const Tenant& tenant = *request.tenant;
   const Limits limits = EffectiveLimits(*request.tier, tenant);
-  const int64_t max_output = request.max_output_tokens > 0 ? request.max_output_tokens
-                                                           : options_.default_max_output_tokens;
-  const int64_t reserve = request.prompt_tokens + max_output;
+  const int64_t reserve = ReservedTokens(request, options_);
   const int64_t wall = clock_.WallMicros();
   Admission out;
   out.rejection = CheckRegion(request);

@@ -70,6 +70,86 @@ TEST_F(AdmissionTest, UnlimitedTenantIsAdmittedWithItsPriority) {
   EXPECT_EQ(a->ticket->tenant(), "acme");
 }
 
+// A request with n choices per prompt over several prompts may produce max_tokens for each
+// choice: prompt 100 + 50 × 6 choices = 400, not 150.
+TEST_F(AdmissionTest, ReservationCountsEveryChoice) {
+  tenant_.limits.tpm = 1000;
+  AdmissionController c(clock_, counters_, store_.get());
+  AdmissionRequest r;
+  r.tenant = &tenant_;
+  r.tier = &tier_;
+  r.prompt_tokens = 100;
+  r.max_output_tokens = 50;
+  r.choices = 6;  // n = 2 over 3 prompts
+  StatusOr<Admission> first = c.Admit(r);
+  ASSERT_TRUE(first.ok() && first->allowed());
+  EXPECT_EQ(first->ticket->reserved_tokens(), 400);
+  // 1000 - 400 left in the bucket.
+  EXPECT_EQ(counters_.Level({"tpm:acme", 1000, 60 * kSecond}, clock_.WallMicros()), 600);
+  StatusOr<Admission> second = c.Admit(r);  // 800 of 1000
+  ASSERT_TRUE(second.ok() && second->allowed());
+  StatusOr<Admission> third = c.Admit(r);  // would be 1200
+  ASSERT_TRUE(third.ok());
+  ASSERT_FALSE(third->allowed());
+  EXPECT_EQ(third->rejection->reason, RejectReason::kTokenRate);
+}
+
+TEST_F(AdmissionTest, BudgetCountsEveryChoice) {
+  tenant_.limits.token_budget = 1000;
+  tenant_.limits.budget_period = BudgetPeriod::kDay;
+  AdmissionController c(clock_, counters_, store_.get());
+  AdmissionRequest r;
+  r.tenant = &tenant_;
+  r.tier = &tier_;
+  r.prompt_tokens = 10;
+  r.max_output_tokens = 100;
+  r.choices = 4;  // 10 + 400 = 410
+  StatusOr<Admission> first = c.Admit(r);
+  StatusOr<Admission> second = c.Admit(r);  // 820 in flight
+  ASSERT_TRUE(first->allowed() && second->allowed());
+  EXPECT_EQ(*c.BudgetUsed("acme", BudgetPeriod::kDay), 820);
+  StatusOr<Admission> third = c.Admit(r);  // 1230 > 1000
+  ASSERT_FALSE(third->allowed());
+  EXPECT_EQ(third->rejection->reason, RejectReason::kTokenBudget);
+}
+
+// With no max_tokens the reservation per choice is the default, cut to the tier's max_tokens.
+TEST_F(AdmissionTest, DefaultOutputIsCappedByTheTier) {
+  AdmissionOptions options;
+  options.default_max_output_tokens = 4096;
+  AdmissionRequest r;
+  r.tenant = &tenant_;
+  r.tier = &tier_;
+  r.prompt_tokens = 100;
+  r.choices = 2;
+  EXPECT_EQ(ReservedTokens(r, options), 100 + 4096 * 2);
+  tier_.max_tokens = 64;
+  EXPECT_EQ(ReservedTokens(r, options), 100 + 64 * 2);
+  r.max_output_tokens = 30;  // given (and within the cap): taken as is
+  EXPECT_EQ(ReservedTokens(r, options), 100 + 30 * 2);
+  r.choices = 0;  // counts as one
+  EXPECT_EQ(ReservedTokens(r, options), 130);
+}
+
+TEST_F(AdmissionTest, HugeReservationsSaturate) {
+  AdmissionRequest r;
+  r.tenant = &tenant_;
+  r.tier = &tier_;
+  r.prompt_tokens = 1'000'000;
+  r.max_output_tokens = 2'147'483'647;
+  r.choices = int64_t{1} << 40;
+  EXPECT_EQ(ReservedTokens(r, {}), kMaxReservation);
+  r.choices = 128;
+  EXPECT_EQ(ReservedTokens(r, {}), 1'000'000 + int64_t{2'147'483'647} * 128);
+  tenant_.limits.tpm = 1'000'000'000;
+  AdmissionController c(clock_, counters_, store_.get());
+  r.choices = int64_t{1} << 40;
+  StatusOr<Admission> a = c.Admit(r);
+  ASSERT_TRUE(a.ok());
+  ASSERT_FALSE(a->allowed());
+  EXPECT_EQ(a->rejection->reason, RejectReason::kRequestTooLarge);
+}
+
 TEST_F(AdmissionTest, RequestsPerMinuteGive429WithRetryAfter) {
   tenant_.limits.rpm = 2;  // refills one per 30 s
   AdmissionController c(clock_, counters_, store_.get());

@@ -40,6 +40,7 @@ Limits ReadLimits(const SqlRow& row, int first) {
 SqlParams TierParams(const Tier& tier) {
   SqlParams params = {tier.name, tier.ttft_slo_ms, tier.tpot_slo_ms, int64_t{tier.priority}};
   AppendLimits(tier.limits, params);
+  params.push_back(Nullable(tier.max_tokens));
   return params;
 }
 
@@ -102,6 +103,7 @@ Tier ReadTier(const SqlRow& row) {
   tier.tpot_slo_ms = row.Int(2);
   tier.priority = static_cast<int32_t>(row.Int(3));
   tier.limits = ReadLimits(row, 4);
+  tier.max_tokens = row.OptInt(9);
   return tier;
 }
 

@@ -145,12 +145,18 @@ constexpr std::string_view kV5EnergyCost = R"sql(
 ALTER TABLE usage_events ADD COLUMN energy_cost DOUBLE PRECISION;
 )sql";
 
+// A tier's cap on max_tokens (output tokens per choice); NULL: no cap.
+constexpr std::string_view kV6TierMaxTokens = R"sql(
+ALTER TABLE tiers ADD COLUMN max_tokens BIGINT;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1Tables},
     {2, kV2DefaultTiers},
     {3, kV3ServiceTiers},
     {4, kV4Batches},
     {5, kV5EnergyCost},
+    {6, kV6TierMaxTokens},
 };
 
 }  // namespace

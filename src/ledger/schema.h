@@ -54,7 +54,7 @@ inline constexpr int kUsageColumnCount = 24;
 
 inline constexpr std::string_view kTierColumns =
     "name, ttft_slo_ms, tpot_slo_ms, priority, rpm, tpm, max_concurrency, token_budget, "
-    "budget_period";
+    "budget_period, max_tokens";
 inline constexpr std::string_view kTenantColumns =
     "name, tier, allowed_regions, rpm, tpm, max_concurrency, token_budget, budget_period, "
     "created_us";

@@ -64,10 +64,10 @@ Status SqlStore::PutTier(const Tier& tier) {
   TF_RETURN_IF_ERROR(ValidateName("tier", tier.name));
   TF_ASSIGN_OR_RETURN(std::unique_ptr<SqlSession> session, OpenSession());
   return session
-      ->Execute(fmt::format("INSERT INTO tiers ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+      ->Execute(fmt::format("INSERT INTO tiers ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
                             "ON CONFLICT (name) DO UPDATE SET ttft_slo_ms = ?2, tpot_slo_ms = ?3, "
                             "priority = ?4, rpm = ?5, tpm = ?6, max_concurrency = ?7, "
-                            "token_budget = ?8, budget_period = ?9",
+                            "token_budget = ?8, budget_period = ?9, max_tokens = ?10",
                             kTierColumns),
                 TierParams(tier))
       .status();

@@ -109,7 +109,7 @@ TEST(SqliteStoreTest, ALedgerOfSchemaTwoMigratesAndKeepsItsRowsReadable) {
   ASSERT_EQ(Exec(path, sql), "");
   StatusOr<std::unique_ptr<Store>> store = OpenStore(path);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(*(*store)->SchemaVersion(), 5);
+  EXPECT_EQ(*(*store)->SchemaVersion(), 6);
   StatusOr<UsageEvent> old = (*store)->GetUsage("old-1");
   ASSERT_TRUE(old.ok()) << old.status();
   EXPECT_EQ(old->cost, 42);

@@ -47,7 +47,7 @@ Tenant MakeTenant(std::string name, std::string tier = "standard") {
 }
 
 TEST_P(StoreTest, MigratesOnceAndSeedsDefaultTiers) {
-  EXPECT_EQ(*store_->SchemaVersion(), 5);
+  EXPECT_EQ(*store_->SchemaVersion(), 6);
   StatusOr<std::vector<Tier>> tiers = store_->ListTiers();
   ASSERT_TRUE(tiers.ok()) << tiers.status();
   ASSERT_EQ(tiers->size(), 3u);
@@ -61,7 +61,7 @@ TEST_P(StoreTest, MigratesOnceAndSeedsDefaultTiers) {
   ASSERT_TRUE(store_->CreateTenant(MakeTenant("acme")).ok());
   StatusOr<std::unique_ptr<Store>> again = OpenStore(location_);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(*(*again)->SchemaVersion(), 5);
+  EXPECT_EQ(*(*again)->SchemaVersion(), 6);
   EXPECT_EQ((*again)->ListTiers()->size(), 3u);
   EXPECT_TRUE((*again)->GetTenant("acme").ok());
 }
@@ -75,9 +75,12 @@ TEST_P(StoreTest, TiersRoundTripAndUpdate) {
   tier.limits.rpm = 100;
   tier.limits.token_budget = 5000;
   tier.limits.budget_period = BudgetPeriod::kDay;
+  tier.max_tokens = 4096;
   ASSERT_TRUE(store_->PutTier(tier).ok());
   EXPECT_EQ(*store_->GetTier("gold"), tier);
+  EXPECT_EQ(store_->GetTier("gold")->max_tokens, 4096);
   tier.limits.rpm.reset();
+  tier.max_tokens.reset();
   tier.priority = 6;
   ASSERT_TRUE(store_->PutTier(tier).ok());
   EXPECT_EQ(*store_->GetTier("gold"), tier);

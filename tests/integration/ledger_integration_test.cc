@@ -83,12 +83,12 @@ TEST(PostgresLedgerTest, TwoGatewaysOpeningAtOnceMigrateOnce) {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
       StatusOr<std::unique_ptr<Store>> store = OpenStore(*uri);
-      if (!store.ok() || *(*store)->SchemaVersion() != 5) ++failures;
+      if (!store.ok() || *(*store)->SchemaVersion() != 6) ++failures;
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(DumpTable(*uri, "SELECT COUNT(*) FROM schema_migrations"), "5|");
+  EXPECT_EQ(DumpTable(*uri, "SELECT COUNT(*) FROM schema_migrations"), "6|");
 }
 
 TEST(SharedLimitsTest, GatewaysSharingRedisShareTheTenantsLimits) {

@@ -5,8 +5,9 @@
 // (tokens used in the budget period, from the ledger, plus tokens in flight: 429
 // insufficient_quota, Retry-After = until the period ends), concurrency (429, a slot frees when a
 // request ends), then the RPM and TPM token buckets together (429 rate_limit_exceeded,
-// Retry-After = until both buckets could grant the request). TPM is charged prompt + max output
-// tokens at admission, and corrected with the actual usage when the request finishes.
+// Retry-After = until both buckets could grant the request). TPM and the budget are charged a
+// reservation at admission, prompt + max output tokens × choices (n per prompt, each prompt of a
+// multi-prompt request), and corrected with the actual usage when the request finishes.
 //
 // Budgets: the ledger's total for the period is read from the store at most every
 // budget_refresh; tokens finished here since the read started are added locally (so nothing is
@@ -53,18 +54,26 @@ struct Rejection {
   std::string message;              // for people: names the limit and the figures
 };
 
+struct AdmissionOptions {
+  int64_t default_max_output_tokens = 4096;
+  int64_t budget_refresh_micros = 5'000'000;
+};
+
 struct AdmissionRequest {
   const Tenant* tenant = nullptr;  // REQUIRES: non-null
   const Tier* tier = nullptr;      // REQUIRES: non-null
   std::string region;              // where it would be served; empty: not yet chosen
   int64_t prompt_tokens = 0;
-  int64_t max_output_tokens = 0;   // <= 0: AdmissionOptions::default_max_output_tokens
+  // Per choice; <= 0: AdmissionOptions::default_max_output_tokens, capped at the tier's
+  // max_tokens. The caller refuses a request above the tier's cap before admission.
+  int64_t max_output_tokens = 0;
+  int64_t choices = 1;  // choices the answer may hold (n × prompts); < 1 counts as 1
 };
 
-struct AdmissionOptions {
-  int64_t default_max_output_tokens = 4096;
-  int64_t budget_refresh_micros = 5'000'000;
-};
+inline constexpr int64_t kMaxReservation = int64_t{1} << 62;
+// The tokens a request reserves: prompt_tokens + max output × choices, saturating at
+// kMaxReservation.
+int64_t ReservedTokens(const AdmissionRequest& request, const AdmissionOptions& options);
 
 class AdmissionController;
 

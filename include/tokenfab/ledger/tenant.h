@@ -44,6 +44,9 @@ struct Tier {
   int64_t tpot_slo_ms = 0;  // time per output token objective, ms
   int32_t priority = 0;     // passed to the node; higher is served first
   Limits limits;            // defaults for the tier's tenants
+  // The most output tokens a request may ask for per choice (max_tokens): above it the gateway
+  // answers 400 naming the field; a request that gives none is capped at it. Absent: no cap.
+  std::optional<int64_t> max_tokens;
 
   bool operator==(const Tier&) const = default;
 };
@@ -53,7 +56,7 @@ struct Tenant {
   std::string tier;
   // Regions the tenant's requests may be served in; empty means every region.
   std::vector<std::string> allowed_regions;
-  Limits limits;  // overrides of the tier's defaults
+  Limits limits;               // overrides of the tier's defaults
   int64_t created_micros = 0;  // wall clock, µs since the epoch
 
   bool operator==(const Tenant&) const = default;
