@@ -130,7 +130,9 @@ json::array SiteSeries(const PolicyReport& report) {
       {"tokens/s", &SiteReport::tokens_per_s_series}};
   json::array charts;
   for (const auto& [title, member] : plots) {
-    json::array data{Numbers(xs)};
+    // Not `json::array data{Numbers(xs)}`: clang reads a braced list of one array as a copy of it.
+    json::array data;
+    data.emplace_back(Numbers(xs));
     for (const SiteReport& site : report.sites) {
       std::vector<double> ys = site.*member;
       ys.resize(buckets, 0.0);
