@@ -10,13 +10,9 @@ KvBlockManager::KvBlockManager(const KvBlockManagerConfig& config)
     : num_blocks_(config.num_blocks),
       block_size_(config.block_size),
       prefix_caching_(config.enable_prefix_caching),
-      ref_counts_(static_cast<size_t>(std::max(config.num_blocks, 1)), 0),
       prefix_(std::max(config.num_blocks, 1), std::max(config.block_size, 1)) {
   TF_CHECK(num_blocks_ >= 1) << "a KV pool needs at least one block";
   TF_CHECK(block_size_ >= 1) << "a KV block needs at least one slot";
-  free_.reserve(static_cast<size_t>(num_blocks_));
-  // Pushed in reverse so that allocation hands out 0, 1, 2, ... from a fresh pool.
-  for (BlockId b = num_blocks_ - 1; b >= 0; --b) free_.push_back(b);
 }
 
 int32_t KvBlockManager::BlocksFor(int32_t num_tokens) const {
@@ -40,10 +36,15 @@ const KvBlockManager::SeqBlocks& KvBlockManager::Get(SeqId seq) const {
 }
 
 BlockId KvBlockManager::AllocateBlock() {
+  // Freed blocks first, last freed first, then never-used ids in ascending order: the order a
+  // stack holding every id (0 on top) would give, without holding the ids nobody has used.
   BlockId block;
   if (!free_.empty()) {
     block = free_.back();
     free_.pop_back();
+  } else if (next_fresh_ < num_blocks_) {
+    block = next_fresh_++;
+    ref_counts_.push_back(0);
   } else {
     block = prefix_.EvictLru();
     TF_CHECK(block != kNoBlock) << "KV pool exhausted: callers check availability first";
@@ -166,17 +167,19 @@ void KvBlockManager::CheckInvariants() const {
       ++refs[b];
     }
   }
+  TF_CHECK_EQ(static_cast<int32_t>(ref_counts_.size()), next_fresh_);
   std::vector<bool> in_free(static_cast<size_t>(num_blocks_), false);
+  for (BlockId b = next_fresh_; b < num_blocks_; ++b) in_free[b] = true;  // never used
   for (BlockId b : free_) {
-    TF_CHECK(b >= 0 && b < num_blocks_) << "free block " << b;
+    TF_CHECK(b >= 0 && b < next_fresh_) << "free block " << b;
     TF_CHECK(!in_free[b]) << "block " << b << " twice on the free stack (double free)";
     in_free[b] = true;
   }
   int32_t used = 0;
   int32_t evictable = 0;
   for (BlockId b = 0; b < num_blocks_; ++b) {
-    TF_CHECK_EQ(refs[b], ref_counts_[b]) << "reference count of block " << b;
-    if (ref_counts_[b] > 0) {
+    TF_CHECK_EQ(refs[b], RefCount(b)) << "reference count of block " << b;
+    if (RefCount(b) > 0) {
       ++used;
       TF_CHECK(!in_free[b] && !prefix_.IsEvictable(b)) << "used block " << b << " also free";
     } else if (prefix_.IsCached(b)) {

@@ -15,9 +15,6 @@ double PrefixCacheStats::TokenHitRate() const {
 PrefixCache::PrefixCache(int32_t num_blocks, int32_t block_size)
     : num_blocks_(num_blocks), block_size_(block_size) {
   TF_CHECK(num_blocks >= 1 && block_size >= 1);
-  entries_.resize(static_cast<size_t>(num_blocks));
-  tokens_.resize(static_cast<size_t>(num_blocks) * static_cast<size_t>(block_size));
-  index_.reserve(static_cast<size_t>(num_blocks));
 }
 
 int32_t PrefixCache::Match(uint64_t tenant_salt, std::span<const BlockHash> hashes,
@@ -47,9 +44,14 @@ int32_t PrefixCache::Match(uint64_t tenant_salt, std::span<const BlockHash> hash
 bool PrefixCache::Insert(BlockId block, BlockHash hash, BlockHash parent, uint64_t tenant_salt,
                          std::span<const Token> tokens) {
   TF_CHECK(block >= 0 && block < num_blocks_);
-  TF_CHECK(!entries_[block].cached) << "block " << block << " is already cached";
+  TF_CHECK(!IsCached(block)) << "block " << block << " is already cached";
   TF_CHECK_EQ(tokens.size(), static_cast<size_t>(block_size_));
   if (!index_.try_emplace(hash, block).second) return false;
+  if (static_cast<size_t>(block) >= entries_.size()) {
+    // Grown geometrically by resize, to the highest block id ever cached.
+    entries_.resize(static_cast<size_t>(block) + 1);
+    tokens_.resize(entries_.size() * static_cast<size_t>(block_size_));
+  }
   Entry& e = entries_[block];
   e.hash = hash;
   e.parent = parent;
@@ -63,13 +65,14 @@ bool PrefixCache::Insert(BlockId block, BlockHash hash, BlockHash parent, uint64
 }
 
 BlockHash PrefixCache::HashOf(BlockId block) const {
-  TF_CHECK(entries_[block].cached) << "block " << block << " is not cached";
+  TF_CHECK(IsCached(block)) << "block " << block << " is not cached";
   return entries_[block].hash;
 }
 
 void PrefixCache::PushEvictable(BlockId block) {
+  TF_CHECK(IsCached(block) && !IsEvictable(block))
+      << "block " << block << " cannot become evictable";
   Entry& e = entries_[block];
-  TF_CHECK(e.cached && !e.evictable) << "block " << block << " cannot become evictable";
   e.evictable = true;
   e.lru_prev = lru_tail_;
   e.lru_next = kNoBlock;
@@ -100,7 +103,7 @@ void PrefixCache::Unlink(BlockId block) {
 }
 
 void PrefixCache::RemoveEvictable(BlockId block) {
-  TF_CHECK(entries_[block].evictable) << "block " << block << " is not evictable";
+  TF_CHECK(IsEvictable(block)) << "block " << block << " is not evictable";
   Unlink(block);
 }
 
@@ -145,7 +148,7 @@ void PrefixCache::UnlinkRecent(BlockId block) {
 void PrefixCache::Touch(std::span<const BlockId> blocks) {
   // The blocks become the most recent, together: in hash order, the lowest hash first.
   touched_.assign(blocks.begin(), blocks.end());
-  for (BlockId b : touched_) TF_CHECK(entries_[b].cached) << "block " << b << " is not cached";
+  for (BlockId b : touched_) TF_CHECK(IsCached(b)) << "block " << b << " is not cached";
   std::sort(touched_.begin(), touched_.end(),
             [this](BlockId a, BlockId b) { return entries_[a].hash > entries_[b].hash; });
   touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
@@ -182,7 +185,8 @@ void PrefixCache::RecordLookup(int32_t query_tokens, int32_t hit_tokens) {
 void PrefixCache::CheckInvariants() const {
   int32_t cached = 0;
   int32_t evictable = 0;
-  for (BlockId b = 0; b < num_blocks_; ++b) {
+  TF_CHECK_EQ(tokens_.size(), entries_.size() * static_cast<size_t>(block_size_));
+  for (BlockId b = 0; b < static_cast<BlockId>(entries_.size()); ++b) {
     const Entry& e = entries_[b];
     TF_CHECK(!e.evictable || e.cached) << "block " << b << " evictable but not cached";
     if (e.cached) {

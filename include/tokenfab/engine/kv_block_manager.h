@@ -88,9 +88,14 @@ class KvBlockManager {
   std::span<const BlockId> BlockTable(SeqId seq) const;
   // Blocks of `seq` referenced by no other sequence: what freeing it would make available.
   int32_t NumExclusiveBlocks(SeqId seq) const;
-  int32_t RefCount(BlockId block) const { return ref_counts_[block]; }
+  int32_t RefCount(BlockId block) const {
+    return block < next_fresh_ ? ref_counts_[static_cast<size_t>(block)] : 0;
+  }
 
-  int32_t num_free_blocks() const { return static_cast<int32_t>(free_.size()); }
+  // Freed blocks plus those never handed out.
+  int32_t num_free_blocks() const {
+    return static_cast<int32_t>(free_.size()) + (num_blocks_ - next_fresh_);
+  }
   int32_t num_evictable_blocks() const { return prefix_.num_evictable_blocks(); }
   int32_t num_used_blocks() const { return num_used_; }
   // Free plus evictable: what allocation can draw on.
@@ -125,8 +130,11 @@ class KvBlockManager {
   const int32_t num_blocks_;
   const int32_t block_size_;
   const bool prefix_caching_;
-  std::vector<int32_t> ref_counts_;  // [num_blocks]
-  std::vector<BlockId> free_;        // stack of free, uncached blocks
+  // Per-block state grows with the blocks ever handed out, not with the pool: a twin of a
+  // large fleet holds thousands of nodes whose pools are mostly never touched.
+  std::vector<int32_t> ref_counts_;  // [next_fresh_]
+  std::vector<BlockId> free_;        // stack of freed, uncached blocks, all < next_fresh_
+  BlockId next_fresh_ = 0;           // the lowest id never handed out
   int32_t num_used_ = 0;
   PrefixCache prefix_;
   absl::flat_hash_map<SeqId, SeqBlocks> seqs_;

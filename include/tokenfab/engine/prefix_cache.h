@@ -59,7 +59,9 @@ class PrefixCache {
   bool Insert(BlockId block, BlockHash hash, BlockHash parent, uint64_t tenant_salt,
               std::span<const Token> tokens);
 
-  bool IsCached(BlockId block) const { return entries_[block].cached; }
+  bool IsCached(BlockId block) const {
+    return static_cast<size_t>(block) < entries_.size() && entries_[block].cached;
+  }
   // REQUIRES: IsCached(block).
   BlockHash HashOf(BlockId block) const;
 
@@ -69,7 +71,9 @@ class PrefixCache {
   void PushEvictable(BlockId block);
   // RemoveEvictable: a sequence references the block again. REQUIRES: evictable.
   void RemoveEvictable(BlockId block);
-  bool IsEvictable(BlockId block) const { return entries_[block].evictable; }
+  bool IsEvictable(BlockId block) const {
+    return static_cast<size_t>(block) < entries_.size() && entries_[block].evictable;
+  }
   // Drops the least recently used evictable block from the cache and returns it (now uncached),
   // or kNoBlock when none is evictable.
   BlockId EvictLru();
@@ -117,8 +121,9 @@ class PrefixCache {
 
   const int32_t num_blocks_;
   const int32_t block_size_;
-  std::vector<Entry> entries_;                     // [num_blocks]
-  std::vector<Token> tokens_;                      // [num_blocks, block_size]
+  // Sized by the highest block id ever cached, not the pool (a twin holds thousands of pools).
+  std::vector<Entry> entries_;                     // [highest cached id + 1]
+  std::vector<Token> tokens_;                      // [entries_.size(), block_size]
   absl::flat_hash_map<BlockHash, BlockId> index_;  // cached blocks by hash
   BlockId lru_head_ = kNoBlock;                    // least recently used evictable block
   BlockId lru_tail_ = kNoBlock;                    // most recently used evictable block
