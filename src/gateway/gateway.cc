@@ -349,6 +349,18 @@ std::string Gateway::ops_address() const {
 
 Status Gateway::ReloadTls() { return impl_->server->ReloadTls(); }
 
+StatusOr<std::vector<std::pair<std::string, std::string>>> Gateway::UnpricedUpstreams(
+    const fleet::FleetConfig& fleet) {
+  Impl& g = *impl_;
+  TF_RETURN_IF_ERROR(g.prices->Refresh());
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const UnpricedModel& u : FindUnpricedModels(fleet, *g.prices->Get(), g.clock.WallMicros())) {
+    out.emplace_back(u.upstream,
+                     fmt::format("model \"{}\" has no price in region {}", u.model, u.region));
+  }
+  return out;
+}
+
 Status Gateway::Reload(std::shared_ptr<const fleet::FleetConfig> fleet) {
   if (fleet == nullptr) return absl::InvalidArgumentError("no fleet configuration");
   Impl& g = *impl_;

@@ -1,5 +1,7 @@
 #include "tokenfab/gateway/registry_fleet.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "tokenfab/base/logging.h"
@@ -54,15 +56,35 @@ Status RegistryFleet::SetStatic(fleet::FleetSpec fixed) {
   return ApplyLocked(true);
 }
 
+// A registered node serving a model with no price is left out, as other bad records are: one
+// such node must not hold up every other membership change (the gateway would refuse the
+// fleet). The fleet file's own upstreams are not filtered: their error is the operator's to fix.
+Status RegistryFleet::SkipUnpricedMembers(registry::MergedFleet& merged) {
+  TF_ASSIGN_OR_RETURN(fleet::FleetConfig config, fleet::FleetConfig::Create(merged.spec));
+  TF_ASSIGN_OR_RETURN(auto unpriced, gateway_.UnpricedUpstreams(config));
+  const size_t fixed = fixed_.upstreams.size();
+  for (const auto& [name, why] : unpriced) {
+    auto& ups = merged.spec.upstreams;
+    const auto it = std::find_if(ups.begin() + static_cast<std::ptrdiff_t>(fixed), ups.end(),
+                                 [&](const fleet::Upstream& u) { return u.name == name; });
+    if (it == ups.end()) continue;
+    ups.erase(it);
+    std::erase(merged.joined, name);
+    merged.skipped.push_back(fmt::format("{}: {}", name, why));
+  }
+  return absl::OkStatus();
+}
+
 Status RegistryFleet::ApplyLocked(bool force) {
   registry::MergedFleet merged = registry::MergeMembers(fixed_, view_);
+  TF_RETURN_IF_ERROR(SkipUnpricedMembers(merged));
+  std::vector<fleet::Upstream> members(
+      merged.spec.upstreams.begin() + static_cast<std::ptrdiff_t>(fixed_.upstreams.size()),
+      merged.spec.upstreams.end());
   if (merged.skipped != skipped_) {
     for (const std::string& why : merged.skipped) TF_LOG_WARN("registry: skipped {}", why);
     skipped_ = merged.skipped;
   }
-  std::vector<fleet::Upstream> members(
-      merged.spec.upstreams.begin() + static_cast<std::ptrdiff_t>(fixed_.upstreams.size()),
-      merged.spec.upstreams.end());
   if (!force && members == running_members_) return absl::OkStatus();
   TF_ASSIGN_OR_RETURN(fleet::FleetConfig config,
                       fleet::FleetConfig::Create(std::move(merged.spec)));

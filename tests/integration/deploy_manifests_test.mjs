@@ -200,6 +200,13 @@ await check("each overlay's fleet file starts the built gateway", async () => {
                                       o.metadata.name === 'tokenfab-fleet');
     const file = path.join(dir, `${overlay}.toml`);
     fs.writeFileSync(file, fleet.data['fleet.toml']);
+    // The price book lives in the ledger, not the fleet file; a gateway serves no model without
+    // a price, so the operator sets one (here a catch-all) before the first start.
+    const priced = spawnSync(tokenfab, [
+      'prices', 'set', '--model', '*', '--input', '2', '--cached-input', '0.5', '--output', '8',
+      '--currency', 'CNY', '--from', '2020-01-01', '--data-dir', path.join(dir, overlay)],
+    { encoding: 'utf8' });
+    assert.equal(priced.status, 0, priced.stderr);
     const gateway = spawn(tokenfab, ['gateway', '--fleet', file, '--listen', '127.0.0.1:0',
                                      '--data-dir', path.join(dir, overlay)],
                           { stdio: ['ignore', 'pipe', 'pipe'] });

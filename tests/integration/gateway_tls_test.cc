@@ -34,6 +34,7 @@ class GatewayTlsTest : public ::testing::Test {
     ASSERT_TRUE(store.ok());
     auto key = AddTenant(**store, "acme", "premium");
     ASSERT_TRUE(key.ok());
+    ASSERT_TRUE(AddCatchAllPrice(**store).ok());
     key_ = *key;
     // The node: HTTPS, and only for clients with a certificate from the test CA.
     auto node = ChildProcess::Start({TOKENFAB_BINARY,

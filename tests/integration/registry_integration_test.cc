@@ -64,14 +64,26 @@ void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::fclose(f);
 }
 
-// A tenant on the premium tier in the ledger at `path`, and a new key for it.
-StatusOr<std::string> AddTenant(const std::filesystem::path& path) {
+// The ledger at `path`: tenant acme on the premium tier (its new key returned) and the prices
+// of the models the test serves.
+StatusOr<std::string> PrepareLedger(const std::filesystem::path& path) {
   TF_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Store> store, ledger::OpenStore(path.string()));
   ledger::Tenant t;
   t.name = "acme";
   t.tier = "premium";
   t.created_micros = base::RealClock::Get().WallMicros();
   TF_RETURN_IF_ERROR(store->CreateTenant(t));
+  // The nodes' model and the static upstream's are priced; "unpriced" is not (a node serving it
+  // is left out of the fleet, not allowed to block it).
+  for (const char* model : {"m", "other"}) {
+    ledger::PriceEntry price;
+    price.model = model;
+    price.region = "*";
+    price.input_per_million = 2'000'000;
+    price.output_per_million = 8'000'000;
+    price.currency = "CNY";
+    TF_RETURN_IF_ERROR(store->AddPrice(price));
+  }
   ledger::Authenticator auth(*store, base::RealClock::Get());
   TF_ASSIGN_OR_RETURN(ledger::NewApiKey key, auth.CreateKey("acme"));
   return key.plaintext;
@@ -150,7 +162,7 @@ class RegistryIntegrationTest : public ::testing::Test {
   std::unique_ptr<ChildProcess> StartGateway(int index, const std::filesystem::path& fleet) {
     const std::filesystem::path data = dir_ / fmt::format("gw{}", index);
     std::filesystem::create_directories(data);
-    auto key = AddTenant(data / "ledger.sqlite");
+    auto key = PrepareLedger(data / "ledger.sqlite");
     EXPECT_TRUE(key.ok()) << key.status();
     keys_.push_back(*key);
     auto gw = ChildProcess::Start(
@@ -162,7 +174,7 @@ class RegistryIntegrationTest : public ::testing::Test {
     return gw.ok() ? *std::move(gw) : nullptr;
   }
 
-  std::unique_ptr<ChildProcess> StartNode(const std::string& name) {
+  std::unique_ptr<ChildProcess> StartNode(const std::string& name, const std::string& model = "m") {
     auto node = ChildProcess::Start({TOKENFAB_BINARY,
                                      "node",
                                      "--port",
@@ -172,7 +184,7 @@ class RegistryIntegrationTest : public ::testing::Test {
                                      "--vocab",
                                      "llama3",
                                      "--served-model-name",
-                                     "m",
+                                     model,
                                      "--synthetic-ttft-ms",
                                      "20",
                                      "--synthetic-tpot-ms",
@@ -221,7 +233,9 @@ TEST_F(RegistryIntegrationTest, NodesJoinDrainAndLeaveEveryGatewaysView) {
   const Clock::time_point started = Clock::now();
   std::vector<std::unique_ptr<ChildProcess>> nodes;
   for (const char* name : {"n1", "n2", "n3"}) nodes.push_back(StartNode(name));
-  ASSERT_TRUE(nodes[0] && nodes[1] && nodes[2]);
+  // A node whose model has no price registers too, and is left out of every gateway's fleet.
+  std::unique_ptr<ChildProcess> unpriced = StartNode("n4", "unpriced");
+  ASSERT_TRUE(nodes[0] && nodes[1] && nodes[2] && unpriced);
   const double join_s = WaitForMembers(client, ports, {"n1", "n2", "n3"}, started, 20s);
   ASSERT_GE(join_s, 0) << gateways[0]->Log();
   std::printf("[figure] 3 nodes started to both gateways routing to them: %.2f s\n", join_s);
@@ -287,8 +301,11 @@ TEST_F(RegistryIntegrationTest, NodesJoinDrainAndLeaveEveryGatewaysView) {
   for (uint16_t port : ports) {
     EXPECT_EQ(MetricLine(client, port, "tokenfab_gateway_registry_up"),
               "tokenfab_gateway_registry_up 1");
+    // n3 and the unpriced n4 are registered; only n3 is routed to.
     EXPECT_EQ(MetricLine(client, port, "tokenfab_gateway_registry_members"),
-              "tokenfab_gateway_registry_members 1");
+              "tokenfab_gateway_registry_members 2");
+    EXPECT_EQ(MetricLine(client, port, "tokenfab_gateway_registry_joined"),
+              "tokenfab_gateway_registry_joined 1");
   }
 
   // The registry goes away: the gateways keep serving on their last view, and say so.

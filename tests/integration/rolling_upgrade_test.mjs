@@ -71,6 +71,9 @@ fs.writeFileSync(fleetFile, [
   '[[models]]', 'name = "demo"', 'vocab = "llama3"', ''].join('\n'));
 const data = ['--data-dir', path.join(dir, 'data')];
 run(['tenants', 'set', 'acme', '--tier', 'premium', ...data]);
+// A gateway serves no model without a price.
+run(['prices', 'set', '--model', 'demo', '--input', '2', '--cached-input', '0.5', '--output', '8',
+     '--currency', 'CNY', '--from', '2020-01-01', ...data]);
 const key = /(tf-\S+)/.exec(run(['keys', 'create', '--tenant', 'acme', ...data]))[1];
 
 const nodes = await Promise.all(ports.map(startNode));

@@ -44,6 +44,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tokenfab/api/prefix_key.h"
@@ -176,6 +177,10 @@ class Gateway {
   // on; upstreams kept (same name and URL) keep their live state. A config whose vocabularies or
   // policy cannot be built is refused (the old one stays).
   [[nodiscard]] Status Reload(std::shared_ptr<const fleet::FleetConfig> fleet);
+  // The upstreams of `fleet` that Reload would refuse for serving a model with no price in the
+  // ledger (and not free): {upstream name, why}, in upstream order. Reads the price book afresh.
+  [[nodiscard]] StatusOr<std::vector<std::pair<std::string, std::string>>> UnpricedUpstreams(
+      const fleet::FleetConfig& fleet);
   // Loads the TLS certificate and key again for new connections (SIGHUP); on error the old ones
   // stay. FailedPrecondition when the gateway does not serve TLS.
   [[nodiscard]] Status ReloadTls();

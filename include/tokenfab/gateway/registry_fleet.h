@@ -48,6 +48,8 @@ class RegistryFleet {
   void OnView(const registry::MemberView& view, bool up) ABSL_LOCKS_EXCLUDED(mu_);
   // Merges and reloads when the members' upstreams differ from those running, or `force`.
   Status ApplyLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the members serving an unpriced model from merged's upstreams to its skipped list.
+  Status SkipUnpricedMembers(registry::MergedFleet& merged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Gateway& gateway_;
   base::Gauge& up_;
