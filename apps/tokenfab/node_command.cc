@@ -99,7 +99,9 @@ Status LoadAndServe(const NodeFlags& flags, node::NodeServer& server,
       node::ModelHost::Load(flags.host, server.clock(), &server.metrics_registry()));
   const node::ModelHost& served = *host;
   server.Serve(std::move(host));
-  TF_ASSIGN_OR_RETURN(registration, RegisterNode(flags.registry, served, server.address()));
+  const std::string bound_url = fmt::format(
+      "{}://{}", flags.server.tls.enabled() ? "https" : "http", server.address());
+  TF_ASSIGN_OR_RETURN(registration, RegisterNode(flags.registry, served, bound_url));
   return absl::OkStatus();
 }
 

@@ -1,7 +1,5 @@
 #include "node_registry.h"
 
-#include <fmt/format.h>
-
 #include "tokenfab/registry/registry_url.h"
 
 namespace tokenfab::cli {
@@ -45,13 +43,13 @@ Status CheckNodeRegistryFlags(const NodeRegistryFlags& f) {
 
 StatusOr<std::unique_ptr<registry::NodeRegistration>> RegisterNode(const NodeRegistryFlags& f,
                                                                    const node::ModelHost& host,
-                                                                   const std::string& bound) {
+                                                                   const std::string& bound_url) {
   if (f.registry.empty()) return std::unique_ptr<registry::NodeRegistration>();
   TF_ASSIGN_OR_RETURN(registry::RegistryUrl url, registry::ParseRegistryUrl(f.registry));
   registry::MemberRecord record;
   record.name = f.name;
   record.site = f.site;
-  record.url = f.advertise_url.empty() ? fmt::format("http://{}", bound) : f.advertise_url;
+  record.url = f.advertise_url.empty() ? bound_url : f.advertise_url;
   record.models = {host.served_model_name()};
   record.weight = f.weight;
   TF_ASSIGN_OR_RETURN(record.hardware, registry::ParseHardwareSpec(f.hardware));

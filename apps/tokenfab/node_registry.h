@@ -31,8 +31,9 @@ void AddNodeRegistryFlags(CLI::App& cmd, NodeRegistryFlags& flags);
 // InvalidArgument when --registry is given without --site and --name, or a flag is malformed.
 [[nodiscard]] Status CheckNodeRegistryFlags(const NodeRegistryFlags& flags);
 
-// Registers the node serving `host` at `bound_address` ("host:port"). Null without --registry.
+// Registers the node serving `host` at `bound_url` ("http://host:port", https when it serves
+// TLS) unless --advertise-url names another. Null without --registry.
 [[nodiscard]] StatusOr<std::unique_ptr<registry::NodeRegistration>> RegisterNode(
-    const NodeRegistryFlags& flags, const node::ModelHost& host, const std::string& bound_address);
+    const NodeRegistryFlags& flags, const node::ModelHost& host, const std::string& bound_url);
 
 }  // namespace tokenfab::cli
