@@ -219,6 +219,29 @@ StatusOr<std::string> PostgresServer::CreateDatabase() {
   return Uri(name);
 }
 
+Status PostgresServer::WaitForOtherSessionsToEnd(const std::string& uri) {
+  PGconn* conn = PQconnectdb(uri.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    Status status = absl::UnavailableError(PQerrorMessage(conn));
+    PQfinish(conn);
+    return status;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string others;
+  while (std::chrono::steady_clock::now() < deadline) {
+    PGresult* result = PQexec(conn,
+                              "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                              "current_database() AND pid <> pg_backend_pid()");
+    others = PQresultStatus(result) == PGRES_TUPLES_OK ? PQgetvalue(result, 0, 0) : "?";
+    PQclear(result);
+    if (others == "0") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  PQfinish(conn);
+  if (others == "0") return absl::OkStatus();
+  return absl::DeadlineExceededError(fmt::format("{} other sessions still connected", others));
+}
+
 StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
   std::unique_ptr<RedisServer> server(new RedisServer());
   server->dir_ = MakeTempDir("redis");

@@ -30,6 +30,10 @@ class PostgresServer {
   std::string Uri(const std::string& database = "postgres") const;
   // Creates a new empty database and returns its URI.
   [[nodiscard]] StatusOr<std::string> CreateDatabase();
+  // Waits (up to 10 s) until no session but this call's own is connected to the database at
+  // `uri`. A client killed mid-commit leaves its server backend running: it finishes the
+  // transaction and then exits, so what the database holds settles only once it is gone.
+  [[nodiscard]] static Status WaitForOtherSessionsToEnd(const std::string& uri);
 
  private:
   PostgresServer() = default;
