@@ -63,14 +63,15 @@ Status RegistryFleet::SkipUnpricedMembers(registry::MergedFleet& merged) {
   TF_ASSIGN_OR_RETURN(fleet::FleetConfig config, fleet::FleetConfig::Create(merged.spec));
   TF_ASSIGN_OR_RETURN(auto unpriced, gateway_.UnpricedUpstreams(config));
   const size_t fixed = fixed_.upstreams.size();
-  for (const auto& [name, why] : unpriced) {
+  for (const auto& entry : unpriced) {
+    const std::string& name = entry.first;  // a named reference: clang 14 cannot capture a binding
     auto& ups = merged.spec.upstreams;
     const auto it = std::find_if(ups.begin() + static_cast<std::ptrdiff_t>(fixed), ups.end(),
                                  [&](const fleet::Upstream& u) { return u.name == name; });
     if (it == ups.end()) continue;
     ups.erase(it);
     std::erase(merged.joined, name);
-    merged.skipped.push_back(fmt::format("{}: {}", name, why));
+    merged.skipped.push_back(fmt::format("{}: {}", name, entry.second));
   }
   return absl::OkStatus();
 }
