@@ -27,8 +27,7 @@
 #include "gateway/testing/fake_upstream.h"
 #include "gateway/testing/test_client.h"
 #include "gateway/testing/test_fleet.h"
-#include "tokenfab/base/clock.h"
-#include "tokenfab/ledger/authenticator.h"
+#include "gateway_test_env.h"
 #include "tokenfab/ledger/store.h"
 #include "tokenfab/registry/membership_watcher.h"
 #include "tokenfab/registry/node_registration.h"
@@ -49,30 +48,11 @@ constexpr char kHardware[] =
     "kind=gpu,model=H800,count=8,peak_tflops=989,mem_bandwidth_gbps=3350,power_idle_w=100,"
     "power_max_w=700";
 
-std::filesystem::path FreshDir(const std::string& tag) {
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) / fmt::format("{}-{}", tag, getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-void WriteFile(const std::filesystem::path& path, const std::string& text) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  std::fwrite(text.data(), 1, text.size(), f);
-  std::fclose(f);
-}
-
 // The ledger at `path`: tenant acme on the premium tier (its new key returned) and the prices
 // of the models the test serves.
 StatusOr<std::string> PrepareLedger(const std::filesystem::path& path) {
   TF_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Store> store, ledger::OpenStore(path.string()));
-  ledger::Tenant t;
-  t.name = "acme";
-  t.tier = "premium";
-  t.created_micros = base::RealClock::Get().WallMicros();
-  TF_RETURN_IF_ERROR(store->CreateTenant(t));
+  TF_ASSIGN_OR_RETURN(std::string key, AddTenant(*store, "acme", "premium"));
   // The nodes' model and the static upstream's are priced; "unpriced" is not (a node serving it
   // is left out of the fleet, not allowed to block it).
   for (const char* model : {"m", "other"}) {
@@ -84,9 +64,7 @@ StatusOr<std::string> PrepareLedger(const std::filesystem::path& path) {
     price.currency = "CNY";
     TF_RETURN_IF_ERROR(store->AddPrice(price));
   }
-  ledger::Authenticator auth(*store, base::RealClock::Get());
-  TF_ASSIGN_OR_RETURN(ledger::NewApiKey key, auth.CreateKey("acme"));
-  return key.plaintext;
+  return key;
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
