@@ -8,7 +8,9 @@
 #include "batch_input.h"
 #include "files_api.h"
 #include "spare_capacity.h"
+#include "tenant_fair_share.h"
 #include "tokenfab/base/logging.h"
+#include "valley_filler.h"
 
 namespace tokenfab::gateway {
 namespace {
@@ -199,13 +201,29 @@ void BatchRunner::Validate(ledger::BatchRecord batch) {
   Wake();
 }
 
+std::vector<SiteRelease> BatchRunner::Release(const FleetGeneration& generation) {
+  const int64_t now_us = context_->clock.WallMicros();
+  constexpr int64_t kTierRefresh = 5'000'000;  // µs
+  if (tiers_read_micros_ < 0 || now_us - tiers_read_micros_ >= kTierRefresh) {
+    StatusOr<std::vector<ledger::Tier>> tiers = context_->store->ListTiers();
+    if (tiers.ok()) interactive_slo_ = TightestInteractiveSlo(*tiers);
+    tiers_read_micros_ = now_us;
+  }
+  ValleyOptions options;
+  options.slo = interactive_slo_;
+  options.probe_output_tokens = context_->options.default_output_tokens;
+  std::vector<int32_t> limits;
+  limits.reserve(generation.upstreams.size());
+  for (const auto& up : generation.upstreams) limits.push_back(up->max_running());
+  return PlanRelease(*context_->fleet.Snapshot(generation), limits, options);
+}
+
 void BatchRunner::LaunchLines(std::vector<ledger::BatchRecord>& batches) {
   if (batches.empty()) return;
   std::shared_ptr<const FleetGeneration> generation = context_->fleet.generation();
-  int64_t free_slots = 0;
-  for (const auto& up : generation->upstreams) {
-    free_slots += FreeSlots(up->Current(), up->max_running());
-  }
+  std::vector<SiteRelease> plan = Release(*generation);
+  int64_t released = 0;
+  for (const SiteRelease& r : plan) released += r.release;
   double window_used = 0;
   const int64_t now_us = context_->clock.WallMicros();
   for (const ledger::BatchRecord& b : batches) {
@@ -221,18 +239,39 @@ void BatchRunner::LaunchLines(std::vector<ledger::BatchRecord>& batches) {
     in_flight = in_flight_total_;
   }
   const int64_t allowed =
-      BatchConcurrency(free_slots, in_flight, window_used, context_->options.max_batch_in_flight);
-  // Round robin: one line per batch per turn, until the allowance is used or no batch has more.
+      BatchConcurrency(released, in_flight, window_used, context_->options.max_batch_in_flight);
+  // Each tenant's next line; deficit round robin by tokens picks whose goes.
   std::vector<bool> exhausted(batches.size(), false);
-  size_t left = batches.size();
-  while (in_flight < allowed && left > 0) {
-    const size_t i = rotation_++ % batches.size();
-    if (exhausted[i]) continue;
-    if (LaunchOne(batches[i])) {
-      ++in_flight;
-    } else {
-      exhausted[i] = true;
-      --left;
+  absl::flat_hash_map<std::string, Next> heads;
+  for (const ledger::BatchRecord& b : batches) {
+    if (heads.contains(b.tenant)) continue;
+    if (std::optional<Next> next = PeekTenant(b.tenant, batches, exhausted)) {
+      heads.emplace(b.tenant, *std::move(next));
+    }
+  }
+  size_t site = 0;
+  while (in_flight < allowed && !heads.empty()) {
+    std::vector<TenantFairShare::Head> offer;
+    for (const auto& [tenant, next] : heads) offer.push_back({tenant, next.tokens});
+    std::optional<size_t> pick;
+    {
+      absl::MutexLock lock(&mu_);
+      pick = fair_share_.Next(offer);
+    }
+    const std::string tenant(offer[*pick].tenant);
+    Next next = std::move(heads.at(tenant));
+    heads.erase(tenant);
+    // The released room, cheapest site first; past it (deadline pressure) routing chooses.
+    while (site < plan.size() && plan[site].release == 0) ++site;
+    std::string where;
+    if (site < plan.size()) {
+      --plan[site].release;
+      where = generation->config->sites()[plan[site].site].name;
+    }
+    LaunchOne(batches[next.batch], std::move(next.line), next.tokens, where);
+    ++in_flight;
+    if (std::optional<Next> again = PeekTenant(tenant, batches, exhausted)) {
+      heads.emplace(tenant, *std::move(again));
     }
   }
   // A batch with nothing pending and nothing in flight is done.
@@ -245,25 +284,46 @@ void BatchRunner::LaunchLines(std::vector<ledger::BatchRecord>& batches) {
   }
 }
 
-bool BatchRunner::LaunchOne(const ledger::BatchRecord& batch) {
+std::optional<BatchRunner::Next> BatchRunner::PeekTenant(
+    const std::string& tenant, const std::vector<ledger::BatchRecord>& batches,
+    std::vector<bool>& exhausted) {
+  std::vector<size_t> own;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (batches[i].tenant == tenant && !exhausted[i]) own.push_back(i);
+  }
+  size_t& rotation = rotation_[tenant];
+  for (size_t tried = 0; tried < own.size(); ++tried) {
+    const size_t i = own[rotation++ % own.size()];
+    if (std::optional<ledger::BatchLine> line = PeekLine(batches[i])) {
+      const int64_t tokens =
+          EstimateLineTokens(line->body, context_->options.default_output_tokens);
+      return Next{i, *std::move(line), tokens};
+    }
+    exhausted[i] = true;
+  }
+  return std::nullopt;
+}
+
+std::optional<ledger::BatchLine> BatchRunner::PeekLine(const ledger::BatchRecord& batch) {
   const int64_t busy = InFlight(batch.id);
   StatusOr<std::vector<ledger::BatchLine>> pending = store_.PendingLines(batch.id, 0, busy + 1);
   if (!pending.ok()) {
     TF_LOG_WARN("batch {}: {}", batch.id, pending.status().message());
-    return false;
+    return std::nullopt;
   }
-  ledger::BatchLine* next = nullptr;
+  absl::MutexLock lock(&mu_);
+  const Running& running = running_[batch.id];
+  for (ledger::BatchLine& line : *pending) {
+    if (!running.lines.contains(line.line)) return std::move(line);
+  }
+  return std::nullopt;
+}
+
+void BatchRunner::LaunchOne(const ledger::BatchRecord& batch, ledger::BatchLine line,
+                            int64_t tokens, const std::string& site) {
   {
     absl::MutexLock lock(&mu_);
-    Running& running = running_[batch.id];
-    for (ledger::BatchLine& line : *pending) {
-      if (!running.lines.contains(line.line)) {
-        next = &line;
-        break;
-      }
-    }
-    if (next == nullptr) return false;
-    running.lines.insert(next->line);
+    running_[batch.id].lines.insert(line.line);
     ++in_flight_total_;
   }
   net::ClientRequest call;
@@ -273,21 +333,22 @@ bool BatchRunner::LaunchOne(const ledger::BatchRecord& batch) {
   call.headers.Add("x-tokenfab-batch", context_->batch_secret);
   call.headers.Add("x-tokenfab-tenant", batch.tenant);
   call.headers.Add("x-tokenfab-key-id", batch.key_id);
-  next->request_id = fmt::format("{}-{}", batch.id, next->line);
-  call.headers.Add("x-request-id", next->request_id);
-  call.body = next->body;
+  if (!site.empty()) call.headers.Add("x-tokenfab-batch-site", site);
+  line.request_id = fmt::format("{}-{}", batch.id, line.line);
+  call.headers.Add("x-request-id", line.request_id);
+  call.body = line.body;
   auto self = shared_from_this();
-  context_->client.Fetch(std::move(call),
-                         [self, line = std::move(*next)](StatusOr<net::HttpResponse> r) mutable {
-                           self->OnLineDone(std::move(line), std::move(r));
-                         });
-  return true;
+  context_->client.Fetch(std::move(call), [self, line = std::move(line), tenant = batch.tenant,
+                                           tokens](StatusOr<net::HttpResponse> r) mutable {
+    self->OnLineDone(std::move(line), std::move(tenant), tokens, std::move(r));
+  });
 }
 
-void BatchRunner::OnLineDone(ledger::BatchLine line, StatusOr<net::HttpResponse> response) {
+void BatchRunner::OnLineDone(ledger::BatchLine line, std::string tenant, int64_t tokens,
+                             StatusOr<net::HttpResponse> response) {
   // Storing the outcome blocks: on a control worker (still alive: Stop() waits for this).
   auto self = shared_from_this();
-  context_->control.Schedule([self, line = std::move(line),
+  context_->control.Schedule([self, line = std::move(line), tenant = std::move(tenant), tokens,
                               response = std::move(response)]() mutable {
     // Retry later (the line stays pending): no answer, or one that says "not now".
     const bool retry = !response.ok() || response->status == 429 || response->status >= 500;
@@ -300,7 +361,11 @@ void BatchRunner::OnLineDone(ledger::BatchLine line, StatusOr<net::HttpResponse>
         TF_LOG_WARN("batch {} line {}: {}", line.batch_id, line.line, s.message());
       }
     }
+    // The tenant's fair share pays for the tokens served (a line to retry served none).
+    int64_t served = 0;
+    if (!retry) served = ServedTokens(line.response).value_or(tokens);
     absl::MutexLock lock(&self->mu_);
+    self->fair_share_.Settle(tenant, tokens, served);
     self->running_[line.batch_id].lines.erase(line.line);
     --self->in_flight_total_;
     // A finished line makes room at once; a line to retry waits for the next tick (100 ms), so

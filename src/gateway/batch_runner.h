@@ -7,10 +7,13 @@
 //
 // Work: one thread wakes on a change (a new batch, a cancel, a line finished) or every 100 ms and
 // takes each unfinished batch a step along the status machine (batch_status.h): validating
-// (parse and check the input file, store the lines), in_progress (launch lines while the fleet
-// has spare capacity: BatchConcurrency in spare_capacity.h, round robin over batches so that one
-// big batch does not starve a small one), cancelling / expiry (wait for lines in flight), then
-// finalizing (write the output and error files) and the final status.
+// (parse and check the input file, store the lines), in_progress (launch lines into the room the
+// valley filler releases: PlanRelease in valley_filler.h, per site in the order cheapest and
+// greenest first, each line sent with the site it was released to; BatchConcurrency in
+// spare_capacity.h raises a floor over that room as a window runs out), cancelling / expiry
+// (wait for lines in flight), then finalizing (write the output and error files) and the final
+// status. Which line goes next: deficit round robin over the batches' tenants by tokens
+// (tenant_fair_share.h; settled with each answer's usage), round robin over a tenant's batches.
 //
 // Durability: batch status and every line's outcome are in the ledger database; a line is
 // finished (its answer stored) only after the gateway answered it, which is after its usage
@@ -22,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -31,8 +35,10 @@
 
 #include "batch_status.h"
 #include "gateway_context.h"
+#include "tenant_fair_share.h"
 #include "tokenfab/ledger/batch_store.h"
 #include "tokenfab/net/http_url.h"
+#include "valley_filler.h"
 
 namespace tokenfab::gateway {
 
@@ -63,10 +69,27 @@ class BatchRunner : public std::enable_shared_from_this<BatchRunner> {
   void Loop();
   void Step();
   void Validate(ledger::BatchRecord batch);
+  // A line to launch: its batch (index into LaunchLines' list) and its estimated tokens.
+  struct Next {
+    size_t batch = 0;
+    ledger::BatchLine line;
+    int64_t tokens = 0;
+  };
   // Launches lines of the in-progress batches while the fleet has room.
   void LaunchLines(std::vector<ledger::BatchRecord>& batches);
-  bool LaunchOne(const ledger::BatchRecord& batch);
-  void OnLineDone(ledger::BatchLine line, StatusOr<net::HttpResponse> response);
+  // The room the valley filler releases now, by site, cheapest first.
+  std::vector<SiteRelease> Release(const FleetGeneration& generation);
+  // The next pending line (not in flight) of `tenant`'s batches, round robin over them; marks a
+  // batch with none exhausted.
+  std::optional<Next> PeekTenant(const std::string& tenant,
+                                 const std::vector<ledger::BatchRecord>& batches,
+                                 std::vector<bool>& exhausted);
+  std::optional<ledger::BatchLine> PeekLine(const ledger::BatchRecord& batch);
+  // Sends `line` (`site`: where the valley filler released it; "" lets routing choose).
+  void LaunchOne(const ledger::BatchRecord& batch, ledger::BatchLine line, int64_t tokens,
+                 const std::string& site);
+  void OnLineDone(ledger::BatchLine line, std::string tenant, int64_t tokens,
+                  StatusOr<net::HttpResponse> response);
   // The last step of a batch whose lines are all done (or that expired or was cancelled).
   void Finish(ledger::BatchRecord batch, BatchStatus final_status);
   // Applies `to` to the stored record (re-read under mu_) and saves it.
@@ -87,7 +110,13 @@ class BatchRunner : public std::enable_shared_from_this<BatchRunner> {
   int64_t in_flight_total_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, Running> running_ ABSL_GUARDED_BY(mu_);
   absl::Mutex records_mu_;  // one read-modify-write of a batch record at a time
-  size_t rotation_ = 0;     // round robin over batches (runner thread only)
+  static constexpr int64_t kFairShareQuantum = 4096;  // tokens per tenant turn
+  TenantFairShare fair_share_ ABSL_GUARDED_BY(mu_){kFairShareQuantum};
+  // Runner thread only: round robin over each tenant's batches; the interactive SLO the valley
+  // filler guards (from the ledger's tiers, re-read every kTierRefresh).
+  absl::flat_hash_map<std::string, size_t> rotation_;
+  routing::SloTarget interactive_slo_;
+  int64_t tiers_read_micros_ = -1;
 };
 
 }  // namespace tokenfab::gateway

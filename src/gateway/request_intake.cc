@@ -11,6 +11,7 @@
 #include "tokenfab/base/logging.h"
 #include "tokenfab/engine/block_hash.h"
 #include "tokenfab/routing/prefix_hash.h"
+#include "valley_filler.h"
 
 namespace tokenfab::gateway {
 namespace {
@@ -189,6 +190,12 @@ std::optional<net::HttpResponse> RequestIntake::Route() {
   admitted_.snapshot = context_.fleet.Snapshot(*admitted_.generation);
   admitted_.decision = admitted_.generation->policy->Rank(admitted_.routing, *admitted_.snapshot);
   if (admitted_.decision.empty()) return NoUpstreamAnswer();
+  // A batch line goes first to the site the valley filler released it to (valley_filler.h).
+  const std::optional<std::string_view> site =
+      exchange_.request().headers.Get("x-tokenfab-batch-site");
+  if (admitted_.batch_line && site) {
+    PreferSite(admitted_.decision, *admitted_.generation->config, *site);
+  }
   return std::nullopt;
 }
 
