@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gateway/valley_filler.h"
 #include "tokenfab/engine/block_hash.h"
 
 namespace tokenfab::sim {
@@ -31,8 +32,16 @@ std::shared_ptr<const fleet::FleetSnapshot> SimGateway::Snapshot() const {
   return fleet_.Snapshot(*generation_);
 }
 
+std::vector<int32_t> SimGateway::MaxRunning() const {
+  std::vector<int32_t> limits;
+  limits.reserve(generation_->upstreams.size());
+  for (const auto& up : generation_->upstreams) limits.push_back(up->max_running());
+  return limits;
+}
+
 GatewayDecision SimGateway::Route(std::string_view model, uint32_t tier,
-                                  std::span<const int32_t> prompt, int32_t output_tokens) {
+                                  std::span<const int32_t> prompt, int32_t output_tokens,
+                                  std::string_view prefer_site) {
   const ledger::Tenant& tenant = tenants_[tier];
   const ledger::Tier& tier_record = tiers_[tier];
   int32_t block_tokens = 0;
@@ -56,6 +65,7 @@ GatewayDecision SimGateway::Route(std::string_view model, uint32_t tier,
   routing::RoutingDecision ranked = generation_->policy->Rank(request, *snapshot);
   GatewayDecision decision;
   if (ranked.empty()) return decision;
+  if (!prefer_site.empty()) gateway::PreferSite(ranked, *generation_->config, prefer_site);
   const uint32_t choice = ranked.ranked[0].index;
   const fleet::FleetConfig& config = *generation_->config;
   const fleet::Region& region = config.RegionOf(config.SiteOf(config.upstreams()[choice]));

@@ -41,8 +41,12 @@ class SimGateway {
 
   // Routes and admits a request of `tier` for `model`, as RequestRelay does: rank on the current
   // snapshot, admit for the first choice's region, then OnRouted and one more in flight there.
+  // `prefer_site` (a batch line's release site, as its x-tokenfab-batch-site) moves that site's
+  // upstreams first (gateway::PreferSite).
   GatewayDecision Route(std::string_view model, uint32_t tier, std::span<const int32_t> prompt,
-                        int32_t output_tokens);
+                        int32_t output_tokens, std::string_view prefer_site = {});
+  // Each upstream's slot limit as the gateway knows it (polled max_running).
+  std::vector<int32_t> MaxRunning() const;
   // The request sent to `upstream` ended (its response reached the gateway).
   void Finish(uint32_t upstream, GatewayDecision& decision, int64_t actual_tokens);
 

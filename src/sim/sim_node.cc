@@ -101,7 +101,16 @@ void SimNode::EndStep() {
   ++totals_.steps;
   totals_.busy_us += duration;
   totals_.preemptions += static_cast<int64_t>(batch_.preempted.size());
+  const double cost_before = totals_.cost;
   Account(step_start_us_, duration, 1.0);
+  // The step's energy cost, shared by its sequences by the tokens each computed.
+  const double step_cost = totals_.cost - cost_before;
+  if (batch_.num_tokens > 0) {
+    for (const engine::ScheduledSequence& seq : batch_.sequences) {
+      request_cost_[seq.id] += step_cost * static_cast<double>(seq.tokens.size()) /
+                               static_cast<double>(batch_.num_tokens);
+    }
+  }
   in_step_ = false;
 }
 
@@ -117,6 +126,14 @@ std::vector<std::unique_ptr<engine::ScheduledRequest>> SimNode::TakeTerminated()
     totals_.generated_tokens += request->num_generated_tokens();
   }
   return ended;
+}
+
+double SimNode::TakeCost(engine::RequestId id) {
+  auto it = request_cost_.find(id);
+  if (it == request_cost_.end()) return 0;
+  const double cost = it->second;
+  request_cost_.erase(it);
+  return cost;
 }
 
 void SimNode::Account(int64_t start_us, int64_t duration_us, double utilisation) {

@@ -21,6 +21,8 @@
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+
 #include "engine/rate_tracker.h"
 #include "gateway/upstream_load.h"
 #include "tokenfab/base/clock.h"
@@ -96,6 +98,11 @@ class SimNode {
   // What GET /load would say at `now_us`.
   gateway::UpstreamLoad Load(int64_t now_us);
 
+  // The energy cost (fleet currency) of the steps request `id` took part in, each step's cost
+  // shared by its sequences by the tokens each computed (idle power is not a request's); then
+  // forgets it. 0 for a request it never stepped.
+  double TakeCost(engine::RequestId id);
+
   // Accounts idle power from the last activity up to `end_us` (the end of the run).
   void CloseAccounts(int64_t end_us);
 
@@ -128,6 +135,7 @@ class SimNode {
   std::vector<uint64_t> cached_hashes_;
   std::array<int64_t, 3> hashes_version_ = {-1, -1, -1};  // cache stats when they were taken
   std::vector<engine::RequestId> live_ids_;  // submitted, not yet handed back (any order)
+  absl::flat_hash_map<engine::RequestId, double> request_cost_;  // fleet currency, by request
   bool down_ = false;
   NodeTotals totals_;
   NodeSeries series_;

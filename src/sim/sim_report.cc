@@ -34,15 +34,20 @@ struct TierAccumulator {
   TierReport report;
   std::vector<double> ttft, tpot, e2e;
   int64_t met = 0;
+  int64_t tokens = 0;
+  int64_t due_us = -1;  // a batch tier's deadline
 
   void Add(const RequestOutcome& o, const bench::SloOptions& slo) {
     ++report.requests;
+    report.step_energy_cost += o.energy_cost;
+    tokens += int64_t{o.prompt_tokens} + o.generated_tokens;
     if (o.end == RequestOutcome::End::kRejected) ++report.rejected;
     if (o.end != RequestOutcome::End::kCompleted) {
       if (o.end != RequestOutcome::End::kRejected) ++report.failed;
       return;
     }
     ++report.completed;
+    if (due_us >= 0 && o.end_us <= due_us) ++report.within_window;
     const bench::RequestRecord r = Record(o);
     ttft.push_back(r.TtftMs());
     e2e.push_back(r.E2eMs());
@@ -55,6 +60,8 @@ struct TierAccumulator {
     report.e2e_ms = Of(std::move(e2e));
     report.slo_attainment = report.requests > 0 ? static_cast<double>(met) / report.requests : 0;
     report.goodput_rps = static_cast<double>(met) / window_s;
+    report.energy_cost_per_mtok =
+        tokens > 0 ? report.step_energy_cost / (static_cast<double>(tokens) / 1e6) : 0;
     return report;
   }
 };
@@ -145,7 +152,10 @@ json::object TierJson(const TierReport& t) {
           {"tpot_ms", PercentilesJson(t.tpot_ms)},
           {"e2e_ms", PercentilesJson(t.e2e_ms)},
           {"slo_attainment", t.slo_attainment},
-          {"goodput_rps", t.goodput_rps}};
+          {"goodput_rps", t.goodput_rps},
+          {"energy_cost_per_mtok", t.energy_cost_per_mtok},
+          {"within_window",
+           t.within_window >= 0 ? json::value(t.within_window) : json::value(nullptr)}};
 }
 
 json::object PolicyJson(const PolicyReport& r) {
@@ -201,7 +211,14 @@ PolicyReport Summarize(const SimResult& result, const fleet::FleetConfig& config
   std::vector<TierAccumulator> tiers(spec.tiers.size());
   TierAccumulator all;
   all.report.tier = "all";
-  for (size_t t = 0; t < spec.tiers.size(); ++t) tiers[t].report.tier = spec.tiers[t].tier.name;
+  for (size_t t = 0; t < spec.tiers.size(); ++t) {
+    const TierMix& mix = spec.tiers[t];
+    tiers[t].report.tier = mix.tier.name;
+    if (mix.batch()) {
+      tiers[t].due_us = static_cast<int64_t>((mix.submit_s + mix.window_s) * 1e6);
+      tiers[t].report.within_window = 0;
+    }
+  }
   for (const RequestOutcome& o : result.outcomes) {
     const ledger::Tier& tier = spec.tiers[o.tier].tier;
     const bench::SloOptions slo{static_cast<double>(tier.ttft_slo_ms),

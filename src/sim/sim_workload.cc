@@ -38,6 +38,25 @@ double DiurnalFactor(const SimWorkloadSpec& spec, int64_t t_us) {
   return spec.diurnal[static_cast<size_t>(hour)];
 }
 
+// The batch tiers' lines, appended after the arrivals (the valley filler releases them).
+void AppendBatchLines(const SimWorkloadSpec& spec, base::Random& random,
+                      std::vector<SimRequest>& plan) {
+  for (uint32_t t = 0; t < spec.tiers.size(); ++t) {
+    const TierMix& mix = spec.tiers[t];
+    for (int64_t line = 0; line < mix.batch_lines; ++line) {
+      SimRequest request;
+      request.arrival_us = static_cast<int64_t>(mix.submit_s * 1e6);
+      request.tier = t;
+      request.input_tokens =
+          (mix.input_tokens ? *mix.input_tokens : spec.input_tokens).Sample(random);
+      request.output_tokens =
+          (mix.output_tokens ? *mix.output_tokens : spec.output_tokens).Sample(random);
+      request.hash_ids = SharedPrefix(mix, t);
+      plan.push_back(std::move(request));
+    }
+  }
+}
+
 }  // namespace
 
 double BaseRate(const SimWorkloadSpec& spec) {
@@ -82,6 +101,7 @@ StatusOr<std::vector<SimRequest>> PlanSyntheticWorkload(const SimWorkloadSpec& s
     request.hash_ids = SharedPrefix(mix, request.tier);
     plan.push_back(std::move(request));
   }
+  AppendBatchLines(spec, random, plan);
   return plan;
 }
 
@@ -106,6 +126,7 @@ StatusOr<std::vector<SimRequest>> PlanTraceWorkload(const std::vector<bench::Tra
     request.tier = DrawTier(spec, total_share, random);
     plan.push_back(std::move(request));
   }
+  AppendBatchLines(spec, random, plan);
   return plan;
 }
 

@@ -58,6 +58,7 @@ Status Simulation::Impl::Init() {
     outcomes_[i].tier = plan_[i].tier;
     outcomes_[i].arrival_us = plan_[i].arrival_us;
   }
+  InitBatches();
   return absl::OkStatus();
 }
 
@@ -77,7 +78,8 @@ int64_t Simulation::Impl::SeriesIntervalMicros() const {
   if (options_.series_interval_s > 0) {
     return std::max<int64_t>(1, static_cast<int64_t>(options_.series_interval_s * 1e6));
   }
-  const double window_s = plan_.empty() ? spec_.duration_s : plan_.back().arrival_us / 1e6;
+  const double window_s =
+      interactive_ == 0 ? spec_.duration_s : plan_[interactive_ - 1].arrival_us / 1e6;
   return static_cast<int64_t>(std::max(1.0, std::ceil(window_s / 60))) * 1'000'000;
 }
 
@@ -121,13 +123,13 @@ SimResult Simulation::Impl::Run(const ProgressFn& progress) {
   const auto wall = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  if (!plan_.empty()) core_.At(plan_[0].arrival_us, kArrival, 0, 0);
+  if (interactive_ > 0) core_.At(plan_[0].arrival_us, kArrival, 0, 0);
   for (uint32_t n = 0; n < nodes_.size(); ++n) core_.At(0, kPollSample, n);
   for (uint64_t i = 0; i < spec_.events.size(); ++i) {
     core_.At(static_cast<int64_t>(spec_.events[i].at_s * 1e6), kTimeline, 0, i);
   }
   double window_s = spec_.duration_s;
-  if (!plan_.empty()) window_s = std::max(1e-6, plan_.back().arrival_us / 1e6);
+  if (interactive_ > 0) window_s = std::max(1e-6, plan_[interactive_ - 1].arrival_us / 1e6);
   const double drain_s = options_.drain_s > 0 ? options_.drain_s : std::max(600.0, window_s);
   const auto end_us = static_cast<int64_t>((window_s + drain_s) * 1e6);
   constexpr uint64_t kSlice = 1'000'000;  // events between progress reports
@@ -161,6 +163,8 @@ void Simulation::Impl::OnEvent(const Event& event) {
       return OnPollSample(event.target);
     case kPollReport:
       return OnPollReport(event.target);
+    case kValleyTick:
+      return OnValleyTick();
     default:
       TF_CHECK(false) << "unknown event kind " << event.kind;
   }
@@ -176,20 +180,24 @@ void Simulation::Impl::OnStepEnd(uint32_t node_index) {
 }
 
 void Simulation::Impl::OnArrival(uint64_t index) {
-  if (index + 1 < plan_.size()) core_.At(plan_[index + 1].arrival_us, kArrival, 0, index + 1);
+  if (index + 1 < interactive_) core_.At(plan_[index + 1].arrival_us, kArrival, 0, index + 1);
+  Dispatch(index, {});
+}
+
+bool Simulation::Impl::Dispatch(uint64_t index, std::string_view prefer_site) {
   const SimRequest& request = plan_[index];
   Flight& flight = flights_[index];
   const int32_t input = std::clamp(request.input_tokens, 1, max_prompt_tokens_);
   flight.prompt = prompts_.TokenIds(input, request.hash_ids, index);
   flight.decision =
-      gateway_->Route(spec_.model, request.tier, flight.prompt, request.output_tokens);
+      gateway_->Route(spec_.model, request.tier, flight.prompt, request.output_tokens, prefer_site);
   if (!flight.decision.upstream) {
     End(index,
         flight.decision.rejected ? RequestOutcome::End::kRejected
                                  : RequestOutcome::End::kNoUpstream,
         core_.now_us());
     flight.prompt = {};
-    return;
+    return false;
   }
   const uint32_t node = *flight.decision.upstream;
   outcomes_[index].upstream = static_cast<int32_t>(node);
@@ -197,6 +205,7 @@ void Simulation::Impl::OnArrival(uint64_t index) {
   const int64_t up = OneWayDelayMicros(path, network_random_);
   flight.down_delay_us = OneWayDelayMicros(path, network_random_);
   core_.After(up, kReachNode, node, index);
+  return true;
 }
 
 void Simulation::Impl::OnReachNode(uint32_t node_index, uint64_t index) {
@@ -247,6 +256,7 @@ void Simulation::Impl::CollectTerminated(uint32_t node_index) {
     outcome.prompt_tokens = request->num_prompt_tokens();
     outcome.cached_tokens = request->num_cached_prompt_tokens();
     outcome.generated_tokens = request->num_generated_tokens();
+    outcome.energy_cost += nodes_[node_index]->TakeCost(request->id());
     if (times.first_token_us >= 0) {
       outcome.first_token_us = times.first_token_us + flight.down_delay_us;
     }
@@ -266,6 +276,7 @@ void Simulation::Impl::OnResponseEnd(uint64_t index) {
   const RequestOutcome::End how = outcome.end;
   outcome.end = RequestOutcome::End::kPending;
   End(index, how, core_.now_us());
+  if (index >= interactive_) OnBatchLineEnd(index);
 }
 
 void Simulation::Impl::End(uint64_t index, RequestOutcome::End how, int64_t at_us) {

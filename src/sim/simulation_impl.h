@@ -4,10 +4,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "gateway/tenant_fair_share.h"
+#include "gateway/valley_filler.h"
 #include "sim/sim_gateway.h"
 #include "sim/sim_node.h"
 #include "tokenfab/bench/prompt_builder.h"
@@ -24,6 +27,7 @@ enum EventKind : uint32_t {
   kPollSample,   // target: node
   kPollReport,   // target: node
   kTimeline,     // data: index into the spec's events
+  kValleyTick,   // the batch runner's tick: the valley filler releases batch lines
 };
 
 class Simulation::Impl final : public EventHandler {
@@ -59,6 +63,16 @@ class Simulation::Impl final : public EventHandler {
   const fleet::FleetConfig& Reconfigure();
   void OnStepEnd(uint32_t node);
   void OnArrival(uint64_t index);
+  // Routes request `index` and sends it on (or ends it when refused); `prefer_site` as in
+  // SimGateway::Route. Whether it was sent.
+  bool Dispatch(uint64_t index, std::string_view prefer_site);
+  // Batch work (simulation_batch.cc), as gateway/batch_runner does it: every 100 ms the valley
+  // filler's release (PlanRelease, BatchConcurrency) and the tenants' fair share by tokens
+  // (TenantFairShare) pick the lines to send, each to the site it was released to; lines still
+  // pending at their batch's deadline end unfinished (expired).
+  void InitBatches();
+  void OnValleyTick();
+  void OnBatchLineEnd(uint64_t index);
   void OnReachNode(uint32_t node, uint64_t index);
   void OnResponseEnd(uint64_t index);
   void OnPollSample(uint32_t node);
@@ -87,6 +101,11 @@ class Simulation::Impl final : public EventHandler {
   std::vector<Flight> flights_;
   std::vector<RequestOutcome> outcomes_;
   int32_t max_prompt_tokens_ = 0;
+  uint64_t interactive_ = 0;  // plan_[0, interactive_) arrive; the rest are batch lines
+  std::vector<std::deque<uint64_t>> batch_pending_;  // by tier: lines not sent yet
+  int64_t batch_in_flight_ = 0;
+  gateway::TenantFairShare fair_share_{4096};
+  gateway::ValleyOptions valley_;
   uint64_t ended_ = 0;
   std::string policy_spec_;
 };

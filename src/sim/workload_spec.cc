@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "tokenfab/sim/workload_spec.h"
 
 #include <filesystem>
@@ -48,8 +50,13 @@ Status ReadTier(const toml::table& table, const std::string& path, SourceMap& ma
   TierMix mix;
   TF_ASSIGN_OR_RETURN(mix.tier.name, reader.String("name"));
   TF_ASSIGN_OR_RETURN(mix.share, reader.Number("share", 1.0));
-  TF_ASSIGN_OR_RETURN(mix.tier.ttft_slo_ms, reader.Integer("ttft_slo_ms"));
-  TF_ASSIGN_OR_RETURN(mix.tier.tpot_slo_ms, reader.Integer("tpot_slo_ms"));
+  double lines = 0;
+  TF_ASSIGN_OR_RETURN(lines, reader.Number("batch_lines", 0));
+  mix.batch_lines = static_cast<int64_t>(lines);
+  if (mix.batch_lines == 0 || reader.Has("ttft_slo_ms") || reader.Has("tpot_slo_ms")) {
+    TF_ASSIGN_OR_RETURN(mix.tier.ttft_slo_ms, reader.Integer("ttft_slo_ms"));
+    TF_ASSIGN_OR_RETURN(mix.tier.tpot_slo_ms, reader.Integer("tpot_slo_ms"));
+  }
   double priority = 0, blocks = 0;
   TF_ASSIGN_OR_RETURN(priority, reader.Number("priority", 0));
   TF_ASSIGN_OR_RETURN(blocks, reader.Number("shared_prefix_blocks", 0));
@@ -70,7 +77,19 @@ Status ReadTier(const toml::table& table, const std::string& path, SourceMap& ma
   }
   if (Status s = ReadLength(reader, "input", &mix.input_tokens); !s.ok()) return s;
   if (Status s = ReadLength(reader, "output", &mix.output_tokens); !s.ok()) return s;
-  if (!(mix.share > 0)) return reader.Error("share", "must be positive");
+  TF_ASSIGN_OR_RETURN(mix.window_s, reader.Number("window_s", 86400));
+  TF_ASSIGN_OR_RETURN(mix.submit_s, reader.Number("submit_s", 0));
+  if (mix.batch_lines < 0) return reader.Error("batch_lines", "must not be negative");
+  if (!(mix.window_s > 0)) return reader.Error("window_s", "must be positive");
+  if (!(mix.submit_s >= 0)) return reader.Error("submit_s", "must not be negative");
+  if (mix.batch_lines > 0) {
+    // A batch backlog: released by the valley filler, not drawn by share; served as flex.
+    mix.share = 0;
+    mix.tier.priority = kBatchPriority;
+    mix.tier.ttft_slo_ms = mix.tier.tpot_slo_ms = 0;
+  } else if (!(mix.share > 0)) {
+    return reader.Error("share", "must be positive");
+  }
   if (Status s = ledger::ValidateName("tier", mix.tier.name); !s.ok()) {
     return reader.Error("name", std::string(s.message()));
   }
@@ -265,6 +284,10 @@ Status ReadSections(TableReader& root, SourceMap& map, SimWorkloadSpec& spec) {
     TF_ASSIGN_OR_RETURN(interval, reader.Number("poll_interval_ms", 200));
     if (!(interval > 0)) return reader.Error("poll_interval_ms", "must be positive");
     spec.poll_interval_ms = static_cast<int64_t>(interval);
+    double in_flight = 0;
+    TF_ASSIGN_OR_RETURN(in_flight, reader.Number("max_batch_in_flight", 64));
+    if (!(in_flight >= 1)) return reader.Error("max_batch_in_flight", "must be at least 1");
+    spec.max_batch_in_flight = static_cast<int64_t>(in_flight);
     TF_RETURN_IF_ERROR(reader.Finish());
   }
   return absl::OkStatus();
@@ -312,7 +335,10 @@ StatusOr<SimWorkloadSpec> ParseWorkloadSpec(std::string_view toml_text, std::str
   TF_RETURN_IF_ERROR(ForEachTable(
       tiers, "tiers", map,
       [&](const toml::table& t, const std::string& path) { return ReadTier(t, path, map, spec); }));
-  if (spec.tiers.empty()) spec.tiers.push_back(DefaultTier());
+  if (std::none_of(spec.tiers.begin(), spec.tiers.end(),
+                   [](const TierMix& t) { return t.batch_lines == 0; })) {
+    spec.tiers.push_back(DefaultTier());
+  }
   const toml::array* events = nullptr;
   TF_ASSIGN_OR_RETURN(events, reader.OptionalArray("events"));
   TF_RETURN_IF_ERROR(

@@ -31,6 +31,12 @@ struct TierReport {
   Percentiles ttft_ms, tpot_ms, e2e_ms;
   double slo_attainment = 0;
   double goodput_rps = 0;
+  // The energy cost of the steps its requests took part in (each step's cost shared by tokens
+  // computed; idle power is no tier's) per million of its tokens (prompt + completion).
+  double step_energy_cost = 0;
+  double energy_cost_per_mtok = 0;
+  // A batch tier: lines completed by submit_s + window_s (-1 for an interactive tier).
+  int64_t within_window = -1;
 };
 
 struct SiteReport {

@@ -2,7 +2,8 @@
 // layer's readers and PlanFromTrace; Mooncake hash ids name 512-token prompt blocks, so equal ids
 // become equal token blocks and the trace's prefix reuse is real) or synthetic from a
 // SimWorkloadSpec (arrival process thinned by the diurnal curve, tier mix, lengths). Each request
-// gets a tier by the spec's shares. Deterministic for a given Random state.
+// gets a tier by the spec's shares. Deterministic for a given Random state. The batch tiers'
+// lines (TierMix::batch_lines) follow the arrivals, in tier order, at their submit time.
 #pragma once
 
 #include <cstdint>

@@ -57,6 +57,7 @@ struct RequestOutcome {
   int32_t prompt_tokens = 0;
   int32_t cached_tokens = 0;
   int32_t generated_tokens = 0;
+  double energy_cost = 0;  // its share of its steps' energy cost (SimNode::TakeCost)
 };
 
 // One node's figures at the end of a run. Plain data.

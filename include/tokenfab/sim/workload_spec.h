@@ -22,6 +22,10 @@
 //   regions = ["cn"]               # optional data residency
 //   shared_prefix_blocks = 2       # optional: 512-token system-prompt blocks shared by the tier
 //   input = "..."; output = "..."  # optional per-tier lengths
+//   batch_lines = 2000             # a batch backlog instead of arrivals (share and SLOs
+//   window_s = 86400               # ignored): its lines, submitted at submit_s, released by the
+//   submit_s = 0                   # valley filler (gateway/valley_filler.h) and due by
+//                                  # submit_s + window_s; one tenant per tier, as for the rest
 //   [node]                         # how each simulated node is set up
 //   memory_gib = 80                # device memory per device; KV gets the rest after weights
 //   memory_utilization = 0.9
@@ -37,6 +41,7 @@
 //                                  # relative to this file
 //   [gateway]
 //   poll_interval_ms = 200
+//   max_batch_in_flight = 64       # batch lines in flight at most (gateway --max-batch-in-flight)
 //   [[events]]                     # a timeline: failures, maintenance, prices
 //   at_s = 120                     # simulated seconds from the start
 //   action = "down"                # "down", "up", "drain" or "price"
@@ -80,7 +85,16 @@ struct TierMix {
   int32_t shared_prefix_blocks = 0;
   std::optional<bench::LengthDistribution> input_tokens;
   std::optional<bench::LengthDistribution> output_tokens;
+  // A batch backlog (> 0 lines): not drawn by share; released by the valley filler.
+  int64_t batch_lines = 0;
+  double window_s = 86400;  // the completion window, from submit_s
+  double submit_s = 0;      // when the batch is submitted, simulated s
+
+  bool batch() const { return batch_lines > 0; }
 };
+
+// The node priority of batch lines (gateway::kFlexPriority: below every interactive tier).
+inline constexpr int32_t kBatchPriority = -1;
 
 struct NodeSpec {
   double memory_gib = 80;  // per device
@@ -131,6 +145,7 @@ struct SimWorkloadSpec {
   std::optional<ModelShape> model_shape;
   std::map<std::string, engine::PerformanceModel> profiles;  // by upstream name
   int64_t poll_interval_ms = 200;
+  int64_t max_batch_in_flight = 64;  // [gateway]: batch lines in flight at most (the gateway's)
   std::vector<TimelineEvent> events;
   PlanSpec plan;
 
