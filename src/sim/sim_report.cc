@@ -224,7 +224,7 @@ PolicyReport Summarize(const SimResult& result, const fleet::FleetConfig& config
     const bench::SloOptions slo{static_cast<double>(tier.ttft_slo_ms),
                                 static_cast<double>(tier.tpot_slo_ms)};
     tiers[o.tier].Add(o, slo);
-    all.Add(o, slo);
+    if (!spec.tiers[o.tier].batch()) all.Add(o, slo);
   }
   const double window_s = std::max(1e-6, result.window_s);
   for (TierAccumulator& t : tiers) report.tiers.push_back(t.Finish(window_s));

@@ -52,6 +52,14 @@ std::string FormatTable(const std::vector<PolicyReport>& reports) {
     Row(out, fmt::format("  {} attainment / goodput", name), reports, [t](const PolicyReport& r) {
       return fmt::format("{:.4f} / {:.3f}", r.tiers[t].slo_attainment, r.tiers[t].goodput_rps);
     });
+    Row(out, fmt::format("  {} energy cost / M tokens", name), reports, [t](const PolicyReport& r) {
+      return fmt::format("{:.5f}", r.tiers[t].energy_cost_per_mtok);
+    });
+    if (reports[0].tiers[t].within_window >= 0) {
+      Row(out, fmt::format("  {} within window", name), reports, [t](const PolicyReport& r) {
+        return fmt::format("{} / {}", r.tiers[t].within_window, r.tiers[t].requests);
+      });
+    }
   }
   for (size_t s = 0; s < reports[0].sites.size(); ++s) {
     Row(out, fmt::format("  {} util compute/kv", reports[0].sites[s].site), reports,

@@ -56,7 +56,7 @@ struct SiteReport {
 struct PolicyReport {
   std::string policy;
   std::vector<TierReport> tiers;
-  TierReport all;  // every tier together
+  TierReport all;  // every interactive tier together (batch tiers have no SLO: not in it)
   std::vector<SiteReport> sites;
   int64_t prompt_tokens = 0, cached_tokens = 0, generated_tokens = 0;
   double sim_s = 0;              // simulated span
