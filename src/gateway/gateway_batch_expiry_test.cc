@@ -1,6 +1,7 @@
-// A batch whose completion window passes before its lines finish, end to end: the batch ends
-// `expired`, the finished lines are in its output file, the others in its error file with
-// OpenAI's `batch_expired` error, and request_counts agree with the two files.
+// Batches end to end. A batch whose completion window passes before its lines finish: the batch
+// ends `expired`, the finished lines are in its output file, the others in its error file with
+// OpenAI's `batch_expired` error, and request_counts agree with the two files. Lines released
+// by the valley filler run at the cheapest site with room.
 #include <atomic>
 #include <sstream>
 
@@ -152,6 +153,43 @@ TEST_F(GatewayBatchExpiryTest, ABatchPastItsWindowExpiresWithItsUnfinishedLinesI
     EXPECT_TRUE(line.at("response").is_null()) << line;
     EXPECT_EQ(line.at("error").at("code"), "batch_expired") << line;
   }
+}
+
+TEST_F(GatewayBatchExpiryTest, BatchLinesAreReleasedToTheCheapestSiteWithRoom) {
+  // s0 at 0.1 CNY/kWh, s1 at 0.2, both idle: the valley filler releases every line to s0,
+  // where least-load alone would spread them over both.
+  FakeUpstream& cheap = AddUpstream({.tokens = 2});
+  FakeUpstream& dear = AddUpstream({.tokens = 2});
+  std::vector<testing::TestUpstream> list{{.url = cheap.url()}, {.url = dear.url()}};
+  auto config = fleet::ParseFleetConfig(testing::TestFleetToml(list), "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  GatewayOptions options;
+  options.port = 0;
+  options.io_threads = 2;
+  options.poll_interval = 20ms;
+  options.policy = "least-load";
+  options.files_dir = (dir_ / "files").string();
+  auto gw = Gateway::Start(options, std::make_shared<const fleet::FleetConfig>(*std::move(config)),
+                           *store_, counters_, clock_shifted_);
+  ASSERT_TRUE(gw.ok()) << gw.status();
+  gateway_ = *std::move(gw);
+
+  std::string lines;
+  for (int i = 0; i < 6; ++i) lines += Line(fmt::format("line-{}", i), "m");
+  const std::string file = Upload(lines);
+  ASSERT_FALSE(file.empty());
+  const ClientResult created =
+      client_.Post(gateway_->port(), "/v1/batches",
+                   json::serialize(json::object{{"input_file_id", file},
+                                                {"endpoint", "/v1/chat/completions"},
+                                                {"completion_window", "24h"}}),
+                   {.api_key = key_});
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string path = fmt::format(
+      "/v1/batches/{}", std::string_view(json::parse(created.body).at("id").as_string()));
+  ASSERT_TRUE(WaitFor([&] { return GetJson(path).at("status") == "completed"; }));
+  EXPECT_EQ(cheap.requests(), 6);
+  EXPECT_EQ(dear.requests(), 0);
 }
 
 }  // namespace
