@@ -47,6 +47,17 @@ std::string OutputLine(const ledger::BatchLine& line, std::string_view missing_c
   return json::serialize(out) + "\n";
 }
 
+// The largest elapsed share of a batch's window among `batches` at `now_us` (µs since the epoch).
+double WindowUsed(const std::vector<ledger::BatchRecord>& batches, int64_t now_us) {
+  double used = 0;
+  for (const ledger::BatchRecord& b : batches) {
+    const double span = static_cast<double>(std::max<int64_t>(1, b.expires_at - b.created_at));
+    used = std::max(used,
+                    (static_cast<double>(now_us) / 1e6 - static_cast<double>(b.created_at)) / span);
+  }
+  return used;
+}
+
 }  // namespace
 
 BatchRunner::BatchRunner(std::shared_ptr<GatewayContext> context, net::HttpUrl self)
@@ -224,14 +235,7 @@ void BatchRunner::LaunchLines(std::vector<ledger::BatchRecord>& batches) {
   std::vector<SiteRelease> plan = Release(*generation);
   int64_t released = 0;
   for (const SiteRelease& r : plan) released += r.release;
-  double window_used = 0;
-  const int64_t now_us = context_->clock.WallMicros();
-  for (const ledger::BatchRecord& b : batches) {
-    const double span = static_cast<double>(std::max<int64_t>(1, b.expires_at - b.created_at));
-    window_used =
-        std::max(window_used,
-                 (static_cast<double>(now_us) / 1e6 - static_cast<double>(b.created_at)) / span);
-  }
+  const double window_used = WindowUsed(batches, context_->clock.WallMicros());
   int64_t in_flight = 0;
   {
     absl::MutexLock lock(&mu_);
