@@ -45,6 +45,11 @@ struct GatewayFlags {
   int flex_max_wait_ms = 10'000;
   std::string files_dir;
   size_t max_file_bytes = 32 << 20;
+  std::string usage_spool;  // directory; empty: no spool (serve: the data folder's spool/)
+  int64_t usage_spool_max_bytes = int64_t{1} << 30;
+  int64_t usage_spool_max_events = 4'000'000;
+  int stream_progress_events = 16;
+  int stream_progress_ms = 1'000;
   std::chrono::milliseconds drain{10'000};
   net::TlsServerOptions tls;           // --tls-cert, --tls-key, --tls-client-ca
   net::TlsClientOptions upstream_tls;  // --tls-ca, --tls-upstream-cert, --tls-upstream-key
@@ -94,6 +99,11 @@ struct GatewayFlags {
     options.flex_max_wait = std::chrono::milliseconds(flex_max_wait_ms);
     options.files_dir = files_dir;
     options.max_file_bytes = max_file_bytes;
+    options.usage_spool_dir = usage_spool;
+    options.usage_spool_max_bytes = usage_spool_max_bytes;
+    options.usage_spool_max_events = usage_spool_max_events;
+    options.stream_progress_events = stream_progress_events;
+    options.stream_progress_interval = std::chrono::milliseconds(stream_progress_ms);
     TF_ASSIGN_OR_RETURN(options.operator_token, api::LoadOperatorToken(operator_token_file));
     if (options.operator_token.empty()) {
       WarnOpenOperations("gateway", ops_listen.empty() ? options.host : options.ops_host);
@@ -185,6 +195,29 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--files-dir", flags.files_dir,
                   "directory of the Files and Batches APIs' files (unset: those APIs answer 503)");
   app->add_option("--max-file-bytes", flags.max_file_bytes, "largest file upload, in bytes")
+      ->capture_default_str();
+  app->add_option("--usage-spool", flags.usage_spool,
+                  "directory of the local usage spool: usage events wait there, durable, while "
+                  "the ledger is away, and cut streams' progress is kept there (serve: the data "
+                  "folder's spool/)");
+  app->add_option("--usage-spool-max-bytes", flags.usage_spool_max_bytes,
+                  "spooled bytes at most; past it requests are refused 503 while the ledger is "
+                  "away (0: no bound)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--usage-spool-max-events", flags.usage_spool_max_events,
+                  "spooled events at most; past it requests are refused 503 while the ledger is "
+                  "away (0: no bound)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--stream-progress-events", flags.stream_progress_events,
+                  "a stream's delivered count is spooled every this many content events (a "
+                  "crash under-bills a cut stream by at most about this many)")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app->add_option("--stream-progress-ms", flags.stream_progress_ms,
+                  "... or every this many milliseconds, whichever comes first")
+      ->check(CLI::Range(1, 3'600'000))
       ->capture_default_str();
   AddSecretFlags(app, flags.operator_token_file, flags.prefix_secret_file);
   app->add_option("--ops-listen", flags.ops_listen,

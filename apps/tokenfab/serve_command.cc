@@ -121,6 +121,10 @@ int Run(ServeFlags& flags) {
   if (options->files_dir.empty()) {
     options->files_dir = (fs::path(flags.ledger.data_dir) / "files").string();
   }
+  // And the usage spool: usage events wait there while the ledger cannot take them.
+  if (options->usage_spool_dir.empty()) {
+    options->usage_spool_dir = (fs::path(flags.ledger.data_dir) / "spool").string();
+  }
   StatusOr<std::unique_ptr<ledger::Store>> store = OpenLedger(flags.ledger);
   if (!store.ok()) return Fail("serve", store.status());
   if (Status s = EnsureFirstKey(**store); !s.ok()) return Fail("serve", s);

@@ -75,6 +75,7 @@ struct Gateway::Impl {
   std::unique_ptr<UpstreamPoller> poller;
   std::unique_ptr<ledger::Authenticator> auth;
   std::unique_ptr<ledger::AdmissionController> admission;
+  std::unique_ptr<ledger::UsageSpool> spool;  // outlives the recorder that writes to it
   std::unique_ptr<ledger::UsageRecorder> recorder;
   std::unique_ptr<PriceCache> prices;
   std::unique_ptr<OpsHistory> ops;
@@ -176,7 +177,8 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   poller = std::make_unique<UpstreamPoller>(*fleet, *poll_client, *timers, clock, poll);
   auth = std::make_unique<ledger::Authenticator>(store, clock);
   admission = std::make_unique<ledger::AdmissionController>(clock, counters, &store);
-  recorder = std::make_unique<ledger::UsageRecorder>(store, clock);
+  recorder = std::make_unique<ledger::UsageRecorder>(
+      store, clock, ledger::UsageRecorderOptions{.spool = spool.get()});
   prices = std::make_unique<PriceCache>(store);
   if (Status s = prices->Refresh(); !s.ok()) {
     TF_LOG_WARN("price book not read ({}); requests are priced 0 until it is", s.message());
@@ -216,6 +218,7 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
       .slo_queue = SloQueue(
           {.max_queued = options.slo_queue_max, .max_per_tenant = options.slo_queue_per_tenant}),
       .slo_pump_scheduled = {},
+      .spool = spool.get(),
   });
 }
 
@@ -290,6 +293,12 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
   TF_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVocabularies> vocab,
                       ModelVocabularies::Load(*fleet));
   TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
+  if (!g.options.usage_spool_dir.empty()) {
+    TF_ASSIGN_OR_RETURN(g.spool,
+                        ledger::UsageSpool::Open({.dir = g.options.usage_spool_dir,
+                                                  .max_bytes = g.options.usage_spool_max_bytes,
+                                                  .max_events = g.options.usage_spool_max_events}));
+  }
   g.StartServices(fleet, std::move(vocab), std::move(policy));
   if (Status tls = g.client->tls_status(); !tls.ok()) {
     const net::TlsClientOptions& upstream_tls = g.options.upstream_tls;

@@ -99,6 +99,8 @@ struct GatewayContext {
   // Requests no upstream is predicted to serve within their TTFT SLO yet (slo_pump.h).
   SloQueue slo_queue;
   std::atomic<bool> slo_pump_scheduled{false};
+  // The usage spool (GatewayOptions::usage_spool_dir); null when off.
+  ledger::UsageSpool* spool = nullptr;
 };
 
 }  // namespace tokenfab::gateway

@@ -200,6 +200,12 @@ std::optional<net::HttpResponse> RequestIntake::Route() {
 }
 
 std::optional<net::HttpResponse> RequestIntake::Admit() {
+  if (context_.recorder.Refusing()) {
+    // The store is away and the local spool is at its bound: its usage could not be recorded.
+    return api::ApiErrorResponse(api::MakeApiError(503,
+                                                   "The ledger is unavailable; try again shortly.",
+                                                   "server_error", "ledger_unavailable", 5));
+  }
   const ledger::Tenant& tenant = admitted_.principal.tenant;
   const fleet::FleetConfig& config = *admitted_.generation->config;
   // Admission for the region of the first choice (routing already kept to the tenant's regions).

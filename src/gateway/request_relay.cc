@@ -261,6 +261,8 @@ void RequestRelay::OnEvent(net::SseEvent&& event) {
   if (client_too_slow_) return;
   const int64_t now = context_->clock.NowMicros();
   const bool first_content = meter_->first_content_micros() == 0;
+  const int64_t delivered_events = meter_->content_events();
+  const size_t delivered_text_bytes = meter_->text().size();
   switch (meter_->OnEvent(event.data, now)) {
     case ResponseMeter::Action::kDone:
     case ResponseMeter::Action::kDrop:
@@ -276,6 +278,7 @@ void RequestRelay::OnEvent(net::SseEvent&& event) {
     context_->metrics.ttft_seconds.Observe(static_cast<double>(now - arrival_.micros) / 1e6);
   }
   if (!EnsureStreamStarted()) return;  // the client is gone; the call is being cancelled
+  MaybeRecordProgress(now, delivered_events, delivered_text_bytes);
   Status written = event.event.empty() && !event.retry_ms
                        ? exchange_->WriteSseData(event.data)
                        : exchange_->WriteSse(net::SseEvent{event.event, event.data, "", {}});
@@ -286,6 +289,38 @@ void RequestRelay::OnEvent(net::SseEvent&& event) {
     return;
   }
   if (written.ok()) ApplyBackpressure();
+}
+
+void RequestRelay::MaybeRecordProgress(int64_t now, int64_t events, size_t text_bytes) {
+  GatewayContext& ctx = *context_;
+  if (ctx.spool == nullptr || mode_ != Mode::kStream || !runtime_) return;
+  // The first record, as the stream opens (nothing delivered yet), bills its prompt only.
+  if (progress_recorded_) {
+    if (events == progress_events_) return;
+    const int64_t interval_micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(ctx.options.stream_progress_interval)
+            .count();
+    if (events - progress_events_ < ctx.options.stream_progress_events &&
+        now - progress_micros_ < interval_micros) {
+      return;
+    }
+  }
+  // Bytes still in the exchange's buffer may never reach the client: never bill them.
+  if (events > 0 && exchange_->buffered_bytes() > 0) return;
+  progress_recorded_ = true;
+  const DeliveredContent delivered{events, std::string_view(meter_->text()).substr(0, text_bytes)};
+  progress_events_ = events;
+  progress_micros_ = now;
+  if (progress_prompt_tokens_ < 0) {
+    progress_prompt_tokens_ = admitted_.generation->vocabularies->CountPrompt(admitted_.request);
+  }
+  ServedAttempt attempt;
+  attempt.runtime = runtime_.get();
+  attempt.upstream_index = upstream_index_;
+  attempt.meter = &*meter_;
+  ctx.spool->AppendProgress(
+      BuildProgressEvent(ctx, admitted_, arrival_, attempt, progress_prompt_tokens_, delivered),
+      nullptr);
 }
 
 void RequestRelay::ApplyBackpressure() {
@@ -416,6 +451,10 @@ void RequestRelay::Record(ledger::UsageEvent event, std::function<void(bool dura
   const int64_t tokens = event.total_tokens();
   RecordUsage(context_, std::move(event),
               [self = shared_from_this(), tokens, then = std::move(then)](bool durable) {
+                // The stream's own event supersedes its progress records.
+                if (self->progress_recorded_ && self->context_->spool != nullptr) {
+                  self->context_->spool->CloseStream(self->admitted_.request_id);
+                }
                 self->FinishTicket(tokens);
                 then(durable);
               });
@@ -481,8 +520,8 @@ void RequestRelay::Conclude(AttemptOutcome outcome) {
 
 void RequestRelay::SendLastPart(bool durable) {
   const api::ApiError not_recorded =
-      api::MakeApiError(500, "The answer could not be recorded; it is not billed. Please retry.",
-                        "server_error", "ledger_unavailable");
+      api::MakeApiError(503, "The answer could not be recorded; it is not billed. Please retry.",
+                        "server_error", "ledger_unavailable", 5);
   if (mode_ == Mode::kStream) {
     if (EnsureStreamStarted()) {
       (void)exchange_->WriteSseData(durable ? std::string("[DONE]")

@@ -112,6 +112,11 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   void BackOff();
   bool EnsureStreamStarted();
   void ApplyBackpressure();
+  // Stream progress (GatewayOptions::stream_progress_events / _interval): into the spool, when
+  // one is configured. Called before an event is written: when the exchange's buffer is empty,
+  // the first `events` content events (`text_bytes` of the meter's text) are on the client's
+  // socket.
+  void MaybeRecordProgress(int64_t now_micros, int64_t events, size_t text_bytes);
   void RunOnCall(const std::function<void(net::ClientCall&)>& fn);
 
   // Conclusion: the answer's end, once the usage event is recorded.
@@ -157,6 +162,12 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   bool paused_ = false;
   bool client_too_slow_ = false;
   bool body_too_large_ = false;
+  // Stream progress: whether a record was written, content events and time (monotonic µs) at
+  // the last one, and the prompt's tokens (-1 until counted).
+  bool progress_recorded_ = false;
+  int64_t progress_events_ = 0;
+  int64_t progress_micros_ = 0;
+  int64_t progress_prompt_tokens_ = -1;
   std::string last_failure_;  // why the last attempt failed, for the client's error
   AttemptOutcome last_outcome_ = AttemptOutcome::kConnectFailed;
 };

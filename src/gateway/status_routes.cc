@@ -78,6 +78,35 @@ json::object UpstreamJson(const fleet::FleetConfig& config, size_t index,
   return o;
 }
 
+// The ledger's outage state and the usage spool, when there is one.
+void UpdateLedgerGauges(GatewayContext& ctx) {
+  if (ctx.spool == nullptr) return;
+  base::MetricsRegistry& r = ctx.metrics.registry;
+  const ledger::UsageRecorder::Stats recorder = ctx.recorder.stats();
+  const ledger::UsageSpool::Stats spool = ctx.spool->stats();
+  r.GetGauge("tokenfab_gateway_ledger_outage",
+             "1 while the ledger's store is away and usage events go to the local spool")
+      .Set(recorder.outage ? 1 : 0);
+  r.GetGauge("tokenfab_gateway_usage_spool_pending_events",
+             "Usage events in the local spool not yet in the ledger's store")
+      .Set(static_cast<double>(spool.pending_events));
+  r.GetGauge("tokenfab_gateway_usage_spool_pending_bytes", "Bytes of those spooled events")
+      .Set(static_cast<double>(spool.pending_bytes));
+  r.GetGauge("tokenfab_gateway_usage_spool_replayed_total",
+             "Spooled usage events (and cut streams) delivered to the store since start")
+      .Set(static_cast<double>(spool.delivered_events));
+  r.GetGauge("tokenfab_gateway_usage_spool_spooled_total",
+             "Usage events made durable in the spool instead of the store since start")
+      .Set(static_cast<double>(recorder.spooled));
+  const double age =
+      spool.oldest_pending_micros > 0
+          ? static_cast<double>(ctx.clock.WallMicros() - spool.oldest_pending_micros) / 1e6
+          : 0.0;
+  r.GetGauge("tokenfab_gateway_usage_spool_oldest_pending_age_seconds",
+             "Age of the oldest spooled event not yet in the store (0: none)")
+      .Set(std::max(0.0, age));
+}
+
 void UpdateSiteGauges(GatewayContext& ctx, const FleetGeneration& generation,
                       std::map<std::string, SlotUse>& site_use);
 
@@ -276,6 +305,7 @@ void AddOperationsRoutes(std::shared_ptr<GatewayContext> context, net::Router& r
     UpdateFleetGauges(ctx, *generation, *snapshot);
     r.GetGauge("tokenfab_gateway_requests_open", "Requests being served")
         .Set(static_cast<double>(ctx.counters.open.load()));
+    UpdateLedgerGauges(ctx);
     net::HttpResponse response = net::HttpResponse::Text(200, r.WritePrometheusText());
     response.headers.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     (void)exchange->Respond(std::move(response));

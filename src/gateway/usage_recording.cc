@@ -1,5 +1,6 @@
 #include "usage_recording.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "request_energy.h"
@@ -120,6 +121,45 @@ ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& a
   ctx.metrics.cached_tokens.Increment(static_cast<double>(e.cached_tokens));
   ctx.metrics.energy_joules.Increment(e.energy_wh * 3600.0);
   ReportToOperations(ctx, admitted, attempt, e);
+  return e;
+}
+
+ledger::UsageEvent BuildProgressEvent(GatewayContext& ctx, const AdmittedRequest& admitted,
+                                      const RequestArrival& arrival, const ServedAttempt& attempt,
+                                      int64_t prompt_tokens, const DeliveredContent& delivered) {
+  const fleet::FleetConfig& config = *admitted.generation->config;
+  const fleet::Upstream& up = config.upstreams()[attempt.upstream_index];
+  const fleet::Site& site = config.SiteOf(up);
+  const ResponseMeter& meter = *attempt.meter;
+  ledger::UsageEvent e;
+  e.request_id = admitted.request_id;
+  e.tenant = admitted.principal.tenant.name;
+  e.key_id = admitted.principal.key_id;
+  e.model = admitted.request.model;
+  e.status = "interrupted";
+  e.http_status = 200;
+  e.started_micros = arrival.wall_micros;
+  e.finished_micros = ctx.clock.WallMicros();
+  e.recorded_micros = e.finished_micros;
+  e.currency = config.currency();
+  e.service_tier = std::string(ledger::ServiceTierName(admitted.tier.served));
+  e.billed_tier = std::string(ledger::ServiceTierName(admitted.tier.billed));
+  e.upstream = up.name;
+  e.site = site.name;
+  e.region = config.RegionOf(site).name;
+  e.prompt_tokens = prompt_tokens;
+  e.completion_tokens = std::min(
+      delivered.events, admitted.generation->vocabularies->CountText(e.model, delivered.text));
+  if (meter.first_content_micros() > 0) {
+    e.ttft_micros = meter.first_content_micros() - arrival.micros;
+  }
+  StatusOr<ledger::Cost> cost =
+      ctx.prices.Get()->Quote(e.model, e.region, e.finished_micros, e.prompt_tokens, 0,
+                              e.completion_tokens, admitted.tier.billed);
+  if (cost.ok()) {
+    e.cost = cost->amount;
+    e.currency = cost->currency;
+  }
   return e;
 }
 

@@ -43,6 +43,22 @@ ledger::UsageEvent BuildUsageEvent(GatewayContext& context, const AdmittedReques
                                    const RequestArrival& arrival, const ServedAttempt& attempt,
                                    std::string_view status, int http_status);
 
+// What a stream has delivered to its client. Borrows the text. Plain data.
+struct DeliveredContent {
+  int64_t events = 0;     // content events
+  std::string_view text;  // their text
+};
+
+// The progress record of a stream still running (ledger/usage_spool.h): its usage event as if it
+// were cut after `delivered`, status "interrupted", priced, without energy and without touching
+// any metric. Completion tokens: the smaller of the content events and the tokens of their text,
+// so never more than the upstream would report for them (each content event carries at least
+// one token); `prompt_tokens` as counted once by the caller, none of them priced as cached.
+// REQUIRES: attempt.runtime and attempt.meter set.
+ledger::UsageEvent BuildProgressEvent(GatewayContext& context, const AdmittedRequest& admitted,
+                                      const RequestArrival& arrival, const ServedAttempt& attempt,
+                                      int64_t prompt_tokens, const DeliveredContent& delivered);
+
 // Commits `event` through the context's recorder and calls `then(durable)` once the ledger
 // answered (on the recorder's thread, or a control worker). When the recorder's queue is full it
 // waits for room on a control worker, never on the caller's thread (an I/O loop). Counts the

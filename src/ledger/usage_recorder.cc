@@ -1,11 +1,15 @@
 #include "tokenfab/ledger/usage_recorder.h"
 
 #include <algorithm>
+#include <future>
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 #include "tokenfab/base/check.h"
+#include "tokenfab/base/logging.h"
 
 namespace tokenfab::ledger {
 
@@ -13,6 +17,7 @@ UsageRecorder::UsageRecorder(Store& store, base::Clock& clock, UsageRecorderOpti
     : store_(store), clock_(clock), options_(options) {
   TF_CHECK(options_.max_batch >= 1 && options_.queue_capacity >= 1);
   writer_ = std::thread([this] { WriterLoop(); });
+  if (options_.spool != nullptr) replayer_ = std::thread([this] { ReplayLoop(); });
 }
 
 UsageRecorder::~UsageRecorder() { Shutdown(); }
@@ -59,7 +64,72 @@ void UsageRecorder::Shutdown() {
   }
   has_work_.SignalAll();
   has_space_.SignalAll();
+  stop_.SignalAll();
+  if (replayer_.joinable()) replayer_.join();
   if (writer_.joinable()) writer_.join();
+}
+
+bool UsageRecorder::Refusing() const {
+  if (options_.spool == nullptr) return false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stats_.outage) return false;
+  }
+  return options_.spool->Full();
+}
+
+void UsageRecorder::BeginOutage(const Status& cause) {
+  absl::MutexLock lock(&mu_);
+  if (stats_.outage) return;
+  stats_.outage = true;
+  stats_.outage_since_micros = clock_.WallMicros();
+  ++stats_.outages;
+  TF_LOG_ERROR(
+      "ledger store unavailable ({}): usage events go to the local spool until it "
+      "is back",
+      cause.message());
+}
+
+void UsageRecorder::EndOutage() {
+  absl::MutexLock lock(&mu_);
+  if (!stats_.outage) return;
+  stats_.outage = false;
+  const UsageSpool::Stats spool = options_.spool->stats();
+  TF_LOG_INFO("ledger store back after {:.1f} s: spooled events replayed ({} in all)",
+              static_cast<double>(clock_.WallMicros() - stats_.outage_since_micros) / 1e6,
+              spool.delivered_events);
+}
+
+void UsageRecorder::ReplayLoop() {
+  std::chrono::milliseconds wait{0};  // at start: what an earlier process left, at once
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time until = absl::Now() + absl::FromChrono(wait);
+      while (!stopping_ && absl::Now() < until) stop_.WaitWithDeadline(&mu_, until);
+      if (stopping_) return;
+    }
+    const int64_t delivered_before = options_.spool->stats().delivered_events;
+    const Status delivered = options_.spool->Deliver(
+        [this](std::span<const UsageEvent> events) -> Status {
+          StatusOr<std::vector<InsertOutcome>> outcomes = store_.InsertUsage(events);
+          if (!outcomes.ok()) return outcomes.status();
+          absl::MutexLock lock(&mu_);
+          stats_.duplicates +=
+              std::count(outcomes->begin(), outcomes->end(), InsertOutcome::kDuplicate);
+          return absl::OkStatus();
+        },
+        options_.max_batch);
+    if (delivered.ok()) {
+      // Spooled events not yet in a file: the store was not tried; the outage goes on.
+      const UsageSpool::Stats spool = options_.spool->stats();
+      if (spool.delivered_events > delivered_before || spool.pending_events == 0) EndOutage();
+      wait = options_.replay_interval;
+    } else {
+      BeginOutage(delivered);
+      wait = std::min(std::max(wait * 2, options_.replay_interval), options_.max_replay_interval);
+    }
+  }
 }
 
 UsageRecorder::Stats UsageRecorder::stats() const {
@@ -95,9 +165,20 @@ void UsageRecorder::WriteBatch(std::vector<Pending>& batch) {
     events.push_back(std::move(p.event));
     events.back().recorded_micros = now;
   }
-  StatusOr<std::vector<InsertOutcome>> outcomes = store_.InsertUsage(events);
+  bool outage = false;
+  if (options_.spool != nullptr) {
+    absl::MutexLock lock(&mu_);
+    outage = stats_.outage;
+  }
+  // In an outage the replayer probes the store; the writer does not wait on it.
+  StatusOr<std::vector<InsertOutcome>> outcomes =
+      outage ? StatusOr<std::vector<InsertOutcome>>(absl::UnavailableError("store outage"))
+             : store_.InsertUsage(events);
   if (outcomes.ok() && outcomes->size() != batch.size()) {
     outcomes = absl::InternalError("the store returned a wrong number of outcomes");
+  }
+  if (!outcomes.ok() && options_.spool != nullptr) {
+    outcomes = Spool(std::move(events), outcomes.status());
   }
   // Statistics first, so that whoever a callback wakes sees them.
   {
@@ -106,7 +187,9 @@ void UsageRecorder::WriteBatch(std::vector<Pending>& batch) {
     const int64_t size = static_cast<int64_t>(batch.size());
     if (outcomes.ok()) {
       stats_.events += size;
-      stats_.duplicates += std::count(outcomes->begin(), outcomes->end(), InsertOutcome::kDuplicate);
+      stats_.duplicates +=
+          std::count(outcomes->begin(), outcomes->end(), InsertOutcome::kDuplicate);
+      stats_.spooled += std::count(outcomes->begin(), outcomes->end(), InsertOutcome::kSpooled);
     } else {
       stats_.failed += size;
     }
@@ -120,6 +203,23 @@ void UsageRecorder::WriteBatch(std::vector<Pending>& batch) {
       batch[i].done(outcomes.status());
     }
   }
+}
+
+StatusOr<std::vector<InsertOutcome>> UsageRecorder::Spool(std::vector<UsageEvent> events,
+                                                          const Status& store_error) {
+  const size_t n = events.size();
+  std::promise<Status> written;
+  std::future<Status> result = written.get_future();
+  Status spooled = options_.spool->Append(
+      std::move(events), [&written](Status s) { written.set_value(std::move(s)); });
+  // After the append counts as pending: the replayer ends an outage only with nothing pending.
+  BeginOutage(store_error);
+  if (spooled.ok()) spooled = result.get();
+  if (!spooled.ok()) {
+    TF_LOG_ERROR("usage events not spooled, their requests are refused: {}", spooled.message());
+    return spooled;
+  }
+  return std::vector<InsertOutcome>(n, InsertOutcome::kSpooled);
 }
 
 }  // namespace tokenfab::ledger

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/synchronization/mutex.h"
+#include "tokenfab/ledger/usage_spool.h"
 
 namespace tokenfab::ledger {
 namespace {
@@ -40,6 +41,11 @@ class ObservedStore final : public Store {
     absl::MutexLock lock(&mu_);
     while (!held_) cv_.Wait(&mu_);
   }
+  // While down, every batch fails.
+  void SetDown(bool down) {
+    absl::MutexLock lock(&mu_);
+    down_ = down;
+  }
   void FailNextBatch() {
     absl::MutexLock lock(&mu_);
     fail_next_ = true;
@@ -57,7 +63,7 @@ class ObservedStore final : public Store {
       while (!gate_open_) cv_.Wait(&mu_);
       held_ = false;
       batch_sizes_.push_back(events.size());
-      if (fail_next_) {
+      if (fail_next_ || down_) {
         fail_next_ = false;
         return absl::UnavailableError("injected failure");
       }
@@ -106,6 +112,7 @@ class ObservedStore final : public Store {
   bool gate_open_ = true;
   bool held_ = false;
   bool fail_next_ = false;
+  bool down_ = false;
 };
 
 class UsageRecorderTest : public testing::Test {
@@ -258,6 +265,78 @@ TEST_F(UsageRecorderTest, InvalidEventIsRefusedUpFront) {
   bad = Event(1);
   bad.request_id.clear();
   EXPECT_TRUE(absl::IsInvalidArgument(recorder.Record(bad, nullptr)));
+}
+
+// Waits up to 5 s for `done`.
+template <typename Predicate>
+bool Eventually(Predicate done) {
+  for (int i = 0; i < 500 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+TEST_F(UsageRecorderTest, WithTheStoreDownEventsAreSpooledThenReplayedOnce) {
+  StatusOr<std::unique_ptr<UsageSpool>> spool =
+      UsageSpool::Open({.dir = (dir_ / "spool").string()});
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  UsageRecorder recorder(*store_, clock_,
+                         {.max_batch = 8,
+                          .queue_capacity = 1000,
+                          .spool = spool->get(),
+                          .replay_interval = std::chrono::milliseconds(20),
+                          .max_replay_interval = std::chrono::milliseconds(40)});
+  store_->SetDown(true);
+  std::vector<std::future<StatusOr<InsertOutcome>>> outcomes;
+  for (int i = 0; i < 30; ++i) outcomes.push_back(recorder.Record(Event(i)));
+  for (auto& f : outcomes) {
+    StatusOr<InsertOutcome> outcome = f.get();
+    ASSERT_TRUE(outcome.ok()) << outcome.status();
+    EXPECT_EQ(*outcome, InsertOutcome::kSpooled);
+  }
+  EXPECT_TRUE(recorder.stats().outage);
+  EXPECT_EQ(recorder.stats().spooled, 30);
+  EXPECT_EQ((*spool)->stats().pending_events, 30);
+  EXPECT_FALSE(store_->Committed("req-0"));
+  store_->SetDown(false);
+  ASSERT_TRUE(Eventually(
+      [&] { return (*spool)->stats().pending_events == 0 && !recorder.stats().outage; }));
+  // Served after the outage: straight to the store again.
+  EXPECT_EQ(*recorder.Record(Event(30)).get(), InsertOutcome::kInserted);
+  recorder.Shutdown();
+  StatusOr<std::vector<UsageRow>> rows = store_->QueryUsage({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].requests, 31);
+  EXPECT_EQ((*rows)[0].completion_tokens, 465);  // 0 + 1 + ... + 30, each once
+  EXPECT_EQ(recorder.stats().outages, 1);
+}
+
+TEST_F(UsageRecorderTest, AFullSpoolRefusesRatherThanLoses) {
+  StatusOr<std::unique_ptr<UsageSpool>> spool =
+      UsageSpool::Open({.dir = (dir_ / "spool").string(), .max_events = 3});
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  UsageRecorder recorder(*store_, clock_,
+                         {.max_batch = 1, .queue_capacity = 100, .spool = spool->get()});
+  store_->SetDown(true);
+  EXPECT_FALSE(recorder.Refusing());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(*recorder.Record(Event(i)).get(), InsertOutcome::kSpooled);
+  StatusOr<InsertOutcome> refused = recorder.Record(Event(3)).get();
+  EXPECT_TRUE(absl::IsResourceExhausted(refused.status())) << refused.status();
+  EXPECT_TRUE(recorder.Refusing());
+  store_->SetDown(false);
+  ASSERT_TRUE(Eventually([&] { return !recorder.Refusing(); }));
+}
+
+TEST_F(UsageRecorderTest, EventsAnEarlierProcessSpooledAreReplayedAtStart) {
+  const std::string dir = (dir_ / "spool").string();
+  ASSERT_TRUE((*UsageSpool::Open({.dir = dir}))->AppendSync({Event(7), Event(8)}).ok());
+  StatusOr<std::unique_ptr<UsageSpool>> spool = UsageSpool::Open({.dir = dir});
+  ASSERT_TRUE(spool.ok());
+  UsageRecorder recorder(*store_, clock_, {.spool = spool->get()});
+  ASSERT_TRUE(Eventually([&] { return store_->Committed("req-8"); }));
+  EXPECT_TRUE(store_->Committed("req-7"));
+  EXPECT_TRUE(Eventually([&] { return (*spool)->stats().pending_events == 0; }));
 }
 
 }  // namespace

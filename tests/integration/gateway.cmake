@@ -6,6 +6,7 @@ set(gateway_it_sources
   ${CMAKE_CURRENT_LIST_DIR}/ledger_servers.cc
   ${CMAKE_CURRENT_LIST_DIR}/ledger_integration_env.cc
   ${CMAKE_CURRENT_LIST_DIR}/gateway_crash_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/gateway_cut_stream_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/gateway_reload_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/gateway_tls_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/gateway_fleet_test.cc)

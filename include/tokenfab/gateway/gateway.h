@@ -140,6 +140,18 @@ struct GatewayOptions {
   // (trusted CAs, an optional client certificate).
   net::TlsServerOptions tls{};
   net::TlsClientOptions upstream_tls{};
+  // Usage spool (ledger/usage_spool.h), on when usage_spool_dir is set: while the ledger's store
+  // is away, usage events are made durable in this local directory and replayed when it
+  // returns (what an earlier process left is replayed at start). A spool holding
+  // usage_spool_max_events events or usage_spool_max_bytes bytes makes new requests answer 503
+  // (Retry-After) while the store is away. Streams record their delivered count there every
+  // stream_progress_events content events or stream_progress_interval, whichever comes first,
+  // so that a stream cut by a crash is billed after the restart for what it had delivered.
+  std::string usage_spool_dir{};
+  int64_t usage_spool_max_bytes = int64_t{1} << 30;
+  int64_t usage_spool_max_events = 4'000'000;
+  int stream_progress_events = 16;
+  std::chrono::milliseconds stream_progress_interval{1'000};
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the

@@ -29,6 +29,7 @@ namespace tokenfab::ledger {
 enum class InsertOutcome {
   kInserted,   // a new row
   kDuplicate,  // the request id was already recorded; nothing changed
+  kSpooled,    // the store was away: durable in the local usage spool, replayed to it later
 };
 
 class Store {
@@ -43,7 +44,7 @@ class Store {
   // Tiers. PutTier creates or replaces.
   [[nodiscard]] virtual Status PutTier(const Tier& tier) = 0;
   [[nodiscard]] virtual StatusOr<Tier> GetTier(std::string_view name) = 0;  // NotFound
-  [[nodiscard]] virtual StatusOr<std::vector<Tier>> ListTiers() = 0;       // by name
+  [[nodiscard]] virtual StatusOr<std::vector<Tier>> ListTiers() = 0;        // by name
 
   // Tenants. CreateTenant: AlreadyExists when the name is taken, NotFound when the tier is
   // unknown. UpdateTenant replaces tier, regions and limits (NotFound when absent).
@@ -75,8 +76,7 @@ class Store {
   [[nodiscard]] virtual StatusOr<UsageEvent> GetUsage(std::string_view request_id) = 0;
   [[nodiscard]] virtual StatusOr<std::vector<UsageRow>> QueryUsage(const UsageQuery& query) = 0;
   // prompt + completion tokens of the tenant's events finished in [from, to).
-  [[nodiscard]] virtual StatusOr<int64_t> TenantTokens(std::string_view tenant,
-                                                       int64_t from_micros,
+  [[nodiscard]] virtual StatusOr<int64_t> TenantTokens(std::string_view tenant, int64_t from_micros,
                                                        int64_t to_micros) = 0;
 
   // Files and batches in the same database (batch_store.h); null for a store without them.

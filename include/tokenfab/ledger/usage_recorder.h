@@ -17,10 +17,18 @@
 // A failed transaction fails every callback of its batch with the store's error; nothing of that
 // batch was written, and the caller must not acknowledge those requests.
 //
+// Spool (options.spool, ledger/usage_spool.h): when a transaction fails, the recorder enters an
+// outage (logged): that batch and every later one go to the local spool, and complete with
+// kSpooled once fsync'd there; a replayer thread delivers the spool to the store every
+// replay_interval (backing off to max_replay_interval while the store is away) and ends the
+// outage (logged) when a delivery succeeds. At start it delivers what an earlier process left.
+// Without a spool, or when the spool is full, a failed batch fails its callbacks as above.
+//
 // Thread-safety: Record/TryRecord/stats from any thread. Callbacks run on the writer thread and
 // must be quick (post to the caller's executor). The store and clock must outlive the recorder.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -32,12 +40,16 @@
 #include "tokenfab/base/clock.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/ledger/store.h"
+#include "tokenfab/ledger/usage_spool.h"
 
 namespace tokenfab::ledger {
 
 struct UsageRecorderOptions {
   size_t max_batch = 512;          // events per transaction at most
   size_t queue_capacity = 16'384;  // events waiting at most
+  UsageSpool* spool = nullptr;     // where events go while the store is away; null: nowhere
+  std::chrono::milliseconds replay_interval{200};
+  std::chrono::milliseconds max_replay_interval{5'000};
 };
 
 using RecordCallback = std::function<void(StatusOr<InsertOutcome>)>;
@@ -45,11 +57,15 @@ using RecordCallback = std::function<void(StatusOr<InsertOutcome>)>;
 class UsageRecorder {
  public:
   struct Stats {
-    int64_t batches = 0;     // transactions committed or failed
-    int64_t events = 0;      // events written (inserted or duplicate)
+    int64_t batches = 0;  // transactions committed or failed
+    int64_t events = 0;   // events written (inserted or duplicate)
     int64_t duplicates = 0;
-    int64_t failed = 0;      // events whose transaction failed
+    int64_t failed = 0;  // events whose transaction failed
     int64_t largest_batch = 0;
+    int64_t spooled = 0;              // events made durable in the spool instead of the store
+    int64_t outages = 0;              // outages begun
+    bool outage = false;              // the store is away now: events go to the spool
+    int64_t outage_since_micros = 0;  // wall clock when the current outage began
   };
 
   // Starts the writer thread. REQUIRES: options.max_batch >= 1, options.queue_capacity >= 1.
@@ -73,6 +89,9 @@ class UsageRecorder {
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
   Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+  // True while the store is away and the spool refuses more events: requests should be refused
+  // (503) rather than served unbilled.
+  bool Refusing() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Pending {
@@ -83,6 +102,12 @@ class UsageRecorder {
   Status Enqueue(UsageEvent event, RecordCallback done, bool block) ABSL_LOCKS_EXCLUDED(mu_);
   void WriterLoop();
   void WriteBatch(std::vector<Pending>& batch);
+  // The batch's events into the spool: kSpooled outcomes, or the spool's error.
+  StatusOr<std::vector<InsertOutcome>> Spool(std::vector<UsageEvent> events,
+                                             const Status& store_error);
+  void ReplayLoop();
+  void BeginOutage(const Status& cause) ABSL_LOCKS_EXCLUDED(mu_);
+  void EndOutage() ABSL_LOCKS_EXCLUDED(mu_);
 
   Store& store_;
   base::Clock& clock_;
@@ -91,10 +116,12 @@ class UsageRecorder {
   mutable absl::Mutex mu_;
   absl::CondVar has_work_;   // writer waits: queue non-empty or stopping
   absl::CondVar has_space_;  // producers wait: queue below capacity or stopping
+  absl::CondVar stop_;       // the replayer waits between deliveries: stopping
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;
+  std::thread replayer_;  // only with a spool
 };
 
 }  // namespace tokenfab::ledger
