@@ -19,6 +19,7 @@
 #include "tokenfab/api/operator_auth.h"
 #include "tokenfab/api/prefix_key.h"
 #include "tokenfab/base/logging.h"
+#include "tokenfab/base/secret_file.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
 #include "tokenfab/gateway/gateway.h"
@@ -38,7 +39,8 @@ struct GatewayFlags {
   int poll_interval_ms = 200;
   int ops_sample_ms = 5000;  // the operations page's sampling period
   int max_attempts = 3;
-  bool trust_request_ids = false;
+  std::vector<std::string> peer_gateways;  // client certificate names of edge gateways
+  std::string peer_secret_file;
   bool no_slo_admission = false;
   std::vector<std::string> best_effort_tiers;
   uint64_t seed = 1;
@@ -92,7 +94,14 @@ struct GatewayFlags {
     options.poll_interval = std::chrono::milliseconds(poll_interval_ms);
     options.ops_sample_interval = std::chrono::milliseconds(ops_sample_ms);
     options.retry.max_attempts = max_attempts;
-    options.trust_request_ids = trust_request_ids;
+    if (!peer_gateways.empty() && tls.client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--peer-gateway names a client certificate: it needs --tls-client-ca to verify one");
+    }
+    options.peers.tls_names = peer_gateways;
+    if (!peer_secret_file.empty()) {
+      TF_ASSIGN_OR_RETURN(options.peers.secret, base::ReadSecretFile(peer_secret_file));
+    }
     options.slo_admission = !no_slo_admission;
     options.best_effort_tiers = best_effort_tiers;
     options.seed = seed;
@@ -180,8 +189,13 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--max-attempts", flags.max_attempts,
                   "upstreams tried per request at most (retries before the first byte)")
       ->capture_default_str();
-  app->add_flag("--trust-request-ids", flags.trust_request_ids,
-                "take request ids from x-request-id (a hub behind trusted edge gateways)");
+  app->add_option("--peer-gateway", flags.peer_gateways,
+                  "client certificate name (mTLS) of an edge gateway in front of this one: its "
+                  "request ids are kept and its requests not admitted twice (repeatable)");
+  app->add_option("--peer-secret-file", flags.peer_secret_file,
+                  "file holding the secret the deployment's gateways share: sent to "
+                  "tokenfab-gateway upstreams, and a request carrying it is a peer's (as "
+                  "--peer-gateway; use over TLS or a private network)");
   app->add_flag("--no-slo-admission", flags.no_slo_admission,
                 "send every admitted request at once, even when no upstream is predicted to meet "
                 "its tier's TTFT objective (by default it waits, or is refused 429/503)");

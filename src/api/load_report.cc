@@ -108,11 +108,11 @@ void WriteQueueTokens(const LoadReport& report, json::object& out) {
 
 void WriteStepModel(const LoadReport& report, json::object& out) {
   if (!report.step_model) return;
-  const LoadStepModel& m = *report.step_model;
-  out["step_model"] = json::object{{"base_us", m.base_us},
-                                   {"prefill_token_us", m.prefill_token_us},
-                                   {"decode_sequence_us", m.decode_sequence_us},
-                                   {"kv_token_us", m.kv_token_us}};
+  json::object model;
+  for (const LoadStepModelField& field : kLoadStepModelFields) {
+    model[field.name] = (*report.step_model).*field.member;
+  }
+  out["step_model"] = std::move(model);
 }
 
 void ReadQueueAndModel(const json::object& o, LoadReport& report) {
@@ -125,10 +125,11 @@ void ReadQueueAndModel(const json::object& o, LoadReport& report) {
   }
   if (const json::value* model = o.if_contains("step_model"); model && model->is_object()) {
     const json::object& m = model->get_object();
-    report.step_model = LoadStepModel{.base_us = Rate(m, "base_us"),
-                                      .prefill_token_us = Rate(m, "prefill_token_us"),
-                                      .decode_sequence_us = Rate(m, "decode_sequence_us"),
-                                      .kv_token_us = Rate(m, "kv_token_us")};
+    LoadStepModel step_model;
+    for (const LoadStepModelField& field : kLoadStepModelFields) {
+      step_model.*field.member = Rate(m, field.name);
+    }
+    report.step_model = step_model;
   }
 }
 

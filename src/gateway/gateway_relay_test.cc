@@ -462,59 +462,6 @@ TEST_F(GatewayRelayTest, TokenfabUpstreamsAreToldTheTiersTpotSlo) {
   EXPECT_EQ(up.received()[1].headers.Get("x-tokenfab-priority"), std::nullopt);
 }
 
-TEST_F(GatewayRelayTest, EdgeGatewayForwardsToAHubGatewayThatIsPolledLikeANode) {
-  FakeUpstream& node = AddUpstream({.tokens = 5});
-  node.SetLoadJson(R"({"running":2,"waiting":1,"max_running":16})");
-  // The hub: the node behind it; it trusts the edge's request ids, so that the two record the
-  // same request once in the ledger they share.
-  GatewayOptions hub_options;
-  hub_options.trust_request_ids = true;
-  hub_options.name = "hub-gw";
-  StartGateway(hub_options);
-  std::unique_ptr<Gateway> hub = std::move(gateway_);
-  // The edge: the hub as its only upstream, named apart from the hub's own upstream ("u0", the
-  // node), so that each name below says which tier it came from.
-  auto config = fleet::ParseFleetConfig(
-      TestFleetToml({{.url = fmt::format("http://127.0.0.1:{}", hub->port()),
-                      .kind = "tokenfab-gateway",
-                      .name = "the-hub"}}),
-      "edge.toml");
-  ASSERT_TRUE(config.ok()) << config.status();
-  GatewayOptions edge_options;
-  edge_options.port = 0;
-  edge_options.io_threads = 1;
-  edge_options.poll_interval = 20ms;
-  edge_options.policy = "least-load";
-  edge_options.name = "edge-gw";
-  auto edge = Gateway::Start(edge_options, std::make_shared<const fleet::FleetConfig>(*config),
-                             *store_, counters_, base::RealClock::Get());
-  ASSERT_TRUE(edge.ok()) << edge.status();
-  gateway_ = *std::move(edge);
-  // The edge sees the hub's aggregate load through /load.
-  ASSERT_TRUE(WaitFor([&] { return gateway_->Snapshot()->state(0).running == 2; }));
-  EXPECT_EQ(gateway_->Snapshot()->state(0).waiting, 1);
-
-  const ClientResult r = Chat("through two gateways", true, /*include_usage=*/true);
-  ASSERT_TRUE(r.saw_done()) << r.status << r.body;
-  EXPECT_EQ(r.header("x-tokenfab-upstream"), "the-hub") << "the edge's upstream: the hub";
-  EXPECT_EQ(r.text(), "u0x0 u0x1 u0x2 u0x3 u0x4 ");
-  EXPECT_EQ(r.usage()->completion_tokens, 5);
-  const std::vector<testing::ReceivedRequest> at_node = node.received();
-  ASSERT_EQ(at_node.size(), 1u);
-  EXPECT_EQ(at_node[0].headers.Get("x-request-id"), r.header("x-request-id"));
-  EXPECT_EQ(at_node[0].headers.Get("x-tokenfab-tenant"), "acme");
-  // One request, one event: the hub's (it committed first), naming the node that served it.
-  const ledger::UsageEvent e = Recorded(r);
-  EXPECT_EQ(e.completion_tokens, 5);
-  EXPECT_EQ(e.upstream, "u0") << "the hub's event names the node, not the hub";
-  auto rows = store_->QueryUsage({});
-  ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0].requests, 1);
-  gateway_->Stop();
-  hub->Stop();
-}
-
 }  // namespace
 }  // namespace tokenfab::gateway
 

@@ -76,8 +76,8 @@ void RequestIntake::AssignRequestId() {
   const std::optional<std::string_view> batch = headers.Get("x-tokenfab-batch");
   admitted_.batch_line =
       batch && !ctx.batch_secret.empty() && base::ConstantTimeEquals(*batch, ctx.batch_secret);
-  if ((ctx.options.trust_request_ids || admitted_.batch_line) && given &&
-      IsAcceptableRequestId(*given)) {
+  admitted_.from_peer = ctx.options.peers.Trusts(exchange_.request());
+  if ((admitted_.from_peer || admitted_.batch_line) && given && IsAcceptableRequestId(*given)) {
     admitted_.request_id = std::string(*given);
   } else {
     admitted_.request_id = fmt::format("{}-{:x}", ctx.request_id_prefix,
@@ -206,6 +206,9 @@ std::optional<net::HttpResponse> RequestIntake::Admit() {
                                                    "The ledger is unavailable; try again shortly.",
                                                    "server_error", "ledger_unavailable", 5));
   }
+  // The peer gateway in front admitted it and settles its reservation; admitting it here too
+  // would count the tenant's request and tokens twice.
+  if (admitted_.from_peer) return std::nullopt;
   const ledger::Tenant& tenant = admitted_.principal.tenant;
   const fleet::FleetConfig& config = *admitted_.generation->config;
   // Admission for the region of the first choice (routing already kept to the tenant's regions).

@@ -44,6 +44,8 @@ struct AdmittedRequest {
   std::vector<uint64_t> block_hashes;
   std::optional<ledger::AdmissionTicket> ticket;  // released once the usage event is recorded
   bool batch_line = false;  // sent by this gateway's batch runner (x-tokenfab-batch)
+  bool from_peer = false;   // sent by an authenticated peer gateway (peer_trust.h): not admitted
+                            // again; its request id is kept
   TierDecision tier;        // served and billed tier, and the node priority
 };
 

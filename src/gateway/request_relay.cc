@@ -205,6 +205,10 @@ net::ClientRequest RequestRelay::UpstreamCall() const {
       call.headers.Add("Authorization", std::string(*auth));
     }
   }
+  const std::string& peer_secret = context_->options.peers.secret;
+  if (kind == fleet::UpstreamKind::kTokenfabGateway && !peer_secret.empty()) {
+    call.headers.Add(std::string(kPeerSecretHeader), peer_secret);  // the hub keeps our id
+  }
   call.body = UpstreamBody(admitted_.request, kind);
   call.cancellation = exchange_->cancellation();
   call.loop = exchange_->loop();

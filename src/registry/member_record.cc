@@ -72,10 +72,9 @@ StatusOr<fleet::Hardware> ReadHardware(const json::object& o) {
 
 StatusOr<api::LoadStepModel> ReadStepModel(const json::object& o) {
   api::LoadStepModel m;
-  TF_ASSIGN_OR_RETURN(m.base_us, Number(o, "base_us", 0));
-  TF_ASSIGN_OR_RETURN(m.prefill_token_us, Number(o, "prefill_token_us", 0));
-  TF_ASSIGN_OR_RETURN(m.decode_sequence_us, Number(o, "decode_sequence_us", 0));
-  TF_ASSIGN_OR_RETURN(m.kv_token_us, Number(o, "kv_token_us", 0));
+  for (const api::LoadStepModelField& field : api::kLoadStepModelFields) {
+    TF_ASSIGN_OR_RETURN(m.*field.member, Number(o, field.name, 0));
+  }
   return m;
 }
 
@@ -126,11 +125,11 @@ std::string EncodeMember(const MemberRecord& r) {
                                  {"power_max_w", hw.power_max_w}};
   }
   if (r.step_model) {
-    const api::LoadStepModel& m = *r.step_model;
-    o["step_model"] = json::object{{"base_us", m.base_us},
-                                   {"prefill_token_us", m.prefill_token_us},
-                                   {"decode_sequence_us", m.decode_sequence_us},
-                                   {"kv_token_us", m.kv_token_us}};
+    json::object model;
+    for (const api::LoadStepModelField& field : api::kLoadStepModelFields) {
+      model[field.name] = (*r.step_model).*field.member;
+    }
+    o["step_model"] = std::move(model);
   }
   return json::serialize(o);
 }

@@ -19,6 +19,7 @@
 // Plain data; the functions are pure and thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +41,19 @@ struct LoadStepModel {
 
   bool operator==(const LoadStepModel&) const = default;
 };
+
+// The step model's JSON field names (in /load and in a registry's member record), one home for
+// both writers and readers.
+struct LoadStepModelField {
+  std::string_view name;
+  double LoadStepModel::*member;
+};
+inline constexpr std::array<LoadStepModelField, 4> kLoadStepModelFields = {{
+    {"base_us", &LoadStepModel::base_us},
+    {"prefill_token_us", &LoadStepModel::prefill_token_us},
+    {"decode_sequence_us", &LoadStepModel::decode_sequence_us},
+    {"kv_token_us", &LoadStepModel::kv_token_us},
+}};
 
 struct LoadReport {
   std::string model;    // the served model; empty from a gateway (it serves several)

@@ -54,6 +54,7 @@
 #include "tokenfab/fleet/fleet_config.h"
 #include "tokenfab/fleet/fleet_snapshot.h"
 #include "tokenfab/gateway/circuit_breaker.h"
+#include "tokenfab/gateway/peer_trust.h"
 #include "tokenfab/gateway/retry_policy.h"
 #include "tokenfab/ledger/rate_counters.h"
 #include "tokenfab/ledger/store.h"
@@ -92,10 +93,9 @@ struct GatewayOptions {
 
   // Output tokens routing assumes when a request gives no max_tokens.
   int32_t default_output_tokens = 256;
-  // Take the request id from the client's x-request-id (for a hub behind trusted edge gateways:
-  // an edge and its hub then record the same request under the same id, once in a shared
-  // ledger). Off by default: a client could otherwise collide ids on purpose.
-  bool trust_request_ids = false;
+  // Peer gateways (edges in front of this hub) whose request ids and admission this gateway
+  // takes (peer_trust.h); an edge sends `peers.secret` to its tokenfab-gateway upstreams.
+  PeerTrust peers{};
   // How often the price book is re-read from the ledger.
   std::chrono::milliseconds price_refresh{10'000};
 
