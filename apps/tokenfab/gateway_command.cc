@@ -40,7 +40,9 @@ struct GatewayCommandFlags {
 int Run(const GatewayCommandFlags& flags) {
   StatusOr<gateway::GatewayOptions> options = flags.gateway.ToOptions();
   if (!options.ok()) return Fail("gateway", options.status());
-  StatusOr<fleet::FleetConfig> config = fleet::LoadFleetConfig(flags.fleet);
+  // With a registry, upstreams join as nodes register: the fleet file may list none.
+  const fleet::FleetLoadOptions load{.allow_no_upstreams = !flags.registry.empty()};
+  StatusOr<fleet::FleetConfig> config = fleet::LoadFleetConfig(flags.fleet, load);
   if (!config.ok()) return Fail("gateway", config.status());
   std::optional<registry::RegistryUrl> registry_url;
   if (!flags.registry.empty()) {
@@ -73,7 +75,7 @@ int Run(const GatewayCommandFlags& flags) {
   WaitForStop(signals, [&] {
     ReloadTlsFiles(**gw, flags.gateway.tls);
     if (!members) return ReloadFleetFile(**gw, flags.fleet);
-    StatusOr<fleet::FleetConfig> reloaded = fleet::LoadFleetConfig(flags.fleet);
+    StatusOr<fleet::FleetConfig> reloaded = fleet::LoadFleetConfig(flags.fleet, load);
     Status s = reloaded.ok() ? members->SetStatic(reloaded->spec()) : reloaded.status();
     if (!s.ok()) TF_LOG_ERROR("reload refused, keeping the running fleet: {}", s.message());
   });
@@ -96,8 +98,8 @@ Command AddGatewayCommand(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--registry", flags->registry,
-                  "also route to the nodes registered here: etcd://HOST:PORT[/PREFIX] (their "
-                  "sites must be in the fleet file)");
+                  "also route to the nodes registered here: etcd://HOST:PORT[/PREFIX] or "
+                  "postgresql://… (their sites must be in the fleet file)");
   AddLedgerFlags(cmd, flags->ledger);
   AddGatewayFlags(cmd, flags->gateway);
   return {cmd, [flags] { return Run(*flags); }};

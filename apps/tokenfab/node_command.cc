@@ -93,21 +93,21 @@ std::chrono::milliseconds Millis(double seconds) {
 
 // Loads the model, serves it, and (with --registry) joins the fleet: ready to serve.
 Status LoadAndServe(const NodeFlags& flags, node::NodeServer& server,
-                    std::unique_ptr<registry::NodeRegistration>& registration) {
+                    std::unique_ptr<registry::Registration>& registration) {
   TF_ASSIGN_OR_RETURN(
       std::unique_ptr<node::ModelHost> host,
       node::ModelHost::Load(flags.host, server.clock(), &server.metrics_registry()));
   const node::ModelHost& served = *host;
   server.Serve(std::move(host));
-  const std::string bound_url = fmt::format(
-      "{}://{}", flags.server.tls.enabled() ? "https" : "http", server.address());
+  const std::string bound_url =
+      fmt::format("{}://{}", flags.server.tls.enabled() ? "https" : "http", server.address());
   TF_ASSIGN_OR_RETURN(registration, RegisterNode(flags.registry, served, bound_url));
   return absl::OkStatus();
 }
 
 // Graceful stop: out of routing first (gateways send nothing new), then the streams finish,
 // then the registry lease goes.
-void StopNode(node::NodeServer& server, registry::NodeRegistration* registration,
+void StopNode(node::NodeServer& server, registry::Registration* registration,
               const NodeFlags& flags) {
   if (registration != nullptr) {
     if (Status s = registration->Withdraw(); !s.ok()) {
@@ -186,7 +186,7 @@ int RunNode(NodeFlags& flags) {
     done = true;
   });
 
-  std::unique_ptr<registry::NodeRegistration> registration;
+  std::unique_ptr<registry::Registration> registration;
   const Status served = LoadAndServe(flags, **server, registration);
   if (!served.ok()) {
     fmt::print(stderr, "tokenfab node: {}\n", served.message());

@@ -6,7 +6,8 @@ namespace tokenfab::cli {
 
 void AddNodeRegistryFlags(CLI::App& cmd, NodeRegistryFlags& f) {
   cmd.add_option("--registry", f.registry,
-                 "Register in this membership registry while serving: etcd://HOST:PORT[/PREFIX]");
+                 "Register in this membership registry while serving: etcd://HOST:PORT[/PREFIX] or "
+                 "postgresql://…");
   cmd.add_option("--site", f.site, "With --registry: the fleet site this node is in");
   cmd.add_option("--name", f.name, "With --registry: this node's name, unique in the fleet");
   cmd.add_option(
@@ -41,10 +42,10 @@ Status CheckNodeRegistryFlags(const NodeRegistryFlags& f) {
   return absl::OkStatus();
 }
 
-StatusOr<std::unique_ptr<registry::NodeRegistration>> RegisterNode(const NodeRegistryFlags& f,
-                                                                   const node::ModelHost& host,
-                                                                   const std::string& bound_url) {
-  if (f.registry.empty()) return std::unique_ptr<registry::NodeRegistration>();
+StatusOr<std::unique_ptr<registry::Registration>> RegisterNode(const NodeRegistryFlags& f,
+                                                               const node::ModelHost& host,
+                                                               const std::string& bound_url) {
+  if (f.registry.empty()) return std::unique_ptr<registry::Registration>();
   TF_ASSIGN_OR_RETURN(registry::RegistryUrl url, registry::ParseRegistryUrl(f.registry));
   registry::MemberRecord record;
   record.name = f.name;
@@ -59,8 +60,7 @@ StatusOr<std::unique_ptr<registry::NodeRegistration>> RegisterNode(const NodeReg
                                            .decode_sequence_us = m->per_decode_sequence_us,
                                            .kv_token_us = m->per_kv_token_us};
   }
-  return registry::NodeRegistration::Start(url, std::move(record),
-                                           std::chrono::seconds(f.lease_seconds));
+  return registry::StartRegistration(url, std::move(record), std::chrono::seconds(f.lease_seconds));
 }
 
 }  // namespace tokenfab::cli

@@ -1,6 +1,7 @@
-// `tokenfab node --registry etcd://HOST:PORT --site NAME --name NAME`: the node's membership in
-// the registry (registry/node_registration.h). Registered once the model is loaded and the node
-// serves; on SIGINT / SIGTERM withdrawn first (draining), then deregistered after its streams end.
+// `tokenfab node --registry URL --site NAME --name NAME` (etcd:// or postgresql://): the node's
+// membership in the registry (registry/registry_backend.h). Registered once the model is loaded and
+// the node serves; on SIGINT / SIGTERM withdrawn first (draining), then deregistered after its
+// streams end.
 #pragma once
 
 #include <chrono>
@@ -11,7 +12,7 @@
 
 #include "tokenfab/base/status.h"
 #include "tokenfab/node/model_host.h"
-#include "tokenfab/registry/node_registration.h"
+#include "tokenfab/registry/registry_backend.h"
 
 namespace tokenfab::cli {
 
@@ -33,7 +34,7 @@ void AddNodeRegistryFlags(CLI::App& cmd, NodeRegistryFlags& flags);
 
 // Registers the node serving `host` at `bound_url` ("http://host:port", https when it serves
 // TLS) unless --advertise-url names another. Null without --registry.
-[[nodiscard]] StatusOr<std::unique_ptr<registry::NodeRegistration>> RegisterNode(
+[[nodiscard]] StatusOr<std::unique_ptr<registry::Registration>> RegisterNode(
     const NodeRegistryFlags& flags, const node::ModelHost& host, const std::string& bound_url);
 
 }  // namespace tokenfab::cli

@@ -238,7 +238,8 @@ StatusOr<FleetSpec> ReadSpec(const toml::table& root_table, SourceMap& map) {
 
 }  // namespace
 
-StatusOr<FleetConfig> ParseFleetConfig(std::string_view toml_text, std::string_view file_name) {
+StatusOr<FleetConfig> ParseFleetConfig(std::string_view toml_text, std::string_view file_name,
+                                       FleetLoadOptions options) {
   toml::table root;
   try {
     root = toml::parse(toml_text, file_name);
@@ -250,13 +251,14 @@ StatusOr<FleetConfig> ParseFleetConfig(std::string_view toml_text, std::string_v
   SourceMap map{std::string(file_name)};
   TF_ASSIGN_OR_RETURN(FleetSpec spec, ReadSpec(root, map));
   internal::ApplyDefaults(spec);
+  spec.allow_no_upstreams = options.allow_no_upstreams;
   if (auto error = internal::ValidateFleetSpec(spec)) {
     return map.Error(error->field, error->message);
   }
   return FleetConfig::Create(std::move(spec));
 }
 
-StatusOr<FleetConfig> LoadFleetConfig(const std::string& path) {
+StatusOr<FleetConfig> LoadFleetConfig(const std::string& path, FleetLoadOptions options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
@@ -266,7 +268,7 @@ StatusOr<FleetConfig> LoadFleetConfig(const std::string& path) {
   if (in.bad()) {
     return absl::DataLossError(fmt::format("{}: read failed: {}", path, std::strerror(errno)));
   }
-  return ParseFleetConfig(text.str(), path);
+  return ParseFleetConfig(text.str(), path, options);
 }
 
 }  // namespace tokenfab::fleet

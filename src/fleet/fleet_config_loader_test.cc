@@ -93,6 +93,20 @@ TEST(FleetConfigLoaderTest, ParsesMinimalFleetWithDefaults) {
   EXPECT_NE(up.key, 0u);
 }
 
+// A gateway with --registry gets its upstreams as nodes register: its fleet file may list none.
+TEST(FleetConfigLoaderTest, NoUpstreamIsValidOnlyWhenMembersMayJoin) {
+  const std::string text(kValid);
+  const std::string bare =
+      text.substr(0, text.find("[[upstreams]]")) + "[[network]]\nsite = \"s1\"\nrtt_ms = 2\n";
+  StatusOr<FleetConfig> refused = ParseFleetConfig(bare, "fleet.toml");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("no upstreams"));
+  StatusOr<FleetConfig> empty = ParseFleetConfig(bare, "fleet.toml", {.allow_no_upstreams = true});
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->upstreams().empty());
+  EXPECT_TRUE(empty->UpstreamsServing("m").empty());
+}
+
 TEST(FleetConfigLoaderTest, IndexesModelsIncludingWildcard) {
   auto config = ParseFleetConfig(std::string(kValid) + std::string(kSecondUpstream), "f.toml");
   ASSERT_TRUE(config.ok()) << config.status();

@@ -209,7 +209,9 @@ std::optional<FieldError> ValidateFleetSpec(const FleetSpec& spec) {
   }
   if (spec.regions.empty()) return Error("regions", "the fleet has no regions");
   if (spec.sites.empty()) return Error("sites", "the fleet has no sites");
-  if (spec.upstreams.empty()) return Error("upstreams", "the fleet has no upstreams");
+  if (spec.upstreams.empty() && !spec.allow_no_upstreams) {
+    return Error("upstreams", "the fleet has no upstreams (nor a --registry they could join from)");
+  }
   absl::flat_hash_map<std::string, uint32_t> regions;
   absl::flat_hash_map<std::string, uint32_t> sites;
   absl::flat_hash_map<std::string, uint32_t> upstreams;

@@ -12,10 +12,10 @@ StatusOr<std::unique_ptr<RegistryFleet>> RegistryFleet::Start(Gateway& gateway,
                                                               fleet::FleetSpec fixed,
                                                               const registry::RegistryUrl& url) {
   std::unique_ptr<RegistryFleet> f(new RegistryFleet(gateway, std::move(fixed)));
-  TF_ASSIGN_OR_RETURN(f->watcher_, registry::MembershipWatcher::Start(
+  TF_ASSIGN_OR_RETURN(f->watcher_, registry::StartMemberWatch(
                                        url, [p = f.get()](const registry::MemberView& view,
                                                           bool up) { p->OnView(view, up); }));
-  TF_LOG_INFO("registry: watching etcd {} under {}", url.endpoint.HostPort(), url.prefix);
+  TF_LOG_INFO("registry: watching {} under {}", url.display, url.prefix);
   return f;
 }
 

@@ -133,6 +133,12 @@ std::optional<net::HttpResponse> RequestIntake::ReadRequest() {
   admitted_.tier = DecideServiceTier(admitted_.request.service_tier, admitted_.principal.tier,
                                      admitted_.batch_line);
   admitted_.generation = context_.fleet.generation();
+  if (admitted_.generation->config->upstreams().empty()) {
+    // A gateway fed by a registry before any node joined: a passing state, not a wrong model.
+    return api::ApiErrorResponse(api::MakeApiError(
+        503, "no upstream has joined the fleet yet (registered nodes join as they start)",
+        "server_error", "no_upstream_available", 1));
+  }
   if (admitted_.generation->config->UpstreamsServing(admitted_.request.model).empty()) {
     return api::ApiErrorResponse(api::ModelNotFoundError(admitted_.request.model));
   }

@@ -21,7 +21,8 @@ UpstreamRuntime::UpstreamRuntime(const fleet::Upstream& upstream, const base::Cl
       identity_(upstream.name + " " + upstream.url.ToString() +
                 (upstream.api_key.empty()
                      ? std::string()
-                     : fmt::format(" key:{:016x}", std::hash<std::string>{}(upstream.api_key)))),
+                     : fmt::format(" key:{:016x}", std::hash<std::string>{}(upstream.api_key))) +
+                (upstream.incarnation.empty() ? std::string() : " inc:" + upstream.incarnation)),
       kind_(upstream.kind),
       url_(ClientUrl(upstream.url)),
       breaker_(clock, breaker_options),
@@ -43,9 +44,9 @@ bool UpstreamRuntime::ReportPoll(const StatusOr<UpstreamLoad>& load, int64_t rtt
   last_error_.clear();
   if (!polled_.healthy && successes_ >= options.up_after) polled_.healthy = true;
   const double rtt_ms = static_cast<double>(rtt_micros) / 1000.0;
-  polled_.rtt_ms = polled_.rtt_ms < 0 ? rtt_ms
-                                      : polled_.rtt_ms + options.rtt_smoothing *
-                                                             (rtt_ms - polled_.rtt_ms);
+  polled_.rtt_ms = polled_.rtt_ms < 0
+                       ? rtt_ms
+                       : polled_.rtt_ms + options.rtt_smoothing * (rtt_ms - polled_.rtt_ms);
   polled_.updated_wall_micros = wall_micros;
   if (kind_ == fleet::UpstreamKind::kOpenAi) return polled_.healthy != was_healthy;  // no load
   polled_.running = load->running;
@@ -98,8 +99,7 @@ fleet::UpstreamState UpstreamRuntime::Current() const {
   int32_t delta = in_flight() - at_poll;
   if (delta > 0) {
     // Sent since the upstream last reported: they run while there is room, else they queue.
-    const int32_t room =
-        max_running > 0 ? std::max(0, max_running - state.running) : delta;
+    const int32_t room = max_running > 0 ? std::max(0, max_running - state.running) : delta;
     const int32_t run = std::min(delta, room);
     state.running += run;
     state.waiting += delta - run;

@@ -60,7 +60,8 @@ class UpstreamRuntime {
                   CircuitBreakerOptions breaker_options);
 
   const std::string& name() const { return name_; }
-  // Name, URL and API key (by a digest): what must match for a reload to keep this runtime.
+  // Name, URL, API key (by a digest) and a registered node's incarnation: what must match for a
+  // reload to keep this runtime.
   const std::string& identity() const { return identity_; }
   fleet::UpstreamKind kind() const { return kind_; }
   // The base URL as the HTTP client takes it; nullopt for URLs it cannot reach (neither http

@@ -156,18 +156,19 @@ TEST(UpstreamRuntimeTest, HttpsUpstreamsAreReachable) {
 TEST(FleetStateTest, ReloadKeepsTheRuntimesOfUnchangedUpstreams) {
   base::ManualClock clock;
   FleetState state(clock, {});
-  auto config = fleet::LoadFleetConfig(std::string(TOKENFAB_EXAMPLES_DIR) +
-                                       "/fleet-three-regions.toml");
+  auto config =
+      fleet::LoadFleetConfig(std::string(TOKENFAB_EXAMPLES_DIR) + "/fleet-three-regions.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   auto first = state.Install(std::make_shared<const fleet::FleetConfig>(*config), nullptr, nullptr);
   first->upstreams[0]->AddInFlight(4);
-  ASSERT_TRUE(first->upstreams[1]->ReportPoll(absl::UnavailableError("x"), 1, 1, {.down_after = 1}));
+  ASSERT_TRUE(
+      first->upstreams[1]->ReportPoll(absl::UnavailableError("x"), 1, 1, {.down_after = 1}));
   state.Publish();
   EXPECT_FALSE(state.Published()->state(1).healthy);
 
   fleet::FleetSpec spec = config->spec();
   std::swap(spec.upstreams[0], spec.upstreams[2]);  // indices shift
-  spec.upstreams[1].url.port = 9999;               // coast moves: a new runtime
+  spec.upstreams[1].url.port = 9999;                // coast moves: a new runtime
   auto reloaded = fleet::FleetConfig::Create(spec);
   ASSERT_TRUE(reloaded.ok()) << reloaded.status();
   auto second =
@@ -182,6 +183,43 @@ TEST(FleetStateTest, ReloadKeepsTheRuntimesOfUnchangedUpstreams) {
   auto snapshot = state.Snapshot(*second);
   EXPECT_EQ(snapshot->state(2).outstanding(), 4);
   EXPECT_TRUE(snapshot->state(1).healthy) << "a new runtime starts healthy";
+}
+
+// A registered node that crashed and came back registers with a new incarnation: the gateway
+// starts it afresh (circuit closed, healthy) instead of waiting out the open circuit of the
+// process that died. The same incarnation keeps the runtime, open circuit and all.
+TEST(FleetStateTest, ANewIncarnationStartsTheUpstreamAfresh) {
+  base::ManualClock clock;
+  FleetState state(clock, {.failure_threshold = 1, .open_micros = 60'000'000});
+  auto config =
+      fleet::LoadFleetConfig(std::string(TOKENFAB_EXAMPLES_DIR) + "/fleet-three-regions.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  fleet::FleetSpec spec = config->spec();
+  spec.upstreams[0].incarnation = "aaaa";
+  auto install = [&](const fleet::FleetSpec& s) {
+    auto c = fleet::FleetConfig::Create(s);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return state.Install(std::make_shared<const fleet::FleetConfig>(*c), nullptr, nullptr);
+  };
+  auto first = install(spec);
+  ASSERT_TRUE(first->upstreams[0]->breaker().TryAcquire());
+  first->upstreams[0]->breaker().RecordFailure();
+  ASSERT_TRUE(
+      first->upstreams[0]->ReportPoll(absl::UnavailableError("x"), 1, 1, {.down_after = 1}));
+  ASSERT_EQ(state.Snapshot(*first)->state(0).circuit, fleet::CircuitState::kOpen);
+
+  auto same = install(spec);
+  EXPECT_EQ(same->upstreams[0].get(), first->upstreams[0].get());
+  EXPECT_EQ(state.Snapshot(*same)->state(0).circuit, fleet::CircuitState::kOpen);
+
+  spec.upstreams[0].incarnation = "bbbb";
+  auto again = install(spec);
+  EXPECT_NE(again->upstreams[0].get(), first->upstreams[0].get());
+  EXPECT_TRUE(first->upstreams[0]->retired());
+  auto snapshot = state.Snapshot(*again);
+  EXPECT_EQ(snapshot->state(0).circuit, fleet::CircuitState::kClosed);
+  EXPECT_TRUE(snapshot->state(0).healthy);
+  EXPECT_TRUE(again->upstreams[0]->breaker().TryAcquire()) << "routed to at once";
 }
 
 }  // namespace

@@ -3,9 +3,9 @@
 // column added to a record is mapped in one place. Internal to the ledger layer.
 #pragma once
 
-#include "sql_session.h"
 #include "tokenfab/ledger/api_key.h"
 #include "tokenfab/ledger/price_book.h"
+#include "tokenfab/ledger/sql_session.h"
 #include "tokenfab/ledger/tenant.h"
 #include "tokenfab/ledger/usage_event.h"
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sql_session.h"
 #include "tokenfab/base/status.h"
+#include "tokenfab/ledger/sql_session.h"
 #include "tokenfab/ledger/tenant.h"
 #include "tokenfab/ledger/usage_event.h"
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sql_session.h"
+#include "tokenfab/ledger/sql_session.h"
 #include "tokenfab/ledger/store.h"
 
 namespace tokenfab::ledger::internal {

@@ -114,6 +114,7 @@ std::string EncodeMember(const MemberRecord& r) {
   o["models"] = std::move(models);
   o["weight"] = r.weight;
   o["draining"] = r.draining;
+  if (!r.incarnation.empty()) o["incarnation"] = r.incarnation;
   if (r.hardware) {
     const fleet::Hardware& hw = *r.hardware;
     o["hardware"] = json::object{{"kind", DeviceKindName(hw.kind)},
@@ -159,6 +160,8 @@ StatusOr<MemberRecord> DecodeMember(std::string_view text) {
   if (!(r.weight > 0)) return Bad("weight", "must be > 0");
   if (const json::value* d = o.if_contains("draining"); d && d->is_bool())
     r.draining = d->get_bool();
+  if (const json::value* i = o.if_contains("incarnation"); i && i->is_string())
+    r.incarnation = std::string(i->get_string());
   if (const json::value* hw = o.if_contains("hardware"); hw && hw->is_object()) {
     TF_ASSIGN_OR_RETURN(r.hardware, ReadHardware(hw->get_object()));
   }

@@ -27,6 +27,7 @@ MemberRecord Full() {
 TEST(MemberRecordTest, RoundTripsEveryField) {
   MemberRecord r = Full();
   r.draining = true;
+  r.incarnation = "5f0c3e9a1b2d4c67";
   StatusOr<MemberRecord> back = DecodeMember(EncodeMember(r));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, r);

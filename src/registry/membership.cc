@@ -28,6 +28,7 @@ StatusOr<fleet::Upstream> ToUpstream(const MemberRecord& m) {
   up.models = m.models;
   up.site = m.site;
   up.weight = m.weight;
+  up.incarnation = m.incarnation;
   if (!m.hardware) return absl::InvalidArgumentError("no hardware (the node's --hardware)");
   TF_RETURN_IF_ERROR(CheckHardware(*m.hardware));
   up.hardware = *m.hardware;

@@ -125,6 +125,21 @@ TEST(DiffMembersTest, AddedRemovedAndChangedByName) {
   EXPECT_EQ(DiffMembers(after, after).ToString(), "no change");
 }
 
+// A node that crashed and registered again carries a new incarnation: a changed member, and
+// an upstream the gateway tells from the one before (its runtime identity includes it).
+TEST(MergeMembersTest, ANodeRegisteredAgainIsAChangedUpstream) {
+  MemberRecord before = Member("n", "hub", 9001);
+  before.incarnation = "aaaa";
+  MemberRecord after = before;
+  after.incarnation = "bbbb";
+  EXPECT_THAT(DiffMembers(View({before}), View({after})).changed, ElementsAre("n"));
+  const fleet::Upstream old_up = MergeMembers(StaticSpec(), View({before})).spec.upstreams[1];
+  const fleet::Upstream new_up = MergeMembers(StaticSpec(), View({after})).spec.upstreams[1];
+  EXPECT_EQ(old_up.incarnation, "aaaa");
+  EXPECT_EQ(new_up.incarnation, "bbbb");
+  EXPECT_FALSE(old_up == new_up);
+}
+
 TEST(DiffMembersTest, AMemberThatMovedSiteIsChanged) {
   const MemberDiff diff =
       DiffMembers(View({Member("a", "hub", 9001)}), View({Member("a", "edge", 9001)}));

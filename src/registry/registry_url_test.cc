@@ -28,6 +28,17 @@ TEST(RegistryUrlTest, RefusesOtherSchemes) {
   EXPECT_NE(url.status().message().find("etcd://"), std::string_view::npos);
 }
 
+TEST(RegistryUrlTest, PostgresUriIsPassedToLibpqAndLoggedWithoutItsPassword) {
+  StatusOr<RegistryUrl> url =
+      ParseRegistryUrl("postgresql://tf:secret@db.internal:5433/fleet?sslmode=require");
+  ASSERT_TRUE(url.ok()) << url.status();
+  EXPECT_EQ(url->scheme, "postgresql");
+  EXPECT_EQ(url->conninfo, "postgresql://tf:secret@db.internal:5433/fleet?sslmode=require");
+  EXPECT_EQ(url->prefix, "/tokenfab/nodes/");
+  EXPECT_EQ(url->display, "postgresql://db.internal:5433/fleet");
+  EXPECT_EQ(ParseRegistryUrl("postgres://h/db")->scheme, "postgresql");
+}
+
 TEST(EtcdClientTest, PrefixRangeEndIsTheNextKeyAfterThePrefix) {
   EXPECT_EQ(PrefixRangeEnd("/a/"), "/a0");
   EXPECT_EQ(PrefixRangeEnd(std::string("a\xff", 2)), "b");

@@ -94,6 +94,10 @@ struct Upstream {
   std::string api_key_env;
   std::string api_key_file;
   std::string api_key;
+  // Registered nodes only (registry::MemberRecord::incarnation): new each time the node process
+  // registers. Part of the gateway's identity of the upstream, so a node that comes back after a
+  // crash starts with fresh live state (its circuit closed) instead of waiting out an open one.
+  std::string incarnation;
 
   // Derived by FleetConfig::Create.
   uint32_t site_index = 0;
@@ -142,6 +146,9 @@ struct FleetSpec {
   // must have a price in the ledger's price book: a gateway refuses to start (or to reload)
   // with a served model that is neither priced nor listed here.
   std::vector<std::string> free_models;
+  // Set by a gateway that also routes to the nodes of a membership registry (`--registry`):
+  // its upstreams join as they register, so a fleet with no static upstream is valid.
+  bool allow_no_upstreams = false;
 };
 
 // A validated fleet description. Immutable after Create; thread-safe to read.

@@ -16,11 +16,18 @@
 
 namespace tokenfab::fleet {
 
+struct FleetLoadOptions {
+  // FleetSpec::allow_no_upstreams: a gateway with --registry may start with no static upstream.
+  bool allow_no_upstreams = false;
+};
+
 // Parses the text of a fleet file; `file_name` is what error messages call it.
 [[nodiscard]] StatusOr<FleetConfig> ParseFleetConfig(std::string_view toml_text,
-                                                     std::string_view file_name);
+                                                     std::string_view file_name,
+                                                     FleetLoadOptions options = {});
 
 // Reads and parses the file at `path` (NotFound when it cannot be read).
-[[nodiscard]] StatusOr<FleetConfig> LoadFleetConfig(const std::string& path);
+[[nodiscard]] StatusOr<FleetConfig> LoadFleetConfig(const std::string& path,
+                                                    FleetLoadOptions options = {});
 
 }  // namespace tokenfab::fleet

@@ -1,5 +1,5 @@
 // RegistryFleet: a gateway's fleet made of the fleet file's static upstreams plus the nodes
-// registered in the membership registry (registry/membership_watcher.h).
+// registered in the membership registry (registry/registry_backend.h: etcd or PostgreSQL).
 //
 // Each view the watcher hands over is merged with the static spec (registry::MergeMembers) and,
 // when the merged fleet differs from the running one, installed with Gateway::Reload, the same
@@ -24,7 +24,7 @@
 #include "tokenfab/fleet/fleet_config.h"
 #include "tokenfab/gateway/gateway.h"
 #include "tokenfab/registry/membership.h"
-#include "tokenfab/registry/membership_watcher.h"
+#include "tokenfab/registry/registry_backend.h"
 #include "tokenfab/registry/registry_url.h"
 
 namespace tokenfab::gateway {
@@ -55,7 +55,7 @@ class RegistryFleet {
   base::Gauge& up_;
   base::Gauge& members_;
   base::Gauge& joined_gauge_;
-  std::unique_ptr<registry::MembershipWatcher> watcher_;
+  std::unique_ptr<registry::MemberWatch> watcher_;
 
   mutable absl::Mutex mu_;
   fleet::FleetSpec fixed_ ABSL_GUARDED_BY(mu_);

@@ -5,6 +5,7 @@
 //   key    <prefix><site>/<name>            e.g. /tokenfab/nodes/hub-west/node-17
 //   value  {"name":"node-17","site":"hub-west","url":"http://10.0.0.17:8080",
 //           "kind":"tokenfab-node","models":["llama3-8b"],"weight":1,"draining":false,
+//           "incarnation":"5f0c3e9a1b2d4c67",
 //           "hardware":{"kind":"gpu","model":"H800","count":8,"peak_tflops":989,
 //                       "mem_bandwidth_gbps":3350,"power_idle_w":100,"power_max_w":700},
 //           "step_model":{"base_us":3000,"prefill_token_us":90,"decode_sequence_us":400,
@@ -37,6 +38,9 @@ struct MemberRecord {
   std::optional<fleet::Hardware> hardware;
   std::optional<api::LoadStepModel> step_model;  // the node's step-time model, when it has one
   bool draining = false;  // withdrawn from routing: gateways send it nothing new
+  // New each time the node process registers (StartRegistration): a node that comes back after
+  // a crash is a changed record, and gateways start its live state (circuit, health) afresh.
+  std::string incarnation;
 
   bool operator==(const MemberRecord&) const = default;
 };

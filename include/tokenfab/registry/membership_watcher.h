@@ -1,4 +1,5 @@
-// MembershipWatcher: a gateway's live view of the registered nodes.
+// MembershipWatcher: a gateway's live view of the nodes registered in etcd (the etcd MemberWatch
+// of registry_backend.h; start it with StartMemberWatch).
 //
 // A thread lists the prefix (one range read, at revision R), hands the view to the listener,
 // then watches the prefix from R + 1 and hands over the view again after each batch of changes.
@@ -21,21 +22,22 @@
 #include "tokenfab/net/io_context_pool.h"
 #include "tokenfab/registry/etcd_client.h"
 #include "tokenfab/registry/membership.h"
+#include "tokenfab/registry/registry_backend.h"
 #include "tokenfab/registry/registry_url.h"
 
 namespace tokenfab::registry {
 
-class MembershipWatcher {
+class MembershipWatcher final : public MemberWatch {
  public:
-  using Listener = std::function<void(const MemberView& view, bool up)>;
+  using Listener = MemberListener;
 
   // Starts the thread; the first list happens on it (Start does not wait for the registry).
   [[nodiscard]] static StatusOr<std::unique_ptr<MembershipWatcher>> Start(
       const RegistryUrl& url, Listener listener,
       std::chrono::milliseconds retry = std::chrono::milliseconds(500));
-  ~MembershipWatcher();  // Stop()
+  ~MembershipWatcher() override;  // Stop()
 
-  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  void Stop() override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   MembershipWatcher(const RegistryUrl& url, Listener listener, std::chrono::milliseconds retry);

@@ -1,4 +1,5 @@
-// NodeRegistration: a node's entry in the membership registry for as long as it serves.
+// NodeRegistration: a node's entry in etcd for as long as it serves (the etcd Registration of
+// registry_backend.h; start it with StartRegistration).
 //
 // Start() grants a lease of `ttl` and puts the node's record under MemberKey(prefix, site, name)
 // attached to it; a heartbeat thread keeps the lease alive every ttl/3. When the lease is lost
@@ -25,27 +26,28 @@
 #include "tokenfab/net/io_context_pool.h"
 #include "tokenfab/registry/etcd_client.h"
 #include "tokenfab/registry/member_record.h"
+#include "tokenfab/registry/registry_backend.h"
 #include "tokenfab/registry/registry_url.h"
 
 namespace tokenfab::registry {
 
-class NodeRegistration {
+class NodeRegistration final : public Registration {
  public:
   // Tries to register once before returning (an unreachable registry is logged, and retried by
   // the heartbeat thread). InvalidArgument when the record is incomplete or ttl < 2 s.
   [[nodiscard]] static StatusOr<std::unique_ptr<NodeRegistration>> Start(const RegistryUrl& url,
                                                                          MemberRecord record,
                                                                          std::chrono::seconds ttl);
-  ~NodeRegistration();  // Stop()
+  ~NodeRegistration() override;  // Stop()
 
   // Marks the record draining (see above). Returns once the registry has it, or the error.
-  Status Withdraw() ABSL_LOCKS_EXCLUDED(mu_);
+  Status Withdraw() override ABSL_LOCKS_EXCLUDED(mu_);
   // Stops the heartbeats and revokes the lease. Idempotent.
-  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  void Stop() override ABSL_LOCKS_EXCLUDED(mu_);
 
-  const std::string& key() const { return key_; }
+  const std::string& key() const override { return key_; }
   // Leases granted so far (1 after a first successful registration; more after re-registering).
-  int64_t leases_granted() const ABSL_LOCKS_EXCLUDED(mu_);
+  int64_t leases_granted() const override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   NodeRegistration(const RegistryUrl& url, MemberRecord record, std::chrono::seconds ttl);

@@ -1,7 +1,8 @@
 // SqlSession: the two things the shared SQL layer (SqlStore) needs from a database connection,
 // so that SQLite and PostgreSQL differ only in how they run a statement, not in what they run.
 // Statements are written once with SQLite's numbered "?N" placeholders; a PostgreSQL session
-// rewrites them to "$N". Internal to the ledger layer.
+// rewrites them to "$N". The membership registry's PostgreSQL backend uses it too, through
+// PostgresPool (postgres_pool.h).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 
 #include "tokenfab/base/status.h"
 
-namespace tokenfab::ledger::internal {
+namespace tokenfab::ledger {
 
 // One statement parameter; std::monostate is SQL NULL.
 using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
@@ -49,4 +50,12 @@ class SqlSession {
                                      const std::function<void(const SqlRow&)>& on_row) = 0;
 };
 
-}  // namespace tokenfab::ledger::internal
+// The ledger's shared SQL layer names them from its internal namespace.
+namespace internal {
+using ledger::SqlParams;
+using ledger::SqlRow;
+using ledger::SqlSession;
+using ledger::SqlValue;
+}  // namespace internal
+
+}  // namespace tokenfab::ledger
