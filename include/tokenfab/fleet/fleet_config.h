@@ -94,6 +94,10 @@ struct Upstream {
   std::string api_key_env;
   std::string api_key_file;
   std::string api_key;
+  // Whether the ledger takes the cached prompt tokens the upstream reports (billed at the
+  // cheaper cached price) on its word. `trust_cached_tokens` in the fleet file; by default true
+  // for tokenfab nodes and gateways (and registered members), false for other kinds.
+  bool trust_cached_tokens = true;
 
   // Derived by FleetConfig::Create.
   uint32_t site_index = 0;
