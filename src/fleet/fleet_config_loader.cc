@@ -167,6 +167,8 @@ StatusOr<Upstream> ReadUpstream(const toml::table& table, const std::string& pat
     up.profile = (std::filesystem::path(map.file()).parent_path() / up.profile).string();
   }
   TF_RETURN_IF_ERROR(ReadApiKey(reader, up));
+  const bool ours = up.kind == UpstreamKind::kTokenfabNode || up.kind == UpstreamKind::kTokenfabGateway;
+  TF_ASSIGN_OR_RETURN(up.trust_cached_tokens, reader.Bool("trust_cached_tokens", ours));
   TF_RETURN_IF_ERROR(reader.Finish());
   return up;
 }

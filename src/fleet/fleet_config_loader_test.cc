@@ -392,5 +392,33 @@ TEST(FleetConfigLoaderTest, AKeyWrittenInTheFileIsRefusedWithoutEchoingIt) {
   EXPECT_THAT(config.status().message(), ::testing::Not(HasSubstr("sk-inline-secret")));
 }
 
+// Cached prompt tokens (billed cheaper) are taken on the word of our own kinds by default only.
+TEST(FleetConfigLoaderTest, CachedTokensAreTrustedFromOurOwnKindsUnlessTheFileSays) {
+  const std::string kind_line = "kind = \"tokenfab-node\"";
+  auto ours = ParseFleetConfig(std::string(kValid), "fleet.toml");
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  EXPECT_TRUE(ours->upstreams()[0].trust_cached_tokens);
+  auto vllm =
+      ParseFleetConfig(Replace(std::string(kValid), kind_line, "kind = \"vllm\""), "fleet.toml");
+  ASSERT_TRUE(vllm.ok()) << vllm.status();
+  EXPECT_FALSE(vllm->upstreams()[0].trust_cached_tokens);
+  auto trusted = ParseFleetConfig(
+      Replace(std::string(kValid), kind_line, "kind = \"vllm\"\ntrust_cached_tokens = true"),
+      "fleet.toml");
+  ASSERT_TRUE(trusted.ok()) << trusted.status();
+  EXPECT_TRUE(trusted->upstreams()[0].trust_cached_tokens);
+  auto distrusted = ParseFleetConfig(
+      Replace(std::string(kValid), kind_line, kind_line + "\ntrust_cached_tokens = false"),
+      "fleet.toml");
+  ASSERT_TRUE(distrusted.ok()) << distrusted.status();
+  EXPECT_FALSE(distrusted->upstreams()[0].trust_cached_tokens);
+  auto bad = ParseFleetConfig(
+      Replace(std::string(kValid), kind_line, kind_line + "\ntrust_cached_tokens = \"yes\""),
+      "fleet.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("upstreams[0].trust_cached_tokens"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("must be true or false"));
+}
+
 }  // namespace
 }  // namespace tokenfab::fleet

@@ -103,6 +103,15 @@ StatusOr<double> TableReader::Number(std::string_view key, double fallback) {
   return Number(key);
 }
 
+StatusOr<bool> TableReader::Bool(std::string_view key, bool fallback) {
+  if (!Has(key)) return fallback;
+  const toml::node* node = Get(key);
+  if (!node->is_boolean()) {
+    return Error(key, fmt::format("must be true or false, not {}", TypeName(*node)));
+  }
+  return node->as_boolean()->get();
+}
+
 StatusOr<int64_t> TableReader::Integer(std::string_view key) {
   TF_ASSIGN_OR_RETURN(const toml::node* node, Required(key));
   if (!node->is_integer()) {

@@ -63,6 +63,7 @@ class TableReader {
   // Optional fields: the fallback (or nullptr) when the key is absent.
   [[nodiscard]] StatusOr<std::string> String(std::string_view key, std::string fallback);
   [[nodiscard]] StatusOr<double> Number(std::string_view key, double fallback);
+  [[nodiscard]] StatusOr<bool> Bool(std::string_view key, bool fallback);
   [[nodiscard]] StatusOr<const toml::table*> OptionalTable(std::string_view key);
   [[nodiscard]] StatusOr<const toml::array*> OptionalArray(std::string_view key);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "request_energy.h"
+#include "usage_check.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/routing/estimates.h"
 
@@ -69,6 +70,36 @@ void ReportToOperations(GatewayContext& ctx, const AdmittedRequest& admitted,
   }
 }
 
+// Counts the streamed text with the model's tokenizer and flags (a metric per upstream and a
+// warning) a reported completion count beyond the tolerance (usage_check.h). Only answers that
+// ended normally with text alone: tool calls' arguments are not in the meter's text. Without a
+// vocabulary for the model there is nothing to count with.
+void CrossCheckUsage(GatewayContext& ctx, const AdmittedRequest& admitted,
+                     const ResponseMeter& meter, const fleet::Upstream& up,
+                     const fleet::Site& site, const ledger::UsageEvent& e) {
+  if (e.status != "ok" || meter.finish_reason() == "tool_calls") return;
+  const ModelVocabularies& vocabularies = *admitted.generation->vocabularies;
+  if (vocabularies.Find(admitted.request.model) == nullptr) return;
+  const int64_t counted = vocabularies.CountText(admitted.request.model, meter.text());
+  const base::MetricLabels labels{
+      {"upstream", up.name}, {"site", site.name}, {"region", site.region}};
+  ctx.metrics.registry
+      .GetCounter("tokenfab_gateway_upstream_usage_checks_total",
+                  "Answers whose reported completion tokens were checked against a count of "
+                  "their text",
+                  labels)
+      .Increment();
+  if (!ReportedUsageDisagrees(e.completion_tokens, counted)) return;
+  ctx.metrics.registry
+      .GetCounter("tokenfab_gateway_upstream_usage_mismatches_total",
+                  "Answers whose reported completion tokens differ from a count of their text "
+                  "beyond the tolerance",
+                  labels)
+      .Increment();
+  TF_LOG_WARN("request {}: upstream {} reported {} completion tokens; its text counts {}",
+              e.request_id, up.name, e.completion_tokens, counted);
+}
+
 }  // namespace
 
 ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& admitted,
@@ -101,8 +132,10 @@ ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& a
   const std::optional<ReportedUsage>& usage = meter.usage();
   if (usage) {
     e.prompt_tokens = usage->prompt_tokens;
-    e.cached_tokens = usage->cached_tokens;
+    // A discount for cached prompt tokens only on the word of an upstream trusted with it.
+    e.cached_tokens = up.trust_cached_tokens ? usage->cached_tokens : 0;
     e.completion_tokens = usage->completion_tokens;
+    CrossCheckUsage(ctx, admitted, meter, up, site, e);
   } else if (meter.content_events() > 0) {
     e.prompt_tokens = admitted.generation->vocabularies->CountPrompt(admitted.request);
     e.completion_tokens =

@@ -98,6 +98,10 @@ struct Upstream {
   // registers. Part of the gateway's identity of the upstream, so a node that comes back after a
   // crash starts with fresh live state (its circuit closed) instead of waiting out an open one.
   std::string incarnation;
+  // Whether the ledger takes the cached prompt tokens the upstream reports (billed at the
+  // cheaper cached price) on its word. `trust_cached_tokens` in the fleet file; by default true
+  // for tokenfab nodes and gateways (and registered members), false for other kinds.
+  bool trust_cached_tokens = true;
 
   // Derived by FleetConfig::Create.
   uint32_t site_index = 0;
