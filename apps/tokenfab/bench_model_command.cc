@@ -12,7 +12,7 @@
 #include "tokenfab/base/clock.h"
 #include "tokenfab/bench/model_bench.h"
 #include "tokenfab/kernels/cpu_features.h"
-#include "tokenfab/kernels/ggml_type.h"
+#include "tokenfab/model/model_info.h"
 
 namespace tokenfab::cli {
 namespace {
@@ -23,11 +23,7 @@ struct BenchModelFlags {
   bool json = false;
 };
 
-std::string FileType(const model::Model& model) {
-  // The most common type among the layer matrices names the file ("q8_0", "q4_K", ...).
-  const model::LayerWeights& layer = model.weights().layers().front();
-  return std::string(kernels::GetGgmlTypeInfo(layer.w_up.type).name);
-}
+std::string FileType(const model::Model& model) { return model::WeightTypeLabel(model.file()); }
 
 int RunBenchModel(const BenchModelFlags& flags) {
   const int64_t context = std::max(flags.options.prompt_tokens, flags.options.gen_tokens);
@@ -78,7 +74,8 @@ int RunBenchModel(const BenchModelFlags& flags) {
 
 Command AddBenchModelSubcommand(CLI::App& bench) {
   auto flags = std::make_shared<BenchModelFlags>();
-  CLI::App* cmd = bench.add_subcommand("model", "Prefill and decode speed of a model (llama-bench style)");
+  CLI::App* cmd =
+      bench.add_subcommand("model", "Prefill and decode speed of a model (llama-bench style)");
   AddRuntimeFlags(*cmd, flags->runtime, 512);
   cmd->add_option("-p,--prompt-tokens", flags->options.prompt_tokens, "Prompt length (0: skip)")
       ->capture_default_str();

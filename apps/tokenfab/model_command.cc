@@ -15,6 +15,7 @@
 #include "tokenfab/model/model_creator.h"
 #include "tokenfab/model/model_info.h"
 #include "tokenfab/model/model_spec.h"
+#include "tokenfab/model/shape_info.h"
 #include "tokenfab/tokenizer/vocab_source.h"
 
 namespace tokenfab::cli {
@@ -26,6 +27,8 @@ struct CreateFlags {
   std::string vocab;
   int64_t dim = 0, layers = 0, heads = 0, kv_heads = 0, ffn = 0, context = 0;
   double rope_theta = 0;
+  double yarn_factor = 0, yarn_log_multiplier = 0;
+  int64_t yarn_original_context = 0;
   bool untied_output = false;
   std::string type = "f16";
   uint64_t seed = 0;
@@ -35,11 +38,13 @@ struct CreateFlags {
   std::string output;
   // Set when the flag was given, so it overrides the shape.
   CLI::Option *shape_opt, *arch_opt, *vocab_opt, *dim_opt, *layers_opt, *heads_opt, *kv_heads_opt,
-      *ffn_opt, *context_opt, *rope_theta_opt;
+      *ffn_opt, *context_opt, *rope_theta_opt, *yarn_factor_opt, *yarn_context_opt, *yarn_log_opt;
 };
 
 struct InfoFlags {
   std::string path;
+  std::string shape;       // --shape: describe a named shape instead of a file
+  int64_t vocab_size = 0;  // --vocab-size: with --shape (0: the shape's vocabulary's size)
   bool json = false;
   bool metadata = false;
   bool tensors = false;
@@ -79,8 +84,9 @@ StatusOr<model::ModelSpec> BuildSpec(const CreateFlags& f, std::string* vocab_na
         fmt::format("unknown vocabulary '{}'; known: {}", *vocab_name, fmt::join(known, ", ")));
   }
   bool custom = false;
-  for (const CLI::Option* option : {f.dim_opt, f.layers_opt, f.heads_opt, f.kv_heads_opt, f.ffn_opt,
-                                    f.context_opt, f.rope_theta_opt}) {
+  for (const CLI::Option* option :
+       {f.dim_opt, f.layers_opt, f.heads_opt, f.kv_heads_opt, f.ffn_opt, f.context_opt,
+        f.rope_theta_opt, f.yarn_factor_opt, f.yarn_context_opt, f.yarn_log_opt}) {
     custom = custom || option->count() > 0;
   }
   Override(f.dim_opt, f.dim, spec.shape.dim);
@@ -90,6 +96,9 @@ StatusOr<model::ModelSpec> BuildSpec(const CreateFlags& f, std::string* vocab_na
   Override(f.ffn_opt, f.ffn, spec.shape.ffn);
   Override(f.context_opt, f.context, spec.shape.context);
   Override(f.rope_theta_opt, f.rope_theta, spec.shape.rope_theta);
+  Override(f.yarn_factor_opt, f.yarn_factor, spec.shape.yarn.factor);
+  Override(f.yarn_context_opt, f.yarn_original_context, spec.shape.yarn.original_context);
+  Override(f.yarn_log_opt, f.yarn_log_multiplier, spec.shape.yarn.log_multiplier);
   if (f.untied_output) spec.shape.tied_embeddings = false;
   TF_ASSIGN_OR_RETURN(spec.weights, model::ParseWeightScheme(f.type));
   spec.seed = f.seed;
@@ -130,7 +139,32 @@ int RunCreate(const CreateFlags& flags) {
   return kExitOk;
 }
 
+// `model info --shape NAME`: the shape's counts, without writing a file.
+int RunShapeInfo(const InfoFlags& flags) {
+  StatusOr<model::NamedShape> named = model::FindNamedShape(flags.shape);
+  if (!named.ok()) return Fail("info", named.status(), kExitUsage);
+  int64_t vocab_size = flags.vocab_size;
+  if (vocab_size <= 0) {
+    StatusOr<std::string> path = tokenizer::FindVocabFile(std::string(named->vocab));
+    if (!path.ok()) return Fail("info", path.status());
+    StatusOr<tokenizer::Vocab> vocab = tokenizer::LoadVocabJson(*path);
+    if (!vocab.ok()) return Fail("info", vocab.status());
+    vocab_size = static_cast<int64_t>(vocab->tokens.size());
+  }
+  StatusOr<model::ShapeSummary> summary = model::SummarizeShape(*named, vocab_size);
+  if (!summary.ok()) return Fail("info", summary.status());
+  const std::string out =
+      flags.json ? model::ShapeSummaryToJson(*summary) : model::FormatShapeSummary(*summary);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
 int RunInfo(const InfoFlags& flags) {
+  if (flags.path.empty() == flags.shape.empty()) {
+    return Fail("info", absl::InvalidArgumentError("give a GGUF file or --shape NAME (one)"),
+                kExitUsage);
+  }
+  if (!flags.shape.empty()) return RunShapeInfo(flags);
   StatusOr<model::GgufFile> file = model::GgufFile::Open(flags.path);
   if (!file.ok()) return Fail("info", file.status());
   const model::ModelSummary summary = model::SummarizeModel(*file);
@@ -163,6 +197,14 @@ CLI::App* AddCreate(CLI::App& model, CreateFlags& f) {
   f.ffn_opt = create->add_option("--ffn", f.ffn, "Feed-forward hidden length");
   f.context_opt = create->add_option("--context", f.context, "Trained context length");
   f.rope_theta_opt = create->add_option("--rope-theta", f.rope_theta, "RoPE frequency base");
+  f.yarn_factor_opt = create->add_option(
+      "--yarn-factor", f.yarn_factor,
+      "YaRN RoPE scaling: context extension factor (0: none; deepseek-v3 and kimi-k2 carry it)");
+  f.yarn_context_opt = create->add_option("--yarn-original-context", f.yarn_original_context,
+                                          "YaRN: the original context length");
+  f.yarn_log_opt =
+      create->add_option("--yarn-log-multiplier", f.yarn_log_multiplier,
+                         "YaRN: deepseek2's attention-scale log multiplier (0.1 * mscale_all_dim)");
   create->add_flag("--untied-output", f.untied_output,
                    "Write a separate output.weight instead of reusing token_embd.weight");
   create
@@ -181,8 +223,15 @@ CLI::App* AddCreate(CLI::App& model, CreateFlags& f) {
 
 CLI::App* AddInfo(CLI::App& model, InfoFlags& f) {
   CLI::App* info = model.add_subcommand(
-      "info", "Show a GGUF file's architecture, shape, parameters, tensor types and vocabulary");
-  info->add_option("file", f.path, "GGUF file")->required();
+      "info",
+      "Show a GGUF file's (or a named shape's) architecture, shape, parameters, tensor types and "
+      "vocabulary");
+  info->add_option("file", f.path, "GGUF file");
+  info->add_option("--shape", f.shape,
+                   "Describe a named shape without writing a file (parameters, active "
+                   "parameters, experts, KV bytes per token, file size per weight type)");
+  info->add_option("--vocab-size", f.vocab_size,
+                   "With --shape: vocabulary size (default: the shape's vocabulary's)");
   info->add_flag("--json", f.json, "Print JSON instead of text");
   info->add_flag("--metadata", f.metadata, "Also list every metadata key");
   info->add_flag("--tensors", f.tensors, "Also list every tensor");

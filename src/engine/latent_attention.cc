@@ -72,7 +72,8 @@ void LatentAttention::Run(kernels::CpuKernels& k, const model::LayerWeights& lay
   shared.head_stride = 0;
   const int64_t qlat_dim = config_.n_head * latent;
   Grow(olat_, n * qlat_dim);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(m.qk_head_dim()));
+  const float scale =
+      config_.attention_scale_factor() / std::sqrt(static_cast<float>(m.qk_head_dim()));
   const kernels::AttentionShape shape{n_head, n_head / group, static_cast<int>(latent), scale};
   k.Attention(shape, qlat_.data(), qlat_dim, shared, shared, kv_batch, olat_.data(), qlat_dim);
 

@@ -6,7 +6,8 @@
 // the values are its first kv_lora_rank elements, see KvCacheShape::value_head_dim). Queries q =
 // attn_q x (or attn_q_b norm(attn_q_a x)) split per head into q_nope | q_pe (rotated). The
 // absorbed query of head h, [attn_k_b[h] q_nope | q_pe], scores against the cached rows exactly
-// as the decompressed key [W_UK c | k_pe] would (scale 1 / sqrt(qk_nope + n_rot)), so attention
+// as the decompressed key [W_UK c | k_pe] would (scale 1 / sqrt(qk_nope + n_rot), times YaRN's
+// mscale^2 when the file scales its RoPE so: ModelConfig::attention_scale_factor), so attention
 // runs as multi-query attention over the latent rows; the latent output o_h (first kv_lora_rank
 // elements) becomes the head's value by attn_v_b[h] o_h, and attn_output mixes the heads.
 //

@@ -62,13 +62,7 @@ Status ModelRunner::Forward(const ForwardBatch& batch, std::vector<float>& logit
   const int64_t n_embd = config_.n_embd;
   kernels_.GetRows(w.token_embd(), batch.tokens().data(), n, x_.data(), n_embd);
 
-  kernels::RopeParams rope_params;
-  rope_params.style = config_.rope_style == model::RopeStyle::kNeox
-                          ? kernels::RopeParams::Style::kNeox
-                          : kernels::RopeParams::Style::kNormal;
-  rope_params.n_dims = static_cast<int>(config_.n_rot);
-  rope_params.freq_base = config_.rope_freq_base;
-  rope_params.freq_scale = config_.rope_freq_scale;
+  const kernels::RopeParams rope_params = config_.rope_params();
   const kernels::RopeTable rope(rope_params, batch.positions().data(), n);
   kernels::KvBatch kv_batch;
   kv_batch.n_tokens = n;

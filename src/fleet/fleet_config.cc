@@ -72,6 +72,21 @@ StatusOr<FleetConfig> FleetConfig::Create(FleetSpec spec) {
   return config;
 }
 
+// The roofline's model for an upstream: the first model it lists whose parameters the fleet file
+// gives, else the reference 8 B dense model.
+ReferenceModel FleetConfig::RooflineModel(const Upstream& up) const {
+  ReferenceModel model;
+  for (const std::string& name : up.models) {
+    const ModelSource* source = FindModel(name);
+    if (source != nullptr && source->params_b > 0) {
+      model.params_billion = source->params_b;
+      model.active_params_billion = source->active_params_b;
+      break;
+    }
+  }
+  return model;
+}
+
 void FleetConfig::BuildIndices() {
   for (uint32_t i = 0; i < spec_.regions.size(); ++i) region_by_name_[spec_.regions[i].name] = i;
   for (uint32_t i = 0; i < spec_.sites.size(); ++i) {
@@ -90,7 +105,7 @@ void FleetConfig::BuildIndices() {
     upstream_by_name_[up.name] = i;
     up.site_index = site_by_name_.at(up.site);
     up.key = internal::UpstreamKey(up.name);
-    const Throughput estimate = EstimateThroughput(up.hardware);
+    const Throughput estimate = EstimateThroughput(up.hardware, RooflineModel(up));
     up.nominal = up.throughput;
     if (up.nominal.prefill_tokens_per_s <= 0) {
       up.nominal.prefill_tokens_per_s = estimate.prefill_tokens_per_s;

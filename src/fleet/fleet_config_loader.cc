@@ -194,6 +194,8 @@ StatusOr<ModelSource> ReadModelSource(const toml::table& table, const std::strin
   TF_ASSIGN_OR_RETURN(model.name, reader.String("name"));
   TF_ASSIGN_OR_RETURN(model.vocab, reader.String("vocab", ""));
   TF_ASSIGN_OR_RETURN(model.gguf, reader.String("gguf", ""));
+  TF_ASSIGN_OR_RETURN(model.params_b, reader.Number("params_b", 0));
+  TF_ASSIGN_OR_RETURN(model.active_params_b, reader.Number("active_params_b", 0));
   if (!model.gguf.empty() && std::filesystem::path(model.gguf).is_relative()) {
     const std::filesystem::path folder = std::filesystem::path(map.file()).parent_path();
     model.gguf = (folder / model.gguf).lexically_normal().string();

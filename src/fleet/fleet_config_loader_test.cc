@@ -282,6 +282,34 @@ TEST(FleetConfigLoaderTest, ReadsModelSourcesRelativeToTheFile) {
   EXPECT_EQ(config->FindModel("none"), nullptr);
 }
 
+// A mixture of experts is costed by what it computes: on the same hardware, a 30B-A3B model's
+// prefill (compute-bound) costs about a tenth of a dense 30B's per token; a full decode batch
+// touches nearly every expert, so its decode reads (and costs) as much as the dense model's.
+TEST(FleetConfigLoaderTest, ModelParametersSetTheRooflineAndAMoeCostsByActiveParameters) {
+  std::string text = std::string(kValid) + std::string(kSecondUpstream);
+  text = Replace(text, "models = [\"m\", \"*\"]", "models = [\"dense\"]");
+  text = Replace(text, "count = 2", "count = 1");
+  text +=
+      "[[models]]\nname = \"m\"\nvocab = \"qwen3\"\nparams_b = 30.5\nactive_params_b = 3.3\n"
+      "[[models]]\nname = \"dense\"\nvocab = \"qwen3\"\nparams_b = 30.5\n";
+  auto config = ParseFleetConfig(text, "f.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const Upstream& moe = config->upstreams()[0];
+  const Upstream& dense = config->upstreams()[1];
+  const double prefill = moe.prefill_wh_per_token / dense.prefill_wh_per_token;
+  EXPECT_GT(prefill, 0.09);
+  EXPECT_LT(prefill, 0.13);
+  EXPECT_NEAR(moe.decode_wh_per_token / dense.decode_wh_per_token, 1.0, 1e-9);
+  // Against the reference 8 B dense model the fleet assumes without parameters.
+  EXPECT_NEAR(dense.nominal.prefill_tokens_per_s,
+              EstimateThroughput(dense.hardware).prefill_tokens_per_s * 8 / 30.5, 1e-6);
+
+  auto bad =
+      ParseFleetConfig(Replace(text, "active_params_b = 3.3", "active_params_b = 31"), "f.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("models[0].active_params_b"));
+}
+
 TEST(FleetConfigLoaderTest, ModelSourceNeedsExactlyOneOfVocabAndGguf) {
   for (const char* fields : {"", "vocab = \"gpt2\"\ngguf = \"x.gguf\"\n"}) {
     const std::string text = std::string(kValid) + "[[models]]\nname = \"m\"\n" + fields;

@@ -187,6 +187,12 @@ Result ValidateModelSources(const FleetSpec& spec) {
                                "gguf (a model file)",
                                model.name));
     }
+    const std::string at = fmt::format("models[{}]", i);
+    if (auto e = CheckRange(at + ".params_b", model.params_b, 0.0, 1e5)) return e;
+    if (auto e = CheckRange(at + ".active_params_b", model.active_params_b, 0.0,
+                            model.params_b > 0 ? model.params_b : 1e5)) {
+      return e;
+    }
   }
   return std::nullopt;
 }

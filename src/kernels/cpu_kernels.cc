@@ -34,17 +34,25 @@ RopeTable::RopeTable(const RopeParams& params, const int32_t* positions, int64_t
   const int half = params.n_dims / 2;
   table_.resize(static_cast<size_t>(n_tokens) * params.n_dims);
   std::vector<double> theta(half);
+  const double ramp_width =
+      std::max(0.001, static_cast<double>(params.yarn_high - params.yarn_low));
   for (int i = 0; i < half; ++i) {
-    theta[i] = std::pow(static_cast<double>(params.freq_base), -2.0 * i / params.n_dims) *
-               params.freq_scale;
-    if (params.freq_factors != nullptr) theta[i] /= params.freq_factors[i];
+    double extrapolated = std::pow(static_cast<double>(params.freq_base), -2.0 * i / params.n_dims);
+    if (params.freq_factors != nullptr) extrapolated /= params.freq_factors[i];
+    theta[i] = extrapolated * params.freq_scale;
+    if (params.ext_factor > 0.0f) {
+      const double ramp = std::clamp((i - params.yarn_low) / ramp_width, 0.0, 1.0);
+      const double mix = params.ext_factor * (1.0 - ramp);
+      theta[i] = mix * extrapolated + (1.0 - mix) * theta[i];
+    }
   }
+  const double magnitude = params.magnitude;
   for (int64_t t = 0; t < n_tokens; ++t) {
     float* row = table_.data() + t * params.n_dims;
     for (int i = 0; i < half; ++i) {
       const double angle = positions[t] * theta[i];
-      row[i] = static_cast<float>(std::cos(angle));
-      row[half + i] = static_cast<float>(std::sin(angle));
+      row[i] = static_cast<float>(std::cos(angle) * magnitude);
+      row[half + i] = static_cast<float>(std::sin(angle) * magnitude);
     }
   }
   params_.freq_factors = nullptr;  // used above; not kept (the caller's array may go away)

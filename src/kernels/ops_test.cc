@@ -111,6 +111,47 @@ TEST_P(OpsTest, Rope) {
   }
 }
 
+// YaRN: the pairs below the ramp keep their trained frequency, the pairs above it are divided by
+// the scaling factor, the pairs on it move linearly between the two; every rotated element is
+// scaled by the magnitude, the pass-through elements are not.
+TEST_P(OpsTest, RopeYarnRampAndMagnitude) {
+  base::Random random(8);
+  RopeParams params;
+  params.style = RopeParams::Style::kNormal;
+  params.n_dims = 32;
+  params.freq_base = 10000.0f;
+  params.freq_scale = 0.125f;  // factor 8
+  params.ext_factor = 1.0f;
+  params.yarn_low = 4.0f;
+  params.yarn_high = 10.0f;
+  params.magnitude = 1.25f;
+  const std::vector<int32_t> positions = {0, 3, 100, 7000};
+  const int head_dim = 40, tokens = static_cast<int>(positions.size());
+  RopeTable table(params, positions.data(), tokens);
+  std::vector<float> x = RandomVector(random, tokens * head_dim), y = x;
+  kernels_.Rope(table, y.data(), head_dim, tokens, 1, head_dim);
+  for (int t = 0; t < tokens; ++t) {
+    const float* in = x.data() + t * head_dim;
+    const float* out = y.data() + t * head_dim;
+    for (int i = 0; i < 16; ++i) {
+      const double trained = std::pow(10000.0, -2.0 * i / 32);
+      double freq = trained / 8;   // i >= 10: interpolated
+      if (i <= 4) freq = trained;  // extrapolated
+      if (i > 4 && i < 10) {       // on the ramp: 5/6 ... 1/6 trained
+        const double kept = (10.0 - i) / 6.0;
+        freq = kept * trained + (1 - kept) * trained / 8;
+      }
+      const double angle = positions[t] * freq;
+      const double e0 = 1.25 * (in[2 * i] * std::cos(angle) - in[2 * i + 1] * std::sin(angle));
+      const double e1 = 1.25 * (in[2 * i] * std::sin(angle) + in[2 * i + 1] * std::cos(angle));
+      const double tol = 4e-6 * (std::fabs(in[2 * i]) + std::fabs(in[2 * i + 1])) + 1e-7;
+      ASSERT_NEAR(out[2 * i], e0, tol) << "t=" << t << " i=" << i;
+      ASSERT_NEAR(out[2 * i + 1], e1, tol) << "t=" << t << " i=" << i;
+    }
+    for (int i = 32; i < head_dim; ++i) ASSERT_EQ(out[i], in[i]) << "pass-through";
+  }
+}
+
 double Silu(double x) { return x / (1.0 + std::exp(-x)); }
 
 TEST_P(OpsTest, SwiGluAndSilu) {

@@ -2,6 +2,7 @@
 // writes (the keys and tensor names llama.cpp writes), and the load errors of broken ones.
 #include <gtest/gtest.h>
 
+#include "model/testing/model_file_test.h"
 #include "tokenfab/base/thread_pool.h"
 #include "tokenfab/model/gguf_writer.h"
 #include "tokenfab/model/model_config.h"
@@ -13,47 +14,9 @@
 namespace tokenfab::model {
 namespace {
 
-class ArchConfigTest : public ::testing::Test {
+class ArchConfigTest : public testing::ModelFileTest {
  protected:
-  void SetUp() override {
-    StatusOr<std::string> path = tokenizer::FindVocabFile("gpt2");
-    ASSERT_TRUE(path.ok()) << path.status();
-    StatusOr<tokenizer::Vocab> vocab = tokenizer::LoadVocabJson(*path);
-    ASSERT_TRUE(vocab.ok()) << vocab.status();
-    vocab_ = *std::move(vocab);
-  }
-
-  static ModelSpec Spec(Architecture arch) {
-    ModelSpec spec;
-    spec.arch = arch;
-    spec.shape = FindNamedShape(DefaultShapeName(arch))->shape;
-    spec.weights = WeightScheme::kF32;
-    return spec;
-  }
-
-  GgufFile Build(const ModelSpec& spec, const std::function<void(GgufWriter&)>& edit = {}) {
-    GgufWriter writer;
-    Status status = AddModel(spec, vocab_, pool_, writer);
-    EXPECT_TRUE(status.ok()) << status;
-    if (edit) edit(writer);
-    StatusOr<std::vector<uint8_t>> bytes = writer.WriteToBuffer();
-    EXPECT_TRUE(bytes.ok()) << bytes.status();
-    buffers_.push_back(*std::move(bytes));
-    StatusOr<GgufFile> file = GgufFile::Parse(buffers_.back());
-    EXPECT_TRUE(file.ok()) << file.status();
-    return *std::move(file);
-  }
-
-  std::string Error(const GgufFile& file) {
-    StatusOr<ModelConfig> config = ModelConfig::FromGguf(file);
-    if (!config.ok()) return std::string(config.status().message());
-    StatusOr<ModelWeights> weights = ModelWeights::FromGguf(file, *config);
-    return weights.ok() ? "" : std::string(weights.status().message());
-  }
-
-  tokenizer::Vocab vocab_;
-  base::ThreadPool pool_{2};
-  std::vector<std::vector<uint8_t>> buffers_;
+  static ModelSpec Spec(Architecture arch) { return SpecOf(arch); }
 };
 
 TEST_F(ArchConfigTest, Qwen3HasQkNormAndItsOwnHeadLength) {

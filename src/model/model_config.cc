@@ -12,20 +12,6 @@ namespace {
 using internal::PositiveFloat;
 using internal::PositiveInt;
 
-Status ReadRopeScaling(const GgufFile& file, const std::string& prefix, ModelConfig& config) {
-  const std::string type_key = prefix + "rope.scaling.type";
-  if (!file.HasKey(type_key)) return absl::OkStatus();
-  TF_ASSIGN_OR_RETURN(std::string_view type, file.GetString(type_key));
-  if (type == "none") return absl::OkStatus();
-  if (type != "linear") {
-    return absl::UnimplementedError(
-        fmt::format("{} = \"{}\" is not supported (only none and linear)", type_key, type));
-  }
-  TF_ASSIGN_OR_RETURN(float factor, PositiveFloat(file, prefix + "rope.scaling.factor", 1.0));
-  config.rope_freq_scale = 1.0f / factor;
-  return absl::OkStatus();
-}
-
 Status CheckConsistency(const std::string& prefix, const ModelConfig& c) {
   if (c.n_head % c.n_head_kv != 0) {
     return absl::InvalidArgumentError(fmt::format(
@@ -115,7 +101,7 @@ StatusOr<ModelConfig> ModelConfig::FromGguf(const GgufFile& file) {
   TF_ASSIGN_OR_RETURN(c.n_ctx_train, PositiveInt(file, p + "context_length", -1));
   TF_ASSIGN_OR_RETURN(c.rms_eps, PositiveFloat(file, p + "attention.layer_norm_rms_epsilon", -1));
   TF_ASSIGN_OR_RETURN(c.rope_freq_base, PositiveFloat(file, p + "rope.freq_base", 10000.0));
-  TF_RETURN_IF_ERROR(ReadRopeScaling(file, p, c));
+  TF_ASSIGN_OR_RETURN(c.rope_scaling, RopeScaling::FromGguf(file, p, c.n_ctx_train));
   c.rope_style = UsesNeoxRope(c.arch) ? RopeStyle::kNeox : RopeStyle::kNormal;
   c.has_qkv_bias = file.FindTensor("blk.0.attn_q.bias") != nullptr;
   c.has_qk_norm =
@@ -132,6 +118,16 @@ StatusOr<ModelConfig> ModelConfig::FromGguf(const GgufFile& file) {
   c.n_vocab = embd->dims[1];
   TF_RETURN_IF_ERROR(CheckConsistency(p, c));
   return c;
+}
+
+kernels::RopeParams ModelConfig::rope_params() const {
+  kernels::RopeParams params;
+  params.style = rope_style == RopeStyle::kNeox ? kernels::RopeParams::Style::kNeox
+                                                : kernels::RopeParams::Style::kNormal;
+  params.n_dims = static_cast<int>(n_rot);
+  params.freq_base = rope_freq_base;
+  rope_scaling.Apply(arch, params.n_dims, rope_freq_base, params);
+  return params;
 }
 
 }  // namespace tokenfab::model

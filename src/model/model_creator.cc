@@ -208,6 +208,15 @@ void AddMetadata(const ModelSpec& spec, int64_t vocab_size, GgufWriter& writer) 
   set("feed_forward_length", U32(s.ffn));
   AddHeadMetadata(spec, set);
   set("rope.freq_base", GgufValue::Float32(static_cast<float>(s.rope_theta)));
+  if (s.yarn.factor > 0) {
+    set("rope.scaling.type", GgufValue::String("yarn"));
+    set("rope.scaling.factor", GgufValue::Float32(static_cast<float>(s.yarn.factor)));
+    set("rope.scaling.original_context_length", U32(s.yarn.original_context));
+    if (s.yarn.log_multiplier > 0) {
+      set("rope.scaling.yarn_log_multiplier",
+          GgufValue::Float32(static_cast<float>(s.yarn.log_multiplier)));
+    }
+  }
   set("attention.layer_norm_rms_epsilon", GgufValue::Float32(static_cast<float>(s.rms_epsilon)));
   if (s.moe.experts > 0) AddMoeMetadata(spec, set);
   writer.Set("tokenfab.seed", GgufValue::Uint64(spec.seed));

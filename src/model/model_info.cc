@@ -137,7 +137,8 @@ void FormatShape(const ModelSummary& s, std::string& out) {
   if (s.rope_theta || s.rms_epsilon) {
     auto real = [](const std::optional<double>& v) { return v ? fmt::format("{:g}", *v) : "?"; };
     AppendLine(out, "rope",
-               fmt::format("theta {}, rms epsilon {}", real(s.rope_theta), real(s.rms_epsilon)));
+               fmt::format("theta {}, rms epsilon {}{}", real(s.rope_theta), real(s.rms_epsilon),
+                           s.rope_scaling.empty() ? "" : ", " + s.rope_scaling));
   }
 }
 
@@ -239,12 +240,31 @@ std::string FileTypeName(uint32_t file_type) {
   return std::string(it->second);
 }
 
+std::string WeightTypeLabel(const GgufFile& file) {
+  if (auto ft = Maybe(file.GetUint("general.file_type")); ft && *ft <= UINT32_MAX) {
+    return FileTypeName(static_cast<uint32_t>(*ft));
+  }
+  std::map<kernels::GgmlType, uint64_t> bytes;
+  for (const GgufTensorInfo& tensor : file.tensors()) {
+    if (tensor.name.starts_with("blk.")) bytes[tensor.type] += tensor.size_bytes;
+  }
+  if (bytes.empty()) return "unknown";
+  auto most = std::max_element(bytes.begin(), bytes.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  return std::string(kernels::GetGgmlTypeInfo(most->first).name);
+}
+
 // Active parameters and KV bytes per token, from the loadable configuration when there is one.
 void SummarizeActive(const GgufFile& file, ModelSummary& s) {
   s.active_parameters = s.parameters;
   StatusOr<ModelConfig> config = ModelConfig::FromGguf(file);
   if (!config.ok()) return;
   const ModelConfig& c = *config;
+  const RopeScaling& r = c.rope_scaling;
+  if (r.type == RopeScaling::Type::kLinear) s.rope_scaling = fmt::format("linear x{:g}", r.factor);
+  if (r.type == RopeScaling::Type::kYarn) {
+    s.rope_scaling = fmt::format("yarn x{:g} from {} tokens", r.factor, r.original_context);
+  }
   s.kv_bytes_per_token = c.n_layer * c.n_head_kv * (c.head_dim + c.kv_value_head_dim()) * 2;
   for (const GgufTensorInfo& tensor : file.tensors()) {
     int64_t block = -1;
@@ -361,6 +381,8 @@ std::string ModelSummaryToJson(const ModelSummary& s) {
   shape["rope_dimensions"] = Optional(s.rope_dimensions);
   shape["rope_theta"] = Optional(s.rope_theta);
   shape["rms_epsilon"] = Optional(s.rms_epsilon);
+  shape["rope_scaling"] =
+      s.rope_scaling.empty() ? json::value(nullptr) : json::value(s.rope_scaling);
   shape["tied_embeddings"] = s.tied_embeddings;
   o["shape"] = std::move(shape);
   o["parameters"] = s.parameters;

@@ -102,5 +102,31 @@ TEST(ModelInfoTest, FileTypeNames) {
   EXPECT_EQ(FileTypeName(999), "unknown (999)");
 }
 
+// bench model's label of a MoE file: its weight type, not the F32 of a dense matrix it lacks;
+// and the rope line shows the scaling.
+TEST(ModelInfoTest, LabelsAMoeFileByItsWeightsAndShowsItsRopeScaling) {
+  const tokenizer::Vocab vocab =
+      tokenizer::LoadVocabJson(tokenizer::FindVocabFile("qwen3").value()).value();
+  ModelSpec spec;
+  spec.arch = Architecture::kQwen3Moe;
+  spec.shape = FindNamedShape("tiny-qwen3moe").value().shape;
+  spec.weights = WeightScheme::kQ4_0;
+  base::ThreadPool pool(2);
+  GgufWriter writer;
+  ASSERT_TRUE(AddModel(spec, vocab, pool, writer).ok());
+  const std::vector<uint8_t> with_type = writer.WriteToBuffer().value();
+  EXPECT_EQ(WeightTypeLabel(GgufFile::Parse(with_type).value()), "q4_0");
+  // Without a readable general.file_type: the type of most of the blocks' bytes (the experts).
+  writer.Set("qwen3moe.rope.scaling.type", GgufValue::String("yarn"));
+  writer.Set("qwen3moe.rope.scaling.factor", GgufValue::Float32(4));
+  writer.Set("qwen3moe.rope.scaling.original_context_length", GgufValue::Uint32(64));
+  writer.Set("general.file_type", GgufValue::String("?"));
+  const std::vector<uint8_t> without = writer.WriteToBuffer().value();
+  const GgufFile file = GgufFile::Parse(without).value();
+  EXPECT_EQ(WeightTypeLabel(file), "q4_0");
+  EXPECT_EQ(SummarizeModel(file).rope_scaling, "yarn x4 from 64 tokens");
+  EXPECT_THAT(FormatModelSummary(SummarizeModel(file)), HasSubstr(", yarn x4 from 64 tokens"));
+}
+
 }  // namespace
 }  // namespace tokenfab::model

@@ -162,6 +162,20 @@ std::string_view DefaultShapeName(Architecture arch) {
   return "tiny";
 }
 
+Status ValidateYarn(const ModelShape& s) {
+  const YarnShape& y = s.yarn;
+  if (y.factor == 0.0) return absl::OkStatus();
+  if (!(y.factor >= 1.0 && y.factor <= 1e6)) {
+    return Invalid(fmt::format("yarn factor = {} must be within [1, 1000000]", y.factor));
+  }
+  TF_RETURN_IF_ERROR(CheckRange("yarn original_context", y.original_context, kMaxContext));
+  if (!(y.log_multiplier >= 0.0 && y.log_multiplier <= 10.0)) {
+    return Invalid(
+        fmt::format("yarn log_multiplier = {} must be within [0, 10]", y.log_multiplier));
+  }
+  return absl::OkStatus();
+}
+
 Status ModelSpec::Validate() const {
   const ModelShape& s = shape;
   TF_RETURN_IF_ERROR(CheckRange("dim", s.dim, kMaxDim));
@@ -189,6 +203,7 @@ Status ModelSpec::Validate() const {
   }
   TF_RETURN_IF_ERROR(ValidateMoe(arch, s));
   TF_RETURN_IF_ERROR(ValidateMla(arch, s));
+  TF_RETURN_IF_ERROR(ValidateYarn(s));
   TF_RETURN_IF_ERROR(CheckPositive("rope_theta", s.rope_theta));
   TF_RETURN_IF_ERROR(CheckPositive("rms_epsilon", s.rms_epsilon));
   TF_RETURN_IF_ERROR(CheckPositive("init_std", init_std));

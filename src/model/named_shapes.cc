@@ -49,6 +49,14 @@ ModelShape WithMla(ModelShape s, MlaShape mla) {
   return s;
 }
 
+// DeepSeek-V3/R1 and Kimi K2 extend a 4096-token context by YaRN (mscale_all_dim 1).
+ModelShape WithYarn(ModelShape s, double factor) {
+  s.yarn.factor = factor;
+  s.yarn.original_context = 4096;
+  s.yarn.log_multiplier = 0.1;
+  return s;
+}
+
 ModelShape WithQkNorm(ModelShape s) {
   s.qk_norm = true;
   return s;
@@ -121,19 +129,22 @@ std::vector<NamedShape> MakeShapes() {
                "DeepSeek-V3's structure (MLA, 64 experts in 8 groups, 8 used, 1 shared, first "
                "layer dense) at dim 512, 6 layers",
                A::kDeepseek2, "llama3",
-               WithMla(WithMoe(Dense(512, 6, 8, 1, 1536, 163840, 10000.0, 1e-6, false),
-                               SigmoidMoe(64, 8, 1, 128, 1, 2.5, 8, 4)),
-                       Mla(192, 128, 32, 16, 32))});
+               WithYarn(WithMla(WithMoe(Dense(512, 6, 8, 1, 1536, 163840, 10000.0, 1e-6, false),
+                                        SigmoidMoe(64, 8, 1, 128, 1, 2.5, 8, 4)),
+                                Mla(192, 128, 32, 16, 32)),
+                        40)});
   const MlaShape v3_mla = Mla(1536, 512, 128, 64, 128);
-  v.push_back({"deepseek-v3", "the shape of DeepSeek-V3/R1 (37 B of 671 B active)", A::kDeepseek2,
-               "llama3",
-               WithMla(WithMoe(Dense(7168, 61, 128, 1, 18432, 163840, 10000.0, 1e-6, false),
-                               SigmoidMoe(256, 8, 1, 2048, 3, 2.5, 8, 4)),
-                       v3_mla)});
+  v.push_back(
+      {"deepseek-v3", "the shape of DeepSeek-V3/R1 (37 B of 671 B active)", A::kDeepseek2, "llama3",
+       WithYarn(WithMla(WithMoe(Dense(7168, 61, 128, 1, 18432, 163840, 10000.0, 1e-6, false),
+                                SigmoidMoe(256, 8, 1, 2048, 3, 2.5, 8, 4)),
+                        v3_mla),
+                40)});
   v.push_back({"kimi-k2", "the shape of Kimi K2 (32 B of 1 T active)", A::kDeepseek2, "llama3",
-               WithMla(WithMoe(Dense(7168, 61, 64, 1, 18432, 131072, 50000.0, 1e-6, false),
-                               SigmoidMoe(384, 8, 1, 2048, 1, 2.827, 1, 1)),
-                       v3_mla)});
+               WithYarn(WithMla(WithMoe(Dense(7168, 61, 64, 1, 18432, 131072, 50000.0, 1e-6, false),
+                                        SigmoidMoe(384, 8, 1, 2048, 1, 2.827, 1, 1)),
+                                v3_mla),
+                        32)});
   // glm4moe: Q/K/V biases, half the head rotated, sigmoid routing, shared expert.
   v.push_back({"tiny-glm4moe",
                "glm4moe, 3 layers of dim 64, 8 experts (2 used) + 1 shared, 1 dense layer, for "

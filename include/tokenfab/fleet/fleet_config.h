@@ -124,6 +124,12 @@ struct ModelSource {
   std::string name;   // the model name upstreams list and requests ask for
   std::string vocab;  // a built-in vocabulary name (llama3, llama2, qwen3, gpt2)
   std::string gguf;   // a GGUF file (the loader makes a relative path relative to the fleet file)
+  // Parameters, billions (0: unknown): the roofline of the upstreams serving the model (their
+  // nominal throughput and energy per token where the fleet file gives no measured figures)
+  // uses them instead of fleet::ReferenceModel's 8 B. A mixture of experts computes with
+  // active_params_b per token (0: all).
+  double params_b = 0;
+  double active_params_b = 0;
 
   bool operator==(const ModelSource&) const = default;
 };
@@ -192,6 +198,7 @@ class FleetConfig {
  private:
   explicit FleetConfig(FleetSpec spec) : spec_(std::move(spec)) {}
   void BuildIndices();
+  ReferenceModel RooflineModel(const Upstream& up) const;
 
   FleetSpec spec_;
   absl::flat_hash_map<std::string, uint32_t> region_by_name_;

@@ -39,18 +39,21 @@ struct Throughput {
   bool operator==(const Throughput&) const = default;
 };
 
-// The model a roofline estimate assumes when a fleet file gives no measured throughput: a dense
-// decoder of `params_billion` parameters stored in `bytes_per_weight` bytes.
+// The model a roofline estimate assumes when a fleet file gives no measured throughput: a
+// decoder of `params_billion` parameters stored in `bytes_per_weight` bytes, of which a token
+// computes with `active_params_billion` (a mixture of experts; 0: all, a dense model).
 struct ReferenceModel {
   double params_billion = 8;
+  double active_params_billion = 0;
   double bytes_per_weight = 2;
   double compute_efficiency = 0.4;    // achieved share of peak FLOPS in prefill (MFU)
   double bandwidth_efficiency = 0.6;  // achieved share of memory bandwidth in decode
   int32_t decode_batch = 64;          // sequences decoded together
 };
 
-// Roofline estimate: prefill is compute-bound (2 FLOP per parameter per token); decode streams
-// the weights once per step for the whole batch, capped by the compute bound.
+// Roofline estimate: prefill is compute-bound (2 FLOP per active parameter per token); decode
+// streams once per step the weights the batch touches (a MoE batch: min(all, active x batch)),
+// capped by the compute bound.
 Throughput EstimateThroughput(const Hardware& hardware, const ReferenceModel& model = {});
 
 }  // namespace tokenfab::fleet

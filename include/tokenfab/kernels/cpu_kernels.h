@@ -86,6 +86,13 @@ struct RopeParams {
   float freq_base = 10000.0f;  // theta_i = freq_base^(-2i / n_dims)
   float freq_scale = 1.0f;     // linear scaling: angle = pos * freq_scale * theta_i / freq_factor_i
   const float* freq_factors = nullptr;  // [n_dims / 2] or null (llama 3 rope_freqs); not owned
+  // YaRN (ext_factor > 0): pair i mixes the extrapolated frequency e_i = theta_i / freq_factor_i
+  // and the interpolated one freq_scale * e_i as mix_i * e_i + (1 - mix_i) * freq_scale * e_i,
+  // where mix_i = ext_factor * (1 - clamp((i - yarn_low) / max(0.001, yarn_high - yarn_low),
+  // 0, 1)): pairs below yarn_low keep their frequency, pairs above yarn_high are interpolated.
+  float ext_factor = 0.0f;
+  float yarn_low = 0.0f, yarn_high = 0.0f;  // the ramp's ends, in pairs
+  float magnitude = 1.0f;                   // cosines and sines are multiplied by it
 };
 
 // The cosines and sines of one batch's positions, computed once (in double) and shared by every

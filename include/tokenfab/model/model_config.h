@@ -13,10 +13,12 @@
 #include <string>
 
 #include "tokenfab/base/status.h"
+#include "tokenfab/kernels/cpu_kernels.h"
 #include "tokenfab/model/gguf_file.h"
 #include "tokenfab/model/mla_config.h"
 #include "tokenfab/model/model_spec.h"
 #include "tokenfab/model/moe_config.h"
+#include "tokenfab/model/rope_scaling.h"
 
 namespace tokenfab::model {
 
@@ -43,7 +45,7 @@ struct ModelConfig {
   RopeStyle rope_style = RopeStyle::kNormal;
   int64_t n_rot = 0;                // <arch>.rope.dimension_count (default head_dim)
   float rope_freq_base = 10000.0f;  // <arch>.rope.freq_base
-  float rope_freq_scale = 1.0f;     // 1 / <arch>.rope.scaling.factor for linear scaling
+  RopeScaling rope_scaling;         // <arch>.rope.scaling.*: none, linear or yarn
   bool has_qkv_bias = false;        // blk.N.attn_{q,k,v}.bias present
   bool tied_output = true;          // no output.weight: logits use token_embd.weight
   bool has_qk_norm = false;         // blk.N.attn_{q,k}_norm: RMSNorm of each Q and K head
@@ -58,6 +60,13 @@ struct ModelConfig {
   // Elements of one cached value head: head_dim, or 0 under mla, where the values are the first
   // kv_lora_rank elements of the cached key row and take no memory of their own.
   int64_t kv_value_head_dim() const { return mla.enabled() ? 0 : head_dim; }
+  // The RoPE of every block: pairing, rotated elements, base and scaling (YaRN included).
+  kernels::RopeParams rope_params() const;
+  // What the attention scale 1 / sqrt(query head length) is multiplied by: deepseek2's YaRN
+  // mscale^2, else 1 (see RopeScaling).
+  float attention_scale_factor() const {
+    return static_cast<float>(rope_scaling.AttentionScaleFactor(arch));
+  }
 
   // Reads and checks the metadata (tensor shapes are checked by ModelWeights). Errors name the
   // key: "key llama.block_count missing", "llama.attention.head_count_kv = 3 does not divide

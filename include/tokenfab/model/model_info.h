@@ -47,6 +47,8 @@ struct ModelSummary {
   // Query/key head length: attention.key_length_mla, else key_length, else dim / heads.
   std::optional<int64_t> head_dim;
   std::optional<double> rope_theta, rms_epsilon;
+  // RoPE scaling of a loadable model ("yarn x40 from 4096 tokens", "linear x4"); "" for none.
+  std::string rope_scaling;
   bool tied_embeddings = false;  // token_embd.weight present, output.weight absent
   int64_t parameters = 0;        // elements of every tensor
   // Mixture of experts (<arch>.expert_count ...); nullopt for dense models.
@@ -74,6 +76,11 @@ std::string ModelSummaryToJson(const ModelSummary& summary);
 std::string FormatMetadata(const GgufFile& file);
 // Every tensor: name, type, dims, bytes, one per line.
 std::string FormatTensors(const GgufFile& file);
+
+// The weight type a model file is known by, as llama-bench labels it: general.file_type's name
+// ("q8_0", "q4_K_M"), or, in a file without one, the name of the tensor type holding the most
+// bytes of the blocks' tensors (a MoE file: its experts' type).
+std::string WeightTypeLabel(const GgufFile& file);
 
 // llama.cpp's name of a general.file_type value ("f16", "q4_K_M", ...), "unknown (N)" otherwise.
 std::string FileTypeName(uint32_t file_type);

@@ -55,6 +55,13 @@ struct MlaShape {
   int64_t v_head_dim = 0;    // per-head value elements
 };
 
+// YaRN context extension, written as the real files carry it (factor 0: no rope.scaling keys).
+struct YarnShape {
+  double factor = 0.0;           // rope.scaling.factor (>= 1)
+  int64_t original_context = 0;  // rope.scaling.original_context_length
+  double log_multiplier = 0.0;   // rope.scaling.yarn_log_multiplier (deepseek2; 0: not written)
+};
+
 struct ModelShape {
   int64_t dim = 0;              // embedding length (n_embd)
   int64_t layers = 0;           // transformer blocks
@@ -70,6 +77,7 @@ struct ModelShape {
   bool qk_norm = false;         // glm4moe: attn_q_norm / attn_k_norm (qwen3* always have them)
   MoeShape moe{};
   MlaShape mla{};
+  YarnShape yarn{};
 
   int64_t head_dim() const { return key_length > 0 ? key_length : heads > 0 ? dim / heads : 0; }
   int64_t rope_dim() const {

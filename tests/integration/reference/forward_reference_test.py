@@ -50,8 +50,17 @@ SHAPE = ["--dim", "256", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--
 # experts, leading dense layer, latent attention, expert groups) and widen the embedding so that
 # the K-quant types apply to the matrices that read it.
 WIDE = ["--dim", "256", "--ffn", "512", "--context", "256", "--init-std", "0.05"]
-MODELS = [("llama", "gpt2", SHAPE), ("qwen2", "qwen3", SHAPE), ("qwen3", "qwen3", WIDE),
-          ("qwen3moe", "qwen3", WIDE), ("deepseek2", "qwen3", WIDE), ("glm4moe", "qwen3", WIDE)]
+# deepseek2 with YaRN as DeepSeek-V3 and Kimi K2 files carry it (factor 40, mscale multiplier
+# 0.1), its ramp moved into the few positions a test runs: a small frequency base and original
+# context put the ramp across the rotated pairs (pair 0 kept, 1 and 2 mixed, 3 interpolated).
+YARN = WIDE + ["--rope-theta", "100", "--yarn-factor", "40", "--yarn-original-context", "64",
+               "--yarn-log-multiplier", "0.1"]
+# (label, architecture, vocabulary, shape flags, weight types: all of TOLERANCE when None)
+MODELS = [("llama", "llama", "gpt2", SHAPE, None), ("qwen2", "qwen2", "qwen3", SHAPE, None),
+          ("qwen3", "qwen3", "qwen3", WIDE, None), ("qwen3moe", "qwen3moe", "qwen3", WIDE, None),
+          ("deepseek2", "deepseek2", "qwen3", WIDE, None),
+          ("glm4moe", "glm4moe", "qwen3", WIDE, None),
+          ("ds2-yarn", "deepseek2", "qwen3", YARN, ("f32", "q8_0"))]
 
 
 def relative_error(ours, ref):
@@ -63,7 +72,8 @@ def relative_error(ours, ref):
 def run(dump_logits, path, tokens, work, arch, wtype, mode, n_vocab, model):
     """tokenfab's logits [len(tokens), n_vocab] for one execution path, and its expert choices
     [moe block][token][k] (None for a dense model)."""
-    out = os.path.join(work, f"{arch}-{wtype}-{mode}.bin")
+    arch = model.kv["general.architecture"]
+    out = os.path.join(work, f"{os.path.basename(path)}-{wtype}-{mode}.bin")
     subprocess.run([dump_logits, path, ",".join(map(str, tokens)), out, mode], check=True)
     logits = np.fromfile(out, dtype=np.float32).reshape(len(tokens), n_vocab).astype(np.float64)
     routes = None
@@ -109,18 +119,36 @@ def check_perplexity(tokenfab, dump_logits, path, model, work, arch):
     return abs(ours - ref) / ref
 
 
+def check_yarn_discrimination(dump_logits, path, tokens, work, model, n_vocab, label):
+    """The runtime against references that drop one part of YaRN (the ramp: every frequency
+    interpolated; the attention temperature): each must be DISCRIMINATION off, or the yarn case
+    proves nothing about that part (measured: about 0.5 each)."""
+    ours, routes = run(dump_logits, path, tokens, work, label, "f32", "prefill", n_vocab, model)
+    routing = Routing(routes, TIE_FACTOR * TOLERANCE["f32"]) if routes is not None else None
+    failures = []
+    for part in ("ramp", "temperature"):
+        off = relative_error(ours, forward(model, tokens, routing=routing, yarn_off=part))
+        print(f"{label:9} f32     (reference without YaRN's {part}: {off:.2f})")
+        if off < DISCRIMINATION:
+            failures.append(f"{label}: a YaRN without its {part} is only {off:.3f} off")
+    return failures
+
+
 def main():
     tokenfab, dump_logits, work = sys.argv[1:4]
     os.makedirs(work, exist_ok=True)
     failures = []
     print(f"{'arch':9} {'type':7} {'mode':8} {'rel. error':>10} {'tolerance':>9}  top-1 agree")
     only = set(sys.argv[4].split(",")) if len(sys.argv) > 4 else None
-    for arch, vocab, shape in MODELS:
-        if only and arch not in only:
+    for label, arch_name, vocab, shape, types in MODELS:
+        if only and label not in only:
             continue
         for wtype, tolerance in TOLERANCE.items():
-            path = os.path.join(work, f"{arch}-{wtype}.gguf")
-            subprocess.run([tokenfab, "model", "create", "--arch", arch, "--vocab", vocab,
+            if types and wtype not in types:
+                continue
+            arch = label
+            path = os.path.join(work, f"{label}-{wtype}.gguf")
+            subprocess.run([tokenfab, "model", "create", "--arch", arch_name, "--vocab", vocab,
                             "--type", wtype, "--seed", "11", "--output", path] + shape,
                            check=True, stdout=subprocess.DEVNULL)
             model = GgufModel(path)
@@ -128,7 +156,10 @@ def main():
             rng = np.random.default_rng(7)
             tokens = [int(t) for t in rng.integers(0, min(n_vocab, 50000), size=21)]
             ref = forward(model, tokens)
-            if wtype == "f32":
+            if wtype == "f32" and "--yarn-factor" in shape:
+                failures += check_yarn_discrimination(dump_logits, path, tokens, work, model,
+                                                      n_vocab, label)
+            elif wtype == "f32":
                 wrong = forward(model, tokens, swap_rope_style=True)
                 ours_prefill, routes = run(dump_logits, path, tokens, work, arch, wtype,
                                            "prefill", n_vocab, model)

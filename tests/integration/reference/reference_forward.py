@@ -33,9 +33,15 @@ class Hparams:
         self.eps = kv[f"{a}.attention.layer_norm_rms_epsilon"]
         self.rope_base = kv.get(f"{a}.rope.freq_base", 10000.0)
         self.n_rot = kv.get(f"{a}.rope.dimension_count", self.head_dim)
-        scaling = kv.get(f"{a}.rope.scaling.type", "none")
-        factor = kv.get(f"{a}.rope.scaling.factor", 1.0)
-        self.freq_scale = 1.0 / factor if scaling == "linear" and factor else 1.0
+        self.scaling = kv.get(f"{a}.rope.scaling.type", "none")
+        if self.scaling not in ("none", "linear", "yarn"):
+            raise ValueError(f"unsupported rope scaling {self.scaling}")
+        self.factor = kv.get(f"{a}.rope.scaling.factor", 1.0) if self.scaling != "none" else 1.0
+        self.freq_scale = 1.0 / self.factor
+        self.yarn_context = kv.get(f"{a}.rope.scaling.original_context_length",
+                                   kv[f"{a}.context_length"])
+        self.yarn_log_mul = kv.get(f"{a}.rope.scaling.yarn_log_multiplier", 0.0)
+        self.yarn_off = None  # "ramp" or "temperature": a deliberately wrong YaRN (the test's)
         # GGUF llama weights are permuted for adjacent-pair rotation, and llama.cpp rotates
         # deepseek2 adjacent pairs too; the others rotate halves (NeoX).
         self.neox = a not in ("llama", "deepseek2")
@@ -63,13 +69,46 @@ def rms_norm(x, weight, eps):
     return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * weight
 
 
+def yarn_frequencies(hp, n_rot):
+    """YaRN (Peng et al. 2023, section 3.2 "NTK-by-parts"): a frequency whose wavelength fits
+    r = L / wavelength times in the original context L is kept when r > beta (32), divided by
+    the scale s when r < alpha (1), and in between mixed by the ramp gamma(r) = (r - alpha) /
+    (beta - alpha): h(theta) = (1 - gamma) theta / s + gamma theta. The ramp's ends are rounded
+    outwards to whole dimensions, as the released code does."""
+    theta = hp.rope_base ** (-np.arange(n_rot // 2) * 2.0 / n_rot)
+
+    def dimension_turning(rotations):  # the d with L / wavelength_d == rotations
+        wavelengths = hp.yarn_context / (rotations * 2 * np.pi)
+        return n_rot * np.log(wavelengths) / (2 * np.log(hp.rope_base))
+
+    low = max(np.floor(dimension_turning(32.0)), 0.0)
+    high = min(np.ceil(dimension_turning(1.0)), n_rot - 1.0)
+    if high == low:
+        high += 0.001
+    gamma = 1.0 - np.clip((np.arange(n_rot // 2) - low) / (high - low), 0.0, 1.0)
+    return (1.0 - gamma) * theta / hp.factor + gamma * theta
+
+
+def yarn_temperature(hp):
+    """sqrt(1/t) = 0.1 ln(s) + 1 (YaRN, section 3.4); deepseek2 writes its own multiplier
+    (0.1 * mscale_all_dim) and puts the whole factor on the softmax scale instead."""
+    if hp.scaling != "yarn" or hp.yarn_off == "temperature":
+        return 1.0
+    return 1.0 + (hp.yarn_log_mul if hp.arch == "deepseek2" else 0.1) * np.log(hp.factor)
+
+
 def rope(x, positions, hp, n_rot):
     """x: [n_tokens, n_heads, d]; rotates the first n_rot dimensions of every head."""
     out = x.copy()
     half = n_rot // 2
-    inv_freq = hp.rope_base ** (-np.arange(half) * 2.0 / n_rot)
-    theta = np.outer(positions * hp.freq_scale, inv_freq)[:, None, :]  # [n_tokens, 1, half]
+    if hp.scaling == "yarn" and hp.yarn_off != "ramp":
+        inv_freq = yarn_frequencies(hp, n_rot)
+    else:
+        inv_freq = hp.rope_base ** (-np.arange(half) * 2.0 / n_rot) * hp.freq_scale
+    theta = np.outer(positions, inv_freq)[:, None, :]  # [n_tokens, 1, half]
     cos, sin = np.cos(theta), np.sin(theta)
+    if hp.arch != "deepseek2":  # both q and k: the logits sharpen by 1/t
+        cos, sin = cos * yarn_temperature(hp), sin * yarn_temperature(hp)
     if hp.neox:
         a, b = x[..., :half], x[..., half:n_rot]
         out[..., :half] = a * cos - b * sin
@@ -139,7 +178,7 @@ def latent_attention(model, p, h, positions, hp):
         kv = (c @ model.tensor(f"{p}.attn_kv_b.weight").T).reshape(n, H, nope + hp.v_dim)
         k_nope, v = kv[..., :nope], kv[..., nope:]
     k = np.concatenate([k_nope, np.repeat(k_pe, H, axis=1)], axis=-1)
-    out = attention(q, k, v, 1.0 / np.sqrt(nope + r)).reshape(n, H * hp.v_dim)
+    out = attention(q, k, v, yarn_temperature(hp) ** 2 / np.sqrt(nope + r)).reshape(n, H * hp.v_dim)
     return linear(model, f"{p}.attn_output", out)
 
 
@@ -234,16 +273,19 @@ def moe(model, p, x, hp, block, routing):
     return out
 
 
-def forward(model, tokens, swap_rope_style=False, routing=None, wrong_routing=False):
+def forward(model, tokens, swap_rope_style=False, routing=None, wrong_routing=False,
+            yarn_off=None):
     """Logits [len(tokens), n_vocab] for one sequence starting at position 0.
 
     swap_rope_style computes a deliberately wrong model (the other RoPE pairing), with which the
     test shows that its error measure tells a wrong forward pass from a right one. routing (a
     Routing) lets the reference follow the runtime's expert choices on near-ties. wrong_routing
     (the same purpose for experts) ignores the selection bias or, without one, the weight
-    normalisation.
+    normalisation. yarn_off ("ramp": every frequency interpolated; "temperature": no attention
+    sharpening) drops one part of YaRN, for the same purpose.
     """
     hp = Hparams(model)
+    hp.yarn_off = yarn_off
     hp.neox ^= swap_rope_style
     hp.ignore_bias = wrong_routing and model.has("blk.1.exp_probs_b.bias")
     hp.norm_w ^= wrong_routing and not hp.ignore_bias
