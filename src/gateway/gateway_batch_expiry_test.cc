@@ -75,6 +75,13 @@ class GatewayBatchExpiryTest : public GatewayRelayTest {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.status == 200 ? std::string(json::parse(r.body).at("id").as_string()) : "";
   }
+  // Starts the gateway on `list`, with a files folder, on the shifted clock.
+  void StartOn(const std::vector<testing::TestUpstream>& list) {
+    clock_ = &clock_shifted_;
+    GatewayOptions options;
+    options.files_dir = (dir_ / "files").string();
+    StartGatewayOn(testing::TestFleetToml(list), std::move(options));
+  }
   ShiftedWallClock clock_shifted_;
 };
 
@@ -84,8 +91,6 @@ TEST_F(GatewayBatchExpiryTest, ABatchPastItsWindowExpiresWithItsUnfinishedLinesI
   failing.SetFailure(FailMode::kStatus500);  // lines for "m2" are retried until the window ends
   std::vector<testing::TestUpstream> list{{.url = good.url()},
                                           {.url = failing.url(), .models = "\"m2\""}};
-  auto config = fleet::ParseFleetConfig(testing::TestFleetToml(list), "test.toml");
-  ASSERT_TRUE(config.ok()) << config.status();
   ledger::PriceEntry price{.model = "m2",
                            .region = "*",
                            .input_per_million = 1'000'000,
@@ -93,16 +98,7 @@ TEST_F(GatewayBatchExpiryTest, ABatchPastItsWindowExpiresWithItsUnfinishedLinesI
                            .output_per_million = 2'000'000,
                            .currency = "CNY"};
   ASSERT_TRUE(store_->AddPrice(price).ok());
-  GatewayOptions options;
-  options.port = 0;
-  options.io_threads = 2;
-  options.poll_interval = 20ms;
-  options.policy = "least-load";
-  options.files_dir = (dir_ / "files").string();
-  auto gw = Gateway::Start(options, std::make_shared<const fleet::FleetConfig>(*std::move(config)),
-                           *store_, counters_, clock_shifted_);
-  ASSERT_TRUE(gw.ok()) << gw.status();
-  gateway_ = *std::move(gw);
+  StartOn(list);
 
   const std::string file =
       Upload(Line("ok-1", "m") + Line("late-1", "m2") + Line("ok-2", "m") + Line("late-2", "m2"));
@@ -161,18 +157,7 @@ TEST_F(GatewayBatchExpiryTest, BatchLinesAreReleasedToTheCheapestSiteWithRoom) {
   FakeUpstream& cheap = AddUpstream({.tokens = 2});
   FakeUpstream& dear = AddUpstream({.tokens = 2});
   std::vector<testing::TestUpstream> list{{.url = cheap.url()}, {.url = dear.url()}};
-  auto config = fleet::ParseFleetConfig(testing::TestFleetToml(list), "test.toml");
-  ASSERT_TRUE(config.ok()) << config.status();
-  GatewayOptions options;
-  options.port = 0;
-  options.io_threads = 2;
-  options.poll_interval = 20ms;
-  options.policy = "least-load";
-  options.files_dir = (dir_ / "files").string();
-  auto gw = Gateway::Start(options, std::make_shared<const fleet::FleetConfig>(*std::move(config)),
-                           *store_, counters_, clock_shifted_);
-  ASSERT_TRUE(gw.ok()) << gw.status();
-  gateway_ = *std::move(gw);
+  StartOn(list);
 
   std::string lines;
   for (int i = 0; i < 6; ++i) lines += Line(fmt::format("line-{}", i), "m");

@@ -21,17 +21,10 @@ class GatewayMeteringTest : public GatewayRelayTest {
   // A gateway in front of one upstream of `kind` with the upstream table's extra `fields`.
   void StartWith(const FakeUpstream& up, const std::string& kind, const std::string& fields,
                  const std::string& extra = "") {
-    auto config = fleet::ParseFleetConfig(
-        TestFleetToml({{.url = up.url(), .kind = kind, .fields = fields}}, extra), "fleet.toml");
-    ASSERT_TRUE(config.ok()) << config.status();
     GatewayOptions options;
-    options.port = 0;
     options.io_threads = 1;
-    options.policy = "least-load";
-    auto gw = Gateway::Start(options, std::make_shared<const fleet::FleetConfig>(*config),
-                             *store_, counters_, base::RealClock::Get());
-    ASSERT_TRUE(gw.ok()) << gw.status();
-    gateway_ = *std::move(gw);
+    StartGatewayOn(TestFleetToml({{.url = up.url(), .kind = kind, .fields = fields}}, extra),
+                   std::move(options));
   }
   void Restart() {
     gateway_->Stop();

@@ -11,7 +11,6 @@
 namespace tokenfab::gateway {
 namespace {
 
-using namespace std::chrono_literals;
 using testing::ClientResult;
 using testing::FakeUpstream;
 using testing::PostOptions;
@@ -40,23 +39,14 @@ class GatewayPeerTest : public GatewayRelayTest {
 
   // Starts the edge, with the hub as its only upstream, as gateway_ (Chat() calls it).
   void StartEdge(std::string secret) {
-    auto config = fleet::ParseFleetConfig(
-        TestFleetToml({{.url = fmt::format("http://127.0.0.1:{}", hub_->port()),
-                        .kind = "tokenfab-gateway",
-                        .name = "the-hub"}}),
-        "edge.toml");
-    ASSERT_TRUE(config.ok()) << config.status();
     GatewayOptions options;
-    options.port = 0;
     options.io_threads = 1;
-    options.poll_interval = 20ms;
-    options.policy = "least-load";
     options.name = "edge-gw";
     options.peers.secret = std::move(secret);
-    auto edge = Gateway::Start(options, std::make_shared<const fleet::FleetConfig>(*config),
-                               *store_, counters_, base::RealClock::Get());
-    ASSERT_TRUE(edge.ok()) << edge.status();
-    gateway_ = *std::move(edge);
+    StartGatewayOn(TestFleetToml({{.url = fmt::format("http://127.0.0.1:{}", hub_->port()),
+                                   .kind = "tokenfab-gateway",
+                                   .name = "the-hub"}}),
+                   std::move(options));
   }
 
   int64_t RecordedRequests() {

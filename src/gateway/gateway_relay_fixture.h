@@ -90,13 +90,28 @@ class GatewayRelayTest : public ::testing::Test {
     return std::make_shared<const fleet::FleetConfig>(*std::move(config));
   }
 
+  // Starts gateway_ on the upstreams added so far (`extra`: more TOML for the fleet file).
   void StartGateway(GatewayOptions options = {}, const std::string& extra = "") {
+    StartGatewayOn(Fleet(extra), std::move(options));
+  }
+
+  // Starts gateway_ on `fleet_toml` (a fleet of the test's own making), on clock_, with an
+  // ephemeral port and, where `options` leaves them at their defaults, 2 I/O threads, 20 ms
+  // polls and the least-load policy.
+  void StartGatewayOn(const std::string& fleet_toml, GatewayOptions options = {}) {
+    auto config = fleet::ParseFleetConfig(fleet_toml, "test.toml");
+    ASSERT_TRUE(config.ok()) << config.status();
+    StartGatewayOn(std::make_shared<const fleet::FleetConfig>(*std::move(config)),
+                   std::move(options));
+  }
+
+  void StartGatewayOn(std::shared_ptr<const fleet::FleetConfig> fleet, GatewayOptions options) {
     options.port = 0;
-    options.io_threads = 2;
+    if (options.io_threads == 0) options.io_threads = 2;
     if (options.poll_interval == GatewayOptions{}.poll_interval)
       options.poll_interval = std::chrono::milliseconds(20);
     if (options.policy == routing::kDefaultPolicySpec) options.policy = "least-load";
-    auto gw = Gateway::Start(options, Fleet(extra), *store_, counters_, *clock_);
+    auto gw = Gateway::Start(options, std::move(fleet), *store_, counters_, *clock_);
     ASSERT_TRUE(gw.ok()) << gw.status();
     gateway_ = *std::move(gw);
   }

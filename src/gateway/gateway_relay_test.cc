@@ -443,18 +443,9 @@ TEST_F(GatewayRelayTest, TokenfabUpstreamsAreToldTheTiersTpotSlo) {
   gateway_.reset();
 
   // Other engines are not sent the header: the same upstream, declared as vLLM.
-  auto config =
-      fleet::ParseFleetConfig(TestFleetToml({{.url = up.url(), .kind = "vllm"}}), "vllm.toml");
-  ASSERT_TRUE(config.ok()) << config.status();
   GatewayOptions options;
-  options.port = 0;
   options.io_threads = 1;
-  options.poll_interval = 20ms;
-  options.policy = "least-load";
-  auto gw = Gateway::Start(options, std::make_shared<const fleet::FleetConfig>(*config), *store_,
-                           counters_, base::RealClock::Get());
-  ASSERT_TRUE(gw.ok()) << gw.status();
-  gateway_ = *std::move(gw);
+  StartGatewayOn(TestFleetToml({{.url = up.url(), .kind = "vllm"}}), std::move(options));
   r = Chat("one two", /*stream=*/true);
   ASSERT_TRUE(r.saw_done()) << r.status << r.body;
   ASSERT_EQ(up.received().size(), 2u);
