@@ -4,6 +4,7 @@
 #include "tokenfab/base/check.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
 #include "tokenfab/sim/simulation.h"
+#include "testing/example_fleet.h"
 
 namespace tokenfab::sim {
 namespace {
@@ -50,12 +51,7 @@ TEST(TimelineSpecTest, APriceChangeNeedsASiteAndExactlyOnePrice) {
   }
 }
 
-std::shared_ptr<const fleet::FleetConfig> ExampleFleet() {
-  auto loaded =
-      fleet::LoadFleetConfig(std::string(TOKENFAB_EXAMPLES_DIR) + "/fleet-three-regions.toml");
-  TF_CHECK(loaded.ok()) << loaded.status().ToString();
-  return std::make_shared<const fleet::FleetConfig>(*std::move(loaded));
-}
+using testing::ExampleFleet;
 
 // hub-node-1 (upstream 0, the least-loaded choice at twice the others' weight) drains from 20 s
 // to 40 s. A drain is not a failure: whatever was routed to it before 20 s completes there, the

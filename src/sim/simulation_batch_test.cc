@@ -10,16 +10,12 @@
 #include "tokenfab/sim/sim_report.h"
 #include "tokenfab/sim/sim_workload.h"
 #include "tokenfab/sim/simulation.h"
+#include "testing/example_fleet.h"
 
 namespace tokenfab::sim {
 namespace {
 
-std::shared_ptr<const fleet::FleetConfig> ExampleFleet() {
-  auto loaded =
-      fleet::LoadFleetConfig(std::string(TOKENFAB_EXAMPLES_DIR) + "/fleet-three-regions.toml");
-  TF_CHECK(loaded.ok()) << loaded.status().ToString();
-  return std::make_shared<const fleet::FleetConfig>(*std::move(loaded));
-}
+using testing::ExampleFleet;
 
 // The example workload (60 s of arrivals) with `batches` (TOML tier tables) added.
 SimWorkloadSpec SpecWith(const std::string& batches) {

@@ -5,16 +5,12 @@
 #include "tokenfab/base/check.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
 #include "tokenfab/sim/sim_report.h"
+#include "testing/example_fleet.h"
 
 namespace tokenfab::sim {
 namespace {
 
-std::shared_ptr<const fleet::FleetConfig> ExampleFleet() {
-  auto loaded =
-      fleet::LoadFleetConfig(std::string(TOKENFAB_EXAMPLES_DIR) + "/fleet-three-regions.toml");
-  TF_CHECK(loaded.ok()) << loaded.status().ToString();
-  return std::make_shared<const fleet::FleetConfig>(*std::move(loaded));
-}
+using testing::ExampleFleet;
 
 SimWorkloadSpec ExampleSpec(double duration_s) {
   auto spec = LoadWorkloadSpec(std::string(TOKENFAB_EXAMPLES_DIR) + "/sim-workload.toml");
