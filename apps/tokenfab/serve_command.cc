@@ -27,6 +27,7 @@
 #include "tokenfab/base/logging.h"
 #include "tokenfab/base/thread_pool.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
+#include "tokenfab/fleet/model_parameters.h"
 #include "tokenfab/gateway/gateway.h"
 #include "tokenfab/ledger/authenticator.h"
 #include "tokenfab/model/model_creator.h"
@@ -90,7 +91,9 @@ StatusOr<fleet::FleetConfig> LocalFleet(const std::string& model_name, const std
   up.site = "local";
   up.hardware = EmbeddedNodeHardware();
   spec.upstreams.push_back(up);
-  spec.models.push_back({.name = model_name, .vocab = "", .gguf = gguf});
+  fleet::ModelSource model{.name = model_name, .vocab = "", .gguf = gguf};
+  TF_RETURN_IF_ERROR(fleet::FillModelParametersFromGguf(model).status());
+  spec.models.push_back(std::move(model));
   return fleet::FleetConfig::Create(std::move(spec));
 }
 

@@ -81,6 +81,7 @@ ReferenceModel FleetConfig::RooflineModel(const Upstream& up) const {
     if (source != nullptr && source->params_b > 0) {
       model.params_billion = source->params_b;
       model.active_params_billion = source->active_params_b;
+      if (source->bytes_per_weight > 0) model.bytes_per_weight = source->bytes_per_weight;
       break;
     }
   }

@@ -11,6 +11,7 @@
 #include "price_schedule_reader.h"
 #include "tokenfab/base/secret_file.h"
 #include "toml_reader.h"
+#include "tokenfab/fleet/model_parameters.h"
 
 namespace tokenfab::fleet {
 namespace {
@@ -196,11 +197,15 @@ StatusOr<ModelSource> ReadModelSource(const toml::table& table, const std::strin
   TF_ASSIGN_OR_RETURN(model.gguf, reader.String("gguf", ""));
   TF_ASSIGN_OR_RETURN(model.params_b, reader.Number("params_b", 0));
   TF_ASSIGN_OR_RETURN(model.active_params_b, reader.Number("active_params_b", 0));
+  TF_ASSIGN_OR_RETURN(model.bytes_per_weight, reader.Number("bytes_per_weight", 0));
   if (!model.gguf.empty() && std::filesystem::path(model.gguf).is_relative()) {
     const std::filesystem::path folder = std::filesystem::path(map.file()).parent_path();
     model.gguf = (folder / model.gguf).lexically_normal().string();
   }
   TF_RETURN_IF_ERROR(reader.Finish());
+  if (StatusOr<bool> filled = FillModelParametersFromGguf(model); !filled.ok()) {
+    return reader.Error("gguf", std::string(filled.status().message()));
+  }
   return model;
 }
 

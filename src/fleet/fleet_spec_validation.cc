@@ -193,6 +193,7 @@ Result ValidateModelSources(const FleetSpec& spec) {
                             model.params_b > 0 ? model.params_b : 1e5)) {
       return e;
     }
+    if (auto e = CheckRange(at + ".bytes_per_weight", model.bytes_per_weight, 0.0, 8.0)) return e;
   }
   return std::nullopt;
 }

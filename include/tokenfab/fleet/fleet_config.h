@@ -130,6 +130,9 @@ struct ModelSource {
   // active_params_b per token (0: all).
   double params_b = 0;
   double active_params_b = 0;
+  // Bytes a stored weight takes on average (0: fleet::ReferenceModel's 2, 16-bit weights); a
+  // quantised model reads fewer per decode step.
+  double bytes_per_weight = 0;
 
   bool operator==(const ModelSource&) const = default;
 };
