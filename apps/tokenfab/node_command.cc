@@ -5,8 +5,9 @@
 //
 // The first line on stdout is the bound address ("listening on http://127.0.0.1:PORT"), so that
 // scripts and launchers can start it with --port 0. Logs go to stderr. SIGINT or SIGTERM stops
-// it gracefully: streams in progress get --shutdown-grace-s to finish, then are cancelled. With
-// --tls-cert/--tls-key it serves HTTPS, and SIGHUP reloads the certificate.
+// it gracefully: streams in progress get --shutdown-grace-s to finish, then are cancelled; so
+// does `tokenfab node --drain` (node_drain.h) from another shell, a unit's ExecStop or a pod's
+// preStop. With --tls-cert/--tls-key it serves HTTPS, and SIGHUP reloads the certificate.
 #include <pthread.h>
 #include <signal.h>
 
@@ -22,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "node_drain.h"
 #include "node_registry.h"
 #include "secret_flags.h"
 #include "tokenfab/api/prefix_key.h"
@@ -45,6 +47,7 @@ struct NodeFlags {
   double shutdown_grace_s = 30;
   bool no_prefix_caching = false;
   NodeRegistryFlags registry;
+  NodeDrainFlags drain;
   std::string operator_token_file;
   std::string prefix_secret_file;
 };
@@ -77,7 +80,8 @@ StatusOr<int64_t> ParseByteSize(const std::string& text) {
   return static_cast<int64_t>(value * scale);
 }
 
-// Waits for SIGINT or SIGTERM (blocked in every thread) until `done` is set.
+// Waits for SIGINT or SIGTERM (blocked in every thread) until `done` is set (a drain request, or
+// the model failed to load).
 int WaitForSignal(const sigset_t& signals, const std::atomic<bool>& done) {
   const timespec tick{0, 200'000'000};
   while (!done.load()) {
@@ -106,17 +110,45 @@ Status LoadAndServe(const NodeFlags& flags, node::NodeServer& server,
 }
 
 // Graceful stop: out of routing first (gateways send nothing new), then the streams finish,
-// then the registry lease goes.
+// then the registry lease goes. Drained by request (POST /drain), the node keeps answering
+// GET /drain until it has deregistered and its caller has seen it "drained".
 void StopNode(node::NodeServer& server, registry::Registration* registration,
-              const NodeFlags& flags) {
+              const NodeFlags& flags, bool by_request) {
   if (registration != nullptr) {
     if (Status s = registration->Withdraw(); !s.ok()) {
       TF_LOG_WARN("registry: withdrawing failed: {}", s.message());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(flags.registry.withdraw_ms));
   }
-  server.Stop(Millis(flags.shutdown_grace_s));
+  if (!by_request) {
+    server.Stop(Millis(flags.shutdown_grace_s));
+    if (registration != nullptr) registration->Stop();
+    return;
+  }
+  if (const size_t left = server.Drain(Millis(flags.shutdown_grace_s)); left > 0) {
+    TF_LOG_WARN("drain: {} requests still in progress after --shutdown-grace-s; cancelling them",
+                left);
+  }
   if (registration != nullptr) registration->Stop();
+  server.ReportDrained(std::chrono::seconds(5));
+  server.Stop();
+  TF_LOG_INFO("drained: exiting");
+}
+
+// `tokenfab node --drain`: drains the node this command's --host/--port (or --drain-url) name.
+int RunDrain(const NodeFlags& flags) {
+  const std::string url =
+      DrainTargetUrl(flags.drain, flags.server.host, flags.server.port, flags.server.tls.enabled());
+  if (url.empty()) {
+    fmt::print(stderr, "tokenfab node --drain: give the node's --port, or --drain-url\n");
+    return kExitUsage;
+  }
+  StatusOr<std::string> token = api::LoadOperatorToken(flags.operator_token_file);
+  if (!token.ok()) {
+    fmt::print(stderr, "tokenfab node --drain: {}\n", token.status().message());
+    return kExitFailure;
+  }
+  return DrainRunningNode(url, *token, flags.drain.timeout_s);
 }
 
 int RunNode(NodeFlags& flags) {
@@ -158,6 +190,12 @@ int RunNode(NodeFlags& flags) {
   }
   flags.server.operator_token = *std::move(operator_token);
   flags.server.prefix_key = *std::move(prefix_key);
+  std::atomic<bool> done{false};
+  std::atomic<bool> drain_requested{false};
+  flags.server.on_drain = [&] {
+    drain_requested = true;
+    done = true;
+  };
   if (flags.server.operator_token.empty()) WarnOpenOperations("node", flags.server.host);
   StatusOr<std::unique_ptr<node::NodeServer>> server =
       node::NodeServer::Start(flags.server, base::RealClock::Get());
@@ -169,7 +207,6 @@ int RunNode(NodeFlags& flags) {
              (*server)->address());
   std::fflush(stdout);
 
-  std::atomic<bool> done{false};
   std::atomic<int> signal{0};
   std::thread waiter([&] {
     int sig = WaitForSignal(signals, done);
@@ -195,7 +232,7 @@ int RunNode(NodeFlags& flags) {
   const int exit_code = served.ok() ? kExitOk : kExitFailure;
   waiter.join();
   if (signal != 0) TF_LOG_INFO("signal {}: stopping", signal.load());
-  StopNode(**server, registration.get(), flags);
+  StopNode(**server, registration.get(), flags, drain_requested.load());
   return exit_code;
 }
 
@@ -308,7 +345,9 @@ Command AddNodeCommand(CLI::App& app) {
   AddEngineFlags(*cmd, *flags);
   AddSyntheticFlags(*cmd, *flags);
   AddNodeRegistryFlags(*cmd, flags->registry);
+  AddNodeDrainFlags(*cmd, flags->drain);
   return Command{cmd, [cmd, flags] {
+                   if (flags->drain.drain) return RunDrain(*flags);
                    if (flags->engine == "real" && flags->host.model_path.empty()) {
                      fmt::print(stderr,
                                 "tokenfab node: give --model FILE (or --engine synthetic)\n{}",

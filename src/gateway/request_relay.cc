@@ -133,7 +133,7 @@ void RequestRelay::RunOnCall(const std::function<void(net::ClientCall&)>& fn) {
 }
 
 void RequestRelay::StartAttempt() {
-  if (!PickUpstream()) {
+  if (!(attempts_ > 0 && PickOnNewerFleet()) && !PickUpstream()) {
     if (attempts_ == 0) last_failure_ = "every upstream's circuit is open";
     return Conclude(last_outcome_);
   }
@@ -155,9 +155,23 @@ bool RequestRelay::PickUpstream() {
   return false;
 }
 
+bool RequestRelay::PickOnNewerFleet() {
+  std::optional<RetryRoute> route =
+      RouteRetryOnNewerFleet(context_->fleet, *admitted_.generation, admitted_.routing, tried_);
+  if (!route) return false;
+  admitted_.generation = std::move(route->generation);
+  admitted_.snapshot = std::move(route->snapshot);
+  admitted_.decision = std::move(route->decision);
+  next_rank_ = route->picked + 1;
+  upstream_index_ = admitted_.decision.ranked[route->picked].index;
+  runtime_ = admitted_.generation->upstreams[upstream_index_];
+  return true;
+}
+
 void RequestRelay::BeginAttempt() {
   GatewayContext& ctx = *context_;
   ++attempts_;
+  tried_.push_back(runtime_->identity());
   if (attempts_ > 1) ctx.counters.retries.fetch_add(1, std::memory_order_relaxed);
   state_at_dispatch_ = admitted_.snapshot->state(upstream_index_);
   mode_ = Mode::kNone;
@@ -397,8 +411,10 @@ void RequestRelay::OnDone(Status status) {
     runtime_->breaker().RecordSuccess();
   }
   const int64_t elapsed = ctx.clock.NowMicros() - arrival_.micros;
+  // A newer fleet may hold an upstream the request's own ranking lacks (PickOnNewerFleet).
   if (ctx.retry.ShouldRetry(outcome, client_saw_bytes_, attempts_, elapsed) &&
-      next_rank_ < admitted_.decision.ranked.size()) {
+      (next_rank_ < admitted_.decision.ranked.size() ||
+       ctx.fleet.generation() != admitted_.generation)) {
     TF_LOG_DEBUG("request {}: {} at {} ({}); trying the next upstream", admitted_.request_id,
                  AttemptOutcomeName(outcome), runtime_->name(), last_failure_);
     return BackOff();

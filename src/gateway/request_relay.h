@@ -42,6 +42,7 @@
 #include "relay_phase.h"
 #include "request_intake.h"
 #include "response_meter.h"
+#include "retry_route.h"
 #include "tokenfab/ledger/admission.h"
 #include "tokenfab/ledger/authenticator.h"
 #include "tokenfab/ledger/usage_event.h"
@@ -98,6 +99,10 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   // The next candidate whose circuit lets a request through (runtime_, upstream_index_); false
   // when none is left.
   bool PickUpstream();
+  // A retry after the fleet changed: the best untried upstream of the generation in force
+  // (retry_route.h), which then replaces the request's generation, snapshot and ranking; false
+  // when the fleet is unchanged or none of it may take the request.
+  bool PickOnNewerFleet();
   // Counts the attempt and resets what the previous one left.
   void BeginAttempt();
   // The call to the upstream picked.
@@ -144,12 +149,13 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   int64_t flex_deadline_micros_ = 0;  // monotonic: a flex request waits for room until then
 
   // Attempts.
-  size_t next_rank_ = 0;  // into admitted_.decision.ranked
+  size_t next_rank_ = 0;            // into admitted_.decision.ranked
+  std::vector<std::string> tried_;  // identities of the upstreams attempted, in order
   int attempts_ = 0;
   std::shared_ptr<UpstreamRuntime> runtime_;  // of the current (last) attempt
   uint32_t upstream_index_ = 0;
   fleet::UpstreamState state_at_dispatch_;
-  int64_t dispatch_micros_ = 0;  // monotonic, when the current attempt started
+  int64_t dispatch_micros_ = 0;           // monotonic, when the current attempt started
   routing::LatencyPrediction predicted_;  // of the current attempt, at dispatch
   absl::Mutex call_mu_;
   std::shared_ptr<net::ClientCall> call_ ABSL_GUARDED_BY(call_mu_);

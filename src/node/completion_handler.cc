@@ -75,6 +75,11 @@ void HandleCompletion(NodeContext& node, api::Endpoint endpoint,
   if (host == nullptr) {
     return RespondError(node, *exchange, handler, node.NotReadyError());
   }
+  if (node.drain.load(std::memory_order_acquire) >= NodeContext::DrainState::kRefusing) {
+    return RespondError(
+        node, *exchange, handler,
+        api::OverloadedError(503, "the node is draining", node.options.loading_retry_after_s));
+  }
   StatusOr<CallContext> context = ReadHeaders(http.headers);
   if (!context.ok()) {
     return RespondError(node, *exchange, handler, api::ApiErrorFromStatus(context.status()));

@@ -67,6 +67,13 @@ class NodeContext {
   std::atomic<bool> stopping{false};
   absl::Mutex stop_mu;  // serialises Serve() and Stop()
 
+  // Drain by request (drain_handler.h): kRequested from POST /drain (the owner withdraws the node
+  // from routing, still serving), kRefusing from NodeServer::Drain() (new completions get 503),
+  // kDrained from NodeServer::ReportDrained().
+  enum class DrainState { kServing, kRequested, kRefusing, kDrained };
+  std::atomic<DrainState> drain{DrainState::kServing};
+  std::atomic<bool> drained_reported{false};  // a GET /drain answered "drained"
+
  private:
   mutable absl::Mutex calls_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<CompletionCall>> calls_ ABSL_GUARDED_BY(calls_mu_);

@@ -1,5 +1,7 @@
 #include "tokenfab/node/node_server.h"
 
+#include <thread>
+
 #include <fmt/format.h>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -7,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 
 #include "node/completion_handler.h"
+#include "node/drain_handler.h"
 #include "node/load_json.h"
 #include "node/node_context.h"
 #include "tokenfab/api/api_error.h"
@@ -24,6 +27,9 @@ void HandleHealth(NodeContext& node, net::HttpExchange& exchange) {
   int code = 200;
   if (node.stopping.load(std::memory_order_acquire)) {
     status = "stopping";
+    code = 503;
+  } else if (node.drain.load(std::memory_order_acquire) != NodeContext::DrainState::kServing) {
+    status = "draining";
     code = 503;
   } else if (node.host_ptr.load(std::memory_order_acquire) == nullptr) {
     status = "loading";
@@ -116,6 +122,12 @@ net::Router MakeRouter(NodeContext& node) {
   router.Handle("GET", "/load", [&node](std::shared_ptr<net::HttpExchange> exchange) {
     HandleLoad(node, *exchange);
   });
+  router.Handle("POST", "/drain", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandleDrainRequest(node, *exchange);
+  });
+  router.Handle("GET", "/drain", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandleDrainState(node, *exchange);
+  });
   return router;
 }
 
@@ -194,6 +206,27 @@ void NodeServer::Stop(std::chrono::milliseconds grace) {
   if (context_->num_calls() != 0) {
     TF_LOG_WARN("{} requests were still registered after shutdown", context_->num_calls());
   }
+}
+
+size_t NodeServer::Drain(std::chrono::milliseconds grace) {
+  NodeContext& node = *context_;
+  node.drain.store(NodeContext::DrainState::kRefusing, std::memory_order_release);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (node.num_calls() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return node.num_calls();
+}
+
+bool NodeServer::ReportDrained(std::chrono::milliseconds linger) {
+  NodeContext& node = *context_;
+  node.drain.store(NodeContext::DrainState::kDrained, std::memory_order_release);
+  const auto deadline = std::chrono::steady_clock::now() + linger;
+  while (!node.drained_reported.load(std::memory_order_acquire) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return node.drained_reported.load(std::memory_order_acquire);
 }
 
 }  // namespace tokenfab::node

@@ -17,14 +17,14 @@ StatusOr<std::unique_ptr<NodeRegistration>> NodeRegistration::Start(const Regist
     return check.status();
   }
   std::unique_ptr<NodeRegistration> r(new NodeRegistration(url, std::move(record), ttl));
+  Status first;
   {
     absl::MutexLock lock(&r->mu_);
-    if (Status s = r->RegisterLocked(); !s.ok()) {
-      r->last_failed_ = true;
-      TF_LOG_WARN("registry: cannot register {} yet (retrying): {}", r->key_, s.message());
-    }
+    first = r->RegisterLocked();
   }
-  r->thread_ = std::thread([p = r.get()] { p->Loop(); });
+  r->heartbeats_ = std::make_unique<HeartbeatLoop>(
+      r->key_, std::chrono::duration_cast<std::chrono::milliseconds>(ttl) / 3,
+      [p = r.get()] { return p->Beat(); }, first);
   return r;
 }
 
@@ -50,9 +50,8 @@ Status NodeRegistration::RegisterLocked() {
   return absl::OkStatus();
 }
 
-void NodeRegistration::Beat() {
+Status NodeRegistration::Beat() {
   absl::MutexLock lock(&mu_);
-  if (stopping_) return;
   Status s = absl::OkStatus();
   if (lease_ != 0) {
     StatusOr<int64_t> left = etcd_.KeepAlive(lease_);
@@ -63,23 +62,7 @@ void NodeRegistration::Beat() {
     s = left.status();
   }
   if (s.ok() && lease_ == 0) s = RegisterLocked();
-  if (!s.ok() && !last_failed_)
-    TF_LOG_WARN("registry: heartbeat of {} failed: {}", key_, s.message());
-  if (s.ok() && last_failed_) TF_LOG_INFO("registry: heartbeats of {} resumed", key_);
-  last_failed_ = !s.ok();
-}
-
-void NodeRegistration::Loop() {
-  const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(ttl_) / 3;
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      mu_.AwaitWithTimeout(absl::Condition(&stopping), absl::FromChrono(period));
-      if (stopping_) return;
-    }
-    Beat();
-  }
+  return s;
 }
 
 Status NodeRegistration::Withdraw() {
@@ -90,15 +73,18 @@ Status NodeRegistration::Withdraw() {
 }
 
 void NodeRegistration::Stop() {
-  int64_t lease = 0;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
+  }
+  if (heartbeats_) heartbeats_->Stop();  // no heartbeat renews the lease after this
+  int64_t lease = 0;
+  {
+    absl::MutexLock lock(&mu_);
     lease = lease_;
     lease_ = 0;
   }
-  if (thread_.joinable()) thread_.join();
   if (lease == 0) return;
   if (Status s = etcd_.Revoke(lease); !s.ok()) {
     TF_LOG_WARN("registry: revoking the lease of {} failed (it lapses by itself): {}", key_,

@@ -16,14 +16,14 @@ StatusOr<std::unique_ptr<PostgresRegistration>> PostgresRegistration::Start(
     return check.status();
   }
   std::unique_ptr<PostgresRegistration> r(new PostgresRegistration(url, std::move(record), ttl));
+  Status first;
   {
     absl::MutexLock lock(&r->mu_);
-    if (Status s = r->RegisterLocked(); !s.ok()) {
-      r->last_failed_ = true;
-      TF_LOG_WARN("registry: cannot register {} yet (retrying): {}", r->key_, s.message());
-    }
+    first = r->RegisterLocked();
   }
-  r->thread_ = std::thread([p = r.get()] { p->Loop(); });
+  r->heartbeats_ = std::make_unique<HeartbeatLoop>(
+      r->key_, std::chrono::duration_cast<std::chrono::milliseconds>(ttl) / 3,
+      [p = r.get()] { return p->Beat(); }, first);
   return r;
 }
 
@@ -54,9 +54,8 @@ Status PostgresRegistration::RegisterLocked() {
   return absl::OkStatus();
 }
 
-void PostgresRegistration::Beat() {
+Status PostgresRegistration::Beat() {
   absl::MutexLock lock(&mu_);
-  if (stopping_) return;
   Status s = absl::OkStatus();
   if (registered_) {
     const std::string incarnation = record_.incarnation;
@@ -71,23 +70,7 @@ void PostgresRegistration::Beat() {
     s = rows.status();
   }
   if (s.ok() && !registered_) s = RegisterLocked();
-  if (!s.ok() && !last_failed_)
-    TF_LOG_WARN("registry: heartbeat of {} failed: {}", key_, s.message());
-  if (s.ok() && last_failed_) TF_LOG_INFO("registry: heartbeats of {} resumed", key_);
-  last_failed_ = !s.ok();
-}
-
-void PostgresRegistration::Loop() {
-  const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(ttl_) / 3;
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      mu_.AwaitWithTimeout(absl::Condition(&stopping), absl::FromChrono(period));
-      if (stopping_) return;
-    }
-    Beat();
-  }
+  return s;
 }
 
 Status PostgresRegistration::Withdraw() {
@@ -97,17 +80,20 @@ Status PostgresRegistration::Withdraw() {
 }
 
 void PostgresRegistration::Stop() {
-  bool registered = false;
-  std::string incarnation;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
+  }
+  if (heartbeats_) heartbeats_->Stop();  // no heartbeat upserts the row after this
+  bool registered = false;
+  std::string incarnation;
+  {
+    absl::MutexLock lock(&mu_);
     registered = registered_;
     registered_ = false;
     incarnation = record_.incarnation;
   }
-  if (thread_.joinable()) thread_.join();
   if (!registered) return;
   StatusOr<std::unique_ptr<ledger::PostgresSession>> session = pool_.Acquire();
   Status s = session.ok()

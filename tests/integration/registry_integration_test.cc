@@ -3,10 +3,12 @@
 // processes. Both gateways converge to the same membership; a node killed with SIGKILL leaves
 // both views once its lease lapses; a node stopped with SIGTERM mid-stream finishes its streams
 // and leaves; requests under light load all succeed through the changes; a gateway that loses
-// the registry keeps serving and says so in /metrics.
+// the registry keeps serving and says so in /metrics; `tokenfab node --drain` drains a node the
+// same way.
 //
 // Skipped when the etcd binary is missing (scripts/setup installs etcd-server).
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -194,6 +196,74 @@ TEST_F(RegistryIntegrationTest, NodesJoinDrainAndLeaveEveryGatewaysView) {
   }
   nodes[2]->Signal(SIGTERM);
   nodes[2]->Wait(20s);
+}
+
+// `tokenfab node --drain` (what a unit's ExecStop or a pod's preStop runs): the node leaves every
+// gateway's routing at once, its streams finish, nothing new reaches it, it deregisters and
+// exits 0; the command waits for that and exits 0.
+TEST_F(RegistryIntegrationTest, DrainCommandFinishesStreamsAndTheNodeTakesNothingNew) {
+  auto fixed = FakeUpstream::Start({.tokens = 3, .name = "static"});
+  ASSERT_TRUE(fixed.ok());
+  const std::filesystem::path fleet = dir_ / "fleet.toml";
+  WriteFile(fleet, gateway::testing::TestFleetToml(
+                       {{.url = (*fixed)->url(), .models = "\"other\"", .name = "static"}}));
+  std::unique_ptr<ChildProcess> gateway = StartGateway(0, fleet);
+  ASSERT_TRUE(gateway);
+  const std::vector<uint16_t> ports = {static_cast<uint16_t>(gateway->port())};
+  TestClient client;
+  std::unique_ptr<ChildProcess> n1 = StartNode("n1");
+  std::unique_ptr<ChildProcess> n2 = StartNode("n2");
+  ASSERT_TRUE(n1 && n2);
+  ASSERT_GE(WaitForMembers(client, ports, {"n1", "n2"}, Clock::now(), 20s), 0) << gateway->Log();
+
+  std::vector<std::future<ClientResult>> streams;
+  for (int i = 0; i < 4; ++i) {
+    streams.push_back(std::async(std::launch::async, [&, i] {
+      TestClient c;
+      return c.Post(ports[0], "/v1/chat/completions",
+                    ChatBody("m", fmt::format("story {}", i), true, false, 120),
+                    {.api_key = keys_[0]});
+    }));
+  }
+  std::this_thread::sleep_for(300ms);
+  const Clock::time_point asked = Clock::now();
+  auto drain = ChildProcess::Start({TOKENFAB_BINARY, "node", "--drain", "--port",
+                                    std::to_string(n1->port()), "--drain-timeout-s", "30"},
+                                   (dir_ / "drain.log").string(), false);
+  ASSERT_TRUE(drain.ok()) << drain.status();
+  const double withdrawn_s = WaitForMembers(client, ports, {"n2"}, asked, 10s);
+  ASSERT_GE(withdrawn_s, 0) << (*drain)->Log();
+  std::printf("[figure] `tokenfab node --drain` to the gateway no longer routing to it: %.2f s\n",
+              withdrawn_s);
+  // While n1 finishes its streams, every new request is served, by n2.
+  for (int i = 0; i < 10; ++i) {
+    const ClientResult r =
+        client.Post(ports[0], "/v1/chat/completions", ChatBody("m", "hello", false, false, 4),
+                    {.api_key = keys_[0]});
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("x-tokenfab-upstream"), "n2");
+  }
+  int on_n1 = 0;
+  for (auto& s : streams) {
+    const ClientResult r = s.get();
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(r.saw_done()) << "a stream was cut: " << r.body;
+    if (r.header("x-tokenfab-upstream") == "n1") ++on_n1;
+  }
+  EXPECT_GT(on_n1, 0) << "no stream ran on the drained node";
+  const int drain_status = (*drain)->Wait(30s);
+  EXPECT_TRUE(WIFEXITED(drain_status) && WEXITSTATUS(drain_status) == 0)  // 0: it drained
+      << (*drain)->Log();
+  std::printf("[figure] `tokenfab node --drain` with 120-token streams in flight: %.2f s\n",
+              Seconds(Clock::now() - asked));
+  const int node_status = n1->Wait(10s);
+  EXPECT_TRUE(WIFEXITED(node_status) && WEXITSTATUS(node_status) == 0) << n1->Log();
+  EXPECT_NE(n1->Log().find("deregistered"), std::string::npos) << n1->Log();
+
+  gateway->Signal(SIGTERM);
+  EXPECT_EQ(gateway->Wait(20s), 0) << gateway->Log();
+  n2->Signal(SIGTERM);
+  n2->Wait(20s);
 }
 
 // etcd comes back empty (a new data directory: every lease and key gone): the node finds its

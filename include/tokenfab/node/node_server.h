@@ -6,6 +6,7 @@
 //   GET  /health                                  200 ready; 503 while loading or stopping
 //   GET  /metrics                                 Prometheus text (vLLM's names under tokenfab:)
 //   GET  /load                                    the load snapshot gateways route on
+//   POST /drain, GET /drain                       drain by request; its state (drain_handler.h)
 //
 // Life cycle: Start() binds and answers at once (health 503 "loading"); Serve() hands it the
 // loaded ModelHost and it becomes ready; Stop() refuses new work, lets streams finish for a grace
@@ -23,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +71,10 @@ struct NodeOptions {
   // HTTPS when tls.enabled(); mutual TLS (only gateways with a certificate from the CA) when
   // tls.client_ca_file is set.
   net::TlsServerOptions tls;
+
+  // Drain by request: called once, on an HTTP loop (it must not block), when an operator first
+  // POSTs /drain; the owner then drains (Drain(), ReportDrained()). Unset: /drain answers 501.
+  std::function<void()> on_drain;
 };
 
 class NodeContext;  // what the node's requests share (src/node/node_context.h)
@@ -102,6 +108,15 @@ class NodeServer {
   // Refuses new requests (503), lets requests in progress finish for up to `grace`, cancels
   // the rest, shuts the engine down and closes every connection. Idempotent.
   void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
+
+  // Draining without stopping, so that the operations routes still answer (POST /drain's
+  // caller polls GET /drain): new completion requests get 503 "draining" from now on, and
+  // those in progress have up to `grace` to finish. Returns how many were still in progress.
+  size_t Drain(std::chrono::milliseconds grace);
+  // GET /drain says "drained" from now on (call it once the node has also left the registry);
+  // waits until a GET /drain has said so, at most `linger`, so that the caller waiting for it
+  // sees it before the node goes. True when one did.
+  bool ReportDrained(std::chrono::milliseconds linger);
 
  private:
   explicit NodeServer(std::shared_ptr<NodeContext> context);

@@ -2,7 +2,7 @@
 // registry_backend.h; start it with StartRegistration).
 //
 // Start() grants a lease of `ttl` and puts the node's record under MemberKey(prefix, site, name)
-// attached to it; a heartbeat thread keeps the lease alive every ttl/3. When the lease is lost
+// attached to it; a HeartbeatLoop keeps the lease alive every ttl/3. When the lease is lost
 // (the registry restarted, or the node was cut off past the TTL) it registers again with a new
 // lease. If the node dies, the lease lapses and the key goes with it: gateways drop the node
 // within the TTL.
@@ -19,12 +19,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/net/io_context_pool.h"
 #include "tokenfab/registry/etcd_client.h"
+#include "tokenfab/registry/heartbeat_loop.h"
 #include "tokenfab/registry/member_record.h"
 #include "tokenfab/registry/registry_backend.h"
 #include "tokenfab/registry/registry_url.h"
@@ -53,22 +53,20 @@ class NodeRegistration final : public Registration {
   NodeRegistration(const RegistryUrl& url, MemberRecord record, std::chrono::seconds ttl);
   // Grants a lease when there is none and puts the record on it.
   Status RegisterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // One heartbeat: keep the lease alive, or register again.
-  void Beat() ABSL_LOCKS_EXCLUDED(mu_);
-  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+  // One heartbeat (HeartbeatLoop's): keep the lease alive, or register again.
+  Status Beat() ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string key_;
   const std::chrono::seconds ttl_;
   net::IoContextPool pool_;
   EtcdClient etcd_;
-  std::thread thread_;
 
   mutable absl::Mutex mu_;
   MemberRecord record_ ABSL_GUARDED_BY(mu_);
   int64_t lease_ ABSL_GUARDED_BY(mu_) = 0;  // 0: not registered
   int64_t leases_granted_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool last_failed_ ABSL_GUARDED_BY(mu_) = false;  // log a failure once, until it recovers
+  std::unique_ptr<HeartbeatLoop> heartbeats_;  // set by Start
 };
 
 }  // namespace tokenfab::registry

@@ -2,7 +2,7 @@
 // PostgreSQL Registration of registry_backend.h; start it with StartRegistration).
 //
 // Start() creates the schema if absent and upserts the node's row (record, incarnation, TTL,
-// heartbeat now; NOTIFY). A heartbeat thread extends the row's expiry every ttl/3; when the row
+// heartbeat now; NOTIFY). A HeartbeatLoop extends the row's expiry every ttl/3; when the row
 // is gone (swept after the node was cut off past its TTL, or the database was restored) it
 // upserts it again. A node that dies stops heartbeating: its row expires after the TTL, gateways
 // leave it out of their view, and a sweep deletes it.
@@ -16,11 +16,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "tokenfab/base/status.h"
 #include "tokenfab/ledger/postgres_pool.h"
+#include "tokenfab/registry/heartbeat_loop.h"
 #include "tokenfab/registry/member_record.h"
 #include "tokenfab/registry/registry_backend.h"
 #include "tokenfab/registry/registry_url.h"
@@ -44,14 +44,12 @@ class PostgresRegistration final : public Registration {
   PostgresRegistration(const RegistryUrl& url, MemberRecord record, std::chrono::seconds ttl);
   // Creates the schema (once) and upserts the row.
   Status RegisterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // One heartbeat: extend the row's expiry, or register again.
-  void Beat() ABSL_LOCKS_EXCLUDED(mu_);
-  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+  // One heartbeat (HeartbeatLoop's): extend the row's expiry, or register again.
+  Status Beat() ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string key_;
   const std::chrono::seconds ttl_;
   ledger::PostgresPool pool_;  // one connection
-  std::thread thread_;
 
   mutable absl::Mutex mu_;
   MemberRecord record_ ABSL_GUARDED_BY(mu_);
@@ -59,7 +57,7 @@ class PostgresRegistration final : public Registration {
   bool schema_ready_ ABSL_GUARDED_BY(mu_) = false;
   int64_t leases_granted_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool last_failed_ ABSL_GUARDED_BY(mu_) = false;  // log a failure once, until it recovers
+  std::unique_ptr<HeartbeatLoop> heartbeats_;  // set by Start
 };
 
 }  // namespace tokenfab::registry

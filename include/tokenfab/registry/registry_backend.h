@@ -18,7 +18,8 @@
 namespace tokenfab::registry {
 
 // A node's entry in the registry for as long as it serves; its liveness (an etcd lease, a
-// PostgreSQL heartbeat) is kept by a thread of its own. Thread-safe.
+// PostgreSQL heartbeat) is kept by a HeartbeatLoop (heartbeat_loop.h), the same for every store.
+// Thread-safe.
 class Registration {
  public:
   virtual ~Registration() = default;
