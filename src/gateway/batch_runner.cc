@@ -213,20 +213,10 @@ void BatchRunner::Validate(ledger::BatchRecord batch) {
 }
 
 std::vector<SiteRelease> BatchRunner::Release(const FleetGeneration& generation) {
-  const int64_t now_us = context_->clock.WallMicros();
-  constexpr int64_t kTierRefresh = 5'000'000;  // µs
-  if (tiers_read_micros_ < 0 || now_us - tiers_read_micros_ >= kTierRefresh) {
-    StatusOr<std::vector<ledger::Tier>> tiers = context_->store->ListTiers();
-    if (tiers.ok()) interactive_slo_ = TightestInteractiveSlo(*tiers);
-    tiers_read_micros_ = now_us;
-  }
-  ValleyOptions options;
-  options.slo = interactive_slo_;
-  options.probe_output_tokens = context_->options.default_output_tokens;
-  std::vector<int32_t> limits;
-  limits.reserve(generation.upstreams.size());
-  for (const auto& up : generation.upstreams) limits.push_back(up->max_running());
-  return PlanRelease(*context_->fleet.Snapshot(generation), limits, options);
+  GatewayContext& ctx = *context_;
+  const ValleyOptions options =
+      ctx.valley.Options(ctx.store, ctx.options.default_output_tokens, ctx.clock.WallMicros());
+  return ValleyGate::Plan(generation, *ctx.fleet.Snapshot(generation), options);
 }
 
 void BatchRunner::LaunchLines(std::vector<ledger::BatchRecord>& batches) {

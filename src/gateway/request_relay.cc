@@ -11,6 +11,7 @@
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/base/random.h"
+#include "valley_gate.h"
 
 namespace tokenfab::gateway {
 namespace {
@@ -74,17 +75,21 @@ void RequestRelay::Intake() {
   StartAttempt();
 }
 
-bool RequestRelay::RankedHaveRoom() const {
-  for (const routing::RankedUpstream& r : admitted_.decision.ranked) {
-    const std::shared_ptr<UpstreamRuntime>& up = admitted_.generation->upstreams[r.index];
-    if (FreeSlots(up->Current(), up->max_running()) > 0) return true;
-  }
-  return false;
+std::optional<uint32_t> RequestRelay::FlexSite() {
+  GatewayContext& ctx = *context_;
+  admitted_.snapshot = ctx.fleet.Snapshot(*admitted_.generation);
+  std::vector<uint32_t> ranked;
+  ranked.reserve(admitted_.decision.ranked.size());
+  for (const routing::RankedUpstream& r : admitted_.decision.ranked) ranked.push_back(r.index);
+  const ValleyOptions options = ctx.valley.Options(ctx.store, ctx.options.default_output_tokens,
+                                                   admitted_.snapshot->wall_micros());
+  return ValleyGate::FlexSite(*admitted_.generation, *admitted_.snapshot, options, ranked);
 }
 
 void RequestRelay::WaitForRoom() {
   GatewayContext& ctx = *context_;
-  if (!RankedHaveRoom()) {
+  const std::optional<uint32_t> site = FlexSite();
+  if (!site) {
     if (exchange_->cancelled()) {
       FinishTicket(0);
       ctx.metrics.Outcome("cancelled").Increment();
@@ -102,11 +107,12 @@ void RequestRelay::WaitForRoom() {
     ctx.timers.RunAfter(std::chrono::milliseconds(20), [self] { self->WaitForRoom(); });
     return;
   }
-  // Rank again on the state that made room.
-  admitted_.snapshot = ctx.fleet.Snapshot(*admitted_.generation);
+  // Rank again on the state that made room, the released site's upstreams first.
   routing::RoutingDecision decision =
       admitted_.generation->policy->Rank(admitted_.routing, *admitted_.snapshot);
   if (!decision.empty()) admitted_.decision = std::move(decision);
+  const fleet::FleetConfig& config = *admitted_.generation->config;
+  PreferSite(admitted_.decision, config, config.sites()[*site].name);
   Enter(RelayPhase::kCalling);
   StartAttempt();
 }

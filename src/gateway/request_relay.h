@@ -73,10 +73,12 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   // Intake: RequestIntake's steps; on a refusal, Reject() answers and ends the request.
   void Intake();
   void Reject(net::HttpResponse response);
-  // Flex: waits (re-checking on the timer) until a ranked upstream has a free slot, then starts
-  // the calls; past options.flex_max_wait, a 429 with Retry-After.
+  // Flex: waits (re-checking on the timer) until the valley gate (valley_gate.h) releases room
+  // at a ranked upstream's site, then starts the calls there first; past
+  // options.flex_max_wait, a 429 with Retry-After.
   void WaitForRoom();
-  bool RankedHaveRoom() const;
+  // The site the valley gate releases this flex request to now (on a fresh snapshot), if any.
+  std::optional<uint32_t> FlexSite();
 
   // SLO admission (relay_slo_wait.cc). Whether the request may be held for its TTFT SLO (the
   // gateway's SLO admission is on, its tier has a TTFT SLO and is not best-effort).
@@ -149,7 +151,7 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   std::shared_ptr<UpstreamRuntime> runtime_;  // of the current (last) attempt
   uint32_t upstream_index_ = 0;
   fleet::UpstreamState state_at_dispatch_;
-  int64_t dispatch_micros_ = 0;  // monotonic, when the current attempt started
+  int64_t dispatch_micros_ = 0;           // monotonic, when the current attempt started
   routing::LatencyPrediction predicted_;  // of the current attempt, at dispatch
   absl::Mutex call_mu_;
   std::shared_ptr<net::ClientCall> call_ ABSL_GUARDED_BY(call_mu_);
