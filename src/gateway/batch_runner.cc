@@ -1,6 +1,7 @@
 #include "batch_runner.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -56,6 +57,23 @@ double WindowUsed(const std::vector<ledger::BatchRecord>& batches, int64_t now_u
                     (static_cast<double>(now_us) / 1e6 - static_cast<double>(b.created_at)) / span);
   }
   return used;
+}
+
+// The batch runner's next line as the SLO queue orders it (slo_queue.h): band batch, at the
+// flex priority, its latest start the earliest deadline among `batches` (on the monotonic clock
+// of `clock`).
+SloWaiter BatchProbe(const std::vector<ledger::BatchRecord>& batches, const base::Clock& clock) {
+  int64_t expires_s = std::numeric_limits<int64_t>::max();
+  for (const ledger::BatchRecord& b : batches) expires_s = std::min(expires_s, b.expires_at);
+  SloWaiter probe;
+  probe.band = WorkBand::kBatch;
+  probe.priority = kFlexPriority;
+  const int64_t now = clock.NowMicros();
+  const int64_t left_us = expires_s == std::numeric_limits<int64_t>::max()
+                              ? std::numeric_limits<int64_t>::max() / 2
+                              : expires_s * 1'000'000 - clock.WallMicros();
+  probe.latest_start_us = now + std::max<int64_t>(0, left_us);
+  return probe;
 }
 
 }  // namespace
@@ -223,6 +241,12 @@ void BatchRunner::LaunchLines(std::vector<ledger::BatchRecord>& batches) {
   if (batches.empty()) return;
   std::shared_ptr<const FleetGeneration> generation = context_->fleet.generation();
   std::vector<SiteRelease> plan = Release(*generation);
+  // Interactive and flex work waiting in the SLO queue goes first (a batch near its deadline
+  // only yields to interactive): the released room is theirs, and only the deadline floor runs.
+  if (context_->slo_queue.AheadOf(BatchProbe(batches, context_->clock),
+                                  context_->clock.NowMicros())) {
+    for (SiteRelease& r : plan) r.release = 0;
+  }
   int64_t released = 0;
   for (const SiteRelease& r : plan) released += r.release;
   const double window_used = WindowUsed(batches, context_->clock.WallMicros());

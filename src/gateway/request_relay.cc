@@ -11,7 +11,6 @@
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/base/random.h"
-#include "valley_gate.h"
 
 namespace tokenfab::gateway {
 namespace {
@@ -64,55 +63,9 @@ void RequestRelay::Intake() {
       RequestIntake(*context_, *exchange_, endpoint_, admitted_).Run();
   if (refusal) return Reject(*std::move(refusal));
   if (admitted_.tier.served == ledger::ServiceTier::kFlex && !admitted_.batch_line) {
-    flex_deadline_micros_ =
-        context_->clock.NowMicros() +
-        std::chrono::duration_cast<std::chrono::microseconds>(context_->options.flex_max_wait)
-            .count();
-    return WaitForRoom();
+    return WaitForFlexRoom();
   }
   if (MayWaitForSlo() && !SomeoneMeetsTtft(context_->clock.NowMicros())) return WaitForSlo();
-  Enter(RelayPhase::kCalling);
-  StartAttempt();
-}
-
-std::optional<uint32_t> RequestRelay::FlexSite() {
-  GatewayContext& ctx = *context_;
-  admitted_.snapshot = ctx.fleet.Snapshot(*admitted_.generation);
-  std::vector<uint32_t> ranked;
-  ranked.reserve(admitted_.decision.ranked.size());
-  for (const routing::RankedUpstream& r : admitted_.decision.ranked) ranked.push_back(r.index);
-  const ValleyOptions options = ctx.valley.Options(ctx.store, ctx.options.default_output_tokens,
-                                                   admitted_.snapshot->wall_micros());
-  return ValleyGate::FlexSite(*admitted_.generation, *admitted_.snapshot, options, ranked);
-}
-
-void RequestRelay::WaitForRoom() {
-  GatewayContext& ctx = *context_;
-  const std::optional<uint32_t> site = FlexSite();
-  if (!site) {
-    if (exchange_->cancelled()) {
-      FinishTicket(0);
-      ctx.metrics.Outcome("cancelled").Increment();
-      return Enter(RelayPhase::kDone);
-    }
-    if (ctx.clock.NowMicros() >= flex_deadline_micros_) {
-      FinishTicket(0);
-      return Reject(api::ApiErrorResponse(api::MakeApiError(
-          429,
-          "Flex capacity is short right now; the request waited for spare capacity and was not "
-          "served. Retry later or use the default service tier.",
-          "rate_limit_error", "flex_capacity_unavailable", 5)));
-    }
-    auto self = shared_from_this();
-    ctx.timers.RunAfter(std::chrono::milliseconds(20), [self] { self->WaitForRoom(); });
-    return;
-  }
-  // Rank again on the state that made room, the released site's upstreams first.
-  routing::RoutingDecision decision =
-      admitted_.generation->policy->Rank(admitted_.routing, *admitted_.snapshot);
-  if (!decision.empty()) admitted_.decision = std::move(decision);
-  const fleet::FleetConfig& config = *admitted_.generation->config;
-  PreferSite(admitted_.decision, config, config.sites()[*site].name);
   Enter(RelayPhase::kCalling);
   StartAttempt();
 }
