@@ -256,8 +256,9 @@ void BatchRunner::LaunchLines(std::vector<ledger::BatchRecord>& batches) {
     if (!launching_) return;
     in_flight = in_flight_total_;
   }
-  const int64_t allowed =
-      BatchConcurrency(released, in_flight, window_used, context_->options.max_batch_in_flight);
+  const int64_t allowed = BatchConcurrency(
+      released, in_flight, window_used,
+      BatchInFlightCap(context_->options.max_batch_in_flight, ValleyGate::Limits(*generation)));
   // Each tenant's next line; deficit round robin by tokens picks whose goes.
   std::vector<bool> exhausted(batches.size(), false);
   absl::flat_hash_map<std::string, Next> heads;

@@ -1,16 +1,12 @@
 #include "valley_gate.h"
 
 namespace tokenfab::gateway {
-namespace {
-
-std::vector<int32_t> Limits(const FleetGeneration& generation) {
+std::vector<int32_t> ValleyGate::Limits(const FleetGeneration& generation) {
   std::vector<int32_t> limits;
   limits.reserve(generation.upstreams.size());
   for (const auto& up : generation.upstreams) limits.push_back(up->max_running());
   return limits;
 }
-
-}  // namespace
 
 ValleyOptions ValleyGate::Options(ledger::Store* store, int32_t probe_output_tokens,
                                   int64_t wall_micros) {

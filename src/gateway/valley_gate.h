@@ -30,6 +30,9 @@ class ValleyGate {
   ValleyOptions Options(ledger::Store* store, int32_t probe_output_tokens, int64_t wall_micros)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Each upstream's slot limit (max_running as polled; 0 unreported), by config index.
+  static std::vector<int32_t> Limits(const FleetGeneration& generation);
+
   // PlanRelease (valley_filler.h) on `snapshot` of `generation`.
   static std::vector<SiteRelease> Plan(const FleetGeneration& generation,
                                        const fleet::FleetSnapshot& snapshot,
