@@ -1,6 +1,7 @@
 #include "slo_queue.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace tokenfab::gateway {
 
@@ -14,14 +15,31 @@ SloOffer SloQueue::Offer(SloWaiter waiter, int64_t now_us, int64_t drain_us) {
   if (now_us + std::max<int64_t>(drain_us, 0) > waiter.latest_start_us) {
     return {SloVerdict::kSaturated, 503, retry};
   }
-  absl::MutexLock lock(&mu_);
-  auto it = per_tenant_.find(waiter.tenant);
-  if (it != per_tenant_.end() && it->second >= options_.max_per_tenant) {
-    return {SloVerdict::kTenantLimit, 429, retry};
+  std::optional<Entry> evicted;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = per_tenant_.find(waiter.tenant);
+    if (it != per_tenant_.end() && it->second >= options_.max_per_tenant) {
+      return {SloVerdict::kTenantLimit, 429, retry};
+    }
+    if (entries_.size() >= options_.max_queued) {
+      // Full: the last waiter in the order makes way for one that goes before it (not during a
+      // pump, which may be releasing it).
+      auto last =
+          std::max_element(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) {
+            return GoesFirst(a.waiter, a.seq, b.waiter, b.seq, now_us);
+          });
+      if (pumping_ || last == entries_.end() ||
+          !GoesFirst(waiter, next_seq_, last->waiter, last->seq, now_us)) {
+        return {SloVerdict::kSaturated, 503, retry};
+      }
+      evicted.emplace(Entry{last->waiter, last->seq});
+      Remove(evicted->seq);
+    }
+    ++per_tenant_[waiter.tenant];
+    entries_.push_back(Entry{std::move(waiter), next_seq_++});
   }
-  if (entries_.size() >= options_.max_queued) return {SloVerdict::kSaturated, 503, retry};
-  ++per_tenant_[waiter.tenant];
-  entries_.push_back(Entry{std::move(waiter), next_seq_++});
+  if (evicted) evicted->waiter.expire(retry);
   return {};
 }
 

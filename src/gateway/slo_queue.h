@@ -14,7 +14,9 @@
 //
 //   on Offer    the deadline cannot be met (now + drain > latest start)  -> 503 fleet saturated
 //               the tenant already has max_per_tenant requests waiting   -> 429 tenant limit
-//               the queue holds max_queued requests                      -> 503 fleet saturated
+//               the queue holds max_queued requests                      -> 503 fleet saturated,
+//                 unless the request goes before the last waiter in the order: that one
+//                 expires (so flex work never crowds out an interactive request)
 //               otherwise                                                 -> queued
 //   on Pump     each waiter, best first, is asked to try again (it re-predicts with the fleet's
 //               state now and dispatches itself when an upstream is predicted to meet its SLO);

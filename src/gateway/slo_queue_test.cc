@@ -122,6 +122,27 @@ TEST(SloQueueTest, ABatchLineTakesRoomOnlyWhenNothingWaitsAheadOfIt) {
   EXPECT_TRUE(queue.AheadOf(urgent, 0));
 }
 
+TEST(SloQueueTest, AFullQueueMakesWayForInteractiveByExpiringTheLastWaiter) {
+  SloQueue queue({.max_queued = 2, .max_per_tenant = 8});
+  Log log;
+  ASSERT_EQ(queue.Offer(Banded(log, "flex", WorkBand::kFlex, -1, 5000), 0, 0).verdict,
+            SloVerdict::kQueued);
+  ASSERT_EQ(queue.Offer(Banded(log, "interactive", WorkBand::kInteractive, 0, 1000), 0, 0).verdict,
+            SloVerdict::kQueued);
+  // Full of work that goes before it: a flex request is refused as before.
+  EXPECT_EQ(queue.Offer(Banded(log, "flex-2", WorkBand::kFlex, -1, 9000), 0, 0).verdict,
+            SloVerdict::kSaturated);
+  // An interactive request goes before the waiting flex one, which expires to make way.
+  const SloOffer offer =
+      queue.Offer(Banded(log, "interactive-2", WorkBand::kInteractive, 0, 2000), 0, 0);
+  EXPECT_EQ(offer.verdict, SloVerdict::kQueued);
+  EXPECT_THAT(log.expired, ElementsAre("flex"));
+  EXPECT_EQ(queue.size(), 2u);
+  EXPECT_EQ(queue.queued_for("t"), 2u);
+  EXPECT_EQ(queue.Pump(10 * kMs, 0), 2u);
+  EXPECT_THAT(log.asked, ElementsAre("interactive", "interactive-2"));
+}
+
 TEST(SloQueueTest, ReleasesByPriorityThenDeadline) {
   SloQueue queue;
   Log log;
