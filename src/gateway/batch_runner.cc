@@ -1,6 +1,7 @@
 #include "batch_runner.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -56,6 +57,23 @@ double WindowUsed(const std::vector<ledger::BatchRecord>& batches, int64_t now_u
                     (static_cast<double>(now_us) / 1e6 - static_cast<double>(b.created_at)) / span);
   }
   return used;
+}
+
+// The batch runner's next line as the SLO queue orders it (slo_queue.h): band batch, at the
+// flex priority, its latest start the earliest deadline among `batches` (on the monotonic clock
+// of `clock`).
+SloWaiter BatchProbe(const std::vector<ledger::BatchRecord>& batches, const base::Clock& clock) {
+  int64_t expires_s = std::numeric_limits<int64_t>::max();
+  for (const ledger::BatchRecord& b : batches) expires_s = std::min(expires_s, b.expires_at);
+  SloWaiter probe;
+  probe.band = WorkBand::kBatch;
+  probe.priority = kFlexPriority;
+  const int64_t now = clock.NowMicros();
+  const int64_t left_us = expires_s == std::numeric_limits<int64_t>::max()
+                              ? std::numeric_limits<int64_t>::max() / 2
+                              : expires_s * 1'000'000 - clock.WallMicros();
+  probe.latest_start_us = now + std::max<int64_t>(0, left_us);
+  return probe;
 }
 
 }  // namespace
@@ -213,26 +231,22 @@ void BatchRunner::Validate(ledger::BatchRecord batch) {
 }
 
 std::vector<SiteRelease> BatchRunner::Release(const FleetGeneration& generation) {
-  const int64_t now_us = context_->clock.WallMicros();
-  constexpr int64_t kTierRefresh = 5'000'000;  // µs
-  if (tiers_read_micros_ < 0 || now_us - tiers_read_micros_ >= kTierRefresh) {
-    StatusOr<std::vector<ledger::Tier>> tiers = context_->store->ListTiers();
-    if (tiers.ok()) interactive_slo_ = TightestInteractiveSlo(*tiers);
-    tiers_read_micros_ = now_us;
-  }
-  ValleyOptions options;
-  options.slo = interactive_slo_;
-  options.probe_output_tokens = context_->options.default_output_tokens;
-  std::vector<int32_t> limits;
-  limits.reserve(generation.upstreams.size());
-  for (const auto& up : generation.upstreams) limits.push_back(up->max_running());
-  return PlanRelease(*context_->fleet.Snapshot(generation), limits, options);
+  GatewayContext& ctx = *context_;
+  const ValleyOptions options =
+      ctx.valley.Options(ctx.store, ctx.options.default_output_tokens, ctx.clock.WallMicros());
+  return ValleyGate::Plan(generation, *ctx.fleet.Snapshot(generation), options);
 }
 
 void BatchRunner::LaunchLines(std::vector<ledger::BatchRecord>& batches) {
   if (batches.empty()) return;
   std::shared_ptr<const FleetGeneration> generation = context_->fleet.generation();
   std::vector<SiteRelease> plan = Release(*generation);
+  // Interactive and flex work waiting in the SLO queue goes first (a batch near its deadline
+  // only yields to interactive): the released room is theirs, and only the deadline floor runs.
+  if (context_->slo_queue.AheadOf(BatchProbe(batches, context_->clock),
+                                  context_->clock.NowMicros())) {
+    for (SiteRelease& r : plan) r.release = 0;
+  }
   int64_t released = 0;
   for (const SiteRelease& r : plan) released += r.release;
   const double window_used = WindowUsed(batches, context_->clock.WallMicros());
@@ -242,8 +256,9 @@ void BatchRunner::LaunchLines(std::vector<ledger::BatchRecord>& batches) {
     if (!launching_) return;
     in_flight = in_flight_total_;
   }
-  const int64_t allowed =
-      BatchConcurrency(released, in_flight, window_used, context_->options.max_batch_in_flight);
+  const int64_t allowed = BatchConcurrency(
+      released, in_flight, window_used,
+      BatchInFlightCap(context_->options.max_batch_in_flight, ValleyGate::Limits(*generation)));
   // Each tenant's next line; deficit round robin by tokens picks whose goes.
   std::vector<bool> exhausted(batches.size(), false);
   absl::flat_hash_map<std::string, Next> heads;

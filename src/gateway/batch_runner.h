@@ -8,7 +8,7 @@
 // Work: one thread wakes on a change (a new batch, a cancel, a line finished) or every 100 ms and
 // takes each unfinished batch a step along the status machine (batch_status.h): validating
 // (parse and check the input file, store the lines), in_progress (launch lines into the room the
-// valley filler releases: PlanRelease in valley_filler.h, per site in the order cheapest and
+// valley filler releases: ValleyGate in valley_gate.h, per site in the order cheapest and
 // greenest first, each line sent with the site it was released to; BatchConcurrency in
 // spare_capacity.h raises a floor over that room as a window runs out), cancelling / expiry
 // (wait for lines in flight), then finalizing (write the output and error files) and the final
@@ -112,11 +112,8 @@ class BatchRunner : public std::enable_shared_from_this<BatchRunner> {
   absl::Mutex records_mu_;  // one read-modify-write of a batch record at a time
   static constexpr int64_t kFairShareQuantum = 4096;  // tokens per tenant turn
   TenantFairShare fair_share_ ABSL_GUARDED_BY(mu_){kFairShareQuantum};
-  // Runner thread only: round robin over each tenant's batches; the interactive SLO the valley
-  // filler guards (from the ledger's tiers, re-read every kTierRefresh).
+  // Runner thread only: round robin over each tenant's batches.
   absl::flat_hash_map<std::string, size_t> rotation_;
-  routing::SloTarget interactive_slo_;
-  int64_t tiers_read_micros_ = -1;
 };
 
 }  // namespace tokenfab::gateway

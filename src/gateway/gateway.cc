@@ -219,6 +219,7 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
           {.max_queued = options.slo_queue_max, .max_per_tenant = options.slo_queue_per_tenant}),
       .slo_pump_scheduled = {},
       .spool = spool.get(),
+      .valley = {},
   });
 }
 

@@ -22,6 +22,7 @@
 #include "tokenfab/ledger/authenticator.h"
 #include "tokenfab/ledger/usage_recorder.h"
 #include "tokenfab/net/http_client.h"
+#include "valley_gate.h"
 
 namespace tokenfab::gateway {
 
@@ -101,6 +102,8 @@ struct GatewayContext {
   std::atomic<bool> slo_pump_scheduled{false};
   // The usage spool (GatewayOptions::usage_spool_dir); null when off.
   ledger::UsageSpool* spool = nullptr;
+  // Whether there is room for work that can wait (batch lines, flex requests): valley_gate.h.
+  ValleyGate valley;
 };
 
 }  // namespace tokenfab::gateway

@@ -1,6 +1,7 @@
-// The flex tier's wait for spare capacity, end to end: a flex request waits while no ranked
-// upstream has a free slot, is served once one frees, and is refused with OpenAI's 429 (with
-// Retry-After) once it has waited options.flex_max_wait.
+// The flex tier's wait for spare capacity, end to end: a flex request waits while the valley
+// gate releases no room at a ranked upstream (no free slot, or too thin an interactive SLO
+// margin), is served once it does, and is refused with OpenAI's 429 (with Retry-After) once it
+// has waited options.flex_max_wait.
 #include <future>
 
 #include <gmock/gmock.h>
@@ -21,6 +22,18 @@ using testing::FakeUpstream;
 // The upstream's /load: every one of its slots busy, or all free.
 constexpr char kFull[] = R"({"running":2,"waiting":0,"max_running":2})";
 constexpr char kIdle[] = R"({"running":0,"waiting":0,"max_running":2})";
+
+// Free slots (2 of 64 busy) and a step model of 10 ms + 1 ms per decoding sequence: with 25
+// sequences decoding an interactive probe is predicted a TPOT of 10 + 26 = 36 ms, over the
+// tightest tier objective of a new ledger (premium, 30 ms); with 5, 16 ms.
+constexpr char kThinMargin[] =
+    R"({"running":2,"waiting":0,"max_running":64,)"
+    R"("queue_tokens":{"prefill":0,"decode_sequences":25,"kv":0},)"
+    R"("step_model":{"base_us":10000,"prefill_token_us":0,"decode_sequence_us":1000,"kv_token_us":0}})";
+constexpr char kWideMargin[] =
+    R"({"running":2,"waiting":0,"max_running":64,)"
+    R"("queue_tokens":{"prefill":0,"decode_sequences":5,"kv":0},)"
+    R"("step_model":{"base_us":10000,"prefill_token_us":0,"decode_sequence_us":1000,"kv_token_us":0}})";
 
 class GatewayFlexTest : public GatewayRelayTest {
  protected:
@@ -53,6 +66,24 @@ TEST_F(GatewayFlexTest, AFlexRequestWaitsForAFreeSlotAndIsServedWhenOneFrees) {
   const ClientResult served = waiting.get();
   ASSERT_EQ(served.status, 200) << served.body;
   EXPECT_EQ(json::parse(served.body).at("service_tier"), "flex");
+  EXPECT_EQ(up.requests(), 1);
+}
+
+TEST_F(GatewayFlexTest, AFlexRequestWaitsWhileTheInteractiveSloMarginIsThinDespiteFreeSlots) {
+  FakeUpstream& up = AddUpstream({.tokens = 2});
+  up.SetLoadJson(kThinMargin);
+  GatewayOptions options;
+  options.flex_max_wait = 5s;
+  StartGateway(options);
+  ASSERT_TRUE(SeesRunning(2));
+  std::future<ClientResult> waiting =
+      std::async(std::launch::async, [&] { return FlexChat("one two"); });
+  EXPECT_EQ(waiting.wait_for(300ms), std::future_status::timeout);
+  EXPECT_EQ(up.requests(), 0) << "62 free slots, but the interactive SLO margin is thin";
+  up.SetLoadJson(kWideMargin);
+  ASSERT_EQ(waiting.wait_for(3s), std::future_status::ready);
+  const ClientResult served = waiting.get();
+  ASSERT_EQ(served.status, 200) << served.body;
   EXPECT_EQ(up.requests(), 1);
 }
 

@@ -1,4 +1,6 @@
-// RequestRelay's SLO admission: the kWaiting phase (see request_relay.h and slo_queue.h).
+// RequestRelay's kWaiting phase (see request_relay.h and slo_queue.h): interactive requests
+// waiting for their TTFT SLO and flex requests waiting for the valley gate's room, in the one
+// SLO-first queue.
 
 #include <algorithm>
 #include <limits>
@@ -7,10 +9,17 @@
 
 #include "request_relay.h"
 #include "slo_pump.h"
+#include "spare_capacity.h"
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/routing/latency_predictor.h"
+#include "valley_gate.h"
 
 namespace tokenfab::gateway {
+namespace {
+
+constexpr int kFlexRetryAfterSeconds = 5;  // a flex request refused for want of spare capacity
+
+}  // namespace
 
 bool RequestRelay::MayWaitForSlo() const {
   const GatewayOptions& options = context_->options;
@@ -54,6 +63,7 @@ void RequestRelay::WaitForSlo() {
   }
   SloWaiter waiter;
   waiter.tenant = admitted_.principal.tenant.name;
+  waiter.band = WorkBand::kInteractive;
   waiter.priority = admitted_.principal.tier.priority;
   waiter.latest_start_us =
       arrival_.micros + static_cast<int64_t>((admitted_.routing.slo.ttft_ms - service_ms) * 1000.0);
@@ -103,6 +113,68 @@ void RequestRelay::ExpireFromQueue(int retry_after_s) {
                   "token; retry later.",
                   admitted_.request.model, admitted_.principal.tier.ttft_slo_ms),
       "server_error", "slo_capacity_exhausted", retry_after_s)));
+}
+
+std::optional<uint32_t> RequestRelay::FlexSite() {
+  GatewayContext& ctx = *context_;
+  admitted_.snapshot = ctx.fleet.Snapshot(*admitted_.generation);
+  std::vector<uint32_t> ranked;
+  ranked.reserve(admitted_.decision.ranked.size());
+  for (const routing::RankedUpstream& r : admitted_.decision.ranked) ranked.push_back(r.index);
+  const ValleyOptions options = ctx.valley.Options(ctx.store, ctx.options.default_output_tokens,
+                                                   admitted_.snapshot->wall_micros());
+  return ValleyGate::FlexSite(*admitted_.generation, *admitted_.snapshot, options, ranked);
+}
+
+void RequestRelay::WaitForFlexRoom() {
+  GatewayContext& ctx = *context_;
+  const int64_t now = ctx.clock.NowMicros();
+  // Room now and nobody ahead of it: no wait.
+  SloWaiter waiter;
+  waiter.tenant = admitted_.principal.tenant.name;
+  waiter.band = WorkBand::kFlex;
+  waiter.priority = admitted_.tier.priority;
+  waiter.latest_start_us =
+      now +
+      std::chrono::duration_cast<std::chrono::microseconds>(ctx.options.flex_max_wait).count();
+  if (!ctx.slo_queue.AheadOf(waiter, now) && TryReleaseFlex(now)) return;
+  auto self = shared_from_this();
+  waiter.try_release = [self](int64_t now_micros) { return self->TryReleaseFlex(now_micros); };
+  waiter.expire = [self](int) { self->RefuseFlex(); };
+  Enter(RelayPhase::kWaiting);
+  const SloOffer offer = ctx.slo_queue.Offer(std::move(waiter), now, 0);
+  if (offer.verdict == SloVerdict::kQueued) return ScheduleSloPump(context_);
+  RefuseFlex();
+}
+
+bool RequestRelay::TryReleaseFlex(int64_t /*now_micros*/) {
+  GatewayContext& ctx = *context_;
+  if (exchange_->cancelled()) {
+    FinishTicket(0);
+    ctx.metrics.Outcome("cancelled").Increment();
+    Enter(RelayPhase::kDone);
+    return true;
+  }
+  const std::optional<uint32_t> site = FlexSite();
+  if (!site) return false;
+  // Rank again on the state that made room, the released site's upstreams first.
+  routing::RoutingDecision decision =
+      admitted_.generation->policy->Rank(admitted_.routing, *admitted_.snapshot);
+  if (!decision.empty()) admitted_.decision = std::move(decision);
+  const fleet::FleetConfig& config = *admitted_.generation->config;
+  PreferSite(admitted_.decision, config, config.sites()[*site].name);
+  Enter(RelayPhase::kCalling);
+  StartAttempt();
+  return true;
+}
+
+void RequestRelay::RefuseFlex() {
+  FinishTicket(0);
+  Reject(api::ApiErrorResponse(api::MakeApiError(
+      429,
+      "Flex capacity is short right now; the request waited for spare capacity and was not "
+      "served. Retry later or use the default service tier.",
+      "rate_limit_error", "flex_capacity_unavailable", kFlexRetryAfterSeconds)));
 }
 
 }  // namespace tokenfab::gateway

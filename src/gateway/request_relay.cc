@@ -63,50 +63,9 @@ void RequestRelay::Intake() {
       RequestIntake(*context_, *exchange_, endpoint_, admitted_).Run();
   if (refusal) return Reject(*std::move(refusal));
   if (admitted_.tier.served == ledger::ServiceTier::kFlex && !admitted_.batch_line) {
-    flex_deadline_micros_ =
-        context_->clock.NowMicros() +
-        std::chrono::duration_cast<std::chrono::microseconds>(context_->options.flex_max_wait)
-            .count();
-    return WaitForRoom();
+    return WaitForFlexRoom();
   }
   if (MayWaitForSlo() && !SomeoneMeetsTtft(context_->clock.NowMicros())) return WaitForSlo();
-  Enter(RelayPhase::kCalling);
-  StartAttempt();
-}
-
-bool RequestRelay::RankedHaveRoom() const {
-  for (const routing::RankedUpstream& r : admitted_.decision.ranked) {
-    const std::shared_ptr<UpstreamRuntime>& up = admitted_.generation->upstreams[r.index];
-    if (FreeSlots(up->Current(), up->max_running()) > 0) return true;
-  }
-  return false;
-}
-
-void RequestRelay::WaitForRoom() {
-  GatewayContext& ctx = *context_;
-  if (!RankedHaveRoom()) {
-    if (exchange_->cancelled()) {
-      FinishTicket(0);
-      ctx.metrics.Outcome("cancelled").Increment();
-      return Enter(RelayPhase::kDone);
-    }
-    if (ctx.clock.NowMicros() >= flex_deadline_micros_) {
-      FinishTicket(0);
-      return Reject(api::ApiErrorResponse(api::MakeApiError(
-          429,
-          "Flex capacity is short right now; the request waited for spare capacity and was not "
-          "served. Retry later or use the default service tier.",
-          "rate_limit_error", "flex_capacity_unavailable", 5)));
-    }
-    auto self = shared_from_this();
-    ctx.timers.RunAfter(std::chrono::milliseconds(20), [self] { self->WaitForRoom(); });
-    return;
-  }
-  // Rank again on the state that made room.
-  admitted_.snapshot = ctx.fleet.Snapshot(*admitted_.generation);
-  routing::RoutingDecision decision =
-      admitted_.generation->policy->Rank(admitted_.routing, *admitted_.snapshot);
-  if (!decision.empty()) admitted_.decision = std::move(decision);
   Enter(RelayPhase::kCalling);
   StartAttempt();
 }

@@ -3,9 +3,10 @@
 //
 //   kIntake     (control worker) RequestIntake: key -> principal, body parsed, upstreams ranked,
 //               admission (request_intake.h); a refusal is answered and ends the request
-//   kWaiting    (timer) no ranked upstream is predicted to meet the tier's TTFT SLO: the request
-//               waits in the SLO queue (slo_queue.h), re-ranked on each pump, until one is, or
-//               is refused (429/503 with Retry-After) when it cannot wait (relay_slo_wait.cc)
+//   kWaiting    (timer) no ranked upstream is predicted to meet the tier's TTFT SLO, or a flex
+//               request finds no room the valley gate releases: the request waits in the SLO
+//               queue (slo_queue.h), re-ranked on each pump, until one is, or is refused
+//               (429/503 with Retry-After) when it cannot wait (relay_slo_wait.cc)
 //   kCalling    (the client's I/O loop) one attempt at one upstream; its answer relayed as it
 //               comes: each SSE event passed on at once (or dropped: the usage chunk the client
 //               did not ask for; or held: the final [DONE])
@@ -74,10 +75,18 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   // Intake: RequestIntake's steps; on a refusal, Reject() answers and ends the request.
   void Intake();
   void Reject(net::HttpResponse response);
-  // Flex: waits (re-checking on the timer) until a ranked upstream has a free slot, then starts
-  // the calls; past options.flex_max_wait, a 429 with Retry-After.
-  void WaitForRoom();
-  bool RankedHaveRoom() const;
+  // Flex (relay_slo_wait.cc): kIntake -> kCalling when the valley gate (valley_gate.h) has room
+  // at a ranked upstream's site and no one waits ahead of it in the SLO queue; else kWaiting in
+  // that queue (band flex, latest start options.flex_max_wait from now), released by its pump
+  // into the gate's room; past its latest start, or when the queue refuses it, a 429 with
+  // Retry-After.
+  void WaitForFlexRoom();
+  // The site the valley gate releases this flex request to now (on a fresh snapshot), if any.
+  std::optional<uint32_t> FlexSite();
+  // Starts the calls, the released site's upstreams first, when the gate has room. True when
+  // the request left the wait (started, or its client went away).
+  bool TryReleaseFlex(int64_t now_micros);
+  void RefuseFlex();
 
   // SLO admission (relay_slo_wait.cc). Whether the request may be held for its TTFT SLO (the
   // gateway's SLO admission is on, its tier has a TTFT SLO and is not best-effort).
@@ -145,8 +154,7 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   const api::Endpoint endpoint_;
   RelayPhase phase_ = RelayPhase::kIntake;
   RequestArrival arrival_;
-  AdmittedRequest admitted_;          // filled by the intake
-  int64_t flex_deadline_micros_ = 0;  // monotonic: a flex request waits for room until then
+  AdmittedRequest admitted_;  // filled by the intake
 
   // Attempts.
   size_t next_rank_ = 0;            // into admitted_.decision.ranked

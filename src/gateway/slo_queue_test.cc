@@ -37,6 +37,112 @@ SloWaiter Waiter(Log& log, std::string name, std::string tenant, int32_t priorit
   return w;
 }
 
+SloWaiter Banded(Log& log, std::string name, WorkBand band, int32_t priority,
+                 int64_t latest_start_ms, const bool* fits = nullptr) {
+  SloWaiter w = Waiter(log, std::move(name), "t", priority, latest_start_ms, fits);
+  w.band = band;
+  return w;
+}
+
+constexpr int64_t kMinuteMs = 60'000;
+
+TEST(SloQueueTest, InteractiveGoesBeforeFlexWhateverTheirPriorityAndDeadline) {
+  SloQueue queue;
+  Log log;
+  // The flex request has the earlier deadline and a higher number than the interactive tier.
+  ASSERT_EQ(queue.Offer(Banded(log, "flex", WorkBand::kFlex, 5, 100), 0, 0).verdict,
+            SloVerdict::kQueued);
+  ASSERT_EQ(queue.Offer(Banded(log, "interactive", WorkBand::kInteractive, 0, 900), 0, 0).verdict,
+            SloVerdict::kQueued);
+  EXPECT_EQ(queue.Pump(10 * kMs, 0), 2u);
+  EXPECT_THAT(log.asked, ElementsAre("interactive", "flex"));
+}
+
+TEST(SloQueueTest, FlexGoesBeforeBatchUnlessTheBatchsDeadlineIsNear) {
+  SloQueue queue({.batch_urgent_us = 60 * kMinuteMs * kMs});
+  Log log;
+  // Same priority. The batch's deadline is earlier than the flex request's, but 2 h away.
+  ASSERT_EQ(queue.Offer(Banded(log, "batch", WorkBand::kBatch, -1, 120 * kMinuteMs), 0, 0).verdict,
+            SloVerdict::kQueued);
+  ASSERT_EQ(queue.Offer(Banded(log, "flex", WorkBand::kFlex, -1, 180 * kMinuteMs), 0, 0).verdict,
+            SloVerdict::kQueued);
+  EXPECT_EQ(queue.Pump(0, 0), 2u);
+  EXPECT_THAT(log.asked, ElementsAre("flex", "batch"));
+
+  // 30 min before its deadline a batch goes before a flex request that must start sooner.
+  SloQueue near({.batch_urgent_us = 60 * kMinuteMs * kMs});
+  Log near_log;
+  ASSERT_EQ(near.Offer(Banded(near_log, "flex", WorkBand::kFlex, -1, 10 * kMinuteMs), 0, 0).verdict,
+            SloVerdict::kQueued);
+  ASSERT_EQ(
+      near.Offer(Banded(near_log, "batch", WorkBand::kBatch, -1, 30 * kMinuteMs), 0, 0).verdict,
+      SloVerdict::kQueued);
+  EXPECT_EQ(near.Pump(0, 0), 2u);
+  EXPECT_THAT(near_log.asked, ElementsAre("batch", "flex"));
+}
+
+TEST(SloQueueTest, AWaitingInteractiveRequestHoldsBackFlexUntilItGoes) {
+  SloQueue queue;
+  Log log;
+  bool interactive_fits = false;
+  ASSERT_EQ(
+      queue
+          .Offer(Banded(log, "interactive", WorkBand::kInteractive, 0, 1000, &interactive_fits), 0,
+                 0)
+          .verdict,
+      SloVerdict::kQueued);
+  ASSERT_EQ(
+      queue.Offer(Banded(log, "other-interactive", WorkBand::kInteractive, 0, 2000), 0, 0).verdict,
+      SloVerdict::kQueued);
+  ASSERT_EQ(queue.Offer(Banded(log, "flex", WorkBand::kFlex, -1, 5000), 0, 0).verdict,
+            SloVerdict::kQueued);
+  // The first interactive request stays: the other interactive one may still go, flex may not.
+  EXPECT_EQ(queue.Pump(10 * kMs, 0), 1u);
+  EXPECT_THAT(log.asked, ElementsAre("interactive", "other-interactive"));
+  interactive_fits = true;
+  EXPECT_EQ(queue.Pump(20 * kMs, 0), 2u);
+  EXPECT_THAT(log.asked, ElementsAre("interactive", "other-interactive", "interactive", "flex"));
+}
+
+TEST(SloQueueTest, ABatchLineTakesRoomOnlyWhenNothingWaitsAheadOfIt) {
+  SloQueue queue({.batch_urgent_us = 60 * kMinuteMs * kMs});
+  Log log;
+  SloWaiter batch = Banded(log, "batch", WorkBand::kBatch, -1, 120 * kMinuteMs);
+  EXPECT_FALSE(queue.AheadOf(batch, 0));
+  ASSERT_EQ(queue.Offer(Banded(log, "flex", WorkBand::kFlex, -1, 200 * kMinuteMs), 0, 0).verdict,
+            SloVerdict::kQueued);
+  EXPECT_TRUE(queue.AheadOf(batch, 0)) << "a waiting flex request goes first";
+  // Near its deadline the batch goes before flex, but never before interactive.
+  SloWaiter urgent = Banded(log, "urgent", WorkBand::kBatch, -1, 30 * kMinuteMs);
+  EXPECT_FALSE(queue.AheadOf(urgent, 0));
+  ASSERT_EQ(
+      queue.Offer(Banded(log, "interactive", WorkBand::kInteractive, 0, 300 * kMinuteMs), 0, 0)
+          .verdict,
+      SloVerdict::kQueued);
+  EXPECT_TRUE(queue.AheadOf(urgent, 0));
+}
+
+TEST(SloQueueTest, AFullQueueMakesWayForInteractiveByExpiringTheLastWaiter) {
+  SloQueue queue({.max_queued = 2, .max_per_tenant = 8});
+  Log log;
+  ASSERT_EQ(queue.Offer(Banded(log, "flex", WorkBand::kFlex, -1, 5000), 0, 0).verdict,
+            SloVerdict::kQueued);
+  ASSERT_EQ(queue.Offer(Banded(log, "interactive", WorkBand::kInteractive, 0, 1000), 0, 0).verdict,
+            SloVerdict::kQueued);
+  // Full of work that goes before it: a flex request is refused as before.
+  EXPECT_EQ(queue.Offer(Banded(log, "flex-2", WorkBand::kFlex, -1, 9000), 0, 0).verdict,
+            SloVerdict::kSaturated);
+  // An interactive request goes before the waiting flex one, which expires to make way.
+  const SloOffer offer =
+      queue.Offer(Banded(log, "interactive-2", WorkBand::kInteractive, 0, 2000), 0, 0);
+  EXPECT_EQ(offer.verdict, SloVerdict::kQueued);
+  EXPECT_THAT(log.expired, ElementsAre("flex"));
+  EXPECT_EQ(queue.size(), 2u);
+  EXPECT_EQ(queue.queued_for("t"), 2u);
+  EXPECT_EQ(queue.Pump(10 * kMs, 0), 2u);
+  EXPECT_THAT(log.asked, ElementsAre("interactive", "interactive-2"));
+}
+
 TEST(SloQueueTest, ReleasesByPriorityThenDeadline) {
   SloQueue queue;
   Log log;

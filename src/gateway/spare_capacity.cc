@@ -42,6 +42,13 @@ TierDecision DecideServiceTier(std::string_view requested, const ledger::Tier& t
   return d;
 }
 
+int64_t BatchInFlightCap(int64_t configured, std::span<const int32_t> max_running) {
+  if (configured > 0) return configured;
+  int64_t slots = 0;
+  for (int32_t limit : max_running) slots += limit > 0 ? limit : kDefaultSlots;
+  return slots;
+}
+
 int64_t BatchConcurrency(int64_t free_slots, int64_t own_in_flight, double window_used,
                          int64_t max_in_flight) {
   if (max_in_flight <= 0) return 0;

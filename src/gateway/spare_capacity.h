@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -46,6 +47,11 @@ struct TierDecision {
 };
 TierDecision DecideServiceTier(std::string_view requested, const ledger::Tier& tier,
                                bool batch_line);
+
+// The batch lines in flight at most: `configured` when positive, else the fleet's slots (the sum
+// of the upstreams' limits `max_running`, kDefaultSlots where one is unreported), so a backlog can
+// fill every site rather than a fixed number fitting at the cheapest one.
+int64_t BatchInFlightCap(int64_t configured, std::span<const int32_t> max_running);
 
 // How many lines a batch runner may have in flight: the lines it already has in flight plus the
 // fleet's free slots, but at least a floor that grows as the batch's window runs out (one line

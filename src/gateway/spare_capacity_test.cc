@@ -50,6 +50,16 @@ TEST(SpareCapacityTest, BatchConcurrencyFillsFreeSlotsAndSpeedsUpNearTheDeadline
   EXPECT_EQ(BatchConcurrency(5, 0, 0.5, 0), 0);
 }
 
+TEST(SpareCapacityTest, TheInFlightCapIsTheFleetsSlotsUnlessConfigured) {
+  // Three nodes of 256 slots: the cap is all of them, not the 256 one cheap site holds.
+  const std::vector<int32_t> three = {256, 256, 256};
+  EXPECT_EQ(BatchInFlightCap(0, three), 768);
+  // An unreported limit counts kDefaultSlots.
+  const std::vector<int32_t> unreported = {256, 0};
+  EXPECT_EQ(BatchInFlightCap(0, unreported), 256 + kDefaultSlots);
+  EXPECT_EQ(BatchInFlightCap(64, three), 64);
+}
+
 TEST(SpareCapacityTest, FreeSlotsOnlyOnAHealthyIdleUpstream) {
   fleet::UpstreamState state;
   state.healthy = true;

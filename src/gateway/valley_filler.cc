@@ -70,9 +70,12 @@ int64_t SafeLines(const fleet::FleetSnapshot& snapshot, uint32_t upstream, int32
   return lo;
 }
 
-std::vector<SiteRelease> PlanRelease(const fleet::FleetSnapshot& snapshot,
-                                     std::span<const int32_t> max_running,
-                                     const ValleyOptions& options) {
+namespace {
+
+// PlanRelease over the upstreams with counted[u] (every upstream when `counted` is empty).
+std::vector<SiteRelease> Plan(const fleet::FleetSnapshot& snapshot,
+                              std::span<const int32_t> max_running, const ValleyOptions& options,
+                              const std::vector<bool>& counted) {
   const fleet::FleetConfig& config = snapshot.config();
   std::vector<SiteRelease> sites(config.sites().size());
   std::vector<bool> has_upstreams(sites.size(), false);
@@ -84,6 +87,7 @@ std::vector<SiteRelease> PlanRelease(const fleet::FleetSnapshot& snapshot,
     sites[s].green_share = site.energy.green_share;
   }
   for (uint32_t u = 0; u < config.upstreams().size(); ++u) {
+    if (!counted.empty() && !counted[u]) continue;
     const uint32_t s = config.upstreams()[u].site_index;
     has_upstreams[s] = true;
     const int32_t limit = u < max_running.size() ? max_running[u] : 0;
@@ -106,6 +110,33 @@ std::vector<SiteRelease> PlanRelease(const fleet::FleetSnapshot& snapshot,
     return config.sites()[a.site].name < config.sites()[b.site].name;
   });
   return out;
+}
+
+}  // namespace
+
+std::vector<SiteRelease> PlanRelease(const fleet::FleetSnapshot& snapshot,
+                                     std::span<const int32_t> max_running,
+                                     const ValleyOptions& options) {
+  return Plan(snapshot, max_running, options, {});
+}
+
+std::vector<SiteRelease> PlanReleaseAmong(const fleet::FleetSnapshot& snapshot,
+                                          std::span<const int32_t> max_running,
+                                          const ValleyOptions& options,
+                                          std::span<const uint32_t> among) {
+  std::vector<bool> counted(snapshot.config().upstreams().size(), false);
+  for (uint32_t u : among) {
+    if (u < counted.size()) counted[u] = true;
+  }
+  if (std::find(counted.begin(), counted.end(), true) == counted.end()) return {};
+  return Plan(snapshot, max_running, options, counted);
+}
+
+std::optional<uint32_t> FirstSiteWithRoom(std::span<const SiteRelease> plan) {
+  for (const SiteRelease& r : plan) {
+    if (r.release > 0) return r.site;
+  }
+  return std::nullopt;
 }
 
 void PreferSite(routing::RoutingDecision& decision, const fleet::FleetConfig& config,

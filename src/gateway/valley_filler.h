@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -71,6 +72,17 @@ int64_t SafeLines(const fleet::FleetSnapshot& snapshot, uint32_t upstream, int32
 std::vector<SiteRelease> PlanRelease(const fleet::FleetSnapshot& snapshot,
                                      std::span<const int32_t> max_running,
                                      const ValleyOptions& options);
+
+// PlanRelease counting only the upstreams in `among` (the others' room is not offered): the room
+// for one request that only those upstreams serve (a flex request's ranked upstreams).
+std::vector<SiteRelease> PlanReleaseAmong(const fleet::FleetSnapshot& snapshot,
+                                          std::span<const int32_t> max_running,
+                                          const ValleyOptions& options,
+                                          std::span<const uint32_t> among);
+
+// The site a deferrable request goes to now: the first of `plan` (in its order) that releases
+// at least one line; nullopt when none does (the request waits).
+std::optional<uint32_t> FirstSiteWithRoom(std::span<const SiteRelease> plan);
 
 // Moves the ranked upstreams at `site` (a site name) to the front of `decision`, keeping the
 // order within each part (the others stay as retries). Unchanged when none is at the site.

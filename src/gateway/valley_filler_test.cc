@@ -1,5 +1,8 @@
 #include "valley_filler.h"
 
+#include <optional>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "spare_capacity.h"
@@ -171,6 +174,48 @@ TEST(ValleyFillerTest, DeadlinePressureReleasesWorkWhereTheSloLeavesNoRoom) {
   // ...one line at a time early in the window, then the floor rises to finish in the window.
   EXPECT_EQ(BatchConcurrency(released, 0, 0.2, 64), 1);
   EXPECT_EQ(BatchConcurrency(released, 0, 0.9, 64), 52);  // ceil(0.8 x 64)
+}
+
+// Flex requests are released by the same decision as batch lines: PlanReleaseAmong over the
+// request's ranked upstreams, then the first site with room.
+std::optional<std::string> FlexSite(const fleet::FleetSnapshot& snapshot,
+                                    std::vector<uint32_t> ranked) {
+  const std::optional<uint32_t> site =
+      FirstSiteWithRoom(PlanReleaseAmong(snapshot, kSlots, Options(), ranked));
+  if (!site) return std::nullopt;
+  return snapshot.config().sites()[*site].name;
+}
+
+TEST(ValleyFillerTest, AFlexRequestIsHeldWhileTheSloMarginIsThinAndReleasedWhenItWidens) {
+  // Every site at 11 + 10 = 21 ms > 20: no margin, though each has 6 free slots of 16.
+  auto thin = Snapshot({Node(10), Node(10), Node(10)}, kMidnight + 3 * kHour);
+  ASSERT_GT(FreeSlots(thin->state(1), kSlots[1]), 0);
+  EXPECT_EQ(FlexSite(*thin, {0, 1, 2}), std::nullopt);
+  // The cheap site's decodes drain to 2 (margin for 7 lines): the request goes there.
+  auto wider = Snapshot({Node(10), Node(2), Node(10)}, kMidnight + 3 * kHour);
+  EXPECT_EQ(FlexSite(*wider, {0, 1, 2}), "cheap");
+}
+
+TEST(ValleyFillerTest, AFlexRequestGoesToTheCheapestGreenestSiteAmongItsRankedUpstreams) {
+  auto snapshot = Snapshot({Node(2), Node(2), Node(2)}, kMidnight + 3 * kHour);
+  EXPECT_EQ(FlexSite(*snapshot, {0, 1, 2}), "green");
+  // Only the dear and cheap upstreams serve its model: green's room is not its room.
+  EXPECT_EQ(FlexSite(*snapshot, {0, 1}), "cheap");
+  EXPECT_EQ(FlexSite(*snapshot, {0}), "dear");
+  EXPECT_EQ(FlexSite(*snapshot, {}), std::nullopt);
+}
+
+TEST(ValleyFillerTest, APeakHourHalvesTheRoomAFlexRequestIsReleasedInto) {
+  // The cheap site at the edge: 11 + 8 + 1 = 20 ms, room for one line; the others over.
+  const std::vector<fleet::UpstreamState> states = {Node(10), Node(8), Node(10)};
+  auto night = Snapshot(states, kMidnight + 3 * kHour);
+  auto day = Snapshot(states, kMidnight + 14 * kHour);
+  EXPECT_EQ(FlexSite(*night, {0, 1, 2}), "cheap");
+  // At 14:00 the site's one safe line is halved to none: the request waits.
+  EXPECT_EQ(FlexSite(*day, {0, 1, 2}), std::nullopt);
+  // With room for 7 there, half of it (3) is still released at the peak.
+  auto day_wide = Snapshot({Node(10), Node(2), Node(10)}, kMidnight + 14 * kHour);
+  EXPECT_EQ(FlexSite(*day_wide, {0, 1, 2}), "cheap");
 }
 
 TEST(ValleyFillerTest, TheTightestInteractiveSloTakesEachTermsLeastNonZero) {

@@ -64,8 +64,9 @@ void Simulation::Impl::OnValleyTick() {
         gateway::PlanRelease(*gateway_->Snapshot(), gateway_->MaxRunning(), valley_);
     int64_t released = 0;
     for (const gateway::SiteRelease& r : release) released += r.release;
-    const int64_t allowed = gateway::BatchConcurrency(released, batch_in_flight_, window_used,
-                                                      spec_.max_batch_in_flight);
+    const int64_t allowed = gateway::BatchConcurrency(
+        released, batch_in_flight_, window_used,
+        gateway::BatchInFlightCap(spec_.max_batch_in_flight, gateway_->MaxRunning()));
     size_t site = 0;
     while (batch_in_flight_ < allowed && !ready.empty()) {
       std::vector<gateway::TenantFairShare::Head> heads;

@@ -286,7 +286,7 @@ Status ReadSections(TableReader& root, SourceMap& map, SimWorkloadSpec& spec) {
     spec.poll_interval_ms = static_cast<int64_t>(interval);
     double in_flight = 0;
     TF_ASSIGN_OR_RETURN(in_flight, reader.Number("max_batch_in_flight", 64));
-    if (!(in_flight >= 1)) return reader.Error("max_batch_in_flight", "must be at least 1");
+    if (!(in_flight >= 0)) return reader.Error("max_batch_in_flight", "must not be negative");
     spec.max_batch_in_flight = static_cast<int64_t>(in_flight);
     TF_RETURN_IF_ERROR(reader.Finish());
   }

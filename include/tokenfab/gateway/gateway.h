@@ -99,10 +99,11 @@ struct GatewayOptions {
   // How often the price book is re-read from the ledger.
   std::chrono::milliseconds price_refresh{10'000};
 
-  // Flex (service_tier "flex"): how long a request waits for a free upstream slot before a 429.
+  // Flex (service_tier "flex"): how long a request waits for room (valley_gate) before a 429.
   std::chrono::milliseconds flex_max_wait{10'000};
   // Files and Batches APIs: where uploaded and output files live (empty: those APIs answer 503),
-  // the largest upload, the most lines a batch may have, and batch lines in flight at most.
+  // the largest upload, the most lines a batch may have, and batch lines in flight at most (0:
+  // the fleet's slots, the sum of its upstreams' max_running).
   std::string files_dir{};
   size_t max_file_bytes = 32 << 20;
   int64_t max_batch_lines = 50'000;

@@ -41,7 +41,8 @@
 //                                  # relative to this file
 //   [gateway]
 //   poll_interval_ms = 200
-//   max_batch_in_flight = 64       # batch lines in flight at most (gateway --max-batch-in-flight)
+//   max_batch_in_flight = 64       # batch lines in flight at most (gateway --max-batch-in-flight);
+//                                  # 0: the fleet's slots (the sum of the nodes' max_running)
 //   [[events]]                     # a timeline: failures, maintenance, prices
 //   at_s = 120                     # simulated seconds from the start
 //   action = "down"                # "down", "up", "drain" or "price"
@@ -145,7 +146,7 @@ struct SimWorkloadSpec {
   std::optional<ModelShape> model_shape;
   std::map<std::string, engine::PerformanceModel> profiles;  // by upstream name
   int64_t poll_interval_ms = 200;
-  int64_t max_batch_in_flight = 64;  // [gateway]: batch lines in flight at most (the gateway's)
+  int64_t max_batch_in_flight = 64;  // [gateway]: batch lines in flight at most; 0: fleet slots
   std::vector<TimelineEvent> events;
   PlanSpec plan;
 
