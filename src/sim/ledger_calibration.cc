@@ -39,7 +39,7 @@ bool Usable(const ledger::UsageEvent& e, const CalibrationOptions& options) {
          e.finished_micros >= e.started_micros + e.ttft_micros;
 }
 
-// `spans` sorted by start. O(n x the requests overlapping each).
+// `spans` sorted by start. O(n x the requests started within the longest one's duration).
 std::vector<Features> Derive(const std::vector<Span>& spans) {
   int64_t longest = 0;
   for (const Span& s : spans) longest = std::max(longest, s.finish - s.start);
