@@ -4,12 +4,14 @@
 //
 //   tokenfab sim --fleet FILE (--trace FILE --trace-format azure|mooncake | --workload SPEC.toml)
 //       [--policy SPEC]... [--rate-scale X] [--duration S] [--seed N] [--exact-steps] [--json]
-//       [--compare NEW.toml] [--html OUT] [--series-interval S]
+//       [--compare NEW.toml] [--html OUT] [--series-interval S] [--calibrate-from LEDGER]
 //
 // With both --trace and --workload, the spec supplies tiers, node and model settings and the
 // trace the arrivals. Several --policy flags run the same workload and seed once per policy and
 // print them side by side. --compare runs the same workload and seed on a second fleet file
-// and prints the differences.
+// and prints the differences. --calibrate-from fits each upstream's step-time model to the
+// requests a ledger (SQLite path or postgresql:// URL) recorded and simulates with it in place of
+// the roofline; what was fitted goes to stderr.
 #include <unistd.h>
 
 #include <cstdio>
@@ -22,6 +24,7 @@
 #include "command.h"
 #include "tokenfab/bench/trace.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
+#include "tokenfab/sim/ledger_calibration.h"
 #include "tokenfab/sim/sim_html.h"
 #include "tokenfab/sim/sim_report.h"
 #include "tokenfab/sim/sim_workload.h"
@@ -37,6 +40,7 @@ struct SimFlags {
   std::string workload;
   std::string compare;
   std::string html;
+  std::string calibrate_from;
   std::vector<std::string> policies;
   double rate_scale = 1.0;
   double duration_s = 0;
@@ -113,6 +117,14 @@ int Run(const SimFlags& flags) {
     spec.tiers.push_back(sim::DefaultTier());
     if (!(*config)->models().empty()) spec.model = (*config)->models()[0].name;
   }
+  if (!flags.calibrate_from.empty()) {
+    const sim::CalibrationOptions options{.model = spec.model};
+    StatusOr<sim::LedgerCalibration> calibration =
+        sim::CalibrateFromLedger(flags.calibrate_from, **config, options);
+    if (!calibration.ok()) return Fail(calibration.status());
+    std::fputs(sim::FormatCalibration(*calibration, **config, spec, options).c_str(), stderr);
+    sim::ApplyCalibration(*calibration, &spec);
+  }
   StatusOr<std::vector<sim::SimRequest>> plan = Plan(flags, spec);
   if (!plan.ok()) return Fail(plan.status());
   std::vector<sim::SimResult> results;
@@ -158,6 +170,9 @@ Command AddSimCommand(CLI::App& app) {
   cmd->add_option("--html", flags->html, "Also write a self-contained HTML report with plots");
   cmd->add_option("--series-interval", flags->series_interval_s,
                   "Seconds per point of the per-site time series (default: window / 60)");
+  cmd->add_option("--calibrate-from", flags->calibrate_from,
+                  "Fit each upstream's step-time model to a ledger (SQLite path or "
+                  "postgresql:// URL) in place of its roofline");
   cmd->add_option("--compare", flags->compare,
                   "Second fleet file: run both on the same workload and seed, print differences");
   return {cmd, [flags] { return Run(*flags); }};

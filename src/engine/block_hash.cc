@@ -17,9 +17,12 @@ void PutLe64(uint64_t v, unsigned char* out) {
   for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(v >> (8 * i));
 }
 
-}  // namespace
+// The seed of the check hash: any fixed value other than XXH3's default 0 ("check" in ASCII).
+constexpr uint64_t kCheckSeed = 0x636865636bULL;
 
-BlockHash HashBlock(BlockHash parent, uint64_t tenant_salt, std::span<const Token> tokens) {
+// XXH3-64 with `seed` over parent | salt | tokens, serialized as block_hash.h says.
+uint64_t HashBlockBytes(BlockHash parent, uint64_t tenant_salt, std::span<const Token> tokens,
+                        uint64_t seed) {
   TF_CHECK(!tokens.empty());
   // Serialized explicitly so the hash does not depend on the host's byte order. A block of up to
   // 256 tokens hashes from the stack; larger blocks are streamed in slices.
@@ -38,10 +41,10 @@ BlockHash HashBlock(BlockHash parent, uint64_t tenant_salt, std::span<const Toke
   };
   if (tokens.size() <= kSlice) {
     put_tokens(tokens, buf + 16);
-    return XXH3_64bits(buf, 16 + 4 * tokens.size());
+    return XXH3_64bits_withSeed(buf, 16 + 4 * tokens.size(), seed);
   }
   XXH3_state_t state;
-  XXH3_64bits_reset(&state);
+  XXH3_64bits_reset_withSeed(&state, seed);
   XXH3_64bits_update(&state, buf, 16);
   for (size_t start = 0; start < tokens.size(); start += kSlice) {
     const auto part = tokens.subspan(start, std::min(kSlice, tokens.size() - start));
@@ -49,6 +52,16 @@ BlockHash HashBlock(BlockHash parent, uint64_t tenant_salt, std::span<const Toke
     XXH3_64bits_update(&state, buf, 4 * part.size());
   }
   return XXH3_64bits_digest(&state);
+}
+
+}  // namespace
+
+BlockHash HashBlock(BlockHash parent, uint64_t tenant_salt, std::span<const Token> tokens) {
+  return HashBlockBytes(parent, tenant_salt, tokens, 0);
+}
+
+BlockCheck CheckBlock(BlockHash parent, uint64_t tenant_salt, std::span<const Token> tokens) {
+  return static_cast<BlockCheck>(HashBlockBytes(parent, tenant_salt, tokens, kCheckSeed));
 }
 
 void ExtendBlockHashes(std::span<const Token> tokens, int32_t block_size, uint64_t tenant_salt,

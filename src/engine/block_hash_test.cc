@@ -35,6 +35,22 @@ TEST(BlockHashTest, MatchesTheDocumentedByteLayout) {
   EXPECT_EQ(HashBlock(9, 3, big), ReferenceHash(9, 3, big));
 }
 
+TEST(BlockHashTest, TheCheckHashCoversParentSaltAndTokensUnderItsOwnSeed) {
+  const std::vector<Token> tokens = Range(4);
+  const BlockCheck check = CheckBlock(kRootBlockHash, 0, tokens);
+  // Not the block hash truncated: an index-key collision must not imply a check collision.
+  EXPECT_NE(check, static_cast<BlockCheck>(HashBlock(kRootBlockHash, 0, tokens)));
+  EXPECT_NE(check, CheckBlock(kRootBlockHash + 1, 0, tokens));   // another parent
+  EXPECT_NE(check, CheckBlock(kRootBlockHash, 7, tokens));       // another tenant
+  EXPECT_NE(check, CheckBlock(kRootBlockHash, 0, Range(4, 1)));  // other tokens
+  // The streaming path (blocks over 256 tokens) checks the same bytes as the one-shot one.
+  const std::vector<Token> big = Range(1000, 7);
+  EXPECT_NE(CheckBlock(9, 3, big), static_cast<BlockCheck>(HashBlock(9, 3, big)));
+  std::vector<Token> big2 = big;
+  big2.back() += 1;
+  EXPECT_NE(CheckBlock(9, 3, big), CheckBlock(9, 3, big2));
+}
+
 TEST(BlockHashTest, ChainsFullBlocksOnly) {
   const std::vector<Token> tokens = Range(10);
   const std::vector<BlockHash> hashes = HashFullBlocks(tokens, 4, 0);

@@ -27,11 +27,7 @@ int32_t PrefixCache::Match(uint64_t tenant_salt, std::span<const BlockHash> hash
     const auto it = index_.find(hashes[b]);
     if (it == index_.end()) break;
     const BlockId block = it->second;
-    const Entry& e = entries_[block];
-    const auto want = tokens.subspan(b * bs, bs);
-    const Token* have = tokens_.data() + static_cast<size_t>(block) * bs;
-    if (e.salt != tenant_salt || e.parent != parent ||
-        !std::equal(want.begin(), want.end(), have)) {
+    if (entries_[block].check != CheckBlock(parent, tenant_salt, tokens.subspan(b * bs, bs))) {
       break;  // a hash collision: treat as a miss
     }
     blocks->push_back(block);
@@ -50,16 +46,12 @@ bool PrefixCache::Insert(BlockId block, BlockHash hash, BlockHash parent, uint64
   if (static_cast<size_t>(block) >= entries_.size()) {
     // Grown geometrically by resize, to the highest block id ever cached.
     entries_.resize(static_cast<size_t>(block) + 1);
-    tokens_.resize(entries_.size() * static_cast<size_t>(block_size_));
   }
   Entry& e = entries_[block];
   e.hash = hash;
-  e.parent = parent;
-  e.salt = tenant_salt;
+  e.check = CheckBlock(parent, tenant_salt, tokens);
   e.cached = true;
   PushRecent(block);
-  std::copy(tokens.begin(), tokens.end(),
-            tokens_.begin() + static_cast<ptrdiff_t>(block) * block_size_);
   ++stats_.inserted_blocks;
   return true;
 }
@@ -185,7 +177,6 @@ void PrefixCache::RecordLookup(int32_t query_tokens, int32_t hit_tokens) {
 void PrefixCache::CheckInvariants() const {
   int32_t cached = 0;
   int32_t evictable = 0;
-  TF_CHECK_EQ(tokens_.size(), entries_.size() * static_cast<size_t>(block_size_));
   for (BlockId b = 0; b < static_cast<BlockId>(entries_.size()); ++b) {
     const Entry& e = entries_[b];
     TF_CHECK(!e.evictable || e.cached) << "block " << b << " evictable but not cached";

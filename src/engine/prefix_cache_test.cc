@@ -66,6 +66,37 @@ TEST(PrefixCacheTest, AHashCollisionIsAMissNotAWrongReuse) {
   EXPECT_EQ(cache.Match(5, std::vector<BlockHash>{h}, cached, &blocks), 0);
 }
 
+TEST(PrefixCacheTest, ACollidingKeyAfterARealHitIsAMiss) {
+  // The cache keeps no tokens; its check hash must still tell a colliding second block apart,
+  // whether its tokens or its parent differ from the cached block's.
+  PrefixCache cache(8, 4);
+  InsertChain(cache, Range(8), 0, /*first_block=*/0);        // blocks 0, 1: tokens 0..7
+  InsertChain(cache, Range(4, 10), 0, /*first_block=*/2);    // block 2: tokens 10..13
+  const BlockHash key1 = HashFullBlocks(Range(8), 4, 0)[1];  // block 1's key
+  std::vector<BlockId> blocks;
+
+  // Same parent (block 0, a real hit), other tokens, key forged to block 1's.
+  const std::vector<Token> other_tokens = {0, 1, 2, 3, 9, 9, 9, 9};
+  std::vector<BlockHash> hashes = HashFullBlocks(other_tokens, 4, 0);
+  hashes[1] = key1;
+  EXPECT_EQ(cache.Match(0, hashes, other_tokens, &blocks), 1);
+  EXPECT_EQ(blocks, std::vector<BlockId>{0});
+
+  // Block 1's very tokens, after another cached block (block 2), key forged to block 1's.
+  const std::vector<Token> other_parent = {10, 11, 12, 13, 4, 5, 6, 7};
+  hashes = HashFullBlocks(other_parent, 4, 0);
+  hashes[1] = key1;
+  blocks.clear();
+  EXPECT_EQ(cache.Match(0, hashes, other_parent, &blocks), 1);
+  EXPECT_EQ(blocks, std::vector<BlockId>{2});
+
+  // The honest chain still hits both blocks.
+  const std::vector<Token> same = Range(8);
+  blocks.clear();
+  EXPECT_EQ(cache.Match(0, HashFullBlocks(same, 4, 0), same, &blocks), 2);
+  cache.CheckInvariants();
+}
+
 TEST(PrefixCacheTest, InsertingACachedHashAgainKeepsTheFirstBlock) {
   PrefixCache cache(4, 2);
   const std::vector<Token> t = {3, 4};

@@ -214,6 +214,16 @@ StatusOr<std::vector<UsageRow>> SqlStore::QueryUsage(const UsageQuery& query) {
   return rows;
 }
 
+Status SqlStore::ScanUsage(int64_t from_micros, int64_t to_micros,
+                           const std::function<void(const UsageEvent&)>& visit) {
+  TF_ASSIGN_OR_RETURN(std::unique_ptr<SqlSession> session, OpenSession());
+  return session->Query(fmt::format("SELECT {} FROM usage_events WHERE finished_us >= ?1 AND "
+                                    "finished_us < ?2 ORDER BY started_us, request_id",
+                                    kUsageColumns),
+                        {from_micros, to_micros},
+                        [&](const SqlRow& row) { visit(ReadUsage(row)); });
+}
+
 StatusOr<int64_t> SqlStore::TenantTokens(std::string_view tenant, int64_t from_micros,
                                          int64_t to_micros) {
   TF_ASSIGN_OR_RETURN(std::unique_ptr<SqlSession> session, OpenSession());

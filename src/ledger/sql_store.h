@@ -41,6 +41,8 @@ class SqlStore : public Store, public BatchStore {
 
   StatusOr<UsageEvent> GetUsage(std::string_view request_id) override;
   StatusOr<std::vector<UsageRow>> QueryUsage(const UsageQuery& query) override;
+  Status ScanUsage(int64_t from_micros, int64_t to_micros,
+                   const std::function<void(const UsageEvent&)>& visit) override;
   StatusOr<int64_t> TenantTokens(std::string_view tenant, int64_t from_micros,
                                  int64_t to_micros) override;
 

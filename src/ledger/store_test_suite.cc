@@ -199,6 +199,22 @@ TEST_P(StoreTest, UsageEventsRoundTripAndAreIdempotent) {
   EXPECT_EQ((*total)[0].completion_tokens, 90);
 }
 
+TEST_P(StoreTest, ScanUsageListsTheRangeInStartOrder) {
+  UsageEvent late = Event("req-late", "acme", 3'000'000);
+  late.started_micros = 100;  // started first though it finished last
+  UsageEvent early = Event("req-early", "acme", 2'000'000);
+  const UsageEvent outside = Event("req-outside", "acme", 9'000'000);
+  ASSERT_TRUE(store_->InsertUsage(std::vector<UsageEvent>{early, late, outside}).ok());
+  std::vector<UsageEvent> seen;
+  ASSERT_TRUE(
+      store_->ScanUsage(0, 5'000'000, [&](const UsageEvent& e) { seen.push_back(e); }).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  late.recorded_micros = seen[0].recorded_micros;
+  early.recorded_micros = seen[1].recorded_micros;
+  EXPECT_EQ(seen[0], late);
+  EXPECT_EQ(seen[1], early);
+}
+
 TEST_P(StoreTest, UsageQueriesGroupAndFilter) {
   const int64_t day0 = 19'700 * kMicrosPerDay;
   std::vector<UsageEvent> events;

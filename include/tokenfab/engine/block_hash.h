@@ -5,7 +5,8 @@
 //   parent hash (8, little-endian) | tenant salt (8, little-endian) | token ids (4 each, LE)
 // where the parent of the first block is kRootBlockHash. Equal hashes therefore mean equal
 // tokens from the start of the sequence (up to collisions, which the prefix cache double-checks
-// against the stored tokens), and the salt puts each tenant in its own namespace. The byte
+// with a second, independent check hash of the same bytes), and the salt puts each tenant in its
+// own namespace. The byte
 // layout is fixed so that any process, on any machine, computes the same hashes.
 //
 // Pure functions, thread-safe.
@@ -21,12 +22,19 @@
 namespace tokenfab::engine {
 
 using BlockHash = uint64_t;
+// The check hash of a block: the low 32 bits of XXH3-64 seeded with a fixed non-zero seed over
+// the same bytes as its BlockHash. Independent of the block hash, so two blocks with different
+// contents (parent, salt or tokens) share both with probability about 2^-96.
+using BlockCheck = uint32_t;
 
 // The parent hash of a sequence's first block ("tokenfab" in ASCII).
 inline constexpr BlockHash kRootBlockHash = 0x746f6b656e666162ULL;
 
 // The hash of one block given its parent's hash. REQUIRES: tokens non-empty.
 BlockHash HashBlock(BlockHash parent, uint64_t tenant_salt, std::span<const Token> tokens);
+
+// The check hash of one block given its parent's hash. REQUIRES: tokens non-empty.
+BlockCheck CheckBlock(BlockHash parent, uint64_t tenant_salt, std::span<const Token> tokens);
 
 // Appends to `hashes` the chained hashes of the full blocks of `tokens` after the first
 // hashes->size() ones (which must be this sequence's), stopping after `max_blocks` blocks in

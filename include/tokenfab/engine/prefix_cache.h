@@ -7,8 +7,13 @@
 // and tells the cache when a cached block loses its last reference (PushEvictable), gains one
 // again (RemoveEvictable), or must be reclaimed (EvictLru).
 //
-// Every cached block keeps a copy of its tokens, tenant salt and parent hash, and Match()
-// compares them: a 64-bit hash collision can cost a miss, never a wrong reuse.
+// Collisions: every cached block keeps, besides its 64-bit chained hash (the index key), a
+// 32-bit check hash (block_hash.h's CheckBlock) of the same bytes (parent hash, tenant salt,
+// tokens) under an independent seed, and Match() recomputes it from the query's parent, salt and
+// tokens. A block whose key collides but whose parent, salt or tokens differ is a miss unless
+// the check collides too: about 2^-96 for a pair of blocks. The cache keeps no tokens, so a
+// cached block costs 32 bytes here plus its index slot, whatever the block size (a twin of the
+// hub holds hundreds of millions of them).
 //
 // Not thread-safe; owned by one KvBlockManager.
 #pragma once
@@ -48,7 +53,8 @@ class PrefixCache {
   int32_t block_size() const { return block_size_; }
 
   // How many leading blocks of a sequence are cached: walks `hashes` (its chained block hashes,
-  // from the first block) while each is cached with the same salt, parent and tokens, and
+  // from the first block) while each is cached with the same check hash of salt, parent and
+  // tokens, and
   // appends the blocks found to `blocks`. `tokens` holds at least hashes.size() full blocks.
   int32_t Match(uint64_t tenant_salt, std::span<const BlockHash> hashes,
                 std::span<const Token> tokens, std::vector<BlockId>* blocks) const;
@@ -104,15 +110,16 @@ class PrefixCache {
  private:
   struct Entry {
     BlockHash hash = 0;
-    BlockHash parent = 0;
-    uint64_t salt = 0;
-    bool cached = false;
-    bool evictable = false;
+    BlockCheck check = 0;            // CheckBlock(parent, salt, tokens)
     BlockId lru_prev = kNoBlock;     // towards the least recently used end
     BlockId lru_next = kNoBlock;     // towards the most recently used end
     BlockId recent_prev = kNoBlock;  // towards the most recently used cached block
     BlockId recent_next = kNoBlock;  // towards the least recently used cached block
+    bool cached = false;
+    bool evictable = false;
   };
+  // The per-block record a twin of the hub multiplies by hundreds of millions.
+  static_assert(sizeof(Entry) == 32);
 
   void Unlink(BlockId block);
   // The recency list of every cached block, most recently inserted or reused first.
@@ -123,7 +130,6 @@ class PrefixCache {
   const int32_t block_size_;
   // Sized by the highest block id ever cached, not the pool (a twin holds thousands of pools).
   std::vector<Entry> entries_;                     // [highest cached id + 1]
-  std::vector<Token> tokens_;                      // [entries_.size(), block_size]
   absl::flat_hash_map<BlockHash, BlockId> index_;  // cached blocks by hash
   BlockId lru_head_ = kNoBlock;                    // least recently used evictable block
   BlockId lru_tail_ = kNoBlock;                    // most recently used evictable block

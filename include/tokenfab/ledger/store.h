@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -75,6 +76,11 @@ class Store {
       std::span<const UsageEvent> events) = 0;
   [[nodiscard]] virtual StatusOr<UsageEvent> GetUsage(std::string_view request_id) = 0;
   [[nodiscard]] virtual StatusOr<std::vector<UsageRow>> QueryUsage(const UsageQuery& query) = 0;
+  // Calls `visit` with every usage event finished in [from, to), by start time then request id:
+  // the raw records, for a consumer that needs more than QueryUsage's sums (the twin's
+  // calibration). The default: Unimplemented (stores without a SQL database).
+  [[nodiscard]] virtual Status ScanUsage(int64_t from_micros, int64_t to_micros,
+                                         const std::function<void(const UsageEvent&)>& visit);
   // prompt + completion tokens of the tenant's events finished in [from, to).
   [[nodiscard]] virtual StatusOr<int64_t> TenantTokens(std::string_view tenant, int64_t from_micros,
                                                        int64_t to_micros) = 0;
