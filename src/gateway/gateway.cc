@@ -178,7 +178,9 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   auth = std::make_unique<ledger::Authenticator>(store, clock);
   admission = std::make_unique<ledger::AdmissionController>(clock, counters, &store);
   recorder = std::make_unique<ledger::UsageRecorder>(
-      store, clock, ledger::UsageRecorderOptions{.spool = spool.get()});
+      store, clock,
+      ledger::UsageRecorderOptions{.spool = spool.get(),
+                                   .write_timeout = options.ledger_write_timeout});
   prices = std::make_unique<PriceCache>(store);
   if (Status s = prices->Refresh(); !s.ok()) {
     TF_LOG_WARN("price book not read ({}); requests are priced 0 until it is", s.message());

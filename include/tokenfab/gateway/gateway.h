@@ -152,6 +152,9 @@ struct GatewayOptions {
   int64_t usage_spool_max_events = 4'000'000;
   int stream_progress_events = 16;
   std::chrono::milliseconds stream_progress_interval{1'000};
+  // A ledger write unanswered this long counts as failed (a hung store): with a spool its batch
+  // is spooled and the outage begins; without one its requests fail. 0: no deadline.
+  std::chrono::milliseconds ledger_write_timeout{5'000};
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the
