@@ -177,10 +177,17 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   poller = std::make_unique<UpstreamPoller>(*fleet, *poll_client, *timers, clock, poll);
   auth = std::make_unique<ledger::Authenticator>(store, clock);
   admission = std::make_unique<ledger::AdmissionController>(clock, counters, &store);
-  recorder = std::make_unique<ledger::UsageRecorder>(
-      store, clock,
-      ledger::UsageRecorderOptions{.spool = spool.get(),
-                                   .write_timeout = options.ledger_write_timeout});
+  ledger::UsageRecorderOptions recorder_options{.spool = spool.get(),
+                                                .write_timeout = options.ledger_write_timeout};
+  if (spool != nullptr) {
+    base::Counter& spooled = registry.GetCounter(
+        "tokenfab_gateway_usage_spool_spooled_total",
+        "Usage events made durable in the local spool instead of the ledger's store");
+    recorder_options.on_spooled = [&spooled](int64_t n) {
+      spooled.Increment(static_cast<double>(n));
+    };
+  }
+  recorder = std::make_unique<ledger::UsageRecorder>(store, clock, std::move(recorder_options));
   prices = std::make_unique<PriceCache>(store);
   if (Status s = prices->Refresh(); !s.ok()) {
     TF_LOG_WARN("price book not read ({}); requests are priced 0 until it is", s.message());
@@ -296,10 +303,17 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                       ModelVocabularies::Load(*fleet));
   TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
   if (!g.options.usage_spool_dir.empty()) {
+    base::Counter& replayed = g.registry.GetCounter(
+        "tokenfab_gateway_usage_spool_replayed_total",
+        "Spooled usage events (and cut streams) delivered from the local spool to the ledger's "
+        "store");
     TF_ASSIGN_OR_RETURN(g.spool,
                         ledger::UsageSpool::Open({.dir = g.options.usage_spool_dir,
                                                   .max_bytes = g.options.usage_spool_max_bytes,
-                                                  .max_events = g.options.usage_spool_max_events}));
+                                                  .max_events = g.options.usage_spool_max_events,
+                                                  .on_delivered = [&replayed](int64_t n) {
+                                                    replayed.Increment(static_cast<double>(n));
+                                                  }}));
   }
   g.StartServices(fleet, std::move(vocab), std::move(policy));
   if (Status tls = g.client->tls_status(); !tls.ok()) {

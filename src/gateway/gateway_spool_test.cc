@@ -104,6 +104,14 @@ TEST_F(GatewaySpoolTest, WithTheStoreDownAnswersGoOutAndAreBilledOnceWhenItRetur
   EXPECT_EQ(Metric("tokenfab_gateway_ledger_outage"), 1);
   EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_pending_events"), 10);
   EXPECT_GT(Metric("tokenfab_gateway_usage_spool_pending_bytes"), 0);
+  EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_spooled_total"), 10);
+  EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_replayed_total"), 0);
+  // Counters, for rate() and increase(): a scraper must not read them as gauges.
+  const std::string metrics = client_.Get(gateway_->port(), "/metrics").body;
+  EXPECT_NE(metrics.find("# TYPE tokenfab_gateway_usage_spool_spooled_total counter"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE tokenfab_gateway_usage_spool_replayed_total counter"),
+            std::string::npos);
   EXPECT_FALSE(store_->GetUsage(seen.begin()->first).ok());  // not in the store yet
 
   switchable_->SetDown(false);
@@ -122,6 +130,7 @@ TEST_F(GatewaySpoolTest, WithTheStoreDownAnswersGoOutAndAreBilledOnceWhenItRetur
   EXPECT_EQ((*rows)[0].completion_tokens, 60);  // 6 per answer, each once
   EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_pending_events"), 0);
   EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_replayed_total"), 10);
+  EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_spooled_total"), 10);
   EXPECT_EQ(gateway_->stats().record_failures, 0);
 }
 

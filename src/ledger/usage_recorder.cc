@@ -193,6 +193,9 @@ void UsageRecorder::WriteBatch(std::vector<Pending>& batch) {
     const bool still_read = absl::IsDeadlineExceeded(outcomes.status());
     outcomes =
         Spool(still_read ? std::vector<UsageEvent>(events) : std::move(events), outcomes.status());
+    if (outcomes.ok() && options_.on_spooled) {
+      options_.on_spooled(static_cast<int64_t>(outcomes->size()));
+    }
   }
   // Statistics first, so that whoever a callback wakes sees them.
   {

@@ -288,12 +288,14 @@ TEST_F(UsageRecorderTest, WithTheStoreDownEventsAreSpooledThenReplayedOnce) {
   StatusOr<std::unique_ptr<UsageSpool>> spool =
       UsageSpool::Open({.dir = (dir_ / "spool").string()});
   ASSERT_TRUE(spool.ok()) << spool.status();
+  std::atomic<int64_t> spooled_count{0};
   UsageRecorder recorder(*store_, clock_,
                          {.max_batch = 8,
                           .queue_capacity = 1000,
                           .spool = spool->get(),
                           .replay_interval = std::chrono::milliseconds(20),
-                          .max_replay_interval = std::chrono::milliseconds(40)});
+                          .max_replay_interval = std::chrono::milliseconds(40),
+                          .on_spooled = [&](int64_t n) { spooled_count += n; }});
   store_->SetDown(true);
   std::vector<std::future<StatusOr<InsertOutcome>>> outcomes;
   for (int i = 0; i < 30; ++i) outcomes.push_back(recorder.Record(Event(i)));
@@ -304,6 +306,7 @@ TEST_F(UsageRecorderTest, WithTheStoreDownEventsAreSpooledThenReplayedOnce) {
   }
   EXPECT_TRUE(recorder.stats().outage);
   EXPECT_EQ(recorder.stats().spooled, 30);
+  EXPECT_EQ(spooled_count.load(), 30);  // counted before the callbacks ran
   EXPECT_EQ((*spool)->stats().pending_events, 30);
   EXPECT_FALSE(store_->Committed("req-0"));
   store_->SetDown(false);
@@ -318,6 +321,7 @@ TEST_F(UsageRecorderTest, WithTheStoreDownEventsAreSpooledThenReplayedOnce) {
   EXPECT_EQ((*rows)[0].requests, 31);
   EXPECT_EQ((*rows)[0].completion_tokens, 465);  // 0 + 1 + ... + 30, each once
   EXPECT_EQ(recorder.stats().outages, 1);
+  EXPECT_EQ(spooled_count.load(), 30);  // event 30 went to the store
 }
 
 TEST_F(UsageRecorderTest, AHungStoreWriteIsSpooledAtItsDeadlineAndBilledOnce) {

@@ -379,14 +379,19 @@ Status UsageSpool::DeliverSegment(uint64_t seq, const DeliverFn& deliver, size_t
     TF_RETURN_IF_ERROR(deliver(std::span<const UsageEvent>(events).subspan(at, n)));
   }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot remove", path);
-  absl::MutexLock lock(&mu_);
-  const Segment segment = segments_[seq];
-  segments_.erase(seq);
-  stats_.pending_events -= segment.events;
-  stats_.pending_bytes -= segment.event_bytes;
-  stats_.delivered_events += static_cast<int64_t>(events.size());
-  stats_.recovered_streams -= recovered;
-  std::erase_if(recovered_, [seq](const auto& at) { return at.first == seq; });
+  {
+    absl::MutexLock lock(&mu_);
+    const Segment segment = segments_[seq];
+    segments_.erase(seq);
+    stats_.pending_events -= segment.events;
+    stats_.pending_bytes -= segment.event_bytes;
+    stats_.delivered_events += static_cast<int64_t>(events.size());
+    stats_.recovered_streams -= recovered;
+    std::erase_if(recovered_, [seq](const auto& at) { return at.first == seq; });
+  }
+  if (options_.on_delivered && !events.empty()) {
+    options_.on_delivered(static_cast<int64_t>(events.size()));
+  }
   return absl::OkStatus();
 }
 

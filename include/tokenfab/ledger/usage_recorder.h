@@ -62,6 +62,9 @@ struct UsageRecorderOptions {
   UsageSpool* spool = nullptr;     // where events go while the store is away; null: nowhere
   std::chrono::milliseconds replay_interval{200};
   std::chrono::milliseconds max_replay_interval{5'000};
+  // Called on the writer thread with the count of each batch made durable in the spool instead
+  // of the store (what a monotonic "spooled" counter adds). May be empty.
+  std::function<void(int64_t events)> on_spooled{};
   // A store write (the writer's or the replayer's) unanswered this long fails; 0: no deadline.
   std::chrono::milliseconds write_timeout{5'000};
 };

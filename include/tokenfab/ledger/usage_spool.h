@@ -54,6 +54,10 @@ struct UsageSpoolOptions {
   int64_t max_events = 4'000'000;        // pending events at most; 0: no bound
   // A file holding only progress records is sealed (and rewritten smaller) past this size.
   int64_t rotate_bytes = 4 << 20;
+  // Called, on the delivering thread and with no lock held, with the count of events (and
+  // recovered streams) of each file the store accepted, once that file is deleted: what a
+  // monotonic "replayed" counter adds. May be empty.
+  std::function<void(int64_t events)> on_delivered{};
 };
 
 class UsageSpool {
