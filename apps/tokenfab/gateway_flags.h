@@ -9,6 +9,7 @@
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,8 @@ struct GatewayFlags {
   std::string files_dir;
   size_t max_file_bytes = 32 << 20;
   std::string usage_spool;  // directory; empty: no spool (serve: the data folder's spool/)
-  int64_t usage_spool_max_bytes = int64_t{1} << 30;
-  int64_t usage_spool_max_events = 4'000'000;
+  std::optional<int64_t> usage_spool_max_bytes;  // unset: the fleet file's, else the default
+  std::optional<int64_t> usage_spool_max_events;
   int stream_progress_events = 16;
   int stream_progress_ms = 1'000;
   int ledger_write_timeout_ms = 5'000;
@@ -218,14 +219,14 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
                   "folder's spool/)");
   app->add_option("--usage-spool-max-bytes", flags.usage_spool_max_bytes,
                   "spooled bytes at most; past it requests are refused 503 while the ledger is "
-                  "away (0: no bound)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+                  "away (0: no bound; default: the fleet file's [ledger] usage_spool_max_bytes, "
+                  "else 1 GiB)")
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--usage-spool-max-events", flags.usage_spool_max_events,
                   "spooled events at most; past it requests are refused 503 while the ledger is "
-                  "away (0: no bound)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+                  "away (0: no bound; default: the fleet file's [ledger] "
+                  "usage_spool_max_events, else 4000000)")
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--stream-progress-events", flags.stream_progress_events,
                   "a stream's delivered count is spooled every this many content events (a "
                   "crash under-bills a cut stream by at most about this many)")

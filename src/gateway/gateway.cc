@@ -282,6 +282,25 @@ Status Gateway::Impl::StartListeners(net::HttpServerOptions server_options) {
   return absl::OkStatus();
 }
 
+namespace {
+
+struct SpoolBound {
+  int64_t max_events = 0;
+  int64_t max_bytes = 0;
+};
+
+// The usage spool's bound: each from the option (a flag), else the fleet file's [ledger] key,
+// else the default.
+SpoolBound SpoolBoundOf(const GatewayOptions& options, const fleet::FleetConfig& fleet) {
+  const fleet::LedgerSettings& file = fleet.ledger();
+  return {.max_events = options.usage_spool_max_events.value_or(
+              file.usage_spool_max_events.value_or(GatewayOptions::kDefaultSpoolMaxEvents)),
+          .max_bytes = options.usage_spool_max_bytes.value_or(
+              file.usage_spool_max_bytes.value_or(GatewayOptions::kDefaultSpoolMaxBytes))};
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                                                   std::shared_ptr<const fleet::FleetConfig> fleet,
                                                   ledger::Store& store,
@@ -307,10 +326,11 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
         "tokenfab_gateway_usage_spool_replayed_total",
         "Spooled usage events (and cut streams) delivered from the local spool to the ledger's "
         "store");
+    const SpoolBound bound = SpoolBoundOf(g.options, *fleet);
     TF_ASSIGN_OR_RETURN(g.spool,
                         ledger::UsageSpool::Open({.dir = g.options.usage_spool_dir,
-                                                  .max_bytes = g.options.usage_spool_max_bytes,
-                                                  .max_events = g.options.usage_spool_max_events,
+                                                  .max_bytes = bound.max_bytes,
+                                                  .max_events = bound.max_events,
                                                   .on_delivered = [&replayed](int64_t n) {
                                                     replayed.Increment(static_cast<double>(n));
                                                   }}));
@@ -399,6 +419,14 @@ Status Gateway::Reload(std::shared_ptr<const fleet::FleetConfig> fleet) {
   // a reload may shift.
   TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
   const fleet::FleetConfigDiff diff = fleet::DiffFleetConfigs(*current->config, *fleet);
+  if (g.spool != nullptr) {
+    const SpoolBound bound = SpoolBoundOf(g.options, *fleet);
+    g.spool->SetBound(bound.max_events, bound.max_bytes);
+    if (fleet->ledger() != current->config->ledger()) {
+      TF_LOG_INFO("usage spool bound: {} events, {} bytes (0: none)", bound.max_events,
+                  bound.max_bytes);
+    }
+  }
   g.fleet->Install(std::move(fleet), std::move(vocab), std::move(policy));
   g.poller->Sync();
   g.context->counters.reloads.fetch_add(1, std::memory_order_relaxed);

@@ -157,5 +157,32 @@ TEST_F(GatewaySpoolTest, AFullSpoolRefusesWith503AndRetryAfter) {
   })) << recorded;
 }
 
+// The bound comes from the fleet file's [ledger] table, a reload applies a new one, and a flag
+// overrides the file.
+TEST_F(GatewaySpoolTest, TheFleetFileSetsTheSpoolBoundAndAReloadChangesIt) {
+  AddUpstream({.tokens = 3});
+  StartGateway(SpoolOptions(), "[ledger]\nusage_spool_max_events = 1\n");
+  switchable_->SetDown(true);
+  ASSERT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Chat("hello", false).status, 503);  // one event pending: the file's bound
+  ASSERT_TRUE(gateway_->Reload(Fleet("[ledger]\nusage_spool_max_events = 3\n")).ok());
+  EXPECT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Chat("hello", false).status, 503);  // three pending
+  switchable_->SetDown(false);
+}
+
+TEST_F(GatewaySpoolTest, TheSpoolBoundFlagOverridesTheFleetFile) {
+  AddUpstream({.tokens = 3});
+  GatewayOptions options = SpoolOptions();
+  options.usage_spool_max_events = 2;
+  StartGateway(options, "[ledger]\nusage_spool_max_events = 1\n");
+  switchable_->SetDown(true);
+  ASSERT_EQ(Chat("hello", false).status, 200);
+  ASSERT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Chat("hello", false).status, 503);
+  switchable_->SetDown(false);
+}
+
 }  // namespace
 }  // namespace tokenfab::gateway

@@ -75,7 +75,10 @@ int64_t FramedSize(const SpoolRecord& record) {
 
 }  // namespace
 
-UsageSpool::UsageSpool(UsageSpoolOptions options) : options_(std::move(options)) {}
+UsageSpool::UsageSpool(UsageSpoolOptions options)
+    : options_(std::move(options)),
+      max_events_(options_.max_events),
+      max_bytes_(options_.max_bytes) {}
 
 StatusOr<std::unique_ptr<UsageSpool>> UsageSpool::Open(UsageSpoolOptions options) {
   std::error_code ec;
@@ -165,8 +168,14 @@ Status UsageSpool::Recover() {
 }
 
 bool UsageSpool::OverBound(int64_t events, int64_t bytes) const {
-  return (options_.max_events > 0 && stats_.pending_events + events > options_.max_events) ||
-         (options_.max_bytes > 0 && stats_.pending_bytes + bytes > options_.max_bytes);
+  return (max_events_ > 0 && stats_.pending_events + events > max_events_) ||
+         (max_bytes_ > 0 && stats_.pending_bytes + bytes > max_bytes_);
+}
+
+void UsageSpool::SetBound(int64_t max_events, int64_t max_bytes) {
+  absl::MutexLock lock(&mu_);
+  max_events_ = max_events;
+  max_bytes_ = max_bytes;
 }
 
 bool UsageSpool::Full() const {
