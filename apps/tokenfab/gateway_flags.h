@@ -9,6 +9,7 @@
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,10 +49,11 @@ struct GatewayFlags {
   std::string files_dir;
   size_t max_file_bytes = 32 << 20;
   std::string usage_spool;  // directory; empty: no spool (serve: the data folder's spool/)
-  int64_t usage_spool_max_bytes = int64_t{1} << 30;
-  int64_t usage_spool_max_events = 4'000'000;
+  std::optional<int64_t> usage_spool_max_bytes;  // unset: the fleet file's, else the default
+  std::optional<int64_t> usage_spool_max_events;
   int stream_progress_events = 16;
   int stream_progress_ms = 1'000;
+  int ledger_write_timeout_ms = 5'000;
   std::chrono::milliseconds drain{10'000};
   net::TlsServerOptions tls;           // --tls-cert, --tls-key, --tls-client-ca
   net::TlsClientOptions upstream_tls;  // --tls-ca, --tls-upstream-cert, --tls-upstream-key
@@ -113,6 +115,7 @@ struct GatewayFlags {
     options.usage_spool_max_events = usage_spool_max_events;
     options.stream_progress_events = stream_progress_events;
     options.stream_progress_interval = std::chrono::milliseconds(stream_progress_ms);
+    options.ledger_write_timeout = std::chrono::milliseconds(ledger_write_timeout_ms);
     TF_ASSIGN_OR_RETURN(options.operator_token, api::LoadOperatorToken(operator_token_file));
     if (options.operator_token.empty()) {
       WarnOpenOperations("gateway", ops_listen.empty() ? options.host : options.ops_host);
@@ -216,14 +219,14 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
                   "folder's spool/)");
   app->add_option("--usage-spool-max-bytes", flags.usage_spool_max_bytes,
                   "spooled bytes at most; past it requests are refused 503 while the ledger is "
-                  "away (0: no bound)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+                  "away (0: no bound; default: the fleet file's [ledger] usage_spool_max_bytes, "
+                  "else 1 GiB)")
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--usage-spool-max-events", flags.usage_spool_max_events,
                   "spooled events at most; past it requests are refused 503 while the ledger is "
-                  "away (0: no bound)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+                  "away (0: no bound; default: the fleet file's [ledger] "
+                  "usage_spool_max_events, else 4000000)")
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--stream-progress-events", flags.stream_progress_events,
                   "a stream's delivered count is spooled every this many content events (a "
                   "crash under-bills a cut stream by at most about this many)")
@@ -232,6 +235,11 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--stream-progress-ms", flags.stream_progress_ms,
                   "... or every this many milliseconds, whichever comes first")
       ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
+  app->add_option("--ledger-write-timeout-ms", flags.ledger_write_timeout_ms,
+                  "a ledger write unanswered this long counts as failed (a hung store): its "
+                  "usage events go to the spool and the outage begins (0: no deadline)")
+      ->check(CLI::Range(0, 3'600'000))
       ->capture_default_str();
   AddSecretFlags(app, flags.operator_token_file, flags.prefix_secret_file);
   app->add_option("--ops-listen", flags.ops_listen,

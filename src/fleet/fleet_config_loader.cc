@@ -168,7 +168,8 @@ StatusOr<Upstream> ReadUpstream(const toml::table& table, const std::string& pat
     up.profile = (std::filesystem::path(map.file()).parent_path() / up.profile).string();
   }
   TF_RETURN_IF_ERROR(ReadApiKey(reader, up));
-  const bool ours = up.kind == UpstreamKind::kTokenfabNode || up.kind == UpstreamKind::kTokenfabGateway;
+  const bool ours =
+      up.kind == UpstreamKind::kTokenfabNode || up.kind == UpstreamKind::kTokenfabGateway;
   TF_ASSIGN_OR_RETURN(up.trust_cached_tokens, reader.Bool("trust_cached_tokens", ours));
   TF_RETURN_IF_ERROR(reader.Finish());
   return up;
@@ -221,6 +222,21 @@ Status ReadList(TableReader& root, std::string_view key, SourceMap& map, std::ve
   });
 }
 
+// The `[ledger]` table: each key optional, a count (>= 0).
+StatusOr<LedgerSettings> ReadLedger(const toml::table& table, SourceMap& map) {
+  TableReader reader(table, "ledger", map);
+  LedgerSettings ledger;
+  for (auto [key, field] : {std::pair{"usage_spool_max_events", &ledger.usage_spool_max_events},
+                            std::pair{"usage_spool_max_bytes", &ledger.usage_spool_max_bytes}}) {
+    if (!reader.Has(key)) continue;
+    TF_ASSIGN_OR_RETURN(int64_t value, reader.Integer(key));
+    if (value < 0) return reader.Error(key, "must be >= 0 (0: no bound)");
+    *field = value;
+  }
+  TF_RETURN_IF_ERROR(reader.Finish());
+  return ledger;
+}
+
 StatusOr<FleetSpec> ReadSpec(const toml::table& root_table, SourceMap& map) {
   TableReader root(root_table, "", map);
   FleetSpec spec;
@@ -240,6 +256,10 @@ StatusOr<FleetSpec> ReadSpec(const toml::table& root_table, SourceMap& map) {
   TF_RETURN_IF_ERROR(ReadList(root, "models", map, spec.models, with_map(ReadModelSource)));
   if (root.Has("free_models")) {
     TF_ASSIGN_OR_RETURN(spec.free_models, root.StringArray("free_models"));
+  }
+  TF_ASSIGN_OR_RETURN(const toml::table* ledger, root.OptionalTable("ledger"));
+  if (ledger != nullptr) {
+    TF_ASSIGN_OR_RETURN(spec.ledger, ReadLedger(*ledger, map));
   }
   TF_RETURN_IF_ERROR(root.Finish());
   return spec;

@@ -93,6 +93,29 @@ TEST(FleetConfigLoaderTest, ParsesMinimalFleetWithDefaults) {
   EXPECT_NE(up.key, 0u);
 }
 
+// The [ledger] table sets the usage spool's bound; each key is optional and a count.
+TEST(FleetConfigLoaderTest, ReadsTheLedgerTable) {
+  auto plain = ParseFleetConfig(kValid, "fleet.toml");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->ledger().usage_spool_max_events.has_value());
+  EXPECT_FALSE(plain->ledger().usage_spool_max_bytes.has_value());
+  const std::string with_ledger =
+      std::string(kValid) + "[ledger]\nusage_spool_max_events = 1234\nusage_spool_max_bytes = 0\n";
+  auto config = ParseFleetConfig(with_ledger, "fleet.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->ledger().usage_spool_max_events, 1234);
+  EXPECT_EQ(config->ledger().usage_spool_max_bytes, 0);
+  auto negative = ParseFleetConfig(std::string(kValid) + "[ledger]\nusage_spool_max_events = -1\n",
+                                   "fleet.toml");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_THAT(negative.status().message(),
+              HasSubstr("fleet.toml:29: ledger.usage_spool_max_events: must be >= 0"));
+  auto unknown =
+      ParseFleetConfig(std::string(kValid) + "[ledger]\nspool_bound = 3\n", "fleet.toml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.status().message(), HasSubstr("ledger.spool_bound"));
+}
+
 // A gateway with --registry gets its upstreams as nodes register: its fleet file may list none.
 TEST(FleetConfigLoaderTest, NoUpstreamIsValidOnlyWhenMembersMayJoin) {
   const std::string text(kValid);

@@ -177,8 +177,17 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   poller = std::make_unique<UpstreamPoller>(*fleet, *poll_client, *timers, clock, poll);
   auth = std::make_unique<ledger::Authenticator>(store, clock);
   admission = std::make_unique<ledger::AdmissionController>(clock, counters, &store);
-  recorder = std::make_unique<ledger::UsageRecorder>(
-      store, clock, ledger::UsageRecorderOptions{.spool = spool.get()});
+  ledger::UsageRecorderOptions recorder_options{.spool = spool.get(),
+                                                .write_timeout = options.ledger_write_timeout};
+  if (spool != nullptr) {
+    base::Counter& spooled = registry.GetCounter(
+        "tokenfab_gateway_usage_spool_spooled_total",
+        "Usage events made durable in the local spool instead of the ledger's store");
+    recorder_options.on_spooled = [&spooled](int64_t n) {
+      spooled.Increment(static_cast<double>(n));
+    };
+  }
+  recorder = std::make_unique<ledger::UsageRecorder>(store, clock, std::move(recorder_options));
   prices = std::make_unique<PriceCache>(store);
   if (Status s = prices->Refresh(); !s.ok()) {
     TF_LOG_WARN("price book not read ({}); requests are priced 0 until it is", s.message());
@@ -274,6 +283,25 @@ Status Gateway::Impl::StartListeners(net::HttpServerOptions server_options) {
   return absl::OkStatus();
 }
 
+namespace {
+
+struct SpoolBound {
+  int64_t max_events = 0;
+  int64_t max_bytes = 0;
+};
+
+// The usage spool's bound: each from the option (a flag), else the fleet file's [ledger] key,
+// else the default.
+SpoolBound SpoolBoundOf(const GatewayOptions& options, const fleet::FleetConfig& fleet) {
+  const fleet::LedgerSettings& file = fleet.ledger();
+  return {.max_events = options.usage_spool_max_events.value_or(
+              file.usage_spool_max_events.value_or(GatewayOptions::kDefaultSpoolMaxEvents)),
+          .max_bytes = options.usage_spool_max_bytes.value_or(
+              file.usage_spool_max_bytes.value_or(GatewayOptions::kDefaultSpoolMaxBytes))};
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                                                   std::shared_ptr<const fleet::FleetConfig> fleet,
                                                   ledger::Store& store,
@@ -295,10 +323,18 @@ StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options,
                       ModelVocabularies::Load(*fleet));
   TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
   if (!g.options.usage_spool_dir.empty()) {
+    base::Counter& replayed = g.registry.GetCounter(
+        "tokenfab_gateway_usage_spool_replayed_total",
+        "Spooled usage events (and cut streams) delivered from the local spool to the ledger's "
+        "store");
+    const SpoolBound bound = SpoolBoundOf(g.options, *fleet);
     TF_ASSIGN_OR_RETURN(g.spool,
                         ledger::UsageSpool::Open({.dir = g.options.usage_spool_dir,
-                                                  .max_bytes = g.options.usage_spool_max_bytes,
-                                                  .max_events = g.options.usage_spool_max_events}));
+                                                  .max_bytes = bound.max_bytes,
+                                                  .max_events = bound.max_events,
+                                                  .on_delivered = [&replayed](int64_t n) {
+                                                    replayed.Increment(static_cast<double>(n));
+                                                  }}));
   }
   g.StartServices(fleet, std::move(vocab), std::move(policy));
   if (Status tls = g.client->tls_status(); !tls.ok()) {
@@ -384,6 +420,14 @@ Status Gateway::Reload(std::shared_ptr<const fleet::FleetConfig> fleet) {
   // a reload may shift.
   TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
   const fleet::FleetConfigDiff diff = fleet::DiffFleetConfigs(*current->config, *fleet);
+  if (g.spool != nullptr) {
+    const SpoolBound bound = SpoolBoundOf(g.options, *fleet);
+    g.spool->SetBound(bound.max_events, bound.max_bytes);
+    if (fleet->ledger() != current->config->ledger()) {
+      TF_LOG_INFO("usage spool bound: {} events, {} bytes (0: none)", bound.max_events,
+                  bound.max_bytes);
+    }
+  }
   g.fleet->Install(std::move(fleet), std::move(vocab), std::move(policy));
   g.poller->Sync();
   g.context->counters.reloads.fetch_add(1, std::memory_order_relaxed);

@@ -104,6 +104,14 @@ TEST_F(GatewaySpoolTest, WithTheStoreDownAnswersGoOutAndAreBilledOnceWhenItRetur
   EXPECT_EQ(Metric("tokenfab_gateway_ledger_outage"), 1);
   EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_pending_events"), 10);
   EXPECT_GT(Metric("tokenfab_gateway_usage_spool_pending_bytes"), 0);
+  EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_spooled_total"), 10);
+  EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_replayed_total"), 0);
+  // Counters, for rate() and increase(): a scraper must not read them as gauges.
+  const std::string metrics = client_.Get(gateway_->port(), "/metrics").body;
+  EXPECT_NE(metrics.find("# TYPE tokenfab_gateway_usage_spool_spooled_total counter"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE tokenfab_gateway_usage_spool_replayed_total counter"),
+            std::string::npos);
   EXPECT_FALSE(store_->GetUsage(seen.begin()->first).ok());  // not in the store yet
 
   switchable_->SetDown(false);
@@ -122,6 +130,7 @@ TEST_F(GatewaySpoolTest, WithTheStoreDownAnswersGoOutAndAreBilledOnceWhenItRetur
   EXPECT_EQ((*rows)[0].completion_tokens, 60);  // 6 per answer, each once
   EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_pending_events"), 0);
   EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_replayed_total"), 10);
+  EXPECT_EQ(Metric("tokenfab_gateway_usage_spool_spooled_total"), 10);
   EXPECT_EQ(gateway_->stats().record_failures, 0);
 }
 
@@ -146,6 +155,33 @@ TEST_F(GatewaySpoolTest, AFullSpoolRefusesWith503AndRetryAfter) {
     recorded = rows.ok() && rows->size() == 1u ? (*rows)[0].requests : 0;
     return recorded == 3;
   })) << recorded;
+}
+
+// The bound comes from the fleet file's [ledger] table, a reload applies a new one, and a flag
+// overrides the file.
+TEST_F(GatewaySpoolTest, TheFleetFileSetsTheSpoolBoundAndAReloadChangesIt) {
+  AddUpstream({.tokens = 3});
+  StartGateway(SpoolOptions(), "[ledger]\nusage_spool_max_events = 1\n");
+  switchable_->SetDown(true);
+  ASSERT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Chat("hello", false).status, 503);  // one event pending: the file's bound
+  ASSERT_TRUE(gateway_->Reload(Fleet("[ledger]\nusage_spool_max_events = 3\n")).ok());
+  EXPECT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Chat("hello", false).status, 503);  // three pending
+  switchable_->SetDown(false);
+}
+
+TEST_F(GatewaySpoolTest, TheSpoolBoundFlagOverridesTheFleetFile) {
+  AddUpstream({.tokens = 3});
+  GatewayOptions options = SpoolOptions();
+  options.usage_spool_max_events = 2;
+  StartGateway(options, "[ledger]\nusage_spool_max_events = 1\n");
+  switchable_->SetDown(true);
+  ASSERT_EQ(Chat("hello", false).status, 200);
+  ASSERT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Chat("hello", false).status, 503);
+  switchable_->SetDown(false);
 }
 
 }  // namespace

@@ -158,6 +158,12 @@ void RequestIntake::HashPrompt() {
   } else if (needs.block_hashes) {
     ids = admitted_.generation->vocabularies->EncodePrompt(admitted_.request);
   }
+  if (context_.spool != nullptr && admitted_.request.stream) {
+    // Its progress records bill the prompt; counted here rather than on the relay's I/O loop.
+    admitted_.counted_prompt_tokens =
+        ids ? static_cast<int64_t>(ids->size())
+            : admitted_.generation->vocabularies->CountPrompt(admitted_.request);
+  }
   if (ids) {
     prompt_tokens_ = static_cast<int64_t>(ids->size());
     int32_t block_tokens = 0;

@@ -47,6 +47,10 @@ struct AdmittedRequest {
   bool from_peer = false;   // sent by an authenticated peer gateway (peer_trust.h): not admitted
                             // again; its request id is kept
   TierDecision tier;        // served and billed tier, and the node priority
+  // A stream's prompt counted with the model's tokenizer by the intake (on a control worker, not
+  // an I/O loop), for its progress records (usage_recording.h); -1: not counted (no spool, or
+  // not a stream).
+  int64_t counted_prompt_tokens = -1;
 };
 
 class RequestIntake {

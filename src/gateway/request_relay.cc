@@ -288,16 +288,14 @@ void RequestRelay::MaybeRecordProgress(int64_t now, int64_t events, size_t text_
   const DeliveredContent delivered{events, std::string_view(meter_->text()).substr(0, text_bytes)};
   progress_events_ = events;
   progress_micros_ = now;
-  if (progress_prompt_tokens_ < 0) {
-    progress_prompt_tokens_ = admitted_.generation->vocabularies->CountPrompt(admitted_.request);
-  }
   ServedAttempt attempt;
   attempt.runtime = runtime_.get();
   attempt.upstream_index = upstream_index_;
   attempt.meter = &*meter_;
+  const ProgressPrompt prompt{.counted = std::max<int64_t>(0, admitted_.counted_prompt_tokens),
+                              .predicted_cached = predicted_.cached_tokens};
   ctx.spool->AppendProgress(
-      BuildProgressEvent(ctx, admitted_, arrival_, attempt, progress_prompt_tokens_, delivered),
-      nullptr);
+      BuildProgressEvent(ctx, admitted_, arrival_, attempt, prompt, delivered), nullptr);
 }
 
 void RequestRelay::ApplyBackpressure() {

@@ -177,11 +177,10 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   bool client_too_slow_ = false;
   bool body_too_large_ = false;
   // Stream progress: whether a record was written, content events and time (monotonic µs) at
-  // the last one, and the prompt's tokens (-1 until counted).
+  // the last one.
   bool progress_recorded_ = false;
   int64_t progress_events_ = 0;
   int64_t progress_micros_ = 0;
-  int64_t progress_prompt_tokens_ = -1;
   std::string last_failure_;  // why the last attempt failed, for the client's error
   AttemptOutcome last_outcome_ = AttemptOutcome::kConnectFailed;
 };

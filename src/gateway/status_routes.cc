@@ -78,7 +78,8 @@ json::object UpstreamJson(const fleet::FleetConfig& config, size_t index,
   return o;
 }
 
-// The ledger's outage state and the usage spool, when there is one.
+// The ledger's outage state and the usage spool, when there is one. (Its spooled and replayed
+// counters are counted as it happens: gateway.cc.)
 void UpdateLedgerGauges(GatewayContext& ctx) {
   if (ctx.spool == nullptr) return;
   base::MetricsRegistry& r = ctx.metrics.registry;
@@ -92,12 +93,6 @@ void UpdateLedgerGauges(GatewayContext& ctx) {
       .Set(static_cast<double>(spool.pending_events));
   r.GetGauge("tokenfab_gateway_usage_spool_pending_bytes", "Bytes of those spooled events")
       .Set(static_cast<double>(spool.pending_bytes));
-  r.GetGauge("tokenfab_gateway_usage_spool_replayed_total",
-             "Spooled usage events (and cut streams) delivered to the store since start")
-      .Set(static_cast<double>(spool.delivered_events));
-  r.GetGauge("tokenfab_gateway_usage_spool_spooled_total",
-             "Usage events made durable in the spool instead of the store since start")
-      .Set(static_cast<double>(recorder.spooled));
   const double age =
       spool.oldest_pending_micros > 0
           ? static_cast<double>(ctx.clock.WallMicros() - spool.oldest_pending_micros) / 1e6

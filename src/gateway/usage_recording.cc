@@ -4,9 +4,9 @@
 #include <cmath>
 
 #include "request_energy.h"
-#include "usage_check.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/routing/estimates.h"
+#include "usage_check.h"
 
 namespace tokenfab::gateway {
 
@@ -75,8 +75,8 @@ void ReportToOperations(GatewayContext& ctx, const AdmittedRequest& admitted,
 // ended normally with text alone: tool calls' arguments are not in the meter's text. Without a
 // vocabulary for the model there is nothing to count with.
 void CrossCheckUsage(GatewayContext& ctx, const AdmittedRequest& admitted,
-                     const ResponseMeter& meter, const fleet::Upstream& up,
-                     const fleet::Site& site, const ledger::UsageEvent& e) {
+                     const ResponseMeter& meter, const fleet::Upstream& up, const fleet::Site& site,
+                     const ledger::UsageEvent& e) {
   if (e.status != "ok" || meter.finish_reason() == "tool_calls") return;
   const ModelVocabularies& vocabularies = *admitted.generation->vocabularies;
   if (vocabularies.Find(admitted.request.model) == nullptr) return;
@@ -157,9 +157,25 @@ ledger::UsageEvent BuildUsageEvent(GatewayContext& ctx, const AdmittedRequest& a
   return e;
 }
 
+ReportedUsage ProgressPromptUsage(const std::optional<ReportedUsage>& reported,
+                                  bool trust_cached_tokens, const ProgressPrompt& prompt) {
+  ReportedUsage usage;
+  if (reported) {
+    usage.prompt_tokens = reported->prompt_tokens;
+    usage.cached_tokens = trust_cached_tokens ? reported->cached_tokens : 0;
+  } else {
+    usage.prompt_tokens = std::max<int64_t>(0, prompt.counted);
+    usage.cached_tokens = trust_cached_tokens
+                              ? std::clamp<int64_t>(prompt.predicted_cached, 0, usage.prompt_tokens)
+                              : 0;
+  }
+  return usage;
+}
+
 ledger::UsageEvent BuildProgressEvent(GatewayContext& ctx, const AdmittedRequest& admitted,
                                       const RequestArrival& arrival, const ServedAttempt& attempt,
-                                      int64_t prompt_tokens, const DeliveredContent& delivered) {
+                                      const ProgressPrompt& prompt,
+                                      const DeliveredContent& delivered) {
   const fleet::FleetConfig& config = *admitted.generation->config;
   const fleet::Upstream& up = config.upstreams()[attempt.upstream_index];
   const fleet::Site& site = config.SiteOf(up);
@@ -180,15 +196,17 @@ ledger::UsageEvent BuildProgressEvent(GatewayContext& ctx, const AdmittedRequest
   e.upstream = up.name;
   e.site = site.name;
   e.region = config.RegionOf(site).name;
-  e.prompt_tokens = prompt_tokens;
+  const ReportedUsage billed = ProgressPromptUsage(meter.usage(), up.trust_cached_tokens, prompt);
+  e.prompt_tokens = billed.prompt_tokens;
+  e.cached_tokens = billed.cached_tokens;
   e.completion_tokens = std::min(
       delivered.events, admitted.generation->vocabularies->CountText(e.model, delivered.text));
   if (meter.first_content_micros() > 0) {
     e.ttft_micros = meter.first_content_micros() - arrival.micros;
   }
   StatusOr<ledger::Cost> cost =
-      ctx.prices.Get()->Quote(e.model, e.region, e.finished_micros, e.prompt_tokens, 0,
-                              e.completion_tokens, admitted.tier.billed);
+      ctx.prices.Get()->Quote(e.model, e.region, e.finished_micros, e.prompt_tokens,
+                              e.cached_tokens, e.completion_tokens, admitted.tier.billed);
   if (cost.ok()) {
     e.cost = cost->amount;
     e.currency = cost->currency;

@@ -49,15 +49,30 @@ struct DeliveredContent {
   std::string_view text;  // their text
 };
 
+// What a stream's progress record knows of its prompt before the upstream reports usage. Plain
+// data.
+struct ProgressPrompt {
+  int64_t counted = 0;           // the prompt's tokens, counted once by the intake
+  int64_t predicted_cached = 0;  // the routing's prediction of the upstream's cached prefix
+};
+
+// The prompt and cached tokens a progress record bills. Once the upstream reported usage: its
+// prompt tokens, and its cached tokens when trusted with them (as the stream's own event would).
+// Before: the counted prompt, of which the predicted cached prefix (at most the prompt) is priced
+// as cached on an upstream trusted with cached tokens, since its report is expected to say so.
+ReportedUsage ProgressPromptUsage(const std::optional<ReportedUsage>& reported,
+                                  bool trust_cached_tokens, const ProgressPrompt& prompt);
+
 // The progress record of a stream still running (ledger/usage_spool.h): its usage event as if it
 // were cut after `delivered`, status "interrupted", priced, without energy and without touching
 // any metric. Completion tokens: the smaller of the content events and the tokens of their text,
 // so never more than the upstream would report for them (each content event carries at least
-// one token); `prompt_tokens` as counted once by the caller, none of them priced as cached.
-// REQUIRES: attempt.runtime and attempt.meter set.
+// one token); prompt and cached tokens by ProgressPromptUsage. Counts no prompt (the caller's
+// thread is an I/O loop). REQUIRES: attempt.runtime and attempt.meter set.
 ledger::UsageEvent BuildProgressEvent(GatewayContext& context, const AdmittedRequest& admitted,
                                       const RequestArrival& arrival, const ServedAttempt& attempt,
-                                      int64_t prompt_tokens, const DeliveredContent& delivered);
+                                      const ProgressPrompt& prompt,
+                                      const DeliveredContent& delivered);
 
 // Commits `event` through the context's recorder and calls `then(durable)` once the ledger
 // answered (on the recorder's thread, or a control worker). When the recorder's queue is full it

@@ -11,10 +11,15 @@
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/logging.h"
 
+#include "deadline_inserter.h"
+
 namespace tokenfab::ledger {
 
 UsageRecorder::UsageRecorder(Store& store, base::Clock& clock, UsageRecorderOptions options)
-    : store_(store), clock_(clock), options_(options) {
+    : clock_(clock),
+      options_(options),
+      writer_store_(std::make_unique<internal::DeadlineInserter>(store, options.write_timeout)),
+      replayer_store_(std::make_unique<internal::DeadlineInserter>(store, options.write_timeout)) {
   TF_CHECK(options_.max_batch >= 1 && options_.queue_capacity >= 1);
   writer_ = std::thread([this] { WriterLoop(); });
   if (options_.spool != nullptr) replayer_ = std::thread([this] { ReplayLoop(); });
@@ -112,7 +117,7 @@ void UsageRecorder::ReplayLoop() {
     const int64_t delivered_before = options_.spool->stats().delivered_events;
     const Status delivered = options_.spool->Deliver(
         [this](std::span<const UsageEvent> events) -> Status {
-          StatusOr<std::vector<InsertOutcome>> outcomes = store_.InsertUsage(events);
+          StatusOr<std::vector<InsertOutcome>> outcomes = replayer_store_->InsertUsage(events);
           if (!outcomes.ok()) return outcomes.status();
           absl::MutexLock lock(&mu_);
           stats_.duplicates +=
@@ -133,8 +138,13 @@ void UsageRecorder::ReplayLoop() {
 }
 
 UsageRecorder::Stats UsageRecorder::stats() const {
-  absl::MutexLock lock(&mu_);
-  return stats_;
+  Stats stats;
+  {
+    absl::MutexLock lock(&mu_);
+    stats = stats_;
+  }
+  stats.write_timeouts = writer_store_->timeouts() + replayer_store_->timeouts();
+  return stats;
 }
 
 void UsageRecorder::WriterLoop() {
@@ -158,7 +168,8 @@ void UsageRecorder::WriterLoop() {
 }
 
 void UsageRecorder::WriteBatch(std::vector<Pending>& batch) {
-  std::vector<UsageEvent> events;
+  auto written = std::make_shared<std::vector<UsageEvent>>();
+  std::vector<UsageEvent>& events = *written;
   events.reserve(batch.size());
   const int64_t now = clock_.WallMicros();
   for (Pending& p : batch) {
@@ -171,14 +182,20 @@ void UsageRecorder::WriteBatch(std::vector<Pending>& batch) {
     outage = stats_.outage;
   }
   // In an outage the replayer probes the store; the writer does not wait on it.
+  // A write past its deadline may still be reading `events`: the spool gets a copy then.
   StatusOr<std::vector<InsertOutcome>> outcomes =
       outage ? StatusOr<std::vector<InsertOutcome>>(absl::UnavailableError("store outage"))
-             : store_.InsertUsage(events);
+             : writer_store_->InsertUsage(std::shared_ptr<const std::vector<UsageEvent>>(written));
   if (outcomes.ok() && outcomes->size() != batch.size()) {
     outcomes = absl::InternalError("the store returned a wrong number of outcomes");
   }
   if (!outcomes.ok() && options_.spool != nullptr) {
-    outcomes = Spool(std::move(events), outcomes.status());
+    const bool still_read = absl::IsDeadlineExceeded(outcomes.status());
+    outcomes =
+        Spool(still_read ? std::vector<UsageEvent>(events) : std::move(events), outcomes.status());
+    if (outcomes.ok() && options_.on_spooled) {
+      options_.on_spooled(static_cast<int64_t>(outcomes->size()));
+    }
   }
   // Statistics first, so that whoever a callback wakes sees them.
   {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -54,6 +55,11 @@ class ObservedStore final : public Store {
     absl::MutexLock lock(&mu_);
     return batch_sizes_;
   }
+  // How many batches past the gate held `id`.
+  int Writes(const std::string& id) {
+    absl::MutexLock lock(&mu_);
+    return writes_[id];
+  }
 
   StatusOr<std::vector<InsertOutcome>> InsertUsage(std::span<const UsageEvent> events) override {
     {
@@ -63,6 +69,7 @@ class ObservedStore final : public Store {
       while (!gate_open_) cv_.Wait(&mu_);
       held_ = false;
       batch_sizes_.push_back(events.size());
+      for (const UsageEvent& e : events) ++writes_[e.request_id];
       if (fail_next_ || down_) {
         fail_next_ = false;
         return absl::UnavailableError("injected failure");
@@ -108,6 +115,7 @@ class ObservedStore final : public Store {
   absl::Mutex mu_;
   absl::CondVar cv_;
   std::set<std::string> committed_;
+  std::map<std::string, int> writes_;
   std::vector<size_t> batch_sizes_;
   bool gate_open_ = true;
   bool held_ = false;
@@ -280,12 +288,14 @@ TEST_F(UsageRecorderTest, WithTheStoreDownEventsAreSpooledThenReplayedOnce) {
   StatusOr<std::unique_ptr<UsageSpool>> spool =
       UsageSpool::Open({.dir = (dir_ / "spool").string()});
   ASSERT_TRUE(spool.ok()) << spool.status();
+  std::atomic<int64_t> spooled_count{0};
   UsageRecorder recorder(*store_, clock_,
                          {.max_batch = 8,
                           .queue_capacity = 1000,
                           .spool = spool->get(),
                           .replay_interval = std::chrono::milliseconds(20),
-                          .max_replay_interval = std::chrono::milliseconds(40)});
+                          .max_replay_interval = std::chrono::milliseconds(40),
+                          .on_spooled = [&](int64_t n) { spooled_count += n; }});
   store_->SetDown(true);
   std::vector<std::future<StatusOr<InsertOutcome>>> outcomes;
   for (int i = 0; i < 30; ++i) outcomes.push_back(recorder.Record(Event(i)));
@@ -296,6 +306,7 @@ TEST_F(UsageRecorderTest, WithTheStoreDownEventsAreSpooledThenReplayedOnce) {
   }
   EXPECT_TRUE(recorder.stats().outage);
   EXPECT_EQ(recorder.stats().spooled, 30);
+  EXPECT_EQ(spooled_count.load(), 30);  // counted before the callbacks ran
   EXPECT_EQ((*spool)->stats().pending_events, 30);
   EXPECT_FALSE(store_->Committed("req-0"));
   store_->SetDown(false);
@@ -310,6 +321,56 @@ TEST_F(UsageRecorderTest, WithTheStoreDownEventsAreSpooledThenReplayedOnce) {
   EXPECT_EQ((*rows)[0].requests, 31);
   EXPECT_EQ((*rows)[0].completion_tokens, 465);  // 0 + 1 + ... + 30, each once
   EXPECT_EQ(recorder.stats().outages, 1);
+  EXPECT_EQ(spooled_count.load(), 30);  // event 30 went to the store
+}
+
+TEST_F(UsageRecorderTest, AHungStoreWriteIsSpooledAtItsDeadlineAndBilledOnce) {
+  StatusOr<std::unique_ptr<UsageSpool>> spool =
+      UsageSpool::Open({.dir = (dir_ / "spool").string()});
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  UsageRecorder recorder(*store_, clock_,
+                         {.max_batch = 8,
+                          .queue_capacity = 100,
+                          .spool = spool->get(),
+                          .replay_interval = std::chrono::milliseconds(20),
+                          .max_replay_interval = std::chrono::milliseconds(40),
+                          .write_timeout = std::chrono::milliseconds(100)});
+  // The store hangs (the gate stays closed) rather than fails. Opened on every way out, so that
+  // a failed expectation does not leave the recorder's threads blocked.
+  store_->CloseGate();
+  struct Reopen {
+    ObservedStore& store;
+    ~Reopen() { store.OpenGate(); }
+  } reopen{*store_};
+  std::future<StatusOr<InsertOutcome>> first = recorder.Record(Event(1));
+  ASSERT_EQ(first.wait_for(std::chrono::seconds(3)), std::future_status::ready)
+      << "the answer waits on a hung store";
+  StatusOr<InsertOutcome> outcome = first.get();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(*outcome, InsertOutcome::kSpooled);
+  EXPECT_TRUE(recorder.stats().outage);
+  EXPECT_GE(recorder.stats().write_timeouts, 1);
+  // Later events go to the spool without waiting on the store either.
+  std::future<StatusOr<InsertOutcome>> second = recorder.Record(Event(2));
+  ASSERT_EQ(second.wait_for(std::chrono::seconds(3)), std::future_status::ready);
+  EXPECT_EQ(*second.get(), InsertOutcome::kSpooled);
+  EXPECT_FALSE(store_->Committed("req-1"));
+  // The store comes back: the hung write of req-1 completes late and commits it, and the replay
+  // of the spool writes it again; the ledger holds each request once.
+  store_->OpenGate();
+  ASSERT_TRUE(Eventually(
+      [&] { return (*spool)->stats().pending_events == 0 && !recorder.stats().outage; }));
+  recorder.Shutdown();
+  EXPECT_TRUE(store_->Committed("req-1"));
+  EXPECT_TRUE(store_->Committed("req-2"));
+  // req-1 was handed to the store at least twice: the hung write and the spool's replay.
+  EXPECT_GE(store_->Writes("req-1"), 2);
+  StatusOr<std::vector<UsageRow>> rows = store_->QueryUsage({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].requests, 2);
+  EXPECT_EQ((*rows)[0].prompt_tokens, 11 + 12);
+  EXPECT_EQ((*rows)[0].completion_tokens, 1 + 2);
 }
 
 TEST_F(UsageRecorderTest, AFullSpoolRefusesRatherThanLoses) {

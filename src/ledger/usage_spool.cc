@@ -75,7 +75,10 @@ int64_t FramedSize(const SpoolRecord& record) {
 
 }  // namespace
 
-UsageSpool::UsageSpool(UsageSpoolOptions options) : options_(std::move(options)) {}
+UsageSpool::UsageSpool(UsageSpoolOptions options)
+    : options_(std::move(options)),
+      max_events_(options_.max_events),
+      max_bytes_(options_.max_bytes) {}
 
 StatusOr<std::unique_ptr<UsageSpool>> UsageSpool::Open(UsageSpoolOptions options) {
   std::error_code ec;
@@ -165,8 +168,14 @@ Status UsageSpool::Recover() {
 }
 
 bool UsageSpool::OverBound(int64_t events, int64_t bytes) const {
-  return (options_.max_events > 0 && stats_.pending_events + events > options_.max_events) ||
-         (options_.max_bytes > 0 && stats_.pending_bytes + bytes > options_.max_bytes);
+  return (max_events_ > 0 && stats_.pending_events + events > max_events_) ||
+         (max_bytes_ > 0 && stats_.pending_bytes + bytes > max_bytes_);
+}
+
+void UsageSpool::SetBound(int64_t max_events, int64_t max_bytes) {
+  absl::MutexLock lock(&mu_);
+  max_events_ = max_events;
+  max_bytes_ = max_bytes;
 }
 
 bool UsageSpool::Full() const {
@@ -379,14 +388,19 @@ Status UsageSpool::DeliverSegment(uint64_t seq, const DeliverFn& deliver, size_t
     TF_RETURN_IF_ERROR(deliver(std::span<const UsageEvent>(events).subspan(at, n)));
   }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot remove", path);
-  absl::MutexLock lock(&mu_);
-  const Segment segment = segments_[seq];
-  segments_.erase(seq);
-  stats_.pending_events -= segment.events;
-  stats_.pending_bytes -= segment.event_bytes;
-  stats_.delivered_events += static_cast<int64_t>(events.size());
-  stats_.recovered_streams -= recovered;
-  std::erase_if(recovered_, [seq](const auto& at) { return at.first == seq; });
+  {
+    absl::MutexLock lock(&mu_);
+    const Segment segment = segments_[seq];
+    segments_.erase(seq);
+    stats_.pending_events -= segment.events;
+    stats_.pending_bytes -= segment.event_bytes;
+    stats_.delivered_events += static_cast<int64_t>(events.size());
+    stats_.recovered_streams -= recovered;
+    std::erase_if(recovered_, [seq](const auto& at) { return at.first == seq; });
+  }
+  if (options_.on_delivered && !events.empty()) {
+    options_.on_delivered(static_cast<int64_t>(events.size()));
+  }
   return absl::OkStatus();
 }
 

@@ -108,6 +108,41 @@ TEST_F(UsageSpoolTest, AFailedDeliveryKeepsTheEventsForTheNextTry) {
   EXPECT_EQ(spool->stats().pending_events, 0);
 }
 
+// The replayed count goes up by each delivered file's events as the file is deleted: not when
+// a delivery fails, not for progress records rotated away, and on across the spool's files.
+TEST_F(UsageSpoolTest, EachDeliveredFileAddsItsEventsToTheReplayedCount) {
+  int64_t replayed = 0;
+  std::vector<int64_t> calls;
+  std::unique_ptr<UsageSpool> spool =
+      Open(dir_, {.rotate_bytes = 1, .on_delivered = [&](int64_t n) {
+                    replayed += n;
+                    calls.push_back(n);
+                  }});
+  ASSERT_TRUE(spool->AppendSync({Event(1), Event(2)}).ok());
+  ASSERT_TRUE(
+      spool->Deliver([](std::span<const UsageEvent>) { return absl::UnavailableError("down"); }, 10)
+          .ok() == false);
+  EXPECT_EQ(replayed, 0);  // nothing reached the store
+  ASSERT_TRUE(spool->AppendSync({Event(3)}).ok());
+  Collector store;
+  ASSERT_TRUE(spool->Deliver(store.Fn(), 10).ok());
+  EXPECT_EQ(replayed, 2);  // the first file; event 3 went on in the file being written
+  ASSERT_TRUE(spool->Deliver(store.Fn(), 10).ok());
+  EXPECT_EQ(replayed, 3);
+  // A stream's progress, in files of its own that are rotated away, is no replayed event.
+  spool->AppendProgress(Progress(7, 2), nullptr);
+  std::promise<Status> written;
+  spool->AppendProgress(Progress(7, 4), [&](Status s) { written.set_value(s); });
+  ASSERT_TRUE(written.get_future().get().ok());
+  ASSERT_TRUE(spool->Deliver(store.Fn(), 10).ok());
+  EXPECT_EQ(replayed, 3);
+  ASSERT_TRUE(spool->AppendSync({Event(4), Event(5)}).ok());
+  ASSERT_TRUE(spool->Deliver(store.Fn(), 10).ok());
+  EXPECT_EQ(replayed, 5);  // on from where it was, in a later file
+  EXPECT_EQ(replayed, spool->stats().delivered_events);
+  for (int64_t n : calls) EXPECT_GT(n, 0);
+}
+
 TEST_F(UsageSpoolTest, ReopenedSpoolReplaysWhatAnEarlierProcessLeft) {
   Open(dir_)->AppendSync({Event(1), Event(2)}).IgnoreError();
   std::unique_ptr<UsageSpool> spool = Open(dir_);

@@ -26,6 +26,8 @@ class PostgresServer {
   ~PostgresServer();
 
   int port() const { return port_; }
+  // The postmaster's process id (its backends are its children).
+  pid_t pid() const { return pid_; }
   // A libpq URI for `database` as the superuser "tokenfab".
   std::string Uri(const std::string& database = "postgres") const;
   // Creates a new empty database and returns its URI.

@@ -145,6 +145,17 @@ struct NetworkLink {
   bool operator==(const NetworkLink&) const = default;
 };
 
+// The fleet file's `[ledger]` table: the gateway's ledger settings. Unset: the gateway's flag or
+// default. Plain data.
+struct LedgerSettings {
+  // The usage spool's bound: pending events and bytes at most (0: no bound). A gateway flag
+  // (--usage-spool-max-events/-bytes) overrides each; a reload applies a new one.
+  std::optional<int64_t> usage_spool_max_events;
+  std::optional<int64_t> usage_spool_max_bytes;
+
+  bool operator==(const LedgerSettings&) const = default;
+};
+
 // The plain description FleetConfig::Create takes.
 struct FleetSpec {
   std::string source;    // where it came from, for messages (a file name)
@@ -159,6 +170,7 @@ struct FleetSpec {
   // must have a price in the ledger's price book: a gateway refuses to start (or to reload)
   // with a served model that is neither priced nor listed here.
   std::vector<std::string> free_models;
+  LedgerSettings ledger;  // `[ledger]`
   // Set by a gateway that also routes to the nodes of a membership registry (`--registry`):
   // its upstreams join as they register, so a fleet with no static upstream is valid.
   bool allow_no_upstreams = false;
@@ -174,6 +186,7 @@ class FleetConfig {
   const std::string& source() const { return spec_.source; }
   const std::string& currency() const { return spec_.currency; }
   const std::string& gateway() const { return spec_.gateway; }
+  const LedgerSettings& ledger() const { return spec_.ledger; }
   std::span<const Region> regions() const { return spec_.regions; }
   std::span<const Site> sites() const { return spec_.sites; }
   std::span<const Upstream> upstreams() const { return spec_.upstreams; }

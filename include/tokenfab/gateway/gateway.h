@@ -145,14 +145,21 @@ struct GatewayOptions {
   // is away, usage events are made durable in this local directory and replayed when it
   // returns (what an earlier process left is replayed at start). A spool holding
   // usage_spool_max_events events or usage_spool_max_bytes bytes makes new requests answer 503
-  // (Retry-After) while the store is away. Streams record their delivered count there every
-  // stream_progress_events content events or stream_progress_interval, whichever comes first,
-  // so that a stream cut by a crash is billed after the restart for what it had delivered.
+  // (Retry-After) while the store is away; each unset: the fleet file's `[ledger]` key (applied
+  // again by Reload), else kDefaultSpoolMaxEvents / kDefaultSpoolMaxBytes. Streams record their
+  // delivered count there every stream_progress_events content events or
+  // stream_progress_interval, whichever comes first, so that a stream cut by a crash is billed
+  // after the restart for what it had delivered.
   std::string usage_spool_dir{};
-  int64_t usage_spool_max_bytes = int64_t{1} << 30;
-  int64_t usage_spool_max_events = 4'000'000;
+  std::optional<int64_t> usage_spool_max_bytes{};
+  std::optional<int64_t> usage_spool_max_events{};
+  static constexpr int64_t kDefaultSpoolMaxBytes = int64_t{1} << 30;
+  static constexpr int64_t kDefaultSpoolMaxEvents = 4'000'000;
   int stream_progress_events = 16;
   std::chrono::milliseconds stream_progress_interval{1'000};
+  // A ledger write unanswered this long counts as failed (a hung store): with a spool its batch
+  // is spooled and the outage begins; without one its requests fail. 0: no deadline.
+  std::chrono::milliseconds ledger_write_timeout{5'000};
 };
 
 // Counters since start. completed, rejected, failed and cancelled are the outcomes the

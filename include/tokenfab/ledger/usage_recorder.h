@@ -24,6 +24,13 @@
 // outage (logged) when a delivery succeeds. At start it delivers what an earlier process left.
 // Without a spool, or when the spool is full, a failed batch fails its callbacks as above.
 //
+// Deadline (options.write_timeout): a store write that has not answered by then counts as failed
+// (a store that hangs rather than fails: a stopped server, a held lock): its batch is spooled and
+// the outage begins, so answers never wait on a hung store for longer. The hung write may still
+// commit when it returns; the replay of the spooled batch then records nothing twice (the store
+// ignores a request id it already holds). Without a spool such a batch fails its callbacks though
+// it may later commit. While the hung write has not returned, later writes fail at once.
+//
 // Thread-safety: Record/TryRecord/stats from any thread. Callbacks run on the writer thread and
 // must be quick (post to the caller's executor). The store and clock must outlive the recorder.
 #pragma once
@@ -33,6 +40,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -44,12 +52,21 @@
 
 namespace tokenfab::ledger {
 
+namespace internal {
+class DeadlineInserter;
+}
+
 struct UsageRecorderOptions {
   size_t max_batch = 512;          // events per transaction at most
   size_t queue_capacity = 16'384;  // events waiting at most
   UsageSpool* spool = nullptr;     // where events go while the store is away; null: nowhere
   std::chrono::milliseconds replay_interval{200};
   std::chrono::milliseconds max_replay_interval{5'000};
+  // Called on the writer thread with the count of each batch made durable in the spool instead
+  // of the store (what a monotonic "spooled" counter adds). May be empty.
+  std::function<void(int64_t events)> on_spooled{};
+  // A store write (the writer's or the replayer's) unanswered this long fails; 0: no deadline.
+  std::chrono::milliseconds write_timeout{5'000};
 };
 
 using RecordCallback = std::function<void(StatusOr<InsertOutcome>)>;
@@ -64,13 +81,14 @@ class UsageRecorder {
     int64_t largest_batch = 0;
     int64_t spooled = 0;              // events made durable in the spool instead of the store
     int64_t outages = 0;              // outages begun
+    int64_t write_timeouts = 0;       // store writes that passed options.write_timeout
     bool outage = false;              // the store is away now: events go to the spool
     int64_t outage_since_micros = 0;  // wall clock when the current outage began
   };
 
   // Starts the writer thread. REQUIRES: options.max_batch >= 1, options.queue_capacity >= 1.
   UsageRecorder(Store& store, base::Clock& clock, UsageRecorderOptions options = {});
-  // Shutdown().
+  // Shutdown(). Waits for a store write still running past its deadline.
   ~UsageRecorder();
   UsageRecorder(const UsageRecorder&) = delete;
   UsageRecorder& operator=(const UsageRecorder&) = delete;
@@ -109,7 +127,6 @@ class UsageRecorder {
   void BeginOutage(const Status& cause) ABSL_LOCKS_EXCLUDED(mu_);
   void EndOutage() ABSL_LOCKS_EXCLUDED(mu_);
 
-  Store& store_;
   base::Clock& clock_;
   const UsageRecorderOptions options_;
 
@@ -120,6 +137,9 @@ class UsageRecorder {
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  // The writer's and the replayer's store writes, each with the deadline.
+  std::unique_ptr<internal::DeadlineInserter> writer_store_;
+  std::unique_ptr<internal::DeadlineInserter> replayer_store_;
   std::thread writer_;
   std::thread replayer_;  // only with a spool
 };

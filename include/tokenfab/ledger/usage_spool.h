@@ -54,6 +54,10 @@ struct UsageSpoolOptions {
   int64_t max_events = 4'000'000;        // pending events at most; 0: no bound
   // A file holding only progress records is sealed (and rewritten smaller) past this size.
   int64_t rotate_bytes = 4 << 20;
+  // Called, on the delivering thread and with no lock held, with the count of events (and
+  // recovered streams) of each file the store accepted, once that file is deleted: what a
+  // monotonic "replayed" counter adds. May be empty.
+  std::function<void(int64_t events)> on_delivered{};
 };
 
 class UsageSpool {
@@ -96,6 +100,9 @@ class UsageSpool {
   Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
   // True when Append() of one event would be refused for the bound.
   bool Full() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Replaces options.max_events and options.max_bytes (a reloaded configuration). Events already
+  // spooled stay; a smaller bound only refuses later appends.
+  void SetBound(int64_t max_events, int64_t max_bytes) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Segment {
@@ -135,6 +142,8 @@ class UsageSpool {
   // Earlier processes' cut streams: (file, record index) of the progress to deliver.
   std::set<std::pair<uint64_t, size_t>> recovered_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  int64_t max_events_ ABSL_GUARDED_BY(mu_);  // the bound: options_ until SetBound
+  int64_t max_bytes_ ABSL_GUARDED_BY(mu_);
 
   // Taken before mu_ when both are held.
   absl::Mutex file_mu_;
