@@ -12,6 +12,7 @@
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/model_list.h"
 #include "tokenfab/api/operator_auth.h"
+#include "tokenfab/api/server_timing.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/net/http_exchange.h"
 #include "tokenfab/net/router.h"
@@ -61,7 +62,12 @@ void HandleLoad(NodeContext& node, net::HttpExchange& exchange) {
   api::LoadReport report = NodeLoadReport(host->served_model_name(), *load, host->step_model());
   // Published keyed: the engine's own hashes are a public function of (tenant, tokens).
   node.options.prefix_key->PublishAll(report.block_hashes);
-  node.Answer(exchange, "/load", net::HttpResponse::Json(200, api::LoadReportJson(report)));
+  net::HttpResponse response = net::HttpResponse::Json(200, api::LoadReportJson(report));
+  // The node's part of the poll, which the gateway takes out of its RTT measurement.
+  response.headers.Set(
+      api::kServerTimingHeader,
+      api::ServerTimingValue("load", node.clock.NowMicros() - exchange.arrival_micros()));
+  node.Answer(exchange, "/load", std::move(response));
 }
 
 api::ModelCard CardOf(const NodeContext& node, const ModelHost& host) {
