@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "absl/synchronization/mutex.h"
@@ -70,6 +71,33 @@ void HandleLoad(NodeContext& node, net::HttpExchange& exchange) {
   node.Answer(exchange, "/load", std::move(response));
 }
 
+// POST /admin/pace {"factor": F} (operator only): the synthetic engine's steps last F times
+// their model from now on, and /load publishes the model so scaled. Answers {"factor": F}.
+void HandlePace(NodeContext& node, net::HttpExchange& exchange) {
+  if (auto error = api::OperatorAuthError(exchange.request(), node.options.operator_token)) {
+    return node.Answer(exchange, "/admin/pace", api::ApiErrorResponse(*error));
+  }
+  ModelHost* host = node.ready_host();
+  if (host == nullptr) {
+    return node.Answer(exchange, "/admin/pace", api::ApiErrorResponse(node.NotReadyError()));
+  }
+  boost::system::error_code ec;
+  const boost::json::value body = boost::json::parse(exchange.request().body, ec);
+  const boost::json::value* factor =
+      !ec && body.is_object() ? body.as_object().if_contains("factor") : nullptr;
+  Status set = factor != nullptr && factor->is_number()
+                   ? host->SetPace(factor->to_number<double>())
+                   : api::InvalidParamError("factor", "expected {\"factor\": number}");
+  if (!set.ok()) {
+    return node.Answer(exchange, "/admin/pace",
+                       api::ApiErrorResponse(api::ApiErrorFromStatus(set)));
+  }
+  TF_LOG_INFO("pace set to {} by the operator", host->pace());
+  node.Answer(exchange, "/admin/pace",
+              net::HttpResponse::Json(
+                  200, boost::json::serialize(boost::json::object{{"factor", host->pace()}})));
+}
+
 api::ModelCard CardOf(const NodeContext& node, const ModelHost& host) {
   api::ModelCard card;
   card.id = host.served_model_name();
@@ -121,6 +149,9 @@ net::Router MakeRouter(NodeContext& node) {
   });
   router.Handle("GET", "/load", [&node](std::shared_ptr<net::HttpExchange> exchange) {
     HandleLoad(node, *exchange);
+  });
+  router.Handle("POST", "/admin/pace", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandlePace(node, *exchange);
   });
   return router;
 }
