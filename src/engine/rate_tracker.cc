@@ -23,10 +23,11 @@ void RateTracker::Record(int64_t step_us, int32_t prefill_tokens, int32_t decode
     Blend(&prefill_rate_, &prefill_seen_, prefill_tokens / seconds, us);
   }
   if (decode_tokens > 0) {
-    const bool was_seen = decode_seen_;
     Blend(&decode_rate_, &decode_seen_, decode_tokens / seconds, us);
-    bool tpot_seen = was_seen;
-    Blend(&tpot_us_, &tpot_seen, static_cast<double>(us), us);
+    const double keep = std::exp(-static_cast<double>(us) / static_cast<double>(tau_us_));
+    decode_step_us_sum_ = decode_step_us_sum_ * keep + static_cast<double>(us);
+    decode_steps_ = decode_steps_ * keep + 1;
+    tpot_us_ = decode_step_us_sum_ / decode_steps_;
   }
 }
 

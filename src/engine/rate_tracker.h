@@ -1,8 +1,11 @@
 // RateTracker: the engine's recent throughput and latency, exponentially weighted over busy time
-// (each step weighs by its duration, with time constant tau), for the load snapshot and the
-// queue-delay estimate. Steps with prompt tokens update the prefill rate, steps with decode
-// tokens the decode rate and the time per output token (a decoding stream gets one token per
-// step, so its TPOT is the step time).
+// (time constant tau), for the load snapshot and the queue-delay estimate. Steps with prompt
+// tokens update the prefill rate, steps with decode tokens the decode rate (each step weighs by
+// its duration: tokens over time) and the time per output token. A decoding stream gets one
+// token per step, so the TPOT it sees is the mean step time with every step counting once: the
+// recent decode steps' time over their number, both decayed by exp(-busy time / tau). (Weighing
+// each step by its duration would count a long step carrying a prefill chunk once per
+// microsecond, and overstate TPOT several times when such steps mix with short decode-only ones.)
 //
 // Not thread-safe: the engine thread's.
 #pragma once
@@ -32,6 +35,8 @@ class RateTracker {
   double prefill_rate_ = 0;
   double decode_rate_ = 0;
   double tpot_us_ = 0;
+  double decode_step_us_sum_ = 0;  // decayed sum of decode steps' durations
+  double decode_steps_ = 0;        // decayed count of decode steps
   bool prefill_seen_ = false;
   bool decode_seen_ = false;
 };

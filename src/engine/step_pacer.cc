@@ -1,6 +1,7 @@
 #include "tokenfab/engine/step_pacer.h"
 
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 namespace tokenfab::engine {
@@ -13,6 +14,13 @@ void RealStepPacer::WaitUntil(int64_t until_us) {
 
 void ManualStepPacer::WaitUntil(int64_t until_us) {
   if (clock_.NowMicros() < until_us) clock_.Set(until_us);
+}
+
+void ScaledStepPacer::WaitUntil(int64_t until_us) {
+  const int64_t now = inner_.clock().NowMicros();
+  const double factor = factor_.load(std::memory_order_relaxed);
+  if (until_us <= now) return;
+  inner_.WaitUntil(now + std::llround(static_cast<double>(until_us - now) * factor));
 }
 
 }  // namespace tokenfab::engine

@@ -443,6 +443,9 @@ void RequestRelay::ObserveLatency(const ledger::UsageEvent& event) {
   o.at_dispatch = state_at_dispatch_;
   o.predicted_ttft_ms = predicted_.ttft_ms;
   o.predicted_tpot_ms = predicted_.tpot_ms;
+  if (predicted_.step_model) {
+    o.predicted_decode_step_ms = predicted_.tpot_ms - predicted_.interference_ms;
+  }
   o.ttft_ms = static_cast<double>(meter_->first_content_micros() - dispatch_micros_) / 1000.0;
   o.tpot_ms = static_cast<double>(event.tpot_micros) / 1000.0;
   o.prompt_tokens = admitted_.routing.prompt_tokens;

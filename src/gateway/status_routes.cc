@@ -73,6 +73,13 @@ json::object UpstreamJson(const fleet::FleetConfig& config, size_t index,
   o["queue_delay_ms"] = state.queue_delay_ms;
   o["rtt_ms"] = state.rtt_ms;
   o["tpot_ms"] = state.tpot_ms;
+  o["tpot_interference_ms"] = state.tpot_interference_ms;
+  if (state.step_model.known()) {
+    o["step_model"] = json::object{{"base_us", state.step_model.base_us},
+                                   {"prefill_token_us", state.step_model.prefill_token_us},
+                                   {"decode_sequence_us", state.step_model.decode_sequence_us},
+                                   {"kv_token_us", state.step_model.kv_token_us}};
+  }
   o["cached_blocks"] = state.cached_blocks ? state.cached_blocks->size() : 0;
   o["last_error"] = View(runtime.last_error());
   return o;

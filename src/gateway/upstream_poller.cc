@@ -1,12 +1,27 @@
 #include "upstream_poller.h"
 
+#include <algorithm>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "absl/synchronization/mutex.h"
 
+#include "tokenfab/api/server_timing.h"
+
 #include "tokenfab/base/logging.h"
 
 namespace tokenfab::gateway {
+
+int64_t TransportRttMicros(const StatusOr<net::HttpResponse>& answer, int64_t poll_micros) {
+  if (!answer.ok()) return poll_micros;
+  const std::optional<std::string_view> timing = answer->headers.Get(api::kServerTimingHeader);
+  if (!timing) return poll_micros;
+  const std::optional<int64_t> server = api::ServerTimingMicros(*timing);
+  if (!server) return poll_micros;
+  // A server clock running ahead of ours must not make the network free.
+  return std::max<int64_t>(poll_micros - *server, 0);
+}
 
 UpstreamPoller::UpstreamPoller(FleetState& state, net::HttpClient& client, TimerQueue& timers,
                                const base::Clock& clock, PollOptions options)
@@ -68,9 +83,10 @@ void UpstreamPoller::OnPolled(const std::shared_ptr<UpstreamRuntime>& runtime,
   if (!answer.ok()) {
     load = answer.status();
   } else if (answer->status != 200) {
-    load = absl::UnavailableError(fmt::format("{} answered {}", LoadPath(runtime->kind()),
-                                              answer->status));
-  } else if (rtt > std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout).count()) {
+    load = absl::UnavailableError(
+        fmt::format("{} answered {}", LoadPath(runtime->kind()), answer->status));
+  } else if (rtt >
+             std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout).count()) {
     load = absl::DeadlineExceededError(fmt::format("poll took {} ms", rtt / 1000));
   } else {
     switch (runtime->kind()) {
@@ -88,7 +104,8 @@ void UpstreamPoller::OnPolled(const std::shared_ptr<UpstreamRuntime>& runtime,
         break;
     }
   }
-  const bool changed = runtime->ReportPoll(load, rtt, clock_.WallMicros(), options_.health);
+  const bool changed = runtime->ReportPoll(load, TransportRttMicros(answer, rtt),
+                                           clock_.WallMicros(), options_.health);
   if (changed) {
     const fleet::UpstreamState now = runtime->polled();
     if (now.healthy) {

@@ -1,5 +1,6 @@
 // UpstreamPoller: polls every upstream of the generation in force, each on its own cycle: GET its
-// load endpoint (upstream_load.h), time the round trip, fold the answer into the upstream's
+// load endpoint (upstream_load.h), time the round trip (less the upstream's own time, when it
+// reports it in Server-Timing: the transport RTT), fold the answer into the upstream's
 // runtime (health after `down_after` failures / `up_after` successes, load, RTT) and publish a
 // new fleet snapshot. After a reload it picks up the new upstreams; a retired upstream's cycle
 // ends.
@@ -32,6 +33,11 @@ struct PollOptions {
   std::string operator_token;
 };
 
+// The transport RTT of one poll that took `poll_micros` end to end: less the server's own time
+// when the answer reports it (Server-Timing's dur; tokenfab nodes do), never below 0; the whole
+// poll otherwise (a failed poll, or an upstream that reports nothing).
+int64_t TransportRttMicros(const StatusOr<net::HttpResponse>& answer, int64_t poll_micros);
+
 class UpstreamPoller {
  public:
   // Borrows everything; all must outlive the poller.
@@ -62,10 +68,10 @@ class UpstreamPoller {
   mutable absl::Mutex mu_;
   absl::CondVar idle_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int in_flight_ = 0;                               // polls started, not ended; mu_
-  std::unordered_set<UpstreamRuntime*> cycling_;    // runtimes with a cycle; mu_
+  int in_flight_ = 0;                                           // polls started, not ended; mu_
+  std::unordered_set<UpstreamRuntime*> cycling_;                // runtimes with a cycle; mu_
   std::unordered_set<std::shared_ptr<net::ClientCall>> calls_;  // polls in flight; mu_
-  std::unordered_set<uint64_t> timers_pending_;     // scheduled next polls; mu_
+  std::unordered_set<uint64_t> timers_pending_;                 // scheduled next polls; mu_
   int64_t polls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -90,6 +90,7 @@ fleet::UpstreamState UpstreamRuntime::Current() const {
     max_running = max_running_;
     sent_at_poll = sent_tokens_at_poll_;
     if (!state.step_model.known()) state.step_model = learner_.Model();
+    state.tpot_interference_ms = interference_ms_;
   }
   state.circuit = breaker_.State();
   if (state.prefill_tokens_queued >= 0) {
@@ -127,6 +128,19 @@ void UpstreamRuntime::Observe(const LatencyObservation& o) {
   absl::MutexLock lock(&mu_);
   ttft_error_.Add(o.predicted_ttft_ms, o.ttft_ms);
   tpot_error_.Add(o.predicted_tpot_ms, o.tpot_ms);
+  if (o.tpot_ms > 0 && o.predicted_decode_step_ms > 0) {
+    const double residual = o.tpot_ms - o.predicted_decode_step_ms;
+    if (residuals_.size() < kInterferenceWindow) {
+      residuals_.push_back(residual);
+    } else {
+      residuals_[next_residual_] = residual;
+      next_residual_ = (next_residual_ + 1) % kInterferenceWindow;
+    }
+    std::vector<double> sorted = residuals_;
+    const auto middle = sorted.begin() + static_cast<std::ptrdiff_t>((sorted.size() - 1) / 2);
+    std::nth_element(sorted.begin(), middle, sorted.end());
+    interference_ms_ = std::max(*middle, 0.0);
+  }
   if (polled_.step_model.known()) return;  // the upstream publishes its own
   if (o.tpot_ms > 0) learner_.ObserveTpot(o.tpot_ms, sequences);
   if (o.ttft_ms > 0) {

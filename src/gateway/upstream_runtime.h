@@ -40,6 +40,7 @@ struct LatencyObservation {
   fleet::UpstreamState at_dispatch;  // the state routing saw when it was sent
   double predicted_ttft_ms = 0;      // PredictLatency's, at dispatch (0: none)
   double predicted_tpot_ms = 0;
+  double predicted_decode_step_ms = 0;  // its decode-only part (without interference); 0: none
   double ttft_ms = 0;  // observed from dispatch to the first content; 0: none arrived
   double tpot_ms = 0;  // observed mean over its output; 0: one token or none
   int32_t prompt_tokens = 0;
@@ -56,6 +57,13 @@ struct PredictionErrors {
 
 class UpstreamRuntime {
  public:
+  // Finished requests whose TPOT interference counts: the median of their residuals (observed
+  // TPOT less predicted decode step). The prefill riding in a request's steps comes from the
+  // requests that arrive while it decodes, so one request's residual is noisy and heavy-tailed
+  // (a burst behind it fills every step to the budget); the median of the recent ones is what the
+  // next request most likely sees.
+  static constexpr size_t kInterferenceWindow = 64;
+
   UpstreamRuntime(const fleet::Upstream& upstream, const base::Clock& clock,
                   CircuitBreakerOptions breaker_options);
 
@@ -79,8 +87,10 @@ class UpstreamRuntime {
   // the queue (the upstream has not reported them yet).
   void AddSentTokens(int64_t tokens) { sent_tokens_.fetch_add(tokens, std::memory_order_relaxed); }
 
-  // A request ended: learn the step-time model from it (when the upstream publishes none) and
-  // record the prediction error.
+  // A request ended: learn the step-time model from it (when the upstream publishes none), the
+  // TPOT interference (the median over the last kInterferenceWindow requests of observed TPOT
+  // less predicted decode step, the lower middle for an even count, never below 0), and record
+  // the prediction error.
   void Observe(const LatencyObservation& observation);
   PredictionErrors prediction_errors() const;
 
@@ -124,11 +134,14 @@ class UpstreamRuntime {
 
   mutable absl::Mutex mu_;
   fleet::UpstreamState polled_ ABSL_GUARDED_BY(mu_);
-  int32_t in_flight_at_poll_ = 0;     // in_flight() when the last load report arrived; mu_
+  int32_t in_flight_at_poll_ = 0;  // in_flight() when the last load report arrived; mu_
   int64_t sent_tokens_at_poll_ ABSL_GUARDED_BY(mu_) = 0;
   routing::StepModelLearner learner_ ABSL_GUARDED_BY(mu_);
   PredictionError ttft_error_ ABSL_GUARDED_BY(mu_);
   PredictionError tpot_error_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> residuals_ ABSL_GUARDED_BY(mu_);  // ring of the last TPOT residuals, ms
+  size_t next_residual_ ABSL_GUARDED_BY(mu_) = 0;
+  double interference_ms_ ABSL_GUARDED_BY(mu_) = -1;  // < 0: nothing observed yet
   int32_t max_running_ ABSL_GUARDED_BY(mu_) = 0;
   int32_t block_tokens_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<const std::vector<uint64_t>> recent_hashes_ ABSL_GUARDED_BY(mu_);

@@ -124,6 +124,51 @@ TEST(UpstreamRuntimeTest, LearnsTheStepModelAndThePredictionErrorFromEndedReques
   EXPECT_EQ(node.prediction_errors().tpot_count, 12);
 }
 
+TEST(UpstreamRuntimeTest, LearnsTheTpotInterferenceFromEndedRequests) {
+  base::ManualClock clock;
+  UpstreamRuntime runtime(Node(), clock, {});
+  ASSERT_FALSE(runtime.ReportPoll(Load(2, 0, 64), 100, 1, {}));
+  EXPECT_EQ(runtime.Current().tpot_interference_ms, -1);  // nothing observed yet
+  const auto ended = [&](double decode_step_ms, double tpot_ms) {
+    LatencyObservation o;
+    o.predicted_decode_step_ms = decode_step_ms;
+    o.tpot_ms = tpot_ms;
+    runtime.Observe(o);
+  };
+  ended(6, 26);  // 20 ms of other requests' prefill per token
+  EXPECT_DOUBLE_EQ(runtime.Current().tpot_interference_ms, 20);
+  ended(5, 10);  // residuals {5, 20}: the lower middle
+  EXPECT_DOUBLE_EQ(runtime.Current().tpot_interference_ms, 5);
+  ended(5, 3);  // {-2, 5, 20}: one faster than its step does not drag the median below 5
+  EXPECT_DOUBLE_EQ(runtime.Current().tpot_interference_ms, 5);
+  ended(5, 95);  // {-2, 5, 20, 90}: a request behind a burst moves it to 5, not towards 90
+  EXPECT_DOUBLE_EQ(runtime.Current().tpot_interference_ms, 5);
+  // Without a predicted decode step (no step model), or a single-token answer: nothing learned.
+  ended(0, 90);
+  ended(5, 0);
+  EXPECT_DOUBLE_EQ(runtime.Current().tpot_interference_ms, 5);
+  // Never below 0: a median residual of -1.
+  UpstreamRuntime fast(Node("n2", 9002), clock, {});
+  LatencyObservation o;
+  o.predicted_decode_step_ms = 5;
+  o.tpot_ms = 4;
+  fast.Observe(o);
+  EXPECT_DOUBLE_EQ(fast.Current().tpot_interference_ms, 0);
+}
+
+TEST(UpstreamRuntimeTest, TpotInterferenceForgetsAllButTheLastWindow) {
+  base::ManualClock clock;
+  UpstreamRuntime runtime(Node(), clock, {});
+  LatencyObservation o;
+  o.predicted_decode_step_ms = 5;
+  o.tpot_ms = 55;  // a long busy spell: 50 ms of interference
+  for (int i = 0; i < 100; ++i) runtime.Observe(o);
+  EXPECT_DOUBLE_EQ(runtime.Current().tpot_interference_ms, 50);
+  o.tpot_ms = 7;  // then a calm one, as long as the window: 2 ms (over all 164, still 50)
+  for (size_t i = 0; i < UpstreamRuntime::kInterferenceWindow; ++i) runtime.Observe(o);
+  EXPECT_DOUBLE_EQ(runtime.Current().tpot_interference_ms, 2);
+}
+
 TEST(UpstreamRuntimeTest, ShowsTheBreakerAndCachedBlocks) {
   base::ManualClock clock;
   UpstreamRuntime runtime(Node(), clock, {.failure_threshold = 1});

@@ -239,7 +239,8 @@ StatusOr<std::unique_ptr<ModelHost>> ModelHost::Load(const ModelHostOptions& opt
   std::unique_ptr<engine::Executor> executor;
   if (synthetic) {
     synthetic_options.stop_probability = options.synthetic_stop_probability;
-    host->pacer_ = std::make_unique<engine::RealStepPacer>(clock);
+    host->real_pacer_ = std::make_unique<engine::RealStepPacer>(clock);
+    host->pacer_ = std::make_unique<engine::ScaledStepPacer>(*host->real_pacer_);
     executor = std::make_unique<engine::SyntheticExecutor>(synthetic_options, *host->tokenizer_,
                                                            *host->pacer_);
   } else {
@@ -273,5 +274,27 @@ ModelHost::~ModelHost() {
 }
 
 int64_t ModelHost::max_model_len() const { return engine_->options().scheduler.max_context_tokens; }
+
+std::optional<engine::PerformanceModel> ModelHost::step_model() const {
+  if (!step_model_ || !pacer_) return step_model_;
+  const double f = pacer_->factor();
+  engine::PerformanceModel m = *step_model_;
+  m.base_us *= f;
+  m.per_prefill_token_us *= f;
+  m.per_decode_sequence_us *= f;
+  m.per_kv_token_us *= f;
+  return m;
+}
+
+Status ModelHost::SetPace(double factor) {
+  if (!pacer_) {
+    return absl::FailedPreconditionError("only the synthetic engine's pace can be set");
+  }
+  if (!std::isfinite(factor) || !(factor > 0) || factor > 1000) {
+    return absl::InvalidArgumentError(fmt::format("pace factor {} is not in (0, 1000]", factor));
+  }
+  pacer_->set_factor(factor);
+  return absl::OkStatus();
+}
 
 }  // namespace tokenfab::node

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "absl/synchronization/mutex.h"
@@ -15,6 +16,7 @@
 #include "tokenfab/api/api_error.h"
 #include "tokenfab/api/model_list.h"
 #include "tokenfab/api/operator_auth.h"
+#include "tokenfab/api/server_timing.h"
 #include "tokenfab/base/logging.h"
 #include "tokenfab/net/http_exchange.h"
 #include "tokenfab/net/router.h"
@@ -67,7 +69,39 @@ void HandleLoad(NodeContext& node, net::HttpExchange& exchange) {
   api::LoadReport report = NodeLoadReport(host->served_model_name(), *load, host->step_model());
   // Published keyed: the engine's own hashes are a public function of (tenant, tokens).
   node.options.prefix_key->PublishAll(report.block_hashes);
-  node.Answer(exchange, "/load", net::HttpResponse::Json(200, api::LoadReportJson(report)));
+  net::HttpResponse response = net::HttpResponse::Json(200, api::LoadReportJson(report));
+  // The node's part of the poll, which the gateway takes out of its RTT measurement.
+  response.headers.Set(
+      api::kServerTimingHeader,
+      api::ServerTimingValue("load", node.clock.NowMicros() - exchange.arrival_micros()));
+  node.Answer(exchange, "/load", std::move(response));
+}
+
+// POST /admin/pace {"factor": F} (operator only): the synthetic engine's steps last F times
+// their model from now on, and /load publishes the model so scaled. Answers {"factor": F}.
+void HandlePace(NodeContext& node, net::HttpExchange& exchange) {
+  if (auto error = api::OperatorAuthError(exchange.request(), node.options.operator_token)) {
+    return node.Answer(exchange, "/admin/pace", api::ApiErrorResponse(*error));
+  }
+  ModelHost* host = node.ready_host();
+  if (host == nullptr) {
+    return node.Answer(exchange, "/admin/pace", api::ApiErrorResponse(node.NotReadyError()));
+  }
+  boost::system::error_code ec;
+  const boost::json::value body = boost::json::parse(exchange.request().body, ec);
+  const boost::json::value* factor =
+      !ec && body.is_object() ? body.as_object().if_contains("factor") : nullptr;
+  Status set = factor != nullptr && factor->is_number()
+                   ? host->SetPace(factor->to_number<double>())
+                   : api::InvalidParamError("factor", "expected {\"factor\": number}");
+  if (!set.ok()) {
+    return node.Answer(exchange, "/admin/pace",
+                       api::ApiErrorResponse(api::ApiErrorFromStatus(set)));
+  }
+  TF_LOG_INFO("pace set to {} by the operator", host->pace());
+  node.Answer(exchange, "/admin/pace",
+              net::HttpResponse::Json(
+                  200, boost::json::serialize(boost::json::object{{"factor", host->pace()}})));
 }
 
 api::ModelCard CardOf(const NodeContext& node, const ModelHost& host) {
@@ -127,6 +161,9 @@ net::Router MakeRouter(NodeContext& node) {
   });
   router.Handle("GET", "/drain", [&node](std::shared_ptr<net::HttpExchange> exchange) {
     HandleDrainState(node, *exchange);
+  });
+  router.Handle("POST", "/admin/pace", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandlePace(node, *exchange);
   });
   return router;
 }

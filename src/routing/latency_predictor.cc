@@ -74,7 +74,19 @@ LatencyPrediction PredictLatency(const RoutingRequest& request,
   // and itself; attending to their K/V plus the queued and own prompts.
   const double sequences =
       std::max<double>(decoding, std::max(state.running, 0)) + std::max(state.waiting, 0) + 1;
-  p.tpot_ms = m.StepMicros(0, sequences, kv + ahead + prompt) / 1000.0;
+  const double decode_step_us = m.StepMicros(0, sequences, kv + ahead + prompt);
+  // The prefill chunks of requests arriving while it decodes ride in its steps: what finished
+  // requests' TPOT showed beyond their decode step (learned), else what the upstream's measured
+  // TPOT shows beyond a decode-only step of its batch now (only while something decodes:
+  // otherwise the measurement is of a batch that has gone).
+  double interference_us = 0;
+  if (state.tpot_interference_ms >= 0) {
+    interference_us = state.tpot_interference_ms * 1000.0;
+  } else if (decoding > 0 && state.tpot_ms > 0) {
+    interference_us = std::max(0.0, state.tpot_ms * 1000.0 - m.StepMicros(0, decoding, kv));
+  }
+  p.interference_ms = interference_us / 1000.0;
+  p.tpot_ms = (decode_step_us + interference_us) / 1000.0;
   return p;
 }
 

@@ -51,6 +51,71 @@ TEST(LatencyPredictorTest, TtftFromTheQueueInTokensAndTheStepModel) {
   EXPECT_NEAR(p.tpot_ms, 5.6586, 1e-9);
 }
 
+// The hub of bench/gateway/policies.sh as its /load read mid-run (rate scale 2, TPOT objective
+// 100 ms): {"running": 12, "waiting": 0, "queue_tokens": {"prefill": 5711,
+// "decode_sequences": 11, "kv": 58813}, "tpot_ms": 17.2, "step_model": {"base_us": 4000,
+// "prefill_token_us": 40, "decode_sequence_us": 200, "kv_token_us": 0.002}, ...}
+fleet::UpstreamState RecordedBusyHub() {
+  fleet::UpstreamState s = Loaded(12, 0, 480);
+  s.prefill_tokens_queued = 5711;
+  s.decode_sequences = 11;
+  s.kv_tokens = 58813;
+  s.tpot_ms = 17.2;
+  s.step_model = {
+      .base_us = 4000, .prefill_token_us = 40, .decode_sequence_us = 200, .kv_token_us = 0.002};
+  return s;
+}
+
+TEST(LatencyPredictorTest, TpotCarriesThePrefillInterferenceTheNodeMeasures) {
+  auto snapshot = MakeSnapshot(ThreeSiteFleet(), {RecordedBusyHub(), {}, {}});
+  const LatencyPrediction p = PredictLatency(Request(7'001), *snapshot, 0);
+  // Its decode step: 13 sequences (12 running and itself) over 58,813 + 5,711 + 7,001 K/V:
+  // 4000 + 2600 + 143.05 = 6,743.05 µs. The batch decoding now: 4000 + 2200 + 117.626 =
+  // 6,317.626 µs, where the node measured 17,200 µs per token: 10,882.374 µs of prefill chunks.
+  EXPECT_NEAR(p.interference_ms, 10.882374, 1e-9);
+  EXPECT_NEAR(p.tpot_ms, 6.74305 + 10.882374, 1e-9);
+}
+
+TEST(LatencyPredictorTest, LearnedInterferenceTakesPrecedenceOverTheMeasuredTpot) {
+  // The gateway learned 9.5 ms from finished requests: the node's 17.2 ms (taken while a burst's
+  // prefill filled every step) no longer counts, and an idle node gets it too.
+  fleet::UpstreamState s = RecordedBusyHub();
+  s.tpot_interference_ms = 9.5;
+  auto snapshot = MakeSnapshot(ThreeSiteFleet(), {s, {}, {}});
+  const LatencyPrediction p = PredictLatency(Request(7'001), *snapshot, 0);
+  EXPECT_DOUBLE_EQ(p.interference_ms, 9.5);
+  EXPECT_NEAR(p.tpot_ms, 6.74305 + 9.5, 1e-9);
+  s.running = 0;
+  s.decode_sequences = 0;
+  s.kv_tokens = 0;
+  s.prefill_tokens_queued = 0;
+  auto idle = MakeSnapshot(ThreeSiteFleet(), {s, {}, {}});
+  EXPECT_NEAR(PredictLatency(Request(1'000), *idle, 0).tpot_ms, 4.202 + 9.5, 1e-9);
+}
+
+TEST(LatencyPredictorTest, NoInterferenceWhileNothingDecodes) {
+  // The node's TPOT was measured on a batch that has finished: an idle node's steps carry no
+  // one else's prefill.
+  fleet::UpstreamState s = RecordedBusyHub();
+  s.running = 0;
+  s.decode_sequences = 0;
+  s.kv_tokens = 0;
+  s.prefill_tokens_queued = 0;
+  auto snapshot = MakeSnapshot(ThreeSiteFleet(), {s, {}, {}});
+  const LatencyPrediction p = PredictLatency(Request(1'000), *snapshot, 0);
+  EXPECT_EQ(p.interference_ms, 0);
+  EXPECT_NEAR(p.tpot_ms, (4000 + 200 + 0.002 * 1'000) / 1000.0, 1e-9);
+}
+
+TEST(LatencyPredictorTest, MeasuredTpotBelowTheDecodeStepAddsNothing) {
+  fleet::UpstreamState s = RecordedBusyHub();
+  s.tpot_ms = 5;  // below the 6.3 ms the model gives the batch now
+  auto snapshot = MakeSnapshot(ThreeSiteFleet(), {s, {}, {}});
+  const LatencyPrediction p = PredictLatency(Request(7'001), *snapshot, 0);
+  EXPECT_EQ(p.interference_ms, 0);
+  EXPECT_NEAR(p.tpot_ms, 6.74305, 1e-9);
+}
+
 TEST(LatencyPredictorTest, CachedPrefixIsNotPrefilledAgain) {
   fleet::UpstreamState s = RecordedNode();
   s.cached_blocks = std::make_shared<const fleet::BlockHashSet>(std::vector<uint64_t>{1, 2, 3});

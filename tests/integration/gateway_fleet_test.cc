@@ -430,6 +430,85 @@ TEST_P(GatewayFleetTest, FailsOverWhenANodeDiesMidRunAndBillsWhatClientsSaw) {
   EXPECT_EQ((*rows)[0].completion_tokens - completion, seen_completion);
 }
 
+// The premium tier's objectives met and missed so far, from the gateway's /metrics.
+struct SloCounts {
+  int64_t met = 0, missed = 0;
+};
+SloCounts SloRequests(const std::string& metrics, const std::string& objective) {
+  SloCounts counts;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("tokenfab_gateway_slo_requests_total{", 0) != 0) continue;
+    if (line.find("tier=\"premium\"") == std::string::npos ||
+        line.find(fmt::format("objective=\"{}\"", objective)) == std::string::npos) {
+      continue;
+    }
+    const int64_t n = std::llround(std::stod(line.substr(line.rfind(' ') + 1)));
+    (line.find("result=\"met\"") != std::string::npos ? counts.met : counts.missed) += n;
+  }
+  return counts;
+}
+
+// The cheap hub is made slow mid-run (its node's steps 40 times their model, set by the operator
+// as a throttled accelerator would be): under goodput-cost, traffic leaves it before the premium
+// tier's objectives (TTFT 500 ms, TPOT 30 ms; the hub now takes 80 ms a token) break.
+TEST_P(GatewayFleetTest, TrafficMovesOffTheHubMadeSlowMidRun) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "routing does not depend on the store";
+  StartGateway("goodput-cost");
+  const uint16_t gw = static_cast<uint16_t>(gateway_->port());
+  // Four clients, one request after the other each: the regions that served them.
+  const auto run = [&](int per_client) {
+    absl::Mutex mu;
+    std::map<std::string, int> regions;
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 4; ++c) {
+      clients.emplace_back([&, c] {
+        TestClient client;
+        for (int i = 0; i < per_client; ++i) {
+          const ClientResult r = client.Post(
+              gw, "/v1/chat/completions",
+              ChatBody(kModel, fmt::format("client {} request {}", c, i), true, true, 12),
+              {.api_key = key_});
+          EXPECT_TRUE(r.saw_done()) << r.status << " " << r.body;
+          absl::MutexLock lock(&mu);
+          ++regions[r.header("x-tokenfab-region")];
+        }
+      });
+    }
+    for (std::thread& t : clients) t.join();
+    return regions;
+  };
+  std::map<std::string, int> before = run(5);
+  // The cheap hub takes its share of a light load (the rest goes where the energy of this hour
+  // or the prediction's margin puts it).
+  EXPECT_GE(before["cn-west"], 5) << before["cn-east"] << " " << before["sg"];
+
+  const ClientResult paced =
+      client_.Post(static_cast<uint16_t>(sites_[0].node->port()), "/admin/pace",
+                   R"({"factor": 40})", {.api_key = kOperatorToken});
+  ASSERT_EQ(paced.status, 200) << paced.body;
+  // The gateway's next poll sees the hub's model at its new pace.
+  ASSERT_TRUE(WaitFor([&] {
+    const json::value fleet = Fleet();
+    if (!fleet.is_object()) return false;
+    const json::object& hub = fleet.at("upstreams").at(0).as_object();
+    return hub.contains("step_model") &&
+           hub.at("step_model").at("base_us").to_number<double>() > 30'000;
+  })) << gateway_->Log();
+
+  const std::string metrics_before = client_.Get(gw, "/metrics", kOperatorToken).body;
+  std::map<std::string, int> after = run(6);
+  const std::string metrics_after = client_.Get(gw, "/metrics", kOperatorToken).body;
+  EXPECT_LE(after["cn-west"], 2) << "the slow hub keeps at most a stray request";
+  for (const char* objective : {"ttft", "tpot"}) {
+    const SloCounts a = SloRequests(metrics_before, objective);
+    const SloCounts b = SloRequests(metrics_after, objective);
+    const int64_t met = b.met - a.met, missed = b.missed - a.missed;
+    EXPECT_EQ(met + missed, 24) << objective;
+    EXPECT_GE(met, 22) << objective << ": most requests after the slowdown meet it";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, GatewayFleetTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;

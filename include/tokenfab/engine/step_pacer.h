@@ -6,6 +6,7 @@
 // Thread-safety: one caller at a time (the engine thread).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "tokenfab/base/clock.h"
@@ -40,6 +41,24 @@ class ManualStepPacer final : public StepPacer {
 
  private:
   base::ManualClock& clock_;
+};
+
+// Stretches every wait of another pacer by a factor set at run time (an operator slowing a
+// synthetic node down mid-run, as a throttled or shared accelerator would be): a step asked to
+// last d µs from now lasts factor x d. Borrows `inner`. set_factor() is thread-safe.
+class ScaledStepPacer final : public StepPacer {
+ public:
+  explicit ScaledStepPacer(StepPacer& inner) : inner_(inner) {}
+  const base::Clock& clock() const override { return inner_.clock(); }
+  void WaitUntil(int64_t until_us) override;
+
+  // REQUIRES: factor > 0 and finite (the caller validates).
+  void set_factor(double factor) { factor_.store(factor, std::memory_order_relaxed); }
+  double factor() const { return factor_.load(std::memory_order_relaxed); }
+
+ private:
+  StepPacer& inner_;
+  std::atomic<double> factor_{1.0};
 };
 
 }  // namespace tokenfab::engine

@@ -71,6 +71,10 @@ struct UpstreamState {
   double prefill_tokens_per_s = 0;  // measured aggregate prefill rate; 0: use nominal
   double decode_tokens_per_s = 0;   // measured aggregate decode rate; 0: use nominal
   double tpot_ms = 0;               // measured recent time per output token, ms; 0 unknown
+  // What the TPOT of requests finished lately showed beyond their predicted decode step (the
+  // prefill chunks of later arrivals riding in their steps), the median of the last ones, ms;
+  // < 0 unknown.
+  double tpot_interference_ms = -1;
   // The queue as tokens (tokenfab nodes; < 0 unknown): tokens to prefill ahead of a new request,
   // sequences decoding, K/V positions the running requests hold.
   int64_t prefill_tokens_queued = -1;

@@ -47,18 +47,18 @@ struct ModelHostOptions {
   // mistral-v7) or the path of a Jinja file replaces it.
   std::string chat_template;
 
-  int threads = 0;                  // compute threads; 0: every hardware thread
-  std::string kv_type = "f16";      // KV cache element type: f16 or f32
-  int64_t context = 0;              // tokens per sequence; 0: the model's training context
+  int threads = 0;              // compute threads; 0: every hardware thread
+  std::string kv_type = "f16";  // KV cache element type: f16 or f32
+  int64_t context = 0;          // tokens per sequence; 0: the model's training context
   // KV pool size, when kv_blocks is 0. 0: automatic: enough for 256 sequences of the full
   // context, at most 1 GiB (real engine); 40 GiB of an 8B model's cache, which is never
   // allocated (synthetic engine, like an inference GPU's).
   int64_t kv_memory_bytes = 0;
-  int32_t kv_blocks = 0;            // KV pool size in blocks; 0: from kv_memory_bytes
-  int32_t block_tokens = 16;        // tokens per KV block (and prefix-cache block)
-  int32_t max_running = 0;          // requests computing at once; 0: the scheduler's default
-  int32_t max_waiting = 1024;       // requests queued before Submit() refuses (429)
-  int32_t max_batch_tokens = 0;     // tokens per step; 0: the scheduler's default
+  int32_t kv_blocks = 0;         // KV pool size in blocks; 0: from kv_memory_bytes
+  int32_t block_tokens = 16;     // tokens per KV block (and prefix-cache block)
+  int32_t max_running = 0;       // requests computing at once; 0: the scheduler's default
+  int32_t max_waiting = 1024;    // requests queued before Submit() refuses (429)
+  int32_t max_batch_tokens = 0;  // tokens per step; 0: the scheduler's default
   bool prefix_caching = true;
   uint64_t seed = 0x746f6b656e666162ULL;  // draws the seeds of requests that bring none
 
@@ -91,8 +91,9 @@ class ModelHost {
   // Loads the model (or vocabulary), resolves the chat template, sizes the KV pool, builds and
   // starts the engine. Errors name the file or the option at fault. A model without a usable
   // chat template loads; chat requests are then refused with the reason (chat_template_error).
-  [[nodiscard]] static StatusOr<std::unique_ptr<ModelHost>> Load(
-      const ModelHostOptions& options, base::Clock& clock, base::MetricsRegistry* registry);
+  [[nodiscard]] static StatusOr<std::unique_ptr<ModelHost>> Load(const ModelHostOptions& options,
+                                                                 base::Clock& clock,
+                                                                 base::MetricsRegistry* registry);
 
   // Shuts the engine down (ends live requests), then frees everything.
   ~ModelHost();
@@ -113,9 +114,17 @@ class ModelHost {
   // One line for logs: engine kind, model, KV pool, limits.
   const std::string& description() const { return description_; }
   // The step-time model the engine runs at, when known: the synthetic engine's (configured,
-  // calibrated or from the TTFT/TPOT targets), or the real engine's from --step-model or from the
-  // calibration a TPOT SLO makes; otherwise none (the measured rates in /load describe it).
-  const std::optional<engine::PerformanceModel>& step_model() const { return step_model_; }
+  // calibrated or from the TTFT/TPOT targets, times its pace), or the real engine's from
+  // --step-model or from the calibration a TPOT SLO makes; otherwise none (the measured rates in
+  // /load describe it).
+  std::optional<engine::PerformanceModel> step_model() const;
+
+  // Synthetic engine: every step lasts `factor` times its modelled time from now on (an operator
+  // making the node slow or fast mid-run, as a throttled or shared accelerator would be); the
+  // published step model scales with it. InvalidArgument unless 0 < factor <= 1000;
+  // FailedPrecondition for the real engine. Thread-safe.
+  [[nodiscard]] Status SetPace(double factor);
+  double pace() const { return pacer_ ? pacer_->factor() : 1.0; }
 
  private:
   ModelHost() = default;
@@ -125,7 +134,8 @@ class ModelHost {
   const tokenizer::Tokenizer* tokenizer_ = nullptr;
   std::optional<tokenizer::ChatTemplate> chat_template_;
   Status chat_template_error_;
-  std::unique_ptr<engine::StepPacer> pacer_;
+  std::unique_ptr<engine::StepPacer> real_pacer_;
+  std::unique_ptr<engine::ScaledStepPacer> pacer_;  // synthetic only
   std::unique_ptr<engine::Engine> engine_;
   std::string served_model_name_;
   std::string description_;

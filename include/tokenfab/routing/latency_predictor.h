@@ -6,7 +6,14 @@
 //                   each carrying the running decodes: their interference)
 //        + prefill (the request's own uncached prompt, the same way)
 //   TPOT = one decode step with the request added to the sequences that will be decoding
-//          (those decoding now, those queued ahead of it, and itself) over their K/V positions.
+//          (those decoding now, those queued ahead of it, and itself) over their K/V positions
+//        + prefill interference: steps that carry other requests' prefill chunks are long (up
+//          to the engine's step budget or the TPOT objective's), and a stream pays for every
+//          one of them. Learned by the gateway (the observed TPOT of finished requests less
+//          their predicted decode step, the median of the recent ones:
+//          UpstreamState::tpot_interference_ms); until then, the part of the upstream's
+//          measured TPOT (the mean step time its streams saw lately) beyond a decode-only step
+//          of the batch decoding now, counted only while something decodes.
 //
 // The step-time model is what the upstream publishes (tokenfab nodes) or what the gateway learned
 // (StepModelLearner, for vLLM, SGLang, llama.cpp and other OpenAI-compatible servers). Without
@@ -34,14 +41,15 @@ struct PredictorOptions {
 
 // Plain data. All times ms.
 struct LatencyPrediction {
-  double rtt_ms = 0;          // measured transport RTT, else the configured path's
-  double retransmit_ms = 0;   // jitter + P(a packet of the exchange is lost) x RTO
-  double queue_ms = 0;        // the work ahead of the request
-  double prefill_ms = 0;      // its own uncached prompt
-  double ttft_ms = 0;         // the sum of the above
-  double tpot_ms = 0;         // 0: unknown (no step model and nothing measured)
-  int32_t cached_tokens = 0;  // leading prompt tokens the upstream reports cached
-  bool step_model = false;    // predicted from a step-time model (else from measured rates)
+  double rtt_ms = 0;           // measured transport RTT, else the configured path's
+  double retransmit_ms = 0;    // jitter + P(a packet of the exchange is lost) x RTO
+  double queue_ms = 0;         // the work ahead of the request
+  double prefill_ms = 0;       // its own uncached prompt
+  double ttft_ms = 0;          // the sum of the above
+  double tpot_ms = 0;          // 0: unknown (no step model and nothing measured)
+  double interference_ms = 0;  // the prefill-interference part of tpot_ms
+  int32_t cached_tokens = 0;   // leading prompt tokens the upstream reports cached
+  bool step_model = false;     // predicted from a step-time model (else from measured rates)
 };
 
 LatencyPrediction PredictLatency(const RoutingRequest& request,
