@@ -35,15 +35,9 @@ TEST_P(GatewayCrashTest, KillDashNineLosesNoFinishedAnswer) {
   const std::filesystem::path dir = FreshDir("crash");
   StatusOr<std::string> location = FreshLedger(GetParam(), dir);
   ASSERT_TRUE(location.ok()) << location.status();
-  std::string key;
-  {
-    auto store = ledger::OpenStore(*location);
-    ASSERT_TRUE(store.ok()) << store.status();
-    auto k = AddTenant(**store, "acme", "premium");
-    ASSERT_TRUE(k.ok()) << k.status();
-    ASSERT_TRUE(AddCatchAllPrice(**store).ok());
-    key = *k;
-  }
+  StatusOr<std::string> acme = PrepareLedger(*location);
+  ASSERT_TRUE(acme.ok()) << acme.status();
+  const std::string key = *acme;
   std::vector<std::unique_ptr<FakeUpstream>> upstreams;
   std::vector<gateway::testing::TestUpstream> listed;
   for (int i = 0; i < 2; ++i) {

@@ -47,15 +47,9 @@ StatusOr<std::unique_ptr<ChildProcess>> StartGateway(const std::filesystem::path
 TEST(GatewayCutStreamTest, AfterAKillEveryCutStreamIsBilledOnceForAtMostWhatItDelivered) {
   const std::filesystem::path dir = FreshDir("cut");
   const std::string location = (dir / "ledger.sqlite").string();
-  std::string key;
-  {
-    auto store = ledger::OpenStore(location);
-    ASSERT_TRUE(store.ok()) << store.status();
-    auto k = AddTenant(**store, "acme", "premium");
-    ASSERT_TRUE(k.ok()) << k.status();
-    ASSERT_TRUE(AddCatchAllPrice(**store).ok());
-    key = *k;
-  }
+  StatusOr<std::string> acme = PrepareLedger(location);
+  ASSERT_TRUE(acme.ok()) << acme.status();
+  const std::string key = *acme;
   auto up = FakeUpstream::Start({.tokens = 2'000, .token_interval = std::chrono::milliseconds(2)});
   ASSERT_TRUE(up.ok()) << up.status();
   WriteFile(dir / "fleet.toml", gateway::testing::TestFleetToml({{.url = (*up)->url()}}));

@@ -25,11 +25,8 @@ using namespace std::chrono_literals;
 
 TEST(GatewayReloadTest, SighupSwapsTheFleetAndKeepsStreams) {
   const std::filesystem::path dir = FreshDir("reload");
-  auto store = ledger::OpenStore((dir / "ledger.sqlite").string());
-  ASSERT_TRUE(store.ok());
-  auto key = AddTenant(**store, "acme", "premium");
-  ASSERT_TRUE(key.ok());
-  ASSERT_TRUE(AddCatchAllPrice(**store).ok());
+  auto key = PrepareLedger((dir / "ledger.sqlite").string());
+  ASSERT_TRUE(key.ok()) << key.status();
   auto old_up = FakeUpstream::Start({.tokens = 40, .token_interval = 20ms, .name = "old"});
   auto new_up = FakeUpstream::Start({.tokens = 3, .name = "new"});
   ASSERT_TRUE(old_up.ok() && new_up.ok());

@@ -62,6 +62,15 @@ inline Status AddCatchAllPrice(ledger::Store& store) {
   return store.AddPrice(price);
 }
 
+// The ledger most gateway tests start from: the tenant "acme" on the premium tier, with a key,
+// and a price for every model. Returns acme's key.
+inline StatusOr<std::string> PrepareLedger(const std::string& location) {
+  TF_ASSIGN_OR_RETURN(std::unique_ptr<ledger::Store> store, ledger::OpenStore(location));
+  TF_ASSIGN_OR_RETURN(std::string key, AddTenant(*store, "acme", "premium"));
+  TF_RETURN_IF_ERROR(AddCatchAllPrice(*store));
+  return key;
+}
+
 inline void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   ASSERT_NE(f, nullptr);

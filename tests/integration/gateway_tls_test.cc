@@ -30,11 +30,8 @@ class GatewayTlsTest : public ::testing::Test {
     auto certs = net::testing::TestCertificates::Make();
     ASSERT_TRUE(certs.ok()) << certs.status();
     certs_ = std::make_unique<net::testing::TestCertificates>(*std::move(certs));
-    auto store = ledger::OpenStore((dir_ / "ledger.sqlite").string());
-    ASSERT_TRUE(store.ok());
-    auto key = AddTenant(**store, "acme", "premium");
-    ASSERT_TRUE(key.ok());
-    ASSERT_TRUE(AddCatchAllPrice(**store).ok());
+    auto key = PrepareLedger((dir_ / "ledger.sqlite").string());
+    ASSERT_TRUE(key.ok()) << key.status();
     key_ = *key;
     // The node: HTTPS, and only for clients with a certificate from the test CA.
     auto node = ChildProcess::Start({TOKENFAB_BINARY,
