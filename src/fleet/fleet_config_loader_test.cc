@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "fleet/testing/minimal_fleet_toml.h"
+
 namespace tokenfab::fleet {
 namespace {
 
@@ -15,34 +17,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 // A minimal valid fleet; the line numbers matter to the error tests below.
-constexpr std::string_view kValid = R"(currency = "CNY"
-[[regions]]
-name = "r1"
-[[sites]]
-name = "s1"
-region = "r1"
-[sites.energy]
-price = 0.4
-pue = 1.2
-green_share = 0.5
-carbon_g_per_kwh = 300
-[[upstreams]]
-name = "u1"
-url = "http://127.0.0.1:9001"
-kind = "tokenfab-node"
-models = ["m"]
-site = "s1"
-[upstreams.hardware]
-kind = "gpu"
-count = 1
-peak_tflops = 100
-mem_bandwidth_gbps = 1000
-power_idle_w = 50
-power_max_w = 300
-[[network]]
-site = "s1"
-rtt_ms = 2
-)";
+constexpr std::string_view kValid = testing::kMinimalFleetToml;
 
 // A second upstream appended after line 27 (its header is line 28).
 constexpr std::string_view kSecondUpstream = R"([[upstreams]]

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "fleet/testing/minimal_fleet_toml.h"
 #include "tokenfab/base/thread_pool.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
 #include "tokenfab/model/model_creator.h"
@@ -22,35 +23,9 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kGpt2Vocab = 50257;
 
-// A fleet file with one upstream serving "m", whose [[models]] entry is `model_lines`.
+// The minimal fleet file with a [[models]] entry for its model "m" (lines 28 on).
 std::string FleetWithModel(const std::string& model_lines) {
-  return R"(currency = "CNY"
-[[regions]]
-name = "r1"
-[[sites]]
-name = "s1"
-region = "r1"
-[sites.energy]
-price = 0.4
-pue = 1.2
-green_share = 0.5
-carbon_g_per_kwh = 300
-[[upstreams]]
-name = "u1"
-url = "http://127.0.0.1:9001"
-kind = "tokenfab-node"
-models = ["m"]
-site = "s1"
-[upstreams.hardware]
-kind = "gpu"
-count = 1
-peak_tflops = 100
-mem_bandwidth_gbps = 1000
-power_idle_w = 50
-power_max_w = 300
-[[models]]
-name = "m"
-)" + model_lines;
+  return std::string(testing::kMinimalFleetToml) + "[[models]]\nname = \"m\"\n" + model_lines;
 }
 
 class ModelParametersTest : public ::testing::Test {
@@ -146,7 +121,7 @@ TEST_F(ModelParametersTest, ABrokenFileIsALoadErrorNamingTheField) {
   std::ofstream(path) << "GGUF but not really";
   auto config = ParseFleetConfig(FleetWithModel("gguf = \"" + path + "\"\n"), "f.toml");
   ASSERT_FALSE(config.ok());
-  EXPECT_THAT(config.status().message(), HasSubstr("f.toml:27: models[0].gguf:"));
+  EXPECT_THAT(config.status().message(), HasSubstr("f.toml:30: models[0].gguf:"));
   EXPECT_THAT(config.status().message(), HasSubstr("broken.gguf"));
 }
 
