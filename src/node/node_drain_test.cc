@@ -61,21 +61,7 @@ TEST_F(NodeServerTest, DrainByRequestLetsStreamsFinishAndRefusesNewWork) {
   EXPECT_EQ(client_->Get("/health").status, 200);
   EXPECT_EQ(StateOf(client_->Get("/drain", Operator())), "serving");
 
-  std::promise<void> started;
-  std::atomic<bool> seen{false};
-  std::promise<StreamAnswer> result;
-  auto answer = std::make_shared<StreamAnswer>();
-  auto call = client_->StartStream(
-      "/v1/completions", R"({"prompt": "x", "max_tokens": 40, "ignore_eos": true, "stream": true})",
-      [&, answer](const std::string& data) {
-        answer->events.push_back(data);
-        if (!seen.exchange(true)) started.set_value();
-      },
-      [&, answer](Status status) {
-        answer->done = status;
-        result.set_value(*answer);
-      });
-  started.get_future().wait();
+  RunningStream stream = StartRunningStream();
 
   const Answer accepted = client_->Post("/drain", "", Operator());
   EXPECT_EQ(accepted.status, 202) << accepted.body;
@@ -87,7 +73,7 @@ TEST_F(NodeServerTest, DrainByRequestLetsStreamsFinishAndRefusesNewWork) {
   EXPECT_EQ(client_->Post("/v1/completions", R"({"prompt": "x", "max_tokens": 2})").status, 200);
 
   EXPECT_EQ(node_->Drain(10s), 0u) << "the stream finished within the grace";
-  StreamAnswer finished = result.get_future().get();
+  StreamAnswer finished = stream.answer.get();
   EXPECT_TRUE(finished.done.ok()) << finished.done;
   ASSERT_FALSE(finished.events.empty());
   EXPECT_EQ(finished.events.back(), "[DONE]");

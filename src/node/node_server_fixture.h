@@ -2,7 +2,9 @@
 // a client to it, and helpers that check OpenAI's error and stream shapes.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <future>
 #include <memory>
 #include <vector>
 
@@ -67,6 +69,33 @@ class NodeServerTest : public ::testing::Test {
     }
     ADD_FAILURE() << "the load never reached the expected state: " << boost::json::serialize(load);
     return load;
+  }
+
+  // A streamed 40-token completion under way: returned once its first event has arrived;
+  // `answer` is ready, with every event, when the stream ends.
+  struct RunningStream {
+    std::shared_ptr<net::ClientCall> call;
+    std::future<testing::StreamAnswer> answer;
+  };
+  RunningStream StartRunningStream() {
+    auto started = std::make_shared<std::promise<void>>();
+    auto seen = std::make_shared<std::atomic<bool>>(false);
+    auto result = std::make_shared<std::promise<testing::StreamAnswer>>();
+    auto answer = std::make_shared<testing::StreamAnswer>();
+    RunningStream stream{.call = nullptr, .answer = result->get_future()};
+    stream.call = client_->StartStream(
+        "/v1/completions",
+        R"({"prompt": "x", "max_tokens": 40, "ignore_eos": true, "stream": true})",
+        [started, seen, answer](const std::string& data) {
+          answer->events.push_back(data);
+          if (!seen->exchange(true)) started->set_value();
+        },
+        [result, answer](Status status) {
+          answer->done = status;
+          result->set_value(*answer);
+        });
+    started->get_future().wait();
+    return stream;
   }
 
   std::unique_ptr<NodeServer> node_;

@@ -16,23 +16,9 @@ using testing::StreamAnswer;
 
 TEST_F(NodeServerTest, StopLetsStreamsFinishWithinGrace) {
   Start();
-  std::promise<void> started;
-  std::atomic<bool> seen{false};
-  std::promise<StreamAnswer> result;
-  auto answer = std::make_shared<StreamAnswer>();
-  auto call = client_->StartStream(
-      "/v1/completions", R"({"prompt": "x", "max_tokens": 40, "ignore_eos": true, "stream": true})",
-      [&, answer](const std::string& data) {
-        answer->events.push_back(data);
-        if (!seen.exchange(true)) started.set_value();
-      },
-      [&, answer](Status status) {
-        answer->done = status;
-        result.set_value(*answer);
-      });
-  started.get_future().wait();
+  RunningStream stream = StartRunningStream();
   node_->Stop(std::chrono::seconds(10));
-  StreamAnswer finished = result.get_future().get();
+  StreamAnswer finished = stream.answer.get();
   EXPECT_TRUE(finished.done.ok()) << finished.done;
   ASSERT_FALSE(finished.events.empty());
   EXPECT_EQ(finished.events.back(), "[DONE]");
