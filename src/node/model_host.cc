@@ -117,20 +117,28 @@ StatusOr<engine::PerformanceModel> SyntheticPerformance(const ModelHostOptions& 
     return engine::PerformanceModel::Parse(options.synthetic_performance);
   }
   if (options.synthetic_calibrate) {
-    if (model == nullptr) {
-      return absl::InvalidArgumentError("calibrating the synthetic engine needs --model");
-    }
-    return CalibrateRunner(options, *model, clock);
+    return CalibrateRunner(options, *model, clock);  // CheckFlags made sure of --model
   }
   return engine::PerformanceModel::FromLatencies(
       options.synthetic_ttft_ms, options.synthetic_prompt_tokens, options.synthetic_tpot_ms);
 }
 
-// Sets the scheduler's TPOT SLO and the step-time model its prefill budget uses (see
-// ModelHostOptions::step_model); `synthetic` is the synthetic engine's model, else null.
-Status ApplyTpotBudget(const ModelHostOptions& options, const engine::PerformanceModel* synthetic,
-                       const model::Model* model, const base::Clock& clock,
-                       engine::SchedulerConfig* config) {
+// --step-model's coefficients, its errors named after the flag.
+StatusOr<engine::PerformanceModel> ParseStepModelFlag(const std::string& text) {
+  StatusOr<engine::PerformanceModel> parsed = engine::PerformanceModel::Parse(text);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(fmt::format("--step-model: {}", parsed.status().message()));
+  }
+  return parsed;
+}
+
+// The checks that need no model: run before loading one, so a mistyped flag is reported at once
+// rather than after reading a model file of many gigabytes.
+Status CheckFlags(const ModelHostOptions& options) {
+  if (options.kv_type != "f16" && options.kv_type != "f32") {
+    return absl::InvalidArgumentError(
+        fmt::format("--kv-type '{}': use f16 or f32", options.kv_type));
+  }
   if (!(options.tpot_slo_ms >= 0) || options.tpot_slo_ms > 3.6e6) {
     return absl::InvalidArgumentError(
         fmt::format("--tpot-slo-ms {} is not in [0, 3600000]", options.tpot_slo_ms));
@@ -139,14 +147,28 @@ Status ApplyTpotBudget(const ModelHostOptions& options, const engine::Performanc
     return absl::InvalidArgumentError(
         fmt::format("--min-prefill-tokens {} < 0", options.min_prefill_tokens));
   }
+  if (!options.step_model.empty()) {
+    TF_RETURN_IF_ERROR(ParseStepModelFlag(options.step_model).status());
+  }
+  if (options.engine == EngineKind::kSynthetic) {
+    if (!options.synthetic_performance.empty()) {
+      TF_RETURN_IF_ERROR(engine::PerformanceModel::Parse(options.synthetic_performance).status());
+    } else if (options.synthetic_calibrate && options.model_path.empty()) {
+      return absl::InvalidArgumentError("calibrating the synthetic engine needs --model");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Sets the scheduler's TPOT SLO and the step-time model its prefill budget uses (see
+// ModelHostOptions::step_model); `synthetic` is the synthetic engine's model, else null.
+Status ApplyTpotBudget(const ModelHostOptions& options, const engine::PerformanceModel* synthetic,
+                       const model::Model* model, const base::Clock& clock,
+                       engine::SchedulerConfig* config) {
   config->tpot_slo_us = std::llround(options.tpot_slo_ms * 1000);
   config->min_prefill_tokens = options.min_prefill_tokens;
   if (!options.step_model.empty()) {
-    StatusOr<engine::PerformanceModel> parsed = engine::PerformanceModel::Parse(options.step_model);
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(fmt::format("--step-model: {}", parsed.status().message()));
-    }
-    config->step_model = *parsed;
+    TF_ASSIGN_OR_RETURN(config->step_model, ParseStepModelFlag(options.step_model));
   } else if (synthetic != nullptr) {
     config->step_model = *synthetic;
   } else if (config->tpot_slo_us > 0 && model != nullptr) {
@@ -177,10 +199,7 @@ StatusOr<EngineKind> ParseEngineKind(std::string_view name) {
 StatusOr<std::unique_ptr<ModelHost>> ModelHost::Load(const ModelHostOptions& options,
                                                      base::Clock& clock,
                                                      base::MetricsRegistry* registry) {
-  if (options.kv_type != "f16" && options.kv_type != "f32") {
-    return absl::InvalidArgumentError(
-        fmt::format("--kv-type '{}': use f16 or f32", options.kv_type));
-  }
+  TF_RETURN_IF_ERROR(CheckFlags(options));
   std::unique_ptr<ModelHost> host(new ModelHost());
   const bool synthetic = options.engine == EngineKind::kSynthetic;
   if (!options.model_path.empty()) {

@@ -125,6 +125,21 @@ TEST(ModelHostTest, Errors) {
   EXPECT_THAT(std::string(Load(calibrate).status().message()), HasSubstr("--model"));
 }
 
+// A mistyped flag is reported before the model is read (a real model file takes seconds to
+// minutes to load): here the file does not exist, and the flag's error still comes first.
+TEST(ModelHostTest, FlagErrorsComeBeforeTheModelIsRead) {
+  ModelHostOptions options;
+  options.model_path = "/nonexistent/model.gguf";
+  options.tpot_slo_ms = -1;
+  EXPECT_THAT(std::string(Load(options).status().message()), HasSubstr("--tpot-slo-ms"));
+  options.tpot_slo_ms = 0;
+  options.step_model = "base=-3";
+  EXPECT_THAT(std::string(Load(options).status().message()), HasSubstr("--step-model"));
+  options.step_model.clear();
+  options.kv_type = "q4";
+  EXPECT_THAT(std::string(Load(options).status().message()), HasSubstr("--kv-type"));
+}
+
 TEST(ModelHostTest, ChatTemplateChoices) {
   ModelHostOptions gpt2 = testing::FastSyntheticHost("gpt2");
   auto none = Load(gpt2);
