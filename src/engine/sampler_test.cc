@@ -357,8 +357,9 @@ TEST(SamplerTest, TopPReachesFarIntoAFlatDistribution) {
   peaked[12345] = 29.0f;
   p.top_p = 0.9f;
   Sampler q(p, 14);
-  const auto counts = Counts(q, peaked, 2000);
-  EXPECT_EQ(counts[777] + counts[12345], 2000);
+  // Token 12345 holds about 27 % of the head: 300 draws miss it with probability 0.73^300 < 1e-40.
+  const auto counts = Counts(q, peaked, 300);
+  EXPECT_EQ(counts[777] + counts[12345], 300);
   EXPECT_GT(counts[12345], 0);
 }
 
