@@ -121,13 +121,12 @@ TEST_F(GatewayFlexTest, AnInteractiveRequestArrivingLaterIsServedBeforeAWaitingF
   // the standard tier's 1,000 ms TTFT cannot be met now, but can by waiting; the flex request
   // finds no free slot. Answers take three tokens 60 ms apart, so the first one sent holds the
   // only slot a while.
-  FakeUpstream& up = AddUpstream(
-      {.tokens = 3, .token_interval = std::chrono::milliseconds(60), .max_running = 1});
-  up.SetLoadJson(
-      R"({"running":1,"waiting":4,"max_running":1,)"
-      R"("queue_tokens":{"prefill":10800,"decode_sequences":1,"kv":0},)"
-      R"("step_model":{"base_us":1000,"prefill_token_us":100,)"
-      R"("decode_sequence_us":100,"kv_token_us":0}})");
+  FakeUpstream& up =
+      AddUpstream({.tokens = 3, .token_interval = std::chrono::milliseconds(60), .max_running = 1});
+  up.SetLoadJson(R"({"running":1,"waiting":4,"max_running":1,)"
+                 R"("queue_tokens":{"prefill":10800,"decode_sequences":1,"kv":0},)"
+                 R"("step_model":{"base_us":1000,"prefill_token_us":100,)"
+                 R"("decode_sequence_us":100,"kv_token_us":0}})");
   GatewayOptions options;
   options.flex_max_wait = 10s;
   // Polls far apart next to a loopback request's transit: a poll answered just before the
