@@ -1,8 +1,10 @@
 // The flex tier's wait for spare capacity, end to end: a flex request waits while the valley
 // gate releases no room at a ranked upstream (no free slot, or too thin an interactive SLO
 // margin), is served once it does, and is refused with OpenAI's 429 (with Retry-After) once it
-// has waited options.flex_max_wait.
+// has waited options.flex_max_wait; an interactive request that arrives while it waits is served
+// before it when room frees.
 #include <future>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,6 +20,7 @@ using namespace std::chrono_literals;
 using testing::ChatBody;
 using testing::ClientResult;
 using testing::FakeUpstream;
+using ::testing::HasSubstr;
 
 // The upstream's /load: every one of its slots busy, or all free.
 constexpr char kFull[] = R"({"running":2,"waiting":0,"max_running":2})";
@@ -37,8 +40,8 @@ constexpr char kWideMargin[] =
 
 class GatewayFlexTest : public GatewayRelayTest {
  protected:
-  ClientResult FlexChat(std::string_view content) {
-    json::value body = json::parse(ChatBody("m", content, false));
+  ClientResult FlexChat(std::string_view content, bool stream = false) {
+    json::value body = json::parse(ChatBody("m", content, stream));
     body.as_object()["service_tier"] = "flex";
     return client_.Post(gateway_->port(), "/v1/chat/completions", json::serialize(body),
                         {.api_key = key_});
@@ -111,6 +114,52 @@ TEST_F(GatewayFlexTest, AFlexRequestThatFindsNoRoomInTimeGetsA429WithRetryAfter)
   const ClientResult plain = Chat("one two", false);
   EXPECT_EQ(plain.status, 200) << plain.body;
   EXPECT_EQ(up.requests(), 1);
+}
+
+TEST_F(GatewayFlexTest, AnInteractiveRequestArrivingLaterIsServedBeforeAWaitingFlexOne) {
+  // One slot, taken, with 10,800 prompt tokens queued (about 1,087 ms ahead at 100 µs each):
+  // the standard tier's 1,000 ms TTFT cannot be met now, but can by waiting; the flex request
+  // finds no free slot. Answers take three tokens 60 ms apart, so the first one sent holds the
+  // only slot a while.
+  FakeUpstream& up =
+      AddUpstream({.tokens = 3, .token_interval = std::chrono::milliseconds(60), .max_running = 1});
+  up.SetLoadJson(R"({"running":1,"waiting":4,"max_running":1,)"
+                 R"("queue_tokens":{"prefill":10800,"decode_sequences":1,"kv":0},)"
+                 R"("step_model":{"base_us":1000,"prefill_token_us":100,)"
+                 R"("decode_sequence_us":100,"kv_token_us":0}})");
+  GatewayOptions options;
+  options.flex_max_wait = 10s;
+  // Polls far apart next to a loopback request's transit: a poll answered just before the
+  // first request reached the node (its slot free) and read just after the request left the
+  // gateway is rare.
+  options.poll_interval = 100ms;
+  StartGateway(options);
+  ASSERT_TRUE(
+      WaitFor([&] { return gateway_->Snapshot()->state(0).prefill_tokens_queued == 10'800; }));
+  std::future<ClientResult> flex =
+      std::async(std::launch::async, [&] { return FlexChat("flex-line", true); });
+  EXPECT_EQ(flex.wait_for(50ms), std::future_status::timeout);
+  ASSERT_EQ(up.requests(), 0) << "the flex request waits for a free slot";
+  std::future<ClientResult> interactive =
+      std::async(std::launch::async, [&] { return Chat("interactive-line", true); });
+  ASSERT_TRUE(WaitFor([&] {
+    return client_.Get(gateway_->port(), "/metrics")
+               .body.find("tokenfab_gateway_slo_queued_total 1") != std::string::npos;
+  }));
+  ASSERT_EQ(up.requests(), 0);
+  // The queue drains (the load is now the streams open there, one slot): both waiters are asked
+  // again, the interactive band first; it takes the slot and the flex request waits for it.
+  up.SetLoadJson("");
+  ASSERT_TRUE(WaitFor([&] { return up.requests() >= 1; }));
+  std::this_thread::sleep_for(30ms);  // well within the first answer's 120 ms
+  ASSERT_EQ(up.requests(), 1) << "the flex request waits while the only slot is taken";
+  EXPECT_THAT(up.received()[0].body, HasSubstr("interactive-line"));
+  const ClientResult served = interactive.get();
+  EXPECT_EQ(served.status, 200) << served.body;
+  const ClientResult later = flex.get();
+  ASSERT_EQ(later.status, 200) << later.body;
+  ASSERT_EQ(up.requests(), 2);
+  EXPECT_THAT(up.received()[1].body, HasSubstr("flex-line"));
 }
 
 }  // namespace

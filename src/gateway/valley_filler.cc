@@ -15,6 +15,9 @@ bool ProbeMeets(const fleet::FleetSnapshot& snapshot, uint32_t upstream, int64_t
                 const ValleyOptions& options) {
   std::vector<fleet::UpstreamState> states(snapshot.states().begin(), snapshot.states().end());
   fleet::UpstreamState& state = states[upstream];
+  // A node's measured TPOT ages only while it steps: on an upstream that runs nothing it is the
+  // TPOT of a batch that has gone (the last load it had), no prediction of what lines would see.
+  if (state.outstanding() == 0) state.tpot_ms = 0;
   const int32_t added = static_cast<int32_t>(lines);
   state.running += added;
   if (state.decode_sequences >= 0) state.decode_sequences += added;

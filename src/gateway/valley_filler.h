@@ -10,7 +10,10 @@
 //      k lines decode beside it: the k lines are added to the upstream's running requests,
 //      decoding sequences and K/V positions (their prefill runs behind interactive prefill, at
 //      the lowest priority, so it is not added to the queue ahead of the probe). An upstream
-//      whose probe already misses gets none. A site's safe room is the sum over its upstreams.
+//      whose probe already misses gets none. An upstream that runs nothing has no measured TPOT
+//      for the probe (what its node measured last is of a batch that has gone: a node's TPOT
+//      ages only while it steps, so an idle one would otherwise be shut out for good by the TPOT
+//      of the load it last had). A site's safe room is the sum over its upstreams.
 //   2. The hour. A site's hour is cheap when its price at the local hour is at most the midpoint
 //      of its day's tariff ((min + max) / 2; a flat tariff is cheap all day). In a cheap hour the
 //      whole safe room is released; in a peak hour only `peak_share` of it (rounded down), so

@@ -138,6 +138,23 @@ TEST(ValleyFillerTest, FreeSlotsStayTheFloorOfTheRoom) {
   EXPECT_EQ(SafeLines(*degraded, 2, 16, Options()), 0);
 }
 
+TEST(ValleyFillerTest, AnIdleUpstreamIsNotShutOutByTheTpotOfTheLoadItLastHad) {
+  // Both measured 30 ms per token (over the 20 ms objective) under their last load and have
+  // not stepped since. The busy one's measurement stands; the idle one's is of a batch that
+  // has gone: it takes lines up to its step model's margin (11 + k <= 20: 9).
+  std::vector<fleet::UpstreamState> states = {Node(0), Node(0), Node(2)};
+  states[0].tpot_ms = 30;
+  states[2].tpot_ms = 30;
+  auto snapshot = Snapshot(states, kMidnight + 3 * kHour);
+  EXPECT_EQ(SafeLines(*snapshot, 0, 16, Options()), 9);
+  EXPECT_EQ(SafeLines(*snapshot, 2, 16, Options()), 0);
+  // Without a step model the prediction is the measured TPOT itself: the same holds.
+  for (fleet::UpstreamState& state : states) state.step_model = {};
+  auto measured = Snapshot(states, kMidnight + 3 * kHour);
+  EXPECT_EQ(SafeLines(*measured, 0, 16, Options()), 16);
+  EXPECT_EQ(SafeLines(*measured, 2, 16, Options()), 0);
+}
+
 TEST(ValleyFillerTest, WithEqualMarginMoreIsReleasedInACheapHourThanInAPeakHour) {
   const std::vector<fleet::UpstreamState> states = {Node(2), Node(2), Node(2)};
   auto night = Snapshot(states, kMidnight + 3 * kHour);

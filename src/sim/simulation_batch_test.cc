@@ -113,5 +113,38 @@ window_s = 3600
   EXPECT_EQ(run.report.tiers[big].within_window, 1500);
 }
 
+TEST(SimulationBatchTest, ASiteBackFromAnOutageTakesBatchLinesAgain) {
+  // With the fleet's slots as the cap, the coast fills with lines, goes down under that load
+  // and is back at 10 s with nothing running. What its node measured last (the TPOT of the
+  // loaded batch it lost, over the premium 50 ms) is no prediction for an idle node: it takes
+  // lines again rather than staying idle to the end.
+  const BatchRun run = Simulate(R"(
+[[tiers]]
+name = "eval"
+batch_lines = 3000
+window_s = 3600
+[[events]]
+at_s = 5
+action = "down"
+upstream = "coast-node-1"
+[[events]]
+at_s = 10
+action = "up"
+upstream = "coast-node-1"
+[gateway]
+max_batch_in_flight = 0
+)");
+  const uint32_t eval = TierIndex(run.spec, "eval");
+  int64_t after = 0;  // eval lines the coast (upstream 1) served from its return on
+  for (const RequestOutcome& o : run.result.outcomes) {
+    if (o.tier == eval && o.upstream == 1 && o.end == RequestOutcome::End::kCompleted &&
+        o.first_token_us >= 10'000'000) {
+      ++after;
+    }
+  }
+  // Its first release back (half its 256 slots: 09:00 is a peak hour there); none before.
+  EXPECT_GT(after, 100);
+}
+
 }  // namespace
 }  // namespace tokenfab::sim

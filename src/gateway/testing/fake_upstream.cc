@@ -294,8 +294,8 @@ StatusOr<std::unique_ptr<FakeUpstream>> FakeUpstream::Start(FakeUpstreamOptions 
     std::string body = raw->load_json;
     if (body.empty()) {
       body = fmt::format(R"({{"model":"{}","running":{},"waiting":0,"kv_usage":0,)"
-                         R"("max_running":64,"queue_delay_ms":0}})",
-                         raw->options.model, raw->open.load());
+                         R"("max_running":{},"queue_delay_ms":0}})",
+                         raw->options.model, raw->open.load(), raw->options.max_running);
     }
     (void)e->Respond(net::HttpResponse::Json(200, body));
   });

@@ -32,6 +32,7 @@ struct FakeUpstreamOptions {
   bool report_usage = true;                     // honour include_usage / put usage in answers
   int cached_tokens = 0;                        // reported as usage.prompt_tokens_details
   std::string name = "fake";                    // written into each token's text
+  int max_running = 64;                         // the slot limit the default GET /load reports
   // When set, every route but /health answers 401 without `Authorization: Bearer <required_key>`
   // (an upstream started with --api-key); unauthorised calls are counted.
   std::string required_key{};
