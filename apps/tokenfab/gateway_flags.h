@@ -24,6 +24,7 @@
 #include "tokenfab/base/status.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
 #include "tokenfab/gateway/gateway.h"
+#include "tokenfab/ledger/failover_counters.h"
 #include "tokenfab/ledger/rate_counters.h"
 #include "tokenfab/ledger/redis_counters.h"
 #include "tokenfab/net/tls_options.h"
@@ -33,6 +34,8 @@ namespace tokenfab::cli {
 struct GatewayFlags {
   std::string listen = "127.0.0.1:8080";
   std::string redis;
+  std::string redis_down = "fail-closed";
+  int64_t gateway_count = 1;
   std::string policy{routing::kDefaultPolicySpec};
   std::string name;
   int io_threads = 0;
@@ -133,12 +136,20 @@ struct GatewayFlags {
   }
 
   // Redis counters when --redis is given (several gateways share rate limits), else in-process.
+  // With Redis, what happens while it is unreachable follows --redis-down: fail-closed refuses
+  // to start without it, local starts anyway (on local limits until it answers).
   StatusOr<std::unique_ptr<ledger::RateCounters>> OpenCounters() const {
     if (redis.empty()) return std::unique_ptr<ledger::RateCounters>(new ledger::LocalCounters());
     TF_ASSIGN_OR_RETURN(ledger::RedisOptions options, ledger::ParseRedisUrl(redis));
-    TF_ASSIGN_OR_RETURN(std::unique_ptr<ledger::RedisCounters> counters,
-                        ledger::RedisCounters::Connect(options));
-    return std::unique_ptr<ledger::RateCounters>(std::move(counters));
+    TF_ASSIGN_OR_RETURN(ledger::RedisDownPolicy policy, ledger::ParseRedisDownPolicy(redis_down));
+    std::unique_ptr<ledger::RedisCounters> shared;
+    if (policy == ledger::RedisDownPolicy::kFailClosed) {
+      TF_ASSIGN_OR_RETURN(shared, ledger::RedisCounters::Connect(options));
+    } else {
+      shared = ledger::RedisCounters::Open(options);
+    }
+    return std::unique_ptr<ledger::RateCounters>(new ledger::FailoverCounters(
+        std::move(shared), {.policy = policy, .gateway_count = gateway_count}));
   }
 };
 
@@ -172,6 +183,15 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
       ->capture_default_str();
   app->add_option("--redis", flags.redis,
                   "redis://host[:port] for rate-limit counters shared by several gateways");
+  app->add_option("--redis-down", flags.redis_down,
+                  "while Redis is unreachable: fail-closed (answer 503) or local (admit on "
+                  "in-process limits at 1/--gateway-count of each quota, with an alert)")
+      ->check(CLI::IsMember({"fail-closed", "local"}))
+      ->capture_default_str();
+  app->add_option("--gateway-count", flags.gateway_count,
+                  "gateways sharing --redis: each one's share of a quota under --redis-down local")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
+      ->capture_default_str();
   app->add_option("--policy", flags.policy,
                   "routing policy spec: names joined by '+', each with an optional ':weight' "
                   "(round-robin, least-load, power-of-two, prefix-affinity, kv-aware, cost-slo, "

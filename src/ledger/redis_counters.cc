@@ -143,8 +143,12 @@ StatusOr<RedisOptions> ParseRedisUrl(std::string_view url) {
   return options;
 }
 
+std::unique_ptr<RedisCounters> RedisCounters::Open(RedisOptions options) {
+  return std::unique_ptr<RedisCounters>(new RedisCounters(std::move(options)));
+}
+
 StatusOr<std::unique_ptr<RedisCounters>> RedisCounters::Connect(RedisOptions options) {
-  std::unique_ptr<RedisCounters> counters(new RedisCounters(std::move(options)));
+  std::unique_ptr<RedisCounters> counters = Open(std::move(options));
   absl::MutexLock lock(&counters->mu_);
   TF_RETURN_IF_ERROR(counters->EnsureConnected());
   return counters;
@@ -163,9 +167,9 @@ Status RedisCounters::EnsureConnected() {
   redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port,
                                             ToTimeval(options_.timeout_micros));
   if (c == nullptr || c->err) {
-    Status status = absl::UnavailableError(fmt::format(
-        "cannot connect to Redis at {}:{}: {}", options_.host, options_.port,
-        c ? c->errstr : "out of memory"));
+    Status status =
+        absl::UnavailableError(fmt::format("cannot connect to Redis at {}:{}: {}", options_.host,
+                                           options_.port, c ? c->errstr : "out of memory"));
     if (c) redisFree(c);
     return status;
   }
@@ -219,8 +223,7 @@ StatusOr<std::vector<int64_t>> RedisCounters::Eval(int index, const std::vector<
                                             context_ ? context_->errstr : "not connected"));
 }
 
-StatusOr<TakeResult> RedisCounters::TryTake(std::span<const BucketTake> takes,
-                                            int64_t now_micros) {
+StatusOr<TakeResult> RedisCounters::TryTake(std::span<const BucketTake> takes, int64_t now_micros) {
   std::vector<std::string> keys, args = {std::to_string(now_micros)};
   for (const BucketTake& t : takes) {
     keys.push_back(t.bucket.key);

@@ -1,6 +1,6 @@
 // RedisCounters against redis-servers started by the test for one concern each: Redis Cluster
 // (all 16384 slots on one node, so a script over keys of different slots fails with CROSSSLOT as
-// on a real cluster).
+// on a real cluster), and Redis killed under the gateway (FailoverCounters' two policies).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include "tokenfab/base/check.h"
 #include "tokenfab/base/clock.h"
 #include "tokenfab/ledger/admission.h"
+#include "tokenfab/ledger/failover_counters.h"
 #include "tokenfab/ledger/redis_counters.h"
 
 namespace tokenfab::ledger {
@@ -71,6 +72,110 @@ TEST(RedisClusterTest, AdmissionWithEveryLimitRunsOnACluster) {
   ASSERT_TRUE(third.ok()) << third.status();
   ASSERT_FALSE(third->allowed());
   EXPECT_EQ(third->rejection->reason, RejectReason::kRequestRate);
+}
+
+// A tenant limited to 10 requests per minute and 4 at a time, and one request of it.
+struct OutageTenant {
+  Tier tier;
+  Tenant tenant;
+  AdmissionRequest request;
+  OutageTenant() {
+    tier.name = "standard";
+    tenant.name = "acme";
+    tenant.limits.rpm = 10;
+    tenant.limits.max_concurrency = 4;
+    request.tenant = &tenant;
+    request.tier = &tier;
+    request.prompt_tokens = 10;
+    request.max_output_tokens = 10;
+  }
+};
+
+// Counters over a server of the test's own, with every state change recorded.
+struct OutageFixture {
+  std::unique_ptr<testing_servers::RedisServer> server;
+  FailoverCounters* counters = nullptr;
+  std::unique_ptr<FailoverCounters> owned;
+  std::vector<bool> states;
+
+  explicit OutageFixture(RedisDownPolicy policy) {
+    StatusOr<std::unique_ptr<testing_servers::RedisServer>> s =
+        testing_servers::RedisServer::Start();
+    TF_CHECK(s.ok()) << s.status();
+    server = std::move(*s);
+    RedisOptions options;
+    options.port = server->port();
+    options.timeout_micros = 500'000;
+    owned = std::make_unique<FailoverCounters>(
+        RedisCounters::Open(options),
+        FailoverOptions{.policy = policy, .gateway_count = 2, .retry_micros = 0});
+    counters = owned.get();
+    counters->SetListener([this](bool up) { states.push_back(up); });
+  }
+};
+
+TEST(RedisOutageTest, LocalPolicyFallsBackToAShareOfEachLimitAndReturnsToRedis) {
+  OutageFixture f(RedisDownPolicy::kLocal);
+  OutageTenant t;
+  base::ManualClock clock;
+  AdmissionController admission(clock, *f.counters, nullptr);
+  StatusOr<Admission> first = admission.Admit(t.request);
+  ASSERT_TRUE(first.ok() && first->allowed()) << first.status();
+  ASSERT_TRUE(first->ticket->Finish(20).ok());
+  EXPECT_TRUE(f.counters->up());
+
+  f.server->Kill();
+  // Two gateways configured: this one may hold 2 of the 4 slots and 5 of the 10 requests.
+  StatusOr<Admission> a = admission.Admit(t.request);
+  StatusOr<Admission> b = admission.Admit(t.request);
+  ASSERT_TRUE(a.ok() && a->allowed()) << a.status();
+  ASSERT_TRUE(b.ok() && b->allowed()) << b.status();
+  EXPECT_FALSE(f.counters->up());
+  StatusOr<Admission> c = admission.Admit(t.request);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_FALSE(c->allowed());
+  EXPECT_EQ(c->rejection->reason, RejectReason::kConcurrency);
+  ASSERT_TRUE(a->ticket->Finish(20).ok());
+  ASSERT_TRUE(b->ticket->Finish(20).ok());
+  for (int i = 0; i < 3; ++i) {
+    StatusOr<Admission> more = admission.Admit(t.request);
+    ASSERT_TRUE(more.ok() && more->allowed()) << i;
+  }
+  StatusOr<Admission> over = admission.Admit(t.request);
+  ASSERT_TRUE(over.ok());
+  ASSERT_FALSE(over->allowed());
+  EXPECT_EQ(over->rejection->reason, RejectReason::kRequestRate);
+
+  // Back on Redis once it answers (an empty server: the full limit again).
+  ASSERT_TRUE(f.server->Restart().ok());
+  for (int i = 0; i < 6; ++i) {
+    StatusOr<Admission> back = admission.Admit(t.request);
+    ASSERT_TRUE(back.ok() && back->allowed()) << i << " " << back.status();
+  }
+  EXPECT_TRUE(f.counters->up());
+  EXPECT_EQ(f.states, (std::vector<bool>{true, false, true}));
+}
+
+TEST(RedisOutageTest, FailClosedPolicyRefusesWhileRedisIsDown) {
+  OutageFixture f(RedisDownPolicy::kFailClosed);
+  OutageTenant t;
+  base::ManualClock clock;
+  AdmissionController admission(clock, *f.counters, nullptr);
+  ASSERT_TRUE(admission.Admit(t.request).ok());
+  f.server->Kill();
+  StatusOr<Admission> refused = admission.Admit(t.request);
+  EXPECT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+  EXPECT_FALSE(f.counters->up());
+  ASSERT_TRUE(f.server->Restart().ok());
+  StatusOr<Admission> back = admission.Admit(t.request);
+  ASSERT_TRUE(back.ok() && back->allowed()) << back.status();
+  EXPECT_EQ(f.states, (std::vector<bool>{true, false, true}));
+}
+
+TEST(RedisDownPolicyTest, Parses) {
+  EXPECT_EQ(*ParseRedisDownPolicy("local"), RedisDownPolicy::kLocal);
+  EXPECT_EQ(*ParseRedisDownPolicy("fail-closed"), RedisDownPolicy::kFailClosed);
+  EXPECT_FALSE(ParseRedisDownPolicy("open").ok());
 }
 
 }  // namespace

@@ -40,6 +40,9 @@ class RedisCounters final : public RateCounters {
  public:
   // Connects and loads the scripts. Unavailable when the server cannot be reached.
   [[nodiscard]] static StatusOr<std::unique_ptr<RedisCounters>> Connect(RedisOptions options);
+  // Connects on the first call instead (each call answers Unavailable while the server cannot
+  // be reached): for a gateway that may start while Redis is down.
+  static std::unique_ptr<RedisCounters> Open(RedisOptions options);
   ~RedisCounters() override;
 
   StatusOr<TakeResult> TryTake(std::span<const BucketTake> takes, int64_t now_micros) override;
@@ -59,7 +62,7 @@ class RedisCounters final : public RateCounters {
   const RedisOptions options_;
   absl::Mutex mu_;
   redisContext* context_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_) = nullptr;  // owned
-  std::vector<std::string> shas_ ABSL_GUARDED_BY(mu_);    // loaded script hashes
+  std::vector<std::string> shas_ ABSL_GUARDED_BY(mu_);  // loaded script hashes
 };
 
 }  // namespace tokenfab::ledger
