@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,6 +35,7 @@ namespace tokenfab::cli {
 struct GatewayFlags {
   std::string listen = "127.0.0.1:8080";
   std::string redis;
+  std::string redis_password_file;
   std::string redis_down = "fail-closed";
   int64_t gateway_count = 1;
   std::string policy{routing::kDefaultPolicySpec};
@@ -141,6 +143,11 @@ struct GatewayFlags {
   StatusOr<std::unique_ptr<ledger::RateCounters>> OpenCounters() const {
     if (redis.empty()) return std::unique_ptr<ledger::RateCounters>(new ledger::LocalCounters());
     TF_ASSIGN_OR_RETURN(ledger::RedisOptions options, ledger::ParseRedisUrl(redis));
+    if (!redis_password_file.empty()) {
+      TF_ASSIGN_OR_RETURN(options.password, base::ReadSecretFile(redis_password_file));
+    } else if (options.password.empty() && std::getenv(ledger::kRedisPasswordEnv) != nullptr) {
+      TF_ASSIGN_OR_RETURN(options.password, base::ReadSecretEnv(ledger::kRedisPasswordEnv));
+    }
     TF_ASSIGN_OR_RETURN(ledger::RedisDownPolicy policy, ledger::ParseRedisDownPolicy(redis_down));
     std::unique_ptr<ledger::RedisCounters> shared;
     if (policy == ledger::RedisDownPolicy::kFailClosed) {
@@ -182,7 +189,11 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--listen", flags.listen, "address to serve on, HOST:PORT (port 0: any free)")
       ->capture_default_str();
   app->add_option("--redis", flags.redis,
-                  "redis://host[:port] for rate-limit counters shared by several gateways");
+                  "redis://[user@]host[:port][/prefix] for rate-limit counters shared by several "
+                  "gateways");
+  app->add_option("--redis-password-file", flags.redis_password_file,
+                  "file holding the Redis password (AUTH; default: the environment variable "
+                  "TOKENFAB_REDIS_PASSWORD)");
   app->add_option("--redis-down", flags.redis_down,
                   "while Redis is unreachable: fail-closed (answer 503) or local (admit on "
                   "in-process limits at 1/--gateway-count of each quota, with an alert)")

@@ -1,6 +1,12 @@
 // RedisCounters against redis-servers started by the test for one concern each: Redis Cluster
 // (all 16384 slots on one node, so a script over keys of different slots fails with CROSSSLOT as
 // on a real cluster), and Redis killed under the gateway (FailoverCounters' two policies).
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -170,6 +176,92 @@ TEST(RedisOutageTest, FailClosedPolicyRefusesWhileRedisIsDown) {
   StatusOr<Admission> back = admission.Admit(t.request);
   ASSERT_TRUE(back.ok() && back->allowed()) << back.status();
   EXPECT_EQ(f.states, (std::vector<bool>{true, false, true}));
+}
+
+TEST(RedisAuthTest, ConnectsWithThePasswordAndIsRefusedWithoutIt) {
+  StatusOr<std::unique_ptr<testing_servers::RedisServer>> server =
+      testing_servers::RedisServer::Start({.cluster = false, .password = "s3cret-pass"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  RedisOptions options;
+  options.port = (*server)->port();
+  // No password: the scripts cannot even be loaded (NOAUTH).
+  EXPECT_FALSE(RedisCounters::Connect(options).ok());
+  options.password = "wrong";
+  StatusOr<std::unique_ptr<RedisCounters>> wrong = RedisCounters::Connect(options);
+  EXPECT_TRUE(absl::IsPermissionDenied(wrong.status())) << wrong.status();
+  EXPECT_EQ(wrong.status().message().find("wrong"), std::string::npos);  // no secret in logs
+  // The default user's password, then the same as an ACL user name + password.
+  for (const char* user : {"", "default"}) {
+    options.username = user;
+    options.password = "s3cret-pass";
+    StatusOr<std::unique_ptr<RedisCounters>> counters = RedisCounters::Connect(options);
+    ASSERT_TRUE(counters.ok()) << counters.status();
+    const BucketTake take{{TenantCounterKey("acme", "rpm"), 1, 60'000'000}, 1};
+    StatusOr<TakeResult> taken = (*counters)->TryTake({&take, 1}, 1'000'000);
+    ASSERT_TRUE(taken.ok()) << taken.status();
+    EXPECT_EQ(taken->taken, *user == '\0');  // the second round finds the bucket spent
+  }
+}
+
+// The number of clients the server at `port` has named `name`.
+int NamedClients(int port, const std::string& name) {
+  redisContext* c = redisConnect("127.0.0.1", port);
+  auto* reply = static_cast<redisReply*>(redisCommand(c, "CLIENT LIST"));
+  int count = 0;
+  if (reply && reply->type == REDIS_REPLY_STRING) {
+    const std::string list(reply->str, reply->len);
+    for (size_t at = list.find("name=" + name + " "); at != std::string::npos;
+         at = list.find("name=" + name + " ", at + 1)) {
+      ++count;
+    }
+  }
+  if (reply) freeReplyObject(reply);
+  redisFree(c);
+  return count;
+}
+
+TEST(RedisPoolTest, ConcurrentCallsUseSeveralConnections) {
+  StatusOr<std::unique_ptr<testing_servers::RedisServer>> server =
+      testing_servers::RedisServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  RedisOptions options;
+  options.port = (*server)->port();
+  options.pool_size = 4;
+  options.client_name = "pooltest";
+  StatusOr<std::unique_ptr<RedisCounters>> counters = RedisCounters::Connect(options);
+  ASSERT_TRUE(counters.ok()) << counters.status();
+  // Eight threads taking at once: one connection behind one lock would serve them one by one.
+  std::vector<std::thread> threads;
+  std::atomic<int> taken{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      const BucketTake take{{TenantCounterKey(fmt::format("t{}", t), "rpm"), 1000, 60'000'000}, 1};
+      for (int i = 0; i < 200; ++i) {
+        StatusOr<TakeResult> r = (*counters)->TryTake({&take, 1}, 1'000'000);
+        if (r.ok() && r->taken) ++taken;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(taken.load(), 8 * 200);
+  const int connections = NamedClients((*server)->port(), "pooltest");
+  EXPECT_GT(connections, 1);
+  EXPECT_LE(connections, 4);
+}
+
+TEST(RedisCountersUrlTest, ParsesUserAndPassword) {
+  StatusOr<RedisOptions> o = ParseRedisUrl("redis://gw:p/ss@cache:6380/pre:");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->username, "gw");
+  EXPECT_EQ(o->password, "p/ss");
+  EXPECT_EQ(o->host, "cache");
+  EXPECT_EQ(o->port, 6380);
+  EXPECT_EQ(o->key_prefix, "pre:");
+  o = ParseRedisUrl("redis://:only@h");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->username, "");
+  EXPECT_EQ(o->password, "only");
+  EXPECT_EQ(o->host, "h");
 }
 
 TEST(RedisDownPolicyTest, Parses) {
