@@ -25,6 +25,7 @@
 #include "tokenfab/fleet/fleet_config_loader.h"
 #include "tokenfab/gateway/gateway.h"
 #include "tokenfab/gateway/registry_fleet.h"
+#include "tokenfab/ledger/failover_counters.h"
 #include "tokenfab/ledger/redis_counters.h"
 
 namespace tokenfab::cli {
@@ -62,6 +63,11 @@ int Run(const GatewayCommandFlags& flags) {
       *options, std::make_shared<const fleet::FleetConfig>(*std::move(config)), **store, **counters,
       base::RealClock::Get());
   if (!gw.ok()) return Fail("gateway", gw.status());
+  if (auto* failover = dynamic_cast<ledger::FailoverCounters*>(counters->get())) {
+    base::Gauge& redis_up = (*gw)->metrics_registry().GetGauge(
+        "tokenfab_gateway_redis_up", "1 while Redis (the shared admission counters) answers");
+    failover->SetListener([&redis_up](bool up) { redis_up.Set(up ? 1 : 0); });
+  }
   std::printf("tokenfab gateway listening on %s://%s\n", ListenScheme(flags.gateway.tls),
               (*gw)->address().c_str());
   std::fflush(stdout);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "tokenfab/base/status.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
 #include "tokenfab/gateway/gateway.h"
+#include "tokenfab/ledger/failover_counters.h"
 #include "tokenfab/ledger/rate_counters.h"
 #include "tokenfab/ledger/redis_counters.h"
 #include "tokenfab/net/tls_options.h"
@@ -33,6 +35,9 @@ namespace tokenfab::cli {
 struct GatewayFlags {
   std::string listen = "127.0.0.1:8080";
   std::string redis;
+  std::string redis_password_file;
+  std::string redis_down = "fail-closed";
+  int64_t gateway_count = 1;
   std::string policy{routing::kDefaultPolicySpec};
   std::string name;
   int io_threads = 0;
@@ -133,12 +138,25 @@ struct GatewayFlags {
   }
 
   // Redis counters when --redis is given (several gateways share rate limits), else in-process.
+  // With Redis, what happens while it is unreachable follows --redis-down: fail-closed refuses
+  // to start without it, local starts anyway (on local limits until it answers).
   StatusOr<std::unique_ptr<ledger::RateCounters>> OpenCounters() const {
     if (redis.empty()) return std::unique_ptr<ledger::RateCounters>(new ledger::LocalCounters());
     TF_ASSIGN_OR_RETURN(ledger::RedisOptions options, ledger::ParseRedisUrl(redis));
-    TF_ASSIGN_OR_RETURN(std::unique_ptr<ledger::RedisCounters> counters,
-                        ledger::RedisCounters::Connect(options));
-    return std::unique_ptr<ledger::RateCounters>(std::move(counters));
+    if (!redis_password_file.empty()) {
+      TF_ASSIGN_OR_RETURN(options.password, base::ReadSecretFile(redis_password_file));
+    } else if (options.password.empty() && std::getenv(ledger::kRedisPasswordEnv) != nullptr) {
+      TF_ASSIGN_OR_RETURN(options.password, base::ReadSecretEnv(ledger::kRedisPasswordEnv));
+    }
+    TF_ASSIGN_OR_RETURN(ledger::RedisDownPolicy policy, ledger::ParseRedisDownPolicy(redis_down));
+    std::unique_ptr<ledger::RedisCounters> shared;
+    if (policy == ledger::RedisDownPolicy::kFailClosed) {
+      TF_ASSIGN_OR_RETURN(shared, ledger::RedisCounters::Connect(options));
+    } else {
+      shared = ledger::RedisCounters::Open(options);
+    }
+    return std::unique_ptr<ledger::RateCounters>(new ledger::FailoverCounters(
+        std::move(shared), {.policy = policy, .gateway_count = gateway_count}));
   }
 };
 
@@ -171,7 +189,20 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
   app->add_option("--listen", flags.listen, "address to serve on, HOST:PORT (port 0: any free)")
       ->capture_default_str();
   app->add_option("--redis", flags.redis,
-                  "redis://host[:port] for rate-limit counters shared by several gateways");
+                  "redis://[user@]host[:port][/prefix] for rate-limit counters shared by several "
+                  "gateways");
+  app->add_option("--redis-password-file", flags.redis_password_file,
+                  "file holding the Redis password (AUTH; default: the environment variable "
+                  "TOKENFAB_REDIS_PASSWORD)");
+  app->add_option("--redis-down", flags.redis_down,
+                  "while Redis is unreachable: fail-closed (answer 503) or local (admit on "
+                  "in-process limits at 1/--gateway-count of each quota, with an alert)")
+      ->check(CLI::IsMember({"fail-closed", "local"}))
+      ->capture_default_str();
+  app->add_option("--gateway-count", flags.gateway_count,
+                  "gateways sharing --redis: each one's share of a quota under --redis-down local")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
+      ->capture_default_str();
   app->add_option("--policy", flags.policy,
                   "routing policy spec: names joined by '+', each with an optional ':weight' "
                   "(round-robin, least-load, power-of-two, prefix-affinity, kv-aware, cost-slo, "

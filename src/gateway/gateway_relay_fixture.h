@@ -111,7 +111,7 @@ class GatewayRelayTest : public ::testing::Test {
     if (options.poll_interval == GatewayOptions{}.poll_interval)
       options.poll_interval = std::chrono::milliseconds(20);
     if (options.policy == routing::kDefaultPolicySpec) options.policy = "least-load";
-    auto gw = Gateway::Start(options, std::move(fleet), *store_, counters_, *clock_);
+    auto gw = Gateway::Start(options, std::move(fleet), *store_, *counters_in_use_, *clock_);
     ASSERT_TRUE(gw.ok()) << gw.status();
     gateway_ = *std::move(gw);
   }
@@ -141,6 +141,7 @@ class GatewayRelayTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<ledger::Store> store_;
   ledger::LocalCounters counters_;
+  ledger::RateCounters* counters_in_use_ = &counters_;  // what the gateway is started on
   std::string key_;
   std::vector<std::unique_ptr<testing::FakeUpstream>> upstreams_;
   std::vector<std::string> upstream_fields_;  // TOML lines added to upstream i's table

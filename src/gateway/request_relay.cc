@@ -432,8 +432,14 @@ void RequestRelay::Record(ledger::UsageEvent event, std::function<void(bool dura
                 if (self->progress_recorded_ && self->context_->spool != nullptr) {
                   self->context_->spool->CloseStream(self->admitted_.request_id);
                 }
-                self->FinishTicket(tokens);
-                then(durable);
+                // Settling the admission is a round trip to the counters (Redis): on a control
+                // worker, not on the ledger's writer thread, which would hold up every other
+                // request's usage event behind it. The answer ends after it, as before, so a
+                // client that waits for it finds its slot free.
+                self->context_->control.Schedule([self, tokens, durable, then = std::move(then)] {
+                  self->FinishTicket(tokens);
+                  then(durable);
+                });
               });
 }
 

@@ -78,13 +78,14 @@ Status AdmissionTicket::Finish(int64_t actual_tokens) {
   return controller_->Release(*this, actual_tokens);
 }
 
-AdmissionController::AdmissionController(base::Clock& clock, RateCounters& counters,
-                                         Store* store, AdmissionOptions options)
+AdmissionController::AdmissionController(base::Clock& clock, RateCounters& counters, Store* store,
+                                         AdmissionOptions options)
     : clock_(clock), counters_(counters), store_(store), options_(options) {
   // Lease ids must be unique across every gateway sharing the counters.
   uint8_t nonce[12];
   if (!SecureRandomBytes(nonce).ok()) {
-    base::Random random(static_cast<uint64_t>(clock.WallMicros()) ^ static_cast<uint64_t>(getpid()));
+    base::Random random(static_cast<uint64_t>(clock.WallMicros()) ^
+                        static_cast<uint64_t>(getpid()));
     for (uint8_t& b : nonce) b = static_cast<uint8_t>(random.NextU64());
   }
   for (uint8_t b : nonce) instance_id_ += fmt::format("{:02x}", b);
@@ -115,8 +116,7 @@ StatusOr<int64_t> AdmissionController::RefreshBudget(const std::string& tenant,
   return s.base + (s.finished - s.finished_at_read) + s.in_flight;
 }
 
-StatusOr<int64_t> AdmissionController::BudgetUsed(const std::string& tenant,
-                                                  BudgetPeriod period) {
+StatusOr<int64_t> AdmissionController::BudgetUsed(const std::string& tenant, BudgetPeriod period) {
   if (!store_) return absl::FailedPreconditionError("no ledger: budgets are not tracked");
   return RefreshBudget(tenant, BudgetPeriodBounds(period, clock_.WallMicros()));
 }
@@ -183,7 +183,7 @@ StatusOr<std::optional<Rejection>> AdmissionController::AcquireSlot(const Tenant
     absl::MutexLock lock(&mu_);
     ticket.lease_id_ = fmt::format("{}-{}", instance_id_, next_lease_++);
   }
-  const std::string key = "conc:" + tenant.name;
+  const std::string key = TenantCounterKey(tenant.name, "conc");
   TF_ASSIGN_OR_RETURN(bool acquired,
                       counters_.AcquireSlot(key, *limits.max_concurrency, ticket.lease_id_, wall));
   if (!acquired) {
@@ -200,13 +200,15 @@ StatusOr<std::optional<Rejection>> AdmissionController::TakeRates(const Tenant& 
                                                                   int64_t reserve, int64_t wall,
                                                                   AdmissionTicket& ticket) {
   std::vector<BucketTake> takes;
-  if (limits.rpm) takes.push_back({{"rpm:" + tenant.name, *limits.rpm, 60'000'000}, 1});
+  if (limits.rpm) {
+    takes.push_back({{TenantCounterKey(tenant.name, "rpm"), *limits.rpm, 60'000'000}, 1});
+  }
   if (limits.tpm) {
-    ticket.tpm_bucket_ = BucketSpec{"tpm:" + tenant.name, *limits.tpm, 60'000'000};
+    ticket.tpm_bucket_ = BucketSpec{TenantCounterKey(tenant.name, "tpm"), *limits.tpm, 60'000'000};
     takes.push_back({*ticket.tpm_bucket_, reserve});
   }
-  StatusOr<TakeResult> taken = takes.empty() ? StatusOr<TakeResult>(TakeResult{true, 0})
-                                             : counters_.TryTake(takes, wall);
+  StatusOr<TakeResult> taken =
+      takes.empty() ? StatusOr<TakeResult>(TakeResult{true, 0}) : counters_.TryTake(takes, wall);
   if (taken.ok() && taken->taken) return std::nullopt;
   if (!ticket.slot_key_.empty()) (void)counters_.ReleaseSlot(ticket.slot_key_, ticket.lease_id_);
   TF_RETURN_IF_ERROR(taken.status());
@@ -216,8 +218,9 @@ StatusOr<std::optional<Rejection>> AdmissionController::TakeRates(const Tenant& 
                                  "per minute.",
                                  reserve, limits.tpm.value_or(0))};
   }
-  const bool tokens = taken->limiting >= 0 &&
-                      takes[static_cast<size_t>(taken->limiting)].bucket.key.starts_with("tpm:");
+  const bool tokens =
+      taken->limiting >= 0 && ticket.tpm_bucket_ &&
+      takes[static_cast<size_t>(taken->limiting)].bucket.key == ticket.tpm_bucket_->key;
   const int64_t retry_after = CeilSeconds(taken->retry_after_micros);
   return Rejection{
       tokens ? RejectReason::kTokenRate : RejectReason::kRequestRate, 429, retry_after,
@@ -227,13 +230,13 @@ StatusOr<std::optional<Rejection>> AdmissionController::TakeRates(const Tenant& 
                   limits.tpm ? std::to_string(*limits.tpm) : "unlimited", retry_after)};
 }
 
-Status AdmissionController::Release(AdmissionTicket& ticket,
-                                    std::optional<int64_t> actual_tokens) {
+Status AdmissionController::Release(AdmissionTicket& ticket, std::optional<int64_t> actual_tokens) {
   ticket.controller_ = nullptr;
   const int64_t wall = clock_.WallMicros();
   const int64_t used = actual_tokens.value_or(ticket.reserved_tokens_);
   Status status;
-  if (!ticket.slot_key_.empty()) status.Update(counters_.ReleaseSlot(ticket.slot_key_, ticket.lease_id_));
+  if (!ticket.slot_key_.empty())
+    status.Update(counters_.ReleaseSlot(ticket.slot_key_, ticket.lease_id_));
   if (ticket.tpm_bucket_ && used != ticket.reserved_tokens_) {
     status.Update(counters_.Adjust(*ticket.tpm_bucket_, used - ticket.reserved_tokens_, wall));
   }

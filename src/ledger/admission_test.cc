@@ -85,7 +85,9 @@ TEST_F(AdmissionTest, ReservationCountsEveryChoice) {
   ASSERT_TRUE(first.ok() && first->allowed());
   EXPECT_EQ(first->ticket->reserved_tokens(), 400);
   // 1000 - 400 left in the bucket.
-  EXPECT_EQ(counters_.Level({"tpm:acme", 1000, 60 * kSecond}, clock_.WallMicros()), 600);
+  EXPECT_EQ(
+      counters_.Level({TenantCounterKey("acme", "tpm"), 1000, 60 * kSecond}, clock_.WallMicros()),
+      600);
   StatusOr<Admission> second = c.Admit(r);  // 800 of 1000
   ASSERT_TRUE(second.ok() && second->allowed());
   StatusOr<Admission> third = c.Admit(r);  // would be 1200
@@ -178,7 +180,9 @@ TEST_F(AdmissionTest, TokensPerMinuteReserveThenCorrectWithActualUsage) {
   // The first request used 250 tokens, not 800: 550 come back.
   ASSERT_TRUE(a->ticket->Finish(250).ok());
   EXPECT_TRUE(Admit(c, 100, 200)->allowed());
-  EXPECT_EQ(counters_.Level({"tpm:acme", 1000, 60 * kSecond}, clock_.WallMicros()), 450);
+  EXPECT_EQ(
+      counters_.Level({TenantCounterKey("acme", "tpm"), 1000, 60 * kSecond}, clock_.WallMicros()),
+      450);
 }
 
 TEST_F(AdmissionTest, RequestLargerThanTheTokenLimitIsTooLarge) {
@@ -258,7 +262,7 @@ TEST_F(AdmissionTest, TokenBudgetCountsLedgerFinishedAndInFlight) {
   RecordUsage("a", 120, now);
   ASSERT_TRUE(a->ticket->Finish(120).ok());
   EXPECT_EQ(*c.BudgetUsed("acme", BudgetPeriod::kDay), 720);  // counted once, not twice
-  clock_.Advance(5 * kSecond);  // re-read from the ledger
+  clock_.Advance(5 * kSecond);                                // re-read from the ledger
   EXPECT_EQ(*c.BudgetUsed("acme", BudgetPeriod::kDay), 720);
   StatusOr<Admission> d = Admit(c, 50, 100);  // stays in flight
   EXPECT_TRUE(d->allowed());

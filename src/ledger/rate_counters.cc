@@ -8,6 +8,28 @@
 
 namespace tokenfab::ledger {
 
+std::string TenantCounterKey(std::string_view tenant, std::string_view kind) {
+  std::string key = "{";
+  for (char c : tenant) {
+    switch (c) {
+      case '%':
+        key += "%25";
+        break;
+      case '{':
+        key += "%7B";
+        break;
+      case '}':
+        key += "%7D";
+        break;
+      default:
+        key += c;
+    }
+  }
+  key += "}:";
+  key += kind;
+  return key;
+}
+
 int64_t RefillScaled(const BucketSpec& spec, int64_t scaled_level, int64_t elapsed_micros) {
   const int64_t full = spec.capacity * spec.window_micros;
   if (scaled_level >= full) return scaled_level > full ? full : scaled_level;
@@ -34,8 +56,7 @@ LocalCounters::Bucket& LocalCounters::Refill(const BucketSpec& spec, int64_t now
   return b;
 }
 
-StatusOr<TakeResult> LocalCounters::TryTake(std::span<const BucketTake> takes,
-                                            int64_t now_micros) {
+StatusOr<TakeResult> LocalCounters::TryTake(std::span<const BucketTake> takes, int64_t now_micros) {
   absl::MutexLock lock(&mu_);
   TakeResult result{true, 0, -1};
   for (size_t i = 0; i < takes.size(); ++i) {

@@ -20,6 +20,16 @@ TEST(BucketArithmeticTest, RefillIsCappedAndOverflowSafe) {
   EXPECT_EQ(MicrosUntil(spec, 0, 1), 1);  // 60e6 / 1e9 rounds up to 1 µs
 }
 
+TEST(TenantCounterKeyTest, TheHashTagIsTheWholeEscapedTenantName) {
+  EXPECT_EQ(TenantCounterKey("acme", "rpm"), "{acme}:rpm");
+  // A '}' in the name would end the tag early ("{}x}" has an empty tag, which Redis ignores, so
+  // the kinds would land in different slots): escaped, every kind shares the tag.
+  EXPECT_EQ(TenantCounterKey("}x", "tpm"), "{%7Dx}:tpm");
+  EXPECT_EQ(TenantCounterKey("a{b%", "conc"), "{a%7Bb%25}:conc");
+  // Escaping keeps names apart: "%7D" and "}" are two tenants.
+  EXPECT_NE(TenantCounterKey("%7D", "rpm"), TenantCounterKey("}", "rpm"));
+}
+
 TEST(LocalCountersTest, LevelReportsWholeTokens) {
   LocalCounters counters;
   const BucketSpec spec{"k", 60, 60'000'000};

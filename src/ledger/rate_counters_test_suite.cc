@@ -29,7 +29,7 @@ void RunTable(RateCounters& counters, const BucketSpec& bucket, const std::vecto
 }
 
 TEST_P(RateCountersTest, RequestsPerMinuteTable) {
-  const BucketSpec rpm{"rpm:acme", 60, 60 * kSecond};  // refills 1 per second
+  const BucketSpec rpm{TenantCounterKey("acme", "rpm"), 60, 60 * kSecond};  // refills 1 per second
   std::vector<Step> steps;
   for (int i = 0; i < 60; ++i) steps.push_back({0, 1, true, 0});  // the full minute's burst
   steps.push_back({0, 1, false, kSecond});
@@ -44,23 +44,24 @@ TEST_P(RateCountersTest, RequestsPerMinuteTable) {
 }
 
 TEST_P(RateCountersTest, TokensPerMinuteTableWithOddRates) {
-  const BucketSpec tpm{"tpm:acme", 1000, 60 * kSecond};  // 1000 / 60 s: one token per 60 ms
+  const BucketSpec tpm{TenantCounterKey("acme", "tpm"), 1000,
+                       60 * kSecond};  // 1000 / 60 s: one token per 60 ms
   RunTable(*counters_, tpm,
            {
                {0, 900, true, 0},
-               {0, 200, false, 6'000'000},      // 100 missing: 100 * 60 ms
+               {0, 200, false, 6'000'000},  // 100 missing: 100 * 60 ms
                {1'000'000, 200, false, 5'000'000},
                {6'000'000, 200, true, 0},
                {6'000'000, 1, false, 60'000},
-               {6'000'001, 1, false, 59'999},   // integer-exact: no drift
+               {6'000'001, 1, false, 59'999},  // integer-exact: no drift
                {6'060'000, 1, true, 0},
-               {6'060'000, 1001, false, -1},     // above capacity: never
+               {6'060'000, 1001, false, -1},  // above capacity: never
            });
 }
 
 TEST_P(RateCountersTest, TakesFromSeveralBucketsAllOrNothing) {
-  const BucketSpec rpm{"rpm:t", 10, 60 * kSecond};
-  const BucketSpec tpm{"tpm:t", 100, 60 * kSecond};
+  const BucketSpec rpm{TenantCounterKey("t", "rpm"), 10, 60 * kSecond};
+  const BucketSpec tpm{TenantCounterKey("t", "tpm"), 100, 60 * kSecond};
   std::vector<BucketTake> takes = {{rpm, 1}, {tpm, 80}};
   StatusOr<TakeResult> r = counters_->TryTake(takes, kT0);
   ASSERT_TRUE(r.ok() && r->taken);
@@ -83,7 +84,7 @@ TEST_P(RateCountersTest, TakesFromSeveralBucketsAllOrNothing) {
 }
 
 TEST_P(RateCountersTest, AdjustRefundsUpToCapacityAndChargesIntoDebt) {
-  const BucketSpec tpm{"tpm:adj", 100, 60 * kSecond};
+  const BucketSpec tpm{TenantCounterKey("adj", "tpm"), 100, 60 * kSecond};
   const BucketTake take{tpm, 100};
   ASSERT_TRUE(counters_->TryTake({&take, 1}, kT0)->taken);  // reserve 100
   ASSERT_TRUE(counters_->Adjust(tpm, -70, kT0).ok());       // used only 30
@@ -97,31 +98,35 @@ TEST_P(RateCountersTest, AdjustRefundsUpToCapacityAndChargesIntoDebt) {
 }
 
 TEST_P(RateCountersTest, BucketsAreIndependentPerKey) {
-  const BucketSpec a{"rpm:a", 1, 60 * kSecond};
-  const BucketSpec b{"rpm:b", 1, 60 * kSecond};
+  const BucketSpec a{TenantCounterKey("a", "rpm"), 1, 60 * kSecond};
+  const BucketSpec b{TenantCounterKey("b", "rpm"), 1, 60 * kSecond};
   RunTable(*counters_, a, {{0, 1, true, 0}, {0, 1, false, 60 * kSecond}});
   RunTable(*counters_, b, {{0, 1, true, 0}});
 }
 
 TEST_P(RateCountersTest, ClockSkewBackwardsNeitherRefillsNorBreaks) {
-  const BucketSpec rpm{"rpm:skew", 2, 60 * kSecond};
+  const BucketSpec rpm{TenantCounterKey("skew", "rpm"), 2, 60 * kSecond};
   RunTable(*counters_, rpm,
-           {{10 * kSecond, 2, true, 0}, {5 * kSecond, 1, false, 30 * kSecond},
+           {{10 * kSecond, 2, true, 0},
+            {5 * kSecond, 1, false, 30 * kSecond},
             {40 * kSecond, 1, true, 0}});
 }
 
 TEST_P(RateCountersTest, ConcurrencySlots) {
-  EXPECT_TRUE(*counters_->AcquireSlot("conc:acme", 2, "r1", kT0));
-  EXPECT_TRUE(*counters_->AcquireSlot("conc:acme", 2, "r2", kT0));
-  EXPECT_FALSE(*counters_->AcquireSlot("conc:acme", 2, "r3", kT0));
-  EXPECT_TRUE(*counters_->AcquireSlot("conc:beta", 2, "r3", kT0));  // other tenant
-  ASSERT_TRUE(counters_->ReleaseSlot("conc:acme", "r1").ok());
-  ASSERT_TRUE(counters_->ReleaseSlot("conc:acme", "r1").ok());  // twice: no-op
-  EXPECT_TRUE(*counters_->AcquireSlot("conc:acme", 2, "r3", kT0 + 1));
-  EXPECT_FALSE(*counters_->AcquireSlot("conc:acme", 2, "r4", kT0 + 2));
+  EXPECT_TRUE(*counters_->AcquireSlot(TenantCounterKey("acme", "conc"), 2, "r1", kT0));
+  EXPECT_TRUE(*counters_->AcquireSlot(TenantCounterKey("acme", "conc"), 2, "r2", kT0));
+  EXPECT_FALSE(*counters_->AcquireSlot(TenantCounterKey("acme", "conc"), 2, "r3", kT0));
+  EXPECT_TRUE(
+      *counters_->AcquireSlot(TenantCounterKey("beta", "conc"), 2, "r3", kT0));  // other tenant
+  ASSERT_TRUE(counters_->ReleaseSlot(TenantCounterKey("acme", "conc"), "r1").ok());
+  ASSERT_TRUE(counters_->ReleaseSlot(TenantCounterKey("acme", "conc"), "r1").ok());  // twice: no-op
+  EXPECT_TRUE(*counters_->AcquireSlot(TenantCounterKey("acme", "conc"), 2, "r3", kT0 + 1));
+  EXPECT_FALSE(*counters_->AcquireSlot(TenantCounterKey("acme", "conc"), 2, "r4", kT0 + 2));
   // Leases of a gateway that died lapse after the lease TTL.
-  EXPECT_FALSE(*counters_->AcquireSlot("conc:acme", 2, "r4", kT0 + kLeaseTtl - 1));
-  EXPECT_TRUE(*counters_->AcquireSlot("conc:acme", 2, "r4", kT0 + kLeaseTtl + 1));
+  EXPECT_FALSE(
+      *counters_->AcquireSlot(TenantCounterKey("acme", "conc"), 2, "r4", kT0 + kLeaseTtl - 1));
+  EXPECT_TRUE(
+      *counters_->AcquireSlot(TenantCounterKey("acme", "conc"), 2, "r4", kT0 + kLeaseTtl + 1));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -126,6 +127,15 @@ StatusOr<RedisOptions> ParseRedisUrl(std::string_view url) {
   if (!absl::ConsumePrefix(&rest, "redis://")) {
     return absl::InvalidArgumentError(fmt::format("'{}' is not a redis:// URL", url));
   }
+  const size_t at = rest.rfind('@');  // a password may hold '/'
+  if (at != absl::string_view::npos) {
+    const absl::string_view userinfo = rest.substr(0, at);
+    const size_t colon = userinfo.find(':');
+    options.username = std::string(userinfo.substr(0, colon));
+    if (colon != absl::string_view::npos)
+      options.password = std::string(userinfo.substr(colon + 1));
+    rest = rest.substr(at + 1);
+  }
   const size_t slash = rest.find('/');
   if (slash != absl::string_view::npos) {
     if (slash + 1 < rest.size()) options.key_prefix = std::string(rest.substr(slash + 1));
@@ -143,34 +153,66 @@ StatusOr<RedisOptions> ParseRedisUrl(std::string_view url) {
   return options;
 }
 
+RedisCounters::RedisCounters(RedisOptions options) : options_(std::move(options)) {
+  const int size = std::max(1, options_.pool_size);
+  for (int i = 0; i < size; ++i) pool_.push_back(std::make_unique<Connection>());
+}
+
+std::unique_ptr<RedisCounters> RedisCounters::Open(RedisOptions options) {
+  return std::unique_ptr<RedisCounters>(new RedisCounters(std::move(options)));
+}
+
 StatusOr<std::unique_ptr<RedisCounters>> RedisCounters::Connect(RedisOptions options) {
-  std::unique_ptr<RedisCounters> counters(new RedisCounters(std::move(options)));
-  absl::MutexLock lock(&counters->mu_);
-  TF_RETURN_IF_ERROR(counters->EnsureConnected());
+  std::unique_ptr<RedisCounters> counters = Open(std::move(options));
+  Connection& c = *counters->pool_[0];
+  absl::MutexLock lock(&c.mu);
+  TF_RETURN_IF_ERROR(counters->EnsureConnected(c));
   return counters;
 }
 
 RedisCounters::~RedisCounters() {
-  if (context_) redisFree(context_);
+  for (const std::unique_ptr<Connection>& c : pool_) {
+    absl::MutexLock lock(&c->mu);
+    if (c->context) redisFree(c->context);
+  }
 }
 
-Status RedisCounters::EnsureConnected() {
-  if (context_ && context_->err == 0) return absl::OkStatus();
-  if (context_) {
-    redisFree(context_);
-    context_ = nullptr;
+Status RedisCounters::EnsureConnected(Connection& conn) {
+  if (conn.context && conn.context->err == 0) return absl::OkStatus();
+  if (conn.context) {
+    redisFree(conn.context);
+    conn.context = nullptr;
   }
   redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port,
                                             ToTimeval(options_.timeout_micros));
   if (c == nullptr || c->err) {
-    Status status = absl::UnavailableError(fmt::format(
-        "cannot connect to Redis at {}:{}: {}", options_.host, options_.port,
-        c ? c->errstr : "out of memory"));
+    Status status =
+        absl::UnavailableError(fmt::format("cannot connect to Redis at {}:{}: {}", options_.host,
+                                           options_.port, c ? c->errstr : "out of memory"));
     if (c) redisFree(c);
     return status;
   }
   redisSetTimeout(c, ToTimeval(options_.timeout_micros));
-  shas_.clear();
+  if (!options_.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!options_.username.empty()) auth.push_back(options_.username);
+    auth.push_back(options_.password);
+    ReplyPtr reply = Command(c, auth);
+    if (!reply || reply->type == REDIS_REPLY_ERROR) {
+      // Never the password in the message.
+      Status status = reply
+                          ? absl::PermissionDeniedError(
+                                fmt::format("Redis at {}:{} refused AUTH: {}", options_.host,
+                                            options_.port, std::string(reply->str, reply->len)))
+                          : absl::UnavailableError(fmt::format("Redis AUTH failed: {}", c->errstr));
+      redisFree(c);
+      return status;
+    }
+  }
+  if (!options_.client_name.empty()) {
+    (void)Command(c, {"CLIENT", "SETNAME", options_.client_name});  // for operators only
+  }
+  conn.shas.clear();
   for (int i = kTakeScript; i <= kReleaseScript; ++i) {
     ReplyPtr reply = Command(c, {"SCRIPT", "LOAD", ScriptText(i)});
     if (!reply || reply->type != REDIS_REPLY_STRING) {
@@ -179,27 +221,48 @@ Status RedisCounters::EnsureConnected() {
       redisFree(c);
       return status;
     }
-    shas_.emplace_back(reply->str, reply->len);
+    conn.shas.emplace_back(reply->str, reply->len);
   }
-  context_ = c;
+  conn.context = c;
   return absl::OkStatus();
 }
 
+RedisCounters::Connection& RedisCounters::Acquire() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  const size_t n = pool_.size();
+  const size_t start = next_.fetch_add(1, std::memory_order_relaxed) % n;
+  for (size_t i = 0; i < n; ++i) {
+    Connection& c = *pool_[(start + i) % n];
+    if (c.mu.TryLock()) return c;
+  }
+  Connection& c = *pool_[start];
+  c.mu.Lock();
+  return c;
+}
+
 StatusOr<std::vector<int64_t>> RedisCounters::Eval(int index, const std::vector<std::string>& keys,
-                                                   const std::vector<std::string>& args) {
-  absl::MutexLock lock(&mu_);
+                                                   const std::vector<std::string>& args)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Connection& c = Acquire();
+  StatusOr<std::vector<int64_t>> out = EvalOn(c, index, keys, args);
+  c.mu.Unlock();
+  return out;
+}
+
+StatusOr<std::vector<int64_t>> RedisCounters::EvalOn(Connection& c, int index,
+                                                     const std::vector<std::string>& keys,
+                                                     const std::vector<std::string>& args) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    TF_RETURN_IF_ERROR(EnsureConnected());
-    std::vector<std::string> argv = {"EVALSHA", shas_[index], std::to_string(keys.size())};
+    TF_RETURN_IF_ERROR(EnsureConnected(c));
+    std::vector<std::string> argv = {"EVALSHA", c.shas[index], std::to_string(keys.size())};
     for (const std::string& k : keys) argv.push_back(options_.key_prefix + k);
     argv.insert(argv.end(), args.begin(), args.end());
-    ReplyPtr reply = Command(context_, argv);
+    ReplyPtr reply = Command(c.context, argv);
     if (!reply) continue;  // connection error: reconnect once
     if (reply->type == REDIS_REPLY_ERROR) {
       const std::string error(reply->str, reply->len);
       if (absl::StartsWith(error, "NOSCRIPT")) {  // the server restarted or flushed scripts
-        redisFree(context_);
-        context_ = nullptr;
+        redisFree(c.context);
+        c.context = nullptr;
         continue;
       }
       return absl::InternalError(fmt::format("Redis script error: {}", error));
@@ -216,11 +279,10 @@ StatusOr<std::vector<int64_t>> RedisCounters::Eval(int index, const std::vector<
   }
   return absl::UnavailableError(fmt::format("Redis at {}:{} is unreachable: {}", options_.host,
                                             options_.port,
-                                            context_ ? context_->errstr : "not connected"));
+                                            c.context ? c.context->errstr : "not connected"));
 }
 
-StatusOr<TakeResult> RedisCounters::TryTake(std::span<const BucketTake> takes,
-                                            int64_t now_micros) {
+StatusOr<TakeResult> RedisCounters::TryTake(std::span<const BucketTake> takes, int64_t now_micros) {
   std::vector<std::string> keys, args = {std::to_string(now_micros)};
   for (const BucketTake& t : takes) {
     keys.push_back(t.bucket.key);

@@ -165,7 +165,9 @@ class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
                                      (dir_ / "prefix-secret").string()};
     if (GetParam() == "postgresql") {
       argv.push_back("--redis");
-      argv.push_back(fmt::format("redis://127.0.0.1:{}", ledger::Servers().redis->port()));
+      argv.push_back(!redis_url_.empty()
+                         ? redis_url_
+                         : fmt::format("redis://127.0.0.1:{}", ledger::Servers().redis->port()));
     }
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto gw = ChildProcess::Start(argv, (dir_ / "gateway.log").string(), true);
@@ -198,6 +200,7 @@ class GatewayFleetTest : public ::testing::TestWithParam<std::string> {
   std::filesystem::path dir_;
   std::vector<Site> sites_;
   std::string ledger_;
+  std::string redis_url_;  // empty: the shared server's (PostgreSQL runs only)
   std::unique_ptr<ledger::Store> store_;
   std::string key_;
   std::unique_ptr<ChildProcess> gateway_;
@@ -355,6 +358,32 @@ TEST_P(GatewayFleetTest, ResidencyAndQuotasAreEnforced) {
   EXPECT_GE(answered, 1);
   EXPECT_EQ(refused.status, 429);
   EXPECT_THAT(refused.body, HasSubstr("insufficient_quota"));
+}
+
+// Redis killed under a gateway started with --redis-down local: it goes on admitting on its share
+// of the limits (1/--gateway-count), raises the alert and says so in /metrics.
+TEST_P(GatewayFleetTest, WithRedisDownLocalAGatewayAdmitsOnItsShareAndSaysSo) {
+  if (GetParam() != "postgresql") GTEST_SKIP() << "Redis comes with the PostgreSQL deployment";
+  auto redis = ledger::testing_servers::RedisServer::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  redis_url_ = fmt::format("redis://127.0.0.1:{}", (*redis)->port());
+  ledger::Limits small;
+  small.rpm = 4;
+  auto tenant = AddTenant(*store_, "small", "premium", {}, small);
+  ASSERT_TRUE(tenant.ok());
+  StartGateway(std::string(routing::kDefaultPolicySpec),
+               {"--redis-down", "local", "--gateway-count", "2"});
+  const auto gw = static_cast<uint16_t>(gateway_->port());
+  EXPECT_THAT(client_.Get(gw, "/metrics", kOperatorToken).body,
+              HasSubstr("tokenfab_gateway_redis_up 1"));
+  (*redis)->Kill();
+  // 4 requests a minute across two gateways: this one alone admits 2.
+  EXPECT_TRUE(Chat("hi", *tenant).saw_done()) << gateway_->Log();
+  EXPECT_TRUE(Chat("hi", *tenant).saw_done());
+  EXPECT_EQ(Chat("hi", *tenant).status, 429);
+  EXPECT_THAT(client_.Get(gw, "/metrics", kOperatorToken).body,
+              HasSubstr("tokenfab_gateway_redis_up 0"));
+  EXPECT_THAT(gateway_->Log(), HasSubstr("ALERT Redis unreachable"));
 }
 
 TEST_P(GatewayFleetTest, FailsOverWhenANodeDiesMidRunAndBillsWhatClientsSaw) {

@@ -8,6 +8,7 @@ add_executable(ledger_integration_test
   ${CMAKE_CURRENT_LIST_DIR}/ledger_crash_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/ledger_hang_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/ledger_cli_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/redis_counters_test.cc
   ${PROJECT_SOURCE_DIR}/src/ledger/store_test_suite.cc
   ${PROJECT_SOURCE_DIR}/src/ledger/batch_store_test_suite.cc
   ${PROJECT_SOURCE_DIR}/src/ledger/rate_counters_test_suite.cc)

@@ -61,7 +61,8 @@ std::string PostgresBinDir() {
 }
 
 std::string MakeTempDir(const char* tag) {
-  std::string pattern = (fs::temp_directory_path() / fmt::format("tokenfab-{}-XXXXXX", tag)).string();
+  std::string pattern =
+      (fs::temp_directory_path() / fmt::format("tokenfab-{}-XXXXXX", tag)).string();
   if (mkdtemp(pattern.data()) == nullptr) return "";
   return pattern;
 }
@@ -125,7 +126,8 @@ Status WaitReady(pid_t pid, const std::string& what, const std::string& log,
     if (ready()) return absl::OkStatus();
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
-      return absl::UnavailableError(fmt::format("{} exited during startup:\n{}", what, ReadFile(log)));
+      return absl::UnavailableError(
+          fmt::format("{} exited during startup:\n{}", what, ReadFile(log)));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -183,8 +185,8 @@ StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(Options options)
                std::string("fsync=") + (options.fsync ? "on" : "off"), "-c", "max_connections=50"},
               log, server->dir_, user, SIGQUIT));
     const std::string uri = server->Uri();
-    last = WaitReady(server->pid_, "postgres", log,
-                     [&] { return PQping(uri.c_str()) == PQPING_OK; });
+    last =
+        WaitReady(server->pid_, "postgres", log, [&] { return PQping(uri.c_str()) == PQPING_OK; });
     if (last.ok()) return server;
     StopProcess(server->pid_, SIGQUIT, std::chrono::seconds(10));
     server->pid_ = -1;
@@ -242,40 +244,95 @@ Status PostgresServer::WaitForOtherSessionsToEnd(const std::string& uri) {
   return absl::DeadlineExceededError(fmt::format("{} other sessions still connected", others));
 }
 
-StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
+namespace {
+
+// One command on a fresh connection to 127.0.0.1:port (after AUTH when `password` is given);
+// the reply as text (status, string or error), or "" when the server did not answer.
+std::string RedisQuery(int port, const std::string& password,
+                       const std::vector<std::string>& argv) {
+  timeval timeout{0, 200'000};
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeout);
+  std::string out;
+  if (c && !c->err) {
+    bool authed = true;
+    if (!password.empty()) {
+      auto* auth = static_cast<redisReply*>(redisCommand(c, "AUTH %s", password.c_str()));
+      authed = auth && auth->type == REDIS_REPLY_STATUS;
+      if (auth) freeReplyObject(auth);
+    }
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const std::string& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* reply = authed ? static_cast<redisReply*>(redisCommandArgv(
+                               c, static_cast<int>(argv.size()), ptrs.data(), lens.data()))
+                         : nullptr;
+    if (reply && reply->str) out.assign(reply->str, reply->len);
+    if (reply) freeReplyObject(reply);
+  }
+  if (c) redisFree(c);
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(RedisServerOptions options) {
   std::unique_ptr<RedisServer> server(new RedisServer());
+  server->options_ = std::move(options);
   server->dir_ = MakeTempDir("redis");
   if (server->dir_.empty()) return absl::InternalError("cannot create a temporary directory");
-  const std::string log = server->dir_ + "/server.log";
-  std::string binary = "/usr/bin/redis-server";
-  if (const char* env = std::getenv("TOKENFAB_REDIS_SERVER")) binary = env;
   Status last;
   for (int attempt = 0; attempt < 3; ++attempt) {
     TF_ASSIGN_OR_RETURN(server->port_, PickFreePort());
-    TF_ASSIGN_OR_RETURN(server->pid_,
-                        Spawn({binary, "--port", std::to_string(server->port_), "--bind",
-                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                               server->dir_, "--daemonize", "no"},
-                              log, server->dir_, std::nullopt, SIGKILL));
-    const int port = server->port_;
-    last = WaitReady(server->pid_, "redis-server", log, [port] {
-      timeval timeout{0, 200'000};
-      redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeout);
-      bool ok = false;
-      if (c && !c->err) {
-        auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
-        ok = reply && reply->type == REDIS_REPLY_STATUS;
-        if (reply) freeReplyObject(reply);
-      }
-      if (c) redisFree(c);
-      return ok;
-    });
+    last = server->Launch();
     if (last.ok()) return server;
-    StopProcess(server->pid_, SIGKILL, std::chrono::seconds(5));
-    server->pid_ = -1;
   }
   return last;
 }
+
+Status RedisServer::Launch() {
+  const std::string log = dir_ + "/server.log";
+  std::string binary = "/usr/bin/redis-server";
+  if (const char* env = std::getenv("TOKENFAB_REDIS_SERVER")) binary = env;
+  std::vector<std::string> argv = {binary,   "--port",       std::to_string(port_),
+                                   "--bind", "127.0.0.1",    "--save",
+                                   "",       "--appendonly", "no",
+                                   "--dir",  dir_,           "--daemonize",
+                                   "no"};
+  if (options_.cluster) {
+    std::error_code ec;
+    fs::remove(dir_ + "/nodes.conf", ec);  // a restarted node starts with no slots
+    argv.insert(argv.end(),
+                {"--cluster-enabled", "yes", "--cluster-config-file", dir_ + "/nodes.conf"});
+  }
+  if (!options_.password.empty()) argv.insert(argv.end(), {"--requirepass", options_.password});
+  TF_ASSIGN_OR_RETURN(pid_, Spawn(argv, log, dir_, std::nullopt, SIGKILL));
+  const int port = port_;
+  const std::string password = options_.password;
+  Status status = WaitReady(pid_, "redis-server", log,
+                            [&] { return RedisQuery(port, password, {"PING"}) == "PONG"; });
+  if (status.ok() && options_.cluster) {
+    RedisQuery(port, password, {"CLUSTER", "ADDSLOTSRANGE", "0", "16383"});
+    status = WaitReady(pid_, "redis-server (cluster)", log, [&] {
+      return RedisQuery(port, password, {"CLUSTER", "INFO"}).find("cluster_state:ok") !=
+             std::string::npos;
+    });
+  }
+  if (!status.ok()) {
+    StopProcess(pid_, SIGKILL, std::chrono::seconds(5));
+    pid_ = -1;
+  }
+  return status;
+}
+
+void RedisServer::Kill() {
+  StopProcess(pid_, SIGKILL, std::chrono::seconds(5));
+  pid_ = -1;
+}
+
+Status RedisServer::Restart() { return Launch(); }
 
 RedisServer::~RedisServer() {
   StopProcess(pid_, SIGTERM, std::chrono::seconds(10));

@@ -45,14 +45,31 @@ class PostgresServer {
   int next_database_ = 0;
 };
 
+struct RedisServerOptions {
+  // Redis Cluster mode with all 16384 hash slots assigned to this one node: a multi-key command
+  // over keys in different slots fails with CROSSSLOT, as on a real cluster.
+  bool cluster = false;
+  std::string password;  // requirepass (the default user's password) when non-empty
+};
+
 class RedisServer {
  public:
-  [[nodiscard]] static StatusOr<std::unique_ptr<RedisServer>> Start();
+  [[nodiscard]] static StatusOr<std::unique_ptr<RedisServer>> Start(
+      RedisServerOptions options = {});
   ~RedisServer();
   int port() const { return port_; }
 
+  // kill -9 of the server (its data, kept in memory only, is lost).
+  void Kill();
+  // Starts it again on the same port, empty, after Kill().
+  [[nodiscard]] Status Restart();
+
  private:
   RedisServer() = default;
+  // Spawns the server on port_ and waits until it answers (and, in cluster mode, owns every slot).
+  Status Launch();
+
+  RedisServerOptions options_;
   std::string dir_;
   pid_t pid_ = -1;
   int port_ = 0;

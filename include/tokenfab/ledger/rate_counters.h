@@ -28,9 +28,15 @@
 
 namespace tokenfab::ledger {
 
+// The key of a tenant's counter `kind` ("rpm", "tpm", "conc", ...): "{<tenant>}:<kind>". Every
+// key of one tenant carries the same hash tag (the braces), so a store that places keys by tag
+// (Redis Cluster) keeps all the keys one admission touches in one slot, and a script over them
+// runs there. '%', '{' and '}' in the name are %-escaped, so the tag is always the whole name.
+std::string TenantCounterKey(std::string_view tenant, std::string_view kind);
+
 struct BucketSpec {
-  std::string key;         // e.g. "rpm:acme"
-  int64_t capacity = 0;    // the most the bucket holds, > 0
+  std::string key;                     // e.g. TenantCounterKey("acme", "rpm")
+  int64_t capacity = 0;                // the most the bucket holds, > 0
   int64_t window_micros = 60'000'000;  // time to refill from empty to full, > 0
 };
 
