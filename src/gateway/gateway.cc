@@ -170,6 +170,7 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   fleet->Install(fleet_config, std::move(vocab), std::move(policy));
   PollOptions poll;
   poll.interval = options.poll_interval;
+  poll.polls_per_s = options.load_polls_per_s;
   poll.timeout = options.poll_timeout;
   poll.health.down_after = options.down_after;
   poll.health.up_after = options.up_after;

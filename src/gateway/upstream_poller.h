@@ -26,6 +26,10 @@ namespace tokenfab::gateway {
 
 struct PollOptions {
   std::chrono::milliseconds interval{200};  // from one poll's end to the next one's start
+  // The poll budget: polls a second this gateway sends, all upstreams together, at most (about:
+  // each upstream's period is stretched, PollPeriod). 0 or less: no budget, every upstream is
+  // polled every `interval`.
+  double polls_per_s = 500;
   std::chrono::milliseconds timeout{1000};  // a poll slower than this failed
   HealthOptions health;
   // Sent as `Authorization: Bearer` on the /load polls of tokenfab upstreams (their operator
@@ -38,6 +42,17 @@ struct PollOptions {
 // poll otherwise (a failed poll, or an upstream that reports nothing).
 int64_t TransportRttMicros(const StatusOr<net::HttpResponse>& answer, int64_t poll_micros);
 
+// How long each of `upstreams` waits from one poll's end to its next: `interval`, or longer when
+// polling all of them that often would exceed `polls_per_s` (then upstreams / polls_per_s s).
+// `polls_per_s` <= 0: `interval`.
+std::chrono::microseconds PollPeriod(std::chrono::milliseconds interval, size_t upstreams,
+                                     double polls_per_s);
+
+// When the `i`-th of `n` upstreams whose cycles start together is first polled: spread evenly
+// over one `period` (the first at once), so that a fleet that joins at once, or a gateway that
+// starts on one, does not poll every upstream in the same instant. REQUIRES: i < n.
+std::chrono::microseconds FirstPollDelay(std::chrono::microseconds period, size_t i, size_t n);
+
 class UpstreamPoller {
  public:
   // Borrows everything; all must outlive the poller.
@@ -46,7 +61,9 @@ class UpstreamPoller {
   ~UpstreamPoller();
 
   // Starts cycles for the upstreams of the current generation that have none yet (call after
-  // each Install). The first poll of a new upstream starts at once.
+  // each Install), and sizes every cycle's period to the generation (PollPeriod). The new
+  // upstreams' first polls are spread over one period (FirstPollDelay): one that joins alone is
+  // polled at once.
   void Sync();
   // Cancels polls in flight and waits for them; no poll starts afterwards. Idempotent.
   void Stop();
@@ -56,6 +73,9 @@ class UpstreamPoller {
 
  private:
   void PollNow(std::shared_ptr<UpstreamRuntime> runtime);
+  // Polls `runtime` once `delay` has passed (on the timer thread).
+  void ScheduleLocked(std::shared_ptr<UpstreamRuntime> runtime, std::chrono::microseconds delay)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnPolled(const std::shared_ptr<UpstreamRuntime>& runtime, StatusOr<net::HttpResponse> answer,
                 int64_t started_micros);
 
@@ -73,6 +93,7 @@ class UpstreamPoller {
   std::unordered_set<std::shared_ptr<net::ClientCall>> calls_;  // polls in flight; mu_
   std::unordered_set<uint64_t> timers_pending_;                 // scheduled next polls; mu_
   int64_t polls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::chrono::microseconds period_ ABSL_GUARDED_BY(mu_);  // PollPeriod of the generation
 };
 
 }  // namespace tokenfab::gateway
