@@ -34,10 +34,12 @@ std::chrono::microseconds PollPeriod(std::chrono::milliseconds interval, size_t 
   return std::max(floor, stretched);
 }
 
-std::chrono::microseconds FirstPollDelay(std::chrono::microseconds period, size_t i, size_t n) {
-  if (n == 0) return std::chrono::microseconds(0);
-  return std::chrono::microseconds(period.count() * static_cast<int64_t>(i) /
-                                   static_cast<int64_t>(n));
+std::chrono::microseconds FirstPollDelay(std::chrono::microseconds period, size_t i, size_t n,
+                                         double polls_per_s) {
+  if (n == 0 || !(polls_per_s > 0)) return std::chrono::microseconds(0);
+  const double step_micros =
+      std::min(static_cast<double>(period.count()) / static_cast<double>(n), 1e6 / polls_per_s);
+  return std::chrono::microseconds(static_cast<int64_t>(step_micros * static_cast<double>(i)));
 }
 
 UpstreamPoller::UpstreamPoller(FleetState& state, net::HttpClient& client, TimerQueue& timers,
@@ -63,7 +65,7 @@ void UpstreamPoller::Sync() {
       if (cycling_.insert(runtime.get()).second) fresh.push_back(runtime);
     }
     for (size_t i = 1; i < fresh.size(); ++i) {
-      ScheduleLocked(fresh[i], FirstPollDelay(period_, i, fresh.size()));
+      ScheduleLocked(fresh[i], FirstPollDelay(period_, i, fresh.size(), options_.polls_per_s));
     }
   }
   if (!fresh.empty()) PollNow(std::move(fresh[0]));

@@ -48,10 +48,14 @@ int64_t TransportRttMicros(const StatusOr<net::HttpResponse>& answer, int64_t po
 std::chrono::microseconds PollPeriod(std::chrono::milliseconds interval, size_t upstreams,
                                      double polls_per_s);
 
-// When the `i`-th of `n` upstreams whose cycles start together is first polled: spread evenly
-// over one `period` (the first at once), so that a fleet that joins at once, or a gateway that
-// starts on one, does not poll every upstream in the same instant. REQUIRES: i < n.
-std::chrono::microseconds FirstPollDelay(std::chrono::microseconds period, size_t i, size_t n);
+// When the `i`-th of `n` upstreams whose cycles start together is first polled: i steps after
+// the first (polled at once), a step being 1 / `polls_per_s` s, or period / n where that is
+// shorter, so that a fleet that joins at once, or a gateway that starts on one, polls at the
+// budget's pace, within one period, rather than all in the same instant. A few upstreams are
+// polled almost at once (2 ms apart at 500 a second). `polls_per_s` <= 0: all at once.
+// REQUIRES: i < n.
+std::chrono::microseconds FirstPollDelay(std::chrono::microseconds period, size_t i, size_t n,
+                                         double polls_per_s);
 
 class UpstreamPoller {
  public:
@@ -62,8 +66,8 @@ class UpstreamPoller {
 
   // Starts cycles for the upstreams of the current generation that have none yet (call after
   // each Install), and sizes every cycle's period to the generation (PollPeriod). The new
-  // upstreams' first polls are spread over one period (FirstPollDelay): one that joins alone is
-  // polled at once.
+  // upstreams' first polls are spaced at the budget's pace (FirstPollDelay): one that joins
+  // alone is polled at once.
   void Sync();
   // Cancels polls in flight and waits for them; no poll starts afterwards. Idempotent.
   void Stop();

@@ -54,11 +54,22 @@ TEST(PollPeriodTest, NoBudgetKeepsTheInterval) {
   EXPECT_EQ(PollPeriod(milliseconds(200), 1'000, 0), microseconds(200'000));
 }
 
-TEST(FirstPollDelayTest, SpreadEvenlyOverOnePeriod) {
-  EXPECT_EQ(FirstPollDelay(microseconds(1'000'000), 0, 4), microseconds(0));
-  EXPECT_EQ(FirstPollDelay(microseconds(1'000'000), 1, 4), microseconds(250'000));
-  EXPECT_EQ(FirstPollDelay(microseconds(1'000'000), 3, 4), microseconds(750'000));
-  EXPECT_EQ(FirstPollDelay(microseconds(1'000'000), 0, 1), microseconds(0));
+TEST(FirstPollDelayTest, AtTheBudgetsPaceWithinOnePeriod) {
+  // 1,000 upstreams at 500 polls a second: 2 ms apart, the last one 2 s in (the period).
+  EXPECT_EQ(FirstPollDelay(microseconds(2'000'000), 0, 1'000, 500), microseconds(0));
+  EXPECT_EQ(FirstPollDelay(microseconds(2'000'000), 1, 1'000, 500), microseconds(2'000));
+  EXPECT_EQ(FirstPollDelay(microseconds(2'000'000), 999, 1'000, 500), microseconds(1'998'000));
+  // Four upstreams polled every second at 1 poll a second at most: 250 ms apart.
+  EXPECT_EQ(FirstPollDelay(microseconds(1'000'000), 3, 4, 1), microseconds(750'000));
+}
+
+TEST(FirstPollDelayTest, AFewUpstreamsAreNotHeldBackByALongInterval) {
+  // Three upstreams polled every minute: 2 ms apart, not 20 s.
+  EXPECT_EQ(FirstPollDelay(microseconds(60'000'000), 2, 3, 500), microseconds(4'000));
+}
+
+TEST(FirstPollDelayTest, NoBudgetPollsAllAtOnce) {
+  EXPECT_EQ(FirstPollDelay(microseconds(1'000'000), 5, 10, 0), microseconds(0));
 }
 
 template <typename Pred>
