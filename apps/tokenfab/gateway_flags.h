@@ -43,6 +43,7 @@ struct GatewayFlags {
   int io_threads = 0;
   int control_threads = 2;
   int poll_interval_ms = 200;
+  double load_polls_per_s = 500;
   int ops_sample_ms = 5000;  // the operations page's sampling period
   int max_attempts = 3;
   std::vector<std::string> peer_gateways;  // client certificate names of edge gateways
@@ -99,6 +100,7 @@ struct GatewayFlags {
     options.io_threads = io_threads;
     options.control_threads = control_threads;
     options.poll_interval = std::chrono::milliseconds(poll_interval_ms);
+    options.load_polls_per_s = load_polls_per_s;
     options.ops_sample_interval = std::chrono::milliseconds(ops_sample_ms);
     options.retry.max_attempts = max_attempts;
     if (!peer_gateways.empty() && tls.client_ca_file.empty()) {
@@ -219,6 +221,11 @@ inline void AddGatewayFlags(CLI::App* app, GatewayFlags& flags) {
       ->check(CLI::Range(100, 600'000))
       ->capture_default_str();
   app->add_option("--poll-interval-ms", flags.poll_interval_ms, "upstream polling period")
+      ->capture_default_str();
+  app->add_option("--load-polls-per-s", flags.load_polls_per_s,
+                  "poll budget, all upstreams together: a larger fleet stretches each upstream's "
+                  "polling period to upstreams / budget s (0: no budget)")
+      ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
   app->add_option("--max-attempts", flags.max_attempts,
                   "upstreams tried per request at most (retries before the first byte)")

@@ -148,7 +148,7 @@ int RunDrain(const NodeFlags& flags) {
     fmt::print(stderr, "tokenfab node --drain: {}\n", token.status().message());
     return kExitFailure;
   }
-  return DrainRunningNode(url, *token, flags.drain.timeout_s);
+  return DrainRunningNode(url, *token, flags.drain);
 }
 
 int RunNode(NodeFlags& flags) {

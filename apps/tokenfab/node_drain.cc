@@ -71,6 +71,9 @@ void AddNodeDrainFlags(CLI::App& cmd, NodeDrainFlags& f) {
   cmd.add_option("--drain-timeout-s", f.timeout_s, "With --drain: give up waiting after")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd.add_option("--tls-ca", f.ca_file,
+                 "With --drain: PEM file of the CAs a node serving https must have its "
+                 "certificate from (default: the system trust store)");
 }
 
 std::string DrainTargetUrl(const NodeDrainFlags& f, const std::string& host, int port, bool tls) {
@@ -83,7 +86,9 @@ std::string DrainTargetUrl(const NodeDrainFlags& f, const std::string& host, int
   return fmt::format("{}://{}:{}", tls ? "https" : "http", reach, port);
 }
 
-int DrainRunningNode(const std::string& url, const std::string& token, double timeout_s) {
+int DrainRunningNode(const std::string& url, const std::string& token,
+                     const NodeDrainFlags& flags) {
+  const double timeout_s = flags.timeout_s;
   StatusOr<net::HttpUrl> base = net::ParseHttpUrl(url);
   if (!base.ok()) {
     fmt::print(stderr, "tokenfab node --drain: {}\n", base.status().message());
@@ -92,7 +97,12 @@ int DrainRunningNode(const std::string& url, const std::string& token, double ti
   net::IoContextPool pool(1);
   net::HttpClientOptions options;
   options.total_timeout = std::chrono::seconds(10);
+  options.tls.ca_file = flags.ca_file;
   net::HttpClient client(pool, options);
+  if (Status tls = client.tls_status(); !tls.ok() && base->scheme == "https") {
+    fmt::print(stderr, "tokenfab node --drain: {}\n", tls.message());
+    return kExitUsage;
+  }
   const Clock::time_point deadline =
       Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   StatusOr<DrainReport> report = Call(client, *base, "POST", token);

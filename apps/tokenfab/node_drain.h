@@ -18,6 +18,9 @@ struct NodeDrainFlags {
   bool drain = false;      // --drain: drain the node at the address instead of starting one
   std::string url;         // --drain-url; empty: http(s)://HOST:PORT of --host/--port
   double timeout_s = 120;  // --drain-timeout-s: give up waiting after
+  // --tls-ca (named as the gateway's for its upstreams): the CAs an https node's certificate
+  // must come from; empty: the system trust store.
+  std::string ca_file;
 };
 
 // Exit statuses of `tokenfab node --drain`, besides kExitOk (drained) and kExitUsage.
@@ -31,8 +34,10 @@ void AddNodeDrainFlags(CLI::App& cmd, NodeDrainFlags& flags);
 std::string DrainTargetUrl(const NodeDrainFlags& flags, const std::string& host, int port,
                            bool tls);
 
-// Drains the node at `url` with `operator_token` ("" for none), printing progress on stderr and
-// "drained" on stdout. Returns the exit status.
-int DrainRunningNode(const std::string& url, const std::string& operator_token, double timeout_s);
+// Drains the node at `url` with `operator_token` ("" for none), trusting `flags.ca_file` for an
+// https URL, within `flags.timeout_s`, printing progress on stderr and "drained" on stdout.
+// Returns the exit status.
+int DrainRunningNode(const std::string& url, const std::string& operator_token,
+                     const NodeDrainFlags& flags);
 
 }  // namespace tokenfab::cli

@@ -6,7 +6,8 @@
 #     auth, parsing, ranking every candidate, admission), mean over REQUESTS sequential requests;
 #   - the gateway's memory (VmRSS) with each fleet;
 #   - N members registered at once to the gateway routing to all of them;
-#   - one membership change (a join, a drain) to the gateway routing on it, CHANGES times each.
+#   - one membership change (a join, a drain) to the gateway routing on it, CHANGES times each;
+#   - the gateway's CPU per membership change (less what its polls take meanwhile).
 # The members are records put straight into etcd (as `tokenfab node --registry` puts them), each
 # at its own loopback port of bench/registry/fake_members.py, which answers like an idle node:
 # every request is served and the gateway polls every member (N polls per --poll-interval-ms,

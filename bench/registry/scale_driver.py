@@ -6,6 +6,7 @@ import argparse
 import base64
 import http.client
 import json
+import os
 import statistics
 import time
 import urllib.request
@@ -75,6 +76,12 @@ class Gateway:
                     return int(line.split()[1]) / 1024.0
         return -1.0
 
+    def cpu_s(self):
+        """The gateway's CPU time so far (user + system), from /proc (clock ticks: 10 ms)."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def requests(self, count):
         """Sequential requests; the mean dispatch time (s) from the gateway's histogram."""
         before = self.metrics()
@@ -122,10 +129,18 @@ def main():
     gw.wait_joined(len(base), time.monotonic())
 
     fig = {k: [] for k in ("base_dispatch", "n_dispatch", "base_rss", "n_rss", "bulk_join",
-                           "bulk_leave", "base_join", "base_drain", "n_join", "n_drain")}
+                           "bulk_leave", "base_join", "base_drain", "n_join", "n_drain", "base_cpu",
+                           "n_cpu")}
     failed = 0
 
     def changes(prefix):
+        # The gateway's CPU for the changes: all it spent from the first join to the last
+        # drain's effect, less what it spends meanwhile without changes (polls), measured over
+        # as long just before.
+        t, cpu = time.monotonic(), gw.cpu_s()
+        time.sleep(2.0)
+        idle_rate = (gw.cpu_s() - cpu) / (time.monotonic() - t)
+        t0, cpu0, count = time.monotonic(), gw.cpu_s(), 0
         for c in range(a.changes):
             name, site = f"x{c:03d}", f"s{c % 3}"
             joined = gw.joined()
@@ -136,6 +151,10 @@ def main():
             etcd.put_member(name, site, spare[c], draining=True)
             fig[prefix + "_drain"].append(gw.wait_joined(joined, t))
             etcd.delete_member(name, site)
+            count += 3  # the delete changes the view too (a no-op for routing)
+        time.sleep(0.2)  # the last delete's turn
+        spent = gw.cpu_s() - cpu0 - idle_rate * (time.monotonic() - t0)
+        fig[prefix + "_cpu"].append(max(spent, 0.0) / count)
 
     for r in range(a.rounds):
         gw.requests(20)  # warm
@@ -181,6 +200,8 @@ def main():
               f"{spread(fig[prefix + '_join'], 'ms', 1e3)}")
         print(f"one drain to routing without it, {count} members: "
               f"{spread(fig[prefix + '_drain'], 'ms', 1e3)}")
+        print(f"gateway CPU per membership change (put, drain, delete), {count} members: "
+              f"{spread(fig[prefix + '_cpu'], 'ms', 1e3)} (less the polls' CPU meanwhile)")
 
 
 if __name__ == "__main__":

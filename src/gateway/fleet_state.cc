@@ -24,12 +24,13 @@ std::shared_ptr<const FleetGeneration> FleetState::Install(
     for (const auto& runtime : previous->upstreams) old[runtime->identity()] = runtime;
   }
   for (const fleet::Upstream& up : config->upstreams()) {
-    auto runtime = std::make_shared<UpstreamRuntime>(up, clock_, breaker_options_);
-    if (auto it = old.find(runtime->identity()); it != old.end()) {
-      runtime = it->second;
+    if (auto it = old.find(UpstreamRuntime::IdentityOf(up)); it != old.end()) {
+      next->upstreams.push_back(std::move(it->second));
       old.erase(it);
+      continue;
     }
-    next->upstreams.push_back(std::move(runtime));
+    next->upstreams.push_back(std::make_shared<UpstreamRuntime>(up, clock_, breaker_options_));
+    runtimes_built_.fetch_add(1, std::memory_order_relaxed);
   }
   for (auto& [identity, runtime] : old) runtime->Retire();
   generation_.store(next, std::memory_order_release);
@@ -37,8 +38,8 @@ std::shared_ptr<const FleetGeneration> FleetState::Install(
   std::vector<fleet::UpstreamState> states;
   states.reserve(next->upstreams.size());
   for (const auto& runtime : next->upstreams) states.push_back(runtime->polled());
-  published_.Store(fleet::FleetSnapshot::Create(config, std::move(states), clock_.WallMicros(),
-                                                ++version_));
+  published_.Store(
+      fleet::FleetSnapshot::Create(config, std::move(states), clock_.WallMicros(), ++version_));
   return next;
 }
 

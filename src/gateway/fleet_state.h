@@ -1,6 +1,6 @@
 // FleetState: the gateway's view of its fleet: the configuration in force (a generation: config,
-// one UpstreamRuntime per upstream, the vocabularies and the routing policy built for it), and
-// the live FleetSnapshot that routing reads.
+// one UpstreamRuntime per upstream, the vocabularies, and the routing policy, which the gateway
+// carries from one generation to the next), and the live FleetSnapshot that routing reads.
 //
 // Snapshots: the poller's figures are published into a FleetSnapshotCell, swapped atomically
 // whole whenever a poll lands (Publish): what the status page, /load and anyone else reading the
@@ -9,8 +9,9 @@
 // (so a burst does not pile onto the upstream that looked idle at the last poll) and each circuit
 // breaker's state.
 //
-// Reload: Install() builds a new generation; runtimes whose name and URL did not change move
-// over (their breaker, in-flight count and polled state with them); the others are retired.
+// Reload: Install() builds a new generation; runtimes whose identity (name, URL, key,
+// incarnation) did not change move over (their breaker, in-flight count, polled state and learned
+// step model with them) without a new runtime being built; the others are retired.
 // Requests in flight keep the generation they started with (they hold it by shared_ptr).
 //
 // Thread-safe.
@@ -65,6 +66,10 @@ class FleetState {
   // breaker states laid over them (UpstreamRuntime::Current).
   std::shared_ptr<const fleet::FleetSnapshot> Snapshot(const FleetGeneration& generation) const;
 
+  // UpstreamRuntimes built so far: one per upstream of the first generation, then one per
+  // upstream a reload adds or changes (a kept one is moved over, not rebuilt).
+  int64_t runtimes_built() const { return runtimes_built_.load(std::memory_order_relaxed); }
+
  private:
   const base::Clock& clock_;
   const CircuitBreakerOptions breaker_options_;
@@ -72,6 +77,7 @@ class FleetState {
   std::atomic<std::shared_ptr<const FleetGeneration>> generation_;
   fleet::FleetSnapshotCell published_;
   std::atomic<uint64_t> version_{0};
+  std::atomic<int64_t> runtimes_built_{0};
 };
 
 }  // namespace tokenfab::gateway

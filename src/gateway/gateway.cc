@@ -170,6 +170,7 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   fleet->Install(fleet_config, std::move(vocab), std::move(policy));
   PollOptions poll;
   poll.interval = options.poll_interval;
+  poll.polls_per_s = options.load_polls_per_s;
   poll.timeout = options.poll_timeout;
   poll.health.down_after = options.down_after;
   poll.health.up_after = options.up_after;
@@ -416,9 +417,9 @@ Status Gateway::Reload(std::shared_ptr<const fleet::FleetConfig> fleet) {
   TF_RETURN_IF_ERROR(CheckModelPrices(*fleet, *g.prices->Get(), g.clock.WallMicros()));
   TF_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVocabularies> vocab,
                       ModelVocabularies::Load(*fleet, current->vocabularies.get()));
-  // A new policy: its learned state (prefix index, rotation) is keyed by upstream index, which
-  // a reload may shift.
-  TF_ASSIGN_OR_RETURN(std::shared_ptr<routing::Policy> policy, g.BuildPolicy());
+  // The policy in force stays: its learned state (the prefix index, the rotation) is keyed by
+  // each upstream's stable key, not by its index, so a join or a leave must not forget it.
+  std::shared_ptr<routing::Policy> policy = current->policy;
   const fleet::FleetConfigDiff diff = fleet::DiffFleetConfigs(*current->config, *fleet);
   if (g.spool != nullptr) {
     const SpoolBound bound = SpoolBoundOf(g.options, *fleet);

@@ -59,5 +59,34 @@ TEST_F(GatewayRelayTest, RetryGoesToTheFleetInForceNotToAnUpstreamThatLeft) {
   EXPECT_EQ(left.requests(), 0);
 }
 
+// A member joins (placed first, where a fresh policy's tie-break would send everything): the
+// prefix the gateway sent to u0 before the join still goes to u0, because the policy's learned
+// state (the prefix index) outlives the membership change; a prompt it has not seen goes to the
+// newcomer, as the tie-break does.
+TEST_F(GatewayRelayTest, AJoinKeepsWhereEachPrefixWasSent) {
+  FakeUpstream& first = AddUpstream({.tokens = 2});
+  GatewayOptions options;
+  options.policy = "prefix-affinity";
+  StartGateway(options);
+  const std::string prompt(640, 'p');  // ten 64-byte chunks
+  const ClientResult before = Chat(prompt, false);
+  ASSERT_EQ(before.status, 200) << before.body;
+  ASSERT_EQ(before.header("x-tokenfab-upstream"), "u0");
+  auto joined = FakeUpstream::Start({.tokens = 2, .name = "joined"});
+  ASSERT_TRUE(joined.ok());
+  auto config =
+      fleet::ParseFleetConfig(testing::TestFleetToml({{.url = (*joined)->url(), .name = "n0"},
+                                                      {.url = first.url(), .name = "u0"}}),
+                              "joined.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(gateway_->Reload(std::make_shared<const fleet::FleetConfig>(*config)).ok());
+  const ClientResult again = Chat(prompt, false);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.header("x-tokenfab-upstream"), "u0") << "the prefix index was lost with the join";
+  const ClientResult unseen = Chat(std::string(640, 'q'), false);
+  ASSERT_EQ(unseen.status, 200) << unseen.body;
+  EXPECT_EQ(unseen.header("x-tokenfab-upstream"), "n0");
+}
+
 }  // namespace
 }  // namespace tokenfab::gateway

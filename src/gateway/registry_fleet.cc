@@ -59,9 +59,11 @@ Status RegistryFleet::SetStatic(fleet::FleetSpec fixed) {
 // A registered node serving a model with no price is left out, as other bad records are: one
 // such node must not hold up every other membership change (the gateway would refuse the
 // fleet). The fleet file's own upstreams are not filtered: their error is the operator's to fix.
-Status RegistryFleet::SkipUnpricedMembers(registry::MergedFleet& merged) {
+StatusOr<std::optional<fleet::FleetConfig>> RegistryFleet::SkipUnpricedMembers(
+    registry::MergedFleet& merged) {
   TF_ASSIGN_OR_RETURN(fleet::FleetConfig config, fleet::FleetConfig::Create(merged.spec));
   TF_ASSIGN_OR_RETURN(auto unpriced, gateway_.UnpricedUpstreams(config));
+  if (unpriced.empty()) return std::optional<fleet::FleetConfig>(std::move(config));
   const size_t fixed = fixed_.upstreams.size();
   for (const auto& entry : unpriced) {
     const std::string& name = entry.first;  // a named reference: clang 14 cannot capture a binding
@@ -73,12 +75,12 @@ Status RegistryFleet::SkipUnpricedMembers(registry::MergedFleet& merged) {
     std::erase(merged.joined, name);
     merged.skipped.push_back(fmt::format("{}: {}", name, entry.second));
   }
-  return absl::OkStatus();
+  return std::optional<fleet::FleetConfig>();
 }
 
 Status RegistryFleet::ApplyLocked(bool force) {
   registry::MergedFleet merged = registry::MergeMembers(fixed_, view_);
-  TF_RETURN_IF_ERROR(SkipUnpricedMembers(merged));
+  TF_ASSIGN_OR_RETURN(std::optional<fleet::FleetConfig> built, SkipUnpricedMembers(merged));
   std::vector<fleet::Upstream> members(
       merged.spec.upstreams.begin() + static_cast<std::ptrdiff_t>(fixed_.upstreams.size()),
       merged.spec.upstreams.end());
@@ -87,10 +89,11 @@ Status RegistryFleet::ApplyLocked(bool force) {
     skipped_ = merged.skipped;
   }
   if (!force && members == running_members_) return absl::OkStatus();
-  TF_ASSIGN_OR_RETURN(fleet::FleetConfig config,
-                      fleet::FleetConfig::Create(std::move(merged.spec)));
+  if (!built) {  // some were skipped: the configuration without them
+    TF_ASSIGN_OR_RETURN(built, fleet::FleetConfig::Create(std::move(merged.spec)));
+  }
   TF_RETURN_IF_ERROR(
-      gateway_.Reload(std::make_shared<const fleet::FleetConfig>(std::move(config))));
+      gateway_.Reload(std::make_shared<const fleet::FleetConfig>(*std::move(built))));
   running_members_ = std::move(members);
   joined_ = std::move(merged.joined);
   joined_gauge_.Set(static_cast<double>(joined_.size()));

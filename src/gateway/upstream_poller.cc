@@ -23,9 +23,33 @@ int64_t TransportRttMicros(const StatusOr<net::HttpResponse>& answer, int64_t po
   return std::max<int64_t>(poll_micros - *server, 0);
 }
 
+std::chrono::microseconds PollPeriod(std::chrono::milliseconds interval, size_t upstreams,
+                                     double polls_per_s) {
+  const std::chrono::microseconds floor = interval;
+  if (!(polls_per_s > 0)) return floor;
+  const double budget_micros = static_cast<double>(upstreams) / polls_per_s * 1e6;
+  // Beyond a day the budget means nothing any more (and the cast must not overflow).
+  const auto stretched =
+      std::chrono::microseconds(static_cast<int64_t>(std::min(budget_micros, 86'400e6)));
+  return std::max(floor, stretched);
+}
+
+std::chrono::microseconds FirstPollDelay(std::chrono::microseconds period, size_t i, size_t n,
+                                         double polls_per_s) {
+  if (n == 0 || !(polls_per_s > 0)) return std::chrono::microseconds(0);
+  const double step_micros =
+      std::min(static_cast<double>(period.count()) / static_cast<double>(n), 1e6 / polls_per_s);
+  return std::chrono::microseconds(static_cast<int64_t>(step_micros * static_cast<double>(i)));
+}
+
 UpstreamPoller::UpstreamPoller(FleetState& state, net::HttpClient& client, TimerQueue& timers,
                                const base::Clock& clock, PollOptions options)
-    : state_(state), client_(client), timers_(timers), clock_(clock), options_(options) {}
+    : state_(state),
+      client_(client),
+      timers_(timers),
+      clock_(clock),
+      options_(options),
+      period_(options.interval) {}
 
 UpstreamPoller::~UpstreamPoller() { Stop(); }
 
@@ -36,11 +60,30 @@ void UpstreamPoller::Sync() {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
+    period_ = PollPeriod(options_.interval, generation->upstreams.size(), options_.polls_per_s);
     for (const auto& runtime : generation->upstreams) {
       if (cycling_.insert(runtime.get()).second) fresh.push_back(runtime);
     }
+    for (size_t i = 1; i < fresh.size(); ++i) {
+      ScheduleLocked(fresh[i], FirstPollDelay(period_, i, fresh.size(), options_.polls_per_s));
+    }
   }
-  for (auto& runtime : fresh) PollNow(std::move(runtime));
+  if (!fresh.empty()) PollNow(std::move(fresh[0]));
+}
+
+void UpstreamPoller::ScheduleLocked(std::shared_ptr<UpstreamRuntime> runtime,
+                                    std::chrono::microseconds delay) {
+  // The timer callback may run before this function returns; it takes mu_ first.
+  auto id_slot = std::make_shared<uint64_t>(0);
+  const uint64_t id = timers_.RunAfter(delay, [this, runtime = std::move(runtime), id_slot] {
+    {
+      absl::MutexLock inner(&mu_);
+      timers_pending_.erase(*id_slot);
+    }
+    PollNow(runtime);
+  });
+  *id_slot = id;
+  timers_pending_.insert(id);
 }
 
 void UpstreamPoller::PollNow(std::shared_ptr<UpstreamRuntime> runtime) {
@@ -126,17 +169,7 @@ void UpstreamPoller::OnPolled(const std::shared_ptr<UpstreamRuntime>& runtime,
     if (in_flight_ == 0) idle_.SignalAll();
     return;
   }
-  // The timer callback may run before this function returns; it takes mu_ first.
-  auto id_slot = std::make_shared<uint64_t>(0);
-  const uint64_t id = timers_.RunAfter(options_.interval, [this, runtime, id_slot] {
-    {
-      absl::MutexLock inner(&mu_);
-      timers_pending_.erase(*id_slot);
-    }
-    PollNow(runtime);
-  });
-  *id_slot = id;
-  timers_pending_.insert(id);
+  ScheduleLocked(runtime, period_);
 }
 
 void UpstreamPoller::Stop() {

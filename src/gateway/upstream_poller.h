@@ -26,6 +26,10 @@ namespace tokenfab::gateway {
 
 struct PollOptions {
   std::chrono::milliseconds interval{200};  // from one poll's end to the next one's start
+  // The poll budget: polls a second this gateway sends, all upstreams together, at most (about:
+  // each upstream's period is stretched, PollPeriod). 0 or less: no budget, every upstream is
+  // polled every `interval`.
+  double polls_per_s = 500;
   std::chrono::milliseconds timeout{1000};  // a poll slower than this failed
   HealthOptions health;
   // Sent as `Authorization: Bearer` on the /load polls of tokenfab upstreams (their operator
@@ -38,6 +42,21 @@ struct PollOptions {
 // poll otherwise (a failed poll, or an upstream that reports nothing).
 int64_t TransportRttMicros(const StatusOr<net::HttpResponse>& answer, int64_t poll_micros);
 
+// How long each of `upstreams` waits from one poll's end to its next: `interval`, or longer when
+// polling all of them that often would exceed `polls_per_s` (then upstreams / polls_per_s s).
+// `polls_per_s` <= 0: `interval`.
+std::chrono::microseconds PollPeriod(std::chrono::milliseconds interval, size_t upstreams,
+                                     double polls_per_s);
+
+// When the `i`-th of `n` upstreams whose cycles start together is first polled: i steps after
+// the first (polled at once), a step being 1 / `polls_per_s` s, or period / n where that is
+// shorter, so that a fleet that joins at once, or a gateway that starts on one, polls at the
+// budget's pace, within one period, rather than all in the same instant. A few upstreams are
+// polled almost at once (2 ms apart at 500 a second). `polls_per_s` <= 0: all at once.
+// REQUIRES: i < n.
+std::chrono::microseconds FirstPollDelay(std::chrono::microseconds period, size_t i, size_t n,
+                                         double polls_per_s);
+
 class UpstreamPoller {
  public:
   // Borrows everything; all must outlive the poller.
@@ -46,7 +65,9 @@ class UpstreamPoller {
   ~UpstreamPoller();
 
   // Starts cycles for the upstreams of the current generation that have none yet (call after
-  // each Install). The first poll of a new upstream starts at once.
+  // each Install), and sizes every cycle's period to the generation (PollPeriod). The new
+  // upstreams' first polls are spaced at the budget's pace (FirstPollDelay): one that joins
+  // alone is polled at once.
   void Sync();
   // Cancels polls in flight and waits for them; no poll starts afterwards. Idempotent.
   void Stop();
@@ -56,6 +77,9 @@ class UpstreamPoller {
 
  private:
   void PollNow(std::shared_ptr<UpstreamRuntime> runtime);
+  // Polls `runtime` once `delay` has passed (on the timer thread).
+  void ScheduleLocked(std::shared_ptr<UpstreamRuntime> runtime, std::chrono::microseconds delay)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnPolled(const std::shared_ptr<UpstreamRuntime>& runtime, StatusOr<net::HttpResponse> answer,
                 int64_t started_micros);
 
@@ -73,6 +97,7 @@ class UpstreamPoller {
   std::unordered_set<std::shared_ptr<net::ClientCall>> calls_;  // polls in flight; mu_
   std::unordered_set<uint64_t> timers_pending_;                 // scheduled next polls; mu_
   int64_t polls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::chrono::microseconds period_ ABSL_GUARDED_BY(mu_);  // PollPeriod of the generation
 };
 
 }  // namespace tokenfab::gateway

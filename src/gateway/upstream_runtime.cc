@@ -14,15 +14,19 @@ std::optional<net::HttpUrl> ClientUrl(const net::HttpUrl& url) {
   return url;
 }
 
+std::string UpstreamRuntime::IdentityOf(const fleet::Upstream& upstream) {
+  return upstream.name + " " + upstream.url.ToString() +
+         (upstream.api_key.empty()
+              ? std::string()
+              : fmt::format(" key:{:016x}", std::hash<std::string>{}(upstream.api_key))) +
+         (upstream.incarnation.empty() ? std::string() : " inc:" + upstream.incarnation);
+}
+
 UpstreamRuntime::UpstreamRuntime(const fleet::Upstream& upstream, const base::Clock& clock,
                                  CircuitBreakerOptions breaker_options)
     : name_(upstream.name),
       api_key_(upstream.api_key),
-      identity_(upstream.name + " " + upstream.url.ToString() +
-                (upstream.api_key.empty()
-                     ? std::string()
-                     : fmt::format(" key:{:016x}", std::hash<std::string>{}(upstream.api_key))) +
-                (upstream.incarnation.empty() ? std::string() : " inc:" + upstream.incarnation)),
+      identity_(IdentityOf(upstream)),
       kind_(upstream.kind),
       url_(ClientUrl(upstream.url)),
       breaker_(clock, breaker_options),

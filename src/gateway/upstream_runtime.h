@@ -71,6 +71,8 @@ class UpstreamRuntime {
   // Name, URL, API key (by a digest) and a registered node's incarnation: what must match for a
   // reload to keep this runtime.
   const std::string& identity() const { return identity_; }
+  // The identity a runtime built for `upstream` would have, without building one.
+  static std::string IdentityOf(const fleet::Upstream& upstream);
   fleet::UpstreamKind kind() const { return kind_; }
   // The base URL as the HTTP client takes it; nullopt for URLs it cannot reach (neither http
   // nor https).

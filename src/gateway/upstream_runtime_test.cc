@@ -267,5 +267,36 @@ TEST(FleetStateTest, ANewIncarnationStartsTheUpstreamAfresh) {
   EXPECT_TRUE(again->upstreams[0]->breaker().TryAcquire()) << "routed to at once";
 }
 
+// A membership change costs the upstreams that stay nothing: a join builds the one runtime it
+// adds (not one per upstream, to be thrown away for those kept), a leave builds none.
+TEST(FleetStateTest, AJoinBuildsOneRuntimeNotOnePerUpstream) {
+  base::ManualClock clock;
+  FleetState state(clock, {});
+  auto config =
+      fleet::LoadFleetConfig(std::string(TOKENFAB_EXAMPLES_DIR) + "/fleet-three-regions.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const fleet::FleetSpec spec = config->spec();
+  const int64_t upstreams = static_cast<int64_t>(spec.upstreams.size());
+  auto install = [&](const fleet::FleetSpec& s) {
+    auto c = fleet::FleetConfig::Create(s);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return state.Install(std::make_shared<const fleet::FleetConfig>(*c), nullptr, nullptr);
+  };
+  auto first = install(spec);
+  EXPECT_EQ(state.runtimes_built(), upstreams);
+
+  fleet::FleetSpec joined = spec;
+  fleet::Upstream newcomer = spec.upstreams[0];
+  newcomer.name = "joined";
+  newcomer.url.port = 9999;
+  joined.upstreams.insert(joined.upstreams.begin(), newcomer);  // every index shifts
+  auto second = install(joined);
+  EXPECT_EQ(state.runtimes_built(), upstreams + 1);
+  EXPECT_EQ(second->upstreams[1].get(), first->upstreams[0].get());
+
+  install(spec);  // it leaves again
+  EXPECT_EQ(state.runtimes_built(), upstreams + 1);
+}
+
 }  // namespace
 }  // namespace tokenfab::gateway

@@ -69,6 +69,7 @@ TEST_F(NodeServerTest, DrainByRequestLetsStreamsFinishAndRefusesNewWork) {
   EXPECT_EQ(client_->Post("/drain", "", Operator()).status, 202);
   EXPECT_EQ(asked.load(), 1) << "the owner hears a drain request once";
   EXPECT_EQ(client_->Get("/health").status, 503) << "a readiness check takes it out at once";
+  EXPECT_EQ(client_->Get("/live").status, 200) << "a liveness check must not restart it";
   // Until the owner drains it (after withdrawing it from routing), it still serves.
   EXPECT_EQ(client_->Post("/v1/completions", R"({"prompt": "x", "max_tokens": 2})").status, 200);
 
@@ -79,6 +80,7 @@ TEST_F(NodeServerTest, DrainByRequestLetsStreamsFinishAndRefusesNewWork) {
   EXPECT_EQ(finished.events.back(), "[DONE]");
   const Answer late = client_->Post("/v1/completions", R"({"prompt": "x", "max_tokens": 2})");
   EXPECT_EQ(late.status, 503) << late.body;
+  EXPECT_EQ(client_->Get("/live").status, 200);
   EXPECT_EQ(client_->Get("/load", Operator()).status, 200) << "operations routes still answer";
   EXPECT_EQ(StateOf(client_->Get("/drain", Operator())), "draining");
 

@@ -46,6 +46,13 @@ void HandleHealth(NodeContext& node, net::HttpExchange& exchange) {
   node.Answer(exchange, "/health", std::move(response));
 }
 
+// Liveness: 200 while the process answers at all, loading, draining and stopping included, so
+// that a drain longer than a liveness probe allows does not get the node restarted. Readiness
+// (whether to send it work) is /health's.
+void HandleLive(NodeContext& node, net::HttpExchange& exchange) {
+  node.Answer(exchange, "/live", net::HttpResponse::Json(200, R"({"status":"alive"})"));
+}
+
 void HandleMetrics(NodeContext& node, net::HttpExchange& exchange) {
   if (auto error = api::OperatorAuthError(exchange.request(), node.options.operator_token)) {
     return node.Answer(exchange, "/metrics", api::ApiErrorResponse(*error));
@@ -149,6 +156,9 @@ net::Router MakeRouter(NodeContext& node) {
   });
   router.Handle("GET", "/health", [&node](std::shared_ptr<net::HttpExchange> exchange) {
     HandleHealth(node, *exchange);
+  });
+  router.Handle("GET", "/live", [&node](std::shared_ptr<net::HttpExchange> exchange) {
+    HandleLive(node, *exchange);
   });
   router.Handle("GET", "/metrics", [&node](std::shared_ptr<net::HttpExchange> exchange) {
     HandleMetrics(node, *exchange);

@@ -3,10 +3,11 @@
 // - every overlay builds (kustomize_lite.mjs; the same objects as `kubectl kustomize` where
 //   kubectl is installed), and every object passes the Kubernetes schemas of the npm package
 //   kubernetes-models, with no field those models do not declare;
-// - what the schemas cannot see: probes on /health at a declared port, the restricted pod
-//   security profile, resource requests, references between objects (Services, budgets and
-//   workloads select real pods; ConfigMaps referred to exist with the keys asked for; every
-//   $(VAR) in args is defined), a grace period longer than the node's drain;
+// - what the schemas cannot see: probes on /health (a node's liveness on /live) at a declared
+//   port, the restricted pod security profile, resource requests, references between objects
+//   (Services, budgets and workloads select real pods; ConfigMaps referred to exist with the
+//   keys asked for; every $(VAR) in args is defined), a grace period longer than the node's
+//   drain (--withdraw-ms and --shutdown-grace-s);
 // - every flag in the containers' args and in the units' environment files is one the built
 //   `tokenfab` accepts (`tokenfab node --help`, `tokenfab gateway --help`);
 // - each overlay's fleet file, taken from its generated ConfigMap, starts the built gateway;
@@ -55,6 +56,7 @@ function flagValue(args, flag) {
   return args[at].includes('=') ? args[at].split('=').slice(1).join('=') : args[at + 1];
 }
 const kDefaultShutdownGraceS = 30;  // `tokenfab node --help`: --shutdown-grace-s FLOAT=30
+const kDefaultWithdrawMs = 1000;    // `tokenfab node --help`: --withdraw-ms INT=1000
 
 const podTemplateOf = (o) =>
   (['Deployment', 'StatefulSet'].includes(o.kind) ? o.spec.template : null);
@@ -101,7 +103,7 @@ await check('every object passes the Kubernetes schemas and has no unknown field
   }
 });
 
-await check('pods: restricted security, probes on /health, requests, drain time', async () => {
+await check('pods: restricted security, probes on /health and /live, requests, drain time', async () => {
   for (const [overlay, objects] of built) {
     for (const workload of objects.filter(podTemplateOf)) {
       const where = `${overlay}: ${id(workload)}`;
@@ -122,12 +124,16 @@ await check('pods: restricted security, probes on /health, requests, drain time'
         assert.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory, `${at}: requests`);
         assert.ok(c.resources?.limits?.memory, `${at}: memory limit`);
         const ports = new Set((c.ports ?? []).map((p) => p.name));
-        for (const probe of ['readinessProbe', 'livenessProbe']) {
-          assert.equal(c[probe]?.httpGet?.path, '/health', `${at}: ${probe} on /health`);
+        const [command, ...args] = c.args;
+        // A node's liveness probe reads /live, which stays 200 while it drains (/health is 503
+        // then): on /health, a drain longer than the probe allows restarts the container.
+        const probes = {readinessProbe: '/health',
+                        livenessProbe: command === 'node' ? '/live' : '/health'};
+        for (const [probe, path] of Object.entries(probes)) {
+          assert.equal(c[probe]?.httpGet?.path, path, `${at}: ${probe} on ${path}`);
           const port = c[probe].httpGet.port;
           assert.ok(ports.has(port), `${at}: ${probe} port ${port}`);
         }
-        const [command, ...args] = c.args;
         assert.deepEqual(unacceptedFlags(command, args), [],
                          `${at}: flags tokenfab ${command} lacks`);
         const env = new Set((c.env ?? []).map((e) => e.name));
@@ -136,9 +142,11 @@ await check('pods: restricted security, probes on /health, requests, drain time'
         }
         if (command === 'node') {
           const grace = Number(flagValue(args, '--shutdown-grace-s') ?? kDefaultShutdownGraceS);
-          assert.ok(pod.terminationGracePeriodSeconds > grace,
+          const withdrawS = Number(flagValue(args, '--withdraw-ms') ?? kDefaultWithdrawMs) / 1000;
+          assert.ok(pod.terminationGracePeriodSeconds > withdrawS + grace,
                     `${at}: terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} ` +
-                    `leaves no time after --shutdown-grace-s ${grace}`);
+                    `leaves no time after --withdraw-ms and --shutdown-grace-s ` +
+                    `(${withdrawS} + ${grace} s)`);
         }
       }
     }

@@ -1,7 +1,9 @@
 // TLS end to end: `tokenfab gateway` serving HTTPS and relaying to a `tokenfab node` over HTTPS
 // with mutual TLS (the node only serves gateways with a client certificate from the test CA);
-// a gateway that does not trust the node's CA refuses it, says so in its log and serves nothing.
+// a gateway that does not trust the node's CA refuses it, says so in its log and serves nothing;
+// `tokenfab node --drain` reaches an https node given its CA.
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <future>
@@ -34,7 +36,18 @@ class GatewayTlsTest : public ::testing::Test {
     ASSERT_TRUE(key.ok()) << key.status();
     key_ = *key;
     // The node: HTTPS, and only for clients with a certificate from the test CA.
-    auto node = ChildProcess::Start({TOKENFAB_BINARY,
+    auto node = ChildProcess::Start(NodeArgv({"--tls-client-ca", certs_->ca}),
+                                    (dir_ / "node.log").string(), /*port_from_stdout=*/true);
+    ASSERT_TRUE(node.ok()) << node.status();
+    node_ = *std::move(node);
+    WriteFile(dir_ / "fleet.toml", gateway::testing::TestFleetToml(
+                                       {{.url = fmt::format("https://127.0.0.1:{}", node_->port()),
+                                         .models = fmt::format("\"{}\"", kModel)}}));
+  }
+
+  // `tokenfab node` on the synthetic engine serving HTTPS with the test certificate, and `extra`.
+  std::vector<std::string> NodeArgv(const std::vector<std::string>& extra) const {
+    std::vector<std::string> argv = {TOKENFAB_BINARY,
                                      "node",
                                      "--engine",
                                      "synthetic",
@@ -53,15 +66,9 @@ class GatewayTlsTest : public ::testing::Test {
                                      "--tls-cert",
                                      certs_->server,
                                      "--tls-key",
-                                     certs_->key,
-                                     "--tls-client-ca",
-                                     certs_->ca},
-                                    (dir_ / "node.log").string(), /*port_from_stdout=*/true);
-    ASSERT_TRUE(node.ok()) << node.status();
-    node_ = *std::move(node);
-    WriteFile(dir_ / "fleet.toml", gateway::testing::TestFleetToml(
-                                       {{.url = fmt::format("https://127.0.0.1:{}", node_->port()),
-                                         .models = fmt::format("\"{}\"", kModel)}}));
+                                     certs_->key};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
   }
 
   std::unique_ptr<ChildProcess> StartGateway(const std::string& name,
@@ -165,6 +172,43 @@ TEST_F(GatewayTlsTest, AnUpstreamWithAnUntrustedCertificateIsRefusedAndLogged) {
       client.Post(static_cast<uint16_t>(gw->port()), "/v1/chat/completions",
                   gateway::testing::ChatBody(kModel, "hi", false), {.api_key = key_});
   EXPECT_GE(r.status, 500) << r.body;
+}
+
+// `tokenfab node --drain` against a node serving https, run with the node's own flags (as a
+// unit's ExecStop or a pod's preStop is): without a CA the node's certificate is refused (exit 1)
+// and the node keeps serving; with --tls-ca naming the test CA it drains (exit 0, the node exits
+// 0).
+TEST_F(GatewayTlsTest, NodeDrainCommandReachesAnHttpsNodeWithTheCaItIsGiven) {
+  auto node = ChildProcess::Start(NodeArgv({}), (dir_ / "https-node.log").string(), true);
+  ASSERT_TRUE(node.ok()) << node.status();
+  auto drain = [&](const std::vector<std::string>& extra, const std::string& log) {
+    std::vector<std::string> argv = {TOKENFAB_BINARY,
+                                     "node",
+                                     "--drain",
+                                     "--port",
+                                     std::to_string((*node)->port()),
+                                     "--tls-cert",
+                                     certs_->server,
+                                     "--tls-key",
+                                     certs_->key,
+                                     "--drain-timeout-s",
+                                     "20"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto child = ChildProcess::Start(argv, (dir_ / log).string(), false);
+    EXPECT_TRUE(child.ok()) << child.status();
+    return child.ok() ? *std::move(child) : nullptr;
+  };
+  std::unique_ptr<ChildProcess> untrusting = drain({}, "drain-untrusting.log");
+  ASSERT_NE(untrusting, nullptr);
+  const int refused = untrusting->Wait(20s);
+  EXPECT_TRUE(WIFEXITED(refused) && WEXITSTATUS(refused) == 1) << untrusting->Log();
+
+  std::unique_ptr<ChildProcess> trusting = drain({"--tls-ca", certs_->ca}, "drain.log");
+  ASSERT_NE(trusting, nullptr);
+  const int drained = trusting->Wait(20s);
+  EXPECT_TRUE(WIFEXITED(drained) && WEXITSTATUS(drained) == 0) << trusting->Log() << (*node)->Log();
+  const int node_status = (*node)->Wait(20s);
+  EXPECT_TRUE(WIFEXITED(node_status) && WEXITSTATUS(node_status) == 0) << (*node)->Log();
 }
 
 }  // namespace

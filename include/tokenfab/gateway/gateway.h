@@ -69,7 +69,8 @@ struct GatewayOptions {
   uint16_t port = 8080;  // 0: an ephemeral port (see Gateway::port)
   int io_threads = 0;    // 0: one per hardware thread
   int control_threads = 2;
-  std::string name{};  // names this gateway in logs; empty: the fleet file's `gateway`, or "gateway"
+  std::string
+      name{};  // names this gateway in logs; empty: the fleet file's `gateway`, or "gateway"
 
   std::string policy{routing::kDefaultPolicySpec};
   routing::PolicyOptions policy_options{};
@@ -77,6 +78,9 @@ struct GatewayOptions {
 
   // Polling.
   std::chrono::milliseconds poll_interval{200};
+  // The poll budget, all upstreams together: with more upstreams than poll_interval allows at
+  // this rate, each is polled every upstreams / load_polls_per_s s instead (0: no budget).
+  double load_polls_per_s = 500;
   std::chrono::milliseconds poll_timeout{1000};
   int down_after = 2;  // failed polls in a row
   int up_after = 2;    // successful polls in a row
@@ -88,8 +92,8 @@ struct GatewayOptions {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds first_byte_timeout{600'000};  // request sent to answer head
   std::chrono::milliseconds idle_timeout{300'000};        // silence within an answer
-  size_t stream_high_water_bytes = 256 << 10;  // client buffer that pauses the upstream
-  size_t max_body_bytes = 32 << 20;            // request bodies
+  size_t stream_high_water_bytes = 256 << 10;             // client buffer that pauses the upstream
+  size_t max_body_bytes = 32 << 20;                       // request bodies
 
   // Output tokens routing assumes when a request gives no max_tokens.
   int32_t default_output_tokens = 256;
@@ -181,8 +185,8 @@ class Gateway {
   // Builds the routing policy, loads the models' vocabularies, opens the listening socket and
   // starts polling. Borrows `store`, `counters` and `clock`: they must outlive the gateway.
   [[nodiscard]] static StatusOr<std::unique_ptr<Gateway>> Start(
-      GatewayOptions options, std::shared_ptr<const fleet::FleetConfig> fleet,
-      ledger::Store& store, ledger::RateCounters& counters, base::Clock& clock);
+      GatewayOptions options, std::shared_ptr<const fleet::FleetConfig> fleet, ledger::Store& store,
+      ledger::RateCounters& counters, base::Clock& clock);
   ~Gateway();  // Stop(0)
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;

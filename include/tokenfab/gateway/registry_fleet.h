@@ -15,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,10 @@ class RegistryFleet {
   // Merges and reloads when the members' upstreams differ from those running, or `force`.
   Status ApplyLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves the members serving an unpriced model from merged's upstreams to its skipped list.
-  Status SkipUnpricedMembers(registry::MergedFleet& merged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the configuration it built to find them when none was moved (merged's spec as it
+  // stands), nullopt when it moved some.
+  StatusOr<std::optional<fleet::FleetConfig>> SkipUnpricedMembers(registry::MergedFleet& merged)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Gateway& gateway_;
   base::Gauge& up_;
