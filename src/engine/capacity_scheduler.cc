@@ -17,7 +17,7 @@ void CapacityScheduler::Enqueue(ScheduledRequest* request) {
 
 void CapacityScheduler::Remove(ScheduledRequest* request) {
   if (IsRunning(request->state())) {
-    TF_CHECK_EQ(running_.erase(request), 1u);
+    TF_CHECK(EraseRunning(request));
     kv_.Free(request->id());
   } else {
     TF_CHECK(IsWaiting(request->state()))
@@ -27,29 +27,39 @@ void CapacityScheduler::Remove(ScheduledRequest* request) {
 }
 
 bool CapacityScheduler::IsQueued(const ScheduledRequest* request) const {
-  return running_.contains(request) || waiting_.contains(request);
+  return RunningContains(request) || waiting_.contains(request);
+}
+
+void CapacityScheduler::InsertRunning(ScheduledRequest* request) {
+  running_.insert(std::upper_bound(running_.begin(), running_.end(), request, Order{}), request);
+}
+
+bool CapacityScheduler::EraseRunning(const ScheduledRequest* request) {
+  const auto it = std::lower_bound(running_.begin(), running_.end(), request, Order{});
+  if (it == running_.end() || *it != request) return false;
+  running_.erase(it);
+  return true;
+}
+
+bool CapacityScheduler::RunningContains(const ScheduledRequest* request) const {
+  const auto it = std::lower_bound(running_.begin(), running_.end(), request, Order{});
+  return it != running_.end() && *it == request;
 }
 
 CapacityDecision CapacityScheduler::Schedule(int64_t now_us) {
   CapacityDecision decision;
   GrowRunning(now_us, &decision);
   AdmitWaiting(now_us, &decision);
-  if (decision.admitted.empty() && decision.preempted.empty()) {
-    // Nothing entered or left running_ since GrowRunning copied it in order: reuse that copy
-    // rather than walking the tree again (most steps of a steady decode).
-    decision.running = scratch_;
-  } else {
-    decision.running.assign(running_.begin(), running_.end());
-  }
+  decision.running = running_;
   return decision;
 }
 
 void CapacityScheduler::GrowRunning(int64_t now_us, CapacityDecision* decision) {
-  scratch_.assign(running_.begin(), running_.end());
+  scratch_ = running_;
   for (ScheduledRequest* request : scratch_) {
     if (!IsRunning(request->state())) continue;  // preempted earlier in this loop
     while (!kv_.Grow(request->id(), request->num_tokens())) {
-      ScheduledRequest* victim = *running_.rbegin();
+      ScheduledRequest* victim = running_.back();
       Preempt(victim, now_us, decision);
       if (victim == request) break;
     }
@@ -63,7 +73,7 @@ void CapacityScheduler::AdmitWaiting(int64_t now_us, CapacityDecision* decision)
     if (std::find(preempted.begin(), preempted.end(), request) != preempted.end()) return;
     if (num_running() >= config_.max_running_sequences) {
       // Full: only a more important request may take the place of the last running one.
-      ScheduledRequest* last = *running_.rbegin();
+      ScheduledRequest* last = running_.back();
       if (!config_.enable_priority_preemption || last->priority() >= request->priority()) return;
       Preempt(last, now_us, decision);
       continue;
@@ -86,7 +96,7 @@ void CapacityScheduler::AdmitWaiting(int64_t now_us, CapacityDecision* decision)
     }
     request->SetComputedTokens(admission.cached_tokens);
     request->TransitionTo(RequestState::kPrefilling, now_us);
-    running_.insert(request);
+    InsertRunning(request);
     decision->admitted.push_back(request);
   }
 }
@@ -102,13 +112,13 @@ bool CapacityScheduler::PreemptForPriority(const ScheduledRequest* request, int3
     ++victims;
   }
   if (victims == 0 || gain < blocks_short) return false;
-  for (int32_t i = 0; i < victims; ++i) Preempt(*running_.rbegin(), now_us, decision);
+  for (int32_t i = 0; i < victims; ++i) Preempt(running_.back(), now_us, decision);
   return true;
 }
 
 void CapacityScheduler::Preempt(ScheduledRequest* victim, int64_t now_us,
                                 CapacityDecision* decision) {
-  TF_CHECK_EQ(running_.erase(victim), 1u);
+  TF_CHECK(EraseRunning(victim));
   kv_.Free(victim->id());
   victim->SetComputedTokens(0);
   victim->TransitionTo(RequestState::kPreempted, now_us);

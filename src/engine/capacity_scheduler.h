@@ -69,6 +69,13 @@ class CapacityScheduler {
   };
   using Queue = std::set<ScheduledRequest*, Order>;
 
+  // running_ as a vector kept in Order: each step walks it whole (GrowRunning, Schedule), which
+  // a contiguous copy does far faster than a tree; it holds at most max_running_sequences.
+  void InsertRunning(ScheduledRequest* request);
+  // Removes `request` from running_; whether it was there.
+  bool EraseRunning(const ScheduledRequest* request);
+  bool RunningContains(const ScheduledRequest* request) const;
+
   void GrowRunning(int64_t now_us, CapacityDecision* decision);
   void AdmitWaiting(int64_t now_us, CapacityDecision* decision);
   // Preempts running requests of lower priority than `request`, last first, if together they
@@ -79,7 +86,7 @@ class CapacityScheduler {
 
   const SchedulerConfig& config_;
   KvBlockManager& kv_;
-  Queue running_;
+  std::vector<ScheduledRequest*> running_;  // in Order
   Queue waiting_;
   std::vector<ScheduledRequest*> scratch_;  // running_ in order as GrowRunning began
 };

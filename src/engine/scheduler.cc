@@ -191,7 +191,12 @@ std::vector<RequestUpdate> Scheduler::Update(const ScheduledBatch& batch,
         << "request " << seq.id << " changed while its step was in flight";
     const int32_t computed = seq.position + static_cast<int32_t>(seq.tokens.size());
     request->SetComputedTokens(computed);
-    kv_.Commit(request->id(), request->tokens(), computed);
+    // Commit has work only when the step fills a block: what it committed last covers every
+    // full block before seq.position (admission committed the cached prefix). Most decode
+    // steps fill none; skipping them saves a lookup per sequence per step.
+    if (computed / config_.block_size != seq.position / config_.block_size) {
+      kv_.Commit(request->id(), request->tokens(), computed);
+    }
     if (result.finish == FinishReason::kError) {
       Terminate(request, RequestState::kFailed, FinishReason::kError, now);
       updates.push_back(

@@ -52,7 +52,6 @@ Status Simulation::Impl::Init() {
   gateway_ = std::make_unique<SimGateway>(config_, std::move(policy), spec_, core_.clock());
   TF_RETURN_IF_ERROR(BuildNodes());
   TF_RETURN_IF_ERROR(ResolveTimeline());
-  flights_.resize(plan_.size());
   outcomes_.resize(plan_.size());
   for (size_t i = 0; i < plan_.size(); ++i) {
     outcomes_[i].tier = plan_[i].tier;
@@ -186,7 +185,7 @@ void Simulation::Impl::OnArrival(uint64_t index) {
 
 bool Simulation::Impl::Dispatch(uint64_t index, std::string_view prefer_site) {
   const SimRequest& request = plan_[index];
-  Flight& flight = flights_[index];
+  Flight& flight = flights_[index];  // a new record: each request is routed once
   const int32_t input = std::clamp(request.input_tokens, 1, max_prompt_tokens_);
   flight.prompt = prompts_.TokenIds(input, request.hash_ids, index);
   flight.decision =
@@ -196,7 +195,7 @@ bool Simulation::Impl::Dispatch(uint64_t index, std::string_view prefer_site) {
         flight.decision.rejected ? RequestOutcome::End::kRejected
                                  : RequestOutcome::End::kNoUpstream,
         core_.now_us());
-    flight.prompt = {};
+    flights_.erase(index);
     return false;
   }
   const uint32_t node = *flight.decision.upstream;
@@ -209,7 +208,7 @@ bool Simulation::Impl::Dispatch(uint64_t index, std::string_view prefer_site) {
 }
 
 void Simulation::Impl::OnReachNode(uint32_t node_index, uint64_t index) {
-  Flight& flight = flights_[index];
+  Flight& flight = flights_.at(index);
   const SimRequest& request = plan_[index];
   engine::RequestSpec spec;
   spec.id = index + 1;
@@ -251,7 +250,7 @@ void Simulation::Impl::CollectTerminated(uint32_t node_index) {
   for (std::unique_ptr<engine::ScheduledRequest>& request : nodes_[node_index]->TakeTerminated()) {
     const uint64_t index = request->id() - 1;
     RequestOutcome& outcome = outcomes_[index];
-    const Flight& flight = flights_[index];
+    const Flight& flight = flights_.at(index);
     const engine::RequestTimes& times = request->times();
     outcome.prompt_tokens = request->num_prompt_tokens();
     outcome.cached_tokens = request->num_cached_prompt_tokens();
@@ -270,9 +269,11 @@ void Simulation::Impl::CollectTerminated(uint32_t node_index) {
 
 void Simulation::Impl::OnResponseEnd(uint64_t index) {
   RequestOutcome& outcome = outcomes_[index];
-  Flight& flight = flights_[index];
-  gateway_->Finish(static_cast<uint32_t>(outcome.upstream), flight.decision,
+  const auto flight = flights_.find(index);
+  TF_CHECK(flight != flights_.end()) << "request " << index << " ended twice";
+  gateway_->Finish(static_cast<uint32_t>(outcome.upstream), flight->second.decision,
                    int64_t{outcome.prompt_tokens} + outcome.generated_tokens);
+  flights_.erase(flight);
   const RequestOutcome::End how = outcome.end;
   outcome.end = RequestOutcome::End::kPending;
   End(index, how, core_.now_us());

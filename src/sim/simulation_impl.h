@@ -9,6 +9,8 @@
 #include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+
 #include "gateway/tenant_fair_share.h"
 #include "gateway/valley_filler.h"
 #include "sim/sim_gateway.h"
@@ -41,7 +43,10 @@ class Simulation::Impl final : public EventHandler {
   void OnEvent(const Event& event) override;
 
  private:
-  // Per-request state while it is in the fleet.
+  // Per-request state while it is in the fleet: from routing to its response's end (or until
+  // the run ends, for one still in flight), kept for those requests only (the hub's hour routes
+  // hundreds of millions; a record each, its admission ticket included, was most of the
+  // per-request memory).
   struct Flight {
     GatewayDecision decision;
     std::vector<int32_t> prompt;  // until it reaches the node
@@ -98,7 +103,7 @@ class Simulation::Impl final : public EventHandler {
   fleet::FleetSpec live_fleet_;  // the fleet file with the timeline's price changes so far
   std::vector<bool> drained_;    // by node
   std::vector<std::shared_ptr<const fleet::FleetConfig>> reloads_;  // kept for the nodes' sites
-  std::vector<Flight> flights_;
+  absl::flat_hash_map<uint64_t, Flight> flights_;  // by request index, those in flight
   std::vector<RequestOutcome> outcomes_;
   int32_t max_prompt_tokens_ = 0;
   uint64_t interactive_ = 0;  // plan_[0, interactive_) arrive; the rest are batch lines
