@@ -178,8 +178,13 @@ void Gateway::Impl::StartServices(std::shared_ptr<const fleet::FleetConfig> flee
   poller = std::make_unique<UpstreamPoller>(*fleet, *poll_client, *timers, clock, poll);
   auth = std::make_unique<ledger::Authenticator>(store, clock);
   admission = std::make_unique<ledger::AdmissionController>(clock, counters, &store);
-  ledger::UsageRecorderOptions recorder_options{.spool = spool.get(),
-                                                .write_timeout = options.ledger_write_timeout};
+  base::Counter& write_timeouts = registry.GetCounter(
+      "tokenfab_gateway_ledger_write_timeouts_total",
+      "Usage writes to the ledger's store that passed --ledger-write-timeout-ms");
+  ledger::UsageRecorderOptions recorder_options{
+      .spool = spool.get(),
+      .write_timeout = options.ledger_write_timeout,
+      .on_write_timeout = [&write_timeouts] { write_timeouts.Increment(); }};
   if (spool != nullptr) {
     base::Counter& spooled = registry.GetCounter(
         "tokenfab_gateway_usage_spool_spooled_total",

@@ -2,7 +2,10 @@
 // local spool (ledger/usage_spool.h), and once the store returns every answer is billed once;
 // a spool at its bound refuses with 503 rather than serving unbilled.
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 
 #include "gateway_relay_fixture.h"
 #include "tokenfab/ledger/store.h"
@@ -11,14 +14,26 @@ namespace tokenfab::gateway {
 namespace {
 
 // A store whose usage writes fail while it is "down" (reads still work, as with a PostgreSQL
-// primary lost behind a read replica, or a SQLite file whose disk is full).
+// primary lost behind a read replica, or a SQLite file whose disk is full), or wait while it is
+// "hung" (a stopped server, a held lock).
 class SwitchableStore final : public ledger::Store {
  public:
   explicit SwitchableStore(std::unique_ptr<ledger::Store> inner) : inner_(std::move(inner)) {}
   void SetDown(bool down) { down_.store(down); }
+  void SetHung(bool hung) {
+    {
+      std::lock_guard lock(mu_);
+      hung_ = hung;
+    }
+    released_.notify_all();
+  }
 
   StatusOr<std::vector<ledger::InsertOutcome>> InsertUsage(
       std::span<const ledger::UsageEvent> events) override {
+    {
+      std::unique_lock lock(mu_);
+      released_.wait(lock, [this] { return !hung_; });
+    }
     if (down_.load()) return absl::UnavailableError("the ledger's store is down (test)");
     return inner_->InsertUsage(events);
   }
@@ -57,6 +72,9 @@ class SwitchableStore final : public ledger::Store {
  private:
   std::unique_ptr<ledger::Store> inner_;
   std::atomic<bool> down_{false};
+  std::mutex mu_;
+  std::condition_variable released_;
+  bool hung_ = false;
 };
 
 class GatewaySpoolTest : public GatewayRelayTest {
@@ -66,6 +84,10 @@ class GatewaySpoolTest : public GatewayRelayTest {
     auto switchable = std::make_unique<SwitchableStore>(std::move(store_));
     switchable_ = switchable.get();
     store_ = std::move(switchable);
+  }
+  void TearDown() override {
+    switchable_->SetHung(false);  // the gateway's recorder waits for a hung write when it stops
+    GatewayRelayTest::TearDown();
   }
 
   GatewayOptions SpoolOptions() {
@@ -182,6 +204,31 @@ TEST_F(GatewaySpoolTest, TheSpoolBoundFlagOverridesTheFleetFile) {
   ASSERT_EQ(Chat("hello", false).status, 200);
   EXPECT_EQ(Chat("hello", false).status, 503);
   switchable_->SetDown(false);
+}
+
+// A usage write the store does not answer within --ledger-write-timeout-ms is counted in
+// /metrics (and its batch spooled, so the answer goes out); a write answered in time is not.
+TEST_F(GatewaySpoolTest, AHungStoreWriteCountsAsALedgerWriteTimeout) {
+  AddUpstream({.tokens = 3});
+  GatewayOptions options = SpoolOptions();
+  options.ledger_write_timeout = std::chrono::milliseconds(100);
+  StartGateway(options);
+  const std::string name = "tokenfab_gateway_ledger_write_timeouts_total";
+  ASSERT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Metric(name), 0);  // exported before the first timeout
+  EXPECT_NE(client_.Get(gateway_->port(), "/metrics").body.find("# TYPE " + name + " counter"),
+            std::string::npos);
+
+  switchable_->SetHung(true);
+  const testing::ClientResult r = Chat("hello", false);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_GE(Metric(name), 1);
+  EXPECT_EQ(Metric("tokenfab_gateway_ledger_outage"), 1);
+  switchable_->SetHung(false);
+  ASSERT_TRUE(WaitFor([&] { return Metric("tokenfab_gateway_ledger_outage") == 0; }));
+  const double after_outage = Metric(name);
+  ASSERT_EQ(Chat("hello", false).status, 200);
+  EXPECT_EQ(Metric(name), after_outage);
 }
 
 }  // namespace

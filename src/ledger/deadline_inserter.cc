@@ -9,8 +9,9 @@
 
 namespace tokenfab::ledger::internal {
 
-DeadlineInserter::DeadlineInserter(Store& store, std::chrono::milliseconds timeout)
-    : store_(store), timeout_(timeout) {
+DeadlineInserter::DeadlineInserter(Store& store, std::chrono::milliseconds timeout,
+                                   std::function<void()> on_timeout)
+    : store_(store), timeout_(timeout), on_timeout_(std::move(on_timeout)) {
   if (timeout_.count() > 0) thread_ = std::thread([this] { Loop(); });
 }
 
@@ -34,17 +35,20 @@ StatusOr<std::vector<InsertOutcome>> DeadlineInserter::InsertUsage(
   if (timeout_.count() <= 0) return store_.InsertUsage(*events);
   auto call = std::make_shared<Call>();
   call->events = std::move(events);
-  absl::MutexLock lock(&mu_);
-  if (busy_) {
-    return absl::UnavailableError("an earlier store write is still running past its deadline");
+  {
+    absl::MutexLock lock(&mu_);
+    if (busy_) {
+      return absl::UnavailableError("an earlier store write is still running past its deadline");
+    }
+    next_ = call;
+    busy_ = true;
+    changed_.SignalAll();
+    const absl::Time deadline = absl::Now() + absl::FromChrono(timeout_);
+    while (!call->done && absl::Now() < deadline) changed_.WaitWithDeadline(&mu_, deadline);
+    if (call->done) return std::move(call->result);
+    ++timeouts_;
   }
-  next_ = call;
-  busy_ = true;
-  changed_.SignalAll();
-  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout_);
-  while (!call->done && absl::Now() < deadline) changed_.WaitWithDeadline(&mu_, deadline);
-  if (call->done) return std::move(call->result);
-  ++timeouts_;
+  if (on_timeout_) on_timeout_();
   return absl::DeadlineExceededError(
       fmt::format("the store did not answer a usage write within {} ms", timeout_.count()));
 }

@@ -9,14 +9,16 @@
 // known to be written": the events must be written again later (a spool's replay), which records
 // them once because the store ignores a request id it already holds.
 //
-// timeout 0: no deadline; the store is called on the caller's thread. Internal to the ledger
-// layer.
+// timeout 0: no deadline; the store is called on the caller's thread. `on_timeout` (may be empty)
+// runs on the caller's thread, without the inserter's lock, each time a call passes its deadline.
+// Internal to the ledger layer.
 //
 // Thread-safety: InsertUsage from one thread at a time. The destructor waits for a call that is
 // still running (the store must outlive the inserter).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <span>
 #include <thread>
@@ -32,7 +34,8 @@ namespace tokenfab::ledger::internal {
 
 class DeadlineInserter {
  public:
-  DeadlineInserter(Store& store, std::chrono::milliseconds timeout);
+  DeadlineInserter(Store& store, std::chrono::milliseconds timeout,
+                   std::function<void()> on_timeout = {});
   ~DeadlineInserter();
   DeadlineInserter(const DeadlineInserter&) = delete;
   DeadlineInserter& operator=(const DeadlineInserter&) = delete;
@@ -59,6 +62,7 @@ class DeadlineInserter {
 
   Store& store_;
   const std::chrono::milliseconds timeout_;
+  const std::function<void()> on_timeout_;
 
   mutable absl::Mutex mu_;
   absl::CondVar changed_;

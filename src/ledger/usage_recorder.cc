@@ -18,8 +18,10 @@ namespace tokenfab::ledger {
 UsageRecorder::UsageRecorder(Store& store, base::Clock& clock, UsageRecorderOptions options)
     : clock_(clock),
       options_(options),
-      writer_store_(std::make_unique<internal::DeadlineInserter>(store, options.write_timeout)),
-      replayer_store_(std::make_unique<internal::DeadlineInserter>(store, options.write_timeout)) {
+      writer_store_(std::make_unique<internal::DeadlineInserter>(store, options.write_timeout,
+                                                                 options.on_write_timeout)),
+      replayer_store_(std::make_unique<internal::DeadlineInserter>(store, options.write_timeout,
+                                                                   options.on_write_timeout)) {
   TF_CHECK(options_.max_batch >= 1 && options_.queue_capacity >= 1);
   writer_ = std::thread([this] { WriterLoop(); });
   if (options_.spool != nullptr) replayer_ = std::thread([this] { ReplayLoop(); });

@@ -328,13 +328,15 @@ TEST_F(UsageRecorderTest, AHungStoreWriteIsSpooledAtItsDeadlineAndBilledOnce) {
   StatusOr<std::unique_ptr<UsageSpool>> spool =
       UsageSpool::Open({.dir = (dir_ / "spool").string()});
   ASSERT_TRUE(spool.ok()) << spool.status();
+  std::atomic<int> timeouts_seen{0};
   UsageRecorder recorder(*store_, clock_,
                          {.max_batch = 8,
                           .queue_capacity = 100,
                           .spool = spool->get(),
                           .replay_interval = std::chrono::milliseconds(20),
                           .max_replay_interval = std::chrono::milliseconds(40),
-                          .write_timeout = std::chrono::milliseconds(100)});
+                          .write_timeout = std::chrono::milliseconds(100),
+                          .on_write_timeout = [&timeouts_seen] { ++timeouts_seen; }});
   // The store hangs (the gate stays closed) rather than fails. Opened on every way out, so that
   // a failed expectation does not leave the recorder's threads blocked.
   store_->CloseGate();
@@ -350,6 +352,7 @@ TEST_F(UsageRecorderTest, AHungStoreWriteIsSpooledAtItsDeadlineAndBilledOnce) {
   EXPECT_EQ(*outcome, InsertOutcome::kSpooled);
   EXPECT_TRUE(recorder.stats().outage);
   EXPECT_GE(recorder.stats().write_timeouts, 1);
+  EXPECT_GE(timeouts_seen.load(), 1);  // the callback runs before the batch is spooled
   // Later events go to the spool without waiting on the store either.
   std::future<StatusOr<InsertOutcome>> second = recorder.Record(Event(2));
   ASSERT_EQ(second.wait_for(std::chrono::seconds(3)), std::future_status::ready);
@@ -361,6 +364,8 @@ TEST_F(UsageRecorderTest, AHungStoreWriteIsSpooledAtItsDeadlineAndBilledOnce) {
   ASSERT_TRUE(Eventually(
       [&] { return (*spool)->stats().pending_events == 0 && !recorder.stats().outage; }));
   recorder.Shutdown();
+  // Every write that passed its deadline was announced, the writer's and the replayer's.
+  EXPECT_EQ(timeouts_seen.load(), recorder.stats().write_timeouts);
   EXPECT_TRUE(store_->Committed("req-1"));
   EXPECT_TRUE(store_->Committed("req-2"));
   // req-1 was handed to the store at least twice: the hung write and the spool's replay.

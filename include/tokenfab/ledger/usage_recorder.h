@@ -67,6 +67,9 @@ struct UsageRecorderOptions {
   std::function<void(int64_t events)> on_spooled{};
   // A store write (the writer's or the replayer's) unanswered this long fails; 0: no deadline.
   std::chrono::milliseconds write_timeout{5'000};
+  // Called on the writer's or the replayer's thread each time a store write passes
+  // write_timeout (what a monotonic "write timeouts" counter adds). May be empty.
+  std::function<void()> on_write_timeout{};
 };
 
 using RecordCallback = std::function<void(StatusOr<InsertOutcome>)>;
