@@ -6,6 +6,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "bench_command.h"
 #include "model_runtime.h"
@@ -48,11 +49,13 @@ int RunBenchModel(const BenchModelFlags& flags) {
         "\"prompt_tokens\": {}, \"gen_tokens\": {}, \"repetitions\": {}, "
         "\"prefill_tokens_per_s\": {:.3f}, \"prefill_stddev\": {:.3f}, "
         "\"decode_tokens_per_s\": {:.3f}, \"decode_stddev\": {:.3f}, "
-        "\"decode_weight_bytes\": {}, \"decode_gb_per_s\": {:.3f}}}\n",
+        "\"decode_weight_bytes\": {}, \"decode_gb_per_s\": {:.3f}, "
+        "\"prefill_samples\": [{:.3f}], \"decode_samples\": [{:.3f}]}}\n",
         model.path(), FileType(model), runtime->runner->num_threads(), isa,
         flags.options.prompt_tokens, flags.options.gen_tokens, flags.options.repetitions,
         result->prefill.mean, result->prefill.stddev, result->decode.mean, result->decode.stddev,
-        result->decode_weight_bytes, result->decode_bytes_per_s / 1e9);
+        result->decode_weight_bytes, result->decode_bytes_per_s / 1e9,
+        fmt::join(result->prefill.samples, ", "), fmt::join(result->decode.samples, ", "));
     return kExitOk;
   }
   fmt::print("model      {} ({}, {:.2f} GiB of weights read per token)\n", model.path(),
