@@ -71,6 +71,18 @@ class NodeServerTest : public ::testing::Test {
     return load;
   }
 
+  // /metrics once it shows `text`: a response is counted just after it is sent, so a client
+  // may read /metrics before its own answer is counted.
+  testing::Answer WaitForMetrics(const std::string& text) {
+    testing::Answer answer;
+    for (int i = 0; i < 5000; ++i) {
+      answer = client_->Get("/metrics");
+      if (answer.status == 200 && answer.body.find(text) != std::string::npos) return answer;
+    }
+    ADD_FAILURE() << "/metrics never showed " << text << ": " << answer.body;
+    return answer;
+  }
+
   // A streamed 40-token completion under way: returned once its first event has arrived;
   // `answer` is ready, with every event, when the stream ends.
   struct RunningStream {

@@ -402,7 +402,9 @@ TEST_F(NodeServerTest, DisconnectCancelsAndFreesKvBlocks) {
 TEST_F(NodeServerTest, MetricsArePrometheusText) {
   Start();
   ASSERT_EQ(client_->Post("/v1/completions", R"({"prompt": "x", "max_tokens": 2})").status, 200);
-  Answer metrics = client_->Get("/metrics");
+  const std::string counted =
+      R"(tokenfab:http_requests_total{handler="/v1/completions",code="200"} 1)";
+  Answer metrics = WaitForMetrics(counted);
   ASSERT_EQ(metrics.status, 200);
   EXPECT_THAT(std::string(metrics.headers.Get("Content-Type").value_or("")),
               HasSubstr("text/plain; version=0.0.4"));
@@ -430,8 +432,7 @@ TEST_F(NodeServerTest, MetricsArePrometheusText) {
     samples += line[0] != '#';
   }
   EXPECT_GT(samples, 20);
-  EXPECT_THAT(metrics.body,
-              HasSubstr(R"(tokenfab:http_requests_total{handler="/v1/completions",code="200"} 1)"));
+  EXPECT_THAT(metrics.body, HasSubstr(counted));
 }
 
 TEST_F(NodeServerTest, OperationsRoutesNeedTheOperatorToken) {
