@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "command.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
 #include "tokenfab/sim/fleet_plan.h"
 #include "tokenfab/sim/sim_workload.h"
+#include "twin_process.h"
 
 namespace tokenfab::cli {
 namespace {
@@ -36,9 +36,7 @@ int Fail(const Status& status) {
 }
 
 int Run(const PlanFlags& flags) {
-  // The twin is single-threaded and locks the gateway's mutexes millions of times (snapshots,
-  // admission counters): the library's deadlock-cycle bookkeeping cost several % of its time.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  TurnOffMutexDeadlockDetection();
   if (!(flags.slo_attainment > 0) || flags.slo_attainment > 1) {
     return Fail(absl::InvalidArgumentError("--slo-attainment must be in (0, 1]"));
   }

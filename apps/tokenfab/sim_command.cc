@@ -21,8 +21,6 @@
 
 #include <fmt/format.h>
 
-#include "absl/synchronization/mutex.h"
-
 #include "command.h"
 #include "tokenfab/bench/trace.h"
 #include "tokenfab/fleet/fleet_config_loader.h"
@@ -31,6 +29,7 @@
 #include "tokenfab/sim/sim_report.h"
 #include "tokenfab/sim/sim_workload.h"
 #include "tokenfab/sim/simulation.h"
+#include "twin_process.h"
 
 namespace tokenfab::cli {
 namespace {
@@ -105,9 +104,7 @@ StatusOr<std::vector<sim::PolicyReport>> RunPolicies(
 }
 
 int Run(const SimFlags& flags) {
-  // The twin is single-threaded and locks the gateway's mutexes millions of times (snapshots,
-  // admission counters): the library's deadlock-cycle bookkeeping cost several % of its time.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  TurnOffMutexDeadlockDetection();
   if (flags.trace.empty() && flags.workload.empty()) {
     return Fail(absl::InvalidArgumentError("give --trace FILE or --workload SPEC.toml"));
   }
