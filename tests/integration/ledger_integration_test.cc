@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "acme_request.h"
 #include "ledger/rate_counters_test_suite.h"
 #include "ledger/store_test_suite.h"
 #include "ledger_integration_env.h"
@@ -101,17 +102,8 @@ TEST(SharedLimitsTest, GatewaysSharingRedisShareTheTenantsLimits) {
   base::ManualClock clock;
   AdmissionController gateway_a(clock, **a, nullptr);
   AdmissionController gateway_b(clock, **b, nullptr);
-  Tier tier;
-  tier.name = "standard";
-  Tenant tenant;
-  tenant.name = "acme";
-  tenant.limits.rpm = 10;
-  tenant.limits.max_concurrency = 3;
-  AdmissionRequest request;
-  request.tenant = &tenant;
-  request.tier = &tier;
-  request.prompt_tokens = 10;
-  request.max_output_tokens = 10;
+  const AcmeRequest acme({.rpm = 10, .max_concurrency = 3});
+  const AdmissionRequest& request = acme.request;
   // Concurrency 3 across both gateways.
   std::vector<Admission> held;
   for (int i = 0; i < 3; ++i) {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "acme_request.h"
 #include "ledger/rate_counters_test_suite.h"
 #include "ledger_servers.h"
 #include "tokenfab/base/check.h"
@@ -55,18 +56,8 @@ TEST(RedisClusterTest, AdmissionWithEveryLimitRunsOnACluster) {
   ASSERT_TRUE(counters.ok()) << counters.status();
   base::ManualClock clock;
   AdmissionController admission(clock, **counters, nullptr);
-  Tier tier;
-  tier.name = "standard";
-  Tenant tenant;
-  tenant.name = "acme";
-  tenant.limits.rpm = 2;
-  tenant.limits.tpm = 1000;
-  tenant.limits.max_concurrency = 5;
-  AdmissionRequest request;
-  request.tenant = &tenant;
-  request.tier = &tier;
-  request.prompt_tokens = 10;
-  request.max_output_tokens = 10;
+  const AcmeRequest acme({.rpm = 2, .tpm = 1000, .max_concurrency = 5});
+  const AdmissionRequest& request = acme.request;
   // RPM and TPM in one script: their keys must share a slot.
   for (int i = 0; i < 2; ++i) {
     StatusOr<Admission> admitted = admission.Admit(request);
@@ -81,20 +72,8 @@ TEST(RedisClusterTest, AdmissionWithEveryLimitRunsOnACluster) {
 }
 
 // A tenant limited to 10 requests per minute and 4 at a time, and one request of it.
-struct OutageTenant {
-  Tier tier;
-  Tenant tenant;
-  AdmissionRequest request;
-  OutageTenant() {
-    tier.name = "standard";
-    tenant.name = "acme";
-    tenant.limits.rpm = 10;
-    tenant.limits.max_concurrency = 4;
-    request.tenant = &tenant;
-    request.tier = &tier;
-    request.prompt_tokens = 10;
-    request.max_output_tokens = 10;
-  }
+struct OutageTenant : AcmeRequest {
+  OutageTenant() : AcmeRequest({.rpm = 10, .max_concurrency = 4}) {}
 };
 
 // Counters over a server of the test's own, with every state change recorded.

@@ -29,11 +29,12 @@ PeriodBounds BudgetPeriodBounds(BudgetPeriod period, int64_t wall_micros);
 // Admission limits. An absent value means "no limit" on a tier and "inherit the tier's" on a
 // tenant.
 struct Limits {
-  std::optional<int64_t> rpm;              // requests per minute
-  std::optional<int64_t> tpm;              // tokens (prompt + completion) per minute
-  std::optional<int64_t> max_concurrency;  // requests in flight at once
-  std::optional<int64_t> token_budget;     // tokens per budget period
-  std::optional<BudgetPeriod> budget_period;
+  // Empty initialisers so that a designated initializer may name only some of them.
+  std::optional<int64_t> rpm = {};              // requests per minute
+  std::optional<int64_t> tpm = {};              // tokens (prompt + completion) per minute
+  std::optional<int64_t> max_concurrency = {};  // requests in flight at once
+  std::optional<int64_t> token_budget = {};     // tokens per budget period
+  std::optional<BudgetPeriod> budget_period = {};
 
   bool operator==(const Limits&) const = default;
 };
